@@ -1,0 +1,63 @@
+# outreach: the two set-up commands are `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+PORT ?= 5000
+WORKERS ?= 4
+export OUTREACH_DATABASE_URL ?= sqlite:///$(CURDIR)/instance/outreach.db
+
+.PHONY: run test install install-test migrate seed serve lint bench translations migration clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip setuptools wheel
+
+$(VENV)/.run-deps: $(BIN)/activate setup.cfg pyproject.toml
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.test-deps: $(VENV)/.run-deps setup.cfg
+	$(BIN)/pip install -q -e '.[test,dev]'
+	touch $@
+
+node_modules/.installed: package.json
+	npm install --no-audit --no-fund --silent
+	touch $@
+
+install: $(VENV)/.run-deps translations
+install-test: $(VENV)/.test-deps translations
+
+translations: $(VENV)/.run-deps
+	$(BIN)/pybabel compile -d translations -f 2>/dev/null
+
+migrate: install
+	mkdir -p instance
+	$(FLASK) db upgrade
+
+seed: migrate
+	$(FLASK) seed-demo
+
+run: seed
+	@echo "outreach on http://127.0.0.1:$(PORT)"
+	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+
+test: install-test node_modules/.installed
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check outreach tests bench wsgi.py
+	$(BIN)/bandit -q -r outreach -ll
+
+bench: install-test node_modules/.installed
+	$(BIN)/python -m bench.run
+
+# Regenerate the single initial migration from the models (nothing has shipped yet).
+migration: install
+	rm -f migrations/versions/0001_initial.py /tmp/outreach-regen.db
+	OUTREACH_DATABASE_URL=sqlite:////tmp/outreach-regen.db $(FLASK) db migrate -m initial --rev-id 0001 >/dev/null
+	mv migrations/versions/0001_initial_.py migrations/versions/0001_initial.py 2>/dev/null || true
+	rm -f /tmp/outreach-regen.db
+
+clean:
+	rm -rf $(VENV) node_modules instance/*.db* .pytest_cache

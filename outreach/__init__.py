@@ -1,0 +1,68 @@
+"""outreach: street outreach logging and plan monitoring, anonymous by design."""
+import logging
+import os
+
+from flask import Flask
+
+from . import config as config_module
+from .extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+BLUEPRINTS = (
+    "outreach.auth",
+    "outreach.shifts",
+    "outreach.contacts",
+    "outreach.referrals",
+    "outreach.reference",
+    "outreach.review",
+    "outreach.indicators",
+    "outreach.exports",
+    "outreach.admin",
+    "outreach.api",
+    "outreach.privacy",
+    "outreach.offline",
+)
+
+
+def create_app(test_config=None):
+    """Application factory; ``test_config`` overrides settings (tests)."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("OUTREACH_INSTANCE_PATH") or os.path.join(ROOT, "instance"),
+        template_folder=os.path.join(ROOT, "templates"),
+        static_folder=os.path.join(ROOT, "static"),
+    )
+    app.config.from_mapping(config_module.load(app.instance_path, test_config))
+    _init_extensions(app)
+    _register_blueprints(app)
+    from . import access, cli, security, views
+    access.init_app(app)
+    security.init_app(app)
+    views.init_app(app)
+    cli.init_app(app)
+    logging.getLogger("outreach").setLevel(logging.INFO)
+    return app
+
+
+def _init_extensions(app):
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=os.path.join(ROOT, "translations"))
+    limiter.init_app(app)
+
+
+def _register_blueprints(app):
+    import importlib
+    for name in BLUEPRINTS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        if hasattr(module, "bp"):
+            app.register_blueprint(module.bp)

@@ -1,0 +1,5 @@
+from ..access import ANY_ROLE, Blueprint
+
+bp = Blueprint("auth", __name__, roles=ANY_ROLE)
+
+from . import views  # noqa: E402,F401

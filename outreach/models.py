@@ -1,0 +1,444 @@
+"""The whole schema, in one file a data-protection reviewer can read in one sitting.
+
+No table holds a name, a birth date or any raw input of the pseudonym code:
+persons are only ``Person.code`` (an HMAC) plus first/last-seen dates.
+Free text is deliberately absent from person-level tables.
+"""
+import uuid
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint
+
+from .extensions import db
+
+ROLES = ("worker", "supervisor", "manager", "admin")
+SEXES = ("f", "m", "x")
+AGE_BANDS = ("u18", "18_25", "26_35", "36_45", "46_55", "o55", "unknown")
+CONTACT_KINDS = ("known", "anonymous", "refusal")
+SHIFT_STATES = ("open", "closed", "validated")
+REFERRAL_STATES = ("proposed", "accepted", "refused", "admitted", "exited")
+REF_KINDS = ("living_situation", "product", "need", "material", "destination",
+             "programme", "refusal_reason", "exit_reason")
+
+
+def utcnow():
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def new_uuid():
+    return str(uuid.uuid4())
+
+
+def _enum_check(column, values):
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({quoted})", name=f"{column}_valid")
+
+
+# --- organisations, teams, users -------------------------------------------------
+
+team_sectors = db.Table(
+    "team_sectors",
+    db.Column("team_id", db.ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("sector_id", db.ForeignKey("sectors.id", ondelete="CASCADE"), primary_key=True),
+)
+
+user_teams = db.Table(
+    "user_teams",
+    db.Column("user_id", db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("team_id", db.ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Organisation(db.Model):
+    __tablename__ = "organisations"
+    id = db.Column(db.Integer, primary_key=True)
+    code = db.Column(db.String(40), nullable=False, unique=True)
+    name = db.Column(db.String(120), nullable=False)
+    is_partner_institution = db.Column(db.Boolean, nullable=False, default=False)
+    teams = db.relationship("Team", back_populates="organisation", order_by="Team.name")
+
+
+class Sector(db.Model):
+    __tablename__ = "sectors"
+    id = db.Column(db.Integer, primary_key=True)
+    code = db.Column(db.String(40), nullable=False, unique=True)
+    label = db.Column(db.String(120), nullable=False)
+    label_en = db.Column(db.String(120))
+    district = db.Column(db.String(10))
+    position = db.Column(db.Integer, nullable=False, default=0)
+    is_active = db.Column(db.Boolean, nullable=False, default=True)
+
+
+class Team(db.Model):
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("organisation_id", "code"),)
+    id = db.Column(db.Integer, primary_key=True)
+    organisation_id = db.Column(db.ForeignKey("organisations.id"), nullable=False, index=True)
+    code = db.Column(db.String(40), nullable=False)
+    name = db.Column(db.String(120), nullable=False)
+    is_active = db.Column(db.Boolean, nullable=False, default=True)
+    organisation = db.relationship("Organisation", back_populates="teams")
+    sectors = db.relationship("Sector", secondary=team_sectors, order_by="Sector.position")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (_enum_check("role", ROLES),)
+    id = db.Column(db.Integer, primary_key=True)
+    email = db.Column(db.String(254), nullable=False, unique=True)
+    password_hash = db.Column(db.String(255), nullable=False)
+    role = db.Column(db.String(20), nullable=False)
+    organisation_id = db.Column(db.ForeignKey("organisations.id"), index=True)
+    is_enabled = db.Column(db.Boolean, nullable=False, default=True)
+    must_change_password = db.Column(db.Boolean, nullable=False, default=False)
+    failed_logins = db.Column(db.Integer, nullable=False, default=0)
+    locked_at = db.Column(db.DateTime)
+    totp_secret = db.Column(db.String(64))
+    session_version = db.Column(db.Integer, nullable=False, default=1)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    last_login_at = db.Column(db.DateTime)
+    organisation = db.relationship("Organisation")
+    teams = db.relationship("Team", secondary=user_teams, order_by="Team.name")
+
+    @property
+    def is_active(self):
+        return self.is_enabled and self.locked_at is None
+
+    def get_id(self):
+        # Changing the password or disabling bumps session_version, ending old sessions.
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def team_ids(self):
+        return [t.id for t in self.teams]
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_tokens"
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    label = db.Column(db.String(80), nullable=False, default="")
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    last_used_at = db.Column(db.DateTime)
+    revoked_at = db.Column(db.DateTime)
+    user = db.relationship("User")
+
+
+# --- reference data (editable lists with stable codes) --------------------------
+
+class RefItem(db.Model):
+    """One entry of an editable list: material, destination, programme, reasons..."""
+    __tablename__ = "ref_items"
+    __table_args__ = (UniqueConstraint("kind", "code"), _enum_check("kind", REF_KINDS))
+    id = db.Column(db.Integer, primary_key=True)
+    kind = db.Column(db.String(30), nullable=False)
+    code = db.Column(db.String(40), nullable=False)
+    label = db.Column(db.String(120), nullable=False)
+    label_en = db.Column(db.String(120))
+    unit = db.Column(db.String(30))
+    position = db.Column(db.Integer, nullable=False, default=0)
+    is_active = db.Column(db.Boolean, nullable=False, default=True)
+    is_frequent = db.Column(db.Boolean, nullable=False, default=False)
+
+
+# --- shifts (maraudes) ------------------------------------------------------------
+
+shift_sectors = db.Table(
+    "shift_sectors",
+    db.Column("shift_id", db.ForeignKey("shifts.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("sector_id", db.ForeignKey("sectors.id"), primary_key=True),
+)
+
+shift_staff = db.Table(
+    "shift_staff",
+    db.Column("shift_id", db.ForeignKey("shifts.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("user_id", db.ForeignKey("users.id"), primary_key=True),
+)
+
+
+class Shift(db.Model):
+    __tablename__ = "shifts"
+    __table_args__ = (
+        _enum_check("status", SHIFT_STATES),
+        Index("ix_shifts_org_on", "organisation_id", "shift_on"),
+    )
+    id = db.Column(db.String(36), primary_key=True, default=new_uuid)
+    organisation_id = db.Column(db.ForeignKey("organisations.id"), nullable=False)
+    team_id = db.Column(db.ForeignKey("teams.id"), nullable=False, index=True)
+    opened_by_id = db.Column(db.ForeignKey("users.id"), nullable=False, index=True)
+    started_at = db.Column(db.DateTime, nullable=False)
+    ended_at = db.Column(db.DateTime)
+    shift_on = db.Column(db.Date, nullable=False)
+    status = db.Column(db.String(12), nullable=False, default="open")
+    staff_count = db.Column(db.Integer, nullable=False, default=1)
+    ambiance = db.Column(db.String(20))
+    police_presence = db.Column(db.Boolean)
+    unapproached_women = db.Column(db.Integer, nullable=False, default=0)
+    unapproached_men = db.Column(db.Integer, nullable=False, default=0)
+    unapproached_other = db.Column(db.Integer, nullable=False, default=0)
+    used_material_collected = db.Column(db.Integer, nullable=False, default=0)
+    closed_at = db.Column(db.DateTime)
+    validated_at = db.Column(db.DateTime)
+    validated_by_id = db.Column(db.ForeignKey("users.id"))
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    version = db.Column(db.Integer, nullable=False, default=1)
+    __mapper_args__ = {"version_id_col": version}
+
+    organisation = db.relationship("Organisation")
+    team = db.relationship("Team")
+    opened_by = db.relationship("User", foreign_keys=[opened_by_id])
+    validated_by = db.relationship("User", foreign_keys=[validated_by_id])
+    sectors = db.relationship("Sector", secondary=shift_sectors, order_by="Sector.position")
+    staff = db.relationship("User", secondary=shift_staff, order_by="User.email")
+    stock = db.relationship("ShiftStock", cascade="all, delete-orphan", back_populates="shift")
+    contacts = db.relationship("Contact", back_populates="shift", order_by="Contact.occurred_at",
+                               cascade="all, delete-orphan")
+
+    @property
+    def is_open(self):
+        return self.status == "open"
+
+    @property
+    def is_locked(self):
+        return self.status == "validated"
+
+
+class ShiftStock(db.Model):
+    """Harm-reduction material taken out at the start and brought back at the end."""
+    __tablename__ = "shift_stock"
+    shift_id = db.Column(db.ForeignKey("shifts.id", ondelete="CASCADE"), primary_key=True)
+    material_id = db.Column(db.ForeignKey("ref_items.id"), primary_key=True)
+    taken_out = db.Column(db.Integer, nullable=False, default=0)
+    brought_back = db.Column(db.Integer, nullable=False, default=0)
+    shift = db.relationship("Shift", back_populates="stock")
+    material = db.relationship("RefItem")
+
+
+# --- persons and contacts ---------------------------------------------------------
+
+class Person(db.Model):
+    """A pseudonym code and nothing else; shared by every organisation of the plan."""
+    __tablename__ = "persons"
+    id = db.Column(db.Integer, primary_key=True)
+    code = db.Column(db.String(64), nullable=False, unique=True)
+    is_weak = db.Column(db.Boolean, nullable=False, default=False)
+    first_seen_on = db.Column(db.Date)
+    last_seen_on = db.Column(db.Date, index=True)
+    last_seen_team_id = db.Column(db.ForeignKey("teams.id"))
+    last_seen_team = db.relationship("Team")
+
+
+contact_products = db.Table(
+    "contact_products",
+    db.Column("contact_id", db.ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("product_id", db.ForeignKey("ref_items.id"), primary_key=True),
+)
+
+contact_needs = db.Table(
+    "contact_needs",
+    db.Column("contact_id", db.ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("need_id", db.ForeignKey("ref_items.id"), primary_key=True),
+)
+
+
+class Contact(db.Model):
+    __tablename__ = "contacts"
+    __table_args__ = (
+        _enum_check("kind", CONTACT_KINDS),
+        CheckConstraint("people_count >= 1", name="people_count_positive"),
+        Index("ix_contacts_org_on", "organisation_id", "occurred_on"),
+        Index("ix_contacts_person_on", "person_id", "occurred_on"),
+    )
+    id = db.Column(db.String(36), primary_key=True, default=new_uuid)
+    shift_id = db.Column(db.ForeignKey("shifts.id", ondelete="CASCADE"), nullable=False, index=True)
+    organisation_id = db.Column(db.ForeignKey("organisations.id"), nullable=False)
+    team_id = db.Column(db.ForeignKey("teams.id"), nullable=False)
+    sector_id = db.Column(db.ForeignKey("sectors.id"))
+    occurred_at = db.Column(db.DateTime, nullable=False)
+    occurred_on = db.Column(db.Date, nullable=False)
+    kind = db.Column(db.String(12), nullable=False)
+    person_id = db.Column(db.ForeignKey("persons.id"))
+    is_first_contact = db.Column(db.Boolean, nullable=False, default=False)
+    people_count = db.Column(db.Integer, nullable=False, default=1)
+    sex = db.Column(db.String(1))
+    age_band = db.Column(db.String(10))
+    living_situation_id = db.Column(db.ForeignKey("ref_items.id"))
+    created_by_id = db.Column(db.ForeignKey("users.id"), nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    shift = db.relationship("Shift", back_populates="contacts")
+    team = db.relationship("Team")
+    sector = db.relationship("Sector")
+    person = db.relationship("Person")
+    living_situation = db.relationship("RefItem")
+    created_by = db.relationship("User")
+    products = db.relationship("RefItem", secondary=contact_products, order_by="RefItem.position")
+    needs = db.relationship("RefItem", secondary=contact_needs, order_by="RefItem.position")
+    materials = db.relationship("ContactMaterial", cascade="all, delete-orphan", back_populates="contact")
+    orientations = db.relationship("Orientation", cascade="all, delete-orphan", back_populates="contact")
+    referrals = db.relationship("Referral", cascade="all, delete-orphan", back_populates="contact")
+
+
+class ContactMaterial(db.Model):
+    __tablename__ = "contact_materials"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+    contact_id = db.Column(db.ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
+    material_id = db.Column(db.ForeignKey("ref_items.id"), primary_key=True)
+    quantity = db.Column(db.Integer, nullable=False)
+    contact = db.relationship("Contact", back_populates="materials")
+    material = db.relationship("RefItem")
+
+
+class Orientation(db.Model):
+    """A care orientation: destination, accompanied physically or not."""
+    __tablename__ = "orientations"
+    id = db.Column(db.Integer, primary_key=True)
+    contact_id = db.Column(db.ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False, index=True)
+    destination_id = db.Column(db.ForeignKey("ref_items.id"), nullable=False)
+    is_accompanied = db.Column(db.Boolean, nullable=False, default=False)
+    contact = db.relationship("Contact", back_populates="orientations")
+    destination = db.relationship("RefItem")
+
+
+class Referral(db.Model):
+    """A shelter referral and its dated lifecycle: proposed -> accepted|refused -> admitted -> exited."""
+    __tablename__ = "referrals"
+    __table_args__ = (
+        _enum_check("status", REFERRAL_STATES),
+        Index("ix_referrals_org_status", "organisation_id", "status"),
+    )
+    id = db.Column(db.String(36), primary_key=True, default=new_uuid)
+    contact_id = db.Column(db.ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False, index=True)
+    organisation_id = db.Column(db.ForeignKey("organisations.id"), nullable=False)
+    person_id = db.Column(db.ForeignKey("persons.id"), index=True)
+    programme_id = db.Column(db.ForeignKey("ref_items.id"), nullable=False)
+    status = db.Column(db.String(12), nullable=False, default="proposed")
+    proposed_on = db.Column(db.Date, nullable=False)
+    accepted_on = db.Column(db.Date)
+    refused_on = db.Column(db.Date)
+    refusal_reason_id = db.Column(db.ForeignKey("ref_items.id"))
+    admitted_on = db.Column(db.Date)
+    exited_on = db.Column(db.Date)
+    exit_reason_id = db.Column(db.ForeignKey("ref_items.id"))
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    contact = db.relationship("Contact", back_populates="referrals")
+    person = db.relationship("Person")
+    programme = db.relationship("RefItem", foreign_keys=[programme_id])
+    refusal_reason = db.relationship("RefItem", foreign_keys=[refusal_reason_id])
+    exit_reason = db.relationship("RefItem", foreign_keys=[exit_reason_id])
+    events = db.relationship("ReferralEvent", cascade="all, delete-orphan", back_populates="referral",
+                             order_by="ReferralEvent.id")
+
+
+class ReferralEvent(db.Model):
+    """Each step of a referral: what, on which date, recorded by whom."""
+    __tablename__ = "referral_events"
+    __table_args__ = (_enum_check("status", REFERRAL_STATES),)
+    id = db.Column(db.Integer, primary_key=True)
+    referral_id = db.Column(db.ForeignKey("referrals.id", ondelete="CASCADE"), nullable=False, index=True)
+    status = db.Column(db.String(12), nullable=False)
+    occurred_on = db.Column(db.Date, nullable=False)
+    reason_id = db.Column(db.ForeignKey("ref_items.id"))
+    recorded_by_id = db.Column(db.ForeignKey("users.id"), nullable=False)
+    recorded_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    referral = db.relationship("Referral", back_populates="events")
+    reason = db.relationship("RefItem")
+    recorded_by = db.relationship("User")
+
+
+# --- audit trail (append-only) ----------------------------------------------------
+
+class AuditEvent(db.Model):
+    """Logins, corrections, validations, exports, role changes, purges, key rotations.
+
+    The application only ever inserts here (see ``outreach.audit``)."""
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_target", "target_type", "target_id"),)
+    id = db.Column(db.Integer, primary_key=True)
+    occurred_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+    actor_id = db.Column(db.ForeignKey("users.id"))
+    organisation_id = db.Column(db.ForeignKey("organisations.id"), index=True)
+    action = db.Column(db.String(40), nullable=False, index=True)
+    target_type = db.Column(db.String(40))
+    target_id = db.Column(db.String(64))
+    field = db.Column(db.String(60))
+    before = db.Column(db.Text)
+    after = db.Column(db.Text)
+    reason = db.Column(db.String(500))
+    details = db.Column(db.JSON)
+    actor = db.relationship("User")
+
+
+# --- plan catalogue and indicators ------------------------------------------------
+
+class Plan(db.Model):
+    __tablename__ = "plans"
+    id = db.Column(db.Integer, primary_key=True)
+    code = db.Column(db.String(40), nullable=False, unique=True)
+    title = db.Column(db.String(200), nullable=False)
+    starts_on = db.Column(db.Date)
+    ends_on = db.Column(db.Date)
+    is_illustrative = db.Column(db.Boolean, nullable=False, default=True)
+    axes = db.relationship("PlanAxis", cascade="all, delete-orphan", order_by="PlanAxis.position")
+
+
+class PlanAxis(db.Model):
+    __tablename__ = "plan_axes"
+    __table_args__ = (UniqueConstraint("plan_id", "number"),)
+    id = db.Column(db.Integer, primary_key=True)
+    plan_id = db.Column(db.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False)
+    number = db.Column(db.String(10), nullable=False)
+    title = db.Column(db.String(200), nullable=False)
+    position = db.Column(db.Integer, nullable=False, default=0)
+    actions = db.relationship("PlanAction", cascade="all, delete-orphan", order_by="PlanAction.position")
+
+
+class PlanAction(db.Model):
+    __tablename__ = "plan_actions"
+    __table_args__ = (UniqueConstraint("axis_id", "number"),)
+    id = db.Column(db.Integer, primary_key=True)
+    axis_id = db.Column(db.ForeignKey("plan_axes.id", ondelete="CASCADE"), nullable=False)
+    number = db.Column(db.String(10), nullable=False)
+    title = db.Column(db.String(200), nullable=False)
+    lead_partner = db.Column(db.String(120))
+    operators = db.Column(db.String(300))
+    status = db.Column(db.String(30), nullable=False, default="in_progress")
+    position = db.Column(db.Integer, nullable=False, default=0)
+    axis = db.relationship("PlanAxis", back_populates="actions")
+    indicators = db.relationship("Indicator", cascade="all, delete-orphan", order_by="Indicator.position")
+
+
+class Indicator(db.Model):
+    """numerator measure (with filters) / denominator measure x factor, as DHIS2 defines it."""
+    __tablename__ = "indicators"
+    id = db.Column(db.Integer, primary_key=True)
+    action_id = db.Column(db.ForeignKey("plan_actions.id", ondelete="CASCADE"), nullable=False, index=True)
+    code = db.Column(db.String(60), nullable=False, unique=True)
+    name = db.Column(db.String(200), nullable=False)
+    definition = db.Column(db.Text, nullable=False, default="")
+    unit = db.Column(db.String(30), nullable=False, default="")
+    numerator = db.Column(db.String(60), nullable=False)
+    numerator_filters = db.Column(db.JSON, nullable=False, default=dict)
+    denominator = db.Column(db.String(60))
+    denominator_filters = db.Column(db.JSON, nullable=False, default=dict)
+    factor = db.Column(db.Integer, nullable=False, default=1)
+    baseline = db.Column(db.Float)
+    direction = db.Column(db.String(6), nullable=False, default="higher")
+    position = db.Column(db.Integer, nullable=False, default=0)
+    action = db.relationship("PlanAction", back_populates="indicators")
+    targets = db.relationship("IndicatorTarget", cascade="all, delete-orphan", order_by="IndicatorTarget.starts_on")
+
+
+class IndicatorTarget(db.Model):
+    __tablename__ = "indicator_targets"
+    __table_args__ = (UniqueConstraint("indicator_id", "starts_on", "ends_on"),)
+    id = db.Column(db.Integer, primary_key=True)
+    indicator_id = db.Column(db.ForeignKey("indicators.id", ondelete="CASCADE"), nullable=False)
+    starts_on = db.Column(db.Date, nullable=False)
+    ends_on = db.Column(db.Date, nullable=False)
+    value = db.Column(db.Float, nullable=False)

@@ -1,0 +1,108 @@
+"""Passwords (argon2id), sessions, API tokens and security headers."""
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import request, session
+from flask_login import user_loaded_from_request
+
+from .extensions import db, login_manager
+from .models import ApiToken, User, utcnow
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+_DUMMY_HASH = _hasher.hash("timing-equaliser")
+
+CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "manifest-src 'self'",
+    "worker-src 'self'",
+])
+
+
+def hash_password(password):
+    return _hasher.hash(password)
+
+
+def verify_password(user, password):
+    """True when ``password`` matches; spends the same time when there is no user."""
+    try:
+        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_api_token(user, label=""):
+    """Create a bearer token; only its SHA-256 is stored, the clear value is returned once."""
+    clear = "otk_" + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user=user, token_hash=_token_hash(clear), label=label))
+    return clear
+
+
+def _token_hash(clear):
+    return hashlib.sha256(clear.encode()).hexdigest()
+
+
+@login_manager.user_loader
+def _load_user(user_id):
+    uid, _, version = user_id.partition(":")
+    user = db.session.get(User, int(uid)) if uid.isdigit() else None
+    if user is None or str(user.session_version) != version:
+        return None
+    return user
+
+
+@login_manager.request_loader
+def _load_user_from_token(req):
+    header = req.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    token = db.session.execute(
+        db.select(ApiToken).filter_by(token_hash=_token_hash(header[7:].strip()), revoked_at=None)
+    ).scalar_one_or_none()
+    if token is None or not token.user.is_active:
+        return None
+    return token.user
+
+
+@user_loaded_from_request.connect
+def _mark_token_request(app, user=None):
+    # A bearer token is not a cookie: CSRF cannot apply, and no session cookie is issued.
+    request.environ["outreach.token_auth"] = True
+
+
+def is_token_request():
+    return bool(request.environ.get("outreach.token_auth"))
+
+
+def _headers(response):
+    h = response.headers
+    h.setdefault("Content-Security-Policy", CSP)
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("Referrer-Policy", "same-origin")
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.endpoint != "static" and "Cache-Control" not in h:
+        h["Cache-Control"] = "no-store"
+    return response
+
+
+def _session_permanent():
+    session.permanent = True  # expires after SESSION_HOURS of inactivity
+
+
+def init_app(app):
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+    app.before_request(_session_permanent)
+    app.after_request(_headers)

@@ -1,0 +1,100 @@
+"""Application-wide routes and error pages: health check, language choice, errors."""
+import logging
+
+from flask import jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .extensions import LOCALES, db
+
+logger = logging.getLogger("outreach")
+
+ERROR_MESSAGES = {
+    400: "La demande est incorrecte.",
+    401: "Connectez-vous pour continuer.",
+    403: "Vous n'avez pas accès à cette page.",
+    404: "Cette page n'existe pas.",
+    405: "Cette action n'est pas possible ici.",
+    409: "Conflit : la donnée a changé entre-temps. Rechargez la page.",
+    413: "Le fichier envoyé est trop volumineux.",
+    422: "Certaines valeurs sont invalides.",
+    429: "Trop de tentatives. Patientez quelques minutes avant de réessayer.",
+    500: "Une erreur est survenue de notre côté. Rien n'a été enregistré.",
+}
+
+
+def healthz():
+    db.session.execute(db.text("SELECT 1"))
+    return jsonify(status="ok")
+
+
+def set_language(code):
+    target = request.args.get("next") or url_for("auth.home")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("auth.home")
+    response = redirect(target)
+    if code in LOCALES:
+        response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+def _wants_json():
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def handle_http_error(error):
+    status = error.code or 500
+    message = _(ERROR_MESSAGES.get(status, ERROR_MESSAGES[400]))
+    if isinstance(error, CSRFError):
+        message = _("Le formulaire a expiré ou n'est pas valide (jeton CSRF). Rechargez la page et recommencez.")
+    if _wants_json():
+        return jsonify(error=message), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def handle_unexpected(error):
+    """Never a bare 500 page: roll back (nothing half-written) and answer clearly."""
+    db.session.rollback()
+    logger.exception("unexpected error on %s %s", request.method, request.path)
+    return handle_http_error(InternalServerError())
+
+
+NAV = {
+    "worker": [("shifts.current", _l("Maraude")), ("referrals.index", _l("Orientations en cours"))],
+    "supervisor": [("review.board", _l("Équipes")), ("referrals.index", _l("Orientations en cours")),
+                   ("indicators.dashboard", _l("Indicateurs"))],
+    "manager": [("indicators.dashboard", _l("Indicateurs")), ("indicators.funnel", _l("Parcours")),
+                ("indicators.catalogue", _l("Plan"))],
+    "admin": [("admin.users", _l("Utilisateurs")), ("reference.index", _l("Listes")),
+              ("admin.audit", _l("Journal"))],
+}
+ROLE_LABELS = {"worker": _l("Intervenant·e"), "supervisor": _l("Coordinateur·rice"),
+               "manager": _l("Pilote du plan"), "admin": _l("Administrateur·rice")}
+
+
+def _template_helpers():
+    from flask import current_app
+    from flask_babel import get_locale
+    from flask_login import current_user
+
+    def has_endpoint(endpoint):
+        return endpoint in current_app.view_functions
+
+    def nav_items():
+        role = current_user.role if current_user.is_authenticated else None
+        return [(e, label) for e, label in NAV.get(role, []) if has_endpoint(e)]
+
+    return {"has_endpoint": has_endpoint, "nav_items": nav_items,
+            "role_label": lambda role: ROLE_LABELS.get(role, role),
+            "current_locale": lambda: str(get_locale() or "fr")}
+
+
+def init_app(app):
+    app.context_processor(_template_helpers)
+    from .access import public
+    app.add_url_rule("/healthz", "healthz", healthz)
+    app.add_url_rule("/langue/<code>", "set_language", public(set_language))
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)
