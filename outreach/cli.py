@@ -33,7 +33,8 @@ def create_user(email, role, organisation_code, team_codes):
             raise click.ClickException(f"unknown organisation {organisation_code!r}")
     teams = [_team(org, code) for code in team_codes]
     password = _read_password()
-    problem = password_problem(password)
+    with current_app.test_request_context():  # messages are translated, which needs a request
+        problem = password_problem(password)
     if problem:
         raise click.ClickException(problem)
     db.session.add(User(email=email, role=role, organisation=org, teams=teams,

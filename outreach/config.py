@@ -100,6 +100,7 @@ def _flask_config(values, override):
         BABEL_DEFAULT_LOCALE=values["DEFAULT_LOCALE"],
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
         RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_ENABLED=True,
     )
     config.update({k: v for k, v in override.items() if k not in values})
     return config

@@ -149,9 +149,9 @@ def browser_type_launch_args():
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]}
 
 
-@pytest.fixture(scope="session")
-def browser_context_args(playwright):
-    return {**playwright.devices["Pixel 5"], "locale": "fr-FR"}
+@pytest.fixture
+def browser_context_args(playwright, base_url):
+    return {**playwright.devices["Pixel 5"], "locale": "fr-FR", "base_url": base_url}
 
 
 @pytest.fixture
