@@ -442,3 +442,36 @@ class IndicatorTarget(db.Model):
     starts_on = db.Column(db.Date, nullable=False)
     ends_on = db.Column(db.Date, nullable=False)
     value = db.Column(db.Float, nullable=False)
+
+
+# --- indicators roll-ups (derived; kept current on write by outreach.indicators.rollups) ---
+
+class RollupMonthly(db.Model):
+    """Monthly sums per organisation, team, sector (0: all), measure and item (0: none).
+
+    Contact measures keep the sector; item measures (material, destination, programme)
+    and shift measures use sector 0. ``is_validated``: from a validated shift."""
+    __tablename__ = "rollup_monthly"
+    __table_args__ = (Index("ix_rollup_monthly_month", "month", "measure"),)
+    month = db.Column(db.Date, primary_key=True)
+    organisation_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    team_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    sector_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    measure = db.Column(db.String(30), primary_key=True)
+    item_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    is_validated = db.Column(db.Boolean, primary_key=True)
+    value = db.Column(db.Integer, nullable=False)
+
+
+class RollupPersonMonth(db.Model):
+    """Exact person-by-month-by-team rows: distinct persons over any period are a COUNT(DISTINCT) here."""
+    __tablename__ = "rollup_person_months"
+    __table_args__ = (Index("ix_rollup_person_months_month", "month", "person_id", "organisation_id",
+                            "team_id", "is_validated", "first_contacts"),)
+    person_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    month = db.Column(db.Date, primary_key=True)
+    organisation_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    team_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    is_validated = db.Column(db.Boolean, primary_key=True)
+    contacts = db.Column(db.Integer, nullable=False)
+    first_contacts = db.Column(db.Integer, nullable=False)

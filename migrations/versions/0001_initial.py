@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 06:01:54.946178
+Create Date: 2026-11-28 06:26:47.192834
 
 """
 from alembic import op
@@ -50,6 +50,33 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ref_items')),
     sa.UniqueConstraint('kind', 'code', name=op.f('uq_ref_items_kind'))
     )
+    op.create_table('rollup_monthly',
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('team_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('sector_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('measure', sa.String(length=30), nullable=False),
+    sa.Column('item_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('is_validated', sa.Boolean(), nullable=False),
+    sa.Column('value', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('month', 'organisation_id', 'team_id', 'sector_id', 'measure', 'item_id', 'is_validated', name=op.f('pk_rollup_monthly'))
+    )
+    with op.batch_alter_table('rollup_monthly', schema=None) as batch_op:
+        batch_op.create_index('ix_rollup_monthly_month', ['month', 'measure'], unique=False)
+
+    op.create_table('rollup_person_months',
+    sa.Column('person_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('team_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('is_validated', sa.Boolean(), nullable=False),
+    sa.Column('contacts', sa.Integer(), nullable=False),
+    sa.Column('first_contacts', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('person_id', 'month', 'organisation_id', 'team_id', 'is_validated', name=op.f('pk_rollup_person_months'))
+    )
+    with op.batch_alter_table('rollup_person_months', schema=None) as batch_op:
+        batch_op.create_index('ix_rollup_person_months_month', ['month', 'person_id', 'organisation_id', 'team_id', 'is_validated', 'first_contacts'], unique=False)
+
     op.create_table('sectors',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=40), nullable=False),
@@ -459,6 +486,14 @@ def downgrade():
     op.drop_table('teams')
     op.drop_table('plan_axes')
     op.drop_table('sectors')
+    with op.batch_alter_table('rollup_person_months', schema=None) as batch_op:
+        batch_op.drop_index('ix_rollup_person_months_month')
+
+    op.drop_table('rollup_person_months')
+    with op.batch_alter_table('rollup_monthly', schema=None) as batch_op:
+        batch_op.drop_index('ix_rollup_monthly_month')
+
+    op.drop_table('rollup_monthly')
     op.drop_table('ref_items')
     op.drop_table('plans')
     op.drop_table('organisations')
