@@ -64,11 +64,16 @@ def create_token(email, label):
 
 
 @click.command("seed-demo")
-def seed_demo_command():
+@click.option("--encounters", type=int, default=0, help="Also build a synthetic history of N contacts.")
+@click.option("--seed", "random_seed", type=int, default=1, help="Random seed of the synthetic history.")
+def seed_demo_command(encounters, random_seed):
     """Demo organisations, teams, reference lists and logins (idempotent)."""
     from .seed import DEMO_PASSWORD, DEMO_USERS, seed_demo
     created = seed_demo()
     db.session.commit()
+    if encounters:
+        from .indicators.synthetic import build_history
+        click.echo(build_history(encounters, random_seed))
     click.echo(f"demo data ready ({len(created)} users created)")
     click.echo(f"demo logins (password: {DEMO_PASSWORD}):")
     for email, role, *_ in DEMO_USERS:

@@ -62,5 +62,7 @@ def seed_demo():
     ensure_defaults()
     seed_organisations()
     created = seed_users()
+    from .indicators.catalogue import install_seed
+    install_seed()
     db.session.flush()
     return created

@@ -1,0 +1,8 @@
+"""Plan catalogue, indicators from roll-ups, pathway funnel (plan managers; supervisors: own organisation)."""
+from ..access import Blueprint
+from .rollups import install_listener
+
+bp = Blueprint("indicators", __name__, roles={"manager", "supervisor"}, cli_group=None)
+install_listener()
+
+from . import cli, views  # noqa: E402,F401

@@ -1,0 +1,236 @@
+"""Measures as code: ``MEASURES = {code: Measure}``; each builds SQL over the roll-ups.
+
+``measure.query(filters, period)`` returns a SELECT of one number (or of rows to
+reduce, for medians). Filters: organisation_id, team_id, sector_id, and item codes
+(programme, destination, material); ``include_provisional`` adds data of shifts
+not yet validated. A period is ``(first_month, last_month)`` (dates, inclusive).
+
+Contact counts keep the sector; material, orientation, referral and shift measures
+are not broken down by sector (``by_sector = False``): with a sector filter they
+answer None. Referral steps count in the month of their own date.
+"""
+import statistics
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, select
+
+from ..extensions import db
+from ..models import (
+    Contact,
+    Person,
+    Referral,
+    RefItem,
+    RollupMonthly,
+    RollupPersonMonth,
+)
+from .rollups import add_months
+
+ITEM_KINDS = {"material": "material", "destination": "destination", "programme": "programme"}
+
+
+@dataclass
+class Measure:
+    code: str
+    label: object
+    kind: str  # sum | persons | median
+    rollups: tuple = ()
+    item_kind: str | None = None
+    scale: float = 1
+    by_sector: bool = False
+    unit: str = ""
+    params: dict = field(default_factory=dict)
+
+    def query(self, filters, period):
+        return BUILDERS[self.kind](self, filters, period)
+
+    def evaluate(self, filters, period):
+        return Evaluator(filters).value(self.code, filters, period)
+
+
+def _sum(code, label, rollups, item_kind=None, by_sector=False, scale=1, unit=""):
+    return Measure(code, label, "sum", tuple(rollups), item_kind, scale, by_sector, unit)
+
+
+MEASURE_LIST = [
+    _sum("contacts", _l("Rencontres"), ["contacts_known", "contacts_anonymous", "contacts_refusal"], by_sector=True),
+    _sum("known_contacts", _l("Rencontres de personnes identifiées"), ["contacts_known"], by_sector=True),
+    _sum("anonymous_contacts", _l("Passages anonymes (rencontres)"), ["contacts_anonymous"], by_sector=True),
+    _sum("anonymous_passages", _l("Passages anonymes (personnes)"), ["passages"], by_sector=True),
+    _sum("refusal_contacts", _l("Refus / pas de contact"), ["contacts_refusal"], by_sector=True),
+    _sum("contacts_with_code", _l("Rencontres avec un code"), ["with_code"], by_sector=True),
+    Measure("distinct_persons", _l("Personnes distinctes"), "persons", params={"what": "distinct"}),
+    Measure("new_persons", _l("Nouvelles personnes"), "persons", params={"what": "new"}),
+    Measure("file_active", _l("File active (12 derniers mois)"), "persons", params={"what": "distinct", "window": 12}),
+    Measure("persons_multi_org", _l("Personnes vues par au moins 2 organisations"), "persons",
+            params={"what": "multi_org"}),
+    _sum("material", _l("Matériel distribué"), ["material"], "material"),
+    _sum("orientations", _l("Orientations"), ["orientations"], "destination"),
+    _sum("orientations_accompanied", _l("Orientations accompagnées"), ["orientations_accompanied"], "destination"),
+    _sum("referrals_proposed", _l("Orientations hébergement proposées"), ["referrals_proposed"], "programme"),
+    _sum("referrals_accepted", _l("Orientations hébergement acceptées"), ["referrals_accepted"], "programme"),
+    _sum("referrals_refused", _l("Orientations hébergement refusées"), ["referrals_refused"], "programme"),
+    _sum("refusals_no_place", _l("Refus faute de place"), ["refusals_no_place"], "programme"),
+    _sum("admissions", _l("Admissions"), ["admissions"], "programme"),
+    _sum("exits", _l("Sorties"), ["exits"], "programme"),
+    _sum("exits_stable", _l("Sorties vers un logement stable"), ["exits_stable"], "programme"),
+    Measure("median_days_to_admission", _l("Délai médian 1re rencontre → admission (jours)"), "median",
+            item_kind="programme", unit="jours", params={"start": "first_seen"}),
+    Measure("median_days_waiting", _l("Délai médian proposition → admission (jours)"), "median",
+            item_kind="programme", unit="jours", params={"start": "proposed"}),
+    _sum("shifts", _l("Maraudes"), ["shifts"]),
+    _sum("night_shifts", _l("Maraudes de nuit"), ["night_shifts"]),
+    _sum("staff_hours", _l("Heures d'intervenant·es"), ["staff_minutes"], scale=1 / 60, unit="h"),
+    _sum("shifts_validated_48h", _l("Maraudes validées sous 48 h"), ["shifts_validated_48h"]),
+]
+MEASURES = {m.code: m for m in MEASURE_LIST}
+COUNT_KINDS = {"sum", "persons"}
+
+
+# --- filters ----------------------------------------------------------------------
+
+def item_ids(filters, item_kind):
+    """Ids of the item filter (codes) of this measure's kind; None when unfiltered."""
+    codes = filters.get(item_kind) if item_kind else None
+    if not codes:
+        return None
+    codes = [codes] if isinstance(codes, str) else list(codes)
+    rows = db.session.execute(select(RefItem.id).where(RefItem.kind == ITEM_KINDS[item_kind],
+                                                       RefItem.code.in_(codes)))
+    return [r[0] for r in rows] or [-1]
+
+
+def _scope(table, filters, by_sector=False):
+    where = []
+    if filters.get("organisation_id"):
+        where.append(table.organisation_id == filters["organisation_id"])
+    if filters.get("team_id"):
+        where.append(table.team_id == filters["team_id"])
+    if by_sector and filters.get("sector_id"):
+        where.append(table.sector_id == filters["sector_id"])
+    if not filters.get("include_provisional"):
+        where.append(table.is_validated.is_(True))
+    return where
+
+
+def _months(table, period):
+    return [table.month >= period[0], table.month <= period[1]]
+
+
+def sector_unavailable(measure, filters):
+    return bool(filters.get("sector_id")) and not measure.by_sector
+
+
+# --- SQL builders -----------------------------------------------------------------
+
+def sum_query(measure, filters, period, group_by=()):
+    t = RollupMonthly
+    where = _scope(t, filters, measure.by_sector) + _months(t, period) + [t.measure.in_(measure.rollups)]
+    ids = item_ids(filters, measure.item_kind)
+    if ids is not None:
+        where.append(t.item_id.in_(ids))
+    value = func.coalesce(func.sum(t.value), 0)
+    return select(*group_by, value).where(*where).group_by(*group_by)
+
+
+def persons_query(measure, filters, period, group_by=()):
+    t = RollupPersonMonth
+    start = add_months(period[1], 1 - measure.params["window"]) if "window" in measure.params else period[0]
+    where = _scope(t, filters) + _months(t, (start, period[1]))
+    what = measure.params["what"]
+    if what == "distinct":
+        return select(*group_by, func.count(t.person_id.distinct())).where(*where).group_by(*group_by)
+    inner = (select(*group_by, t.person_id, func.sum(t.first_contacts).label("first"),
+                    func.count(t.organisation_id.distinct()).label("orgs"))
+             .where(*where).group_by(*group_by, t.person_id).subquery())
+    cond = inner.c.first > 0 if what == "new" else inner.c.orgs > 1
+    outer = [inner.c[c.key] for c in group_by]
+    return select(*outer, func.count()).select_from(inner).where(cond).group_by(*outer)
+
+
+def median_query(measure, filters, period, group_by=()):
+    """Rows of (group..., days) for referrals admitted in the period; the median is taken in Python."""
+    start = Person.first_seen_on if measure.params["start"] == "first_seen" else Referral.proposed_on
+    end_day = add_months(period[1], 1)
+    where = [Referral.admitted_on >= period[0], Referral.admitted_on < end_day, start.isnot(None)]
+    if filters.get("organisation_id"):
+        where.append(Referral.organisation_id == filters["organisation_id"])
+    if filters.get("team_id"):
+        where.append(Contact.team_id == filters["team_id"])
+    ids = item_ids(filters, measure.item_kind)
+    if ids is not None:
+        where.append(Referral.programme_id.in_(ids))
+    source = Referral.__table__.join(Contact.__table__, Contact.id == Referral.contact_id).outerjoin(
+        Person.__table__, Person.id == Referral.person_id)
+    return select(*group_by, Referral.admitted_on, start).select_from(source).where(and_(*where))
+
+
+BUILDERS = {"sum": sum_query, "persons": persons_query, "median": median_query}
+
+
+def median_days(rows):
+    days = [(admitted - started).days for *_g, admitted, started in rows if admitted and started]
+    return statistics.median(days) if days else None
+
+
+def run(measure, filters, period):
+    """The measure's value for ``filters`` over ``period`` (None when it cannot be answered)."""
+    if sector_unavailable(measure, filters):
+        return None
+    result = db.session.execute(measure.query(filters, period))
+    if measure.kind == "median":
+        return median_days(result.all())
+    value = result.scalar() or 0
+    return value * measure.scale if measure.scale != 1 else value
+
+
+class Evaluator:
+    """Evaluates many measures for one dashboard with few queries (cached per filters and window)."""
+
+    def __init__(self, base_filters):
+        self.base = dict(base_filters)
+        self._cells = {}
+        self._values = {}
+
+    def value(self, code, filters, period):
+        key = (code, _freeze(filters), period)
+        if key not in self._values:
+            self._values[key] = self._compute(MEASURES[code], filters, period)
+        return self._values[key]
+
+    def _compute(self, measure, filters, period):
+        if measure.kind != "sum" or sector_unavailable(measure, filters):
+            return run(measure, filters, period)
+        cells = self.cells(filters)
+        if cells is None:
+            return run(measure, filters, period)
+        ids = item_ids(filters, measure.item_kind)
+        total = sum(v for (m, item, month), v in cells.items() if m in measure.rollups
+                    and (ids is None or item in ids) and period[0] <= month <= period[1])
+        return total * measure.scale if measure.scale != 1 else total
+
+    def cells(self, filters):
+        """{(rollup measure, item_id, month): value} over the evaluator's window, for the scope filters."""
+        scope = _freeze({k: filters.get(k) for k in ("organisation_id", "team_id", "sector_id",
+                                                     "include_provisional")})
+        if self.window is None:
+            return None
+        if scope not in self._cells:
+            t = RollupMonthly
+            by_sector = bool(filters.get("sector_id"))
+            where = _scope(t, filters, by_sector) + _months(t, self.window)
+            rows = db.session.execute(select(t.measure, t.item_id, t.month, func.sum(t.value))
+                                      .where(*where).group_by(t.measure, t.item_id, t.month))
+            self._cells[scope] = {(m, i, _as_date(mo)): v for m, i, mo, v in rows}
+        return self._cells[scope]
+
+    window = None
+
+
+def _as_date(value):
+    from datetime import date
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _freeze(filters):
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in (filters or {}).items() if v))

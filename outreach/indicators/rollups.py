@@ -1,0 +1,350 @@
+"""Roll-ups: monthly sums and exact person-month rows, derived from the raw tables.
+
+Kept current on write: an ``after_flush`` listener collects the (organisation, team,
+month) keys touched by Contact, ContactMaterial, Orientation, Referral and Shift
+changes, then recomputes exactly those slices inside the same transaction.
+Bulk paths (synthetic history, imports) call ``refresh_rollups`` once at the end.
+"""
+from contextlib import contextmanager
+from datetime import date, timedelta
+
+from sqlalchemy import (
+    Date,
+    Integer,
+    and_,
+    case,
+    cast,
+    delete,
+    event,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session
+
+from ..models import (
+    Contact,
+    ContactMaterial,
+    Orientation,
+    Referral,
+    RefItem,
+    RollupMonthly,
+    RollupPersonMonth,
+    Shift,
+)
+from ..reference.defaults import NO_PLACE_REFUSAL, STABLE_HOUSING_EXIT
+
+ROLLUP_COLUMNS = ["month", "organisation_id", "team_id", "sector_id", "measure", "item_id",
+                  "is_validated", "value"]
+PERSON_COLUMNS = ["month", "organisation_id", "team_id", "person_id", "is_validated", "contacts",
+                  "first_contacts"]
+_state = {"suspended": 0}
+
+
+# --- months -----------------------------------------------------------------------
+
+def month_start(day):
+    return date(day.year, day.month, 1)
+
+
+def add_months(month, n):
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_expr(column, dialect):
+    if dialect == "postgresql":
+        return cast(func.date_trunc(literal_column("'month'"), column), Date)
+    return func.date(column, literal_column("'start of month'"))
+
+
+# --- the source statements (one per roll-up measure) -----------------------------
+
+def _validated():
+    return Shift.status == literal_column("'validated'")
+
+
+def _ref_id(kind, code):
+    return select(RefItem.id).where(RefItem.kind == kind, RefItem.code == code).scalar_subquery()
+
+
+def _grouped(measure, value, month, org, team, sector, item, validated, source, where):
+    zero = literal_column("0")
+    sector = zero if sector is None else sector
+    item = zero if item is None else item
+    groups = [month, org, team, validated] + [c for c in (sector, item) if c is not zero]
+    return (select(month, org, team, sector, literal_column(f"'{measure}'"), item, validated, value)
+            .select_from(source).where(*where).group_by(*groups))
+
+
+def _contact_sources(dialect, window):
+    month = month_expr(Contact.occurred_on, dialect)
+    source = Contact.__table__.join(Shift.__table__, Shift.id == Contact.shift_id)
+    keys = {"month": month, "org": Contact.organisation_id, "team": Contact.team_id, "validated": _validated(),
+                "source": source}
+    where = window(Contact.organisation_id, Contact.team_id, Contact.occurred_on)
+    sector = func.coalesce(Contact.sector_id, 0)
+    kinds = [(f"contacts_{kind}", Contact.kind == kind) for kind in ("known", "anonymous", "refusal")]
+    stmts = [_grouped(m, func.count(), sector=sector, item=None, where=where + [cond], **keys) for m, cond in kinds]
+    stmts.append(_grouped("passages", func.sum(Contact.people_count), sector=sector, item=None,
+                          where=where + [Contact.kind == "anonymous"], **keys))
+    stmts.append(_grouped("with_code", func.count(), sector=sector, item=None,
+                          where=where + [Contact.person_id.isnot(None)], **keys))
+    stmts.append(_grouped("first_contacts", func.count(), sector=sector, item=None,
+                          where=where + [Contact.is_first_contact.is_(True)], **keys))
+    return stmts
+
+
+def _item_sources(dialect, window):
+    month = month_expr(Contact.occurred_on, dialect)
+    where = window(Contact.organisation_id, Contact.team_id, Contact.occurred_on)
+    keys = {"month": month, "org": Contact.organisation_id, "team": Contact.team_id, "validated": _validated(), "sector": None}
+    material = ContactMaterial.__table__.join(Contact.__table__).join(Shift.__table__, Shift.id == Contact.shift_id)
+    orient = Orientation.__table__.join(Contact.__table__).join(Shift.__table__, Shift.id == Contact.shift_id)
+    return [
+        _grouped("material", func.sum(ContactMaterial.quantity), item=ContactMaterial.material_id,
+                 source=material, where=where, **keys),
+        _grouped("orientations", func.count(), item=Orientation.destination_id, source=orient, where=where, **keys),
+        _grouped("orientations_accompanied", func.count(), item=Orientation.destination_id, source=orient,
+                 where=where + [Orientation.is_accompanied.is_(True)], **keys),
+    ]
+
+
+REFERRAL_STEPS = [
+    ("referrals_proposed", "proposed_on", None),
+    ("referrals_accepted", "accepted_on", None),
+    ("referrals_refused", "refused_on", None),
+    ("refusals_no_place", "refused_on", ("refusal_reason_id", "refusal_reason", NO_PLACE_REFUSAL)),
+    ("admissions", "admitted_on", None),
+    ("exits", "exited_on", None),
+    ("exits_stable", "exited_on", ("exit_reason_id", "exit_reason", STABLE_HOUSING_EXIT)),
+]
+
+
+def _referral_sources(dialect, window):
+    """Referral steps count in the month of their own date; they do not wait for shift validation."""
+    source = Referral.__table__.join(Contact.__table__, Contact.id == Referral.contact_id)
+    stmts = []
+    for measure, column_name, reason in REFERRAL_STEPS:
+        column = getattr(Referral, column_name)
+        where = window(Referral.organisation_id, Contact.team_id, column) + [column.isnot(None)]
+        if reason:
+            where.append(getattr(Referral, reason[0]) == _ref_id(reason[1], reason[2]))
+        stmts.append(_grouped(measure, func.count(), month_expr(column, dialect), Referral.organisation_id,
+                              Contact.team_id, None, Referral.programme_id, true(), source, where))
+    return stmts
+
+
+def _minutes(dialect):
+    if dialect == "postgresql":
+        return func.extract(literal_column("'epoch'"), Shift.ended_at - Shift.started_at) / 60
+    return (func.julianday(Shift.ended_at) - func.julianday(Shift.started_at)) * 1440
+
+
+def _hour(dialect):
+    if dialect == "postgresql":
+        return func.extract("hour", Shift.started_at)
+    return cast(func.strftime("%H", Shift.started_at), Integer)
+
+
+def _shift_sources(dialect, window):
+    """Night shift: started from 18:00 to 04:00 UTC (19-20h Paris onwards)."""
+    keys = {"month": month_expr(Shift.shift_on, dialect), "org": Shift.organisation_id, "team": Shift.team_id,
+                "validated": _validated(), "sector": None, "item": None, "source": Shift.__table__}
+    where = window(Shift.organisation_id, Shift.team_id, Shift.shift_on)
+    hour = _hour(dialect)
+    minutes = cast(func.round(func.sum(Shift.staff_count * _minutes(dialect))), Integer)
+    in_48h = Shift.validated_at <= Shift.ended_at + timedelta(hours=48)
+    if dialect == "sqlite":
+        in_48h = func.julianday(Shift.validated_at) - func.julianday(Shift.ended_at) <= 2
+    return [
+        _grouped("shifts", func.count(), where=where, **keys),
+        _grouped("night_shifts", func.count(), where=where + [or_(hour >= 18, hour < 4)], **keys),
+        _grouped("staff_minutes", minutes, where=where + [Shift.ended_at.isnot(None)], **keys),
+        _grouped("shifts_validated_48h", func.count(), where=where + [Shift.validated_at.isnot(None), in_48h],
+                 **keys),
+    ]
+
+
+def _person_source(dialect, window):
+    month = month_expr(Contact.occurred_on, dialect)
+    validated = _validated()
+    first = func.sum(case((Contact.is_first_contact.is_(True), 1), else_=0))
+    source = Contact.__table__.join(Shift.__table__, Shift.id == Contact.shift_id)
+    where = window(Contact.organisation_id, Contact.team_id, Contact.occurred_on) + [Contact.person_id.isnot(None)]
+    return (select(month, Contact.organisation_id, Contact.team_id, Contact.person_id, validated, func.count(), first)
+            .select_from(source).where(*where)
+            .group_by(month, Contact.organisation_id, Contact.team_id, Contact.person_id, validated))
+
+
+def source_statements(dialect, window):
+    """Every SELECT that rebuilds ``rollup_monthly`` for ``window`` (also used by the bench's direct path)."""
+    return (_contact_sources(dialect, window) + _item_sources(dialect, window)
+            + _referral_sources(dialect, window) + _shift_sources(dialect, window))
+
+
+# --- windows ----------------------------------------------------------------------
+
+def all_window(org, team, day):
+    return []
+
+
+def range_window(start, end):
+    """Months [start, end) for every organisation."""
+    return lambda org, team, day: [day >= start, day < end]
+
+
+def key_window(org_id, team_id, month):
+    """One organisation's month, for one team (or every team when ``team_id`` is None)."""
+    end = add_months(month, 1)
+    return lambda org, team, day: [org == org_id, day >= month, day < end] + (
+        [] if team_id is None else [team == team_id])
+
+
+# --- refresh ----------------------------------------------------------------------
+
+def _rebuild(conn, window, delete_where):
+    dialect = conn.dialect.name
+    conn.execute(delete(RollupMonthly).where(*delete_where(RollupMonthly)))
+    conn.execute(delete(RollupPersonMonth).where(*delete_where(RollupPersonMonth)))
+    for stmt in source_statements(dialect, window):
+        conn.execute(insert(RollupMonthly).from_select(ROLLUP_COLUMNS, stmt))
+    conn.execute(insert(RollupPersonMonth).from_select(PERSON_COLUMNS, _person_source(dialect, window)))
+
+
+def refresh_keys(conn, keys):
+    """Recompute the (organisation_id, team_id, month) slices in ``keys``."""
+    wide = {(o, m) for o, t, m in keys if t is None}
+    keys = {(o, None if (o, m) in wide else t, m) for o, t, m in keys if o is not None and m is not None}
+    for org_id, team_id, month in sorted(keys, key=lambda k: (k[0], k[1] or 0, k[2])):
+        _rebuild(conn, key_window(org_id, team_id, month), _key_delete(org_id, team_id, month))
+
+
+def _key_delete(org_id, team_id, month):
+    def where(table):
+        return [table.organisation_id == org_id, table.month == month] + (
+            [] if team_id is None else [table.team_id == team_id])
+    return where
+
+
+def refresh_rollups(session, months=None):
+    """Rebuild every roll-up (months=None) or only the given months (dates, any day of the month)."""
+    conn = session.connection()
+    if months is None:
+        _rebuild(conn, all_window, lambda t: [])
+        return
+    for month in sorted({month_start(m) for m in months}):
+        _rebuild(conn, range_window(month, add_months(month, 1)), lambda t, m=month: [t.month == m])
+
+
+@contextmanager
+def suspended():
+    """Skip the write listener (bulk paths that call ``refresh_rollups`` themselves)."""
+    _state["suspended"] += 1
+    try:
+        yield
+    finally:
+        _state["suspended"] -= 1
+
+
+# --- keeping them current on write -----------------------------------------------
+
+def _values(obj, attr):
+    """Current and previously committed values of ``attr``."""
+    history = sa_inspect(obj).attrs[attr].history
+    values = list(history.added) + list(history.deleted) + list(history.unchanged)
+    return [v for v in values if v is not None] or [getattr(obj, attr, None)]
+
+
+def _contact_keys(contact):
+    return {(o, t, month_start(d)) for o in _values(contact, "organisation_id")
+            for t in _values(contact, "team_id") for d in _values(contact, "occurred_on") if d}
+
+
+def _lookup_contacts(conn, contact_ids):
+    if not contact_ids:
+        return {}
+    rows = conn.execute(select(Contact.id, Contact.organisation_id, Contact.team_id, Contact.occurred_on)
+                        .where(Contact.id.in_(contact_ids)))
+    return {r.id: (r.organisation_id, r.team_id, r.occurred_on) for r in rows}
+
+
+def _referral_keys(referral, contacts):
+    found = contacts.get(referral.contact_id)
+    team = found[1] if found else (referral.contact.team_id if referral.contact is not None else None)
+    days = [d for _m, column, _r in REFERRAL_STEPS for d in _values(referral, column) if d]
+    return {(o, team, month_start(d)) for o in _values(referral, "organisation_id") for d in days}
+
+
+def _shift_keys(conn, shift):
+    keys = {(o, t, month_start(d)) for o in _values(shift, "organisation_id")
+            for t in _values(shift, "team_id") for d in _values(shift, "shift_on") if d}
+    rows = conn.execute(select(Contact.organisation_id, Contact.team_id, Contact.occurred_on)
+                        .where(Contact.shift_id == shift.id).distinct())
+    return keys | {(r[0], r[1], month_start(r[2])) for r in rows}
+
+
+def _touched(session):
+    changed = [o for o in session.dirty if session.is_modified(o, include_collections=False)]
+    return list(session.new) + changed + list(session.deleted)
+
+
+def dirty_keys(session, objects):
+    conn = session.connection()
+    child_ids = {o.contact_id for o in objects if isinstance(o, (ContactMaterial, Orientation, Referral))}
+    contacts = _lookup_contacts(conn, child_ids)
+    keys = set()
+    for obj in objects:
+        if isinstance(obj, Contact):
+            keys |= _contact_keys(obj)
+        elif isinstance(obj, (ContactMaterial, Orientation)):
+            found = contacts.get(obj.contact_id)
+            keys |= {(found[0], found[1], month_start(found[2]))} if found else (
+                _contact_keys(obj.contact) if obj.contact is not None else set())
+        elif isinstance(obj, Referral):
+            keys |= _referral_keys(obj, contacts)
+        elif isinstance(obj, Shift):
+            keys |= _shift_keys(conn, obj)
+    return keys
+
+
+WATCHED = (Contact, ContactMaterial, Orientation, Referral, Shift)
+
+
+def _after_flush(session, _flush_context):
+    if _state["suspended"]:
+        return
+    objects = [o for o in _touched(session) if isinstance(o, WATCHED)]
+    if objects:
+        refresh_keys(session.connection(), dirty_keys(session, objects))
+
+
+def install_listener():
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+
+
+def rollup_rows(session):
+    """Every roll-up row, sorted (tests compare this with a full recomputation)."""
+    monthly = session.execute(select(*[getattr(RollupMonthly, c) for c in ROLLUP_COLUMNS])).all()
+    persons = session.execute(select(*[getattr(RollupPersonMonth, c) for c in PERSON_COLUMNS])).all()
+    return sorted(map(_normal, monthly)), sorted(map(_normal, persons))
+
+
+def _normal(row):
+    return tuple(str(v) if isinstance(v, date) else (int(v) if isinstance(v, bool) else v) for v in row)
+
+
+__all__ = [
+    "add_months",
+    "and_",
+    "install_listener",
+    "month_start",
+    "refresh_keys",
+    "refresh_rollups",
+    "suspended",
+]

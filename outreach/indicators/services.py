@@ -1,0 +1,396 @@
+"""Dashboard, drill-down and funnel figures: indicators evaluated from the roll-ups."""
+import itertools
+import statistics
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..access import organisation_scope
+from ..errors import ValidationError
+from ..extensions import db
+from ..models import (
+    Indicator,
+    Organisation,
+    Plan,
+    PlanAction,
+    PlanAxis,
+    RefItem,
+    RollupPersonMonth,
+    Sector,
+    Team,
+)
+from . import measures as m
+from .catalogue import current_plan
+from .rollups import add_months, month_start
+from .suppression import (
+    Hidden,
+    is_small,
+    needs_suppression,
+    suppress_series,
+    suppress_table,
+    suppress_value,
+    threshold,
+)
+
+MONTHS_FR = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
+
+
+# --- periods ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Period:
+    start: date  # first month
+    end: date  # last month (inclusive)
+    kind: str = "custom"
+
+    @property
+    def months(self):
+        return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+
+    @property
+    def bounds(self):
+        return (self.start, self.end)
+
+    def previous(self):
+        return Period(add_months(self.start, -self.months), add_months(self.start, -1), self.kind)
+
+    @property
+    def label(self):
+        if self.months == 1:
+            return month_label(self.start)
+        return _("%(start)s à %(end)s", start=month_label(self.start), end=month_label(self.end))
+
+
+def month_label(month):
+    return f"{MONTHS_FR[month.month - 1]} {month.year}"
+
+
+def _parse_month(text, field):
+    try:
+        year, month = (int(x) for x in str(text).split("-")[:2])
+        return date(year, month, 1)
+    except (TypeError, ValueError):
+        raise ValidationError({field: _("Mois invalide (attendu AAAA-MM).")}) from None
+
+
+def parse_period(args, today=None):
+    """A Period from query arguments: period=month|quarter|year|custom|last12 and month/year/quarter/from/to."""
+    today = today or date.today()
+    kind = args.get("period") or "last12"
+    this_month = month_start(today)
+    if kind == "month":
+        start = _parse_month(args.get("month") or this_month.isoformat(), "month")
+        return Period(start, start, kind)
+    if kind == "quarter":
+        start = _parse_month(args.get("month") or this_month.isoformat(), "month")
+        start = date(start.year, (start.month - 1) // 3 * 3 + 1, 1)
+        return Period(start, add_months(start, 2), kind)
+    if kind == "year":
+        year = _int(args.get("year") or today.year, "year")
+        return Period(date(year, 1, 1), date(year, 12, 1), kind)
+    if kind == "custom":
+        start = _parse_month(args.get("from"), "from")
+        end = _parse_month(args.get("to") or this_month.isoformat(), "to")
+        if end < start or (end.year - start.year) > 10:
+            raise ValidationError({"to": _("La fin de la période doit suivre son début (10 ans au plus).")})
+        return Period(start, end, kind)
+    return Period(add_months(this_month, -11), this_month, "last12")
+
+
+def _int(value, field):
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if not 2000 <= number <= 2100:
+        raise ValidationError({field: _("Année invalide.")})
+    return number
+
+
+# --- filters ----------------------------------------------------------------------
+
+def base_filters(args, user):
+    """Dashboard filters (ids) from query arguments, forced to the user's organisation when scoped."""
+    filters = {"include_provisional": args.get("provisional") == "1"}
+    for key in ("organisation_id", "team_id", "sector_id"):
+        value = args.get(key.removesuffix("_id"))
+        if value:
+            if not str(value).isdigit():
+                raise ValidationError({key.removesuffix("_id"): _("Filtre invalide.")})
+            filters[key] = int(value)
+    scope = organisation_scope(user)
+    if scope is not None:
+        filters["organisation_id"] = scope
+    return filters
+
+
+def filter_choices(user):
+    scope = organisation_scope(user)
+    orgs = db.select(Organisation).where(Organisation.is_partner_institution.is_(False)).order_by(Organisation.name)
+    teams = db.select(Team).order_by(Team.name)
+    if scope is not None:
+        orgs, teams = orgs.where(Organisation.id == scope), teams.where(Team.organisation_id == scope)
+    return {"organisations": db.session.execute(orgs).scalars().all(),
+            "teams": db.session.execute(teams).scalars().all(),
+            "sectors": db.session.execute(db.select(Sector).order_by(Sector.position)).scalars().all()}
+
+
+_CODE_MODELS = {"organisation": Organisation, "team": Team, "sector": Sector}
+
+
+def merged_filters(base, own):
+    """Base (dashboard) filters plus an indicator's own filters (codes); conflicting scopes match nothing."""
+    filters = dict(base)
+    for key, value in (own or {}).items():
+        if key in _CODE_MODELS:
+            found = db.session.execute(select(_CODE_MODELS[key].id).filter_by(code=value)).scalar()
+            wanted = found if found is not None else -1
+            current = filters.get(f"{key}_id")
+            filters[f"{key}_id"] = wanted if current in (None, wanted) else -1
+        else:
+            filters[key] = value
+    return filters
+
+
+# --- indicator values -------------------------------------------------------------
+
+class Dashboard:
+    """Evaluates indicators for one period and filter set, with the fewest queries."""
+
+    def __init__(self, period, filters, user):
+        self.period, self.filters, self.user = period, filters, user
+        self.suppress = needs_suppression(user)
+        self.evaluator = m.Evaluator(filters)
+        first = min(period.previous().start, add_months(period.end, -11))
+        self.evaluator.window = (first, period.end)
+        self.spark_months = [add_months(period.end, -i) for i in range(11, -1, -1)]
+
+    def raw(self, indicator, period):
+        """(value, numerator, denominator) of an indicator over a period, unsuppressed."""
+        num = self._measure(indicator.numerator, indicator.numerator_filters, period)
+        den = self._measure(indicator.denominator, indicator.denominator_filters, period) \
+            if indicator.denominator else None
+        return ratio(num, den, indicator), num, den
+
+    def _measure(self, code, own_filters, period):
+        filters = merged_filters(self.filters, own_filters)
+        if m.MEASURES[code].kind == "median":
+            return self._median(code, filters, period)
+        return self.evaluator.value(code, filters, (period.start, period.end))
+
+    def _median(self, code, filters, period):
+        rows = db.session.execute(m.MEASURES[code].query(filters, period.bounds)).all()
+        days = [(a - s).days for a, s in rows]
+        if self.suppress and is_small(len(days), threshold()):
+            return Hidden(threshold())
+        return statistics.median(days) if days else None
+
+    def row(self, indicator):
+        value, num, den = self.raw(indicator, self.period)
+        previous = self.raw(indicator, self.period.previous())[0]
+        target = target_for(indicator, self.period)
+        shown = self._suppressed(value, num, den)
+        return {"indicator": indicator, "value": shown, "previous": self._suppressed(previous, None, None),
+                "target": target, "share": share(value, target), "change": change(value, previous),
+                "status": status(indicator, value, target) if not isinstance(shown, Hidden) else "",
+                "series": self.series(indicator), "measure": m.MEASURES[indicator.numerator]}
+
+    def _suppressed(self, value, num, den):
+        if not self.suppress or isinstance(value, Hidden):
+            return value
+        if any(is_small(x, threshold()) for x in (num, den) if not isinstance(x, Hidden)):
+            return Hidden(threshold())
+        if isinstance(num, Hidden) or isinstance(den, Hidden):
+            return Hidden(threshold())
+        return suppress_value(value) if isinstance(value, int) else value
+
+    def series(self, indicator):
+        """Monthly values over the 12 months ending with the period (None where not computable)."""
+        measure = m.MEASURES[indicator.numerator]
+        if measure.kind == "median" or measure.params.get("window"):
+            return []
+        num = self._monthly(indicator.numerator, indicator.numerator_filters)
+        if not indicator.denominator:
+            return [None if v is None else v * indicator.factor for v in num]
+        den = self._monthly(indicator.denominator, indicator.denominator_filters)
+        return [ratio(a, b, indicator) for a, b in zip(num, den)]
+
+    def _monthly(self, code, own_filters):
+        measure = m.MEASURES[code]
+        filters = merged_filters(self.filters, own_filters)
+        if measure.kind == "sum":
+            return [self.evaluator.value(code, filters, (mo, mo)) for mo in self.spark_months]
+        if measure.kind != "persons" or measure.params.get("window"):
+            return [None] * 12
+        key = ("monthly", code, m._freeze(filters))
+        if key not in self.evaluator._values:
+            window = (self.spark_months[0], self.spark_months[-1])
+            rows = db.session.execute(m.persons_query(measure, filters, window, (RollupPersonMonth.month,)))
+            by_month = {m._as_date(mo): v for mo, v in rows}
+            self.evaluator._values[key] = [by_month.get(mo, 0) for mo in self.spark_months]
+        return self.evaluator._values[key]
+
+    def actions(self, plan):
+        return [{"axis": axis, "action": action, "rows": [self.row(i) for i in action.indicators]}
+                for axis in plan.axes for action in axis.actions]
+
+
+def ratio(num, den, indicator):
+    if num is None or isinstance(num, Hidden):
+        return num
+    if not indicator.denominator:
+        return num * indicator.factor
+    if den is None or isinstance(den, Hidden):
+        return den
+    return None if den == 0 else num / den * indicator.factor
+
+
+def target_for(indicator, period):
+    """The target of the period, pro-rated by months for plain counts with a longer target period."""
+    for target in indicator.targets:
+        if target.starts_on <= period.end and target.ends_on >= period.start:
+            months = (target.ends_on.year - target.starts_on.year) * 12 + target.ends_on.month \
+                - target.starts_on.month + 1
+            additive = m.MEASURES[indicator.numerator].kind == "sum" and not indicator.denominator
+            return target.value * min(1, period.months / months) if additive and months else target.value
+    return None
+
+
+def share(value, target):
+    if not isinstance(value, (int, float)) or not target:
+        return None
+    return value / target * 100
+
+
+def change(value, previous):
+    if not isinstance(value, (int, float)) or not isinstance(previous, (int, float)):
+        return None
+    return value - previous
+
+
+def status(indicator, value, target):
+    if not isinstance(value, (int, float)) or not target:
+        return ""
+    ratio_ = value / target
+    if indicator.direction == "lower":
+        return "ok" if ratio_ <= 1 else ("warn" if ratio_ <= 1.2 else "bad")
+    return "ok" if ratio_ >= 1 else ("warn" if ratio_ >= 0.8 else "bad")
+
+
+def load_plan():
+    """The current plan with axes, actions and indicators loaded (few queries)."""
+    from sqlalchemy.orm import selectinload
+    plan = current_plan()
+    if plan is None:
+        return None
+    options = selectinload(Plan.axes).selectinload(PlanAxis.actions).selectinload(PlanAction.indicators) \
+        .selectinload(Indicator.targets)
+    return db.session.execute(select(Plan).where(Plan.id == plan.id).options(options)).scalar_one()
+
+
+def dashboard(period, filters, user):
+    plan = load_plan()
+    if plan is None:
+        return None, []
+    return plan, Dashboard(period, filters, user).actions(plan)
+
+
+# --- drill-down -------------------------------------------------------------------
+
+DIMENSIONS = ("month", "team", "sector", "organisation")
+
+
+def breakdown(indicator, period, filters, user, by):
+    """[(label, value)] of an indicator by month, team, sector or organisation, plus the total."""
+    if by not in DIMENSIONS:
+        raise ValidationError({"by": _("Découpage inconnu.")})
+    board = Dashboard(period, filters, user)
+    keys = _dimension_keys(by, period, filters)
+    rows = []
+    for key, label in keys:
+        sub = _narrow(filters, by, key)
+        sub_period = Period(key, key) if by == "month" else period
+        value, num, den = Dashboard(sub_period, sub, user).raw(indicator, sub_period)
+        rows.append([label, value, num, den])
+    total = board.raw(indicator, period)
+    return _suppress_breakdown(rows, total, indicator, board.suppress)
+
+
+def _narrow(filters, by, key):
+    if by == "month":
+        return dict(filters)
+    return {**filters, f"{by}_id": key if filters.get(f"{by}_id") in (None, key) else -1}
+
+
+def _dimension_keys(by, period, filters):
+    if by == "month":
+        return [(add_months(period.start, i), month_label(add_months(period.start, i))) for i in range(period.months)]
+    model = _CODE_MODELS[by]
+    query = select(model.id, getattr(model, "name", None) or model.label).order_by(model.id)
+    if by == "organisation":
+        query = query.where(Organisation.is_partner_institution.is_(False))
+    if filters.get(f"{by}_id"):
+        query = query.where(model.id == filters[f"{by}_id"])
+    if by == "team" and filters.get("organisation_id"):
+        query = query.where(Team.organisation_id == filters["organisation_id"])
+    return [(i, label) for i, label in db.session.execute(query)]
+
+
+def _suppress_breakdown(rows, total, indicator, suppress):
+    values = [r[1] for r in rows]
+    if suppress and not indicator.denominator and m.MEASURES[indicator.numerator].kind in m.COUNT_KINDS:
+        values = suppress_series(values + [total[0]])[:-1]
+        total_value = suppress_value(total[0])
+    elif suppress:
+        values = [Hidden(threshold()) if any(is_small(x, threshold()) for x in r[2:] if not isinstance(x, Hidden))
+                  else r[1] for r in rows]
+        total_value = total[0]
+    else:
+        total_value = total[0]
+    return [(r[0], v) for r, v in zip(rows, values)], total_value
+
+
+# --- pathway funnel ---------------------------------------------------------------
+
+FUNNEL_STEPS = ["referrals_proposed", "referrals_accepted", "admissions", "exits_stable"]
+FUNNEL_EXTRA = ["referrals_refused", "refusals_no_place"]
+
+
+def funnel(period, filters, user):
+    """The chain contacts -> orientations -> referrals -> admissions -> stable exits, per programme."""
+    board = Dashboard(period, filters, user)
+    ev, bounds = board.evaluator, period.bounds
+    programmes = db.session.execute(select(RefItem).filter_by(kind="programme").order_by(RefItem.position)).scalars()
+    programmes = list(programmes)
+    table = [[ev.value(step, {**filters, "programme": p.code}, bounds) for step in FUNNEL_STEPS + FUNNEL_EXTRA]
+             for p in programmes]
+    waiting = [_waiting(board, filters, p.code) for p in programmes]
+    head = [ev.value("contacts", filters, bounds), ev.value("orientations", filters, bounds)]
+    chain = head + [sum(row[i] for row in table) for i in range(len(FUNNEL_STEPS))]
+    if board.suppress:
+        table = suppress_table(table)
+        chain = [suppress_value(v) for v in chain]
+    rates = _rates(chain)
+    return {"programmes": list(zip(programmes, table, waiting)), "chain": chain, "rates": rates,
+            "weakest": weakest_step(rates)}
+
+
+def _waiting(board, filters, programme):
+    return board._median("median_days_waiting", {**filters, "programme": programme}, board.period)
+
+
+def _rates(chain):
+    rates = []
+    for before, after in itertools.pairwise(chain):
+        ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (before, after))
+        rates.append(after / before * 100 if ok and before else None)
+    return rates
+
+
+def weakest_step(rates):
+    """Index of the step where the chain loses the most (lowest conversion), or None."""
+    known = [(r, i) for i, r in enumerate(rates) if r is not None]
+    return min(known)[1] if known else None
+

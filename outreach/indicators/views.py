@@ -1,0 +1,113 @@
+"""Thin views: parse the period and filters, call one service, render."""
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..access import allow
+from ..errors import ValidationError
+from ..extensions import db
+from ..models import Indicator
+from . import bp, charts, services
+from .catalogue import current_plan, install_plan, parse, to_csv, to_yaml
+from .forms import PlanUploadForm
+from .rollups import add_months
+from .suppression import display
+
+
+def _context():
+    period = services.parse_period(request.args)
+    filters = services.base_filters(request.args, current_user)
+    return period, filters
+
+
+def _bad_request(error):
+    return render_template("indicators/invalid.html", errors=error.errors), 400
+
+
+@bp.app_template_global("fmt")
+def fmt(value):
+    return display(value)
+
+
+bp.add_app_template_global(charts.sparkline, "sparkline")
+bp.add_app_template_global(charts.bars, "bars")
+
+
+@bp.route("/indicateurs")
+def dashboard():
+    try:
+        period, filters = _context()
+    except ValidationError as error:
+        return _bad_request(error)
+    plan, actions = services.dashboard(period, filters, current_user)
+    return render_template("indicators/dashboard.html", plan=plan, actions=actions, period=period,
+                           filters=filters, choices=services.filter_choices(current_user), add_months=add_months)
+
+
+@bp.route("/indicateurs/<code>")
+def indicator(code):
+    item = db.session.execute(db.select(Indicator).filter_by(code=code)).scalar_one_or_none()
+    if item is None:
+        abort(404)
+    try:
+        period, filters = _context()
+        by = request.args.get("by", "month")
+        rows, total = services.breakdown(item, period, filters, current_user, by)
+    except ValidationError as error:
+        return _bad_request(error)
+    return render_template("indicators/indicator.html", item=item, rows=rows, total=total, by=by, period=period,
+                           filters=filters, choices=services.filter_choices(current_user))
+
+
+@bp.route("/parcours")
+def funnel():
+    try:
+        period, filters = _context()
+    except ValidationError as error:
+        return _bad_request(error)
+    data = services.funnel(period, filters, current_user)
+    return render_template("indicators/funnel.html", data=data, period=period, filters=filters,
+                           steps=services.FUNNEL_STEPS, choices=services.filter_choices(current_user))
+
+
+@bp.route("/plan")
+@allow("manager", "supervisor", "admin")
+def catalogue():
+    plan = services.load_plan()
+    form = PlanUploadForm()
+    return render_template("indicators/catalogue.html", plan=plan, form=form)
+
+
+@bp.route("/plan/import", methods=["POST"])
+@allow("manager", "admin")
+def catalogue_import():
+    form = PlanUploadForm()
+    if not form.validate_on_submit():
+        return render_template("indicators/catalogue.html", plan=services.load_plan(), form=form), 400
+    upload = form.file.data
+    try:
+        text = upload.read().decode("utf-8-sig")
+        plan = install_plan(parse(text, upload.filename or ""))
+    except UnicodeDecodeError:
+        form.file.errors = [_("Le fichier doit être encodé en UTF-8.")]
+        return render_template("indicators/catalogue.html", plan=services.load_plan(), form=form), 400
+    except ValidationError as error:
+        db.session.rollback()
+        form.file.errors = list(error.errors.values())
+        return render_template("indicators/catalogue.html", plan=services.load_plan(), form=form), 400
+    db.session.commit()
+    flash(_("Plan « %(title)s » importé.", title=plan.title), "success")
+    return redirect(url_for(".catalogue"))
+
+
+@bp.route("/plan/export.<any(yaml, csv):fmt>")
+@allow("manager", "supervisor", "admin")
+def catalogue_export(fmt):
+    plan = current_plan()
+    if plan is None:
+        abort(404)
+    if fmt == "csv":
+        return Response(to_csv(plan), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{plan.code}.csv"'})
+    return Response(to_yaml(plan), mimetype="application/yaml",
+                    headers={"Content-Disposition": f'attachment; filename="{plan.code}.yaml"'})
