@@ -5,4 +5,4 @@ from .rollups import install_listener
 bp = Blueprint("indicators", __name__, roles={"manager", "supervisor"}, cli_group=None)
 install_listener()
 
-from . import cli, views  # noqa: E402,F401
+from . import cli, views  # noqa: F401

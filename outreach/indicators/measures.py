@@ -12,8 +12,9 @@ answer None. Referral steps count in the month of their own date.
 import statistics
 from dataclasses import dataclass, field
 
+from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 
 from ..extensions import db
 from ..models import (
@@ -90,14 +91,17 @@ COUNT_KINDS = {"sum", "persons"}
 # --- filters ----------------------------------------------------------------------
 
 def item_ids(filters, item_kind):
-    """Ids of the item filter (codes) of this measure's kind; None when unfiltered."""
+    """Ids of the item filter (codes) of this measure's kind; None when unfiltered (cached per request)."""
     codes = filters.get(item_kind) if item_kind else None
     if not codes:
         return None
-    codes = [codes] if isinstance(codes, str) else list(codes)
-    rows = db.session.execute(select(RefItem.id).where(RefItem.kind == ITEM_KINDS[item_kind],
-                                                       RefItem.code.in_(codes)))
-    return [r[0] for r in rows] or [-1]
+    codes = tuple([codes] if isinstance(codes, str) else codes)
+    cache = g.setdefault("indicator_item_ids", {}) if has_app_context() else {}
+    if (item_kind, codes) not in cache:
+        rows = db.session.execute(select(RefItem.id).where(RefItem.kind == ITEM_KINDS[item_kind],
+                                                           RefItem.code.in_(codes)))
+        cache[(item_kind, codes)] = [r[0] for r in rows] or [-1]
+    return cache[(item_kind, codes)]
 
 
 def _scope(table, filters, by_sector=False):
@@ -133,19 +137,33 @@ def sum_query(measure, filters, period, group_by=()):
     return select(*group_by, value).where(*where).group_by(*group_by)
 
 
+def person_window(measure, period):
+    if "window" in measure.params:
+        return (add_months(period[1], 1 - measure.params["window"]), period[1])
+    return tuple(period)
+
+
 def persons_query(measure, filters, period, group_by=()):
+    """Distinct persons: COUNT(DISTINCT); new persons: rows holding a first contact (one per person,
+    plan-wide, so no DISTINCT needed); persons met by 2+ organisations: grouped by person."""
     t = RollupPersonMonth
-    start = add_months(period[1], 1 - measure.params["window"]) if "window" in measure.params else period[0]
-    where = _scope(t, filters) + _months(t, (start, period[1]))
+    where = _scope(t, filters) + _months(t, person_window(measure, period))
     what = measure.params["what"]
     if what == "distinct":
         return select(*group_by, func.count(t.person_id.distinct())).where(*where).group_by(*group_by)
-    inner = (select(*group_by, t.person_id, func.sum(t.first_contacts).label("first"),
-                    func.count(t.organisation_id.distinct()).label("orgs"))
+    if what == "new":
+        return select(*group_by, func.count()).where(*where, t.first_contacts > 0).group_by(*group_by)
+    inner = (select(*group_by, t.person_id, func.count(t.organisation_id.distinct()).label("orgs"))
              .where(*where).group_by(*group_by, t.person_id).subquery())
-    cond = inner.c.first > 0 if what == "new" else inner.c.orgs > 1
     outer = [inner.c[c.key] for c in group_by]
-    return select(*outer, func.count()).select_from(inner).where(cond).group_by(*outer)
+    return select(*outer, func.count()).select_from(inner).where(inner.c.orgs > 1).group_by(*outer)
+
+
+def persons_pair_query(filters, window):
+    """Distinct and new persons of one window in a single scan (the dashboard's path)."""
+    t = RollupPersonMonth
+    new = func.sum(case((t.first_contacts > 0, 1), else_=0))
+    return select(func.count(t.person_id.distinct()), new).where(*_scope(t, filters), *_months(t, window))
 
 
 def median_query(measure, filters, period, group_by=()):
@@ -199,7 +217,11 @@ class Evaluator:
         return self._values[key]
 
     def _compute(self, measure, filters, period):
-        if measure.kind != "sum" or sector_unavailable(measure, filters):
+        if sector_unavailable(measure, filters):
+            return None
+        if measure.kind == "persons" and measure.params["what"] in ("distinct", "new"):
+            return self.persons(filters, person_window(measure, period))[measure.params["what"]]
+        if measure.kind != "sum":
             return run(measure, filters, period)
         cells = self.cells(filters)
         if cells is None:
@@ -224,7 +246,17 @@ class Evaluator:
             self._cells[scope] = {(m, i, _as_date(mo)): v for m, i, mo, v in rows}
         return self._cells[scope]
 
+    def persons(self, filters, window):
+        scope = ("persons", _freeze({k: filters.get(k) for k in SCOPE_KEYS}), tuple(window))
+        if scope not in self._cells:
+            distinct, new = db.session.execute(persons_pair_query(filters, window)).one()
+            self._cells[scope] = {"distinct": distinct or 0, "new": new or 0}
+        return self._cells[scope]
+
     window = None
+
+
+SCOPE_KEYS = ("organisation_id", "team_id", "sector_id", "include_provisional")
 
 
 def _as_date(value):

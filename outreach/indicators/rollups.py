@@ -77,7 +77,8 @@ def _grouped(measure, value, month, org, team, sector, item, validated, source, 
     sector = zero if sector is None else sector
     item = zero if item is None else item
     groups = [month, org, team, validated] + [c for c in (sector, item) if c is not zero]
-    return (select(month, org, team, sector, literal_column(f"'{measure}'"), item, validated, value)
+    columns = [month, org, team, sector, literal_column(f"'{measure}'"), item, validated, value]
+    return (select(*[c.label(name) for c, name in zip(columns, ROLLUP_COLUMNS)])
             .select_from(source).where(*where).group_by(*groups))
 
 
