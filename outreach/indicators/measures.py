@@ -227,12 +227,12 @@ class Evaluator:
         if cells is None:
             return run(measure, filters, period)
         ids = item_ids(filters, measure.item_kind)
-        total = sum(v for (m, item, month), v in cells.items() if m in measure.rollups
-                    and (ids is None or item in ids) and period[0] <= month <= period[1])
+        total = sum(v for rollup in measure.rollups for item, months in cells.get(rollup, {}).items()
+                    if ids is None or item in ids for month, v in months.items() if period[0] <= month <= period[1])
         return total * measure.scale if measure.scale != 1 else total
 
     def cells(self, filters):
-        """{(rollup measure, item_id, month): value} over the evaluator's window, for the scope filters."""
+        """{rollup measure: {item_id: {month: value}}} over the evaluator's window, for the scope filters."""
         scope = _freeze({k: filters.get(k) for k in ("organisation_id", "team_id", "sector_id",
                                                      "include_provisional")})
         if self.window is None:
@@ -243,7 +243,10 @@ class Evaluator:
             where = _scope(t, filters, by_sector) + _months(t, self.window)
             rows = db.session.execute(select(t.measure, t.item_id, t.month, func.sum(t.value))
                                       .where(*where).group_by(t.measure, t.item_id, t.month))
-            self._cells[scope] = {(m, i, _as_date(mo)): v for m, i, mo, v in rows}
+            cells = {}
+            for measure, item, month, value in rows:
+                cells.setdefault(measure, {}).setdefault(item, {})[_as_date(month)] = value
+            self._cells[scope] = cells
         return self._cells[scope]
 
     def persons(self, filters, window):

@@ -16,6 +16,7 @@ from sqlalchemy import (
     cast,
     delete,
     event,
+    extract,
     func,
     insert,
     literal_column,
@@ -43,6 +44,7 @@ ROLLUP_COLUMNS = ["month", "organisation_id", "team_id", "sector_id", "measure",
 PERSON_COLUMNS = ["month", "organisation_id", "team_id", "person_id", "is_validated", "contacts",
                   "first_contacts"]
 _state = {"suspended": 0}
+TRUE = true()
 
 
 # --- months -----------------------------------------------------------------------
@@ -76,7 +78,7 @@ def _grouped(measure, value, month, org, team, sector, item, validated, source, 
     zero = literal_column("0")
     sector = zero if sector is None else sector
     item = zero if item is None else item
-    groups = [month, org, team, validated] + [c for c in (sector, item) if c is not zero]
+    groups = [month, org, team] + [c for c in (validated, sector, item) if c is not zero and c is not TRUE]
     columns = [month, org, team, sector, literal_column(f"'{measure}'"), item, validated, value]
     return (select(*[c.label(name) for c, name in zip(columns, ROLLUP_COLUMNS)])
             .select_from(source).where(*where).group_by(*groups))
@@ -136,19 +138,19 @@ def _referral_sources(dialect, window):
         if reason:
             where.append(getattr(Referral, reason[0]) == _ref_id(reason[1], reason[2]))
         stmts.append(_grouped(measure, func.count(), month_expr(column, dialect), Referral.organisation_id,
-                              Contact.team_id, None, Referral.programme_id, true(), source, where))
+                              Contact.team_id, None, Referral.programme_id, TRUE, source, where))
     return stmts
 
 
 def _minutes(dialect):
     if dialect == "postgresql":
-        return func.extract(literal_column("'epoch'"), Shift.ended_at - Shift.started_at) / 60
+        return extract("epoch", Shift.ended_at - Shift.started_at) / 60
     return (func.julianday(Shift.ended_at) - func.julianday(Shift.started_at)) * 1440
 
 
 def _hour(dialect):
     if dialect == "postgresql":
-        return func.extract("hour", Shift.started_at)
+        return extract("hour", Shift.started_at)
     return cast(func.strftime("%H", Shift.started_at), Integer)
 
 

@@ -1,0 +1,171 @@
+"""Every measure against a hand-built month (March 2026), on SQLite and PostgreSQL.
+
+Persons: P1 met by Aurore (first contact) and by Gaïa (counted once); P2 new at
+Aurore Est; P3 first met in June 2025 and again in March. Two anonymous passages
+(3 and 2 people) never count as persons. One contact sits in a shift not yet
+validated (provisional).
+"""
+from datetime import date, datetime
+
+import pytest
+
+from outreach.extensions import db
+from outreach.indicators import measures as m
+from outreach.indicators import services
+from outreach.indicators.rollups import refresh_rollups, rollup_rows
+from outreach.models import (Contact, ContactMaterial, Orientation, Person, RefItem, Referral, Shift, Team, User)
+
+MARCH = (date(2026, 3, 1), date(2026, 3, 1))
+
+
+def ref(kind, code):
+    return db.session.execute(db.select(RefItem).filter_by(kind=kind, code=code)).scalar_one()
+
+
+class World:
+    def __init__(self):
+        self.teams = {t.code: t for t in db.session.execute(db.select(Team)).scalars()}
+        self.user = db.session.execute(db.select(User).filter_by(email="worker@aurore.demo")).scalar_one()
+
+    def shift(self, team, day, hour=19, hours=3, staff=3, status="validated", validated_after=24):
+        team = self.teams[team]
+        started = datetime(day.year, day.month, day.day, hour)
+        ended = datetime(day.year, day.month, day.day, hour + hours)
+        from datetime import timedelta
+        shift = Shift(organisation_id=team.organisation_id, team_id=team.id, opened_by_id=self.user.id,
+                      started_at=started, ended_at=ended, shift_on=day, status=status, staff_count=staff,
+                      validated_at=ended + timedelta(hours=validated_after) if status == "validated" else None)
+        db.session.add(shift)
+        db.session.flush()
+        return shift
+
+    def contact(self, shift, kind="known", person=None, first=False, people=1, day=None):
+        contact = Contact(shift_id=shift.id, organisation_id=shift.organisation_id, team_id=shift.team_id,
+                          occurred_at=shift.started_at, occurred_on=day or shift.shift_on, kind=kind,
+                          person_id=person.id if person else None, is_first_contact=first, people_count=people,
+                          created_by_id=self.user.id)
+        db.session.add(contact)
+        db.session.flush()
+        return contact
+
+    def person(self, first_seen):
+        person = Person(code=f"{id(self)}-{first_seen}-{db.session.execute(db.select(db.func.count(Person.id))).scalar()}",
+                        first_seen_on=first_seen, last_seen_on=first_seen)
+        db.session.add(person)
+        db.session.flush()
+        return person
+
+
+@pytest.fixture
+def world(ctx):
+    w = World()
+    p1, p2, p3 = w.person(date(2026, 3, 2)), w.person(date(2026, 3, 5)), w.person(date(2025, 6, 15))
+    old = w.shift("aurore_nord", date(2025, 6, 15), hour=10)
+    w.contact(old, person=p3, first=True)
+    nord = w.shift("aurore_nord", date(2026, 3, 2), hour=19, hours=3, staff=3)
+    c1 = w.contact(nord, person=p1, first=True)
+    anon1 = w.contact(nord, kind="anonymous", people=3)
+    w.contact(nord, kind="refusal")
+    est = w.shift("aurore_est", date(2026, 3, 5), hour=10, hours=2, staff=2)
+    c2 = w.contact(est, person=p2, first=True)
+    gaia = w.shift("gaia_mobile", date(2026, 3, 10), hour=20, hours=2, staff=2, validated_after=72)
+    w.contact(gaia, person=p1)
+    w.contact(gaia, kind="anonymous", people=2)
+    nord2 = w.shift("aurore_nord", date(2026, 3, 20), hour=10, hours=2, staff=2)
+    c3 = w.contact(nord2, person=p3)
+    provisional = w.shift("aurore_nord", date(2026, 3, 25), hour=10, status="closed")
+    w.contact(provisional, kind="anonymous", people=1)
+    kit, naloxone = ref("material", "kit_base"), ref("material", "naloxone")
+    db.session.add_all([ContactMaterial(contact_id=c1.id, material_id=kit.id, quantity=2),
+                        ContactMaterial(contact_id=anon1.id, material_id=kit.id, quantity=1),
+                        ContactMaterial(contact_id=c2.id, material_id=naloxone.id, quantity=1),
+                        Orientation(contact_id=c1.id, destination_id=ref("destination", "csapa").id,
+                                    is_accompanied=True),
+                        Orientation(contact_id=c2.id, destination_id=ref("destination", "scmr").id)])
+    assore, phase = ref("programme", "assore"), ref("programme", "phase")
+    db.session.add_all([
+        Referral(contact_id=c1.id, organisation_id=c1.organisation_id, person_id=p1.id, programme_id=assore.id,
+                 status="admitted", proposed_on=date(2026, 3, 2), accepted_on=date(2026, 3, 4),
+                 admitted_on=date(2026, 3, 12)),
+        Referral(contact_id=c2.id, organisation_id=c2.organisation_id, person_id=p2.id, programme_id=assore.id,
+                 status="refused", proposed_on=date(2026, 3, 5), refused_on=date(2026, 3, 6),
+                 refusal_reason_id=ref("refusal_reason", "pas_de_place").id),
+        Referral(contact_id=c3.id, organisation_id=c3.organisation_id, person_id=p3.id, programme_id=phase.id,
+                 status="admitted", proposed_on=date(2026, 3, 20), accepted_on=date(2026, 3, 20),
+                 admitted_on=date(2026, 3, 21))])
+    db.session.commit()
+    return w
+
+
+EXPECTED = {
+    "contacts": 7, "known_contacts": 4, "anonymous_contacts": 2, "anonymous_passages": 5, "refusal_contacts": 1,
+    "contacts_with_code": 4, "distinct_persons": 3, "new_persons": 2, "persons_multi_org": 1, "material": 4,
+    "orientations": 2, "orientations_accompanied": 1, "referrals_proposed": 3, "referrals_accepted": 2,
+    "referrals_refused": 1, "refusals_no_place": 1, "admissions": 2, "exits": 0, "exits_stable": 0,
+    "median_days_to_admission": 144.5, "median_days_waiting": 5.5, "shifts": 4, "night_shifts": 2,
+    "staff_hours": 21, "shifts_validated_48h": 3,
+}
+
+
+@pytest.mark.parametrize("code", sorted(EXPECTED))
+def test_every_measure_on_the_hand_built_month(world, code):
+    assert m.run(m.MEASURES[code], {}, MARCH) == pytest.approx(EXPECTED[code])
+
+
+def test_the_dashboard_evaluator_agrees_with_each_measure(world):
+    evaluator = m.Evaluator({})
+    evaluator.window = (date(2025, 1, 1), date(2026, 12, 1))
+    for code in EXPECTED:
+        assert evaluator.value(code, {}, MARCH) == pytest.approx(EXPECTED[code]), code
+
+
+def test_every_registered_measure_is_covered():
+    assert set(m.MEASURES) - set(EXPECTED) == {"file_active"}
+
+
+def test_a_person_met_by_two_organisations_counts_once_and_anonymous_passages_never(world):
+    gaia = world.teams["gaia_mobile"].organisation_id
+    assert m.run(m.MEASURES["distinct_persons"], {"organisation_id": gaia}, MARCH) == 1
+    assert m.run(m.MEASURES["anonymous_passages"], {"organisation_id": gaia}, MARCH) == 2
+    aurore = world.teams["aurore_nord"].organisation_id
+    assert m.run(m.MEASURES["distinct_persons"], {"organisation_id": aurore}, MARCH) == 3
+    assert m.run(m.MEASURES["new_persons"], {"organisation_id": gaia}, MARCH) == 0
+
+
+def test_file_active_covers_the_twelve_months_ending_with_the_period(world):
+    assert m.run(m.MEASURES["file_active"], {}, MARCH) == 3
+    assert m.run(m.MEASURES["file_active"], {}, (date(2025, 6, 1), date(2025, 6, 1))) == 1
+    assert m.run(m.MEASURES["file_active"], {}, (date(2027, 3, 1), date(2027, 3, 1))) == 0
+
+
+def test_item_filters_and_provisional_data(world):
+    assert m.run(m.MEASURES["material"], {"material": "kit_base"}, MARCH) == 3
+    assert m.run(m.MEASURES["orientations"], {"destination": "scmr"}, MARCH) == 1
+    assert m.run(m.MEASURES["admissions"], {"programme": "assore"}, MARCH) == 1
+    assert m.run(m.MEASURES["median_days_to_admission"], {"programme": "assore"}, MARCH) == 10
+    assert m.run(m.MEASURES["contacts"], {"include_provisional": True}, MARCH) == 8
+    assert m.run(m.MEASURES["shifts"], {"include_provisional": True}, MARCH) == 5
+
+
+def test_sector_filter_answers_none_where_a_measure_has_no_sector(world):
+    assert m.run(m.MEASURES["material"], {"sector_id": 1}, MARCH) is None
+    assert m.run(m.MEASURES["contacts"], {"sector_id": 999}, MARCH) == 0
+
+
+def test_roll_ups_kept_on_write_equal_a_full_rebuild(world):
+    before = rollup_rows(db.session)
+    refresh_rollups(db.session)
+    assert rollup_rows(db.session) == before
+
+
+def test_periods_parse_and_reject_bad_input():
+    today = date(2026, 11, 28)
+    assert services.parse_period({}, today).start == date(2025, 12, 1)
+    assert services.parse_period({"period": "quarter", "month": "2026-05"}, today).bounds == (
+        date(2026, 4, 1), date(2026, 6, 1))
+    assert services.parse_period({"period": "year", "year": "2025"}, today).months == 12
+    from outreach.errors import ValidationError
+    with pytest.raises(ValidationError):
+        services.parse_period({"period": "custom", "from": "2026-05", "to": "2026-01"}, today)
+    with pytest.raises(ValidationError):
+        services.parse_period({"period": "month", "month": "mai"}, today)
