@@ -1,0 +1,98 @@
+"""Property: roll-ups kept current on write equal a full recomputation, after random
+inserts, corrections, validations and deletions (SQLite and PostgreSQL)."""
+from datetime import date, datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from outreach.extensions import db
+from outreach.indicators.rollups import refresh_rollups, rollup_rows
+from outreach.models import (Contact, ContactMaterial, Orientation, Person, RefItem, Referral, RollupMonthly,
+                             RollupPersonMonth, Shift, Team, User)
+
+DAYS = [date(2026, 1, 30), date(2026, 1, 31), date(2026, 2, 1), date(2026, 3, 15)]
+op = st.one_of(
+    st.tuples(st.just("contact"), st.integers(0, 2), st.sampled_from(DAYS), st.sampled_from(["known", "anonymous"]),
+              st.integers(0, 3), st.booleans()),
+    st.tuples(st.just("correct"), st.integers(0, 50), st.sampled_from(DAYS)),
+    st.tuples(st.just("validate"), st.integers(0, 50)),
+    st.tuples(st.just("delete"), st.integers(0, 50)),
+    st.tuples(st.just("refer"), st.integers(0, 50), st.integers(0, 40)),
+)
+
+
+class Runner:
+    def __init__(self):
+        self.teams = db.session.execute(db.select(Team).order_by(Team.id)).scalars().all()
+        self.user = db.session.execute(db.select(User)).scalars().first()
+        self.kit = db.session.execute(db.select(RefItem).filter_by(kind="material", code="kit_base")).scalar_one()
+        self.dest = db.session.execute(db.select(RefItem).filter_by(kind="destination", code="csapa")).scalar_one()
+        self.prog = db.session.execute(db.select(RefItem).filter_by(kind="programme", code="assore")).scalar_one()
+        self.persons = [Person(code=f"p{i}", first_seen_on=DAYS[0]) for i in range(4)]
+        db.session.add_all(self.persons)
+        db.session.flush()
+        self.contacts = []
+
+    def contact(self, team_index, day, kind, person_index, extras):
+        team = self.teams[team_index % len(self.teams)]
+        shift = Shift(organisation_id=team.organisation_id, team_id=team.id, opened_by_id=self.user.id,
+                      started_at=datetime(day.year, day.month, day.day, 20), shift_on=day, status="closed",
+                      ended_at=datetime(day.year, day.month, day.day, 23))
+        person = self.persons[person_index] if kind == "known" else None
+        contact = Contact(shift=shift, organisation_id=team.organisation_id, team_id=team.id, occurred_on=day,
+                          occurred_at=shift.started_at, kind=kind, person_id=person.id if person else None,
+                          created_by_id=self.user.id, is_first_contact=kind == "known" and person_index == 0)
+        if extras:
+            contact.materials = [ContactMaterial(material_id=self.kit.id, quantity=2)]
+            contact.orientations = [Orientation(destination_id=self.dest.id, is_accompanied=True)]
+        db.session.add(contact)
+        self.contacts.append(contact)
+
+    def pick(self, index):
+        alive = [c for c in self.contacts if c in db.session and c not in db.session.deleted]
+        return alive[index % len(alive)] if alive else None
+
+    def apply(self, operation):
+        name, *args = operation
+        if name == "contact":
+            return self.contact(*args)
+        target = self.pick(args[0])
+        if target is None:
+            return None
+        if name == "correct":
+            target.occurred_on, target.kind, target.person_id = args[1], "anonymous", None
+        elif name == "validate":
+            target.shift.status, target.shift.validated_at = "validated", target.shift.ended_at
+        elif name == "delete":
+            db.session.flush()
+            db.session.delete(target)
+        elif name == "refer":
+            target.referrals.append(Referral(organisation_id=target.organisation_id, programme_id=self.prog.id,
+                                             proposed_on=target.occurred_on, status="admitted",
+                                             admitted_on=target.occurred_on + timedelta(days=args[1])))
+        return None
+
+
+def _clear():
+    for model in (Referral, Orientation, ContactMaterial, Contact, Shift, Person, RollupMonthly, RollupPersonMonth):
+        db.session.execute(db.delete(model))
+    db.session.commit()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(operations=st.lists(op, min_size=1, max_size=12), flush_every=st.integers(1, 4))
+def test_rollups_kept_on_write_equal_a_full_recomputation(ctx, operations, flush_every):
+    _clear()
+    runner = Runner()
+    try:
+        for i, operation in enumerate(operations):
+            runner.apply(operation)
+            if i % flush_every == 0:
+                db.session.flush()
+        db.session.commit()
+        kept = rollup_rows(db.session)
+        refresh_rollups(db.session)
+        assert rollup_rows(db.session) == kept
+    finally:
+        db.session.rollback()
+        _clear()
