@@ -18,6 +18,7 @@ BLUEPRINTS = (
     "outreach.review",
     "outreach.indicators",
     "outreach.exports",
+    "outreach.imports",
     "outreach.admin",
     "outreach.api",
     "outreach.privacy",

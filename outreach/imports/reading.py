@@ -1,0 +1,99 @@
+"""Read an uploaded CSV or XLSX file into (line number, {column: text}) rows, and write the template."""
+import csv
+import io
+from datetime import date, datetime, time
+
+from flask_babel import gettext as _
+
+from ..errors import ValidationError
+
+COLUMNS = ("date", "time", "team", "sector", "kind", "people_count", "sex", "age_band", "living_situation",
+           "products", "needs", "materials", "orientation", "accompanied", "programme", "digest")
+REQUIRED_COLUMNS = ("date", "team", "kind")
+EXAMPLE = ("2025-03-14", "21:40", "aurore_nord", "stalingrad", "anonymous", "2", "m", "26_35", "rue",
+           "crack|alcool", "hebergement", "kit_base:2|naloxone:1", "csapa", "oui", "assore", "")
+
+
+def read_rows(data, filename):
+    """Rows of an upload (bytes); XLSX when the name ends in .xlsx, else CSV (';' or ',')."""
+    if (filename or "").lower().endswith(".xlsx"):
+        return _xlsx_rows(data)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError({"file": _("Le fichier doit être encodé en UTF-8.")}) from None
+    return _csv_rows(text)
+
+
+def _csv_rows(text):
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") >= first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = next(reader, None)
+    columns = _header(header)
+    return [(reader.line_num, dict(zip(columns, values))) for values in reader if any(v.strip() for v in values)]
+
+
+def _xlsx_rows(data):
+    from openpyxl import load_workbook
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds of errors on a broken file
+        raise ValidationError({"file": _("Le fichier XLSX est illisible.")}) from None
+    lines = book.worksheets[0].iter_rows(values_only=True)
+    columns = _header(next(lines, None))
+    rows = []
+    for number, values in enumerate(lines, start=2):
+        texts = [_cell(v) for v in values]
+        if any(texts):
+            rows.append((number, dict(zip(columns, texts))))
+    book.close()
+    return rows
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
+    if isinstance(value, (date, time)):
+        return value.isoformat()[:5] if isinstance(value, time) else value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _header(values):
+    columns = [str(v or "").strip().lower() for v in (values or [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise ValidationError({"file": _("Colonnes manquantes dans l'en-tête (ligne 1) : %(columns)s.",
+                                         columns=", ".join(missing))})
+    return columns
+
+
+def template_csv():
+    """The downloadable CSV template: UTF-8 with BOM, ';' separator, header and one example row."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    writer.writerow(EXAMPLE)
+    return "\ufeff" + out.getvalue()
+
+
+def template_xlsx(codes):
+    """The XLSX template: a "contacts" sheet (header + example) and a "codes" sheet listing valid codes."""
+    from openpyxl import Workbook
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "contacts"
+    sheet.append(COLUMNS)
+    sheet.append(EXAMPLE)
+    listing = book.create_sheet("codes")
+    listing.append(["colonne", "code", "libellé"])
+    for column, pairs in codes.items():
+        for code, label in pairs:
+            listing.append([column, code, label])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
