@@ -100,11 +100,11 @@ def catalogue_import():
     return redirect(url_for(".catalogue"))
 
 
-@bp.route("/plan/export.<any(yaml, csv):fmt>")
+@bp.route("/plan/export/<fmt>")
 @allow("manager", "supervisor", "admin")
 def catalogue_export(fmt):
     plan = current_plan()
-    if plan is None:
+    if plan is None or fmt not in ("yaml", "csv"):
         abort(404)
     if fmt == "csv":
         return Response(to_csv(plan), mimetype="text/csv",
