@@ -23,6 +23,7 @@ BLUEPRINTS = (
     "outreach.api",
     "outreach.privacy",
     "outreach.offline",
+    "outreach.maintenance",
 )
 
 
