@@ -1,4 +1,9 @@
-"""Check every row of an import before anything is written; each problem names its line and column."""
+"""Check every row of an import before anything is written; each problem names its line and column.
+
+Each column has a parser ``text -> (value, [messages])``; results are cached per distinct
+cell text, so a file of a million rows with a few hundred distinct dates and codes is
+checked at dictionary speed.
+"""
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -31,146 +36,156 @@ class Lookups:
     today: date = field(default_factory=date.today)
 
 
-class _Row:
-    """Checks one row; collects errors instead of stopping at the first."""
-
-    def __init__(self, line, values, lookups):
-        self.line, self.values, self.lookups, self.errors = line, values, lookups, []
-
-    def text(self, column):
-        return (self.values.get(column) or "").strip()
-
-    def fail(self, column, message):
-        self.errors.append(RowError(self.line, column, message))
-
-    def code(self, column, known, required=False):
-        value = self.text(column).lower()
-        if not value:
-            if required:
-                self.fail(column, _("valeur obligatoire"))
-            return None
-        if value not in known:
-            self.fail(column, _("code « %(code)s » inconnu", code=value))
-            return None
-        return value
-
-    def codes(self, column, known):
-        found = []
-        for part in _split(self.text(column)):
-            if part.lower() not in known:
-                self.fail(column, _("code « %(code)s » inconnu", code=part))
-            else:
-                found.append(part.lower())
-        return sorted(set(found))
+OK = ()
 
 
 def _split(text):
     return [p.strip() for p in text.split("|") if p.strip()]
 
 
-def check_row(line, values, lookups):
-    """(parsed row or None, [RowError])."""
-    row = _Row(line, values, lookups)
-    day = _day(row)
-    parsed = {"line": line, "day": day, "time": _time(row),
-              "team": row.code("team", lookups.teams, required=True),
-              "sector": row.code("sector", lookups.sectors),
-              "kind": _kind(row), "people_count": _count(row),
-              "sex": row.code("sex", SEXES), "age_band": row.code("age_band", AGE_BANDS),
-              "living_situation": row.code("living_situation", lookups.refs["living_situation"]),
-              "products": row.codes("products", lookups.refs["product"]),
-              "needs": row.codes("needs", lookups.refs["need"]),
-              "materials": _materials(row), "orientation": row.codes("orientation", lookups.refs["destination"]),
-              "accompanied": _yes_no(row, "accompanied"),
-              "programme": row.codes("programme", lookups.refs["programme"]), "digest": _digest(row)}
-    _coherence(row, parsed)
-    return (None if row.errors else parsed), row.errors
-
-
-def _day(row):
-    text = row.text("date")[:10]
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+def parse_date(text, lookups):
+    text = text[:10]
+    for parse in (date.fromisoformat, _french_date):
         try:
-            day = datetime.strptime(text, pattern).date()
+            day = parse(text)
         except ValueError:
             continue
-        if not date(2000, 1, 1) <= day <= row.lookups.today:
-            row.fail("date", _("date hors limites (entre 2000 et aujourd'hui)"))
-            return None
-        return day
-    row.fail("date", _("date invalide « %(value)s » (attendu AAAA-MM-JJ ou JJ/MM/AAAA)", value=row.text("date")))
-    return None
+        if not date(2000, 1, 1) <= day <= lookups.today:
+            return None, [_("date hors limites (entre 2000 et aujourd'hui)")]
+        return day, OK
+    return None, [_("date invalide « %(value)s » (attendu AAAA-MM-JJ ou JJ/MM/AAAA)", value=text)]
 
 
-def _time(row):
-    text = row.text("time")
-    match = TIME.match(text) if text else None
+def _french_date(text):
+    return datetime.strptime(text, "%d/%m/%Y").date()
+
+
+def parse_time(text, _lookups):
     if not text:
-        return (0, 0)
+        return (0, 0), OK
+    match = TIME.match(text)
     if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-        row.fail("time", _("heure invalide « %(value)s » (attendu HH:MM)", value=text))
-        return (0, 0)
-    return (int(match.group(1)), int(match.group(2)))
+        return (0, 0), [_("heure invalide « %(value)s » (attendu HH:MM)", value=text)]
+    return (int(match.group(1)), int(match.group(2))), OK
 
 
-def _kind(row):
-    value = row.text("kind").lower()
+def code_parser(known_of, required=False):
+    """A parser for one code among ``known_of(lookups)``."""
+    def parse(text, lookups):
+        value = text.lower()
+        if not value:
+            return None, ([_("valeur obligatoire")] if required else OK)
+        if value not in known_of(lookups):
+            return None, [_("code « %(code)s » inconnu", code=value)]
+        return value, OK
+    return parse
+
+
+def codes_parser(kind):
+    """A parser for "a|b" lists of codes of a reference list."""
+    def parse(text, lookups):
+        known, found, errors = lookups.refs[kind], set(), []
+        for part in _split(text.lower()):
+            if part in known:
+                found.add(part)
+            else:
+                errors.append(_("code « %(code)s » inconnu", code=part))
+        return sorted(found), errors
+    return parse
+
+
+def parse_kind(text, _lookups):
+    value = text.lower()
     if value not in KINDS:
-        row.fail("kind", _("type « %(value)s » inconnu (known, anonymous ou refusal)", value=value))
-        return None
-    return KINDS[value]
+        return None, [_("type « %(value)s » inconnu (known, anonymous ou refusal)", value=value)]
+    return KINDS[value], OK
 
 
-def _count(row):
-    text = row.text("people_count") or "1"
+def parse_count(text, _lookups):
+    text = text or "1"
     if not text.isdigit() or not 1 <= int(text) <= 500:
-        row.fail("people_count", _("nombre de personnes invalide « %(value)s » (entier de 1 à 500)", value=text))
-        return 1
-    return int(text)
+        return 1, [_("nombre de personnes invalide « %(value)s » (entier de 1 à 500)", value=text)]
+    return int(text), OK
 
 
-def _materials(row):
-    found = {}
-    known = row.lookups.refs["material"]
-    for part in _split(row.text("materials")):
+def parse_materials(text, lookups):
+    found, errors, known = {}, [], lookups.refs["material"]
+    for part in _split(text.lower()):
         code, _sep, qty = part.partition(":")
-        code, qty = code.strip().lower(), (qty.strip() or "1")
+        code, qty = code.strip(), (qty.strip() or "1")
         if code not in known:
-            row.fail("materials", _("matériel « %(code)s » inconnu", code=code))
+            errors.append(_("matériel « %(code)s » inconnu", code=code))
         elif not qty.isdigit() or not 1 <= int(qty) <= 10000:
-            row.fail("materials", _("quantité invalide pour « %(code)s »", code=code))
+            errors.append(_("quantité invalide pour « %(code)s »", code=code))
         else:
             found[code] = found.get(code, 0) + int(qty)
-    return sorted(found.items())
+    return sorted(found.items()), errors
 
 
-def _yes_no(row, column):
-    value = row.text(column).lower()
+def parse_yes_no(text, _lookups):
+    value = text.lower()
     if value not in YES | NO:
-        row.fail(column, _("valeur « %(value)s » invalide (oui ou non)", value=value))
-    return value in YES
+        return False, [_("valeur « %(value)s » invalide (oui ou non)", value=value)]
+    return value in YES, OK
 
 
-def _digest(row):
-    value = row.text("digest").lower()
+def parse_digest(text, _lookups):
+    value = text.lower()
     if value and not DIGEST.match(value):
-        row.fail("digest", _("empreinte invalide (64 caractères hexadécimaux attendus)"))
-        return None
-    return value or None
+        return None, [_("empreinte invalide (64 caractères hexadécimaux attendus)")]
+    return value or None, OK
 
 
-def _coherence(row, parsed):
-    if parsed["kind"] == "known" and not parsed["digest"] and not row.text("digest"):
-        row.fail("digest", _("empreinte obligatoire pour un contact connu (sinon type anonymous)"))
+PARSERS = {
+    "date": parse_date, "time": parse_time,
+    "team": code_parser(lambda lk: lk.teams, required=True), "sector": code_parser(lambda lk: lk.sectors),
+    "kind": parse_kind, "people_count": parse_count,
+    "sex": code_parser(lambda lk: SEXES), "age_band": code_parser(lambda lk: AGE_BANDS),
+    "living_situation": code_parser(lambda lk: lk.refs["living_situation"]),
+    "products": codes_parser("product"), "needs": codes_parser("need"), "materials": parse_materials,
+    "orientation": codes_parser("destination"), "accompanied": parse_yes_no,
+    "programme": codes_parser("programme"), "digest": parse_digest,
+}
+
+
+class Checker:
+    """Checks rows against one organisation's lookups, caching each distinct cell."""
+
+    def __init__(self, lookups):
+        self.lookups = lookups
+        self.cache = {column: {} for column in PARSERS}
+
+    def cell(self, column, text):
+        cache = self.cache[column]
+        found = cache.get(text)
+        if found is None:
+            found = cache[text] = PARSERS[column](text.strip(), self.lookups)
+        return found
+
+    def check(self, line, values):
+        """(parsed row or None, [RowError])."""
+        parsed, errors = {"line": line}, []
+        for column in PARSERS:
+            value, messages = self.cell(column, values.get(column) or "")
+            parsed[column] = value
+            if messages:
+                errors.extend(RowError(line, column, m) for m in messages)
+        errors.extend(RowError(line, c, m) for c, m in _coherence(parsed, values))
+        return (None if errors else parsed), errors
+
+
+def _coherence(parsed, values):
+    if parsed["kind"] == "known" and not (values.get("digest") or "").strip():
+        yield "digest", _("empreinte obligatoire pour un contact connu (sinon type anonymous)")
     if parsed["kind"] in ("anonymous", "refusal") and parsed["digest"]:
-        row.fail("digest", _("pas d'empreinte pour un contact anonyme ou un refus"))
+        yield "digest", _("pas d'empreinte pour un contact anonyme ou un refus")
     if parsed["accompanied"] and not parsed["orientation"]:
-        row.fail("accompanied", _("accompagnement sans orientation"))
+        yield "accompanied", _("accompagnement sans orientation")
 
 
 def content_key(parsed):
     """A canonical text of the row's content (codes, not ids): the base of its deterministic id."""
-    parts = [parsed["day"].isoformat(), "%02d:%02d" % parsed["time"], parsed["team"], parsed["sector"] or "",
+    parts = [parsed["date"].isoformat(), "%02d:%02d" % parsed["time"], parsed["team"], parsed["sector"] or "",
              parsed["kind"], str(parsed["people_count"]), parsed["sex"] or "", parsed["age_band"] or "",
              parsed["living_situation"] or "", ",".join(parsed["products"]), ",".join(parsed["needs"]),
              ",".join(f"{c}:{q}" for c, q in parsed["materials"]), ",".join(parsed["orientation"]),

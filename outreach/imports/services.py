@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Date, DateTime, bindparam, insert, select, update
 
 from .. import audit
 from ..extensions import db
@@ -33,7 +33,7 @@ from ..models import (
     contact_products,
     utcnow,
 )
-from .checks import Lookups, check_row, content_key
+from .checks import Checker, Lookups, content_key
 
 NAMESPACE = uuid.UUID("6f1d7c2e-9a43-5b8e-b1c4-0d2a7e5f3c91")
 CHUNK = 5000
@@ -61,9 +61,9 @@ def load_lookups(organisation):
 
 def check_rows(rows, lookups):
     """([parsed rows], [RowError]) for every row: nothing is written."""
-    parsed, errors = [], []
+    parsed, errors, checker = [], [], Checker(lookups)
     for line, values in rows:
-        row, problems = check_row(line, values, lookups)
+        row, problems = checker.check(line, values)
         errors.extend(problems)
         if row is not None:
             parsed.append(row)
@@ -98,14 +98,14 @@ def _refresh(months):
         refresh_rollups(db.session, months=months)
 
 
-def code_from_digest(digest):
-    """Stage-2 code of a stage-1 digest (the pseudonyms service when present, same HMAC otherwise)."""
+def code_function():
+    """Stage-2 code of a stage-1 digest: the pseudonyms service when present, the same HMAC otherwise."""
     try:
-        from ..pseudonyms.services import code_from_digest as service
+        from ..pseudonyms.services import code_from_digest
     except ImportError:
         key = current_app.config["PSEUDONYM_KEY"].encode()
-        return hmac.new(key, digest.encode(), hashlib.sha256).hexdigest()
-    return service(digest)
+        return lambda digest: hmac.new(key, digest.encode(), hashlib.sha256).hexdigest()
+    return code_from_digest
 
 
 def _chunks(items, size=CHUNK):
@@ -137,9 +137,9 @@ class _Writer:
         self._shifts(rows)
         persons = self._persons(rows)
         contacts = [self._contact(r, persons) for r in rows]
-        self._insert(Contact.__table__, contacts)
+        self._insert(Contact.__table__, contacts, order="id")
         self._details(rows, persons)
-        self.months = {r["day"].replace(day=1) for r in rows}
+        self.months = {r["date"].replace(day=1) for r in rows}
         return len(rows)
 
     def _new_rows(self, parsed):
@@ -149,20 +149,34 @@ class _Writer:
             seen[key] += 1
             row["id"] = str(uuid.uuid5(NAMESPACE, f"{self.org.code}|{key}|{seen[key]}"))
             hour, minute = row["time"]
-            row["at"] = datetime(row["day"].year, row["day"].month, row["day"].day, hour, minute)
+            row["at"] = datetime(row["date"].year, row["date"].month, row["date"].day, hour, minute)
         already = existing_ids(Contact.id, [r["id"] for r in parsed])
         return sorted((r for r in parsed if r["id"] not in already), key=lambda r: r["at"])
 
-    def _insert(self, table, rows):
-        for part in _chunks(rows, 20000):
-            self.conn.execute(insert(table), part)
+    def _insert(self, table, rows, order=None):
+        """Core executemany; on SQLite the statement is compiled once and values go straight to the driver."""
+        if not rows:
+            return
+        if order:
+            rows.sort(key=lambda r: r[order])
+        if self.conn.dialect.name != "sqlite":
+            for part in _chunks(rows, 20000):
+                self.conn.execute(insert(table), part)
+            return
+        columns = list(rows[0])
+        sql = 'INSERT INTO "%s" (%s) VALUES (%s)' % (table.name, ", ".join(f'"{c}"' for c in columns),
+                                                     ", ".join("?" * len(columns)))
+        self.conn.exec_driver_sql(sql, _sqlite_tuples(table, columns, rows))
 
     # --- shifts -----------------------------------------------------------------
 
     def _shifts(self, rows):
-        groups = defaultdict(list)
+        groups, ids = defaultdict(list), {}
         for row in rows:
-            row["shift_id"] = str(uuid.uuid5(NAMESPACE, f"{self.org.code}|shift|{row['team']}|{row['day']}"))
+            key = (row["team"], row["date"])
+            if key not in ids:
+                ids[key] = str(uuid.uuid5(NAMESPACE, f"{self.org.code}|shift|{key[0]}|{key[1]}"))
+            row["shift_id"] = ids[key]
             groups[row["shift_id"]].append(row)
         missing = set(groups) - existing_ids(Shift.id, groups)
         self._insert(Shift.__table__, [self._shift(groups[s]) for s in sorted(missing)])
@@ -171,7 +185,7 @@ class _Writer:
         first, last = rows[0], rows[-1]
         return {"id": first["shift_id"], "organisation_id": self.org.id, "team_id": self.lookups.teams[first["team"]],
                 "opened_by_id": self.user.id, "started_at": first["at"], "ended_at": last["at"],
-                "shift_on": first["day"], "status": "validated", "staff_count": 1, "closed_at": self.now,
+                "shift_on": first["date"], "status": "validated", "staff_count": 1, "closed_at": self.now,
                 "validated_at": self.now, "validated_by_id": self.user.id, "created_at": self.now,
                 "updated_at": self.now, "version": 1, "unapproached_women": 0, "unapproached_men": 0,
                 "unapproached_other": 0, "used_material_collected": 0}
@@ -181,12 +195,14 @@ class _Writer:
     def _persons(self, rows):
         """{code: person id}; new persons inserted, last seen moved forward for the others."""
         known = [r for r in rows if r["digest"]]
+        codes, to_code = {}, code_function()
         for row in known:
-            row["code"] = code_from_digest(row["digest"])
+            digest = row["digest"]
+            row["code"] = codes.get(digest) or codes.setdefault(digest, to_code(digest))
         spans = {}
         for row in known:  # rows are sorted by time: the last one wins
-            first = spans.get(row["code"], (row["day"], None, None))[0]
-            spans[row["code"]] = (first, row["day"], self.lookups.teams[row["team"]])
+            first = spans.get(row["code"], (row["date"], None, None))[0]
+            spans[row["code"]] = (first, row["date"], self.lookups.teams[row["team"]])
         ids = self._person_ids(spans)
         new = {code for code in spans if code not in ids}
         self._insert(Person.__table__, [{"code": c, "is_weak": False, "first_seen_on": spans[c][0],
@@ -229,7 +245,7 @@ class _Writer:
         lk = self.lookups
         return {"id": row["id"], "shift_id": row["shift_id"], "organisation_id": self.org.id,
                 "team_id": lk.teams[row["team"]], "sector_id": lk.sectors.get(row["sector"]),
-                "occurred_at": row["at"], "occurred_on": row["day"], "kind": row["kind"],
+                "occurred_at": row["at"], "occurred_on": row["date"], "kind": row["kind"],
                 "person_id": persons.get(row.get("code")), "is_first_contact": row.get("is_first", False),
                 "people_count": row["people_count"], "sex": row["sex"], "age_band": row["age_band"],
                 "living_situation_id": lk.refs["living_situation"].get(row["living_situation"]),
@@ -250,13 +266,38 @@ class _Writer:
         for table, data in ((contact_products, products), (contact_needs, needs),
                             (ContactMaterial.__table__, materials), (Orientation.__table__, orientations),
                             (Referral.__table__, referrals)):
-            self._insert(table, data)
+            self._insert(table, data, order="contact_id")
 
     def _referral(self, row, programme, persons):
         return {"id": str(uuid.uuid5(NAMESPACE, f"{row['id']}|referral|{programme}")), "contact_id": row["id"],
                 "organisation_id": self.org.id, "person_id": persons.get(row.get("code")),
                 "programme_id": self.lookups.refs["programme"][programme], "status": "proposed",
-                "proposed_on": row["day"], "updated_at": self.now}
+                "proposed_on": row["date"], "updated_at": self.now}
+
+
+def _sqlite_tuples(table, columns, rows):
+    """Rows as tuples, dates and datetimes in SQLAlchemy's SQLite storage formats (each value formatted once)."""
+    formats = [_sqlite_format(table.c[c].type) for c in columns]
+    if not any(formats):
+        return [tuple(r.values()) for r in rows]
+    caches = [{} for _ in columns]
+    out = []
+    for row in rows:
+        values = list(row.values())
+        for i, fmt in enumerate(formats):
+            if fmt and values[i] is not None:
+                value, cache = values[i], caches[i]
+                values[i] = cache.get(value) or cache.setdefault(value, value.strftime(fmt))
+        out.append(tuple(values))
+    return out
+
+
+def _sqlite_format(type_):
+    if isinstance(type_, DateTime):
+        return "%Y-%m-%d %H:%M:%S.%f"
+    if isinstance(type_, Date):
+        return "%Y-%m-%d"
+    return None
 
 
 def default_importer(organisation):

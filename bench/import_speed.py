@@ -1,0 +1,106 @@
+"""Import speed: rows per second of ``import_contacts`` (check + bulk write) on a fresh SQLite file.
+
+    python -m bench.import_speed --rows 200000 [--db PATH]
+
+``run(rows=200_000, db_path=None)`` returns a dict for the bench runner; ``rows_per_second(...)``
+returns the headline figure (check + write, roll-up refresh timed apart). Target: >= 50,000 rows/s.
+"""
+import argparse
+import json
+import os
+import random
+import tempfile
+import time
+from datetime import date, timedelta
+
+TARGET = 50_000
+
+
+def _app(db_path):
+    os.environ.setdefault("OUTREACH_INSTANCE_PATH", os.path.dirname(db_path))
+    from outreach import create_app
+    return create_app({"DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "bench", "PSEUDONYM_KEY": "bench",
+                       "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False})
+
+
+def synthetic_rows(n, seed=1):
+    """n template rows as read from a file: [(line, {column: text})], like the demo organisation's."""
+    rng = random.Random(seed)
+    teams, sectors = ("aurore_nord", "aurore_est"), ("stalingrad", "chapelle", "eole", "jaures", "")
+    start = date(2022, 1, 1)
+    rows = []
+    for i in range(n):
+        kind = rng.choices(("known", "anonymous", "refusal"), (75, 20, 5))[0]
+        digest = f"{rng.randrange(n // 6 + 1):064x}" if kind == "known" else ""
+        rows.append((i + 2, {
+            "date": (start + timedelta(days=rng.randrange(1000))).isoformat(),
+            "time": f"{rng.randrange(18, 24)}:{rng.randrange(60):02d}", "team": rng.choice(teams),
+            "sector": rng.choice(sectors), "kind": kind, "people_count": str(rng.randint(1, 3)),
+            "sex": rng.choice("mmfx"), "age_band": rng.choice(("18_25", "26_35", "36_45")),
+            "living_situation": "rue", "products": rng.choice(("crack", "", "crack|alcool")), "needs": "",
+            "materials": rng.choice(("kit_base:1", "", "kit_base:2|naloxone:1")),
+            "orientation": "csapa" if rng.random() < 0.05 else "", "accompanied": "",
+            "programme": "assore" if kind == "known" and rng.random() < 0.02 else "", "digest": digest}))
+    return rows
+
+
+def run(rows=200_000, db_path=None):
+    """Import ``rows`` synthetic rows into a fresh database; returns the timings."""
+    from flask_migrate import upgrade
+
+    from outreach.extensions import db
+    from outreach.imports import services
+    from outreach.models import Organisation
+    from outreach.seed import seed_demo
+    db_path = db_path or os.path.join(tempfile.mkdtemp(), "import-bench.db")
+    app = _app(db_path)
+    data = synthetic_rows(rows)
+    with app.app_context(), app.test_request_context():
+        upgrade()
+        seed_demo()
+        db.session.commit()
+        org = db.session.execute(db.select(Organisation).filter_by(code="aurore")).scalar_one()
+        user = services.default_importer(org)
+        timings = _timed_import(services, data, org, user)
+        db.session.commit()
+    return {"rows": rows, **timings, "target_rows_per_s": TARGET, "db": db_path}
+
+
+def _timed_import(services, data, org, user):
+    started = time.perf_counter()
+    refreshed = {}
+    original = services._refresh
+
+    def timed_refresh(months):
+        begin = time.perf_counter()
+        original(months)
+        refreshed["s"] = time.perf_counter() - begin
+    services._refresh = timed_refresh
+    try:
+        report = services.import_contacts(data, org, user)
+    finally:
+        services._refresh = original
+    total = time.perf_counter() - started
+    write = total - refreshed.get("s", 0)
+    return {"created": report.created, "errors": len(report.errors), "import_s": round(write, 2),
+            "rollup_refresh_s": round(refreshed.get("s", 0), 2), "rows_per_s": int(report.created / write)}
+
+
+def rows_per_second(rows=200_000, db_path=None):
+    """The headline figure for the bench runner: imported rows per second (check + bulk write)."""
+    return run(rows, db_path)["rows_per_s"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--db", default=None)
+    args = parser.parse_args()
+    result = run(args.rows, args.db)
+    print(f"import of {result['created']} contacts (SQLite): {result['rows_per_s']:,} rows/s "
+          f"(target >= {TARGET:,}); roll-up refresh {result['rollup_refresh_s']} s")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
