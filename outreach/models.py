@@ -463,6 +463,33 @@ class RollupMonthly(db.Model):
     value = db.Column(db.Integer, nullable=False)
 
 
+class RollupOrgMonthly(db.Model):
+    """``rollup_monthly`` summed over teams and sectors: the dashboard's read without team or sector filter."""
+    __tablename__ = "rollup_org_monthly"
+    month = db.Column(db.Date, primary_key=True)
+    organisation_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    measure = db.Column(db.String(30), primary_key=True)
+    item_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    is_validated = db.Column(db.Boolean, primary_key=True)
+    value = db.Column(db.Integer, nullable=False)
+
+
+class RollupPersonSpan(db.Model):
+    """One row per person and month seen within a scope (0: the whole plan, else an organisation id),
+    with the previous month seen in that scope. Distinct persons over months [a, b] are the rows
+    with a <= month <= b and no previous month >= a: a plain COUNT, exact.
+    ``mode`` 0 counts validated shifts only, 1 includes provisional data."""
+    __tablename__ = "rollup_person_spans"
+    __table_args__ = (Index("ix_rollup_person_spans_scan", "scope_id", "mode", "month", "prev_month",
+                            "first_contacts"),)
+    scope_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    mode = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    person_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    month = db.Column(db.Date, primary_key=True)
+    prev_month = db.Column(db.Date)
+    first_contacts = db.Column(db.Integer, nullable=False)
+
+
 class RollupPersonMonth(db.Model):
     """Exact person-by-month-by-team rows: distinct persons over any period are a COUNT(DISTINCT) here."""
     __tablename__ = "rollup_person_months"

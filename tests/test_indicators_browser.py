@@ -1,7 +1,6 @@
 """Dashboard, a drill-down and the funnel in Chromium, on a phone and on a laptop."""
 import pytest
 from conftest import browser_login
-
 from test_indicators_measures import world  # noqa: F401 (fixture: data in the shared test database)
 
 pytestmark = pytest.mark.browser

@@ -13,7 +13,17 @@ from outreach.extensions import db
 from outreach.indicators import measures as m
 from outreach.indicators import services
 from outreach.indicators.rollups import refresh_rollups, rollup_rows
-from outreach.models import (Contact, ContactMaterial, Orientation, Person, RefItem, Referral, Shift, Team, User)
+from outreach.models import (
+    Contact,
+    ContactMaterial,
+    Orientation,
+    Person,
+    Referral,
+    RefItem,
+    Shift,
+    Team,
+    User,
+)
 
 MARCH = (date(2026, 3, 1), date(2026, 3, 1))
 

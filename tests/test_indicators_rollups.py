@@ -7,8 +7,21 @@ from hypothesis import strategies as st
 
 from outreach.extensions import db
 from outreach.indicators.rollups import refresh_rollups, rollup_rows
-from outreach.models import (Contact, ContactMaterial, Orientation, Person, RefItem, Referral, RollupMonthly,
-                             RollupPersonMonth, Shift, Team, User)
+from outreach.models import (
+    Contact,
+    ContactMaterial,
+    Orientation,
+    Person,
+    Referral,
+    RefItem,
+    RollupMonthly,
+    RollupOrgMonthly,
+    RollupPersonMonth,
+    RollupPersonSpan,
+    Shift,
+    Team,
+    User,
+)
 
 DAYS = [date(2026, 1, 30), date(2026, 1, 31), date(2026, 2, 1), date(2026, 3, 15)]
 op = st.one_of(
@@ -74,7 +87,8 @@ class Runner:
 
 
 def _clear():
-    for model in (Referral, Orientation, ContactMaterial, Contact, Shift, Person, RollupMonthly, RollupPersonMonth):
+    for model in (Referral, Orientation, ContactMaterial, Contact, Shift, Person, RollupMonthly, RollupPersonMonth,
+                  RollupOrgMonthly, RollupPersonSpan):
         db.session.execute(db.delete(model))
     db.session.commit()
 

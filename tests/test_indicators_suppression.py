@@ -1,5 +1,11 @@
 """Small-cell suppression: primary (1..threshold-1) and secondary (no recovery from totals)."""
-from outreach.indicators.suppression import Hidden, display, suppress_series, suppress_table, suppress_value
+from outreach.indicators.suppression import (
+    Hidden,
+    display,
+    suppress_series,
+    suppress_table,
+    suppress_value,
+)
 
 
 def hidden(cells):

@@ -4,12 +4,11 @@ from datetime import date
 
 import pytest
 import yaml
+from test_indicators_measures import world  # noqa: F401 (fixture)
 
 from outreach.extensions import db
 from outreach.indicators.catalogue import current_plan, to_csv, to_yaml
 from outreach.models import Indicator, Organisation
-
-from test_indicators_measures import world  # noqa: F401 (fixture)
 
 MARCH = "period=month&month=2026-03"
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 06:26:47.192834
+Create Date: 2026-11-28 06:49:24.501218
 
 """
 from alembic import op
@@ -64,6 +64,15 @@ def upgrade():
     with op.batch_alter_table('rollup_monthly', schema=None) as batch_op:
         batch_op.create_index('ix_rollup_monthly_month', ['month', 'measure'], unique=False)
 
+    op.create_table('rollup_org_monthly',
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('measure', sa.String(length=30), nullable=False),
+    sa.Column('item_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('is_validated', sa.Boolean(), nullable=False),
+    sa.Column('value', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('month', 'organisation_id', 'measure', 'item_id', 'is_validated', name=op.f('pk_rollup_org_monthly'))
+    )
     op.create_table('rollup_person_months',
     sa.Column('person_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('month', sa.Date(), nullable=False),
@@ -76,6 +85,18 @@ def upgrade():
     )
     with op.batch_alter_table('rollup_person_months', schema=None) as batch_op:
         batch_op.create_index('ix_rollup_person_months_month', ['month', 'person_id', 'organisation_id', 'team_id', 'is_validated', 'first_contacts'], unique=False)
+
+    op.create_table('rollup_person_spans',
+    sa.Column('scope_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('mode', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('person_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('prev_month', sa.Date(), nullable=True),
+    sa.Column('first_contacts', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('scope_id', 'mode', 'person_id', 'month', name=op.f('pk_rollup_person_spans'))
+    )
+    with op.batch_alter_table('rollup_person_spans', schema=None) as batch_op:
+        batch_op.create_index('ix_rollup_person_spans_scan', ['scope_id', 'mode', 'month', 'prev_month', 'first_contacts'], unique=False)
 
     op.create_table('sectors',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -486,10 +507,15 @@ def downgrade():
     op.drop_table('teams')
     op.drop_table('plan_axes')
     op.drop_table('sectors')
+    with op.batch_alter_table('rollup_person_spans', schema=None) as batch_op:
+        batch_op.drop_index('ix_rollup_person_spans_scan')
+
+    op.drop_table('rollup_person_spans')
     with op.batch_alter_table('rollup_person_months', schema=None) as batch_op:
         batch_op.drop_index('ix_rollup_person_months_month')
 
     op.drop_table('rollup_person_months')
+    op.drop_table('rollup_org_monthly')
     with op.batch_alter_table('rollup_monthly', schema=None) as batch_op:
         batch_op.drop_index('ix_rollup_monthly_month')
 

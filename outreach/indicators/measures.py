@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from ..extensions import db
 from ..models import (
@@ -23,7 +23,9 @@ from ..models import (
     Referral,
     RefItem,
     RollupMonthly,
+    RollupOrgMonthly,
     RollupPersonMonth,
+    RollupPersonSpan,
 )
 from .rollups import add_months
 
@@ -160,10 +162,33 @@ def persons_query(measure, filters, period, group_by=()):
 
 
 def persons_pair_query(filters, window):
-    """Distinct and new persons of one window in a single scan (the dashboard's path)."""
-    t = RollupPersonMonth
-    new = func.sum(case((t.first_contacts > 0, 1), else_=0))
-    return select(func.count(t.person_id.distinct()), new).where(*_scope(t, filters), *_months(t, window))
+    """Distinct and new persons of one window in a single scan (the dashboard's path).
+
+    Without a team filter, from the person spans: a person counts once, on the first month
+    of the window where the previous month seen (in scope) falls before the window."""
+    new_when = case((RollupPersonSpan.first_contacts > 0, 1), else_=0)
+    if filters.get("team_id"):
+        t = RollupPersonMonth
+        new = func.sum(case((t.first_contacts > 0, 1), else_=0))
+        return select(func.count(t.person_id.distinct()), new).where(*_scope(t, filters), *_months(t, window))
+    t = RollupPersonSpan
+    starts = or_(t.prev_month.is_(None), t.prev_month < window[0])
+    distinct = func.sum(case((starts, 1), else_=0))
+    return select(distinct, func.sum(new_when)).where(*span_scope(filters), *_months(t, window))
+
+
+def span_scope(filters):
+    t = RollupPersonSpan
+    return [t.scope_id == (filters.get("organisation_id") or 0),
+            t.mode == (1 if filters.get("include_provisional") else 0)]
+
+
+def monthly_persons_query(filters, window):
+    """Distinct persons of each month (the sparkline)."""
+    if filters.get("team_id"):
+        return persons_query(MEASURES["distinct_persons"], filters, window, (RollupPersonMonth.month,))
+    t = RollupPersonSpan
+    return select(t.month, func.count()).where(*span_scope(filters), *_months(t, window)).group_by(t.month)
 
 
 def median_query(measure, filters, period, group_by=()):
@@ -238,8 +263,8 @@ class Evaluator:
         if self.window is None:
             return None
         if scope not in self._cells:
-            t = RollupMonthly
             by_sector = bool(filters.get("sector_id"))
+            t = RollupMonthly if by_sector or filters.get("team_id") else RollupOrgMonthly
             where = _scope(t, filters, by_sector) + _months(t, self.window)
             rows = db.session.execute(select(t.measure, t.item_id, t.month, func.sum(t.value))
                                       .where(*where).group_by(t.measure, t.item_id, t.month))

@@ -34,7 +34,9 @@ from ..models import (
     Referral,
     RefItem,
     RollupMonthly,
+    RollupOrgMonthly,
     RollupPersonMonth,
+    RollupPersonSpan,
     Shift,
 )
 from ..reference.defaults import NO_PLACE_REFUSAL, STABLE_HOUSING_EXIT
@@ -210,21 +212,72 @@ def key_window(org_id, team_id, month):
 
 # --- refresh ----------------------------------------------------------------------
 
-def _rebuild(conn, window, delete_where):
+def _rebuild(conn, window, delete_where, full=False):
+    """Rebuild one slice of the team-level roll-ups, then the org-level sums and the person spans it touches."""
     dialect = conn.dialect.name
+    before = None if full else _slice_persons(conn, delete_where)
     conn.execute(delete(RollupMonthly).where(*delete_where(RollupMonthly)))
     conn.execute(delete(RollupPersonMonth).where(*delete_where(RollupPersonMonth)))
     for stmt in source_statements(dialect, window):
         conn.execute(insert(RollupMonthly).from_select(ROLLUP_COLUMNS, stmt))
     conn.execute(insert(RollupPersonMonth).from_select(PERSON_COLUMNS, _person_source(dialect, window)))
+    after = None if full else _slice_persons(conn, delete_where)
+    return None if full else before | after
+
+
+def _slice_persons(conn, delete_where):
+    t = RollupPersonMonth
+    return set(conn.execute(select(t.person_id).where(*delete_where(t)).distinct()).scalars())
+
+
+def _rebuild_org(conn, where):
+    """rollup_org_monthly = rollup_monthly summed over teams and sectors, for the rows matching ``where``."""
+    t = RollupMonthly
+    conn.execute(delete(RollupOrgMonthly).where(*where(RollupOrgMonthly)))
+    cols = [t.month, t.organisation_id, t.measure, t.item_id, t.is_validated]
+    conn.execute(insert(RollupOrgMonthly).from_select(
+        ["month", "organisation_id", "measure", "item_id", "is_validated", "value"],
+        select(*cols, func.sum(t.value)).where(*where(t)).group_by(*cols)))
+
+
+SPAN_COLUMNS = ["scope_id", "mode", "person_id", "month", "prev_month", "first_contacts"]
+
+
+def _span_select(per_org, mode, person_ids):
+    t = RollupPersonMonth
+    scope = t.organisation_id if per_org else literal_column("0")
+    where = ([t.is_validated.is_(True)] if mode == 0 else []) + (
+        [t.person_id.in_(person_ids)] if person_ids is not None else [])
+    keys = ([t.organisation_id] if per_org else []) + [t.person_id, t.month]
+    inner = (select(scope.label("scope_id"), t.person_id, t.month,
+                    func.max(case((t.first_contacts > 0, 1), else_=0)).label("first"))
+             .where(*where).group_by(*keys).subquery())
+    prev = func.lag(inner.c.month).over(partition_by=[inner.c.scope_id, inner.c.person_id], order_by=inner.c.month)
+    return select(inner.c.scope_id, literal_column(str(mode)), inner.c.person_id, inner.c.month, prev, inner.c.first)
+
+
+def _rebuild_spans(conn, person_ids=None):
+    """Recompute the spans of ``person_ids`` (every person when None), plan-wide and per organisation."""
+    if person_ids is not None and not person_ids:
+        return
+    chunks = [None] if person_ids is None else [sorted(person_ids)[i:i + 500] for i in range(0, len(person_ids), 500)]
+    for chunk in chunks:
+        conn.execute(delete(RollupPersonSpan).where(*([] if chunk is None else [RollupPersonSpan.person_id.in_(chunk)])))
+        for per_org in (False, True):
+            for mode in (0, 1):
+                conn.execute(insert(RollupPersonSpan).from_select(SPAN_COLUMNS, _span_select(per_org, mode, chunk)))
 
 
 def refresh_keys(conn, keys):
     """Recompute the (organisation_id, team_id, month) slices in ``keys``."""
     wide = {(o, m) for o, t, m in keys if t is None}
     keys = {(o, None if (o, m) in wide else t, m) for o, t, m in keys if o is not None and m is not None}
+    persons = set()
     for org_id, team_id, month in sorted(keys, key=lambda k: (k[0], k[1] or 0, k[2])):
-        _rebuild(conn, key_window(org_id, team_id, month), _key_delete(org_id, team_id, month))
+        persons |= _rebuild(conn, key_window(org_id, team_id, month), _key_delete(org_id, team_id, month))
+    for org_id, month in sorted({(o, m) for o, _t, m in keys}):
+        _rebuild_org(conn, lambda t, o=org_id, m=month: [t.organisation_id == o, t.month == m])
+    _rebuild_spans(conn, persons)
 
 
 def _key_delete(org_id, team_id, month):
@@ -238,10 +291,15 @@ def refresh_rollups(session, months=None):
     """Rebuild every roll-up (months=None) or only the given months (dates, any day of the month)."""
     conn = session.connection()
     if months is None:
-        _rebuild(conn, all_window, lambda t: [])
+        _rebuild(conn, all_window, lambda t: [], full=True)
+        _rebuild_org(conn, lambda t: [])
+        _rebuild_spans(conn)
         return
+    persons = set()
     for month in sorted({month_start(m) for m in months}):
-        _rebuild(conn, range_window(month, add_months(month, 1)), lambda t, m=month: [t.month == m])
+        persons |= _rebuild(conn, range_window(month, add_months(month, 1)), lambda t, m=month: [t.month == m])
+        _rebuild_org(conn, lambda t, m=month: [t.month == m])
+    _rebuild_spans(conn, persons)
 
 
 @contextmanager
@@ -335,7 +393,9 @@ def rollup_rows(session):
     """Every roll-up row, sorted (tests compare this with a full recomputation)."""
     monthly = session.execute(select(*[getattr(RollupMonthly, c) for c in ROLLUP_COLUMNS])).all()
     persons = session.execute(select(*[getattr(RollupPersonMonth, c) for c in PERSON_COLUMNS])).all()
-    return sorted(map(_normal, monthly)), sorted(map(_normal, persons))
+    orgs = session.execute(select(RollupOrgMonthly.__table__)).all()
+    spans = session.execute(select(RollupPersonSpan.__table__)).all()
+    return [sorted(map(_normal, rows)) for rows in (monthly, persons, orgs, spans)]
 
 
 def _normal(row):

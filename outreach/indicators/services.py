@@ -227,7 +227,9 @@ class Dashboard:
         key = ("monthly", code, m._freeze(filters))
         if key not in self.evaluator._values:
             window = (self.spark_months[0], self.spark_months[-1])
-            rows = db.session.execute(m.persons_query(measure, filters, window, (RollupPersonMonth.month,)))
+            query = m.monthly_persons_query(filters, window) if measure.params["what"] == "distinct" else \
+                m.persons_query(measure, filters, window, (RollupPersonMonth.month,))
+            rows = db.session.execute(query)
             by_month = {m._as_date(mo): v for mo, v in rows}
             self.evaluator._values[key] = [by_month.get(mo, 0) for mo in self.spark_months]
         return self.evaluator._values[key]
