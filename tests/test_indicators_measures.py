@@ -179,3 +179,11 @@ def test_periods_parse_and_reject_bad_input():
         services.parse_period({"period": "custom", "from": "2026-05", "to": "2026-01"}, today)
     with pytest.raises(ValidationError):
         services.parse_period({"period": "month", "month": "mai"}, today)
+
+
+def test_dashboard_medians_in_bulk_agree_with_the_median_measures(world):
+    supervisor = db.session.execute(db.select(User).filter_by(email="supervisor@aurore.demo")).scalar_one()
+    board = services.Dashboard(services.Period(MARCH[0], MARCH[1]), {}, supervisor)
+    assert board._median("median_days_to_admission", {}, board.period) == 144.5
+    assert board._median("median_days_to_admission", {"programme": "assore"}, board.period) == 10
+    assert board._median("median_days_waiting", {}, board.period) == 5.5

@@ -208,6 +208,19 @@ def median_query(measure, filters, period, group_by=()):
     return select(*group_by, Referral.admitted_on, start).select_from(source).where(and_(*where))
 
 
+def admissions_query(filters, window):
+    """(programme_id, admitted_on, first_seen_on, proposed_on) of admissions in ``window`` (medians in bulk)."""
+    where = [Referral.admitted_on >= window[0], Referral.admitted_on < add_months(window[1], 1)]
+    if filters.get("organisation_id"):
+        where.append(Referral.organisation_id == filters["organisation_id"])
+    if filters.get("team_id"):
+        where.append(Contact.team_id == filters["team_id"])
+    source = Referral.__table__.join(Contact.__table__, Contact.id == Referral.contact_id).outerjoin(
+        Person.__table__, Person.id == Referral.person_id)
+    return select(Referral.programme_id, Referral.admitted_on, Person.first_seen_on, Referral.proposed_on) \
+        .select_from(source).where(*where)
+
+
 BUILDERS = {"sum": sum_query, "persons": persons_query, "median": median_query}
 
 
