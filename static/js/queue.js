@@ -283,7 +283,7 @@
     if (p && p.known && p.last_seen_on) text += " " + T.known.replace("%d", p.last_seen_on).replace("%t", p.last_seen_team || "");
     else if (p && p.known === false) text += " " + T.first;
     notice(form, text, false);
-    if (form.id === "shift-form" || form.id === "shift-close-form") { location.reload(); return; }
+    if (form.getAttribute("id") === "shift-form" || form.getAttribute("id") === "shift-close-form") { location.reload(); return; }
     resetForm(form);
   }
   function resetForm(form) {
@@ -348,11 +348,14 @@
 
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
-    if (form.id === "logout-form") { ev.preventDefault(); onLogout(form); return; }
-    var kind = KINDS[form.id];
+    if (form.getAttribute("id") === "logout-form") { ev.preventDefault(); onLogout(form); return; }
+    var kind = KINDS[form.getAttribute("id")];
     if (!kind || !form.getAttribute("data-api") || !user) return;
     ev.preventDefault();
-    submitForm(form, kind).catch(function () { form.submit(); });  // last resort: the plain POST
+    submitForm(form, kind).catch(function (e) {
+      if (window.console) console.error(e);
+      if (navigator.onLine) form.submit();  // last resort: the plain POST
+    });
   });
 
   // --- status and queue page --------------------------------------------------------------
@@ -386,8 +389,13 @@
   function drawList(records) {
     var list = document.getElementById("queue-list");
     if (!list) return;
+    var keep = {};  // refused items keep their element: a fix being typed survives re-renders
+    Array.prototype.forEach.call(list.querySelectorAll("li.refused[data-seq]"), function (li) { keep[li.getAttribute("data-seq")] = li; });
     list.textContent = "";
-    records.forEach(function (r) { list.appendChild(item(r)); });
+    records.forEach(function (r) {
+      var old = r.state === "refused" && r.user === user && keep[r.seq];
+      list.appendChild(old || item(r));
+    });
     sentNow.forEach(function (label) { list.appendChild(el("li", "queue-item", label + " — " + T.sent)); });
     var empty = document.getElementById("queue-empty");
     if (empty) empty.hidden = records.length + sentNow.length > 0;
@@ -397,7 +405,7 @@
   }
   function item(r) {
     var li = el("li", "queue-item " + r.state);
-    li.setAttribute("data-id", r.id);
+    li.setAttribute("data-id", r.id); li.setAttribute("data-seq", r.seq);
     li.appendChild(el("span", "", r.label + " — "));
     li.appendChild(el("strong", "queue-state", stateOf(r)));
     if (r.state === "refused") li.appendChild(fixForm(r));

@@ -1,0 +1,182 @@
+"""Offline logging in a real Chromium on a phone: queue, reload offline, reopen the browser, sync.
+
+Uses the real contact form and API when they exist; otherwise a stand-in form and API with the
+contract's shapes (field names, JSON keys, 201/200-replay/422, session + X-CSRFToken) so the
+queue itself is proved either way.
+"""
+import time
+import uuid
+
+import pytest
+from conftest import CHROMIUM, browser_login
+from playwright.sync_api import expect
+
+from outreach.access import Blueprint
+from outreach.offline import services
+
+pytestmark = pytest.mark.browser
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+STAND_IN_FORM = """{% extends "base.html" %}{% block content %}
+<form id="contact-form" method="post" action="/essai/contact" data-api="/api/v1/encounters" class="card">
+  <input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
+  <input type="hidden" name="id" value="{{ new_id }}"><input type="hidden" name="shift_id" value="shift-1">
+  <fieldset><legend>Secteur</legend>
+    <label class="chip"><input type="radio" name="sector" value="stalingrad" checked>Stalingrad</label></fieldset>
+  <input type="hidden" name="kind" value="anonymous">
+  <div class="field"><label for="people_count">Nombre de personnes</label>
+    <input id="people_count" name="people_count" type="number" value="1"></div>
+  <button type="submit" class="primary">Enregistrer le contact</button>
+</form>{% endblock %}"""
+
+
+def _stand_in(app):
+    """Register a stand-in form + API on ``app`` (only where the real ones are missing)."""
+    from flask import jsonify, render_template_string, request
+    store = app.extensions.setdefault("stand_in_encounters", {})
+    bp = Blueprint("standin", __name__, roles={"worker"}, api=True)
+
+    @bp.route("/essai/contact", methods=["GET", "POST"])
+    def contact():
+        return render_template_string(STAND_IN_FORM, new_id=str(uuid.uuid4()))
+
+    @bp.route("/api/v1/encounters", methods=["POST"])
+    def encounters():
+        data = request.get_json()
+        if data["id"] in store:
+            return jsonify(store[data["id"]]), 200
+        if data.get("people_count", 0) < 1:
+            return jsonify(errors={"people_count": "Le nombre de personnes doit être au moins 1."}), 422
+        store[data["id"]] = {"id": data["id"], "shift_id": data["shift_id"], "kind": data["kind"]}
+        return jsonify(store[data["id"]]), 201
+    app.register_blueprint(bp)
+    return store
+
+
+@pytest.fixture
+def server(live_app, live_server):
+    """(base_url, count_of_contacts_on_server, contact_page_url)."""
+    if "api.create_encounter" in live_app.view_functions or "contacts.new" in live_app.view_functions:
+        pytest.skip("real form/API present: see test_offline_real.py")
+    store = _stand_in(live_app)
+    return live_server, lambda: len(store), "/essai/contact"
+
+
+def _context(playwright, user_dir, base_url):
+    """A browser with a profile on disk: closing and reopening it keeps IndexedDB and the worker."""
+    phone = {k: v for k, v in playwright.devices["Pixel 5"].items() if k != "default_browser_type"}
+    return playwright.chromium.launch_persistent_context(
+        str(user_dir), executable_path=CHROMIUM, args=LAUNCH_ARGS, **phone, locale="fr-FR", base_url=base_url)
+
+
+def _controlled(page):
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+
+
+def _log_contact(page, people_count=1):
+    if people_count != 1:
+        page.fill("#people_count", str(people_count))
+    page.get_by_role("button", name="Enregistrer le contact").click()
+
+
+def _until(page, expression, timeout=10.0):
+    """Poll an async expression (wait_for_function does not await promises)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        page.wait_for_timeout(100)
+
+
+def _queued(page):
+    return page.evaluate("outreachQueue.all().then(rs => rs.length)")
+
+
+def test_twenty_contacts_offline_survive_reload_reopen_and_a_worker_update(playwright, server, tmp_path, monkeypatch):
+    base_url, on_server, form_url = server
+    user_dir = tmp_path / "profile"
+    context = _context(playwright, user_dir, base_url)
+    page = context.pages[0] if context.pages else context.new_page()
+    browser_login(page, "worker@aurore.demo")
+    page.goto(form_url)
+    _controlled(page)
+    context.set_offline(True)
+    status = page.locator("#sync-status")
+    for n in range(1, 21):
+        _log_contact(page, people_count=0 if n == 7 else 1)
+        expect(status).to_have_text(f"{n} en attente")
+    expect(page.locator(".offline-notice")).to_contain_text("enregistré sur l'appareil")
+    page.reload()  # offline: served by the service worker
+    expect(page.locator("#contact-form")).to_be_visible()
+    expect(status).to_have_text("20 en attente")
+    queued = page.evaluate("outreachQueue.all()")
+    assert all("pseudo_name" not in r["body"] for r in queued)
+    assert len({r["id"] for r in queued}) == 20
+    context.close()
+
+    context = _context(playwright, user_dir, base_url)
+    context.set_offline(True)
+    page = context.pages[0] if context.pages else context.new_page()
+    page.goto(form_url)
+    expect(page.locator("#sync-status")).to_have_text("20 en attente")
+    # a new service worker version with records queued (API unreachable meanwhile) loses nothing
+    context.route("**/api/v1/encounters", lambda route: route.abort())
+    context.set_offline(False)
+    old_caches = page.evaluate("caches.keys()")
+    monkeypatch.setattr(services, "static_version", lambda: "bumped-version")
+    page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.update())")
+    _until(page, "caches.keys().then(k => k.includes('outreach-shell-bumped-version'))")
+    _until(page, "caches.keys().then(k => k.filter(n => n.startsWith('outreach-shell-')).length === 1)")
+    assert [k for k in old_caches if k.startswith("outreach-shell-")] != ["outreach-shell-bumped-version"]
+    assert _queued(page) == 20
+    assert on_server() == 0
+
+    context.unroute("**/api/v1/encounters")
+    page.evaluate("outreachQueue.sync()")
+    expect(page.locator("#sync-status")).to_have_text("1 refusé(s)", timeout=20000)
+    assert on_server() == 19
+    page.goto("/file-attente")
+    refused = page.locator(".queue-item.refused")
+    expect(refused).to_have_count(1)
+    expect(refused).to_contain_text("refusé")
+    expect(refused).to_contain_text("Le nombre de personnes doit être au moins 1.")
+
+    # replaying the whole queue again creates nothing
+    sent = [r for r in queued if r["body"]["people_count"] == 1]
+    page.evaluate("rs => Promise.all(rs.map(r => outreachQueue.add(r.type, r.url, r.body, r.label)))", sent)
+    page.evaluate("outreachQueue.sync()")
+    _until(page, "outreachQueue.all().then(rs => rs.length === 1)")
+    assert on_server() == 19
+
+    # fix the refused one from the queue page: it goes through
+    refused.get_by_label("people_count").fill("2")
+    refused.get_by_role("button", name="Renvoyer").click()
+    _until(page, "outreachQueue.all().then(rs => rs.length === 0)")
+    assert on_server() == 20
+    context.close()
+
+
+def test_logout_warns_then_clears_the_device(page, server):
+    base_url, on_server, form_url = server
+    browser_login(page, "worker@aurore.demo")
+    page.goto(form_url)
+    _controlled(page)
+    page.context.set_offline(True)
+    _log_contact(page)
+    expect(page.locator("#sync-status")).to_have_text("1 en attente")
+    dialogs = []
+    page.once("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.wait_for_timeout(300)
+    assert "1 enregistrement" in dialogs[0]
+    assert _queued(page) == 1  # refused: nothing erased
+    page.context.set_offline(False)
+    page.context.route("**/api/v1/encounters", lambda route: route.abort())
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.wait_for_url("**/connexion")
+    assert page.evaluate("indexedDB.databases().then(d => d.length)") == 0
+    cached = page.evaluate("caches.open('outreach-pages').then(c => c.keys()).then(ks => ks.map(k => k.url))")
+    assert not [url for url in cached if form_url in url]
