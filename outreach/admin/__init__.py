@@ -1,0 +1,6 @@
+"""Accounts (invite, disable, roles, teams, unlock, TOTP) and the audit log viewer."""
+from ..access import Blueprint
+
+bp = Blueprint("admin", __name__, roles={"admin"})
+
+from . import views  # noqa: E402,F401
