@@ -5,15 +5,24 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from outreach.extensions import db
-from outreach.models import AuditEvent, Contact, ContactMaterial, Orientation, Person, Referral, RollupMonthly, Shift
+from outreach.models import (
+    AuditEvent,
+    Contact,
+    ContactMaterial,
+    Orientation,
+    Person,
+    Referral,
+    RollupMonthly,
+    Shift,
+)
 
 HEADER = "date;time;team;sector;kind;people_count;sex;age_band;living_situation;products;needs;materials;" \
          "orientation;accompanied;programme;digest"
 DIGEST_A = "a" * 64
 DIGEST_B = "0123456789abcdef" * 4
 GOOD = [
-    "2025-03-14;21:40;aurore_nord;stalingrad;anonymous;2;m;26_35;rue;crack|alcool;hebergement;kit_base:2|naloxone:1;"
-    "csapa;oui;;",
+    ("2025-03-14;21:40;aurore_nord;stalingrad;anonymous;2;m;26_35;rue;crack|alcool;hebergement;"
+     "kit_base:2|naloxone:1;csapa;oui;;"),
     f"2025-03-14;22:10;aurore_nord;chapelle;known;1;f;36_45;rue;crack;;kit_base:1;;non;assore;{DIGEST_A}",
     f"14/03/2025;23:00;aurore_est;jaures;known;1;m;18_25;;;;;;;;{DIGEST_B}",
     "2025-04-02;20:00;aurore_est;;refusal;1;;;;;;;;;;",

@@ -3,4 +3,4 @@ from ..access import Blueprint
 
 bp = Blueprint("imports", __name__, roles={"supervisor", "admin"}, cli_group=None)
 
-from . import cli, views  # noqa: E402,F401
+from . import cli, views  # noqa: F401

@@ -185,7 +185,7 @@ def _coherence(parsed, values):
 
 def content_key(parsed):
     """A canonical text of the row's content (codes, not ids): the base of its deterministic id."""
-    parts = [parsed["date"].isoformat(), "%02d:%02d" % parsed["time"], parsed["team"], parsed["sector"] or "",
+    parts = [parsed["date"].isoformat(), "{:02d}:{:02d}".format(*parsed["time"]), parsed["team"], parsed["sector"] or "",
              parsed["kind"], str(parsed["people_count"]), parsed["sex"] or "", parsed["age_band"] or "",
              parsed["living_situation"] or "", ",".join(parsed["products"]), ",".join(parsed["needs"]),
              ",".join(f"{c}:{q}" for c, q in parsed["materials"]), ",".join(parsed["orientation"]),

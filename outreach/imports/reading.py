@@ -38,7 +38,7 @@ def _xlsx_rows(data):
     from openpyxl import load_workbook
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds of errors on a broken file
+    except Exception:  # noqa: BLE001 (openpyxl raises many kinds of errors on a broken file)
         raise ValidationError({"file": _("Le fichier XLSX est illisible.")}) from None
     lines = book.worksheets[0].iter_rows(values_only=True)
     columns = _header(next(lines, None))

@@ -164,8 +164,8 @@ class _Writer:
                 self.conn.execute(insert(table), part)
             return
         columns = list(rows[0])
-        sql = 'INSERT INTO "%s" (%s) VALUES (%s)' % (table.name, ", ".join(f'"{c}"' for c in columns),
-                                                     ", ".join("?" * len(columns)))
+        names, marks = ", ".join(f'"{c}"' for c in columns), ", ".join("?" * len(columns))
+        sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'  # names come from the schema
         self.conn.exec_driver_sql(sql, _sqlite_tuples(table, columns, rows))
 
     # --- shifts -----------------------------------------------------------------

@@ -49,8 +49,10 @@ def upload():
     return redirect(url_for(".index"))
 
 
-@bp.route("/import/modele.<any(csv, xlsx):fmt>")
+@bp.route("/import/modele.<fmt>")
 def template(fmt):
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
     if fmt == "csv":
         return Response(reading.template_csv(), mimetype="text/csv",
                         headers={"Content-Disposition": 'attachment; filename="modele-contacts.csv"'})

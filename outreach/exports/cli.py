@@ -1,0 +1,30 @@
+"""``flask --app wsgi export-sqlite PATH [--from YYYY-MM] [--to YYYY-MM]``."""
+import click
+from flask import current_app
+
+from .. import audit
+from ..errors import ValidationError
+from ..extensions import db
+from ..indicators import services as ind
+from . import bp
+from .snapshot import metadata_path, write_snapshot
+
+
+@bp.cli.command("export-sqlite")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--from", "start", help="First month (YYYY-MM); default: the last 12 months.")
+@click.option("--to", "end", help="Last month (YYYY-MM).")
+def export_sqlite(path, start, end):
+    """Write the open-data snapshot (suppressed aggregates only) to an SQLite file for Datasette."""
+    args = {"period": "custom", "from": start, "to": end} if start else {}
+    with current_app.test_request_context():  # labels are translated, which needs a request
+        try:
+            period = ind.parse_period(args)
+        except ValidationError as error:
+            raise click.ClickException("; ".join(error.errors.values())) from None
+        counts = write_snapshot(path, period)
+    audit.record("export.snapshot", details={"path": path, "from": period.start.isoformat(),
+                                             "to": period.end.isoformat(), "rows": counts})
+    db.session.commit()
+    click.echo(f"{path}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+    click.echo(f"browse it: datasette {path} -m {metadata_path(path)}")

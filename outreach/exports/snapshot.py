@@ -1,0 +1,124 @@
+"""Open-data snapshot: suppressed aggregates only, in an SQLite file ready for Datasette.
+
+No table holds a person, a contact or a code: only indicator values by month,
+organisation and sector (suppressed as for a plan manager), the plan catalogue and
+the pathway funnel. Descriptions go to a ``_descriptions`` table and a Datasette
+``metadata.json`` written next to the file.
+"""
+import json
+import os
+from types import SimpleNamespace
+
+from ..indicators import services as ind
+from ..indicators.rollups import add_months
+from ..indicators.suppression import Hidden
+from . import tables
+
+PUBLIC_READER = SimpleNamespace(role="manager", organisation_id=None)  # suppression as for a plan manager
+
+DESCRIPTIONS = {
+    "plan_indicators": ("Catalogue of the plan's indicators (illustrative unless an official list was loaded).", {
+        "code": "Stable indicator code", "axis": "Plan axis number and title", "action": "Plan action number",
+        "action_title": "Plan action title", "name": "Indicator name (French)",
+        "definition": "Plain-French definition", "unit": "Unit", "direction": "higher or lower is better"}),
+    "indicator_by_month": ("Each indicator by month, all organisations together.", {
+        "indicator": "Indicator code (see plan_indicators)", "month": "First day of the month",
+        "value": "Value; NULL when suppressed or not available", "shown": "Value as published ('< 5', 's': hidden)"}),
+    "indicator_by_organisation": ("Each indicator over the snapshot period, by organisation.", {
+        "indicator": "Indicator code", "organisation": "Organisation name", "period_from": "First month",
+        "period_to": "Last month", "value": "Value; NULL when suppressed", "shown": "Value as published"}),
+    "indicator_by_sector": (("Each indicator over the snapshot period, by sector (material, orientations, "
+                             "referrals and shifts are not broken down by sector)."), {
+        "indicator": "Indicator code", "sector": "Sector label", "period_from": "First month",
+        "period_to": "Last month", "value": "Value; NULL when suppressed or not available",
+        "shown": "Value as published"}),
+    "funnel_by_programme": ("Shelter referral pathway by programme over the snapshot period.", {
+        "programme": "Programme", "step": "Step of the pathway", "value": "Count; NULL when suppressed",
+        "shown": "Value as published"}),
+}
+NOTE = ("Small-cell suppression: counts from 1 to threshold-1 are shown as '< threshold', and a second cell "
+        "('s') is hidden where a total would let a reader recover a hidden one.")
+
+
+def _number(value):
+    return None if value is None or isinstance(value, Hidden) else tables.cell(value)
+
+
+def _shown(value):
+    return "" if value is None else str(value) if isinstance(value, Hidden) else str(tables.cell(value))
+
+
+def _catalogue(plan):
+    for axis in plan.axes:
+        for action in axis.actions:
+            for item in action.indicators:
+                yield {"code": item.code, "axis": f"{axis.number} {axis.title}", "action": action.number,
+                       "action_title": action.title, "name": item.name, "definition": item.definition,
+                       "unit": item.unit, "direction": item.direction}
+
+
+def _breakdown_rows(indicators, period, by):
+    for item in indicators:
+        rows, _total = ind.breakdown(item, period, {}, PUBLIC_READER, by)
+        for label, value in rows:
+            yield {"indicator": item.code, by: label, "period_from": period.start.isoformat(),
+                   "period_to": period.end.isoformat(), "value": _number(value), "shown": _shown(value)}
+
+
+def _months(indicators, period):
+    months = [add_months(period.start, i) for i in range(period.months)]
+    for item in indicators:
+        rows, _total = ind.breakdown(item, period, {}, PUBLIC_READER, "month")
+        for month, (_label, value) in zip(months, rows):
+            yield {"indicator": item.code, "month": month.isoformat(), "value": _number(value),
+                   "shown": _shown(value)}
+
+
+def _funnel(period):
+    _chain, by_programme = tables.funnel_sheets(period, {}, PUBLIC_READER)[0]
+    steps = by_programme.header[1:]
+    for row in by_programme.rows:
+        for step, value in zip(steps, row[1:]):
+            yield {"programme": row[0], "step": step, "value": value if isinstance(value, (int, float)) else None,
+                   "shown": "" if value is None else str(value)}
+
+
+def write_snapshot(path, period):
+    """Write the snapshot to ``path`` (replaced) and metadata.json next to it; returns {table: rows}."""
+    import sqlite_utils
+    if os.path.exists(path):
+        os.remove(path)
+    database = sqlite_utils.Database(path)
+    plan = ind.load_plan()
+    indicators = [i for axis in plan.axes for a in axis.actions for i in a.indicators] if plan else []
+    content = {
+        "plan_indicators": list(_catalogue(plan)) if plan else [],
+        "indicator_by_month": list(_months(indicators, period)),
+        "indicator_by_organisation": list(_breakdown_rows(indicators, period, "organisation")),
+        "indicator_by_sector": list(_breakdown_rows(indicators, period, "sector")),
+        "funnel_by_programme": list(_funnel(period)),
+    }
+    for name, rows in content.items():
+        columns = {c: (float if c == "value" else str) for c in DESCRIPTIONS[name][1]}
+        database[name].create(columns)
+        database[name].insert_all(rows)
+    _describe(database, path, period)
+    return {name: len(rows) for name, rows in content.items()}
+
+
+def _describe(database, path, period):
+    rows = [{"table_name": t, "column_name": "", "description": d} for t, (d, _c) in DESCRIPTIONS.items()]
+    rows += [{"table_name": t, "column_name": c, "description": text}
+             for t, (_d, cols) in DESCRIPTIONS.items() for c, text in cols.items()]
+    database["_descriptions"].insert_all(rows)
+    name = os.path.splitext(os.path.basename(path))[0]
+    metadata = {"title": "Outreach plan indicators (open data)",
+                "description": f"{NOTE} Period: {period.start.isoformat()} to {period.end.isoformat()[:7]}.",
+                "databases": {name: {"tables": {
+                    t: {"description": d, "columns": cols} for t, (d, cols) in DESCRIPTIONS.items()}}}}
+    with open(metadata_path(path), "w", encoding="utf-8") as handle:
+        json.dump(metadata, handle, ensure_ascii=False, indent=2)
+
+
+def metadata_path(path):
+    return os.path.join(os.path.dirname(os.path.abspath(path)), "metadata.json")
