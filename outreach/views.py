@@ -64,11 +64,11 @@ def handle_unexpected(error):
 NAV = {
     "worker": [("shifts.current", _l("Maraude")), ("referrals.index", _l("Orientations en cours"))],
     "supervisor": [("review.board", _l("Équipes")), ("referrals.index", _l("Orientations en cours")),
-                   ("indicators.dashboard", _l("Indicateurs"))],
+                   ("indicators.dashboard", _l("Indicateurs")), ("imports.index", _l("Import"))],
     "manager": [("indicators.dashboard", _l("Indicateurs")), ("indicators.funnel", _l("Parcours")),
                 ("indicators.catalogue", _l("Plan"))],
     "admin": [("admin.users", _l("Utilisateurs")), ("reference.index", _l("Listes")),
-              ("admin.audit", _l("Journal"))],
+              ("admin.audit", _l("Journal")), ("imports.index", _l("Import"))],
 }
 ROLE_LABELS = {"worker": _l("Intervenant·e"), "supervisor": _l("Coordinateur·rice"),
                "manager": _l("Pilote du plan"), "admin": _l("Administrateur·rice")}

@@ -152,3 +152,9 @@ def test_command_line_import_all_or_nothing(app, tmp_path):
     assert result.exit_code == 0, result.output
     result = runner.invoke(args=["import-contacts", str(good), "--organisation", "aurore"])
     assert "0 created, 6 already present" in result.output
+
+
+def test_import_page_offers_the_templates_and_the_admin_row_export(client, login):
+    login("admin@aurore.demo")
+    page = client.get("/import").get_data(as_text=True)
+    assert "/import/modele.csv" in page and "/import/modele.xlsx" in page and "/export/contacts.csv" in page
