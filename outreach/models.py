@@ -481,13 +481,18 @@ class RollupPersonSpan(db.Model):
     ``mode`` 0 counts validated shifts only, 1 includes provisional data."""
     __tablename__ = "rollup_person_spans"
     __table_args__ = (Index("ix_rollup_person_spans_scan", "scope_id", "mode", "month", "prev_month",
-                            "first_contacts"),)
+                            "first_contacts", "next_month", "multi_from"),)
     scope_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
     mode = db.Column(db.Integer, primary_key=True, autoincrement=False)
     person_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
     month = db.Column(db.Date, primary_key=True)
     prev_month = db.Column(db.Date)
     first_contacts = db.Column(db.Integer, nullable=False)
+    # Plan scope only: next month seen, and the latest month from which the person is known to have
+    # been met by two organisations (running): met by 2+ organisations within [a, b] <=> on the
+    # person's last row up to b, multi_from >= a.
+    next_month = db.Column(db.Date)
+    multi_from = db.Column(db.Date)
 
 
 class RollupPersonMonth(db.Model):

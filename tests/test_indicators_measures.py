@@ -187,3 +187,20 @@ def test_dashboard_medians_in_bulk_agree_with_the_median_measures(world):
     assert board._median("median_days_to_admission", {}, board.period) == 144.5
     assert board._median("median_days_to_admission", {"programme": "assore"}, board.period) == 10
     assert board._median("median_days_waiting", {}, board.period) == 5.5
+
+
+def test_persons_met_by_two_organisations_in_any_window(ctx):
+    w = World()
+    p = w.person(date(2026, 1, 5))
+    q = w.person(date(2026, 1, 6))
+    for day in (date(2026, 1, 5), date(2026, 3, 5)):
+        w.contact(w.shift("aurore_nord", day), person=p, first=day.month == 1)
+        w.contact(w.shift("gaia_mobile", day), person=p)
+    w.contact(w.shift("gaia_mobile", date(2026, 1, 6)), person=q, first=True)
+    w.contact(w.shift("aurore_est", date(2026, 2, 6)), person=q)
+    db.session.commit()
+    jan, feb, mar = date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)
+    for window, expected in {(mar, mar): 1, (feb, feb): 0, (jan, feb): 2, (feb, mar): 1, (jan, mar): 2}.items():
+        evaluator = m.Evaluator({})
+        assert evaluator.value("persons_multi_org", {}, window) == expected, window
+        assert m.run(m.MEASURES["persons_multi_org"], {}, window) == expected, window

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 06:49:24.501218
+Create Date: 2026-11-28 06:55:47.596150
 
 """
 from alembic import op
@@ -93,10 +93,12 @@ def upgrade():
     sa.Column('month', sa.Date(), nullable=False),
     sa.Column('prev_month', sa.Date(), nullable=True),
     sa.Column('first_contacts', sa.Integer(), nullable=False),
+    sa.Column('next_month', sa.Date(), nullable=True),
+    sa.Column('multi_from', sa.Date(), nullable=True),
     sa.PrimaryKeyConstraint('scope_id', 'mode', 'person_id', 'month', name=op.f('pk_rollup_person_spans'))
     )
     with op.batch_alter_table('rollup_person_spans', schema=None) as batch_op:
-        batch_op.create_index('ix_rollup_person_spans_scan', ['scope_id', 'mode', 'month', 'prev_month', 'first_contacts'], unique=False)
+        batch_op.create_index('ix_rollup_person_spans_scan', ['scope_id', 'mode', 'month', 'prev_month', 'first_contacts', 'next_month', 'multi_from'], unique=False)
 
     op.create_table('sectors',
     sa.Column('id', sa.Integer(), nullable=False),

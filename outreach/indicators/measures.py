@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, null, or_, select
 
 from ..extensions import db
 from ..models import (
@@ -170,11 +170,13 @@ def persons_pair_query(filters, window):
     if filters.get("team_id"):
         t = RollupPersonMonth
         new = func.sum(case((t.first_contacts > 0, 1), else_=0))
-        return select(func.count(t.person_id.distinct()), new).where(*_scope(t, filters), *_months(t, window))
+        return select(func.count(t.person_id.distinct()), new, null()).where(*_scope(t, filters), *_months(t, window))
     t = RollupPersonSpan
     starts = or_(t.prev_month.is_(None), t.prev_month < window[0])
     distinct = func.sum(case((starts, 1), else_=0))
-    return select(distinct, func.sum(new_when)).where(*span_scope(filters), *_months(t, window))
+    last = and_(or_(t.next_month.is_(None), t.next_month > window[1]), t.multi_from >= window[0])
+    multi = func.sum(case((last, 1), else_=0))  # plan scope only (multi_from is NULL per organisation)
+    return select(distinct, func.sum(new_when), multi).where(*span_scope(filters), *_months(t, window))
 
 
 def span_scope(filters):
@@ -257,7 +259,8 @@ class Evaluator:
     def _compute(self, measure, filters, period):
         if sector_unavailable(measure, filters):
             return None
-        if measure.kind == "persons" and measure.params["what"] in ("distinct", "new"):
+        plan_wide = not (filters.get("organisation_id") or filters.get("team_id"))
+        if measure.kind == "persons" and (measure.params["what"] in ("distinct", "new") or plan_wide):
             return self.persons(filters, person_window(measure, period))[measure.params["what"]]
         if measure.kind != "sum":
             return run(measure, filters, period)
@@ -290,8 +293,8 @@ class Evaluator:
     def persons(self, filters, window):
         scope = ("persons", _freeze({k: filters.get(k) for k in SCOPE_KEYS}), tuple(window))
         if scope not in self._cells:
-            distinct, new = db.session.execute(persons_pair_query(filters, window)).one()
-            self._cells[scope] = {"distinct": distinct or 0, "new": new or 0}
+            distinct, new, multi = db.session.execute(persons_pair_query(filters, window)).one()
+            self._cells[scope] = {"distinct": distinct or 0, "new": new or 0, "multi_org": multi or 0}
         return self._cells[scope]
 
     window = None

@@ -7,6 +7,7 @@ Bulk paths (synthetic history, imports) call ``refresh_rollups`` once at the end
 """
 from contextlib import contextmanager
 from datetime import date, timedelta
+from itertools import groupby
 
 from sqlalchemy import (
     Date,
@@ -256,6 +257,45 @@ def _span_select(per_org, mode, person_ids):
     return select(inner.c.scope_id, literal_column(str(mode)), inner.c.person_id, inner.c.month, prev, inner.c.first)
 
 
+def _plan_spans(conn, mode, person_ids):
+    """Plan-scope spans computed in Python: previous and next month, and ``multi_from``."""
+    t = RollupPersonMonth
+    where = ([t.is_validated.is_(True)] if mode == 0 else []) + (
+        [t.person_id.in_(person_ids)] if person_ids is not None else [])
+    rows = conn.execute(select(t.person_id, t.month, t.organisation_id, t.first_contacts).where(*where)
+                        .order_by(t.person_id, t.month))
+    out = []
+    for person_id, group in groupby(rows, key=lambda r: r[0]):
+        out.extend(_person_spans(person_id, mode, group))
+        if len(out) >= 20000:
+            conn.execute(insert(RollupPersonSpan), out)
+            out = []
+    if out:
+        conn.execute(insert(RollupPersonSpan), out)
+
+
+def _person_spans(person_id, mode, rows):
+    months = {}
+    for _p, month, org, first in rows:
+        orgs, flag = months.setdefault(month, (set(), [0]))
+        orgs.add(org)
+        flag[0] = max(flag[0], 1 if first > 0 else 0)
+    ordered = sorted(months)
+    last_by_org, running, out = {}, None, []
+    for i, month in enumerate(ordered):
+        orgs, flag = months[month]
+        evidence = month if len(orgs) > 1 else max(
+            (m for o, m in last_by_org.items() if o not in orgs), default=None)
+        if evidence is not None and (running is None or evidence > running):
+            running = evidence
+        last_by_org.update(dict.fromkeys(orgs, month))
+        out.append({"scope_id": 0, "mode": mode, "person_id": person_id, "month": month,
+                    "prev_month": ordered[i - 1] if i else None,
+                    "next_month": ordered[i + 1] if i + 1 < len(ordered) else None,
+                    "first_contacts": flag[0], "multi_from": running})
+    return out
+
+
 def _rebuild_spans(conn, person_ids=None):
     """Recompute the spans of ``person_ids`` (every person when None), plan-wide and per organisation."""
     if person_ids is not None and not person_ids:
@@ -263,9 +303,9 @@ def _rebuild_spans(conn, person_ids=None):
     chunks = [None] if person_ids is None else [sorted(person_ids)[i:i + 500] for i in range(0, len(person_ids), 500)]
     for chunk in chunks:
         conn.execute(delete(RollupPersonSpan).where(*([] if chunk is None else [RollupPersonSpan.person_id.in_(chunk)])))
-        for per_org in (False, True):
-            for mode in (0, 1):
-                conn.execute(insert(RollupPersonSpan).from_select(SPAN_COLUMNS, _span_select(per_org, mode, chunk)))
+        for mode in (0, 1):
+            _plan_spans(conn, mode, chunk)
+            conn.execute(insert(RollupPersonSpan).from_select(SPAN_COLUMNS, _span_select(True, mode, chunk)))
 
 
 def refresh_keys(conn, keys):
