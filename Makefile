@@ -44,6 +44,7 @@ run: seed
 
 test: install-test node_modules/.installed
 	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/bandit -q -r outreach -ll
 
 lint: install-test
 	$(BIN)/ruff check outreach tests bench wsgi.py
