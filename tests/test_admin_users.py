@@ -180,3 +180,12 @@ def test_totp_enrolment_then_login(app, client, login):
 def test_workers_cannot_enrol_totp(client, login):
     login("worker@aurore.demo")
     assert client.get("/compte/double-facteur").status_code == 403
+
+
+@pytest.mark.parametrize("password", ["Motdepasse2024", "chocolat123456", "AZERTYUIOPQSDFGHJKLM", "123456123456"])
+def test_common_passwords_are_refused(app, password):
+    from outreach.auth.services import common_passwords, password_problem
+    assert len(common_passwords()) > 5000
+    with app.test_request_context():
+        assert password_problem(password) is not None
+        assert password_problem("demo-password") is None
