@@ -108,6 +108,15 @@ def code_function():
     return code_from_digest
 
 
+def _uuid5(name):
+    """str(uuid.uuid5(NAMESPACE, name)), without building a UUID object."""
+    digest = bytearray(hashlib.sha1(NAMESPACE.bytes + name.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def _chunks(items, size=CHUNK):
     items = list(items)
     for at in range(0, len(items), size):
@@ -143,14 +152,22 @@ class _Writer:
         return len(rows)
 
     def _new_rows(self, parsed):
-        seen = Counter()
+        """Rows whose contact is not stored yet. A contact's shift id is derived from its team and date,
+        so only rows whose shift already exists can already be stored: only those ids are looked up."""
+        seen, shift_ids, prefix = Counter(), {}, f"{self.org.code}|"
         for row in parsed:
             key = content_key(row)
             seen[key] += 1
-            row["id"] = str(uuid.uuid5(NAMESPACE, f"{self.org.code}|{key}|{seen[key]}"))
+            row["id"] = _uuid5(prefix + key + f"|{seen[key]}")
             hour, minute = row["time"]
-            row["at"] = datetime(row["date"].year, row["date"].month, row["date"].day, hour, minute)
-        already = existing_ids(Contact.id, [r["id"] for r in parsed])
+            day = row["date"]
+            row["at"] = datetime(day.year, day.month, day.day, hour, minute)
+            group = (row["team"], day)
+            if group not in shift_ids:
+                shift_ids[group] = _uuid5(f"{prefix}shift|{group[0]}|{group[1]}")
+            row["shift_id"] = shift_ids[group]
+        self.existing_shifts = existing_ids(Shift.id, set(shift_ids.values()))
+        already = existing_ids(Contact.id, [r["id"] for r in parsed if r["shift_id"] in self.existing_shifts])
         return sorted((r for r in parsed if r["id"] not in already), key=lambda r: r["at"])
 
     def _insert(self, table, rows, order=None):
@@ -171,14 +188,10 @@ class _Writer:
     # --- shifts -----------------------------------------------------------------
 
     def _shifts(self, rows):
-        groups, ids = defaultdict(list), {}
+        groups = defaultdict(list)
         for row in rows:
-            key = (row["team"], row["date"])
-            if key not in ids:
-                ids[key] = str(uuid.uuid5(NAMESPACE, f"{self.org.code}|shift|{key[0]}|{key[1]}"))
-            row["shift_id"] = ids[key]
             groups[row["shift_id"]].append(row)
-        missing = set(groups) - existing_ids(Shift.id, groups)
+        missing = set(groups) - self.existing_shifts
         self._insert(Shift.__table__, [self._shift(groups[s]) for s in sorted(missing)])
 
     def _shift(self, rows):
@@ -269,7 +282,7 @@ class _Writer:
             self._insert(table, data, order="contact_id")
 
     def _referral(self, row, programme, persons):
-        return {"id": str(uuid.uuid5(NAMESPACE, f"{row['id']}|referral|{programme}")), "contact_id": row["id"],
+        return {"id": _uuid5(f"{row['id']}|referral|{programme}"), "contact_id": row["id"],
                 "organisation_id": self.org.id, "person_id": persons.get(row.get("code")),
                 "programme_id": self.lookups.refs["programme"][programme], "status": "proposed",
                 "proposed_on": row["date"], "updated_at": self.now}
