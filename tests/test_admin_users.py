@@ -188,4 +188,4 @@ def test_common_passwords_are_refused(app, password):
     assert len(common_passwords()) > 5000
     with app.test_request_context():
         assert password_problem(password) is not None
-        assert password_problem("demo-password") is None
+        assert password_problem(PASSWORD) is None
