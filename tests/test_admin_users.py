@@ -189,3 +189,36 @@ def test_common_passwords_are_refused(app, password):
     with app.test_request_context():
         assert password_problem(password) is not None
         assert password_problem(PASSWORD) is None
+
+
+def _invite_link(client, email):
+    response = client.post("/admin/utilisateurs/inviter", data={"email": email, "role": "worker", "mode": "link"})
+    return re.search(r"http://localhost(/invitation/[^<\s]+)", response.get_data(as_text=True)).group(1)
+
+
+def test_new_link_voids_the_old_one_and_links_expire(client, login, monkeypatch):
+    login("admin@aurore.demo")
+    first = _invite_link(client, "late@aurore.demo")
+    user_id = _user("late@aurore.demo").id
+    page = client.post(f"/admin/utilisateurs/{user_id}/identifiants", data={"mode": "link"}).get_data(as_text=True)
+    second = re.search(r"http://localhost(/invitation/[^<\s]+)", page).group(1)
+    client.post("/deconnexion")
+    assert client.get(first).status_code == 404 and client.get(second).status_code == 200
+    import time
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 73 * 3600)
+    assert client.get(second).status_code == 404
+    assert "invitation_sent" in _actions()
+
+
+def test_admin_removes_a_lost_second_factor(app, client, login):
+    with app.app_context():
+        manager = db.session.execute(select(User).filter_by(email="manager@plan.demo")).scalar_one()
+        manager.totp_secret = pyotp.random_base32()
+        manager.organisation_id = db.session.execute(select(User.organisation_id).filter_by(
+            email="admin@aurore.demo")).scalar_one()
+        db.session.commit()
+    login("admin@aurore.demo")
+    manager = _user("manager@plan.demo")
+    assert client.post(f"/admin/utilisateurs/{manager.id}/double-facteur").status_code == 302
+    assert _user("manager@plan.demo").totp_secret is None and "totp_reset" in _actions()
