@@ -159,7 +159,7 @@ def test_twenty_contacts_offline_survive_reload_reopen_and_a_worker_update(playw
 
 
 def test_logout_warns_then_clears_the_device(page, server):
-    base_url, on_server, form_url = server
+    form_url = server[2]
     browser_login(page, "worker@aurore.demo")
     page.goto(form_url)
     _controlled(page)
@@ -180,3 +180,21 @@ def test_logout_warns_then_clears_the_device(page, server):
     assert page.evaluate("indexedDB.databases().then(d => d.length)") == 0
     cached = page.evaluate("caches.open('outreach-pages').then(c => c.keys()).then(ks => ks.map(k => k.url))")
     assert not [url for url in cached if form_url in url]
+
+
+def test_session_expired_offline_keeps_the_queue_until_login(page, server):
+    _, on_server, form_url = server
+    browser_login(page, "worker@aurore.demo")
+    page.goto(form_url)
+    _controlled(page)
+    page.context.set_offline(True)
+    for _ in range(3):
+        _log_contact(page)
+    expect(page.locator("#sync-status")).to_have_text("3 en attente")
+    page.context.clear_cookies()  # the session ends while the phone is offline
+    page.context.set_offline(False)
+    expect(page.locator("#sync-status")).to_have_text("3 en attente · reconnectez-vous pour envoyer")
+    assert _queued(page) == 3 and on_server() == 0
+    browser_login(page, "worker@aurore.demo")
+    _until(page, "outreachQueue.all().then(rs => rs.length === 0)")
+    assert on_server() == 3

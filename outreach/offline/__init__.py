@@ -3,4 +3,4 @@ from ..access import Blueprint
 
 bp = Blueprint("offline", __name__, roles={"worker", "supervisor"})
 
-from . import views  # noqa: F401,E402
+from . import views  # noqa: F401

@@ -9,6 +9,7 @@ import os
 from flask import current_app, url_for
 
 SW_TEMPLATE = "offline/sw.js"
+SHELL_ENDPOINTS = ("shifts.current", "contacts.new")
 
 
 def _files(folder):
@@ -39,12 +40,10 @@ def static_urls():
 def shell_urls():
     """Pages worth having offline; failures (e.g. not logged in yet) are skipped by the worker."""
     urls = [url_for("offline.page"), url_for("offline.queue")]
-    for endpoint in ("shifts.current", "contacts.new"):
-        if endpoint in current_app.view_functions:
-            try:
-                urls.append(url_for(endpoint))
-            except Exception:  # noqa: BLE001 - an endpoint with arguments is not a shell page
-                continue
+    for endpoint in SHELL_ENDPOINTS:
+        rules = list(current_app.url_map.iter_rules(endpoint)) if endpoint in current_app.view_functions else []
+        if rules and not rules[0].arguments:
+            urls.append(url_for(endpoint))
     return urls
 
 

@@ -29,8 +29,9 @@
   };
 
   // --- IndexedDB ---------------------------------------------------------------------------
-  var dbPromise = null;
+  var dbPromise = null, wiped = false;
   function openDb() {
+    if (wiped) return Promise.reject(new Error("device cleared"));
     if (dbPromise) return dbPromise;
     dbPromise = new Promise(function (resolve, reject) {
       var req = indexedDB.open("outreach-queue", 1);
@@ -81,11 +82,14 @@
   }
 
   // --- sync engine -----------------------------------------------------------------------
-  var running = null, timer = null, delay = 0, authNeeded = false, sending = {}, sentNow = [];
+  var running = null, rerun = false, timer = null, delay = 0, authNeeded = false, sending = {}, sentNow = [];
 
-  function sync() {
-    if (!running) running = run().then(function (r) { running = null; return r; },
-                                          function (e) { running = null; throw e; });
+  function sync() {  // one run at a time; a call during a run asks for one more run after it
+    if (running) { rerun = true; return running; }
+    running = run().then(function () {
+      running = null;
+      if (rerun) { rerun = false; return sync(); }
+    }, function (e) { running = null; throw e; });
     return running;
   }
   function schedule(failed) {
@@ -323,10 +327,10 @@
 
   // --- logout: warn, then clear the device ----------------------------------------------
   function clearDevice() {
+    wiped = true; clearTimeout(timer);
     var jobs = [new Promise(function (resolve) {
       var close = dbPromise ? dbPromise.then(function (db) { db.close(); }) : Promise.resolve();
-      close.then(function () {
-        dbPromise = null;
+      close.catch(function () { return null; }).then(function () {
         var req = indexedDB.deleteDatabase("outreach-queue");
         req.onsuccess = req.onerror = req.onblocked = function () { resolve(); };
       });
@@ -362,7 +366,7 @@
   var renderQueued = false;
   function render() {
     if (renderQueued) return; renderQueued = true;
-    setTimeout(function () { renderQueued = false; all().then(draw); }, 50);
+    setTimeout(function () { renderQueued = false; all().then(draw, function () { return null; }); }, 50);
   }
   function draw(records) {
     var own = records.filter(function (r) { return r.user === user; });
