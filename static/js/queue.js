@@ -12,20 +12,14 @@
   var EN = document.documentElement.lang === "en";
   var T = EN ? {
     pending: "%n pending", refused: "%n refused", relogin: "log in again to send",
-    queued: "saved on this device", sending: "sending", sent: "sent", rejected: "refused",
     savedOffline: "No network: saved on this device, it will be sent automatically.",
-    saved: "Saved.", fix: "Send again", discard: "Discard", confirmDiscard: "Discard this record for good?",
-    logout: "%n record(s) not sent yet will be erased from this device. Log out anyway?",
-    errors: "The server refused this record:", contact: "Contact", shift: "Shift start", close: "Shift end",
-    otherUser: "waiting for its author to log in", known: "Known: last seen on %d by %t", first: "First contact."
+    saved: "Saved.",
+    logout: "%n record(s) not sent yet will be erased from this device. Log out anyway?", contact: "Contact", shift: "Shift start", close: "Shift end", known: "Known: last seen on %d by %t", first: "First contact."
   } : {
     pending: "%n en attente", refused: "%n refusé(s)", relogin: "reconnectez-vous pour envoyer",
-    queued: "enregistré sur l'appareil", sending: "en cours d'envoi", sent: "envoyé", rejected: "refusé",
     savedOffline: "Pas de réseau : enregistré sur l'appareil, l'envoi se fera automatiquement.",
-    saved: "Enregistré.", fix: "Renvoyer", discard: "Supprimer", confirmDiscard: "Supprimer définitivement cet enregistrement ?",
-    logout: "%n enregistrement(s) pas encore envoyé(s) seront effacés de cet appareil. Se déconnecter quand même ?",
-    errors: "Le serveur a refusé cet enregistrement :", contact: "Contact", shift: "Début de maraude", close: "Fin de maraude",
-    otherUser: "en attente de la connexion de son auteur·rice", known: "Personne connue : vue le %d par %t", first: "Premier contact."
+    saved: "Enregistré.",
+    logout: "%n enregistrement(s) pas encore envoyé(s) seront effacés de cet appareil. Se déconnecter quand même ?", contact: "Contact", shift: "Début de maraude", close: "Fin de maraude", known: "Personne connue : vue le %d par %t", first: "Premier contact."
   };
 
   // --- IndexedDB ---------------------------------------------------------------------------
@@ -383,70 +377,8 @@
       var a = document.createElement("a"); a.href = "/file-attente"; a.textContent = parts.join(" · ");
       status.appendChild(a);
     }
-    drawList(records);
+    if (window.outreachQueuePage) window.outreachQueuePage.draw(records);  // queue page only
   }
-  function stateOf(r) {
-    if (r.user !== user) return T.otherUser;
-    if (sending[r.seq]) return T.sending;
-    return r.state === "refused" ? T.rejected : T.queued;
-  }
-  function drawList(records) {
-    var list = document.getElementById("queue-list");
-    if (!list) return;
-    var keep = {};  // refused items keep their element: a fix being typed survives re-renders
-    Array.prototype.forEach.call(list.querySelectorAll("li.refused[data-seq]"), function (li) { keep[li.getAttribute("data-seq")] = li; });
-    list.textContent = "";
-    records.forEach(function (r) {
-      var old = r.state === "refused" && r.user === user && keep[r.seq];
-      list.appendChild(old || item(r));
-    });
-    sentNow.forEach(function (label) { list.appendChild(el("li", "queue-item", label + " — " + T.sent)); });
-    var empty = document.getElementById("queue-empty");
-    if (empty) empty.hidden = records.length + sentNow.length > 0;
-  }
-  function el(tag, cls, text) {
-    var e = document.createElement(tag); if (cls) e.className = cls; if (text) e.textContent = text; return e;
-  }
-  function item(r) {
-    var li = el("li", "queue-item " + r.state);
-    li.setAttribute("data-id", r.id); li.setAttribute("data-seq", r.seq);
-    li.appendChild(el("span", "", r.label + " — "));
-    li.appendChild(el("strong", "queue-state", stateOf(r)));
-    if (r.state === "refused") li.appendChild(fixForm(r));
-    return li;
-  }
-  function fixForm(r) {
-    var form = el("form", "queue-fix"); form.appendChild(el("p", "", T.errors));
-    Object.keys(r.errors || {}).forEach(function (field) {
-      var msg = [].concat(r.errors[field]).join(" ");
-      var p = el("p", "field-error", (field === "_" ? "" : field + " : ") + msg); form.appendChild(p);
-      var v = r.body[field];
-      if (v === undefined || typeof v !== "object") {
-        var id = "fix-" + r.seq + "-" + field, label = el("label", "", field);
-        label.htmlFor = id; var input = el("input"); input.id = id; input.name = field;
-        input.value = v === undefined ? "" : v; form.appendChild(label); form.appendChild(input);
-      }
-    });
-    var again = el("button", "primary", T.fix); again.type = "submit";
-    var drop = el("button", "", T.discard); drop.type = "button"; drop.setAttribute("data-discard", r.seq);
-    var actions = el("p", "actions"); actions.appendChild(again); actions.appendChild(drop); form.appendChild(actions);
-    form.addEventListener("submit", function (ev) { ev.preventDefault(); retry(r, form); });
-    return form;
-  }
-  function retry(r, form) {
-    Array.prototype.forEach.call(form.querySelectorAll("input"), function (input) {
-      var old = r.body[input.name];
-      r.body[input.name] = typeof old === "number" ? Number(input.value) : input.value;
-    });
-    r.state = "queued"; delete r.errors;
-    put(r).then(function () { render(); return sync(); });
-  }
-  document.addEventListener("click", function (ev) {
-    var b = ev.target.closest("[data-discard]");
-    if (b && window.confirm(T.confirmDiscard)) remove(Number(b.getAttribute("data-discard"))).then(render);
-    if (ev.target.id === "queue-sync") sync();
-  });
-
   // --- start -----------------------------------------------------------------------------
   function freshIds() {
     var used = usedIds();
@@ -463,7 +395,9 @@
       sessionStorage.setItem("outreach-warm", "1");
     });
   }
-  window.outreachQueue = { add: add, all: all, sync: sync, clear: clearDevice, uuid: uuid };
+  window.outreachQueue = { add: add, all: all, put: put, remove: remove, sync: sync, render: render,
+    clear: clearDevice, uuid: uuid, user: user,
+    status: function () { return { sending: sending, sent: sentNow }; } };
   if (!user) return;
   freshIds();
   window.addEventListener("online", function () { delay = 0; sync(); });
