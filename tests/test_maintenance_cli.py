@@ -137,3 +137,18 @@ def test_backup_then_restore_gives_identical_tables(app, runner, ctx, tmp_path):
 def test_restore_of_a_missing_file_is_refused(runner, tmp_path):
     result = runner.invoke(args=["restore", str(tmp_path / "none"), "--yes"])
     assert result.exit_code != 0 and "no backup file" in result.output
+
+
+def test_rotation_updates_development_secrets(app, runner, ctx, monkeypatch):
+    import json
+    import os
+    path = os.path.join(app.instance_path, "secrets.json")
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump({"SECRET_KEY": "x", "PSEUDONYM_KEY": "test-pseudonym-key"}, fh)
+    monkeypatch.delenv("OUTREACH_PSEUDONYM_KEY", raising=False)
+    monkeypatch.setenv("OLD_KEY", "test-pseudonym-key")
+    monkeypatch.setenv("NEW_KEY", NEW_KEY)
+    result = runner.invoke(args=["rotate-pseudonym-key", "--old-key-env", "OLD_KEY", "--new-key-env", "NEW_KEY"])
+    assert result.exit_code == 0 and "secrets.json" in result.output
+    with open(path, encoding="utf-8") as fh:
+        assert json.load(fh)["PSEUDONYM_KEY"] == "test-pseudonym-key," + NEW_KEY

@@ -46,13 +46,32 @@ def _env_value(name):
 def rotate_pseudonym_key(old_key_env, new_key_env):
     """Re-key every stored pseudonym code in one transaction (keys read from the environment)."""
     try:
-        rotate_codes(_env_value(old_key_env), _env_value(new_key_env), current_app.config["PSEUDONYM_KEY"])
+        chain = rotate_codes(_env_value(old_key_env), _env_value(new_key_env), current_app.config["PSEUDONYM_KEY"])
     except KeyError_ as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
+    if _update_dev_secrets(chain):
+        click.echo("codes re-keyed; instance/secrets.json now holds the new key chain. Restart the application.")
+        return
     click.echo("codes re-keyed. Now set OUTREACH_PSEUDONYM_KEY to "
                f'"${old_key_env},${new_key_env}" and restart the application.')
+
+
+def _update_dev_secrets(chain):
+    """Development keys live in instance/secrets.json (see config.py): keep it in step."""
+    import json
+    path = os.path.join(current_app.instance_path, "secrets.json")
+    if os.environ.get("OUTREACH_PSEUDONYM_KEY") or not os.path.exists(path):
+        return False
+    with open(path, encoding="utf-8") as fh:
+        values = json.load(fh)
+    if values.get("PSEUDONYM_KEY") != current_app.config["PSEUDONYM_KEY"]:
+        return False
+    values["PSEUDONYM_KEY"] = chain
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(values, fh)
+    return True
 
 
 @bp.cli.command("backup")
