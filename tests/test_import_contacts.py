@@ -158,3 +158,20 @@ def test_import_page_offers_the_templates_and_the_admin_row_export(client, login
     login("admin@aurore.demo")
     page = client.get("/import").get_data(as_text=True)
     assert "/import/modele.csv" in page and "/import/modele.xlsx" in page and "/export/contacts.csv" in page
+
+
+def test_xlsx_errors_name_the_spreadsheet_line(app, client, login):
+    from openpyxl import Workbook
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER.split(";"))
+    sheet.append(GOOD[0].split(";"))
+    sheet.append(["2025-03-14", "21:00", "aurore_nord", "", "anonymous", "1", "m", "vieux"] + [""] * 8)
+    data = io.BytesIO()
+    book.save(data)
+    login("supervisor@aurore.demo")
+    response = _upload(client, data.getvalue(), name="contacts.xlsx")
+    assert response.status_code == 422
+    assert '<td class="num">3</td><td>age_band</td>' in response.get_data(as_text=True)
+    with app.app_context():
+        assert _counts()["contacts"] == 0
