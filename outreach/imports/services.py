@@ -290,17 +290,17 @@ class _Writer:
 
 def _sqlite_tuples(table, columns, rows):
     """Rows as tuples, dates and datetimes in SQLAlchemy's SQLite storage formats (each value formatted once)."""
-    formats = [_sqlite_format(table.c[c].type) for c in columns]
-    if not any(formats):
+    dated = [(i, fmt, {}) for i, fmt in enumerate(_sqlite_format(table.c[c].type) for c in columns) if fmt]
+    if not dated:
         return [tuple(r.values()) for r in rows]
-    caches = [{} for _ in columns]
     out = []
     for row in rows:
         values = list(row.values())
-        for i, fmt in enumerate(formats):
-            if fmt and values[i] is not None:
-                value, cache = values[i], caches[i]
-                values[i] = cache.get(value) or cache.setdefault(value, value.strftime(fmt))
+        for i, fmt, cache in dated:
+            value = values[i]
+            if value is not None:
+                text = cache.get(value)
+                values[i] = text if text is not None else cache.setdefault(value, value.strftime(fmt))
         out.append(tuple(values))
     return out
 
