@@ -34,5 +34,5 @@ def test_session_cookie_flags_in_production(production_app):
 
 def test_development_cookie_is_still_httponly_and_lax(client):
     response = client.post("/connexion", data={"email": "worker@aurore.demo", "password": DEMO_PASSWORD})
-    cookie = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")][0].lower()
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")).lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie

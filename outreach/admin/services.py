@@ -191,6 +191,7 @@ def enrol_totp(user, secret, code):
 
 def audit_events(admin, action=None, email=None, start=None, end=None, limit=200):
     from datetime import datetime, time
+
     from ..models import AuditEvent
     query = db.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     org_id = organisation_scope(admin)

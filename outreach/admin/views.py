@@ -6,7 +6,14 @@ from ..access import allow, public
 from ..extensions import db
 from . import bp
 from . import services as svc
-from .forms import AuditFilterForm, ConfirmForm, InviteForm, SetPasswordForm, TotpForm, UserForm
+from .forms import (
+    AuditFilterForm,
+    ConfirmForm,
+    InviteForm,
+    SetPasswordForm,
+    TotpForm,
+    UserForm,
+)
 
 
 def _admin():

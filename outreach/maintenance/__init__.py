@@ -5,4 +5,4 @@ from ..access import Blueprint
 
 bp = Blueprint("maintenance", __name__, roles={"admin"}, cli_group=None)
 
-from . import cli  # noqa: E402,F401
+from . import cli  # noqa: F401

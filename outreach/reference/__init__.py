@@ -3,4 +3,4 @@ from ..access import Blueprint
 
 bp = Blueprint("reference", __name__, roles={"admin"})
 
-from . import views  # noqa: E402,F401
+from . import views  # noqa: F401
