@@ -186,11 +186,15 @@ def span_scope(filters):
 
 
 def monthly_persons_query(filters, window):
-    """Distinct persons of each month (the sparkline)."""
-    if filters.get("team_id"):
-        return persons_query(MEASURES["distinct_persons"], filters, window, (RollupPersonMonth.month,))
+    """(month, distinct, new, met by 2+ organisations) of each month, from the spans (no team filter).
+
+    Within one month the person's last row up to that month is that month's row, so
+    "met by 2+ organisations in month m" is ``multi_from >= m`` on it."""
     t = RollupPersonSpan
-    return select(t.month, func.count()).where(*span_scope(filters), *_months(t, window)).group_by(t.month)
+    new = func.sum(case((t.first_contacts > 0, 1), else_=0))
+    multi = func.sum(case((t.multi_from >= t.month, 1), else_=0))
+    return (select(t.month, func.count(), new, multi).where(*span_scope(filters), *_months(t, window))
+            .group_by(t.month))
 
 
 def median_query(measure, filters, period, group_by=()):
@@ -268,8 +272,8 @@ class Evaluator:
         if cells is None:
             return run(measure, filters, period)
         ids = item_ids(filters, measure.item_kind)
-        total = sum(v for rollup in measure.rollups for item, months in cells.get(rollup, {}).items()
-                    if ids is None or item in ids for month, v in months.items() if period[0] <= month <= period[1])
+        by_month = self._by_month(cells, measure.rollups, ids)
+        total = sum(v for month, v in by_month.items() if period[0] <= month <= period[1])
         return total * measure.scale if measure.scale != 1 else total
 
     def cells(self, filters):
@@ -289,6 +293,18 @@ class Evaluator:
                 cells.setdefault(measure, {}).setdefault(item, {})[_as_date(month)] = value
             self._cells[scope] = cells
         return self._cells[scope]
+
+    def _by_month(self, cells, rollups, ids):
+        key = ("by_month", id(cells), rollups, tuple(ids) if ids is not None else None)
+        if key not in self._values:
+            totals = {}
+            for rollup in rollups:
+                for item, months in cells.get(rollup, {}).items():
+                    if ids is None or item in ids:
+                        for month, value in months.items():
+                            totals[month] = totals.get(month, 0) + value
+            self._values[key] = totals
+        return self._values[key]
 
     def persons(self, filters, window):
         scope = ("persons", _freeze({k: filters.get(k) for k in SCOPE_KEYS}), tuple(window))

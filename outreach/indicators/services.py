@@ -17,7 +17,6 @@ from ..models import (
     PlanAction,
     PlanAxis,
     RefItem,
-    RollupPersonMonth,
     Sector,
     Team,
 )
@@ -237,15 +236,17 @@ class Dashboard:
             return [self.evaluator.value(code, filters, (mo, mo)) for mo in self.spark_months]
         if measure.kind != "persons" or measure.params.get("window"):
             return [None] * 12
-        key = ("monthly", code, m._freeze(filters))
+        what = measure.params["what"]
+        if filters.get("team_id") or (what == "multi_org" and filters.get("organisation_id")):
+            return [None] * 12  # no exact sparkline from the spans at this scope (the value stays exact)
+        key = ("monthly", m._freeze(filters))
         if key not in self.evaluator._values:
             window = (self.spark_months[0], self.spark_months[-1])
-            query = m.monthly_persons_query(filters, window) if measure.params["what"] == "distinct" else \
-                m.persons_query(measure, filters, window, (RollupPersonMonth.month,))
-            rows = db.session.execute(query)
-            by_month = {m._as_date(mo): v for mo, v in rows}
-            self.evaluator._values[key] = [by_month.get(mo, 0) for mo in self.spark_months]
-        return self.evaluator._values[key]
+            rows = db.session.execute(m.monthly_persons_query(filters, window))
+            self.evaluator._values[key] = {m._as_date(mo): dict(zip(("distinct", "new", "multi_org"), v))
+                                           for mo, *v in rows}
+        series = self.evaluator._values[key]
+        return [(series.get(mo) or {}).get(what) or 0 for mo in self.spark_months]
 
     def actions(self, plan):
         return [{"axis": axis, "action": action, "rows": [self.row(i) for i in action.indicators]}
