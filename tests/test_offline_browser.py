@@ -75,8 +75,7 @@ def _controlled(page):
 
 
 def _log_contact(page, people_count=1):
-    if people_count != 1:
-        page.fill("#people_count", str(people_count))
+    page.fill("#people_count", str(people_count))
     page.get_by_role("button", name="Enregistrer le contact").click()
 
 
@@ -196,3 +195,19 @@ def test_session_expired_offline_keeps_the_queue_until_login(page, server):
     browser_login(page, "worker@aurore.demo")
     _until(page, "outreachQueue.all().then(rs => rs.length === 0)")
     assert on_server() == 3
+
+
+def test_online_a_refused_contact_shows_its_error_on_the_form(page, server):
+    _, on_server, form_url = server
+    browser_login(page, "worker@aurore.demo")
+    page.goto(form_url)
+    first_id = page.locator("input[name=id]").input_value()
+    _log_contact(page, people_count=0)
+    expect(page.locator("#contact-form .field-error")).to_have_text("Le nombre de personnes doit être au moins 1.")
+    assert _queued(page) == 0 and on_server() == 0
+    _log_contact(page, people_count=1)
+    expect(page.locator(".offline-notice")).to_have_text("Enregistré.")
+    expect(page.locator("#contact-form .field-error")).to_have_count(0)
+    assert on_server() == 1 and _queued(page) == 0
+    assert page.locator("input[name=id]").input_value() != first_id  # the next contact gets a new id
+    expect(page.locator("#sync-status")).to_be_hidden()

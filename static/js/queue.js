@@ -206,7 +206,7 @@
   function contactBody(form, fd) {
     return person(form, fd).then(function (p) {
       return clean({
-        id: val(fd, "id"), shift_id: val(fd, "shift_id"), occurred_at: isoFromTime(val(fd, "occurred_at")),
+        id: val(fd, "id"), shift_id: val(fd, "shift_id") || localStorage.getItem("outreach-shift") || undefined, occurred_at: isoFromTime(val(fd, "occurred_at")),
         sector: val(fd, "sector"), kind: val(fd, "kind"), person: p, people_count: num(val(fd, "people_count")),
         sex: val(fd, "sex"), age_band: val(fd, "age_band"), living_situation: val(fd, "living_situation"),
         products: fd.getAll("products"), needs: fd.getAll("needs"), materials: qtyMap(form, "material-"),
@@ -296,9 +296,13 @@
     var url = form.getAttribute("data-api");
     return kind.build(form, fd).then(function (body) {
       var label = labelFor(kind.type, body);
+      if (kind.type === "shift") localStorage.setItem("outreach-shift", body.id);
       return add(kind.type, url, body, label).then(function (rec) {
-        if (!navigator.onLine) { notice(form, T.savedOffline, false); resetForm(form); return; }
-        return sendNow(form, rec);
+        return all().then(function (records) {
+          var earlier = mine(records).length > 1;  // keep the order: wait behind them
+          if (navigator.onLine && !earlier) return sendNow(form, rec);
+          notice(form, T.savedOffline, false); resetForm(form); if (earlier) sync();
+        });
       });
     });
   }
@@ -333,6 +337,7 @@
       return Promise.all(keys.filter(function (k) { return k.indexOf("outreach-") === 0; }).map(function (k) { return caches.delete(k); }));
     }));
     localStorage.removeItem("outreach-used-ids");
+    localStorage.removeItem("outreach-shift");
     return Promise.all(jobs);
   }
   function onLogout(form) {
