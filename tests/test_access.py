@@ -16,7 +16,7 @@ DEMO_BY_ROLE = {
 # Person-level capabilities: a plan manager must never reach them.
 PERSON_LEVEL_BLUEPRINTS = {"shifts", "contacts", "referrals", "review", "imports"}
 # Routes whose GET changes nothing visible but may legitimately answer 404 for dummy arguments.
-SAMPLE_VALUES = {"int": "999999", "uuid": str(uuid.uuid4()), "default": str(uuid.uuid4()), "path": "x"}
+SAMPLE_VALUES = {"int": "999999", "integer": "999999", "uuid": str(uuid.uuid4()), "default": str(uuid.uuid4()), "path": "x"}
 
 
 def _routes(app):
@@ -33,7 +33,7 @@ def _url(rule):
         kind = type(converter).__name__.replace("Converter", "").lower()
         values[name] = SAMPLE_VALUES.get(kind, SAMPLE_VALUES["default"])
         if kind == "any":
-            values[name] = converter.items[0] if hasattr(converter, "items") else "x"
+            values[name] = sorted(converter.items)[0] if hasattr(converter, "items") else "x"
     return rule.build(values, append_unknown=False)[1]
 
 
