@@ -223,12 +223,13 @@ def _rebuild(conn, window, delete_where, full=False):
         conn.execute(insert(RollupMonthly).from_select(ROLLUP_COLUMNS, stmt))
     conn.execute(insert(RollupPersonMonth).from_select(PERSON_COLUMNS, _person_source(dialect, window)))
     after = None if full else _slice_persons(conn, delete_where)
-    return None if full else before | after
+    return None if full else {row[0] for row in before ^ after}  # persons whose rows changed
 
 
 def _slice_persons(conn, delete_where):
     t = RollupPersonMonth
-    return set(conn.execute(select(t.person_id).where(*delete_where(t)).distinct()).scalars())
+    return set(conn.execute(select(t.person_id, t.month, t.organisation_id, t.team_id, t.is_validated,
+                                   t.first_contacts).where(*delete_where(t))).all())
 
 
 def _rebuild_org(conn, where):
