@@ -152,3 +152,24 @@ def test_rotation_updates_development_secrets(app, runner, ctx, monkeypatch):
     assert result.exit_code == 0 and "secrets.json" in result.output
     with open(path, encoding="utf-8") as fh:
         assert json.load(fh)["PSEUDONYM_KEY"] == "test-pseudonym-key," + NEW_KEY
+
+
+def test_audit_guard_refuses_raw_updates_and_deletes(app, runner, ctx):
+    from sqlalchemy.exc import DBAPIError
+
+    from outreach import audit
+    audit.record("export", details={"n": 1})
+    db.session.commit()
+    assert runner.invoke(args=["guard-audit-log"]).exit_code == 0
+    assert runner.invoke(args=["guard-audit-log"]).exit_code == 0  # idempotent
+    try:
+        for statement in ("UPDATE audit_events SET action = 'x'", "DELETE FROM audit_events"):
+            with pytest.raises(DBAPIError, match="append-only"):
+                with db.engine.begin() as conn:
+                    conn.execute(text(statement))
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO audit_events (occurred_at, action) VALUES (CURRENT_TIMESTAMP, 'ok')"))
+    finally:
+        assert runner.invoke(args=["guard-audit-log", "--remove"]).exit_code == 0
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_events SET reason = NULL WHERE action = 'ok'"))

@@ -7,6 +7,7 @@ from flask import current_app
 from ..extensions import db
 from . import bp
 from .backup import BackupError, backup_database, restore_database
+from .guard import install_audit_guard
 from .keys import KeyError_, rotate_codes
 from .purge import cutoff_for, plan_purge, purge_person_data
 
@@ -95,3 +96,12 @@ def restore(path):
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"restored from {path}")
+
+
+@bp.cli.command("guard-audit-log")
+@click.option("--remove", is_flag=True, help="Drop the triggers (e.g. before a manual repair).")
+def guard_audit_log(remove):
+    """Install database triggers that refuse UPDATE and DELETE on the audit log (idempotent)."""
+    install_audit_guard(remove=remove)
+    db.session.commit()
+    click.echo("audit log guard " + ("removed" if remove else "installed"))
