@@ -35,6 +35,9 @@ def _stand_in(app):
     """Register a stand-in form + API on ``app`` (only where the real ones are missing)."""
     from flask import jsonify, render_template_string, request
     store = app.extensions.setdefault("stand_in_encounters", {})
+    log = app.extensions.setdefault("stand_in_log", [])
+    failures = app.extensions.setdefault("stand_in_failures", [])  # push to answer 503 once
+    shifts_seen = set()
     bp = Blueprint("standin", __name__, roles={"worker"}, api=True)
 
     @bp.route("/essai/contact", methods=["GET", "POST"])
@@ -46,10 +49,28 @@ def _stand_in(app):
         data = request.get_json()
         if data["id"] in store:
             return jsonify(store[data["id"]]), 200
+        log.append(("contact", data["id"]))
+        if data["shift_id"].startswith("queued-") and data["shift_id"] not in shifts_seen:
+            return jsonify(errors={"shift_id": "Maraude inconnue."}), 422
         if data.get("people_count", 0) < 1:
             return jsonify(errors={"people_count": "Le nombre de personnes doit être au moins 1."}), 422
         store[data["id"]] = {"id": data["id"], "shift_id": data["shift_id"], "kind": data["kind"]}
         return jsonify(store[data["id"]]), 201
+    @bp.route("/essai/api/shifts", methods=["POST"])
+    def shifts():
+        data = request.get_json()
+        log.append(("shift", data["id"]))
+        if data.get("staff_count", 1) < 1:
+            return jsonify(errors={"staff_count": "Au moins une personne."}), 422
+        shifts_seen.add(data["id"])
+        return jsonify(id=data["id"]), 201
+
+    @bp.before_request
+    def fail_sometimes():
+        if failures and request.method == "POST":
+            failures.pop()
+            return jsonify(error="indisponible"), 503
+        return None
     app.register_blueprint(bp)
     return store
 
@@ -211,3 +232,45 @@ def test_online_a_refused_contact_shows_its_error_on_the_form(page, server):
     assert on_server() == 1 and _queued(page) == 0
     assert page.locator("input[name=id]").input_value() != first_id  # the next contact gets a new id
     expect(page.locator("#sync-status")).to_be_hidden()
+
+
+ORDER_JS = """() => {
+  const c = (id, shift) => ({id: id, shift_id: shift, kind: 'anonymous', sector: 'stalingrad', people_count: 1});
+  const q = window.outreachQueue, add = (t, url, b) => q.add(t, url, b, t);
+  return add('contact', '/essai/api/encounters', c('c1', 'queued-bad'))
+    .then(() => add('shift', '/essai/api/shifts', {id: 'queued-good', staff_count: 2}))
+    .then(() => add('contact', '/essai/api/encounters', c('c2', 'queued-good')))
+    .then(() => add('shift', '/essai/api/shifts', {id: 'queued-bad', staff_count: 0}))
+    .then(() => add('contact', '/essai/api/encounters', c('c3', 'queued-bad')))
+    .then(() => add('contact', '/essai/api/encounters', c('c4', 'shift-1')));
+}"""
+
+
+def test_order_kept_and_a_refused_shift_holds_only_its_own_contacts(page, server, live_app):
+    _, on_server, form_url = server
+    log = live_app.extensions["stand_in_log"]
+    browser_login(page, "worker@aurore.demo")
+    page.goto(form_url)
+    page.context.set_offline(True)
+    page.evaluate(ORDER_JS)
+    page.context.set_offline(False)
+    page.evaluate("outreachQueue.sync()")
+    assert ("shift", "queued-good") in log and log.index(("shift", "queued-good")) < log.index(("contact", "c2"))
+    assert ("contact", "c3") not in log  # its shift was refused: it waits, it is not sent to fail
+    assert on_server() == 2  # c2 and c4; c1 was queued before its (refused) shift
+    left = {r["id"]: r["state"] for r in page.evaluate("outreachQueue.all()")}
+    assert left == {"c1": "refused", "queued-bad": "refused", "c3": "queued"}
+
+
+def test_a_server_error_is_retried_with_backoff(page, server, live_app):
+    _, on_server, form_url = server
+    browser_login(page, "worker@aurore.demo")
+    page.goto(form_url)
+    page.context.set_offline(True)
+    _log_contact(page)
+    live_app.extensions["stand_in_failures"].append(1)
+    page.context.set_offline(False)
+    _until(page, "outreachQueue.all().then(rs => rs.length === 1 && rs[0].attempts === 1)")
+    assert on_server() == 0
+    _until(page, "outreachQueue.all().then(rs => rs.length === 0)", timeout=8)
+    assert on_server() == 1

@@ -118,13 +118,14 @@
       if (!todo.length || !navigator.onLine) { render(); return schedule(todo.length > 0); }
       return freshToken().then(function (t) {
         authNeeded = !!t.auth;
-        if (t.token) return drain(todo, t.token);
+        if (t.token) return drain(todo, t.token, records);
         render(); schedule(!!t.transient);
       });
     });
   }
-  function drain(todo, token) {
+  function drain(todo, token, records) {
     var blocked = {}, failed = false, i = 0;
+    records.forEach(function (r) { if (r.type === "shift" && r.state === "refused") blocked[r.id] = true; });
     function next() {
       if (i >= todo.length) { render(); return schedule(failed); }
       var rec = todo[i++];
