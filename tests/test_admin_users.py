@@ -222,3 +222,8 @@ def test_admin_removes_a_lost_second_factor(app, client, login):
     manager = _user("manager@plan.demo")
     assert client.post(f"/admin/utilisateurs/{manager.id}/double-facteur").status_code == 302
     assert _user("manager@plan.demo").totp_secret is None and "totp_reset" in _actions()
+
+
+def test_managers_find_the_second_factor_page(client, login):
+    login("manager@plan.demo")
+    assert 'href="/compte/double-facteur"' in client.get("/confidentialite").get_data(as_text=True)
