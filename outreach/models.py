@@ -481,7 +481,8 @@ class RollupPersonSpan(db.Model):
     ``mode`` 0 counts validated shifts only, 1 includes provisional data."""
     __tablename__ = "rollup_person_spans"
     __table_args__ = (Index("ix_rollup_person_spans_scan", "scope_id", "mode", "month", "prev_month",
-                            "first_contacts", "next_month", "multi_from"),)
+                            "first_contacts", "next_month", "multi_from"),
+                      Index("ix_rollup_person_spans_person", "person_id"))
     scope_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
     mode = db.Column(db.Integer, primary_key=True, autoincrement=False)
     person_id = db.Column(db.Integer, primary_key=True, autoincrement=False)

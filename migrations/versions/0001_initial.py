@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 06:55:47.596150
+Create Date: 2026-11-28 07:07:59.117848
 
 """
 from alembic import op
@@ -98,6 +98,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('scope_id', 'mode', 'person_id', 'month', name=op.f('pk_rollup_person_spans'))
     )
     with op.batch_alter_table('rollup_person_spans', schema=None) as batch_op:
+        batch_op.create_index('ix_rollup_person_spans_person', ['person_id'], unique=False)
         batch_op.create_index('ix_rollup_person_spans_scan', ['scope_id', 'mode', 'month', 'prev_month', 'first_contacts', 'next_month', 'multi_from'], unique=False)
 
     op.create_table('sectors',
@@ -511,6 +512,7 @@ def downgrade():
     op.drop_table('sectors')
     with op.batch_alter_table('rollup_person_spans', schema=None) as batch_op:
         batch_op.drop_index('ix_rollup_person_spans_scan')
+        batch_op.drop_index('ix_rollup_person_spans_person')
 
     op.drop_table('rollup_person_spans')
     with op.batch_alter_table('rollup_person_months', schema=None) as batch_op:
