@@ -104,7 +104,7 @@ def _until(page, expression, timeout=10.0):
     """Poll an async expression (wait_for_function does not await promises)."""
     deadline = time.monotonic() + timeout
     while not page.evaluate(expression):
-        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        assert time.monotonic() < deadline, (expression, page.evaluate("outreachQueue.all()"))
         page.wait_for_timeout(100)
 
 

@@ -222,7 +222,8 @@
   function shiftBody(form, fd) {
     return Promise.resolve(clean({
       id: val(fd, "id"), team: val(fd, "team"), started_at: isoFromTime(val(fd, "started_at")),
-      sectors: fd.getAll("sectors"), staff_count: num(val(fd, "staff_count")), stock_out: qtyMap(form, "stock-")
+      sectors: fd.getAll("sectors"), staff_count: num(val(fd, "staff_count")),
+      stock_out: Object.assign(qtyMap(form, "stock-"), qtyMap(form, "stock_out-"))
     }));
   }
   function closeBody(form, fd) {
@@ -232,7 +233,8 @@
       police_presence: bool === undefined ? undefined : ["1", "true", "y", "oui", "on"].indexOf(bool) >= 0,
       unapproached: { f: num(val(fd, "unapproached_women")) || 0, m: num(val(fd, "unapproached_men")) || 0,
                       x: num(val(fd, "unapproached_other")) || 0 },
-      used_material_collected: num(val(fd, "used_material_collected")), stock_back: qtyMap(form, "back-")
+      used_material_collected: num(val(fd, "used_material_collected")),
+      stock_back: Object.assign(qtyMap(form, "back-"), qtyMap(form, "stock_back-"))
     }));
   }
   function clean(o) {
@@ -244,6 +246,12 @@
     "shift-form": { type: "shift", build: shiftBody },
     "shift-close-form": { type: "close", build: closeBody }
   };
+
+  function kindOf(form) {  // by id, or by data-queue="contact|shift|close" on other forms
+    var byId = KINDS[form.getAttribute("id")], type = form.getAttribute("data-queue");
+    return byId || Object.keys(KINDS).map(function (k) { return KINDS[k]; })
+      .filter(function (k) { return k.type === type; })[0];
+  }
 
   // --- form enhancement -----------------------------------------------------------------
   function notice(form, text, isError) {
@@ -282,7 +290,7 @@
     if (p && p.known && p.last_seen_on) text += " " + T.known.replace("%d", p.last_seen_on).replace("%t", p.last_seen_team || "");
     else if (p && p.known === false) text += " " + T.first;
     notice(form, text, false);
-    if (form.getAttribute("id") === "shift-form" || form.getAttribute("id") === "shift-close-form") { location.reload(); return; }
+    if (kindOf(form).type !== "contact") { location.reload(); return; }
     resetForm(form);
   }
   function resetForm(form) {
@@ -353,7 +361,7 @@
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
     if (form.getAttribute("id") === "logout-form") { ev.preventDefault(); onLogout(form); return; }
-    var kind = KINDS[form.getAttribute("id")];
+    var kind = kindOf(form);
     if (!kind || !form.getAttribute("data-api") || !user) return;
     ev.preventDefault();
     submitForm(form, kind).catch(function (e) {
