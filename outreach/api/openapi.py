@@ -1,0 +1,22 @@
+"""The OpenAPI document at /api/v1/openapi.json, assembled from each module's ``OPENAPI_PATHS``."""
+from flask import jsonify
+
+from ..access import public
+from . import bp, read
+
+SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer",
+                               "description": "Jeton créé par `flask --app wsgi create-token EMAIL`"}}
+
+
+def document():
+    return {"openapi": "3.1.0",
+            "info": {"title": "outreach API", "version": "1",
+                     "description": "Lecture du plan et des indicateurs (secret statistique selon le rôle)."},
+            "paths": dict(read.OPENAPI_PATHS),
+            "components": {"schemas": dict(read.OPENAPI_SCHEMAS), "securitySchemes": SECURITY_SCHEMES}}
+
+
+@bp.route("/api/v1/openapi.json", methods=["GET"])
+@public
+def openapi_json():
+    return jsonify(document())
