@@ -129,6 +129,10 @@ def test_twenty_contacts_offline_survive_reload_reopen_and_a_worker_update(playw
     page.reload()  # offline: served by the service worker
     expect(page.locator("#contact-form")).to_be_visible()
     expect(status).to_have_text("20 en attente")
+    page.goto("/mot-de-passe")  # never visited: the offline page answers, with the queue count
+    expect(page.get_by_role("heading", name="Hors ligne")).to_be_visible()
+    expect(status).to_have_text("20 en attente")
+    page.goto(form_url)
     queued = page.evaluate("outreachQueue.all()")
     assert all("pseudo_name" not in r["body"] for r in queued)
     assert len({r["id"] for r in queued}) == 20

@@ -405,7 +405,7 @@
     if (!navigator.onLine || !navigator.serviceWorker || sessionStorage.getItem("outreach-warm")) return;
     navigator.serviceWorker.ready.then(function (reg) {
       var urls = Array.prototype.map.call(document.querySelectorAll("header nav a, [data-offline-warm]"), function (a) { return a.getAttribute("href"); });
-      if (reg.active) reg.active.postMessage({ type: "warm", urls: urls.concat(["/file-attente"]) });
+      if (reg.active) reg.active.postMessage({ type: "warm", urls: urls.concat(["/file-attente", "/hors-ligne"]) });
       sessionStorage.setItem("outreach-warm", "1");
     });
   }

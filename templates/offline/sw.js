@@ -56,7 +56,9 @@ function navigate(request) {
     return cacheIfOk(PAGES, request, response);
   }).catch(function () {
     return caches.match(request, { ignoreSearch: true }).then(function (hit) {
-      return hit || caches.match(OFFLINE_URL);
+      if (hit) return hit;  // else the offline page, signed-in version (warmed by queue.js) first
+      return caches.open(PAGES).then(function (c) { return c.match(OFFLINE_URL); })
+        .then(function (page) { return page || caches.match(OFFLINE_URL); });
     });
   });
 }
