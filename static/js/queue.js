@@ -396,7 +396,7 @@
   // --- start -----------------------------------------------------------------------------
   function freshIds() {
     var used = usedIds();
-    Object.keys(KINDS).forEach(function (id) {
+    ["contact-form", "shift-form"].forEach(function (id) {  // a close form's id is its shift's
       var form = document.getElementById(id);
       if (form && form.elements.id && (!form.elements.id.value || used.indexOf(form.elements.id.value) >= 0)) form.elements.id.value = uuid();
     });
