@@ -1,0 +1,1 @@
+"""Field logging: contacts inside an open shift."""

@@ -1,0 +1,163 @@
+"""Contacts inside an open shift. Functions never commit."""
+import datetime as dt
+import uuid
+
+from flask import current_app
+
+from ..errors import Forbidden, ValidationError
+from ..extensions import db
+from ..models import (
+    AGE_BANDS,
+    CONTACT_KINDS,
+    SEXES,
+    Contact,
+    ContactMaterial,
+    Orientation,
+    Referral,
+    ReferralEvent,
+    RefItem,
+    Sector,
+    utcnow,
+)
+from ..pseudonyms import services as pseudonyms
+from ..shifts.services import local_date, to_utc
+
+
+def _refs(kind, ids, field):
+    ids = [i for i in (ids or [])]
+    if any(isinstance(i, bool) or not isinstance(i, int) for i in ids):
+        raise ValidationError({field: "Valeur inconnue."})
+    items = db.session.execute(db.select(RefItem).where(
+        RefItem.kind == kind, RefItem.id.in_(ids))).scalars().all() if ids else []
+    if len(items) != len(set(ids)):
+        raise ValidationError({field: "Valeur inconnue."})
+    return items
+
+
+def _ref(kind, item_id, field):
+    return _refs(kind, [item_id], field)[0] if item_id is not None else None
+
+
+def _check_choice(value, allowed, field):
+    if value not in (None, "") and value not in allowed:
+        raise ValidationError({field: "Valeur inconnue."})
+    return value or None
+
+
+def _people_count(data, kind):
+    value = data.get("people_count", 1)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 500:
+        raise ValidationError({"people_count": "Nombre de personnes entre 1 et 500."})
+    return 1 if kind == "known" else value
+
+
+def _check_shift(shift, user):
+    if shift is None or shift.organisation_id != user.organisation_id:
+        raise ValidationError({"shift_id": "Maraude inconnue."})
+    if shift.status != "open":
+        raise Forbidden("La maraude est close.")
+
+
+def _occurred_at(data, shift):
+    value = to_utc(data.get("occurred_at") or utcnow())
+    if value < shift.started_at - dt.timedelta(minutes=5) or value > utcnow() + dt.timedelta(hours=1):
+        raise ValidationError({"occurred_at": "Heure hors de la maraude."})
+    return value
+
+
+def _sector(data):
+    sector_id = data.get("sector_id")
+    if sector_id is None:
+        return None
+    sector = db.session.get(Sector, sector_id) if isinstance(sector_id, int) else None
+    if sector is None:
+        raise ValidationError({"sector": "Secteur inconnu."})
+    return sector
+
+
+def _materials(quantities):
+    items = _refs("material", list(quantities or {}), "materials")
+    rows = []
+    for item in items:
+        qty = quantities[item.id]
+        if isinstance(qty, bool) or not isinstance(qty, int) or not 0 <= qty <= 1000:
+            raise ValidationError({"materials": "Quantité entre 0 et 1000."})
+        if qty:
+            rows.append(ContactMaterial(material=item, quantity=qty))
+    return rows
+
+
+def _orientations(pairs):
+    pairs = list(pairs or [])
+    items = {i.id: i for i in _refs("destination", [p[0] for p in pairs], "orientations")}
+    return [Orientation(destination=items[dest], is_accompanied=bool(acc)) for dest, acc in pairs]
+
+
+def _referrals(contact, programme_ids, user):
+    for programme in _refs("programme", programme_ids, "referrals"):
+        referral = Referral(id=str(uuid.uuid4()), organisation_id=contact.organisation_id,
+                            person=contact.person, programme=programme, status="proposed",
+                            proposed_on=contact.occurred_on)
+        referral.events.append(ReferralEvent(status="proposed", occurred_on=contact.occurred_on,
+                                             recorded_by_id=user.id))
+        contact.referrals.append(referral)
+
+
+def _person(contact, data, shift):
+    if contact.kind != "known":
+        return
+    code = pseudonyms.code_from_digest(data.get("digest"))
+    person, is_new = pseudonyms.touch_person(code, bool(data.get("is_weak")), contact.occurred_on, shift.team)
+    contact.person, contact.is_first_contact = person, is_new
+
+
+def _contact_id(data):
+    if not data.get("id"):
+        return str(uuid.uuid4())
+    try:
+        return str(uuid.UUID(str(data["id"])))
+    except ValueError:
+        raise ValidationError({"id": "Identifiant invalide (UUID attendu)."}) from None
+
+
+def record_contact(shift, user, data):
+    """Validate and add one contact (with its person, material, orientations, referrals)."""
+    _check_shift(shift, user)
+    with db.session.no_autoflush:
+        return _build_contact(shift, user, data)
+
+
+def _build_contact(shift, user, data):
+    kind = data.get("kind")
+    if kind not in CONTACT_KINDS:
+        raise ValidationError({"kind": "Type de contact inconnu."})
+    occurred = _occurred_at(data, shift)
+    contact = Contact(id=_contact_id(data), shift=shift, organisation_id=shift.organisation_id,
+                      team_id=shift.team_id, sector=_sector(data), occurred_at=occurred,
+                      occurred_on=local_date(occurred), kind=kind, people_count=_people_count(data, kind),
+                      sex=_check_choice(data.get("sex"), SEXES, "sex"),
+                      age_band=_check_choice(data.get("age_band"), AGE_BANDS, "age_band"),
+                      living_situation=_ref("living_situation", data.get("living_situation_id"),
+                                            "living_situation"),
+                      created_by_id=user.id)
+    contact.products = _refs("product", data.get("product_ids"), "products")
+    contact.needs = _refs("need", data.get("need_ids"), "needs")
+    contact.materials = _materials(data.get("materials"))
+    contact.orientations = _orientations(data.get("orientations"))
+    _person(contact, data, shift)
+    _referrals(contact, data.get("referral_programme_ids"), user)
+    db.session.add(contact)
+    return contact
+
+
+def can_undo(contact, user):
+    limit = dt.timedelta(minutes=current_app.config["UNDO_MINUTES"])
+    return (contact.created_by_id == user.id and contact.shift.status == "open"
+            and utcnow() - contact.created_at <= limit)
+
+
+def delete_contact(contact, user):
+    """Undo: own contact, shift still open, within UNDO_MINUTES."""
+    if contact is None or not can_undo(contact, user):
+        raise Forbidden("Annulation impossible.")
+    db.session.delete(contact)

@@ -1,0 +1,114 @@
+"""Shifts (maraudes): start, close, find the open one. Functions never commit."""
+import datetime as dt
+import uuid
+from zoneinfo import ZoneInfo
+
+from ..errors import Conflict, ValidationError
+from ..extensions import db
+from ..models import RefItem, Sector, Shift, ShiftStock, Team, utcnow
+
+PARIS = ZoneInfo("Europe/Paris")
+AMBIANCES = ("calme", "tendue", "agitee")
+
+
+def local_date(naive_utc):
+    """Europe/Paris date of a naive UTC datetime (a night shift belongs to the date it starts)."""
+    return naive_utc.replace(tzinfo=dt.UTC).astimezone(PARIS).date()
+
+
+def to_utc(value):
+    """Aware -> naive UTC; naive values are taken as UTC."""
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
+
+
+def open_shift_for(user):
+    query = db.select(Shift).filter_by(opened_by_id=user.id, status="open")
+    return db.session.execute(query.order_by(Shift.started_at.desc())).scalars().first()
+
+
+def _check_uuid(value, field="id"):
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise ValidationError({field: "Identifiant invalide (UUID attendu)."}) from None
+
+
+def _user_team(user, team_id):
+    team = db.session.get(Team, team_id) if isinstance(team_id, int) else None
+    if team is None or team not in user.teams or not team.is_active:
+        raise ValidationError({"team": "Équipe inconnue ou dont vous n'êtes pas membre."})
+    return team
+
+
+def _int(value, field, low=0, high=10000):
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValidationError({field: f"Nombre entier attendu entre {low} et {high}."})
+    return value
+
+
+def _sectors(ids):
+    sectors = db.session.execute(db.select(Sector).where(Sector.id.in_(ids))).scalars().all() if ids else []
+    if len(sectors) != len(set(ids)):
+        raise ValidationError({"sectors": "Secteur inconnu."})
+    return sectors
+
+
+def _materials(quantities, field):
+    """{material_id: qty} checked against the material list; returns {RefItem: qty}."""
+    ids = list(quantities or {})
+    items = db.session.execute(db.select(RefItem).where(
+        RefItem.kind == "material", RefItem.id.in_(ids))).scalars().all() if ids else []
+    if len(items) != len(set(ids)):
+        raise ValidationError({field: "Matériel inconnu."})
+    return {item: _int(quantities[item.id], field) for item in items}
+
+
+def start_shift(user, data):
+    """Open a shift for one of the user's teams; one open shift per user."""
+    if open_shift_for(user) is not None:
+        raise Conflict("Une maraude est déjà ouverte.")
+    team = _user_team(user, data.get("team_id"))
+    started = to_utc(data.get("started_at") or utcnow())
+    shift = Shift(id=_check_uuid(data["id"]) if data.get("id") else str(uuid.uuid4()),
+                  organisation_id=team.organisation_id, team=team, opened_by_id=user.id,
+                  started_at=started, shift_on=local_date(started), status="open",
+                  staff_count=_int(data.get("staff_count", 1), "staff_count", 1, 50),
+                  sectors=_sectors(data.get("sector_ids") or []))
+    shift.staff = [user]
+    for item, qty in _materials(data.get("stock_out"), "stock_out").items():
+        if qty:
+            shift.stock.append(ShiftStock(material=item, taken_out=qty, brought_back=0))
+    db.session.add(shift)
+    return shift
+
+
+def _stock_back(shift, quantities):
+    rows = {row.material_id: row for row in shift.stock}
+    for item, qty in _materials(quantities, "stock_back").items():
+        row = rows.get(item.id)
+        if row is None:
+            row = ShiftStock(material=item, taken_out=0)
+            shift.stock.append(row)
+        row.brought_back = qty
+
+
+def close_shift(shift, user, data):
+    """Close an open shift with its end time and territory observation."""
+    if shift.status != "open":
+        raise Conflict("Cette maraude est déjà close.")
+    if shift.organisation_id != user.organisation_id:
+        raise ValidationError({"shift_id": "Maraude inconnue."})
+    ended = to_utc(data.get("ended_at") or utcnow())
+    if ended < shift.started_at:
+        raise ValidationError({"ended_at": "La fin précède le début de la maraude."})
+    ambiance = data.get("ambiance") or None
+    if ambiance is not None and ambiance not in AMBIANCES:
+        raise ValidationError({"ambiance": "Ambiance inconnue."})
+    shift.ended_at, shift.closed_at, shift.status, shift.ambiance = ended, utcnow(), "closed", ambiance
+    shift.police_presence = data.get("police_presence")
+    for key in ("unapproached_women", "unapproached_men", "unapproached_other", "used_material_collected"):
+        setattr(shift, key, _int(data.get(key) or 0, key))
+    _stock_back(shift, data.get("stock_back"))
+    return shift
