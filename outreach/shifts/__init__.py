@@ -1,1 +1,6 @@
-"""Shifts (maraudes)."""
+"""Shifts (maraudes): start, log contacts in, close."""
+from ..access import Blueprint
+
+bp = Blueprint("shifts", __name__, roles={"worker", "supervisor"})
+
+from . import views  # noqa: F401

@@ -1,0 +1,102 @@
+"""Parse the plain-POST contact form (field names in CONTRACT.md) into service data.
+
+Raw pseudonym inputs are read once to compute the digest and never kept."""
+import datetime as dt
+
+from ..errors import ValidationError
+from ..models import Sector
+from ..extensions import db
+from ..pseudonyms import services as pseudonyms
+from ..reference import services as reference
+from ..shifts.services import PARIS
+
+RAW_FIELDS = ("pseudo_initial", "pseudo_name", "pseudo_birth", "pseudo_sex")
+
+
+def parse_int(form, name, default=0):
+    raw = (form.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValidationError({name: "Nombre entier attendu."}) from None
+
+
+def parse_time(form, name, day_of):
+    """HH:MM (Paris) on the local date nearest ``day_of`` (naive UTC) -> naive UTC."""
+    raw = (form.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        clock = dt.time.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError({name: "Heure invalide (HH:MM)."}) from None
+    local_ref = day_of.replace(tzinfo=dt.timezone.utc).astimezone(PARIS)
+    value = dt.datetime.combine(local_ref.date(), clock, tzinfo=PARIS)
+    if value < local_ref - dt.timedelta(hours=12):
+        value += dt.timedelta(days=1)
+    return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def codes(form, name, kind):
+    ids = reference.codes_to_ids(kind)
+    values = form.getlist(name)
+    if any(v not in ids for v in values):
+        raise ValidationError({name: "Valeur inconnue."})
+    return [ids[v] for v in values]
+
+
+def one_code(form, name, kind):
+    found = codes(form, name, kind)
+    return found[0] if found else None
+
+
+def quantities(form, prefix):
+    return {item_id: parse_int(form, prefix + code) for code, item_id in reference.codes_to_ids("material").items()
+            if form.get(prefix + code)}
+
+
+def sector_id(form):
+    code = form.get("sector")
+    if not code:
+        return None
+    sector = db.session.execute(db.select(Sector).filter_by(code=code)).scalar_one_or_none()
+    if sector is None:
+        raise ValidationError({"sector": "Secteur inconnu."})
+    return sector.id
+
+
+def person_digest(form):
+    """The posted digest, or the one computed from the raw inputs (no-JS); (digest, is_weak)."""
+    if form.get("digest"):
+        return form["digest"], form.get("is_weak") in ("1", "true", "on")
+    raw = [form.get(name, "") for name in RAW_FIELDS]
+    if not any(v.strip() for v in raw[:3]):
+        raise ValidationError({"digest": "Saisissez le code de la personne."})
+    return pseudonyms.digest_from_inputs(*raw)
+
+
+def orientations(form):
+    ids = reference.codes_to_ids("destination")
+    return [(item_id, bool(form.get("accompanied-" + code))) for code, item_id in ids.items()
+            if form.get("orientation-" + code) or form.get("accompanied-" + code)]
+
+
+def referrals(form):
+    return [item_id for code, item_id in reference.codes_to_ids("programme").items() if form.get("referral-" + code)]
+
+
+def contact_data(form, shift):
+    kind = form.get("kind")
+    data = {"id": form.get("id") or None, "kind": kind,
+            "occurred_at": parse_time(form, "occurred_at", shift.started_at), "sector_id": sector_id(form),
+            "people_count": parse_int(form, "people_count", 1), "sex": form.get("sex") or None,
+            "age_band": form.get("age_band") or None,
+            "living_situation_id": one_code(form, "living_situation", "living_situation"),
+            "product_ids": codes(form, "products", "product"), "need_ids": codes(form, "needs", "need"),
+            "materials": quantities(form, "material-"), "orientations": orientations(form),
+            "referral_programme_ids": referrals(form)}
+    if kind == "known":
+        data["digest"], data["is_weak"] = person_digest(form)
+    return data

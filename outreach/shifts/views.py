@@ -1,0 +1,56 @@
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..errors import Conflict, ValidationError
+from ..extensions import db
+from ..models import Contact, Shift
+from ..reference import services as reference
+from . import bp, forms, services
+
+
+def _page(errors=None, status=200):
+    shift = services.open_shift_for(current_user)
+    contacts = []
+    if shift is not None:
+        contacts = db.session.execute(db.select(Contact).filter_by(
+            shift_id=shift.id, organisation_id=current_user.organisation_id)
+            .order_by(Contact.occurred_at.desc())).scalars().all()
+    frequent = [m for m in reference.items("material") if m.is_frequent]
+    from ..contacts.views import form_context
+    return render_template("shifts/current.html", shift=shift, contacts=contacts, errors=errors or {},
+                           frequent=frequent, **form_context(shift)), status
+
+
+@bp.get("/maraude")
+def current():
+    return _page()
+
+
+@bp.post("/maraude")
+def start():
+    try:
+        services.start_shift(current_user, forms.start_data(request.form, current_user))
+    except ValidationError as exc:
+        return _page(exc.errors, 422)
+    except Conflict as exc:
+        return _page({"team": str(exc)}, 409)
+    db.session.commit()
+    flash(_("Maraude commencée."))
+    return redirect(url_for("shifts.current"))
+
+
+@bp.post("/maraude/<shift_id>/close")
+def close(shift_id):
+    shift = db.session.get(Shift, shift_id)
+    if shift is None or shift.opened_by_id != current_user.id:
+        return _page({"shift_id": _("Maraude inconnue.")}, 404)
+    try:
+        services.close_shift(shift, current_user, forms.close_data(request.form, shift))
+    except ValidationError as exc:
+        return _page(exc.errors, 422)
+    except Conflict as exc:
+        return _page({"shift_id": str(exc)}, 409)
+    db.session.commit()
+    flash(_("Maraude close."))
+    return redirect(url_for("shifts.current"))
