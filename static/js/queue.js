@@ -201,7 +201,7 @@
   function person(form, fd) {
     if (val(fd, "kind") !== "known") return Promise.resolve(undefined);
     var digest = val(fd, "digest");
-    if (digest) return Promise.resolve({ digest: digest, weak: val(fd, "is_weak") === "1" || val(fd, "weak") === "true" });
+    if (digest) return Promise.resolve({ digest: digest, weak: ["1", "true", "y"].indexOf(val(fd, "is_weak")) >= 0 || val(fd, "weak") === "true" });
     return digestOf(form, fd);
   }
   function contactBody(form, fd) {
@@ -304,6 +304,7 @@
     if (kind.type !== "close" && !val(fd, "id") && form.elements.id) { form.elements.id.value = uuid(); fd = new FormData(form); }
     var url = form.getAttribute("data-api");
     return kind.build(form, fd).then(function (body) {
+      if (kind.type !== "close" && !body.id) body.id = uuid();  // a retry must reuse it: idempotent
       var label = labelFor(kind.type, body);
       if (kind.type === "shift") localStorage.setItem("outreach-shift", body.id);
       return add(kind.type, url, body, label).then(function (rec) {
