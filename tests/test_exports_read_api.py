@@ -66,6 +66,8 @@ def test_period_is_kept_within_bounds_and_returned(app, client):
     assert body["period"] == {"from": "2015-07-01", "to": "2025-06-30"}
     body = client.get("/api/v1/indicators?team=nowhere&indicator=contacts", headers=headers).get_json()
     assert body["items"][0]["value"] == 0
+    body = client.get("/api/v1/indicators?team=%00&indicator=contacts", headers=headers).get_json()
+    assert body["items"][0]["value"] == 0
 
 
 def test_pagination(app, client):

@@ -157,7 +157,7 @@ def _filters(args):
     for key, model in _FILTER_MODELS.items():
         code = args.get(key)
         if code:
-            found = db.session.execute(db.select(model.id).filter_by(code=code)).scalar()
+            found = None if "\x00" in code else db.session.execute(db.select(model.id).filter_by(code=code)).scalar()
             filters[f"{key}_id"] = -1 if found is None else found  # an unknown code matches nothing
     scope = organisation_scope(current_user)
     if scope is not None:
