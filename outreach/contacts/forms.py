@@ -4,8 +4,8 @@ Raw pseudonym inputs are read once to compute the digest and never kept."""
 import datetime as dt
 
 from ..errors import ValidationError
-from ..models import Sector
 from ..extensions import db
+from ..models import Sector
 from ..pseudonyms import services as pseudonyms
 from ..reference import services as reference
 from ..shifts.services import PARIS
@@ -32,11 +32,11 @@ def parse_time(form, name, day_of):
         clock = dt.time.fromisoformat(raw)
     except ValueError:
         raise ValidationError({name: "Heure invalide (HH:MM)."}) from None
-    local_ref = day_of.replace(tzinfo=dt.timezone.utc).astimezone(PARIS)
+    local_ref = day_of.replace(tzinfo=dt.UTC).astimezone(PARIS)
     value = dt.datetime.combine(local_ref.date(), clock, tzinfo=PARIS)
     if value < local_ref - dt.timedelta(hours=12):
         value += dt.timedelta(days=1)
-    return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return value.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def codes(form, name, kind):

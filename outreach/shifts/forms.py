@@ -1,5 +1,5 @@
 """Parse the plain-POST shift start and close forms into service data."""
-from ..contacts.forms import codes, parse_int, parse_time, quantities
+from ..contacts.forms import parse_int, parse_time, quantities
 from ..errors import ValidationError
 from ..extensions import db
 from ..models import Sector, utcnow
@@ -34,4 +34,3 @@ def close_data(form, shift):
             "stock_back": quantities(form, "stock_back-")}
 
 
-__all__ = ["codes", "start_data", "close_data"]
