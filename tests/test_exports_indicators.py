@@ -159,3 +159,10 @@ def test_sqlite_snapshot_holds_suppressed_aggregates_only(app, tmp_path):
     with app.app_context():
         assert db.session.execute(select(AuditEvent).filter_by(action="export.snapshot")).scalar_one()
     assert os.path.getsize(path) > 0
+
+
+def test_unknown_or_malformed_indicator_code_is_a_404(client, login):
+    login("manager@plan.demo")
+    assert client.get("/export/indicateurs/nope.csv").status_code == 404
+    assert client.get("/export/indicateurs/a%00b.csv").status_code == 404
+    assert client.get("/export/indicateurs.pdf").status_code == 404
