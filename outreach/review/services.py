@@ -1,0 +1,261 @@
+"""Review services: anomalies (GROUP BY), summaries, validation lock, audited corrections. No commits here.
+
+Indicators note (validated_only): indicators count contacts of shifts with status "validated" by default;
+passing validated_only=False adds open/closed shifts, shown as provisional.
+"""
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func
+
+from .. import audit
+from ..access import organisation_scope
+from ..errors import Forbidden, ValidationError
+from ..extensions import db
+from ..models import AGE_BANDS, CONTACT_KINDS, SEXES, Contact, ContactMaterial, Orientation, Referral, Shift, ShiftStock
+
+OPEN_HOURS = 14
+DUPLICATE_MINUTES = 15
+STALE_DAYS = 7
+CORRECTABLE = ("kind", "sector_id", "people_count", "sex", "age_band", "living_situation_id")
+
+
+def ensure_editable(shift, user):
+    """Raise Forbidden when ``user`` may not change ``shift`` or its contacts (validated: supervisors only)."""
+    if organisation_scope(user) not in (None, shift.organisation_id):
+        raise Forbidden(_("Maraude d'une autre organisation."))
+    if shift.status == "validated" and user.role not in ("supervisor", "admin"):
+        raise Forbidden(_("Maraude validée : modification réservée au superviseur."))
+
+
+def get_shift(shift_id, user):
+    """The shift if it belongs to the user's organisation, else None (answered with 404)."""
+    shift = db.session.get(Shift, shift_id)
+    if shift is None or organisation_scope(user) not in (None, shift.organisation_id):
+        return None
+    return shift
+
+
+def list_shifts(user, team_id=None, status=None, week=None):
+    query = db.select(Shift).order_by(Shift.started_at.desc())
+    org_id = organisation_scope(user)
+    if org_id is not None:
+        query = query.filter(Shift.organisation_id == org_id)
+    if team_id:
+        query = query.filter(Shift.team_id == team_id)
+    if status:
+        query = query.filter(Shift.status == status)
+    if week:
+        query = query.filter(Shift.shift_on >= week, Shift.shift_on < week + timedelta(days=7))
+    return db.session.execute(query.limit(200)).scalars().all()
+
+
+def anomalies(shift_ids, now=None):
+    """{shift_id: [french message, ...]} computed with one GROUP BY query per anomaly kind."""
+    found = {}
+    if not shift_ids:
+        return found
+    now = now or datetime.utcnow()
+    for sid, message in (_long_open(shift_ids, now) + _outside(shift_ids) + _duplicates(shift_ids)
+                         + _over_given(shift_ids) + _stale_referrals(shift_ids, now)):
+        found.setdefault(sid, []).append(message)
+    return found
+
+
+def _long_open(ids, now):
+    rows = db.session.execute(db.select(Shift.id).filter(
+        Shift.id.in_(ids), Shift.status == "open",
+        Shift.started_at < now - timedelta(hours=OPEN_HOURS))).scalars()
+    return [(sid, _("Ouverte depuis plus de %(h)s h", h=OPEN_HOURS)) for sid in rows]
+
+
+def _outside(ids):
+    late = func.coalesce(Shift.ended_at, datetime(9999, 1, 1))
+    rows = db.session.execute(db.select(Contact.shift_id, func.count()).join(Shift, Shift.id == Contact.shift_id)
+                              .filter(Contact.shift_id.in_(ids))
+                              .filter((Contact.occurred_at < Shift.started_at) | (Contact.occurred_at > late))
+                              .group_by(Contact.shift_id)).all()
+    return [(sid, _("%(n)s contact(s) hors des horaires", n=n)) for sid, n in rows]
+
+
+def _duplicates(ids):
+    other = db.aliased(Contact)
+    rows = db.session.execute(
+        db.select(Contact.shift_id, func.count(func.distinct(Contact.person_id)))
+        .join(other, (other.shift_id == Contact.shift_id) & (other.person_id == Contact.person_id)
+              & (other.id > Contact.id))
+        .filter(Contact.shift_id.in_(ids), Contact.person_id.is_not(None))
+        .filter(other.occurred_at >= Contact.occurred_at - timedelta(minutes=DUPLICATE_MINUTES))
+        .filter(other.occurred_at <= Contact.occurred_at + timedelta(minutes=DUPLICATE_MINUTES))
+        .group_by(Contact.shift_id)).all()
+    return [(sid, _("%(n)s doublon(s) probable(s)", n=n)) for sid, n in rows]
+
+
+def _given_by_material(ids):
+    return (db.select(Contact.shift_id.label("shift_id"), ContactMaterial.material_id.label("material_id"),
+                      func.sum(ContactMaterial.quantity).label("given"))
+            .join(Contact, Contact.id == ContactMaterial.contact_id)
+            .filter(Contact.shift_id.in_(ids))
+            .group_by(Contact.shift_id, ContactMaterial.material_id).subquery())
+
+
+def _over_given(ids):
+    given = _given_by_material(ids)
+    rows = db.session.execute(
+        db.select(given.c.shift_id, func.count())
+        .outerjoin(ShiftStock, (ShiftStock.shift_id == given.c.shift_id)
+                   & (ShiftStock.material_id == given.c.material_id))
+        .filter(given.c.given > func.coalesce(ShiftStock.taken_out, 0))
+        .group_by(given.c.shift_id)).all()
+    return [(sid, _("Matériel distribué > sorti (%(n)s type(s))", n=n)) for sid, n in rows]
+
+
+def _stale_referrals(ids, now):
+    rows = db.session.execute(
+        db.select(Contact.shift_id, func.count()).join(Referral, Referral.contact_id == Contact.id)
+        .filter(Contact.shift_id.in_(ids), Referral.status.in_(("proposed", "accepted")),
+                Referral.updated_at < now - timedelta(days=STALE_DAYS))
+        .group_by(Contact.shift_id)).all()
+    return [(sid, _("%(n)s orientation(s) sans nouvelle depuis %(d)s j", n=n, d=STALE_DAYS)) for sid, n in rows]
+
+
+def _grouped(query):
+    return db.session.execute(query).all()
+
+
+def summary(shift):
+    """Every number of the shift summary, each from one aggregate query."""
+    sid = shift.id
+    base = db.select(Contact).filter(Contact.shift_id == sid).subquery()
+    return {
+        "by_kind": _grouped(db.select(base.c.kind, func.count(), func.sum(base.c.people_count))
+                            .group_by(base.c.kind).order_by(base.c.kind)),
+        "persons": db.session.scalar(db.select(func.count(func.distinct(base.c.person_id)))),
+        "new_persons": db.session.scalar(db.select(func.count(func.distinct(base.c.person_id)))
+                                         .filter(base.c.is_first_contact.is_(True))),
+        "anonymous": db.session.scalar(db.select(func.coalesce(func.sum(base.c.people_count), 0))
+                                       .filter(base.c.kind == "anonymous")),
+        "materials": _materials(sid),
+        "orientations": _orientations(sid),
+        "referrals": _referrals(sid),
+    }
+
+
+def _materials(sid):
+    from ..models import RefItem
+    given = (db.select(ContactMaterial.material_id.label("mid"), func.sum(ContactMaterial.quantity).label("given"))
+             .join(Contact, Contact.id == ContactMaterial.contact_id).filter(Contact.shift_id == sid)
+             .group_by(ContactMaterial.material_id).subquery())
+    stock = db.select(ShiftStock).filter(ShiftStock.shift_id == sid).subquery()
+    ids = db.select(given.c.mid.label("mid")).union(db.select(stock.c.material_id)).subquery()
+    return _grouped(db.select(RefItem.label, func.coalesce(given.c.given, 0), func.coalesce(stock.c.taken_out, 0),
+                              func.coalesce(stock.c.brought_back, 0))
+                    .select_from(ids).join(RefItem, RefItem.id == ids.c.mid)
+                    .outerjoin(given, given.c.mid == ids.c.mid).outerjoin(stock, stock.c.material_id == ids.c.mid)
+                    .order_by(RefItem.position, RefItem.label))
+
+
+def _orientations(sid):
+    from ..models import RefItem
+    accompanied = func.sum(db.case((Orientation.is_accompanied.is_(True), 1), else_=0))
+    return _grouped(db.select(RefItem.label, func.count(), accompanied)
+                    .select_from(Orientation).join(Contact, Contact.id == Orientation.contact_id)
+                    .join(RefItem, RefItem.id == Orientation.destination_id).filter(Contact.shift_id == sid)
+                    .group_by(RefItem.label).order_by(RefItem.label))
+
+
+def _referrals(sid):
+    from ..models import RefItem
+    return _grouped(db.select(RefItem.label, Referral.status, func.count())
+                    .select_from(Referral).join(Contact, Contact.id == Referral.contact_id)
+                    .join(RefItem, RefItem.id == Referral.programme_id).filter(Contact.shift_id == sid)
+                    .group_by(RefItem.label, Referral.status).order_by(RefItem.label, Referral.status))
+
+
+def trail(shift):
+    """Audit events of the shift and of its contacts, oldest first."""
+    from ..models import AuditEvent
+    contact_ids = db.select(Contact.id).filter(Contact.shift_id == shift.id)
+    return db.session.execute(db.select(AuditEvent).filter(
+        ((AuditEvent.target_type == "shifts") & (AuditEvent.target_id == shift.id))
+        | ((AuditEvent.target_type == "contacts") & AuditEvent.target_id.in_(contact_ids)))
+        .order_by(AuditEvent.occurred_at, AuditEvent.id)).scalars().all()
+
+
+def validate_shift(shift, user):
+    if shift.status != "closed":
+        raise ValidationError({"status": _("Seule une maraude clôturée peut être validée.")})
+    shift.status, shift.validated_at, shift.validated_by_id = "validated", datetime.utcnow(), user.id
+    audit.record("shift.validate", actor=user, target=shift, field="status", before="closed", after="validated")
+
+
+def unvalidate_shift(shift, user, reason):
+    if shift.status != "validated":
+        raise ValidationError({"status": _("Cette maraude n'est pas validée.")})
+    _require_reason(reason)
+    shift.status, shift.validated_at, shift.validated_by_id = "closed", None, None
+    audit.record("shift.unvalidate", actor=user, target=shift, field="status", before="validated",
+                 after="closed", reason=reason.strip())
+
+
+def _require_reason(reason):
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Le motif est obligatoire.")})
+
+
+def correct_contact(contact, user, field, value, reason):
+    """Change one field of a contact of a closed/validated shift, audited with a mandatory reason."""
+    ensure_editable(contact.shift, user)
+    _require_reason(reason)
+    if field.startswith("material-"):
+        return _correct_material(contact, user, field, value, reason.strip())
+    if field not in CORRECTABLE:
+        raise ValidationError({"field": _("Champ non corrigeable.")})
+    new = _parse(field, value)
+    before = getattr(contact, field)
+    setattr(contact, field, new)
+    audit.record("contact.correct", actor=user, target=contact, field=field, before=before, after=new,
+                 reason=reason.strip())
+
+
+def _parse(field, value):
+    value = (value or "").strip()
+    allowed = {"kind": CONTACT_KINDS, "sex": SEXES, "age_band": AGE_BANDS}.get(field)
+    if allowed is not None:
+        if value not in allowed:
+            raise ValidationError({"value": _("Valeur invalide pour %(f)s.", f=field)})
+        return value
+    if not value.isdigit() or (field == "people_count" and int(value) < 1):
+        raise ValidationError({"value": _("Nombre attendu pour %(f)s.", f=field)})
+    return int(value)
+
+
+def _correct_material(contact, user, field, value, reason):
+    material_id = _parse("material", field.partition("-")[2])
+    qty = _parse("quantity", value)
+    line = next((m for m in contact.materials if m.material_id == material_id), None)
+    before = line.quantity if line else 0
+    if line and qty == 0:
+        contact.materials.remove(line)
+    elif line:
+        line.quantity = qty
+    elif qty:
+        contact.materials.append(ContactMaterial(material_id=material_id, quantity=qty))
+    audit.record("contact.correct", actor=user, target=contact, field=field, before=before, after=qty,
+                 reason=reason)
+
+
+def week_series(user, team_id, week_start):
+    """Per day of the week and of the previous one: contacts, distinct persons, referrals (GROUP BY day)."""
+    start = week_start - timedelta(days=7)
+    query = (db.select(Contact.occurred_on, func.count(func.distinct(Contact.id)),
+                       func.count(func.distinct(Contact.person_id)), func.count(func.distinct(Referral.id)))
+             .outerjoin(Referral, Referral.contact_id == Contact.id)
+             .filter(Contact.team_id == team_id, Contact.occurred_on >= start,
+                     Contact.occurred_on < week_start + timedelta(days=7)))
+    org_id = organisation_scope(user)
+    if org_id is not None:
+        query = query.filter(Contact.organisation_id == org_id)
+    rows = {day: (c, p, r) for day, c, p, r in db.session.execute(query.group_by(Contact.occurred_on))}
+    return [(week_start + timedelta(days=i), rows.get(week_start + timedelta(days=i), (0, 0, 0)),
+             rows.get(start + timedelta(days=i), (0, 0, 0))) for i in range(7)]

@@ -1,0 +1,112 @@
+from datetime import date, timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..errors import Forbidden, ValidationError
+from ..extensions import db
+from ..models import Contact, RefItem, Sector, Team
+from ..access import organisation_scope
+from . import bp, services
+
+
+def _shift_or_404(shift_id):
+    shift = services.get_shift(shift_id, current_user)
+    if shift is None:
+        abort(404)
+    return shift
+
+
+def _week(value):
+    try:
+        day = date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    return day - timedelta(days=day.weekday())
+
+
+def _teams():
+    query = db.select(Team).order_by(Team.name)
+    org_id = organisation_scope(current_user)
+    if org_id is not None:
+        query = query.filter(Team.organisation_id == org_id)
+    return db.session.execute(query).scalars().all()
+
+
+@bp.get("/")
+def board():
+    team_id = request.args.get("team", type=int)
+    status = request.args.get("status") or None
+    week = _week(request.args.get("week"))
+    shifts = services.list_shifts(current_user, team_id, status, week)
+    flags = services.anomalies([s.id for s in shifts])
+    return render_template("review/board.html", shifts=shifts, flags=flags, teams=_teams(),
+                           team_id=team_id, status=status, week=week)
+
+
+@bp.get("/maraude/<shift_id>")
+def shift(shift_id):
+    shift = _shift_or_404(shift_id)
+    return _summary_page(shift)
+
+
+def _summary_page(shift, errors=None, status=200):
+    contacts = db.session.execute(db.select(Contact).filter_by(shift_id=shift.id)
+                                  .options(db.selectinload(Contact.materials))
+                                  .order_by(Contact.occurred_at)).scalars().all()
+    return render_template("review/shift.html", shift=shift, s=services.summary(shift), contacts=contacts,
+                           trail=services.trail(shift), errors=errors or {},
+                           sectors=db.session.execute(db.select(Sector)).scalars().all(),
+                           materials=db.session.execute(db.select(RefItem).filter_by(kind="material")).scalars().all(),
+                           living=db.session.execute(db.select(RefItem).filter_by(kind="living_situation"))
+                           .scalars().all()), status
+
+
+def _apply(shift, action, message):
+    try:
+        action()
+    except ValidationError as exc:
+        db.session.rollback()
+        return _summary_page(shift, exc.errors, 422)
+    except Forbidden:
+        db.session.rollback()
+        abort(403)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("review.shift", shift_id=shift.id))
+
+
+@bp.post("/maraude/<shift_id>/valider")
+def validate(shift_id):
+    shift = _shift_or_404(shift_id)
+    return _apply(shift, lambda: services.validate_shift(shift, current_user), _("Maraude validée."))
+
+
+@bp.post("/maraude/<shift_id>/devalider")
+def unvalidate(shift_id):
+    shift = _shift_or_404(shift_id)
+    reason = request.form.get("reason", "")
+    return _apply(shift, lambda: services.unvalidate_shift(shift, current_user, reason), _("Validation retirée."))
+
+
+@bp.post("/contact/<contact_id>/corriger")
+def correct(contact_id):
+    contact = db.session.get(Contact, contact_id)
+    if contact is None or services.get_shift(contact.shift_id, current_user) is None:
+        abort(404)
+    form = request.form
+    return _apply(contact.shift, lambda: services.correct_contact(
+        contact, current_user, form.get("field", ""), form.get("value", ""), form.get("reason", "")),
+        _("Correction enregistrée."))
+
+
+@bp.get("/semaine/<int:team_id>")
+def week(team_id):
+    team = db.session.get(Team, team_id)
+    if team is None or organisation_scope(current_user) not in (None, team.organisation_id):
+        abort(404)
+    start = _week(request.args.get("week")) or _week(date.today().isoformat())
+    days = services.week_series(current_user, team_id, start)
+    top = max([max(d[1] + d[2]) for d in days] + [1])
+    return render_template("review/week.html", team=team, days=days, top=top, start=start)
