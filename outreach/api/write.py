@@ -1,0 +1,333 @@
+"""Write API for the offline client: shifts and encounters as JSON with codes, idempotent by client UUID.
+
+The first POST of an ``id`` answers 201; a replay answers 200 with the stored record, never a second row
+(a racing duplicate insert is caught as IntegrityError, rolled back, and the stored row returned).
+"""
+import datetime as dt
+import uuid
+
+from flask import jsonify, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
+
+from ..access import allow
+from ..errors import Conflict, Forbidden, ValidationError
+from ..extensions import csrf, db
+from ..models import Contact, RefItem, Sector, Shift, Team
+from ..security import is_token_request
+from ..contacts import services as contacts
+from ..shifts import services as shifts
+from . import bp
+
+WRITERS = ("worker", "supervisor")
+csrf.exempt(bp)
+
+
+@bp.before_request
+def _csrf_for_sessions():
+    if request.method == "POST" and not is_token_request():
+        csrf.protect()
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_failed(error):
+    return jsonify(errors={"csrf": "Jeton CSRF manquant ou invalide."}), 400
+
+
+def _body():
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationError({"body": "Objet JSON attendu."})
+    return data
+
+
+def _uuid(value, field="id", required=True):
+    if value is None and not required:
+        return None
+    try:
+        return str(uuid.UUID(value)) if isinstance(value, str) else _bad(field, "UUID attendu.")
+    except ValueError:
+        return _bad(field, "UUID attendu.")
+
+
+def _bad(field, message):
+    raise ValidationError({field: message})
+
+
+def _when(data, field):
+    value = data.get(field)
+    if value is None:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        _bad(field, "Date et heure ISO 8601 attendues.")
+    return parsed.astimezone(dt.timezone.utc).replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
+def _int(data, field, default, low=0, high=10000):
+    value = data.get(field, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        _bad(field, "Nombre entier attendu.")
+    return value
+
+
+def _codes(kind, values, field):
+    if values is None:
+        return []
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        _bad(field, "Liste de codes attendue.")
+    ids = _code_map(kind)
+    if any(v not in ids for v in values):
+        _bad(field, "Code inconnu.")
+    return [ids[v] for v in values]
+
+
+def _code(kind, value, field):
+    if value is None:
+        return None
+    return _codes(kind, [value] if isinstance(value, str) else value, field)[0]
+
+
+def _code_map(kind):
+    if kind == "sector":
+        return dict(db.session.execute(db.select(Sector.code, Sector.id)).all())
+    return dict(db.session.execute(db.select(RefItem.code, RefItem.id).filter_by(kind=kind)).all())
+
+
+def _quantities(kind, values, field):
+    if values is None:
+        return {}
+    if not isinstance(values, dict) or not all(
+            isinstance(q, int) and not isinstance(q, bool) and 0 <= q <= 10000 for q in values.values()):
+        _bad(field, "Objet {code: quantité} attendu.")
+    ids = _codes(kind, list(values), field)
+    return dict(zip(ids, values.values()))
+
+
+def _optional_bool(data, field):
+    value = data.get(field)
+    if value is not None and not isinstance(value, bool):
+        _bad(field, "Booléen attendu.")
+    return value
+
+
+# --- shifts -------------------------------------------------------------------------------------------
+
+def _team_id(code):
+    if not isinstance(code, str):
+        _bad("team", "Code d'équipe attendu.")
+    team = next((t for t in current_user.teams if t.code == code), None)
+    return team.id if team else _bad("team", "Équipe inconnue ou dont vous n'êtes pas membre.")
+
+
+def shift_data(data):
+    return {"id": _uuid(data.get("id")), "team_id": _team_id(data.get("team")),
+            "started_at": _when(data, "started_at"),
+            "sector_ids": _codes("sector", data.get("sectors"), "sectors"),
+            "staff_count": _int(data, "staff_count", 1, 1, 50),
+            "stock_out": _quantities("material", data.get("stock_out"), "stock_out")}
+
+
+def close_data(data):
+    unapproached = data.get("unapproached") or {}
+    if not isinstance(unapproached, dict):
+        _bad("unapproached", "Objet {f, m, x} attendu.")
+    ambiance = data.get("ambiance")
+    if ambiance is not None and not isinstance(ambiance, str):
+        _bad("ambiance", "Ambiance inconnue.")
+    return {"ended_at": _when(data, "ended_at"), "ambiance": ambiance,
+            "police_presence": _optional_bool(data, "police_presence"),
+            "unapproached_women": _int(unapproached, "f", 0), "unapproached_men": _int(unapproached, "m", 0),
+            "unapproached_other": _int(unapproached, "x", 0),
+            "used_material_collected": _int(data, "used_material_collected", 0),
+            "stock_back": _quantities("material", data.get("stock_back"), "stock_back")}
+
+
+def _iso(value):
+    return value.isoformat() + "Z" if value else None
+
+
+def shift_json(shift):
+    return {"id": shift.id, "team": shift.team.code, "status": shift.status,
+            "started_at": _iso(shift.started_at), "ended_at": _iso(shift.ended_at),
+            "shift_on": shift.shift_on.isoformat(), "sectors": [s.code for s in shift.sectors],
+            "staff_count": shift.staff_count,
+            "stock_out": {row.material.code: row.taken_out for row in shift.stock if row.taken_out}}
+
+
+def _own_shift(shift_id):
+    shift = db.session.get(Shift, shift_id)
+    if shift is None or shift.organisation_id != current_user.organisation_id:
+        return None
+    return shift
+
+
+def _stored(model, record_id, to_json):
+    record = db.session.get(model, record_id)
+    if record is None or record.organisation_id != current_user.organisation_id:
+        return jsonify(errors={"id": "Identifiant déjà utilisé."}), 409
+    return jsonify(to_json(record)), 200
+
+
+def _create(model, record_id, build, to_json):
+    """Idempotent create: replay -> 200 stored; race on the primary key -> rollback, 200 stored."""
+    if db.session.get(model, record_id) is not None:
+        return _stored(model, record_id, to_json)
+    try:
+        record = build()
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return _stored(model, record_id, to_json)
+    return jsonify(to_json(record)), 201
+
+
+@bp.route("/api/v1/shifts", methods=["POST"])
+@allow(*WRITERS)
+def post_shift():
+    data = shift_data(_body())
+    return _create(Shift, data["id"], lambda: shifts.start_shift(current_user, data), shift_json)
+
+
+@bp.route("/api/v1/shifts/<shift_id>/close", methods=["POST"])
+@allow(*WRITERS)
+def post_shift_close(shift_id):
+    shift = _own_shift(shift_id)
+    if shift is None:
+        return jsonify(errors={"shift_id": "Maraude inconnue."}), 404
+    data = close_data(_body())
+    if shift.status != "open":
+        return jsonify(shift_json(shift)), 200
+    shifts.close_shift(shift, current_user, data)
+    db.session.commit()
+    return jsonify(shift_json(shift)), 200
+
+
+# --- encounters ---------------------------------------------------------------------------------------
+
+def _person(data, kind):
+    person = data.get("person")
+    if kind != "known":
+        return {}
+    if not isinstance(person, dict):
+        _bad("person", "Code de la personne attendu.")
+    digest = person.get("digest")
+    if not isinstance(digest, str) or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        _bad("person", "Empreinte SHA-256 (64 caractères hexadécimaux) attendue.")
+    return {"digest": digest, "is_weak": bool(person.get("weak"))}
+
+
+def _orientations(values):
+    if values is None:
+        return []
+    if not isinstance(values, list) or not all(isinstance(v, dict) for v in values):
+        _bad("orientations", "Liste d'orientations attendue.")
+    ids = _codes("destination", [v.get("destination") for v in values], "orientations")
+    return [(i, bool(v.get("accompanied"))) for i, v in zip(ids, values)]
+
+
+def _programmes(values):
+    if values is None:
+        return []
+    if not isinstance(values, list) or not all(isinstance(v, dict) for v in values):
+        _bad("referrals", "Liste d'orientations d'hébergement attendue.")
+    return _codes("programme", [v.get("programme") for v in values], "referrals")
+
+
+def _choice(data, field):
+    value = data.get(field)
+    if value is not None and not isinstance(value, str):
+        _bad(field, "Valeur inconnue.")
+    return value
+
+
+def encounter_data(data):
+    kind = data.get("kind")
+    if kind not in ("known", "anonymous", "refusal"):
+        _bad("kind", "Type de contact inconnu.")
+    return {"id": _uuid(data.get("id")), "occurred_at": _when(data, "occurred_at"),
+            "sector_id": _code("sector", data.get("sector"), "sector"), "kind": kind,
+            **_person(data, kind), "people_count": _int(data, "people_count", 1, 1, 500),
+            "sex": _choice(data, "sex"), "age_band": _choice(data, "age_band"),
+            "living_situation_id": _code("living_situation", data.get("living_situation"), "living_situation"),
+            "product_ids": _codes("product", data.get("products"), "products"),
+            "need_ids": _codes("need", data.get("needs"), "needs"),
+            "materials": _quantities("material", data.get("materials"), "materials"),
+            "orientations": _orientations(data.get("orientations")),
+            "referral_programme_ids": _programmes(data.get("referrals"))}
+
+
+def encounter_json(contact):
+    person = contact.person
+    seen = person.last_seen_team if person else None
+    return {"id": contact.id, "shift_id": contact.shift_id, "kind": contact.kind,
+            "occurred_at": _iso(contact.occurred_at), "sector": contact.sector.code if contact.sector else None,
+            "people_count": contact.people_count,
+            "person": {"known": person is not None,
+                       "last_seen_on": person.last_seen_on.isoformat() if person and person.last_seen_on else None,
+                       "last_seen_team": seen.name if seen else None}}
+
+
+@bp.route("/api/v1/encounters", methods=["POST"])
+@allow(*WRITERS)
+def post_encounter():
+    body = _body()
+    data = encounter_data(body)
+    if db.session.get(Contact, data["id"]) is None:
+        shift = _own_shift(_uuid(body.get("shift_id"), "shift_id"))
+        if shift is None:
+            _bad("shift_id", "Maraude inconnue.")
+    else:
+        shift = None
+    return _create(Contact, data["id"], lambda: contacts.record_contact(shift, current_user, data),
+                   encounter_json)
+
+
+@bp.route("/api/v1/encounters/<contact_id>", methods=["GET"])
+@allow(*WRITERS)
+def get_encounter(contact_id):
+    contact = db.session.get(Contact, contact_id)
+    if contact is None or contact.organisation_id != current_user.organisation_id:
+        return jsonify(errors={"id": "Contact inconnu."}), 404
+    return jsonify(encounter_json(contact))
+
+
+# --- reference lists ----------------------------------------------------------------------------------
+
+REF_KINDS = ("living_situation", "product", "need", "material", "destination", "programme",
+             "refusal_reason", "exit_reason")
+
+
+@bp.route("/api/v1/reference", methods=["GET"])
+@allow(*WRITERS)
+def get_reference():
+    items = db.session.execute(db.select(RefItem).filter_by(is_active=True)
+                               .order_by(RefItem.kind, RefItem.position, RefItem.id)).scalars()
+    lists = {kind: [] for kind in REF_KINDS}
+    for item in items:
+        lists.setdefault(item.kind, []).append({"code": item.code, "label": item.label})
+    teams = [{"code": t.code, "name": t.name, "sectors": [s.code for s in t.sectors]} for t in current_user.teams]
+    sectors = db.session.execute(db.select(Sector).filter_by(is_active=True).order_by(Sector.position)).scalars()
+    return jsonify(teams=teams, sectors=[{"code": s.code, "label": s.label} for s in sectors], lists=lists)
+
+
+@bp.errorhandler(ValidationError)
+def _invalid(error):
+    db.session.rollback()
+    return jsonify(errors=error.errors), 422
+
+
+@bp.errorhandler(Conflict)
+def _conflict(error):
+    db.session.rollback()
+    return jsonify(errors={"id": str(error)}), 409
+
+
+@bp.errorhandler(Forbidden)
+def _forbidden(error):
+    db.session.rollback()
+    return jsonify(errors={"shift_id": str(error)}), 403
