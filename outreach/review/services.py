@@ -79,16 +79,19 @@ def _outside(ids):
 
 
 def _duplicates(ids):
-    other = db.aliased(Contact)
-    rows = db.session.execute(
-        db.select(Contact.shift_id, func.count(func.distinct(Contact.person_id)))
-        .join(other, (other.shift_id == Contact.shift_id) & (other.person_id == Contact.person_id)
-              & (other.id > Contact.id))
-        .filter(Contact.shift_id.in_(ids), Contact.person_id.is_not(None))
-        .filter(other.occurred_at >= Contact.occurred_at - timedelta(minutes=DUPLICATE_MINUTES))
-        .filter(other.occurred_at <= Contact.occurred_at + timedelta(minutes=DUPLICATE_MINUTES))
-        .group_by(Contact.shift_id)).all()
-    return [(sid, _("%(n)s doublon(s) probable(s)", n=n)) for sid, n in rows]
+    """Persons seen twice in a shift (GROUP BY ... HAVING), then the 15-minute window checked on those rows."""
+    repeated = (db.select(Contact.shift_id, Contact.person_id).filter(
+        Contact.shift_id.in_(ids), Contact.person_id.is_not(None))
+        .group_by(Contact.shift_id, Contact.person_id).having(func.count() > 1).subquery())
+    rows = db.session.execute(db.select(Contact.shift_id, Contact.person_id, Contact.occurred_at).join(
+        repeated, (repeated.c.shift_id == Contact.shift_id) & (repeated.c.person_id == Contact.person_id))
+        .order_by(Contact.shift_id, Contact.person_id, Contact.occurred_at)).all()
+    window, hits, previous = timedelta(minutes=DUPLICATE_MINUTES), {}, None
+    for sid, pid, at in rows:
+        if previous and previous[:2] == (sid, pid) and at - previous[2] <= window:
+            hits.setdefault(sid, set()).add(pid)
+        previous = (sid, pid, at)
+    return [(sid, _("%(n)s doublon(s) probable(s)", n=len(pids))) for sid, pids in hits.items()]
 
 
 def _given_by_material(ids):
