@@ -1,0 +1,170 @@
+"""Shared by bench/run.py and tests/test_reliability_*.py: a real gunicorn on a temporary, migrated,
+seeded database; a bearer token and an open shift for the demo worker; a threaded load generator.
+
+Loopback only; every wait is bounded.
+"""
+import http.client
+import json
+import os
+import socket
+import subprocess  # nosec B404 - starts our own gunicorn
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WORKER = "worker@aurore.demo"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def env_for(instance, database_url, **extra):
+    env = dict(os.environ, OUTREACH_INSTANCE_PATH=instance, OUTREACH_DATABASE_URL=database_url,
+               OUTREACH_SECRET_KEY="bench-secret", OUTREACH_PSEUDONYM_KEY="bench-pseudonym",
+               OUTREACH_RATELIMIT_ENABLED="0")
+    env.update(extra)
+    return env
+
+
+def prepare(instance, database_url):
+    """Migrate + seed in a child process; returns {"token", "shift_id"} for the demo worker."""
+    code = (
+        "import json\n"
+        "from flask_migrate import upgrade\n"
+        "from outreach import create_app\n"
+        "from outreach.extensions import db\n"
+        "from outreach.models import User\n"
+        "from outreach.seed import seed_demo\n"
+        "from outreach.security import new_api_token\n"
+        "from outreach.shifts.services import start_shift\n"
+        "app = create_app()\n"
+        "with app.app_context():\n"
+        "    upgrade(); seed_demo(); db.session.commit()\n"
+        f"    user = db.session.execute(db.select(User).filter_by(email={WORKER!r})).scalar_one()\n"
+        "    token = new_api_token(user, 'bench')\n"
+        "    team = user.teams[0] if hasattr(user, 'teams') and user.teams else None\n"
+        "    shift = start_shift(user, {'team_id': team.id if team else None, 'staff_count': 2, 'sector_ids': []})\n"
+        "    db.session.commit()\n"
+        "    print(json.dumps({'token': token, 'shift_id': shift.id}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env_for(instance, database_url),  # nosec B603
+                         capture_output=True, text=True, timeout=120, check=False)
+    if out.returncode:
+        raise RuntimeError(out.stderr[-2000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+class Gunicorn:
+    """gunicorn wsgi:app, sync workers, on a free loopback port."""
+
+    def __init__(self, instance, database_url, workers=4, **extra_env):
+        self.port = free_port()
+        self.log = open(os.path.join(instance, f"gunicorn-{self.port}.log"), "w+")  # noqa: SIM115
+        cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{self.port}",
+               "--timeout", "30", "--graceful-timeout", "5", "wsgi:app"]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env_for(instance, database_url, **extra_env),  # nosec B603
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self._wait_ready()
+
+    def _wait_ready(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if request(self.port, "GET", "/healthz")[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("gunicorn did not start")
+
+    def worker_pids(self):
+        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True,  # nosec B603 B607
+                             timeout=5, check=False)
+        return [int(p) for p in out.stdout.split()]
+
+    def output(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+def request(port, method, path, body=None, token=None, conn=None, timeout=10):
+    """One request; returns (status, text). Reuses ``conn`` when given (keep-alive)."""
+    own = conn is None
+    conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    try:
+        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+        resp = conn.getresponse()
+        return resp.status, resp.read().decode("utf-8", "replace")
+    finally:
+        if own:
+            conn.close()
+
+
+def encounter(shift_id, contact_id=None):
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"id": contact_id or str(uuid.uuid4()), "shift_id": shift_id, "occurred_at": now, "sector": "stalingrad",
+            "kind": "anonymous", "people_count": 1, "sex": "m", "age_band": "26_35"}
+
+
+def load(port, jobs, clients, token=None, duration=None):
+    """Run ``jobs`` (list of (method, path, body or callable)) over ``clients`` threads.
+
+    With ``duration``, jobs are cycled until the time runs out. Returns a list of
+    (status, latency_s, text, body) tuples.
+    """
+    results, lock, index = [], threading.Lock(), [0]
+    stop_at = time.monotonic() + duration if duration else None
+
+    def next_job():
+        with lock:
+            i = index[0]
+            index[0] += 1
+        if stop_at is None:
+            return jobs[i] if i < len(jobs) else None
+        return None if time.monotonic() > stop_at else jobs[i % len(jobs)]
+
+    def client():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        while (job := next_job()) is not None:
+            method, path, body = job
+            body = body() if callable(body) else body
+            started = time.perf_counter()
+            try:
+                status, text = request(port, method, path, body, token, conn=conn)
+            except (OSError, http.client.HTTPException) as exc:
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                status, text = 0, repr(exc)
+            with lock:
+                results.append((status, time.perf_counter() - started, text, body))
+        conn.close()
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return results
+
+
+def api_available(port, token):
+    status, _ = request(port, "POST", "/api/v1/encounters", {}, token)
+    return status not in (404, 405)

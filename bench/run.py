@@ -1,0 +1,133 @@
+"""`make bench`: figures against this machine's ceilings; prints a table, writes bench/results.json.
+
+- write throughput of POST /api/v1/encounters next to GET /healthz, same gunicorn (sync, 4 workers),
+  same run, at 1, 8 and 32 concurrent clients (threaded keep-alive load generator, loopback);
+- dashboard times (bench/dashboard.py), offline sync of 200 contacts (bench/offline_sync.py),
+  logging page weight gzipped.
+Environment: BENCH_SECONDS (per step, default 5), BENCH_ENCOUNTERS (dashboard size, default 1000000).
+"""
+import gzip
+import importlib
+import json
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+
+from bench import harness
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.json")
+CLIENTS = (1, 8, 32)
+
+
+def _stats(results, seconds):
+    lat = sorted(r[1] for r in results) or [0.0]
+    return {"requests": len(results), "rps": round(len(results) / seconds, 1),
+            "p50_ms": round(statistics.median(lat) * 1000, 1),
+            "p99_ms": round(lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000, 1),
+            "5xx": sum(1 for r in results if r[0] >= 500 or r[0] == 0),
+            "locked": sum(1 for r in results if "database is locked" in r[2])}
+
+
+def throughput(seconds):
+    tmp = tempfile.mkdtemp(prefix="outreach-bench-")
+    url = f"sqlite:///{tmp}/bench.db"
+    prep = harness.prepare(tmp, url)
+    server = harness.Gunicorn(tmp, url, workers=4)
+    try:
+        token, shift = prep["token"], prep["shift_id"]
+        available = harness.api_available(server.port, token)
+        rows = []
+        for n in CLIENTS:
+            row = {"clients": n, "healthz": _stats(harness.load(
+                server.port, [("GET", "/healthz", None)], n, duration=seconds), seconds)}
+            if available:
+                job = ("POST", "/api/v1/encounters", lambda: harness.encounter(shift))
+                res = harness.load(server.port, [job], n, token=token, duration=seconds)
+                row["encounters"] = _stats(res, seconds)
+                row["encounters"]["non_2xx"] = sum(1 for r in res if r[0] not in (200, 201))
+                row["ratio"] = round(row["encounters"]["rps"] / max(row["healthz"]["rps"], 0.1), 3)
+            rows.append(row)
+        log = server.output()
+        return {"api": available, "rows": rows, "server_locked_in_log": log.count("database is locked")}
+    finally:
+        server.stop()
+
+
+def page_weight():
+    """Gzipped bytes of the logged-in logging page with its CSS and JS (same-origin static files)."""
+    from outreach import create_app
+    from outreach.extensions import db
+    from outreach.seed import DEMO_PASSWORD, seed_demo
+    tmp = tempfile.mkdtemp(prefix="outreach-weight-")
+    os.environ["OUTREACH_INSTANCE_PATH"] = tmp
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp}/w.db", "SECRET_KEY": "b", "PSEUDONYM_KEY": "b",
+                      "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False})
+    from flask_migrate import upgrade
+    with app.app_context():
+        upgrade()
+        seed_demo()
+        db.session.commit()
+    client = app.test_client()
+    client.post("/login", data={"email": harness.WORKER, "password": DEMO_PASSWORD})
+    page = client.get("/shifts/current", follow_redirects=True)
+    html = page.data
+    assets = re.findall(rb'(?:href|src)="(/static/[^"?]+\.(?:css|js))', html)
+    parts = {"html": len(gzip.compress(html, 9))}
+    for path in dict.fromkeys(assets):
+        parts[path.decode()] = len(gzip.compress(client.get(path.decode()).data, 9))
+    return {"url": page.request.path, "parts": parts, "total_gz_bytes": sum(parts.values()), "target_bytes": 10240}
+
+
+def optional(module, **kwargs):
+    """bench/dashboard.py and bench/offline_sync.py are written by other helpers."""
+    try:
+        mod = importlib.import_module(f"bench.{module}")
+    except ImportError as exc:
+        return {"available": False, "reason": str(exc)}
+    try:
+        return mod.run(**kwargs)
+    except Exception as exc:  # noqa: BLE001 - a bench step failing must not hide the others
+        return {"available": False, "reason": f"{type(exc).__name__}: {exc}"}
+
+
+def print_table(out):
+    tp = out["throughput"]
+    print("== write throughput (gunicorn sync x4, SQLite, loopback) ==")
+    print(f"{'clients':>7} {'healthz rps':>12} {'p50':>7} {'p99':>7} | {'POST rps':>9} {'p50':>7} {'p99':>7}"
+          f" {'ratio':>6} {'5xx':>4} {'locked':>6}")
+    for row in tp["rows"]:
+        h, e = row["healthz"], row.get("encounters")
+        line = f"{row['clients']:>7} {h['rps']:>12} {h['p50_ms']:>7} {h['p99_ms']:>7} |"
+        line += (f" {e['rps']:>9} {e['p50_ms']:>7} {e['p99_ms']:>7} {row['ratio']:>6} {e['5xx']:>4} {e['locked']:>6}"
+                 if e else "  POST /api/v1/encounters not available")
+        print(line)
+    print("targets: ratio >= 0.15, p99 <= 100 ms at 32 clients, 0 locked")
+    w = out["page_weight"]
+    print(f"== logging page gzipped: {w.get('total_gz_bytes')} bytes (target <= 10240) {w.get('parts')}")
+    for key in ("dashboard", "offline_sync"):
+        print(f"== {key}: {json.dumps(out[key])}")
+
+
+def main():
+    seconds = float(os.environ.get("BENCH_SECONDS", "5"))
+    started = time.monotonic()
+    out = {"throughput": throughput(seconds)}
+    try:
+        out["page_weight"] = page_weight()
+    except Exception as exc:  # noqa: BLE001
+        out["page_weight"] = {"error": f"{type(exc).__name__}: {exc}"}
+    out["dashboard"] = optional("dashboard", encounters=int(os.environ.get("BENCH_ENCOUNTERS", "1000000")))
+    out["offline_sync"] = optional("offline_sync", contacts=200)
+    out["elapsed_s"] = round(time.monotonic() - started, 1)
+    with open(RESULTS, "w") as fh:
+        json.dump(out, fh, indent=2)
+    print_table(out)
+    print(f"written {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
