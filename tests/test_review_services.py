@@ -6,8 +6,18 @@ from sqlalchemy import text
 
 from outreach.errors import Forbidden, ValidationError
 from outreach.extensions import db
-from outreach.models import (AuditEvent, Contact, ContactMaterial, Person, RefItem, Referral, Shift, ShiftStock,
-                             Team, User)
+from outreach.models import (
+    AuditEvent,
+    Contact,
+    ContactMaterial,
+    Person,
+    Referral,
+    RefItem,
+    Shift,
+    ShiftStock,
+    Team,
+    User,
+)
 from outreach.review import services
 
 START = datetime(2026, 11, 20, 20, 0)
@@ -71,7 +81,7 @@ def test_summary_numbers_equal_sql_counts(rctx):
     db.session.add(ShiftStock(shift_id=shift.id, material_id=mat.id, taken_out=10, brought_back=7))
     db.session.commit()
     s = services.summary(shift)
-    assert dict((k, n) for k, n, _p in s["by_kind"]) == {
+    assert {k: n for k, n, _p in s["by_kind"]} == {
         k: n for k, n in db.session.execute(text(
             "select kind, count(*) from contacts where shift_id = :sid group by kind"), {"sid": shift.id})}
     assert s["persons"] == _scalar("select count(distinct person_id) from contacts where shift_id = :sid", shift.id) == 2
@@ -121,7 +131,7 @@ def test_validation_locks_workers_and_corrections_are_audited(rctx):
     db.session.commit()
     assert contact.people_count == 3 and contact.materials[0].quantity == 2
     events = services.trail(shift)
-    assert [(e.field, e.before, e.after, e.reason) for e in events if e.action == "contact.correct"][0] == (
+    assert next((e.field, e.before, e.after, e.reason) for e in events if e.action == "contact.correct") == (
         "people_count", "2", "3", "compté deux fois")
     with pytest.raises(ValidationError):
         services.unvalidate_shift(shift, sup, "")

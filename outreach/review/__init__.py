@@ -3,4 +3,4 @@ from ..access import Blueprint
 
 bp = Blueprint("review", __name__, roles={"supervisor", "admin"}, url_prefix="/revue")
 
-from . import views  # noqa: E402,F401
+from . import views  # noqa: F401

@@ -12,7 +12,18 @@ from .. import audit
 from ..access import organisation_scope
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
-from ..models import AGE_BANDS, CONTACT_KINDS, SEXES, Contact, ContactMaterial, Orientation, Referral, Shift, ShiftStock
+from ..models import (
+    AGE_BANDS,
+    CONTACT_KINDS,
+    SEXES,
+    Contact,
+    ContactMaterial,
+    Orientation,
+    Referral,
+    Shift,
+    ShiftStock,
+    utcnow,
+)
 
 OPEN_HOURS = 14
 DUPLICATE_MINUTES = 15
@@ -55,7 +66,7 @@ def anomalies(shift_ids, now=None):
     found = {}
     if not shift_ids:
         return found
-    now = now or datetime.utcnow()
+    now = now or utcnow()
     for sid, message in (_long_open(shift_ids, now) + _outside(shift_ids) + _duplicates(shift_ids)
                          + _over_given(shift_ids) + _stale_referrals(shift_ids, now)):
         found.setdefault(sid, []).append(message)
@@ -188,7 +199,7 @@ def trail(shift):
 def validate_shift(shift, user):
     if shift.status != "closed":
         raise ValidationError({"status": _("Seule une maraude clôturée peut être validée.")})
-    shift.status, shift.validated_at, shift.validated_by_id = "validated", datetime.utcnow(), user.id
+    shift.status, shift.validated_at, shift.validated_by_id = "validated", utcnow(), user.id
     audit.record("shift.validate", actor=user, target=shift, field="status", before="closed", after="validated")
 
 

@@ -4,10 +4,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..access import organisation_scope
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..models import Contact, RefItem, Sector, Team
-from ..access import organisation_scope
 from . import bp, services
 
 
