@@ -95,3 +95,35 @@ def test_reference_lists_teams_and_codes(client, auth):
     ref = client.get("/api/v1/reference", headers=auth).json
     assert "aurore_nord" in [t["code"] for t in ref["teams"]]
     assert "kit_base" in [i["code"] for i in ref["lists"]["material"]]
+
+
+def test_documented_examples_are_accepted_for_the_demo_worker(app, client, auth):
+    doc = client.get("/api/v1/openapi.json").json
+    routes = {r.rule.replace("<", "{").replace(">", "}") for r in app.url_map.iter_rules()
+              if r.rule.startswith("/api/")}
+    assert routes - {"/api/v1/openapi.json"} <= set(doc["paths"])
+    example = doc["components"]["schemas"]
+    assert client.post("/api/v1/shifts", json=example["ShiftIn"]["example"], headers=auth).status_code == 201
+    encounter = example["EncounterIn"]["example"]
+    assert encounter["shift_id"] == example["ShiftIn"]["example"]["id"]
+    assert client.post("/api/v1/encounters", json=encounter, headers=auth).status_code == 201
+    shift_id = example["ShiftIn"]["example"]["id"]
+    assert client.post(f"/api/v1/shifts/{shift_id}/close", json=example["ShiftClose"]["example"],
+                       headers=auth).status_code == 200
+
+
+def test_schemathesis_write_operations_never_5xx(app, auth):
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if not operation.path.startswith(("/api/v1/shifts", "/api/v1/encounters", "/api/v1/reference")):
+            continue
+
+        @given(operation.as_strategy())
+        @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+        def check(case):
+            response = case.call(headers=auth)
+            assert response.status_code < 500, (case.path, case.body)
+        check()

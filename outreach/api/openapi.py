@@ -2,7 +2,7 @@
 from flask import jsonify
 
 from ..access import public
-from . import bp, read
+from . import bp, read, write_doc
 
 SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer",
                                "description": "Jeton créé par `flask --app wsgi create-token EMAIL`"}}
@@ -12,8 +12,8 @@ def document():
     return {"openapi": "3.1.0",
             "info": {"title": "outreach API", "version": "1",
                      "description": "Lecture du plan et des indicateurs (secret statistique selon le rôle)."},
-            "paths": dict(read.OPENAPI_PATHS),
-            "components": {"schemas": dict(read.OPENAPI_SCHEMAS), "securitySchemes": SECURITY_SCHEMES}}
+            "paths": {**read.OPENAPI_PATHS, **write_doc.PATHS},
+            "components": {"schemas": {**read.OPENAPI_SCHEMAS, **write_doc.SCHEMAS}, "securitySchemes": SECURITY_SCHEMES}}
 
 
 @bp.route("/api/v1/openapi.json", methods=["GET"])

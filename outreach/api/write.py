@@ -12,11 +12,11 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 
 from ..access import allow
+from ..contacts import services as contacts
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import csrf, db
-from ..models import Contact, RefItem, Sector, Shift, Team
+from ..models import Contact, RefItem, Sector, Shift
 from ..security import is_token_request
-from ..contacts import services as contacts
 from ..shifts import services as shifts
 from . import bp
 
@@ -65,7 +65,7 @@ def _when(data, field):
         parsed = None
     if parsed is None:
         _bad(field, "Date et heure ISO 8601 attendues.")
-    return parsed.astimezone(dt.timezone.utc).replace(tzinfo=None) if parsed.tzinfo else parsed
+    return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
 def _int(data, field, default, low=0, high=10000):

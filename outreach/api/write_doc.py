@@ -1,0 +1,88 @@
+"""OpenAPI description of the write API (examples valid for worker@aurore.demo)."""
+
+SHIFT_EXAMPLE = {"id": "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b", "team": "aurore_nord",
+                 "started_at": "2026-11-27T21:30:00Z", "sectors": ["stalingrad"], "staff_count": 3,
+                 "stock_out": {"kit_base": 40}}
+CLOSE_EXAMPLE = {"ended_at": "2026-11-28T01:00:00Z", "ambiance": "calme", "police_presence": False,
+                 "unapproached": {"f": 0, "m": 2, "x": 0}, "used_material_collected": 5, "stock_back": {"kit_base": 12}}
+ENCOUNTER_EXAMPLE = {"id": "0b7e5c1d-2f3a-4b5c-9d6e-7f8a9b0c1d2e", "shift_id": SHIFT_EXAMPLE["id"],
+                     "occurred_at": "2026-11-27T22:10:00Z", "sector": "stalingrad", "kind": "known",
+                     "person": {"digest": "3" * 64, "weak": False}, "people_count": 1, "sex": "m",
+                     "age_band": "26_35", "living_situation": "rue", "products": ["crack"],
+                     "needs": ["hebergement"], "materials": {"kit_base": 1},
+                     "orientations": [{"destination": "csapa", "accompanied": True}],
+                     "referrals": [{"programme": "assore"}]}
+
+_QTY = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0, "maximum": 10000}}
+_CODES = {"type": "array", "items": {"type": "string"}}
+_UUID = {"type": "string", "format": "uuid"}
+_TIME = {"type": "string", "format": "date-time"}
+_ANY = {"type": "object"}
+
+SCHEMAS = {
+    "ShiftIn": {"type": "object", "required": ["id", "team"], "example": SHIFT_EXAMPLE, "properties": {
+        "id": _UUID, "team": {"type": "string"}, "started_at": _TIME, "sectors": _CODES,
+        "staff_count": {"type": "integer", "minimum": 1, "maximum": 50}, "stock_out": _QTY}},
+    "ShiftClose": {"type": "object", "example": CLOSE_EXAMPLE, "properties": {
+        "ended_at": _TIME, "ambiance": {"type": ["string", "null"]}, "police_presence": {"type": ["boolean", "null"]},
+        "unapproached": {"type": "object", "properties": {
+            k: {"type": "integer", "minimum": 0, "maximum": 10000} for k in ("f", "m", "x")}},
+        "used_material_collected": {"type": "integer", "minimum": 0, "maximum": 10000}, "stock_back": _QTY}},
+    "EncounterIn": {"type": "object", "required": ["id", "shift_id", "kind"], "example": ENCOUNTER_EXAMPLE,
+                    "properties": {
+        "id": _UUID, "shift_id": _UUID, "occurred_at": _TIME, "sector": {"type": "string"},
+        "kind": {"type": "string", "enum": ["known", "anonymous", "refusal"]},
+        "person": {"type": "object", "properties": {"digest": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                                                    "weak": {"type": "boolean"}}},
+        "people_count": {"type": "integer", "minimum": 1, "maximum": 500},
+        "sex": {"type": "string", "enum": ["f", "m", "x"]}, "age_band": {"type": "string"},
+        "living_situation": {"type": "string"}, "products": _CODES, "needs": _CODES, "materials": _QTY,
+        "orientations": {"type": "array", "items": {"type": "object", "properties": {
+            "destination": {"type": "string"}, "accompanied": {"type": "boolean"}}}},
+        "referrals": {"type": "array", "items": {"type": "object", "properties": {
+            "programme": {"type": "string"}}}}}},
+    "Errors": {"type": "object", "required": ["errors"],
+               "properties": {"errors": {"type": "object", "additionalProperties": {"type": "string"}}}},
+}
+
+
+def _json(schema):
+    return {"application/json": {"schema": schema}}
+
+
+def _responses(ok, created=False):
+    answers = {"200": {"description": "Enregistrement stocké (rejeu)", "content": _json(ok)},
+               "400": {"description": "Requête illisible ou jeton CSRF manquant", "content": _json(_ANY)},
+               "401": {"description": "Authentification requise", "content": _json(_ANY)},
+               "403": {"description": "Rôle non autorisé ou maraude close", "content": _json(_ANY)},
+               "404": {"description": "Inconnu", "content": _json(_ANY)},
+               "409": {"description": "Conflit (maraude déjà ouverte, identifiant déjà pris)", "content": _json(_ANY)},
+               "422": {"description": "Champs invalides", "content": _json({"$ref": "#/components/schemas/Errors"})}}
+    if created:
+        answers["201"] = {"description": "Créé", "content": _json(ok)}
+    return answers
+
+
+def _post(op_id, summary, schema, example):
+    return {"operationId": op_id, "summary": summary, "security": [{"bearer": []}],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/" + schema}, "example": example}}},
+            "responses": _responses(_ANY, created=True)}
+
+
+PATHS = {
+    "/api/v1/shifts": {"post": _post("startShift", "Ouvrir une maraude (idempotent par id)", "ShiftIn",
+                                     SHIFT_EXAMPLE)},
+    "/api/v1/shifts/{shift_id}/close": {"post": {
+        **_post("closeShift", "Clore une maraude", "ShiftClose", CLOSE_EXAMPLE),
+        "parameters": [{"name": "shift_id", "in": "path", "required": True, "schema": {"type": "string"}}]}},
+    "/api/v1/encounters": {"post": _post("recordEncounter", "Enregistrer un contact (idempotent par id)",
+                                         "EncounterIn", ENCOUNTER_EXAMPLE)},
+    "/api/v1/encounters/{contact_id}": {"get": {
+        "operationId": "readEncounter", "summary": "Un contact de l'organisation", "security": [{"bearer": []}],
+        "parameters": [{"name": "contact_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "responses": _responses(_ANY)}},
+    "/api/v1/reference": {"get": {
+        "operationId": "readReference", "summary": "Équipes de l'utilisateur, secteurs et listes (codes, libellés)",
+        "security": [{"bearer": []}], "responses": _responses(_ANY)}},
+}
