@@ -66,8 +66,12 @@
     RAW.concat(["pseudo_sex"]).forEach(function (n) {
       form.querySelectorAll("[name=" + n + "]").forEach(function (e) { e.value = e.type === "radio" ? e.value : ""; e.disabled = true; });
     });
+    setTimeout(function () {  // page kept (offline queue): ready for the next contact
+      form.querySelectorAll("[name^=pseudo_]").forEach(function (e) { e.disabled = false; e.checked = false; });
+      form.elements.digest.value = ""; form.elements.is_weak.value = "";
+    }, 0);
   }, true);
-  form.querySelectorAll("input.stepper[name^=material-]").forEach(function (inp) {
+  form.querySelectorAll("input[name^=material-]").forEach(function (inp) {
     var b = document.createElement("button"); b.type = "button"; b.textContent = "+1"; b.className = "step";
     b.addEventListener("click", function () { inp.value = (parseInt(inp.value, 10) || 0) + 1; });
     inp.parentNode.appendChild(b);

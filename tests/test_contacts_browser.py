@@ -1,0 +1,82 @@
+"""Phone viewport: a whole shift logged through the real page; the DB then holds exactly that."""
+import pytest
+from conftest import browser_login
+
+from outreach.extensions import db
+from outreach.models import Contact, Orientation, Person, Referral, Shift, ShiftStock
+
+pytestmark = pytest.mark.browser
+
+
+def _save(page, live_app):
+    """Save, then wait until the contact is stored (plain POST or the offline queue's API call)."""
+    with live_app.app_context():
+        before = db.session.query(Contact).count()
+    page.locator("#contact-save").click()
+    for _ in range(100):
+        page.wait_for_timeout(100)
+        with live_app.app_context():
+            if db.session.query(Contact).count() > before:
+                break
+    page.wait_for_selector("text=/enregistré/i")
+    page.wait_for_timeout(200)
+
+
+def _kind(page, label):
+    page.locator("#contact-form label.chip", has_text=label).first.click()
+
+
+def _known_with_kit(page, taps, live_app):
+    page.locator("[name=pseudo_initial]").fill("Q")
+    page.locator("[name=pseudo_name]").fill("Zorglubix")
+    page.locator("[name=pseudo_birth]").fill("1977")
+    page.locator("#pseudo-check").click()
+    page.wait_for_selector("#pseudo-status:not(:empty)")
+    page.locator("#contact-form button.step").first.click()
+    taps.append("kit")
+    _save(page, live_app)
+    taps.append("save")
+
+
+def test_whole_shift_on_a_phone(page, live_app):
+    browser_login(page, "worker@aurore.demo")
+    page.goto("/maraude")
+    page.locator("[name=stock_out-kit_base]").fill("20")
+    page.locator("#shift-form button[type=submit]").click()
+    page.wait_for_selector("#contact-form")
+    taps = []
+    _known_with_kit(page, taps, live_app)
+    assert len(taps) <= 5
+    _known_with_kit(page, [], live_app)
+    _kind(page, "Passage anonyme")
+    page.locator("[name=people_count]").fill("3")
+    _save(page, live_app)
+    _kind(page, "Passage anonyme")
+    page.eval_on_selector_all("#contact-form details", "ds => ds.forEach(d => { d.open = true; })")
+    page.locator("label.chip", has_text="ASSORE").click()
+    _save(page, live_app)
+    _kind(page, "Passage anonyme")
+    page.eval_on_selector_all("#contact-form details", "ds => ds.forEach(d => { d.open = true; })")
+    page.locator("[name=orientation-csapa]").check()
+    page.locator("[name=accompanied-csapa]").check()
+    _save(page, live_app)
+    _kind(page, "Refus")
+    _save(page, live_app)
+    page.locator("summary", has_text="Clore").click()
+    page.locator("[name=stock_back-kit_base]").fill("18")
+    page.locator("#shift-close-form button[type=submit]").click()
+    page.wait_for_selector("#shift-form")
+    with live_app.app_context():
+        shift = db.session.execute(db.select(Shift)).scalar_one()
+        assert shift.status == "closed"
+        kinds = sorted((c.kind, c.people_count) for c in db.session.execute(db.select(Contact)).scalars())
+        assert kinds == [("anonymous", 1), ("anonymous", 1), ("anonymous", 3), ("known", 1), ("known", 1),
+                         ("refusal", 1)]
+        assert db.session.query(Person).count() == 1
+        assert [r.programme.code for r in db.session.execute(db.select(Referral)).scalars()] == ["assore"]
+        orientation = db.session.execute(db.select(Orientation)).scalar_one()
+        assert (orientation.destination.code, orientation.is_accompanied) == ("csapa", True)
+        stock = db.session.execute(db.select(ShiftStock)).scalar_one()
+        assert (stock.material.code, stock.taken_out, stock.brought_back) == ("kit_base", 20, 18)
+        given = sum(m.quantity for c in db.session.execute(db.select(Contact)).scalars() for m in c.materials)
+        assert given == 2
