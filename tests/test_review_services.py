@@ -167,3 +167,22 @@ def test_pages_scope_validate_and_trail(app, client, login):
     with app.app_context():
         team_id = db.session.get(Shift, sid).team_id
     assert client.get(f"/revue/semaine/{team_id}?week=2026-11-16").status_code == 200
+
+
+def test_worker_cannot_edit_a_validated_shift(app, client, login):
+    from outreach.contacts import services as contacts
+    with app.test_request_context():
+        shift = make_shift()
+        contact = make_contact(shift, 10)
+        services.validate_shift(shift, _user("supervisor@aurore.demo"))
+        db.session.commit()
+        worker = _user("worker@aurore.demo")
+        with pytest.raises(Forbidden):
+            contacts.record_contact(shift, worker, {"kind": "anonymous", "people_count": 1})
+        with pytest.raises(Forbidden):
+            services.correct_contact(contact, worker, "people_count", "2", "motif")
+        sid, cid = shift.id, contact.id
+    login("worker@aurore.demo")
+    assert client.post(f"/revue/contact/{cid}/corriger",
+                       data={"field": "people_count", "value": "2", "reason": "x"}).status_code == 403
+    assert client.post(f"/revue/maraude/{sid}/devalider", data={"reason": "x"}).status_code == 403
