@@ -444,7 +444,19 @@ class IndicatorTarget(db.Model):
     value = db.Column(db.Float, nullable=False)
 
 
-# --- indicators roll-ups (derived; kept current on write by outreach.indicators.rollups) ---
+# --- indicators roll-ups (derived; marked dirty on write, caught up before reads by outreach.indicators.rollups) ---
+
+class RollupDirty(db.Model):
+    """An (organisation, team, month) slice written since the last catch-up (``team_id`` None: every team).
+
+    Inserted by the write listener in the writer's transaction, so the mark commits with the data;
+    ``outreach.indicators.rollups.catch_up`` rebuilds the slices and deletes the rows it read."""
+    __tablename__ = "rollup_dirty"
+    id = db.Column(db.Integer, primary_key=True)
+    organisation_id = db.Column(db.Integer, nullable=False)
+    team_id = db.Column(db.Integer)
+    month = db.Column(db.Date, nullable=False)
+
 
 class RollupMonthly(db.Model):
     """Monthly sums per organisation, team, sector (0: all), measure and item (0: none).

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 07:07:59.117848
+Create Date: 2026-11-28 10:21:02.127759
 
 """
 from alembic import op
@@ -49,6 +49,13 @@ def upgrade():
     sa.CheckConstraint("kind IN ('living_situation', 'product', 'need', 'material', 'destination', 'programme', 'refusal_reason', 'exit_reason')", name=op.f('ck_ref_items_kind_valid')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ref_items')),
     sa.UniqueConstraint('kind', 'code', name=op.f('uq_ref_items_kind'))
+    )
+    op.create_table('rollup_dirty',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rollup_dirty'))
     )
     op.create_table('rollup_monthly',
     sa.Column('month', sa.Date(), nullable=False),
@@ -524,6 +531,7 @@ def downgrade():
         batch_op.drop_index('ix_rollup_monthly_month')
 
     op.drop_table('rollup_monthly')
+    op.drop_table('rollup_dirty')
     op.drop_table('ref_items')
     op.drop_table('plans')
     op.drop_table('organisations')
