@@ -1,0 +1,194 @@
+"""Referral lifecycle: proposed -> accepted | refused -> admitted -> exited. Nothing here commits.
+
+Steps are new facts, not corrections: a referral keeps moving after the shift where it was
+proposed is validated (the lock protects what was observed during that shift, not what happens
+to the person afterwards), so ``advance_referral`` never looks at the shift's status.
+Every step appends a ``ReferralEvent`` (date, reason, recorded by whom); the roll-ups see the
+changed ``Referral`` through their flush hook.
+"""
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, update
+from werkzeug.exceptions import NotFound
+
+from ..errors import Conflict, Forbidden, ValidationError
+from ..extensions import db
+from ..models import Contact, Person, Referral, ReferralEvent, RefItem, Team, utcnow
+from ..reference.defaults import NO_PLACE_REFUSAL
+from ..shifts.services import local_date
+
+NEXT_STEPS = {"proposed": ("accepted", "refused"), "accepted": ("admitted", "refused"), "admitted": ("exited",)}
+OPEN_STATES = tuple(NEXT_STEPS)
+FINAL_STATES = ("refused", "exited")
+DATE_COLUMNS = {"proposed": "proposed_on", "accepted": "accepted_on", "refused": "refused_on",
+                "admitted": "admitted_on", "exited": "exited_on"}
+REASON_KINDS = {"refused": "refusal_reason", "exited": "exit_reason"}
+REASON_COLUMNS = {"refused": "refusal_reason", "exited": "exit_reason"}
+PERSON_LEVEL_ROLES = ("worker", "supervisor", "admin")
+STALE_DAYS = 7
+SHORT_CODE = 6
+
+
+@dataclass(frozen=True)
+class OpenReferral:
+    referral: Referral
+    programme: RefItem
+    team: Team
+    last_step_on: dt.date
+    days_since: int
+    code_short: str | None
+
+    @property
+    def status(self):
+        return self.referral.status
+
+    @property
+    def is_stale(self):
+        return self.days_since > STALE_DAYS
+
+
+def today():
+    return local_date(utcnow())
+
+
+def short_code(person):
+    """The first characters of the pseudonym code, enough to tell a few persons apart in one list."""
+    return person.code[:SHORT_CODE].upper() if person is not None else None
+
+
+def _check_person_level(user):
+    if user.role not in PERSON_LEVEL_ROLES or user.organisation_id is None:
+        raise Forbidden("Accès réservé aux équipes de l'organisation.")
+
+
+def _last_step_column():
+    return func.coalesce(Referral.admitted_on, Referral.accepted_on, Referral.proposed_on)
+
+
+def open_referrals(user, programme_id=None, status=None, on=None):
+    """The user's organisation's referrals not yet refused or exited, most recent step first."""
+    _check_person_level(user)
+    if status is not None and status not in OPEN_STATES:
+        raise ValidationError({"status": "État inconnu."})
+    on = on or today()
+    last_step = _last_step_column()
+    query = (db.select(Referral, RefItem, Team, Person, last_step)
+             .join(RefItem, RefItem.id == Referral.programme_id)
+             .join(Contact, Contact.id == Referral.contact_id).join(Team, Team.id == Contact.team_id)
+             .outerjoin(Person, Person.id == Referral.person_id)
+             .where(Referral.organisation_id == user.organisation_id, Referral.status.in_(OPEN_STATES))
+             .order_by(last_step.desc(), Referral.updated_at.desc(), Referral.id))
+    if programme_id is not None:
+        query = query.where(Referral.programme_id == programme_id)
+    if status is not None:
+        query = query.where(Referral.status == status)
+    return [OpenReferral(referral, programme, team, _as_date(last), (on - _as_date(last)).days, short_code(person))
+            for referral, programme, team, person, last in db.session.execute(query)]
+
+
+def _as_date(value):
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def get_referral(referral_id, user):
+    """The referral if it belongs to the user's organisation, else None (answered 404)."""
+    _check_person_level(user)
+    referral = db.session.get(Referral, referral_id) if isinstance(referral_id, str) else None
+    if referral is None or referral.organisation_id != user.organisation_id:
+        return None
+    return referral
+
+
+def last_step_on(referral):
+    return getattr(referral, DATE_COLUMNS[referral.status])
+
+
+def next_steps(referral):
+    return NEXT_STEPS.get(referral.status, ())
+
+
+def reason_choices(status):
+    """Active reasons for a step; "pas de place disponible" is offered even when deactivated."""
+    kind = REASON_KINDS.get(status)
+    if kind is None:
+        return []
+    items = db.session.execute(db.select(RefItem).filter_by(kind=kind)
+                               .order_by(RefItem.position, RefItem.id)).scalars().all()
+    return [i for i in items if i.is_active or _always_recordable(i)]
+
+
+def _always_recordable(item):
+    return item.kind == "refusal_reason" and item.code == NO_PLACE_REFUSAL
+
+
+def advance_referral(referral, user, status, occurred_on, reason_id=None):
+    """Record the next step of ``referral``; returns the new ReferralEvent."""
+    _check_person_level(user)
+    if referral is None or referral.organisation_id != user.organisation_id:
+        raise NotFound()
+    _check_transition(referral, status)
+    day = _check_date(referral, occurred_on)
+    reason = _check_reason(status, reason_id)
+    _claim(referral, status)
+    referral.status = status
+    setattr(referral, DATE_COLUMNS[status], day)
+    if status in REASON_COLUMNS:
+        setattr(referral, REASON_COLUMNS[status], reason)
+    event = ReferralEvent(status=status, occurred_on=day, reason=reason, recorded_by_id=user.id)
+    referral.events.append(event)
+    return event
+
+
+def is_replay(referral, status, occurred_on, reason_id=None):
+    """True when ``status`` is already the referral's state with the same date and reason (a resent form)."""
+    if referral.status != status or not referral.events:
+        return False
+    last = referral.events[-1]
+    return last.status == status and last.occurred_on == occurred_on and last.reason_id == reason_id
+
+
+def _check_transition(referral, status):
+    if status not in DATE_COLUMNS or status == "proposed":
+        raise ValidationError({"status": "Étape inconnue."})
+    if status not in next_steps(referral):
+        raise ValidationError({"status": "Étape impossible depuis l'état actuel de l'orientation."})
+
+
+def _check_date(referral, value):
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            value = None
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+        raise ValidationError({"occurred_on": "Date invalide (AAAA-MM-JJ)."})
+    if value > today():
+        raise ValidationError({"occurred_on": "La date ne peut pas être dans le futur."})
+    if value < last_step_on(referral):
+        raise ValidationError({"occurred_on": "La date ne peut pas précéder l'étape précédente."})
+    return value
+
+
+def _check_reason(status, reason_id):
+    kind = REASON_KINDS.get(status)
+    if kind is None:
+        if reason_id is not None:
+            raise ValidationError({"reason": "Cette étape ne prend pas de motif."})
+        return None
+    if reason_id is None:
+        raise ValidationError({"reason": "Choisissez un motif."})
+    item = db.session.get(RefItem, reason_id) if isinstance(reason_id, int) and not isinstance(reason_id, bool) \
+        else None
+    if item is None or item.kind != kind or not (item.is_active or _always_recordable(item)):
+        raise ValidationError({"reason": "Motif inconnu pour cette étape."})
+    return item
+
+
+def _claim(referral, status):
+    """Move the row only if nobody moved it since it was read (two phones on one referral)."""
+    result = db.session.execute(update(Referral).where(Referral.id == referral.id,
+                                                       Referral.status == referral.status)
+                                .values(status=status).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise Conflict("Cette orientation vient d'être modifiée par quelqu'un d'autre. Rechargez la page.")

@@ -1,0 +1,82 @@
+"""Thin views: the list of open referrals, one referral's page, and the step form (plain POST)."""
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..errors import Conflict, Forbidden, ValidationError
+from ..extensions import db
+from ..reference import services as reference
+from . import bp, forms, services
+
+STATUS_LABELS = {"proposed": _l("Proposée"), "accepted": _l("Acceptée"), "refused": _l("Refusée"),
+                 "admitted": _l("Admise"), "exited": _l("Sortie")}
+
+
+def _labels():
+    return {"status_labels": STATUS_LABELS, "field_labels": forms.FIELD_LABELS, "stale_days": services.STALE_DAYS}
+
+
+def _referral_or_404(referral_id):
+    try:
+        referral = services.get_referral(referral_id, current_user)
+    except Forbidden:
+        abort(403)
+    if referral is None:
+        abort(404)
+    return referral
+
+
+@bp.get("/")
+def index():
+    errors, rows, programme_id, status = {}, [], None, None
+    try:
+        programme_id, status = forms.list_filters(request.args)
+        rows = services.open_referrals(current_user, programme_id, status)
+    except ValidationError as exc:
+        errors = exc.errors
+    except Forbidden:
+        abort(403)
+    return render_template("referrals/index.html", rows=rows, errors=errors, programmes=reference.items("programme"),
+                           programme=request.args.get("programme") or "", status=status,
+                           open_states=services.OPEN_STATES,
+                           **{**_labels(), "field_labels": {**forms.FIELD_LABELS, "status": _l("État")}}), \
+        400 if errors else 200
+
+
+@bp.get("/<referral_id>")
+def show(referral_id):
+    return _page(_referral_or_404(referral_id))
+
+
+def _page(referral, errors=None, status=200, posted=None):
+    steps = [(step, services.reason_choices(step)) for step in services.next_steps(referral)]
+    return render_template("referrals/show.html", referral=referral, steps=steps, errors=errors or {},
+                           posted=posted or {}, today=services.today(),
+                           code_short=services.short_code(referral.person), **_labels()), status
+
+
+@bp.post("/<referral_id>/etapes")
+def advance(referral_id):
+    referral = _referral_or_404(referral_id)
+    try:
+        data = forms.step_data(request.form)
+        if services.is_replay(referral, data["status"], data["occurred_on"], data["reason_id"]):
+            flash(_("Cette étape était déjà enregistrée."), "success")
+            return redirect(url_for("referrals.show", referral_id=referral.id))
+        services.advance_referral(referral, current_user, **data)
+        db.session.flush()
+    except ValidationError as exc:
+        db.session.rollback()
+        return _page(referral, exc.errors, 422, request.form)
+    except Conflict as exc:
+        db.session.rollback()
+        return _page(referral, {"status": str(exc)}, 409, request.form)
+    db.session.commit()
+    flash(_("Orientation %(programme)s : %(step)s le %(day)s.", programme=referral.programme.label,
+            step=STATUS_LABELS[referral.status].lower(), day=_day(referral)), "success")
+    return redirect(url_for("referrals.index"))
+
+
+def _day(referral):
+    return services.last_step_on(referral).strftime("%d/%m/%Y")
