@@ -30,4 +30,4 @@ def test_supervisor_reviews_a_shift(live_app, page):
     page.wait_for_load_state()
     assert page.locator("#status").inner_text() == "validated"
     trail = page.locator("#trail").inner_text()
-    assert "compté deux fois" in trail and "people_count" in trail
+    assert "compté deux fois" in trail and "Nombre de personnes" in trail

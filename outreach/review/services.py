@@ -6,6 +6,7 @@ passing validated_only=False adds open/closed shifts, shown as provisional.
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
 from .. import audit
@@ -20,21 +21,43 @@ from ..models import (
     ContactMaterial,
     Orientation,
     Referral,
+    RefItem,
+    Sector,
     Shift,
     ShiftStock,
     utcnow,
 )
+from ..shifts.services import lock_shift
 
 OPEN_HOURS = 14
 DUPLICATE_MINUTES = 15
 STALE_DAYS = 7
 CORRECTABLE = ("kind", "sector_id", "people_count", "sex", "age_band", "living_situation_id")
+CHOICES = {"kind": CONTACT_KINDS, "sex": SEXES, "age_band": AGE_BANDS}
+PAGE_SIZE = 100
+MAX_PEOPLE = 500
+MAX_QUANTITY = 10000
+FIELD_LABELS = {
+    "kind": _l("Type de contact"), "sector_id": _l("Secteur"), "people_count": _l("Nombre de personnes"),
+    "sex": _l("Sexe"), "age_band": _l("Tranche d'âge"), "living_situation_id": _l("Situation de logement"),
+    "material": _l("Matériel"), "field": _l("Champ"), "value": _l("Nouvelle valeur"), "reason": _l("Motif"),
+    "status": _l("État"),
+}
+
+
+def field_label(name):
+    """French label of a correctable field (``material-<id>`` fields show the material's label)."""
+    if name and name.startswith("material-"):
+        item = _reference(RefItem, name.partition("-")[2], "material")
+        return item.label if item else FIELD_LABELS["material"]
+    return str(FIELD_LABELS.get(name, name or ""))
 
 
 def ensure_editable(shift, user):
     """Raise Forbidden when ``user`` may not change ``shift`` or its contacts (validated: supervisors only)."""
     if organisation_scope(user) not in (None, shift.organisation_id):
         raise Forbidden(_("Maraude d'une autre organisation."))
+    lock_shift(shift)  # until commit: a validation racing with this edit is seen, or waits for it
     if shift.status == "validated" and user.role not in ("supervisor", "admin"):
         raise Forbidden(_("Maraude validée : modification réservée au superviseur."))
 
@@ -47,8 +70,9 @@ def get_shift(shift_id, user):
     return shift
 
 
-def list_shifts(user, team_id=None, status=None, week=None):
-    query = db.select(Shift).order_by(Shift.started_at.desc())
+def list_shifts(user, team_id=None, status=None, week=None, page=1):
+    """(shifts of page ``page``, newest first, PAGE_SIZE per page; whether an older page exists)."""
+    query = db.select(Shift).order_by(Shift.started_at.desc(), Shift.id)
     org_id = organisation_scope(user)
     if org_id is not None:
         query = query.filter(Shift.organisation_id == org_id)
@@ -58,7 +82,9 @@ def list_shifts(user, team_id=None, status=None, week=None):
         query = query.filter(Shift.status == status)
     if week:
         query = query.filter(Shift.shift_on >= week, Shift.shift_on < week + timedelta(days=7))
-    return db.session.execute(query.limit(200)).scalars().all()
+    page = max(page or 1, 1)
+    rows = db.session.execute(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).scalars().all()
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
 def anomalies(shift_ids, now=None):
@@ -156,7 +182,6 @@ def summary(shift):
 
 
 def _materials(sid):
-    from ..models import RefItem
     given = (db.select(ContactMaterial.material_id.label("mid"), func.sum(ContactMaterial.quantity).label("given"))
              .join(Contact, Contact.id == ContactMaterial.contact_id).filter(Contact.shift_id == sid)
              .group_by(ContactMaterial.material_id).subquery())
@@ -170,7 +195,6 @@ def _materials(sid):
 
 
 def _orientations(sid):
-    from ..models import RefItem
     accompanied = func.sum(db.case((Orientation.is_accompanied.is_(True), 1), else_=0))
     return _grouped(db.select(RefItem.label, func.count(), accompanied)
                     .select_from(Orientation).join(Contact, Contact.id == Orientation.contact_id)
@@ -179,7 +203,6 @@ def _orientations(sid):
 
 
 def _referrals(sid):
-    from ..models import RefItem
     return _grouped(db.select(RefItem.label, Referral.status, func.count())
                     .select_from(Referral).join(Contact, Contact.id == Referral.contact_id)
                     .join(RefItem, RefItem.id == Referral.programme_id).filter(Contact.shift_id == sid)
@@ -197,6 +220,7 @@ def trail(shift):
 
 
 def validate_shift(shift, user):
+    lock_shift(shift)
     if shift.status != "closed":
         raise ValidationError({"status": _("Seule une maraude clôturée peut être validée.")})
     shift.status, shift.validated_at, shift.validated_by_id = "validated", utcnow(), user.id
@@ -204,6 +228,7 @@ def validate_shift(shift, user):
 
 
 def unvalidate_shift(shift, user, reason):
+    lock_shift(shift)
     if shift.status != "validated":
         raise ValidationError({"status": _("Cette maraude n'est pas validée.")})
     _require_reason(reason)
@@ -232,31 +257,65 @@ def correct_contact(contact, user, field, value, reason):
                  reason=reason.strip())
 
 
+def _invalid(field, message):
+    return ValidationError({"value": _("%(f)s : %(m)s", f=field_label(field), m=message)})
+
+
 def _parse(field, value):
+    """The stored value of ``field`` for the text ``value``; a ValidationError naming the field otherwise."""
     value = (value or "").strip()
-    allowed = {"kind": CONTACT_KINDS, "sex": SEXES, "age_band": AGE_BANDS}.get(field)
+    allowed = CHOICES.get(field)
     if allowed is not None:
         if value not in allowed:
-            raise ValidationError({"value": _("Valeur invalide pour %(f)s.", f=field)})
+            raise _invalid(field, _("valeur invalide (attendu : %(v)s).", v=", ".join(allowed)))
         return value
-    if not value.isdigit() or (field == "people_count" and int(value) < 1):
-        raise ValidationError({"value": _("Nombre attendu pour %(f)s.", f=field)})
+    if field == "sector_id":
+        return _reference_id(field, Sector, value)
+    if field == "living_situation_id":
+        return _reference_id(field, RefItem, value, "living_situation")
+    return _number(field, value, 1, MAX_PEOPLE)
+
+
+def _number(field, value, low, high):
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise _invalid(field, _("nombre entier de %(a)s à %(b)s attendu.", a=low, b=high))
     return int(value)
 
 
+def _reference(model, value, kind=None):
+    """The active entry of a reference list whose id or code is ``value``, else None."""
+    query = db.select(model).filter(model.is_active.is_(True))
+    if kind:
+        query = query.filter(model.kind == kind)
+    if value.isdigit() and len(value) < 10:
+        query = query.filter(model.id == int(value))
+    else:
+        query = query.filter(model.code == value)
+    return db.session.execute(query).scalars().first()
+
+
+def _reference_id(field, model, value, kind=None):
+    item = _reference(model, value, kind) if value else None
+    if item is None:
+        raise _invalid(field, _("« %(v)s » n'est pas une entrée active de la liste.", v=value[:40]))
+    return item.id
+
+
 def _correct_material(contact, user, field, value, reason):
-    material_id = _parse("material", field.partition("-")[2])
-    qty = _parse("quantity", value)
-    line = next((m for m in contact.materials if m.material_id == material_id), None)
+    item = _reference(RefItem, field.partition("-")[2], "material")
+    if item is None:
+        raise ValidationError({"field": _("Matériel inconnu ou retiré de la liste.")})
+    qty = _number(field, (value or "").strip(), 0, MAX_QUANTITY)
+    line = next((m for m in contact.materials if m.material_id == item.id), None)
     before = line.quantity if line else 0
     if line and qty == 0:
         contact.materials.remove(line)
     elif line:
         line.quantity = qty
     elif qty:
-        contact.materials.append(ContactMaterial(material_id=material_id, quantity=qty))
-    audit.record("contact.correct", actor=user, target=contact, field=field, before=before, after=qty,
-                 reason=reason)
+        contact.materials.append(ContactMaterial(material_id=item.id, quantity=qty))
+    audit.record("contact.correct", actor=user, target=contact, field=f"material-{item.id}", before=before,
+                 after=qty, reason=reason)
 
 
 def week_series(user, team_id, week_start):

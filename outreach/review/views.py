@@ -39,10 +39,11 @@ def board():
     team_id = request.args.get("team", type=int)
     status = request.args.get("status") or None
     week = _week(request.args.get("week"))
-    shifts = services.list_shifts(current_user, team_id, status, week)
+    page = min(max(request.args.get("page", 1, type=int), 1), 100000)
+    shifts, more = services.list_shifts(current_user, team_id, status, week, page)
     flags = services.anomalies([s.id for s in shifts])
     return render_template("review/board.html", shifts=shifts, flags=flags, teams=_teams(),
-                           team_id=team_id, status=status, week=week)
+                           team_id=team_id, status=status, week=week, page=page, more=more)
 
 
 @bp.get("/maraude/<shift_id>")
@@ -56,11 +57,18 @@ def _summary_page(shift, errors=None, status=200):
                                   .options(db.selectinload(Contact.materials))
                                   .order_by(Contact.occurred_at)).scalars().all()
     return render_template("review/shift.html", shift=shift, s=services.summary(shift), contacts=contacts,
-                           trail=services.trail(shift), errors=errors or {},
-                           sectors=db.session.execute(db.select(Sector)).scalars().all(),
-                           materials=db.session.execute(db.select(RefItem).filter_by(kind="material")).scalars().all(),
-                           living=db.session.execute(db.select(RefItem).filter_by(kind="living_situation"))
-                           .scalars().all()), status
+                           trail=services.trail(shift), errors=errors or {}, labels=services.FIELD_LABELS,
+                           field_label=services.field_label, correctable=services.CORRECTABLE,
+                           choices=services.CHOICES,
+                           sectors=_active(Sector), materials=_active(RefItem, "material"),
+                           living=_active(RefItem, "living_situation")), status
+
+
+def _active(model, kind=None):
+    query = db.select(model).filter(model.is_active.is_(True)).order_by(model.position, model.id)
+    if kind:
+        query = query.filter(model.kind == kind)
+    return db.session.execute(query).scalars().all()
 
 
 def _apply(shift, action, message):
