@@ -125,8 +125,8 @@ def test_every_measure_on_the_hand_built_month(world, code):
 def test_the_dashboard_evaluator_agrees_with_each_measure(world):
     evaluator = m.Evaluator({})
     evaluator.window = (date(2025, 1, 1), date(2026, 12, 1))
-    for code in EXPECTED:
-        assert evaluator.value(code, {}, MARCH) == pytest.approx(EXPECTED[code]), code
+    for code, expected in EXPECTED.items():
+        assert evaluator.value(code, {}, MARCH) == pytest.approx(expected), code
 
 
 def test_every_registered_measure_is_covered():
@@ -162,8 +162,8 @@ def test_sector_filter_answers_none_where_a_measure_has_no_sector(world):
     assert m.run(m.MEASURES["contacts"], {"sector_id": 999}, MARCH) == 0
 
 
-def test_roll_ups_kept_on_write_equal_a_full_rebuild(world):
-    before = rollup_rows(db.session)
+def test_roll_ups_caught_up_after_writes_equal_a_full_rebuild(world):
+    before = rollup_rows(db.session)  # catches up first
     refresh_rollups(db.session)
     assert rollup_rows(db.session) == before
 

@@ -27,7 +27,7 @@ from ..models import (
     RollupPersonMonth,
     RollupPersonSpan,
 )
-from .rollups import add_months
+from .rollups import add_months, catch_up
 
 ITEM_KINDS = {"material": "material", "destination": "destination", "programme": "programme"}
 
@@ -239,6 +239,7 @@ def run(measure, filters, period):
     """The measure's value for ``filters`` over ``period`` (None when it cannot be answered)."""
     if sector_unavailable(measure, filters):
         return None
+    catch_up(db.session)
     result = db.session.execute(measure.query(filters, period))
     if measure.kind == "median":
         return median_days(result.all())
@@ -250,6 +251,7 @@ class Evaluator:
     """Evaluates many measures for one dashboard with few queries (cached per filters and window)."""
 
     def __init__(self, base_filters):
+        catch_up(db.session)  # every dashboard, API, export and snapshot read comes through here or ``run``
         self.base = dict(base_filters)
         self._cells = {}
         self._values = {}

@@ -1,9 +1,18 @@
 """Roll-ups: monthly sums and exact person-month rows, derived from the raw tables.
 
-Kept current on write: an ``after_flush`` listener collects the (organisation, team,
-month) keys touched by Contact, ContactMaterial, Orientation, Referral and Shift
-changes, then recomputes exactly those slices inside the same transaction.
-Bulk paths (synthetic history, imports) call ``refresh_rollups`` once at the end.
+On write, an ``after_flush`` listener only marks the (organisation, team, month) slices
+touched by Contact, ContactMaterial, Orientation, Referral and Shift changes: one
+``rollup_dirty`` row each, inserted in the writer's transaction so the mark commits
+with the data. No roll-up table is touched on write (cheap, and no two writers ever
+rebuild the same slice).
+
+Readers call ``catch_up`` first: one refresher at a time (PostgreSQL advisory lock;
+SQLite's write lock) reads the committed marks, rebuilds those slices, deletes exactly
+the marks it read and commits. A contact committed meanwhile keeps its own mark for the
+next catch-up. Bulk paths (synthetic history, imports) call ``refresh_rollups``.
+
+Months before the last purge cut-off are frozen: their raw rows are gone, so neither a
+catch-up nor a full rebuild recomputes them (that would wipe the historical values).
 """
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -29,11 +38,13 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from ..models import (
+    AuditEvent,
     Contact,
     ContactMaterial,
     Orientation,
     Referral,
     RefItem,
+    RollupDirty,
     RollupMonthly,
     RollupOrgMonthly,
     RollupPersonMonth,
@@ -310,9 +321,11 @@ def _rebuild_spans(conn, person_ids=None):
 
 
 def refresh_keys(conn, keys):
-    """Recompute the (organisation_id, team_id, month) slices in ``keys``."""
+    """Recompute the (organisation_id, team_id, month) slices in ``keys`` (months frozen by a purge are kept)."""
+    frozen = frozen_before(conn)
     wide = {(o, m) for o, t, m in keys if t is None}
-    keys = {(o, None if (o, m) in wide else t, m) for o, t, m in keys if o is not None and m is not None}
+    keys = {(o, None if (o, m) in wide else t, m) for o, t, m in keys
+            if o is not None and m is not None and (frozen is None or m >= frozen)}
     persons = set()
     for org_id, team_id, month in sorted(keys, key=lambda k: (k[0], k[1] or 0, k[2])):
         persons |= _rebuild(conn, key_window(org_id, team_id, month), _key_delete(org_id, team_id, month))
@@ -328,19 +341,103 @@ def _key_delete(org_id, team_id, month):
     return where
 
 
+def frozen_before(conn):
+    """First month that may be rebuilt from the raw tables: months holding days purged by the
+    latest cut-off keep their roll-ups as they were (None: nothing was ever purged)."""
+    rows = conn.execute(select(AuditEvent.details).where(AuditEvent.action == "purge")).scalars()
+    cutoffs = [date.fromisoformat(d["cutoff"]) for d in rows if isinstance(d, dict) and d.get("cutoff")]
+    if not cutoffs:
+        return None
+    cutoff = max(cutoffs)
+    return cutoff if cutoff.day == 1 else add_months(month_start(cutoff), 1)
+
+
 def refresh_rollups(session, months=None):
-    """Rebuild every roll-up (months=None) or only the given months (dates, any day of the month)."""
+    """Rebuild every roll-up (months=None) or only the given months (dates, any day of the month).
+
+    Serialised with ``catch_up``; a full rebuild also clears the marks it covers. Frozen months are kept."""
     conn = session.connection()
+    lock(conn)
+    frozen = frozen_before(conn)
     if months is None:
-        _rebuild(conn, all_window, lambda t: [], full=True)
-        _rebuild_org(conn, lambda t: [])
+        last_mark = conn.execute(select(func.max(RollupDirty.id))).scalar()
+        if frozen is None:
+            _rebuild(conn, all_window, lambda t: [], full=True)
+            _rebuild_org(conn, lambda t: [])
+        else:
+            _rebuild(conn, lambda org, team, day: [day >= frozen], lambda t: [t.month >= frozen], full=True)
+            _rebuild_org(conn, lambda t: [t.month >= frozen])
         _rebuild_spans(conn)
+        if last_mark is not None:
+            conn.execute(delete(RollupDirty).where(RollupDirty.id <= last_mark))
         return
     persons = set()
-    for month in sorted({month_start(m) for m in months}):
+    for month in sorted({month_start(m) for m in months if frozen is None or month_start(m) >= frozen}):
         persons |= _rebuild(conn, range_window(month, add_months(month, 1)), lambda t, m=month: [t.month == m])
         _rebuild_org(conn, lambda t, m=month: [t.month == m])
     _rebuild_spans(conn, persons)
+
+
+# --- catching up before reads ------------------------------------------------------
+
+LOCK_KEY = 0x6F757472  # "outr": the advisory lock held by whoever rebuilds roll-ups
+PENDING = "rollups_marked"  # session.info flag: this transaction wrote marks not yet committed
+
+
+def lock(conn):
+    """Let one refresher at a time rebuild roll-ups, until the end of its transaction.
+
+    PostgreSQL: a transaction-level advisory lock. SQLite: a no-op write takes the database's
+    single write lock now, before the marks are read."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(LOCK_KEY)))
+    else:
+        conn.execute(delete(RollupDirty).where(RollupDirty.id < 0))
+
+
+def pending(session):
+    """Whether any slice is marked dirty (one indexed SELECT: the cheap path of every read)."""
+    return session.execute(select(RollupDirty.id).limit(1)).first() is not None
+
+
+def process_marks(conn):
+    """Under the lock: rebuild the marked slices and delete exactly the marks read; returns their count."""
+    lock(conn)
+    rows = conn.execute(select(RollupDirty.id, RollupDirty.organisation_id, RollupDirty.team_id,
+                               RollupDirty.month)).all()
+    if not rows:
+        return 0
+    refresh_keys(conn, {(r.organisation_id, r.team_id, _as_date(r.month)) for r in rows})
+    ids = [r.id for r in rows]
+    for start in range(0, len(ids), 1000):
+        conn.execute(delete(RollupDirty).where(RollupDirty.id.in_(ids[start:start + 1000])))
+    return len(rows)
+
+
+def catch_up(session):
+    """Bring the roll-ups up to date with every committed write (call before reading them).
+
+    In its own transaction, committed here; when ``session`` itself holds uncommitted writes,
+    inside the session's transaction instead (they commit together, and SQLite's write lock is
+    already the session's). Returns the number of marks processed."""
+    if not pending(session):
+        return 0
+    if _writing(session):
+        return process_marks(session.connection())
+    with session.get_bind().begin() as conn:
+        return process_marks(conn)
+
+
+def _writing(session):
+    if session.info.get(PENDING):
+        return True
+    conn = session.connection()
+    dbapi = conn.connection.dbapi_connection
+    return conn.dialect.name == "sqlite" and bool(getattr(dbapi, "in_transaction", False))
+
+
+def _as_date(value):
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 @contextmanager
@@ -418,20 +515,40 @@ WATCHED = (Contact, ContactMaterial, Orientation, Referral, Shift)
 
 
 def _after_flush(session, _flush_context):
+    """Mark the slices this flush touched; the marks commit (or roll back) with the data."""
     if _state["suspended"]:
         return
     objects = [o for o in _touched(session) if isinstance(o, WATCHED)]
-    if objects:
-        refresh_keys(session.connection(), dirty_keys(session, objects))
+    if not objects:
+        return
+    keys = {k for k in dirty_keys(session, objects) if k[0] is not None and k[2] is not None}
+    if keys:
+        session.connection().execute(insert(RollupDirty), [
+            {"organisation_id": o, "team_id": t, "month": m} for o, t, m in sorted(keys, key=_key_order)])
+        session.info[PENDING] = True
+
+
+def _key_order(key):
+    return (key[0], key[1] or 0, key[2])
+
+
+def _transaction_ended(session, *_args):
+    session.info.pop(PENDING, None)
+
+
+LISTENERS = (("after_flush", _after_flush), ("after_commit", _transaction_ended),
+             ("after_rollback", _transaction_ended))
 
 
 def install_listener():
-    if not event.contains(Session, "after_flush", _after_flush):
-        event.listen(Session, "after_flush", _after_flush)
+    for name, fn in LISTENERS:
+        if not event.contains(Session, name, fn):
+            event.listen(Session, name, fn)
 
 
 def rollup_rows(session):
-    """Every roll-up row, sorted (tests compare this with a full recomputation)."""
+    """Every roll-up row, sorted, once caught up (tests compare this with a full recomputation)."""
+    catch_up(session)
     monthly = session.execute(select(*[getattr(RollupMonthly, c) for c in ROLLUP_COLUMNS])).all()
     persons = session.execute(select(*[getattr(RollupPersonMonth, c) for c in PERSON_COLUMNS])).all()
     orgs = session.execute(select(RollupOrgMonthly.__table__)).all()
@@ -446,6 +563,7 @@ def _normal(row):
 __all__ = [
     "add_months",
     "and_",
+    "catch_up",
     "install_listener",
     "month_start",
     "refresh_keys",

@@ -1,8 +1,11 @@
 """Retention: delete person-level rows older than RETENTION_MONTHS.
 
 Roll-up tables (``rollup_*``) are derived aggregates without person data beyond an
-integer id that no longer resolves once the person is deleted: they are never touched,
-so indicators keep their values. Shifts (no person data) are kept too.
+integer id that no longer resolves once the person is deleted: they are caught up first
+(pending marks of old months are applied while their raw rows still exist), then never
+touched, so indicators keep their values. The purge's audit event records the cut-off:
+later catch-ups and full rebuilds leave the months before it as they are. Shifts (no
+person data) are kept too.
 """
 from datetime import date
 
@@ -78,7 +81,8 @@ def _delete_children(ids):
 
 def purge_person_data(cutoff, actor=None):
     """Delete old person-level rows with Core statements (no roll-up listener); does not commit."""
-    from ..indicators.rollups import suspended
+    from ..indicators.rollups import catch_up, suspended
+    catch_up(db.session)
     counts = plan_purge(cutoff)
     ids = [row[0] for row in db.session.execute(_old_contacts(cutoff))]
     with suspended():
