@@ -100,3 +100,52 @@ def test_every_period_renders(client, login, world, args):  # noqa: F811
     login("manager@plan.demo")
     assert client.get(f"/indicateurs?{args}").status_code == 200
     assert date.today()
+
+
+def _shifts_indicator_with_a_target():
+    from outreach.models import IndicatorTarget, PlanAction
+    action = db.session.execute(db.select(PlanAction)).scalars().first()
+    indicator = Indicator(action_id=action.id, code="test_shifts", name="Maraudes (test)", numerator="shifts",
+                          factor=1, direction="higher")
+    indicator.targets.append(IndicatorTarget(starts_on=date(2026, 3, 1), ends_on=date(2026, 3, 31), value=8))
+    db.session.add(indicator)
+    db.session.commit()
+    return indicator
+
+
+def test_a_hidden_value_shows_no_share_change_or_status(world):  # noqa: F811
+    """4 shifts in March (0 in February): "< 5" for a plan manager, and neither 50 % of a target of 8
+    nor "+4" against February may give the count away; a supervisor sees hers in clear (3 shifts)."""
+    from outreach.indicators import services
+    from outreach.indicators.suppression import Hidden
+    from outreach.models import User
+    indicator = _shifts_indicator_with_a_target()
+    period = services.Period(date(2026, 3, 1), date(2026, 3, 1), "month")
+    users = {u.email: u for u in db.session.execute(db.select(User)).scalars()}
+    hidden = services.Dashboard(period, {}, users["manager@plan.demo"]).row(indicator)
+    assert isinstance(hidden["value"], Hidden)
+    assert hidden["share"] is None and hidden["change"] is None and hidden["status"] == ""
+    assert all(v is None or isinstance(v, Hidden) or v == 0 for v in hidden["series"])
+    clear = services.Dashboard(period, {"organisation_id": users["supervisor@aurore.demo"].organisation_id},
+                               users["supervisor@aurore.demo"]).row(indicator)
+    assert clear["value"] == 3 and clear["share"] == 37.5 and clear["change"] == 3 and clear["status"] == "bad"
+
+
+def _test_row(client):
+    page = client.get(f"/indicateurs?{MARCH}").get_data(as_text=True)
+    row = page[page.index("Maraudes (test)"):]
+    return row[:row.index("</tr>")]
+
+
+def test_the_dashboard_page_hides_the_share_of_a_hidden_value(app, client, login, world):  # noqa: F811
+    from conftest import do_login
+    _shifts_indicator_with_a_target()
+    login("manager@plan.demo")
+    row = _test_row(client)
+    assert "&lt; 5" in row and "50 %" not in row and "+4" not in row
+    from flask import g
+    g.pop("_login_user", None)  # the test's app context outlives requests: drop the cached user
+    supervisor = app.test_client()
+    do_login(supervisor, "supervisor@aurore.demo")
+    row = _test_row(supervisor)
+    assert "38 %" in row and "+3" in row

@@ -201,12 +201,15 @@ class Dashboard:
 
     def row(self, indicator):
         value, num, den = self.raw(indicator, self.period)
-        previous = self.raw(indicator, self.period.previous())[0]
+        previous, prev_num, prev_den = self.raw(indicator, self.period.previous())
         target = target_for(indicator, self.period)
         shown = self._suppressed(value, num, den)
-        return {"indicator": indicator, "value": shown, "previous": self._suppressed(previous, None, None),
-                "target": target, "share": share(value, target), "change": change(value, previous),
-                "status": status(indicator, value, target) if not isinstance(shown, Hidden) else "",
+        shown_previous = self._suppressed(previous, prev_num, prev_den)
+        visible = not isinstance(shown, Hidden)  # a share or a change would give a hidden count away
+        return {"indicator": indicator, "value": shown, "previous": shown_previous,
+                "target": target, "share": share(value, target) if visible else None,
+                "change": change(value, previous) if visible and not isinstance(shown_previous, Hidden) else None,
+                "status": status(indicator, value, target) if visible else "",
                 "series": self.series(indicator), "measure": m.MEASURES[indicator.numerator]}
 
     def _suppressed(self, value, num, den):
@@ -219,15 +222,15 @@ class Dashboard:
         return suppress_value(value) if isinstance(value, int) else value
 
     def series(self, indicator):
-        """Monthly values over the 12 months ending with the period (None where not computable)."""
+        """Monthly values over the 12 months ending with the period (None where not computable;
+        hidden where a count is small, when suppressed)."""
         measure = m.MEASURES[indicator.numerator]
         if measure.kind == "median" or measure.params.get("window"):
             return []
         num = self._monthly(indicator.numerator, indicator.numerator_filters)
-        if not indicator.denominator:
-            return [None if v is None else v * indicator.factor for v in num]
-        den = self._monthly(indicator.denominator, indicator.denominator_filters)
-        return [ratio(a, b, indicator) for a, b in zip(num, den)]
+        den = self._monthly(indicator.denominator, indicator.denominator_filters) if indicator.denominator \
+            else [None] * len(num)
+        return [self._suppressed(ratio(a, b, indicator), a, b) for a, b in zip(num, den)]
 
     def _monthly(self, code, own_filters):
         measure = m.MEASURES[code]
