@@ -149,3 +149,11 @@ def test_the_dashboard_page_hides_the_share_of_a_hidden_value(app, client, login
     do_login(supervisor, "supervisor@aurore.demo")
     row = _test_row(supervisor)
     assert "38 %" in row and "+3" in row
+
+
+def test_charts_escape_their_labels():
+    from outreach.indicators.charts import bars, sparkline
+    spark = str(sparkline([1, 2, None, 4], label='<script>"x"</script>'))
+    assert "<script>" not in spark and "&lt;script&gt;" in spark and spark.count("<polyline") == 1
+    drawn = str(bars([("a", 2), ("b", 4)], label="a<b"))
+    assert "a&lt;b" in drawn and drawn.count("<rect") == 2 and 'width="320.0"' in drawn

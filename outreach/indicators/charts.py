@@ -1,7 +1,19 @@
 """Server-side SVG charts: tiny, no JavaScript, no CDN, CSP-safe (no style attributes)."""
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from .suppression import Hidden
+
+# Constant templates: Markup.format escapes every argument (labels, numbers) before insertion.
+SPARK = Markup('<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+               'aria-label="{label}"><polyline fill="none" stroke="currentColor" stroke-width="1.5" '
+               'points="{points}"/></svg>')
+RECT = Markup('<rect x="0" y="{y}" width="{width}" height="{height}" fill="currentColor"/>')
+BARS = Markup('<svg class="bars" viewBox="0 0 {width} {box_height}" width="100%" height="{height}" '
+              'preserveAspectRatio="none" role="img" aria-label="{label}">{rects}</svg>')
+
+
+def _number(value):
+    return f"{float(value):g}"
 
 
 def _numbers(series):
@@ -18,9 +30,7 @@ def sparkline(series, width=120, height=28, label=""):
     step = width / max(len(values) - 1, 1)
     points = " ".join(f"{i * step:.1f},{height - 2 - (v / top) * (height - 4):.1f}"
                       for i, v in enumerate(values) if v is not None)
-    return Markup(f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-                  f'role="img" aria-label="{escape(label)}"><polyline fill="none" stroke="currentColor" '
-                  f'stroke-width="1.5" points="{points}"/></svg>')
+    return SPARK.format(width=_number(width), height=_number(height), label=label, points=points)
 
 
 def bars(rows, width=320, bar=14, label=""):
@@ -28,7 +38,7 @@ def bars(rows, width=320, bar=14, label=""):
     values = _numbers([v for _l, v in rows])
     top = max([v for v in values if v is not None] or [0]) or 1
     height = len(rows) * (bar + 4)
-    rects = "".join(f'<rect x="0" y="{i * (bar + 4)}" width="{(v / top) * width:.1f}" height="{bar}" '
-                    f'fill="currentColor"/>' for i, v in enumerate(values) if v)
-    return Markup(f'<svg class="bars" viewBox="0 0 {width} {max(height, 1)}" width="100%" height="{height}" '
-                  f'preserveAspectRatio="none" role="img" aria-label="{escape(label)}">{rects}</svg>')
+    rects = Markup("").join(RECT.format(y=_number(i * (bar + 4)), width=f"{(v / top) * width:.1f}",
+                                        height=_number(bar)) for i, v in enumerate(values) if v)
+    return BARS.format(width=_number(width), box_height=_number(max(height, 1)), height=_number(height),
+                       label=label, rects=rects)
