@@ -7,7 +7,7 @@ PORT ?= 5000
 WORKERS ?= 4
 export OUTREACH_DATABASE_URL ?= sqlite:///$(CURDIR)/instance/outreach.db
 
-.PHONY: run test install install-test migrate seed serve lint bench translations migration clean
+.PHONY: run test install install-test migrate seed serve lint bench translations translations-update migration clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,15 @@ node_modules/.installed: package.json
 install: $(VENV)/.run-deps translations
 install-test: $(VENV)/.test-deps translations
 
+# Compile the catalogues (.mo files are not committed); quiet on success, errors shown and fatal.
 translations: $(VENV)/.run-deps
-	$(BIN)/pybabel compile -d translations -f 2>/dev/null
+	$(BIN)/pybabel -q compile -d translations -f
+
+# After adding or changing UI strings: refresh the catalogues, then translate the new entries
+# (tests/test_translations.py fails while a string is untranslated or fuzzy).
+translations-update: $(VENV)/.run-deps
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --project=outreach -o translations/messages.pot .
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --ignore-obsolete
 
 migrate: install
 	mkdir -p instance
