@@ -231,7 +231,7 @@ def test_online_a_refused_contact_shows_its_error_on_the_form(page, server):
     expect(page.locator("#contact-form .field-error")).to_have_text("Le nombre de personnes doit être au moins 1.")
     assert _queued(page) == 0 and on_server() == 0
     _log_contact(page, people_count=1)
-    expect(page.locator(".offline-notice")).to_have_text("Enregistré.")
+    expect(page.locator(".offline-notice")).to_have_text("Contact enregistré.")
     expect(page.locator("#contact-form .field-error")).to_have_count(0)
     assert on_server() == 1 and _queued(page) == 0
     assert page.locator("input[name=id]").input_value() != first_id  # the next contact gets a new id

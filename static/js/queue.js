@@ -1,422 +1,302 @@
-/* outreach offline queue: forms keep working as plain POST; with this file a submit goes to the
-   JSON API, and when the network fails the record waits in IndexedDB (stage-1 digest only, never
-   the pseudonym inputs) until the network returns. Order is kept (a shift before its contacts);
-   a record refused with 422 is set aside with its errors and never blocks the others. */
+/* outreach, every page. Forms work as plain POST without this file. With it, a form with data-api
+   posts JSON to the idempotent API through a queue in IndexedDB: when the network fails the record
+   waits on the device (the stage-1 digest only, never the code inputs) and is sent when the network
+   returns. Order is kept (a shift before its contacts); a refused record (422) is set aside with its
+   errors and never blocks the others. Also: data-confirm on forms, logout that clears the device. */
 (function () {
   "use strict";
-  if (!("indexedDB" in window) || !window.fetch || !window.Promise) return;
-  if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { return null; });
-  }
-  var user = document.body.getAttribute("data-user");
-  var EN = document.documentElement.lang === "en";
+  var W = window, D = document, nav = navigator;
+  D.addEventListener("submit", function (ev) {
+    var msg = ev.target.getAttribute("data-confirm");
+    if (msg && !confirm(msg)) ev.preventDefault();
+  });
+  if (!W.indexedDB || !W.fetch) return;
+  if (nav.serviceWorker) nav.serviceWorker.register("/sw.js").catch(Boolean);
+  var user = D.body.getAttribute("data-user"), EN = D.documentElement.lang == "en";
   var T = EN ? {
-    pending: "%n pending", refused: "%n refused", relogin: "log in again to send",
-    savedOffline: "No network: saved on this device, it will be sent automatically.",
-    saved: "Saved.",
-    logout: "%n record(s) not sent yet will be erased from this device. Log out anyway?", contact: "Contact", shift: "Shift start", close: "Shift end", known: "Known: last seen on %d by %t", first: "First contact."
+    pending: "%n pending", refused: "%n refused", relogin: "log in again to send", saved: "Contact saved.",
+    queued: "No network: saved on this device, it will be sent automatically.",
+    logout: "%n record(s) not sent yet will be erased from this device. Log out anyway?",
+    contact: "Contact", shift: "Shift start", close: "Shift end"
   } : {
     pending: "%n en attente", refused: "%n refusé(s)", relogin: "reconnectez-vous pour envoyer",
-    savedOffline: "Pas de réseau : enregistré sur l'appareil, l'envoi se fera automatiquement.",
-    saved: "Enregistré.",
-    logout: "%n enregistrement(s) pas encore envoyé(s) seront effacés de cet appareil. Se déconnecter quand même ?", contact: "Contact", shift: "Début de maraude", close: "Fin de maraude", known: "Personne connue : vue le %d par %t", first: "Premier contact."
+    saved: "Contact enregistré.",
+    queued: "Pas de réseau : enregistré sur l'appareil, l'envoi se fera automatiquement.",
+    logout: "%n enregistrement(s) pas encore envoyé(s) seront effacés de cet appareil. Se déconnecter quand même ?",
+    contact: "Contact", shift: "Début de maraude", close: "Fin de maraude"
   };
 
-  // --- IndexedDB ---------------------------------------------------------------------------
-  var dbPromise = null, wiped = false;
-  function openDb() {
-    if (wiped) return Promise.reject(new Error("device cleared"));
-    if (dbPromise) return dbPromise;
-    dbPromise = new Promise(function (resolve, reject) {
-      var req = indexedDB.open("outreach-queue", 1);
-      req.onupgradeneeded = function () { req.result.createObjectStore("records", { keyPath: "seq", autoIncrement: true }); };
-      req.onsuccess = function () { resolve(req.result); };
-      req.onerror = function () { reject(req.error); };
+  // --- IndexedDB: one store of records, keyed by an increasing seq (the order) ---------------
+  var dbp, wiped;
+  function tx(mode, fn) {
+    if (wiped) return Promise.reject(Error("device cleared"));
+    dbp = dbp || new Promise(function (ok, ko) {
+      var r = indexedDB.open("outreach-queue", 1);
+      r.onupgradeneeded = function () { r.result.createObjectStore("records", { keyPath: "seq", autoIncrement: true }); };
+      r.onsuccess = function () { ok(r.result); };
+      r.onerror = function () { ko(r.error); };
     });
-    return dbPromise;
-  }
-  function store(mode, fn) {
-    return openDb().then(function (db) {
-      return new Promise(function (resolve, reject) {
-        var tx = db.transaction("records", mode), result;
-        var req = fn(tx.objectStore("records"));
-        if (req) req.onsuccess = function () { result = req.result; };
-        tx.oncomplete = function () { resolve(result); };
-        tx.onerror = tx.onabort = function () { reject(tx.error); };
+    return dbp.then(function (db) {
+      return new Promise(function (ok, ko) {
+        var t = db.transaction("records", mode), req = fn(t.objectStore("records"));
+        t.oncomplete = function () { ok(req.result); };
+        t.onerror = t.onabort = function () { ko(t.error); };
       });
     });
   }
-  function all() { return store("readonly", function (s) { return s.getAll(); }); }
-  function put(rec) { return store("readwrite", function (s) { return s.put(rec); }); }
-  function remove(seq) { return store("readwrite", function (s) { return s.delete(seq); }); }
-
+  function all() { return tx("readonly", function (s) { return s.getAll(); }); }
+  function put(rec) { return tx("readwrite", function (s) { return s.put(rec); }); }
+  function remove(seq) { return tx("readwrite", function (s) { return s.delete(seq); }); }
   function add(type, url, body, label) {
-    var rec = { id: body.id, type: type, url: url, body: body, user: user, label: label || "",
-                shiftId: type === "shift" ? body.id : body.shift_id, state: "queued", attempts: 0,
-                createdAt: new Date().toISOString() };
-    markUsed(body.id);
+    var rec = { id: body.id, type: type, url: url, body: body, user: user, label: label || "", state: "queued",
+                shiftId: type == "shift" ? body.id : body.shift_id };
     return put(rec).then(function (seq) { rec.seq = seq; render(); return rec; });
   }
-
-  // --- ids -------------------------------------------------------------------------------
+  function nothing() {}
   function uuid() {
-    if (crypto.randomUUID) return crypto.randomUUID();
-    var b = crypto.getRandomValues(new Uint8Array(16)), h = [];
-    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
-    for (var i = 0; i < 16; i++) h.push((b[i] + 256).toString(16).slice(1));
-    return h.slice(0, 4).join("") + "-" + h.slice(4, 6).join("") + "-" + h.slice(6, 8).join("") + "-" +
-      h.slice(8, 10).join("") + "-" + h.slice(10).join("");
-  }
-  function usedIds() {
-    try { return JSON.parse(localStorage.getItem("outreach-used-ids") || "[]"); } catch (e) { return []; }
-  }
-  function markUsed(id) {
-    var ids = usedIds(); ids.push(id);
-    localStorage.setItem("outreach-used-ids", JSON.stringify(ids.slice(-500)));
+    return crypto.randomUUID ? crypto.randomUUID() : "10000000-1000-4000-8000-100000000000".replace(/[018]/g, function (c) {
+      return (c ^ crypto.getRandomValues(new Uint8Array(1))[0] & 15 >> c / 4).toString(16);
+    });
   }
 
-  // --- sync engine -----------------------------------------------------------------------
-  var running = null, rerun = false, timer = null, delay = 0, authNeeded = false, sending = {}, sentNow = [];
-
-  function sync() {  // one run at a time; a call during a run asks for one more run after it
-    if (running) { rerun = true; return running; }
+  // --- sync: one run at a time, in order, retried with backoff -------------------------------
+  var running, again, timer, delay = 0, auth, sending = {}, sent = [], results = {};
+  function sync() {  // a call during a run asks for one more run; the promise covers it
+    if (running) { again = true; return running; }
     running = run().then(function () {
       running = null;
-      if (rerun) { rerun = false; return sync(); }
+      if (again) { again = false; return sync(); }
     }, function (e) { running = null; throw e; });
     return running;
   }
-  function schedule(failed) {
-    clearTimeout(timer);
-    if (!failed) { delay = 0; return; }
-    delay = Math.min(delay ? delay * 2 : 2000, 300000);
-    timer = setTimeout(sync, delay + Math.random() * 1000);
-  }
-  function freshToken() {
-    return fetch("/file-attente/jeton", { credentials: "same-origin", redirect: "manual",
-                                            headers: { Accept: "application/json" } })
-      .then(function (r) {
-        if (r.type === "opaqueredirect" || r.status === 401 || r.status === 403) return { auth: true };
-        if (!r.ok) return { transient: true };
-        return r.json().then(function (j) { return { token: j.csrf_token }; });
-      }, function () { return { transient: true }; });
-  }
-  function send(rec, token) {
-    return fetch(rec.url, { method: "POST", credentials: "same-origin", redirect: "manual",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": token },
-      body: JSON.stringify(rec.body) }).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (j) { return { status: r.status, type: r.type, json: j }; });
-    }, function () { return { status: 0 }; });
-  }
-  function mine(records) {
-    return records.filter(function (r) { return r.user === user && r.state !== "refused"; });
-  }
   function run() {
-    if (!user) return Promise.resolve();
     return all().then(function (records) {
-      var todo = mine(records);
-      if (!todo.length || !navigator.onLine) { render(); return schedule(todo.length > 0); }
-      return freshToken().then(function (t) {
-        authNeeded = !!t.auth;
-        if (t.token) return drain(todo, t.token, records);
-        render(); schedule(!!t.transient);
-      });
+      var todo = records.filter(function (r) { return r.user == user && r.state != "refused"; });
+      if (!todo.length || !nav.onLine) return todo.length;
+      return fetch("/file-attente/jeton", { credentials: "same-origin", redirect: "manual" }).then(function (r) {
+        auth = r.type == "opaqueredirect" || r.status == 401 || r.status == 403;
+        return r.ok ? r.json().then(function (j) { return drain(todo, j.csrf_token, records); }) : 1;
+      }, function () { return 1; });
+    }).then(function (failed) {
+      render();
+      clearTimeout(timer);
+      delay = failed ? Math.min(delay * 2 || 2000, 3e5) : 0;
+      if (failed) timer = setTimeout(sync, delay + Math.random() * 1e3);
     });
   }
-  function drain(todo, token, records) {
-    var blocked = {}, failed = false, i = 0;
-    records.forEach(function (r) { if (r.type === "shift" && r.state === "refused") blocked[r.id] = true; });
-    function next() {
-      if (i >= todo.length) { render(); return schedule(failed); }
-      var rec = todo[i++];
-      if (rec.type !== "shift" && blocked[rec.shiftId]) return next();
-      sending[rec.seq] = true; render();
-      return send(rec, token).then(function (res) { delete sending[rec.seq]; return settle(rec, res); })
-        .then(function (outcome) {
-          if (outcome === "stop") { failed = true; i = todo.length; }
-          else if (outcome !== "ok") { blocked[rec.id] = blocked[rec.shiftId] = outcome === "retry" || rec.type === "shift"; failed = failed || outcome === "retry"; }
-          return next();
-        });
-    }
-    return next();
+  function send(rec, token) {
+    return fetch(rec.url, { method: "POST", credentials: "same-origin", redirect: "manual", body: JSON.stringify(rec.body),
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": token } })
+      .then(function (r) {
+        return r.json().catch(Object).then(function (j) { return { status: r.status, login: r.type == "opaqueredirect", json: j }; });
+      }, function () { return { status: 0 }; });
   }
-  function settle(rec, res) {
-    if (res.status >= 200 && res.status < 300) {
-      sentNow.push(rec.label); sentNow = sentNow.slice(-20);
-      return remove(rec.seq).then(function () { return "ok"; });
-    }
-    if (res.status === 0 || res.status === 401 || res.type === "opaqueredirect") {
-      authNeeded = res.status !== 0;
-      return "stop";
-    }
-    if (res.status === 422 || res.status === 403 || res.status === 409 || res.status === 404) {
-      rec.state = "refused";
-      rec.errors = (res.json && (res.json.errors || (res.json.error && { _: res.json.error }))) || { _: String(res.status) };
-      return put(rec).then(function () { return "refused"; });
-    }
-    rec.attempts += 1;
-    return put(rec).then(function () { return "retry"; });
+  function drain(todo, token, records) {
+    var blocked = {}, failed = 0;  // a refused or failing shift holds its contacts back
+    records.forEach(function (r) { if (r.type == "shift" && r.state == "refused") blocked[r.id] = 1; });
+    return todo.reduce(function (prev, rec) {
+      return prev.then(function (stop) {
+        if (stop || (rec.type != "shift" && blocked[rec.shiftId])) return stop;
+        sending[rec.seq] = 1;
+        render();
+        return send(rec, token).then(function (res) {
+          var s = res.status;
+          delete sending[rec.seq];
+          results[rec.id] = res;
+          if (s > 199 && s < 300) {
+            sent = sent.concat(rec.label).slice(-20);
+            return remove(rec.seq).then(nothing);
+          }
+          if (!s || s == 401 || res.login) { auth = s == 401 || res.login; failed = 1; return 1; }  // stop here
+          if ([403, 404, 409, 422].indexOf(s) < 0) { failed = blocked[rec.id] = blocked[rec.shiftId] = 1; return 0; }
+          if (rec.type == "shift") blocked[rec.id] = 1;
+          rec.state = "refused";
+          rec.errors = res.errors = res.json.errors || { _: res.json.error || String(s) };
+          return put(rec).then(nothing);
+        });
+      });
+    }, Promise.resolve()).then(function () { return failed; });
   }
 
-  // --- building API bodies from the forms -----------------------------------------------------
-  function val(fd, name) { var v = fd.get(name); return v === null || v === "" ? undefined : String(v); }
-  function num(v) { return v === undefined ? undefined : parseInt(v, 10); }
-  function isoFromTime(v) {
-    var now = new Date(), d = new Date(now);
-    if (v && /^\d{1,2}:\d{2}$/.test(v)) {
-      var p = v.split(":"); d.setHours(+p[0], +p[1], 0, 0);
-      if (d - now > 3600000) d.setDate(d.getDate() - 1);  // 01:30 typed for last night
-    } else if (v) { d = new Date(v); if (isNaN(d)) d = now; }
-    return d.toISOString().replace(/\.\d{3}Z$/, "Z");
+  // --- API bodies from the forms -------------------------------------------------------------
+  function val(fd, name) { var v = fd.get(name); return v === null || v === "" ? undefined : "" + v; }
+  function num(v) { return v && parseInt(v, 10); }
+  function iso(v) {  // "HH:MM" typed today (or last night, when it is in the future), else now
+    var now = new Date(), d = new Date(now), hm = /^(\d\d?):(\d\d)$/.exec(v || "");
+    if (hm) {
+      d.setHours(hm[1], hm[2], 0, 0);
+      if (d - now > 36e5) d.setDate(d.getDate() - 1);
+    }
+    return d.toISOString().replace(/\.\d+Z/, "Z");
   }
-  function prefixed(form, prefix, fn) {
+  function each(form, prefix, fn) {  // fields named prefix + code that are filled or checked
     var out = [];
-    Array.prototype.forEach.call(form.elements, function (el) {
-      if (!el.name || el.name.indexOf(prefix) !== 0 || el.disabled) return;
-      if ((el.type === "checkbox" || el.type === "radio") && !el.checked) return;
-      var r = fn(el.name.slice(prefix.length), el); if (r !== undefined) out.push(r);
+    [].forEach.call(form.elements, function (el) {
+      if (el.name.indexOf(prefix) || el.disabled || (/radio|checkbox/.test(el.type) && !el.checked)) return;
+      var r = fn(el.name.slice(prefix.length), el);
+      if (r !== undefined) out.push(r);
     });
     return out;
   }
-  function qtyMap(form, prefix) {
+  function qty(form, prefix) {
     var m = {};
-    prefixed(form, prefix, function (code, el) { var n = parseInt(el.value, 10); if (n > 0) m[code] = n; });
+    each(form, prefix, function (code, el) { if (el.value > 0) m[code] = +el.value; });
     return m;
   }
-  function normalise(s) {
-    return (s || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toUpperCase()
-      .replace(/[^A-Z0-9]+/g, " ").trim();
-  }
-  function digestOf(form, fd) {
-    var initial = normalise(val(fd, "pseudo_initial")).slice(0, 1), name = normalise(val(fd, "pseudo_name"));
-    var birth = val(fd, "pseudo_birth") || "", sex = (val(fd, "pseudo_sex") || "").toUpperCase();
-    if (!/^\d{4}(-\d{2}-\d{2})?$/.test(birth)) birth = "";
-    var salt = form.getAttribute("data-plan-salt") || document.body.getAttribute("data-plan-salt") || "";
-    var msg = [salt, initial, name, birth, sex].join("|");
-    return crypto.subtle.digest("SHA-256", new TextEncoder().encode(msg)).then(function (buf) {
-      var hex = Array.prototype.map.call(new Uint8Array(buf), function (b) { return (b + 256).toString(16).slice(1); }).join("");
-      return { digest: hex, weak: !initial || !name || !birth };
-    });
-  }
-  function person(form, fd) {
-    if (val(fd, "kind") !== "known") return Promise.resolve(undefined);
-    var digest = val(fd, "digest");
-    if (digest) return Promise.resolve({ digest: digest, weak: ["1", "true", "y"].indexOf(val(fd, "is_weak")) >= 0 || val(fd, "weak") === "true" });
-    return digestOf(form, fd);
-  }
-  function contactBody(form, fd) {
-    return person(form, fd).then(function (p) {
-      return clean({
-        id: val(fd, "id"), shift_id: val(fd, "shift_id") || localStorage.getItem("outreach-shift") || undefined, occurred_at: isoFromTime(val(fd, "occurred_at")),
-        sector: val(fd, "sector"), kind: val(fd, "kind"), person: p, people_count: num(val(fd, "people_count")),
-        sex: val(fd, "sex"), age_band: val(fd, "age_band"), living_situation: val(fd, "living_situation"),
-        products: fd.getAll("products"), needs: fd.getAll("needs"), materials: qtyMap(form, "material-"),
-        orientations: prefixed(form, "orientation-", function (code) {
-          var acc = form.elements["accompanied-" + code];
+  var BODY = {
+    contact: function (f, fd) {
+      var digest = val(fd, "kind") == "known" && val(fd, "digest");  // set by log.js
+      return {
+        id: val(fd, "id"), shift_id: val(fd, "shift_id"), occurred_at: iso(val(fd, "occurred_at")),
+        sector: val(fd, "sector"), kind: val(fd, "kind"), person: digest ? { digest: digest, weak: !!val(fd, "is_weak") } : undefined,
+        people_count: num(val(fd, "people_count")), sex: val(fd, "sex"), age_band: val(fd, "age_band"),
+        living_situation: val(fd, "living_situation"), products: fd.getAll("products"), needs: fd.getAll("needs"),
+        materials: qty(f, "material-"), referrals: each(f, "referral-", function (code) { return { programme: code }; }),
+        orientations: each(f, "orientation-", function (code) {
+          var acc = f.elements["accompanied-" + code];
           return { destination: code, accompanied: !!(acc && acc.checked) };
-        }),
-        referrals: prefixed(form, "referral-", function (code) { return { programme: code }; })
-      });
-    });
-  }
-  function shiftBody(form, fd) {
-    return Promise.resolve(clean({
-      id: val(fd, "id"), team: val(fd, "team"), started_at: isoFromTime(val(fd, "started_at")),
-      sectors: fd.getAll("sectors"), staff_count: num(val(fd, "staff_count")),
-      stock_out: Object.assign(qtyMap(form, "stock-"), qtyMap(form, "stock_out-"))
-    }));
-  }
-  function closeBody(form, fd) {
-    var bool = val(fd, "police_presence");
-    return Promise.resolve(clean({
-      ended_at: isoFromTime(val(fd, "ended_at")), ambiance: val(fd, "ambiance"),
-      police_presence: bool === undefined ? undefined : ["1", "true", "y", "oui", "on"].indexOf(bool) >= 0,
-      unapproached: { f: num(val(fd, "unapproached_women")) || 0, m: num(val(fd, "unapproached_men")) || 0,
-                      x: num(val(fd, "unapproached_other")) || 0 },
-      used_material_collected: num(val(fd, "used_material_collected")),
-      stock_back: Object.assign(qtyMap(form, "back-"), qtyMap(form, "stock_back-"))
-    }));
-  }
-  function clean(o) {
-    Object.keys(o).forEach(function (k) { if (o[k] === undefined) delete o[k]; });
-    return o;
-  }
-  var KINDS = {
-    "contact-form": { type: "contact", build: contactBody },
-    "shift-form": { type: "shift", build: shiftBody },
-    "shift-close-form": { type: "close", build: closeBody }
-  };
-
-  function kindOf(form) {  // by id, or by data-queue="contact|shift|close" on other forms
-    var byId = KINDS[form.getAttribute("id")], type = form.getAttribute("data-queue");
-    return byId || Object.keys(KINDS).map(function (k) { return KINDS[k]; })
-      .filter(function (k) { return k.type === type; })[0];
-  }
-
-  // --- form enhancement -----------------------------------------------------------------
-  function notice(form, text, isError) {
-    var p = form.previousElementSibling;
-    if (!p || !p.classList.contains("offline-notice")) {
-      p = document.createElement("p"); p.className = "flash offline-notice";
-      form.parentNode.insertBefore(p, form);
+        })
+      };
+    },
+    shift: function (f, fd) {
+      return { id: val(fd, "id"), team: val(fd, "team"), started_at: iso(val(fd, "started_at")), sectors: fd.getAll("sectors"),
+               staff_count: num(val(fd, "staff_count")), stock_out: qty(f, "stock_out-") };
+    },
+    close: function (f, fd) {
+      var n = function (name) { return num(val(fd, name)) || 0; };
+      return { ended_at: iso(val(fd, "ended_at")), ambiance: val(fd, "ambiance"), police_presence: !!val(fd, "police_presence"),
+               unapproached: { f: n("unapproached_women"), m: n("unapproached_men"), x: n("unapproached_other") },
+               used_material_collected: num(val(fd, "used_material_collected")), stock_back: qty(f, "stock_back-") };
     }
-    p.className = "flash offline-notice " + (isError ? "flash-error" : "flash-success");
-    p.setAttribute("role", isError ? "alert" : "status");
+  };
+  var TYPES = { "contact-form": "contact", "shift-form": "shift", "shift-close-form": "close" };
+
+  // --- the forms -----------------------------------------------------------------------------
+  function notice(form, text, bad) {
+    var p = form.previousElementSibling;
+    if (!p || !p.classList.contains("offline-notice")) form.before(p = D.createElement("p"));
+    p.className = "flash offline-notice flash-" + (bad ? "error" : "success");
+    p.setAttribute("role", bad ? "alert" : "status");
     p.textContent = text;
-    return p;
   }
   function clearErrors(form) {
-    Array.prototype.forEach.call(form.querySelectorAll(".js-error"), function (e) { e.remove(); });
-    Array.prototype.forEach.call(form.querySelectorAll("[aria-invalid]"), function (e) { e.removeAttribute("aria-invalid"); });
+    form.querySelectorAll(".js-error").forEach(function (e) { e.remove(); });
   }
   function showErrors(form, errors) {
     clearErrors(form);
-    var lines = [];
-    Object.keys(errors || {}).forEach(function (field) {
-      var msg = [].concat(errors[field]).join(" ");
-      lines.push(msg);
-      var el = document.getElementById(field) || form.elements[field] || form.elements[field + "_id"];
-      if (el && el.length !== undefined && !el.tagName) el = el[0];
-      if (!el) return;
-      var box = el.closest("fieldset, .field") || el;
-      var p = document.createElement("p"); p.className = "field-error js-error"; p.textContent = msg;
-      box.appendChild(p);
-      if (el.setAttribute) el.setAttribute("aria-invalid", "true");
-    });
-    notice(form, lines.join(" "), true);
+    notice(form, Object.keys(errors).map(function (name) {
+      var msg = [].concat(errors[name]).join(" "), el = form.elements[name] || form.elements[name + "_id"], p;
+      if (el && !el.tagName) el = el[0];  // radio buttons
+      if (el) {
+        p = D.createElement("p");
+        p.className = "field-error js-error";
+        p.textContent = msg;
+        (el.closest("fieldset,.field,label") || el).append(p);
+      }
+      return msg;
+    }).join(" "), true);
   }
-  function onSaved(form, json) {
-    var text = T.saved, p = json && json.person;
-    if (p && p.known && p.last_seen_on) text += " " + T.known.replace("%d", p.last_seen_on).replace("%t", p.last_seen_team || "");
-    else if (p && p.known === false) text += " " + T.first;
-    notice(form, text, false);
-    if (kindOf(form).type !== "contact") { location.reload(); return; }
-    resetForm(form);
-  }
-  function resetForm(form) {
+  function reset(form) {
     clearErrors(form);
     form.reset();
-    if (form.elements.id) form.elements.id.value = uuid();
-    if (form.elements.digest) form.elements.digest.value = "";
+    var el = form.elements;
+    if (el.id) el.id.value = uuid();
+    if (el.digest) el.digest.value = el.is_weak.value = "";
   }
-  function submitForm(form, kind) {
-    var fd = new FormData(form);
-    if (kind.type !== "close" && !val(fd, "id") && form.elements.id) { form.elements.id.value = uuid(); fd = new FormData(form); }
-    var url = form.getAttribute("data-api");
-    return kind.build(form, fd).then(function (body) {
-      if (kind.type !== "close" && !body.id) body.id = uuid();  // a retry must reuse it: idempotent
-      var label = labelFor(kind.type, body);
-      if (kind.type === "shift") localStorage.setItem("outreach-shift", body.id);
-      return add(kind.type, url, body, label).then(function (rec) {
-        return all().then(function (records) {
-          var earlier = mine(records).length > 1;  // keep the order: wait behind them
-          if (navigator.onLine && !earlier) return sendNow(form, rec);
-          notice(form, T.savedOffline, false); resetForm(form); if (earlier) sync();
-        });
+  function emit(form, name, detail) {  // for log.js: outreach:saved, outreach:queued
+    form.dispatchEvent(new CustomEvent("outreach:" + name, { bubbles: true, detail: detail }));
+  }
+  function label(type, b) {
+    var time = new Date(b.occurred_at || b.started_at || b.ended_at)
+      .toLocaleTimeString(EN ? "en-GB" : "fr-FR", { hour: "2-digit", minute: "2-digit" });
+    return [T[type], time, b.sector || (b.sectors || []).join(", ")].filter(Boolean).join(" · ");
+  }
+  function save(form, type) {
+    var el = form.elements;
+    if (el.id && !el.id.value && type != "close") el.id.value = uuid();
+    var body = BODY[type](form, new FormData(form));
+    if (type != "close") body.id = body.id || uuid();  // a retry reuses it: idempotent
+    return add(type, form.getAttribute("data-api"), body, label(type, body)).then(function (rec) {
+      return sync().then(function () {  // sent now unless offline or behind earlier records
+        var res = results[rec.id] || {}, s = res.status;
+        if (s > 199 && s < 300) {
+          if (type != "contact") return location.reload();
+          notice(form, T.saved);
+          reset(form);
+          return emit(form, "saved", res.json);
+        }
+        if (res.errors) return remove(rec.seq).then(function () { render(); showErrors(form, res.errors); });
+        notice(form, T.queued);
+        reset(form);
+        emit(form, "queued", body);
       });
     });
   }
-  function sendNow(form, rec) {
-    return freshToken().then(function (t) {
-      if (!t.token) { authNeeded = !!t.auth; render(); notice(form, T.savedOffline, false); resetForm(form); schedule(true); return; }
-      return send(rec, t.token).then(function (res) {
-        if (res.status >= 200 && res.status < 300) return remove(rec.seq).then(function () { render(); onSaved(form, res.json); });
-        if (res.status === 422) return remove(rec.seq).then(function () { render(); showErrors(form, res.json.errors); });
-        if (res.status === 401 || res.type === "opaqueredirect") authNeeded = true;
-        notice(form, T.savedOffline, false); resetForm(form); render(); schedule(true);
-      });
-    });
-  }
-  function labelFor(type, body) {
-    var when = (body.occurred_at || body.started_at || body.ended_at || "");
-    var time = when ? new Date(when).toLocaleTimeString(EN ? "en-GB" : "fr-FR", { hour: "2-digit", minute: "2-digit" }) : "";
-    return [T[type], time, body.sector || (body.sectors || []).join(", ")].filter(Boolean).join(" · ");
-  }
-
-  // --- logout: warn, then clear the device ----------------------------------------------
   function clearDevice() {
-    wiped = true; clearTimeout(timer);
-    var jobs = [new Promise(function (resolve) {
-      var close = dbPromise ? dbPromise.then(function (db) { db.close(); }) : Promise.resolve();
-      close.catch(function () { return null; }).then(function () {
-        var req = indexedDB.deleteDatabase("outreach-queue");
-        req.onsuccess = req.onerror = req.onblocked = function () { resolve(); };
-      });
-    })];
-    if (window.caches) jobs.push(caches.keys().then(function (keys) {
-      return Promise.all(keys.filter(function (k) { return k.indexOf("outreach-") === 0; }).map(function (k) { return caches.delete(k); }));
-    }));
-    localStorage.removeItem("outreach-used-ids");
-    localStorage.removeItem("outreach-shift");
-    return Promise.all(jobs);
+    wiped = 1;
+    clearTimeout(timer);
+    return Promise.all([
+      (dbp || Promise.resolve()).then(function (db) { if (db) db.close(); }).catch(Boolean).then(function () {
+        return new Promise(function (ok) {
+          var r = indexedDB.deleteDatabase("outreach-queue");
+          r.onsuccess = r.onerror = r.onblocked = ok;
+        });
+      }),
+      W.caches && caches.keys().then(function (keys) {
+        return Promise.all(keys.filter(function (k) { return !k.indexOf("outreach-"); }).map(function (k) { return caches.delete(k); }));
+      })
+    ]);
   }
-  function onLogout(form) {
-    var first = navigator.onLine ? sync().catch(function () { return null; }) : Promise.resolve();
-    first.then(all).then(function (records) {
-      var left = records.filter(function (r) { return r.user === user; }).length;
-      if (left && !window.confirm(T.logout.replace("%n", left))) return;
-      return clearDevice().then(function () { form.submit(); });
+  function logout(form) {  // send what can be sent, warn about the rest, then clear the device
+    (nav.onLine ? sync().catch(Boolean) : Promise.resolve()).then(all).then(function (records) {
+      var left = records.filter(function (r) { return r.user == user; }).length;
+      if (!left || confirm(T.logout.replace("%n", left))) return clearDevice().then(function () { form.submit(); });
     });
   }
-
-  document.addEventListener("submit", function (ev) {
-    var form = ev.target;
-    if (form.getAttribute("id") === "logout-form") { ev.preventDefault(); onLogout(form); return; }
-    var kind = kindOf(form);
-    if (!kind || !form.getAttribute("data-api") || !user) return;
+  D.addEventListener("submit", function (ev) {
+    var form = ev.target, type = TYPES[form.getAttribute("id")] || form.getAttribute("data-queue");
+    if (ev.defaultPrevented || !user) return;
+    if (form.getAttribute("id") == "logout-form") { ev.preventDefault(); return logout(form); }
+    if (!BODY[type] || !form.getAttribute("data-api")) return;
     ev.preventDefault();
-    submitForm(form, kind).catch(function (e) {
-      if (window.console) console.error(e);
-      if (navigator.onLine) form.submit();  // last resort: the plain POST
-    });
+    save(form, type).catch(function () { if (nav.onLine) form.submit(); });  // last resort: the plain POST
   });
 
-  // --- status and queue page --------------------------------------------------------------
-  var renderQueued = false;
+  // --- status in the header ("N en attente"), the queue page draws the rest -------------------
+  var drawing;
   function render() {
-    if (renderQueued) return; renderQueued = true;
-    setTimeout(function () { renderQueued = false; all().then(draw, function () { return null; }); }, 50);
+    drawing = drawing || setTimeout(function () { drawing = 0; all().then(draw, Boolean); }, 50);
   }
   function draw(records) {
-    var own = records.filter(function (r) { return r.user === user; });
-    var refused = own.filter(function (r) { return r.state === "refused"; }).length;
-    var status = document.getElementById("sync-status");
-    if (status) {
-      var parts = [];
-      if (own.length - refused) parts.push(T.pending.replace("%n", own.length - refused));
-      if (refused) parts.push(T.refused.replace("%n", refused));
-      if (authNeeded && own.length) parts.push(T.relogin);
-      status.hidden = !parts.length;
-      status.className = "sync" + (refused || authNeeded ? " error" : parts.length ? " pending" : "");
-      status.textContent = "";
-      var a = document.createElement("a"); a.href = "/file-attente"; a.textContent = parts.join(" · ");
-      status.appendChild(a);
+    var own = records.filter(function (r) { return r.user == user; }), parts = [], box = D.getElementById("sync-status");
+    var refused = own.filter(function (r) { return r.state == "refused"; }).length;
+    if (own.length > refused) parts.push(T.pending.replace("%n", own.length - refused));
+    if (refused) parts.push(T.refused.replace("%n", refused));
+    if (auth && own.length) parts.push(T.relogin);
+    if (box) {
+      box.hidden = !parts.length;
+      box.className = "sync" + (refused || auth ? " error" : " pending");
+      box.innerHTML = '<a href="/file-attente"></a>';
+      box.firstChild.textContent = parts.join(" · ");
     }
-    if (window.outreachQueuePage) window.outreachQueuePage.draw(records);  // queue page only
+    if (W.outreachQueuePage) W.outreachQueuePage.draw(records);
   }
-  // --- start -----------------------------------------------------------------------------
-  function freshIds() {
-    var used = usedIds();
-    ["contact-form", "shift-form"].forEach(function (id) {  // a close form's id is its shift's
-      var form = document.getElementById(id);
-      if (form && form.elements.id && (!form.elements.id.value || used.indexOf(form.elements.id.value) >= 0)) form.elements.id.value = uuid();
-    });
-  }
-  function warm() {
-    if (!navigator.onLine || !navigator.serviceWorker || sessionStorage.getItem("outreach-warm")) return;
-    navigator.serviceWorker.ready.then(function (reg) {
-      var urls = Array.prototype.map.call(document.querySelectorAll("header nav a, [data-offline-warm]"), function (a) { return a.getAttribute("href"); });
-      if (reg.active) reg.active.postMessage({ type: "warm", urls: urls.concat(["/file-attente", "/hors-ligne"]) });
-      sessionStorage.setItem("outreach-warm", "1");
-    });
-  }
-  window.outreachQueue = { add: add, all: all, put: put, remove: remove, sync: sync, render: render,
-    clear: clearDevice, uuid: uuid, user: user,
-    status: function () { return { sending: sending, sent: sentNow }; } };
+
+  W.outreachQueue = { add: add, all: all, put: put, remove: remove, sync: sync, render: render, clear: clearDevice,
+    uuid: uuid, user: user, status: function () { return { sending: sending, sent: sent }; } };
   if (!user) return;
-  freshIds();
-  window.addEventListener("online", function () { delay = 0; sync(); });
-  window.addEventListener("offline", render);
-  warm();
+  ["contact-form", "shift-form"].forEach(function (id) {  // a page served from the cache must not reuse an id
+    var form = D.getElementById(id);
+    if (form && form.elements.id) form.elements.id.value = uuid();
+  });
+  W.addEventListener("online", function () { delay = 0; sync(); });
+  W.addEventListener("offline", render);
+  if (nav.onLine && nav.serviceWorker && !sessionStorage.getItem("outreach-warm")) {
+    nav.serviceWorker.ready.then(function (reg) {  // pages of the menu, for offline use
+      var urls = [].map.call(D.querySelectorAll("header nav a,[data-offline-warm]"), function (a) { return a.getAttribute("href"); });
+      if (reg.active) reg.active.postMessage({ type: "warm", urls: urls.concat("/file-attente", "/hors-ligne") });
+      sessionStorage.setItem("outreach-warm", 1);
+    });
+  }
   sync();
 })();
