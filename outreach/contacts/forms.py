@@ -11,6 +11,17 @@ from ..reference import services as reference
 from ..shifts.services import PARIS
 
 RAW_FIELDS = ("pseudo_initial", "pseudo_name", "pseudo_birth", "pseudo_sex")
+MAX_VALUE = 200
+
+
+def check_values(form):
+    """Refuse NUL bytes (PostgreSQL cannot store them) and oversized values, naming the field."""
+    for name in form:
+        for value in form.getlist(name):
+            if "\x00" in value:
+                raise ValidationError({name[:40]: "Caractère invalide."})
+            if len(value) > MAX_VALUE:
+                raise ValidationError({name[:40]: "Valeur trop longue."})
 
 
 def parse_int(form, name, default=0):
@@ -67,12 +78,16 @@ def sector_id(form):
     return sector.id
 
 
-def person_digest(form):
-    """The posted digest, or the one computed from the raw inputs (no-JS); (digest, is_weak)."""
+def person_digest(form, required=True):
+    """The posted digest, or the one computed from the raw inputs (no-JS); (digest, is_weak).
+
+    When not ``required`` (editing), no inputs at all gives (None, False): the stored code is kept."""
     if form.get("digest"):
         return form["digest"], form.get("is_weak") in ("1", "true", "on")
     raw = [form.get(name, "") for name in RAW_FIELDS]
     if not any(v.strip() for v in raw[:3]):
+        if not required:
+            return None, False
         raise ValidationError({"digest": "Saisissez le code de la personne."})
     return pseudonyms.digest_from_inputs(*raw)
 
@@ -87,8 +102,11 @@ def referrals(form):
     return [item_id for code, item_id in reference.codes_to_ids("programme").items() if form.get("referral-" + code)]
 
 
-def contact_data(form, shift):
+def contact_data(form, shift, code_required=True):
+    check_values(form)
     kind = form.get("kind")
+    if not kind:
+        raise ValidationError({"kind": "Choisissez le type de contact."})
     data = {"id": form.get("id") or None, "kind": kind,
             "occurred_at": parse_time(form, "occurred_at", shift.started_at), "sector_id": sector_id(form),
             "people_count": parse_int(form, "people_count", 1), "sex": form.get("sex") or None,
@@ -98,5 +116,5 @@ def contact_data(form, shift):
             "materials": quantities(form, "material-"), "orientations": orientations(form),
             "referral_programme_ids": referrals(form)}
     if kind == "known":
-        data["digest"], data["is_weak"] = person_digest(form)
+        data["digest"], data["is_weak"] = person_digest(form, code_required)
     return data

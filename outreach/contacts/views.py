@@ -1,4 +1,13 @@
-from flask import current_app, flash, jsonify, redirect, request, session, url_for
+from flask import (
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -7,17 +16,28 @@ from ..extensions import db
 from ..models import AGE_BANDS, SEXES, Contact
 from ..pseudonyms import services as pseudonyms
 from ..reference import services as reference
-from ..shifts.services import open_shift_for
+from ..shifts.services import is_uuid, local_clock, open_shift_for
 from . import bp, forms, services
 
 LISTS = ("living_situation", "product", "need", "material", "destination", "programme")
 
 
+def sector_choices(shift):
+    """The shift's team's sectors (plus any other sector the shift covers) and the default one."""
+    if shift is None:
+        return [], None
+    extra = [s for s in shift.sectors if s not in shift.team.sectors]
+    default = shift.sectors[0] if shift.sectors else None
+    return [s for s in shift.team.sectors if s.is_active] + extra, default
+
+
 def form_context(shift):
     lists = {kind: reference.items(kind) for kind in LISTS}
     undo = session.get("undo_contact")
+    sectors, default_sector = sector_choices(shift)
     return {"lists": lists, "sexes": SEXES, "age_bands": AGE_BANDS, "undo_id": undo,
-            "plan_salt": current_app.config["PLAN_SALT"]}
+            "plan_salt": current_app.config["PLAN_SALT"], "sector_choices": sectors,
+            "default_sector": default_sector}
 
 
 def _error_page(errors, status):
@@ -48,8 +68,8 @@ def new():
 
 @bp.post("/maraude/contacts/<contact_id>/undo")
 def undo(contact_id):
-    contact = db.session.get(Contact, contact_id)
-    if contact is None or contact.organisation_id != current_user.organisation_id:
+    contact = _contact_or_none(contact_id)
+    if contact is None:
         return _error_page({"undo": _("Contact inconnu.")}, 404)
     try:
         services.delete_contact(contact, current_user)
@@ -70,3 +90,103 @@ def lookup():
     except ValidationError as exc:
         return jsonify(errors=exc.errors), 422
     return jsonify(pseudonyms.person_status(code, current_user))
+
+
+# --- editing a contact (open or closed, not validated, shift of the organisation) ----------------------
+
+def _contact_or_none(contact_id):
+    if not is_uuid(contact_id):
+        return None
+    contact = db.session.get(Contact, contact_id)
+    if contact is None or contact.organisation_id != current_user.organisation_id:
+        return None
+    return contact
+
+
+def _stored_values(contact):
+    return {"kind": contact.kind, "people_count": contact.people_count, "occurred_at": local_clock(contact.occurred_at),
+            "sector": contact.sector.code if contact.sector else None, "sex": contact.sex,
+            "age_band": contact.age_band,
+            "living_situation": contact.living_situation.code if contact.living_situation else None,
+            "products": {i.code for i in contact.products}, "needs": {i.code for i in contact.needs},
+            "materials": {m.material.code: m.quantity for m in contact.materials},
+            "orientations": {o.destination.code: o.is_accompanied for o in contact.orientations},
+            "referrals": {r.programme.code for r in contact.referrals}}
+
+
+def _posted_values(form):
+    """What was posted, to show it again next to the errors (never the raw code inputs)."""
+    def picked(prefix):
+        return {name[len(prefix):]: form[name] for name in form if name.startswith(prefix) and form[name]}
+    orientations = {code: False for code in picked("orientation-")}
+    orientations.update({code: True for code in picked("accompanied-")})
+    return {"kind": form.get("kind"), "people_count": form.get("people_count"),
+            "occurred_at": form.get("occurred_at"), "sector": form.get("sector"), "sex": form.get("sex"),
+            "age_band": form.get("age_band"), "living_situation": form.get("living_situation"),
+            "products": set(form.getlist("products")), "needs": set(form.getlist("needs")),
+            "materials": picked("material-"), "orientations": orientations, "referrals": set(picked("referral-"))}
+
+
+def _edit_page(contact, errors=None, status=200, values=None):
+    return render_template("contacts/edit.html", contact=contact, errors=errors or {},
+                           v=values or _stored_values(contact), **form_context(contact.shift)), status
+
+
+def _not_found():
+    return _error_page({"contact": _("Contact inconnu.")}, 404)
+
+
+def _after_edit(shift):
+    if shift.status != "open" and current_user.role == "supervisor":
+        return redirect(url_for("review.shift", shift_id=shift.id))
+    return redirect(url_for("shifts.current") + "#contacts")
+
+
+@bp.get("/maraude/contacts/<contact_id>")
+def edit(contact_id):
+    contact = _contact_or_none(contact_id)
+    if contact is None:
+        return _not_found()
+    try:
+        services.check_editable(contact, current_user)
+    except Forbidden as exc:
+        return _error_page({"contact": str(exc)}, 403)
+    return _edit_page(contact)
+
+
+@bp.post("/maraude/contacts/<contact_id>")
+def update(contact_id):
+    contact = _contact_or_none(contact_id)
+    if contact is None:
+        return _not_found()
+    try:
+        services.check_editable(contact, current_user)
+        data = forms.contact_data(request.form, contact.shift, code_required=False)
+        services.update_contact(contact, current_user, data)
+        db.session.flush()
+    except ValidationError as exc:
+        db.session.rollback()
+        return _edit_page(db.session.get(Contact, contact_id), exc.errors, 422, _posted_values(request.form))
+    except Forbidden as exc:
+        db.session.rollback()
+        return _error_page({"contact": str(exc)}, 403)
+    shift = contact.shift
+    db.session.commit()
+    flash(_("Contact modifié."))
+    return _after_edit(shift)
+
+
+@bp.post("/maraude/contacts/<contact_id>/supprimer")
+def remove(contact_id):
+    contact = _contact_or_none(contact_id)
+    if contact is None:
+        return _not_found()
+    try:
+        services.remove_contact(contact, current_user)
+    except Forbidden as exc:
+        return _error_page({"contact": str(exc)}, 403)
+    db.session.commit()
+    if session.get("undo_contact") == contact_id:
+        session.pop("undo_contact", None)
+    flash(_("Contact supprimé."))
+    return redirect(url_for("shifts.current") + "#contacts")

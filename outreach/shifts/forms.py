@@ -1,5 +1,5 @@
 """Parse the plain-POST shift start and close forms into service data."""
-from ..contacts.forms import parse_int, parse_time, quantities
+from ..contacts.forms import check_values, parse_int, parse_time, quantities
 from ..errors import ValidationError
 from ..extensions import db
 from ..models import Sector, utcnow
@@ -14,16 +14,19 @@ def _sector_ids(form):
 
 
 def start_data(form, user):
+    check_values(form)
     team_code = form.get("team")
     team = next((t for t in user.teams if t.code == team_code), None)
     if team is None:
         raise ValidationError({"team": "Choisissez une de vos équipes."})
     return {"id": form.get("id") or None, "team_id": team.id,
-            "started_at": parse_time(form, "started_at", utcnow()), "sector_ids": _sector_ids(form),
+            "started_at": parse_time(form, "started_at", utcnow()),
+            "sector_ids": _sector_ids(form) or [s.id for s in team.sectors],  # none ticked: the team's list
             "staff_count": parse_int(form, "staff_count", 1), "stock_out": quantities(form, "stock_out-")}
 
 
 def close_data(form, shift):
+    check_values(form)
     police = form.get("police_presence")
     return {"ended_at": parse_time(form, "ended_at", shift.started_at), "ambiance": form.get("ambiance") or None,
             "police_presence": None if not police else police in ("1", "true", "y", "oui", "on"),

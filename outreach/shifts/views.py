@@ -9,17 +9,24 @@ from ..reference import services as reference
 from . import bp, forms, services
 
 
+def _contacts(shift):
+    """The shift's contacts, most recent first (with their person and material for the list)."""
+    if shift is None:
+        return []
+    return db.session.execute(db.select(Contact).filter_by(
+        shift_id=shift.id, organisation_id=current_user.organisation_id)
+        .options(db.selectinload(Contact.person), db.selectinload(Contact.materials))
+        .order_by(Contact.occurred_at.desc())).scalars().all()
+
+
 def _page(errors=None, status=200):
     shift = services.open_shift_for(current_user)
-    contacts = []
-    if shift is not None:
-        contacts = db.session.execute(db.select(Contact).filter_by(
-            shift_id=shift.id, organisation_id=current_user.organisation_id)
-            .order_by(Contact.occurred_at.desc())).scalars().all()
+    recent = services.last_closed_shift_for(current_user) if shift is None else None
     frequent = [m for m in reference.items("material") if m.is_frequent]
     from ..contacts.views import form_context
-    return render_template("shifts/current.html", shift=shift, contacts=contacts, errors=errors or {},
-                           frequent=frequent, **form_context(shift)), status
+    return render_template("shifts/current.html", shift=shift, contacts=_contacts(shift or recent),
+                           recent=recent, errors=errors or {}, frequent=frequent, clock=services.local_clock,
+                           **form_context(shift)), status
 
 
 @bp.get("/maraude")
@@ -42,7 +49,7 @@ def start():
 
 @bp.post("/maraude/<shift_id>/close")
 def close(shift_id):
-    shift = db.session.get(Shift, shift_id)
+    shift = db.session.get(Shift, shift_id) if services.is_uuid(shift_id) else None
     if shift is None or shift.opened_by_id != current_user.id:
         return _page({"shift_id": _("Maraude inconnue.")}, 404)
     try:
