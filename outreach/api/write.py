@@ -16,6 +16,7 @@ from ..contacts import services as contacts
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import csrf, db
 from ..models import Contact, RefItem, Sector, Shift
+from ..referrals import services as referrals
 from ..security import is_token_request
 from ..shifts import services as shifts
 from . import bp
@@ -313,6 +314,64 @@ def get_reference():
     teams = [{"code": t.code, "name": t.name, "sectors": [s.code for s in t.sectors]} for t in current_user.teams]
     sectors = db.session.execute(db.select(Sector).filter_by(is_active=True).order_by(Sector.position)).scalars()
     return jsonify(teams=teams, sectors=[{"code": s.code, "label": s.label} for s in sectors], lists=lists)
+
+
+# --- referral steps (idempotent by step: a referral passes each state at most once) ----------------------
+
+def _day(data, field):
+    value = data.get(field)
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else _bad(field, "Date AAAA-MM-JJ attendue.")
+    except ValueError:
+        return _bad(field, "Date AAAA-MM-JJ attendue.")
+
+
+def step_data(data):
+    status, reason = data.get("status"), data.get("reason")
+    if status not in referrals.STEPS:
+        _bad("status", "Étape inconnue (accepted, refused, admitted ou exited).")
+    kind = referrals.REASON_KINDS.get(status)
+    if reason is not None and (kind is None or not isinstance(reason, str)):
+        _bad("reason", "Cette étape ne prend pas de motif." if kind is None else "Code de motif attendu.")
+    reason_id = _code_map(kind).get(reason, -1) if reason is not None else None
+    if reason_id == -1:
+        _bad("reason", "Motif inconnu pour cette étape.")
+    return {"status": status, "occurred_on": _day(data, "occurred_on"), "reason_id": reason_id}
+
+
+def referral_json(referral):
+    return {"id": referral.id, "programme": referral.programme.code, "status": referral.status,
+            "steps": [{"status": e.status, "occurred_on": e.occurred_on.isoformat(),
+                       "reason": e.reason.code if e.reason else None} for e in referral.events]}
+
+
+def _step_replay(referral, data):
+    """200 when this step is already stored with the same date and reason, 409 when it differs, else None."""
+    stored = next((e for e in referral.events if e.status == data["status"]), None)
+    if stored is None:
+        return None
+    if (stored.occurred_on, stored.reason_id) == (data["occurred_on"], data["reason_id"]):
+        return jsonify(referral_json(referral)), 200
+    return jsonify(errors={"status": "Étape déjà enregistrée avec une autre date ou un autre motif."}), 409
+
+
+@bp.route("/api/v1/referrals/<referral_id>/steps", methods=["POST"])
+@allow(*WRITERS)
+def post_referral_step(referral_id):
+    data = step_data(_body())
+    referral = referrals.get_referral(referral_id, current_user)
+    if referral is None:
+        return jsonify(errors={"referral_id": "Orientation inconnue."}), 404
+    replay = _step_replay(referral, data)
+    if replay is not None:
+        return replay
+    try:
+        referrals.advance_referral(referral, current_user, **data)
+        db.session.commit()
+    except Conflict:  # a concurrent request moved it first: a replay of the same step still answers 200
+        db.session.rollback()
+        return _step_replay(referral, data) or (jsonify(errors={"status": "Orientation modifiée entre-temps."}), 409)
+    return jsonify(referral_json(referral)), 201
 
 
 @bp.errorhandler(ValidationError)

@@ -12,6 +12,7 @@ ENCOUNTER_EXAMPLE = {"id": "0b7e5c1d-2f3a-4b5c-9d6e-7f8a9b0c1d2e", "shift_id": S
                      "needs": ["hebergement"], "materials": {"kit_base": 1},
                      "orientations": [{"destination": "csapa", "accompanied": True}],
                      "referrals": [{"programme": "assore"}]}
+STEP_EXAMPLE = {"status": "refused", "occurred_on": "2026-11-27", "reason": "pas_de_place"}
 
 _QTY = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0, "maximum": 10000}}
 _CODES = {"type": "array", "items": {"type": "string"}}
@@ -41,6 +42,11 @@ SCHEMAS = {
             "destination": {"type": "string"}, "accompanied": {"type": "boolean"}}}},
         "referrals": {"type": "array", "items": {"type": "object", "properties": {
             "programme": {"type": "string"}}}}}},
+    "ReferralStepIn": {"type": "object", "required": ["status", "occurred_on"], "example": STEP_EXAMPLE,
+                       "properties": {
+        "status": {"type": "string", "enum": ["accepted", "refused", "admitted", "exited"]},
+        "occurred_on": {"type": "string", "format": "date"},
+        "reason": {"type": "string", "description": "refusal_reason (refused) or exit_reason (exited) code"}}},
     "Errors": {"type": "object", "required": ["errors"],
                "properties": {"errors": {"type": "object", "additionalProperties": {"type": "string"}}}},
 }
@@ -82,6 +88,10 @@ PATHS = {
         "operationId": "readEncounter", "summary": "Un contact de l'organisation", "security": [{"bearer": []}],
         "parameters": [{"name": "contact_id", "in": "path", "required": True, "schema": {"type": "string"}}],
         "responses": _responses(_ANY)}},
+    "/api/v1/referrals/{referral_id}/steps": {"post": {
+        **_post("advanceReferral", "Enregistrer l'étape suivante d'une orientation d'hébergement (rejouer la même "
+                "étape répond 200 sans rien créer)", "ReferralStepIn", STEP_EXAMPLE),
+        "parameters": [{"name": "referral_id", "in": "path", "required": True, "schema": {"type": "string"}}]}},
     "/api/v1/reference": {"get": {
         "operationId": "readReference", "summary": "Équipes de l'utilisateur, secteurs et listes (codes, libellés)",
         "security": [{"bearer": []}], "responses": _responses(_ANY)}},

@@ -7,6 +7,7 @@ Every step appends a ``ReferralEvent`` (date, reason, recorded by whom); the rol
 changed ``Referral`` through their flush hook.
 """
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import func, update
@@ -20,6 +21,7 @@ from ..shifts.services import local_date
 
 NEXT_STEPS = {"proposed": ("accepted", "refused"), "accepted": ("admitted", "refused"), "admitted": ("exited",)}
 OPEN_STATES = tuple(NEXT_STEPS)
+STEPS = ("accepted", "refused", "admitted", "exited")  # what can be recorded after the proposal
 FINAL_STATES = ("refused", "exited")
 DATE_COLUMNS = {"proposed": "proposed_on", "accepted": "accepted_on", "refused": "refused_on",
                 "admitted": "admitted_on", "exited": "exited_on"}
@@ -94,10 +96,17 @@ def _as_date(value):
 def get_referral(referral_id, user):
     """The referral if it belongs to the user's organisation, else None (answered 404)."""
     _check_person_level(user)
-    referral = db.session.get(Referral, referral_id) if isinstance(referral_id, str) else None
+    referral = db.session.get(Referral, referral_id) if _is_uuid(referral_id) else None
     if referral is None or referral.organisation_id != user.organisation_id:
         return None
     return referral
+
+
+def _is_uuid(value):
+    try:
+        return isinstance(value, str) and str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
 
 
 def last_step_on(referral):
@@ -149,7 +158,7 @@ def is_replay(referral, status, occurred_on, reason_id=None):
 
 
 def _check_transition(referral, status):
-    if status not in DATE_COLUMNS or status == "proposed":
+    if status not in STEPS:
         raise ValidationError({"status": "Étape inconnue."})
     if status not in next_steps(referral):
         raise ValidationError({"status": "Étape impossible depuis l'état actuel de l'orientation."})
