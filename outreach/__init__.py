@@ -60,11 +60,4 @@ def _init_extensions(app):
 def _register_blueprints(app):
     import importlib
     for name in BLUEPRINTS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        if hasattr(module, "bp"):
-            app.register_blueprint(module.bp)
+        app.register_blueprint(importlib.import_module(name).bp)
