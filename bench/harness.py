@@ -6,6 +6,7 @@ Loopback only; every wait is bounded.
 import http.client
 import json
 import os
+import re
 import socket
 import subprocess  # nosec B404 - starts our own gunicorn
 import sys
@@ -13,9 +14,12 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORKER = "worker@aurore.demo"
+SUPERVISOR = "supervisor@aurore.demo"
+DEMO_PASSWORD = "demo-password"  # outreach.seed.DEMO_PASSWORD, repeated to keep this module import-light
 
 
 def free_port():
@@ -163,6 +167,48 @@ def load(port, jobs, clients, token=None, duration=None):
     for t in threads:
         t.join(120)
     return results
+
+
+class Browser:
+    """A signed-in web user: keeps the session cookie, sends the CSRF token, never follows redirects."""
+
+    CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+    def __init__(self, port, timeout=15):
+        self.port, self.timeout, self.cookies = port, timeout, {}
+
+    def request(self, method, path, form=None):
+        """Returns (status, text, location)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
+        body = None
+        if form is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            body = urlencode(form)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            resp = conn.getresponse()
+            for cookie in resp.headers.get_all("Set-Cookie") or []:
+                name, _, value = cookie.split(";", 1)[0].partition("=")
+                self.cookies[name.strip()] = value.strip()
+            return resp.status, resp.read().decode("utf-8", "replace"), resp.headers.get("Location")
+        finally:
+            conn.close()
+
+    def csrf(self, path):
+        """GET ``path``; returns (status, text, csrf token or None)."""
+        status, text, _ = self.request("GET", path)
+        found = self.CSRF.search(text)
+        return status, text, found.group(1) if found else None
+
+    def post_form(self, page, action, **fields):
+        """Submit a form of ``page`` to ``action`` with the page's CSRF token."""
+        _, _, token = self.csrf(page)
+        return self.request("POST", action, {"csrf_token": token or "", **fields})
+
+    def login(self, email, password=DEMO_PASSWORD):
+        """POST the login form; returns the status (302 when signed in)."""
+        return self.post_form("/connexion", "/connexion", email=email, password=password, totp="")[0]
 
 
 def api_available(port, token):

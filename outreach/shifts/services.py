@@ -3,6 +3,8 @@ import datetime as dt
 import uuid
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import inspect, text
+
 from ..errors import Conflict, ValidationError
 from ..extensions import db
 from ..models import RefItem, Sector, Shift, ShiftStock, Team, utcnow
@@ -16,11 +18,6 @@ def local_date(naive_utc):
     return naive_utc.replace(tzinfo=dt.UTC).astimezone(PARIS).date()
 
 
-def local_clock(naive_utc):
-    """HH:MM in Europe/Paris of a naive UTC datetime (what the forms show and take)."""
-    return naive_utc.replace(tzinfo=dt.UTC).astimezone(PARIS).strftime("%H:%M")
-
-
 def to_utc(value):
     """Aware -> naive UTC; naive values are taken as UTC."""
     if value.tzinfo is not None:
@@ -28,17 +25,25 @@ def to_utc(value):
     return value
 
 
-def is_uuid(value):
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
+def lock_shift(shift):
+    """Hold ``shift`` until the transaction ends and re-read it, so a status check and the write it guards
+    are atomic (a contact vs the close, a close vs a validation, two validations).
+
+    PostgreSQL: SELECT ... FOR UPDATE on the row. SQLite ignores FOR UPDATE: a no-op UPDATE takes the
+    database's single write lock first (pysqlite begins the transaction at the first write)."""
+    state = inspect(shift)
+    if not state.persistent:
+        return shift  # created in this transaction: nobody else can see it yet
+    if state.modified:
+        db.session.flush()  # keep this transaction's own changes through the re-read
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(text("UPDATE shifts SET status = status WHERE id = :id"), {"id": shift.id})
+    db.session.refresh(shift, with_for_update=True)
+    return shift
 
 
-def last_closed_shift_for(user):
-    """The user's latest closed (not yet validated) shift: its contacts can still be edited."""
-    query = db.select(Shift).filter_by(opened_by_id=user.id, status="closed")
+def open_shift_for(user):
+    query = db.select(Shift).filter_by(opened_by_id=user.id, status="open")
     return db.session.execute(query.order_by(Shift.started_at.desc())).scalars().first()
 
 
@@ -110,6 +115,7 @@ def _stock_back(shift, quantities):
 
 def close_shift(shift, user, data):
     """Close an open shift with its end time and territory observation."""
+    lock_shift(shift)
     if shift.status != "open":
         raise Conflict("Cette maraude est déjà close.")
     if shift.organisation_id != user.organisation_id:

@@ -1,0 +1,145 @@
+"""A supervisor validating while workers write (real gunicorn, SQLite and PostgreSQL).
+
+Workers keep posting contacts to their shift; the shift is closed mid-load, and two supervisors open
+its summary and validate it at the same moment. Every contact acknowledged with 201 must be stored,
+committed before the close (so before the validation), and counted in the summary the supervisor
+validated; every later write is refused with 403; the shift is validated exactly once.
+"""
+import http.client
+import os
+import re
+import sys
+import threading
+import time
+
+import pytest
+from sqlalchemy import create_engine, text
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench import harness
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+WRITERS = 6
+
+
+@pytest.fixture(params=BACKENDS)
+def server(request, tmp_path):
+    drop = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/val.db"
+    else:
+        from conftest import _postgres_database
+        url, drop = _postgres_database()
+    prep = harness.prepare(str(tmp_path), url)
+    gun = harness.Gunicorn(str(tmp_path), url, workers=4)
+    yield gun, prep["token"], prep["shift_id"], url
+    gun.stop()
+    if drop:
+        drop()
+
+
+def _writer(port, token, shift, stop, out):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+    while not stop.is_set():
+        body = harness.encounter(shift)
+        sent = time.monotonic()
+        try:
+            status, answer = harness.request(port, "POST", "/api/v1/encounters", body, token, conn=conn)
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+            status, answer = 0, repr(exc)
+        out.append((status, body["id"], answer, sent))
+    conn.close()
+
+
+def _number(html, element_id):
+    found = re.search(rf'id="{element_id}">(\d+)<', html)
+    return int(found.group(1)) if found else 0
+
+
+def _supervise(browser, page, barrier, out):
+    """Open the summary of the closed shift, note its counts, validate together with the other supervisor."""
+    status, html, token = browser.csrf(page)
+    shown = {"status": status, "closed": 'id="validate"' in html,
+             "contacts": _number(html, "kind-anonymous"), "people": _number(html, "anonymous")}
+    barrier.wait(10)
+    answer, body, location = browser.request("POST", page + "/valider", {"csrf_token": token or ""})
+    out.append({**shown, "answer": answer, "body": body, "location": location, "at": time.monotonic()})
+
+
+def _stored(url, shift):
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT status, closed_at, validated_at FROM shifts WHERE id = :s"),
+                               {"s": shift}).one()
+            contacts = dict(conn.execute(text("SELECT id, created_at FROM contacts WHERE shift_id = :s"),
+                                         {"s": shift}).all())
+            validations = conn.execute(text(
+                "SELECT count(*) FROM audit_events WHERE action = 'shift.validate' AND target_id = :s"),
+                {"s": shift}).scalar()
+        return row, contacts, validations
+    finally:
+        engine.dispose()
+
+
+def _as_text(value):
+    return str(value)[:26]  # SQLite returns strings, PostgreSQL datetimes: compare ISO text
+
+
+def test_validation_racing_with_writes_loses_nothing_and_locks_the_shift(server):
+    gun, token, shift, url = server
+    supervisors = [harness.Browser(gun.port), harness.Browser(gun.port)]
+    assert [s.login(harness.SUPERVISOR) for s in supervisors] == [302, 302]
+    writes, stop = [], threading.Event()
+    threads = [threading.Thread(target=_writer, args=(gun.port, token, shift, stop, writes), daemon=True)
+               for _ in range(WRITERS)]
+    for t in threads:
+        t.start()
+    time.sleep(1.5)
+    status, answer = harness.request(gun.port, "POST", f"/api/v1/shifts/{shift}/close", {}, token)
+    assert status == 200 and '"status":"closed"' in answer.replace(" ", "")
+
+    page, barrier, validated = f"/revue/maraude/{shift}", threading.Barrier(2), []
+    sups = [threading.Thread(target=_supervise, args=(b, page, barrier, validated)) for b in supervisors]
+    for t in sups:
+        t.start()
+    for t in sups:
+        t.join(30)
+    time.sleep(0.5)
+    stop.set()
+    for t in threads:
+        t.join(30)
+    after_validation = time.monotonic()
+    status, answer = harness.request(gun.port, "POST", "/api/v1/encounters", harness.encounter(shift), token)
+    assert status == 403 and "close" in answer
+
+    # The two supervisors saw the closed shift; exactly one validation went through, the other was told why.
+    assert len(validated) == 2 and all(v["closed"] for v in validated), validated
+    answers = sorted(v["answer"] for v in validated)
+    assert answers == [302, 422], [(v["answer"], v["body"][-300:]) for v in validated]
+    assert "Seule une maraude clôturée peut être validée" in next(v["body"] for v in validated
+                                                                   if v["answer"] == 422)
+    row, contacts, validations = _stored(url, shift)
+    assert row[0] == "validated" and validations == 1
+
+    # Writers: acknowledged (201) or refused because the shift is closed (403); never an error.
+    assert {w[0] for w in writes} <= {201, 403}, [w[:3] for w in writes if w[0] not in (201, 403)][:3]
+    acknowledged = {w[1] for w in writes if w[0] == 201}
+    refused = [w for w in writes if w[0] == 403]
+    assert len(acknowledged) > 20 and refused, (len(acknowledged), len(refused))
+    assert all("close" in w[2] for w in refused)
+    validated_at = max(v["at"] for v in validated)
+    assert any(w[3] > validated_at for w in refused), "no write was attempted after the validation"
+
+    # No lost write, no write into the closed shift: stored == acknowledged, all committed before the close.
+    assert set(contacts) == acknowledged
+    late = [c for c, at in contacts.items() if _as_text(at) > _as_text(row[1])]
+    assert late == [], f"{len(late)} contact(s) created after the shift was closed"
+    assert _as_text(row[1]) <= _as_text(row[2])
+
+    # The summary the supervisor validated is the final one.
+    winner = next(v for v in validated if v["answer"] == 302)
+    assert winner["contacts"] == winner["people"] == len(acknowledged) == len(contacts)
+    assert after_validation > validated_at
