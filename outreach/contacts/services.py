@@ -60,8 +60,14 @@ def _check_shift(shift, user):
 
 
 def _occurred_at(data, shift):
-    value = to_utc(data.get("occurred_at") or utcnow())
-    if value < shift.started_at - dt.timedelta(minutes=5) or value > utcnow() + dt.timedelta(hours=1):
+    value = data.get("occurred_at") or utcnow()
+    if not isinstance(value, dt.datetime):
+        raise ValidationError({"occurred_at": "Heure invalide (HH:MM)."})
+    value = to_utc(value)
+    latest = utcnow() + dt.timedelta(hours=1)
+    if shift.ended_at is not None:
+        latest = min(latest, shift.ended_at + dt.timedelta(minutes=5))
+    if value < shift.started_at - dt.timedelta(minutes=5) or value > latest:
         raise ValidationError({"occurred_at": "Heure hors de la maraude."})
     return value
 
@@ -161,4 +167,118 @@ def delete_contact(contact, user):
     """Undo: own contact, shift still open, within UNDO_MINUTES."""
     if contact is None or not can_undo(contact, user):
         raise Forbidden("Annulation impossible.")
+    db.session.delete(contact)
+
+
+# --- editing a contact of an open or closed (not validated) shift -------------------------------------
+
+def check_editable(contact, user):
+    """Forbidden unless ``user`` may edit ``contact`` here: own organisation, shift not validated.
+
+    Validated shifts are corrected by supervisors from the review pages, with a mandatory reason."""
+    from ..review.services import ensure_editable
+    ensure_editable(contact.shift, user)
+    if contact.shift.status == "validated":
+        raise Forbidden("Maraude validée : modification impossible ici.")
+
+
+def snapshot(contact):
+    """Comparable text of every editable field (for the audit trail); never a raw code input."""
+    return {
+        "kind": contact.kind, "occurred_at": contact.occurred_at.strftime("%Y-%m-%d %H:%M"),
+        "sector": contact.sector.code if contact.sector else None, "people_count": contact.people_count,
+        "sex": contact.sex, "age_band": contact.age_band,
+        "living_situation": contact.living_situation.code if contact.living_situation else None,
+        "products": ",".join(sorted(i.code for i in contact.products)) or None,
+        "needs": ",".join(sorted(i.code for i in contact.needs)) or None,
+        "materials": ",".join(sorted(f"{m.material.code}:{m.quantity}" for m in contact.materials)) or None,
+        "orientations": ",".join(sorted(o.destination.code + ("+acc" if o.is_accompanied else "")
+                                        for o in contact.orientations)) or None,
+        "referrals": ",".join(sorted(r.programme.code for r in contact.referrals)) or None,
+        "person": contact.person.code[:8] if contact.person else None,
+    }
+
+
+def _edit_time(contact, data, shift):
+    """The new time, or the stored one when the form sent the same minute (HH:MM drops seconds)."""
+    value = data.get("occurred_at")
+    if value is None or value.replace(second=0, microsecond=0) == contact.occurred_at.replace(
+            second=0, microsecond=0):
+        return contact.occurred_at
+    return _occurred_at(data, shift)
+
+
+def _merge_materials(contact, quantities):
+    wanted = {row.material.id: row for row in _materials(quantities)}
+    for line in list(contact.materials):
+        row = wanted.pop(line.material_id, None)
+        if row is None:
+            contact.materials.remove(line)
+        else:
+            line.quantity = row.quantity
+    contact.materials.extend(wanted.values())
+
+
+def _merge_referrals(contact, programme_ids, user):
+    """Keep the referrals still ticked (and any already past "proposed"), drop the others, add new ones."""
+    wanted = {item.id for item in _refs("programme", programme_ids, "referrals")}
+    for referral in list(contact.referrals):
+        if referral.programme_id in wanted:
+            wanted.discard(referral.programme_id)
+        elif referral.status == "proposed":
+            contact.referrals.remove(referral)
+    _referrals(contact, sorted(wanted), user)
+    for referral in contact.referrals:
+        referral.person = contact.person
+
+
+def _edit_person(contact, data, shift):
+    """Known: a new code when new inputs were given, else the stored one; other kinds carry no code."""
+    if contact.kind != "known":
+        contact.person, contact.is_first_contact = None, False
+    elif data.get("digest"):
+        _person(contact, data, shift)
+    elif contact.person is None:
+        raise ValidationError({"digest": "Saisissez le code de la personne."})
+
+
+def update_contact(contact, user, data):
+    """Apply the edit form to ``contact``; audited field by field when its shift is already closed."""
+    check_editable(contact, user)
+    shift = contact.shift
+    with db.session.no_autoflush:
+        before = snapshot(contact)
+        kind = data.get("kind")
+        if kind not in CONTACT_KINDS:
+            raise ValidationError({"kind": "Type de contact inconnu."})
+        occurred = _edit_time(contact, data, shift)
+        contact.kind, contact.occurred_at, contact.occurred_on = kind, occurred, local_date(occurred)
+        contact.sector = _sector(data)
+        contact.people_count = _people_count(data, kind)
+        contact.sex = _check_choice(data.get("sex"), SEXES, "sex")
+        contact.age_band = _check_choice(data.get("age_band"), AGE_BANDS, "age_band")
+        contact.living_situation = _ref("living_situation", data.get("living_situation_id"), "living_situation")
+        contact.products = _refs("product", data.get("product_ids"), "products")
+        contact.needs = _refs("need", data.get("need_ids"), "needs")
+        _merge_materials(contact, data.get("materials"))
+        contact.orientations = _orientations(data.get("orientations"))
+        _edit_person(contact, data, shift)
+        _merge_referrals(contact, data.get("referral_programme_ids"), user)
+    if shift.status != "open":
+        _audit_changes(contact, user, before, snapshot(contact))
+    return contact
+
+
+def _audit_changes(contact, user, before, after):
+    from .. import audit
+    for field, old in before.items():
+        if after[field] != old:
+            audit.record("contact.edit", actor=user, target=contact, field=field, before=old, after=after[field])
+
+
+def remove_contact(contact, user):
+    """Delete a contact of the organisation's shift while that shift is still open."""
+    check_editable(contact, user)
+    if contact.shift.status != "open":
+        raise Forbidden("La maraude est close : le contact ne peut plus être supprimé.")
     db.session.delete(contact)

@@ -18,6 +18,11 @@ def local_date(naive_utc):
     return naive_utc.replace(tzinfo=dt.UTC).astimezone(PARIS).date()
 
 
+def local_clock(naive_utc):
+    """HH:MM in Europe/Paris of a naive UTC datetime (what the forms show and take)."""
+    return naive_utc.replace(tzinfo=dt.UTC).astimezone(PARIS).strftime("%H:%M")
+
+
 def to_utc(value):
     """Aware -> naive UTC; naive values are taken as UTC."""
     if value.tzinfo is not None:
@@ -44,6 +49,20 @@ def lock_shift(shift):
 
 def open_shift_for(user):
     query = db.select(Shift).filter_by(opened_by_id=user.id, status="open")
+    return db.session.execute(query.order_by(Shift.started_at.desc())).scalars().first()
+
+
+def is_uuid(value):
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def last_closed_shift_for(user):
+    """The user's latest closed (not yet validated) shift: its contacts can still be edited."""
+    query = db.select(Shift).filter_by(opened_by_id=user.id, status="closed")
     return db.session.execute(query.order_by(Shift.started_at.desc())).scalars().first()
 
 
