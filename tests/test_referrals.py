@@ -192,6 +192,8 @@ def test_another_organisation_gets_404_and_a_plan_manager_403(app):
     assert manager.get(f"/orientations/{rid}").status_code == 403
     assert _step(manager, rid, "accepted").status_code == 403
     assert _status(app, rid) == ("proposed", 1)
+    admin = _client(app, "admin@aurore.demo")  # an organisation's admin acts as its supervisors
+    assert rid in admin.get("/orientations/").get_data(as_text=True)
     with app.app_context():
         with pytest.raises(NotFound):
             services.advance_referral(_fresh(rid), _user("worker@gaia.demo"), "accepted", services.today())
