@@ -12,16 +12,16 @@ from .extensions import LOCALES, db
 logger = logging.getLogger("outreach")
 
 ERROR_MESSAGES = {
-    400: "La demande est incorrecte.",
-    401: "Connectez-vous pour continuer.",
-    403: "Vous n'avez pas accès à cette page.",
-    404: "Cette page n'existe pas.",
-    405: "Cette action n'est pas possible ici.",
-    409: "Conflit : la donnée a changé entre-temps. Rechargez la page.",
-    413: "Le fichier envoyé est trop volumineux.",
-    422: "Certaines valeurs sont invalides.",
-    429: "Trop de tentatives. Patientez quelques minutes avant de réessayer.",
-    500: "Une erreur est survenue de notre côté. Rien n'a été enregistré.",
+    400: _l("La demande est incorrecte."),
+    401: _l("Connectez-vous pour continuer."),
+    403: _l("Vous n'avez pas accès à cette page."),
+    404: _l("Cette page n'existe pas."),
+    405: _l("Cette action n'est pas possible ici."),
+    409: _l("Conflit : la donnée a changé entre-temps. Rechargez la page."),
+    413: _l("Le fichier envoyé est trop volumineux."),
+    422: _l("Certaines valeurs sont invalides."),
+    429: _l("Trop de tentatives. Patientez quelques minutes avant de réessayer."),
+    500: _l("Une erreur est survenue de notre côté. Rien n'a été enregistré."),
 }
 
 
@@ -46,7 +46,7 @@ def _wants_json():
 
 def handle_http_error(error):
     status = error.code or 500
-    message = _(ERROR_MESSAGES.get(status, ERROR_MESSAGES[400]))
+    message = str(ERROR_MESSAGES.get(status, ERROR_MESSAGES[400]))
     if isinstance(error, CSRFError):
         message = _("Le formulaire a expiré ou n'est pas valide (jeton CSRF). Rechargez la page et recommencez.")
     if _wants_json():

@@ -108,6 +108,8 @@ def test_language_link_switches_login_and_home_to_english(client):
                  "Outreach worker", "Sign out", "Privacy"):
         assert text in home
     assert "Bienvenue" not in home and "Se déconnecter" not in home
+    missing = client.get("/nowhere")
+    assert missing.status_code == 404 and "This page does not exist." in missing.get_data(as_text=True)
 
 
 def test_english_logging_page(app, client, login):
