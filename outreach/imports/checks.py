@@ -148,46 +148,91 @@ PARSERS = {
 }
 
 
+def _joined(values):
+    return ",".join(values or ())
+
+
+CANON = {  # parsed value -> canonical text (codes, not ids): the parts of a row's content key
+    "date": lambda v: v.isoformat(), "time": lambda v: "{:02d}:{:02d}".format(*v),
+    "people_count": str, "materials": lambda v: ",".join(f"{c}:{q}" for c, q in v),
+    "accompanied": lambda v: "1" if v else "0",
+    "products": _joined, "needs": _joined, "orientation": _joined, "programme": _joined,
+}
+
+
+def _canon(column, value):
+    convert = CANON.get(column)
+    if convert is not None:
+        return convert(value)
+    return value or ""
+
+
+class Parsed:
+    """Checked rows held column by column: ``values[column][i]`` and ``canon[column][i]`` belong to row i."""
+
+    def __init__(self, lines, values, canon):
+        self.lines, self.values, self.canon = lines, values, canon
+
+    def __len__(self):
+        return len(self.lines)
+
+    def content_keys(self):
+        """Each row's content key: its canonical texts joined in column order (the base of its id)."""
+        return ["|".join(parts) for parts in zip(*(self.canon[c] for c in PARSERS))]
+
+    def keep(self, indices):
+        """The rows at ``indices`` only."""
+        def pick(column):
+            return [column[i] for i in indices]
+        return Parsed(pick(self.lines), {c: pick(v) for c, v in self.values.items()},
+                      {c: pick(v) for c, v in self.canon.items()})
+
+
 class Checker:
-    """Checks rows against one organisation's lookups, caching each distinct cell."""
+    """Checks rows against one organisation's lookups column by column, parsing each distinct cell once."""
 
     def __init__(self, lookups):
         self.lookups = lookups
         self.cache = {column: {} for column in PARSERS}
 
-    def cell(self, column, text):
-        cache = self.cache[column]
-        found = cache.get(text)
-        if found is None:
-            found = cache[text] = PARSERS[column](text.strip(), self.lookups)
+    def _parse(self, column, text):
+        value, messages = PARSERS[column](text.strip(), self.lookups)
+        found = self.cache[column][text] = (value, messages, "" if messages else _canon(column, value))
         return found
 
-    def check(self, line, values):
-        """(parsed row or None, [RowError])."""
-        parsed, errors = {"line": line}, []
+    def check_all(self, rows):
+        """(Parsed of the valid rows, [RowError] in line then column order) for ``rows`` [(line, {column: text})]."""
+        lines = [line for line, _values in rows]
+        values, canon, bad = {}, {}, {}
         for column in PARSERS:
-            value, messages = self.cell(column, values.get(column) or "")
-            parsed[column] = value
-            if messages:
-                errors.extend(RowError(line, column, m) for m in messages)
-        errors.extend(RowError(line, c, m) for c, m in _coherence(parsed, values))
-        return (None if errors else parsed), errors
+            texts = [row.get(column) or "" for _line, row in rows]
+            cache = self.cache[column]
+            known = cache.get
+            results = [known(t) or self._parse(column, t) for t in texts]
+            values[column] = [r[0] for r in results]
+            canon[column] = [r[2] for r in results]
+            failing = {t for t, r in cache.items() if r[1]}
+            if failing:
+                for i, text in enumerate(texts):
+                    if text in failing:
+                        bad.setdefault(i, []).extend(RowError(lines[i], column, m) for m in cache[text][1])
+            if column == "digest":
+                digest_texts = texts
+        for i, column, message in _coherence(values, digest_texts):
+            bad.setdefault(i, []).append(RowError(lines[i], column, message))
+        errors = [e for i in sorted(bad) for e in bad[i]]
+        parsed = Parsed(lines, values, canon)
+        if bad:
+            parsed = parsed.keep([i for i in range(len(lines)) if i not in bad])
+        return parsed, errors
 
 
-def _coherence(parsed, values):
-    if parsed["kind"] == "known" and not (values.get("digest") or "").strip():
-        yield "digest", _("empreinte obligatoire pour un contact connu (sinon type anonymous)")
-    if parsed["kind"] in ("anonymous", "refusal") and parsed["digest"]:
-        yield "digest", _("pas d'empreinte pour un contact anonyme ou un refus")
-    if parsed["accompanied"] and not parsed["orientation"]:
-        yield "accompanied", _("accompagnement sans orientation")
-
-
-def content_key(parsed):
-    """A canonical text of the row's content (codes, not ids): the base of its deterministic id."""
-    parts = [parsed["date"].isoformat(), "{:02d}:{:02d}".format(*parsed["time"]), parsed["team"], parsed["sector"] or "",
-             parsed["kind"], str(parsed["people_count"]), parsed["sex"] or "", parsed["age_band"] or "",
-             parsed["living_situation"] or "", ",".join(parsed["products"]), ",".join(parsed["needs"]),
-             ",".join(f"{c}:{q}" for c, q in parsed["materials"]), ",".join(parsed["orientation"]),
-             "1" if parsed["accompanied"] else "0", ",".join(parsed["programme"]), parsed["digest"] or ""]
-    return "|".join(parts)
+def _coherence(values, digest_texts):
+    rows = zip(values["kind"], values["digest"], values["accompanied"], values["orientation"])
+    for i, (kind, digest, accompanied, orientation) in enumerate(rows):
+        if kind == "known" and digest is None and not digest_texts[i].strip():
+            yield i, "digest", _("empreinte obligatoire pour un contact connu (sinon type anonymous)")
+        elif kind in ("anonymous", "refusal") and digest:
+            yield i, "digest", _("pas d'empreinte pour un contact anonyme ou un refus")
+        if accompanied and not orientation:
+            yield i, "accompanied", _("accompagnement sans orientation")
