@@ -1,6 +1,5 @@
 """Pseudonym codes. Raw inputs live only in local variables here: never stored, logged or returned."""
 import hashlib
-import hmac
 import re
 import unicodedata
 
@@ -44,9 +43,9 @@ def check_digest(digest):
 
 
 def code_from_digest(digest):
-    """Stage-2 keyed HMAC: the only value stored (Person.code)."""
-    key = current_app.config["PSEUDONYM_KEY"].encode("utf-8")
-    return hmac.new(key, check_digest(digest).encode("ascii"), hashlib.sha256).hexdigest()
+    """Stage-2 keyed HMAC folded over the key chain (maintenance.keys): the only value stored (Person.code)."""
+    from ..maintenance.keys import pseudonym_code
+    return pseudonym_code(check_digest(digest), current_app.config["PSEUDONYM_KEY"])
 
 
 def find_person(code):
