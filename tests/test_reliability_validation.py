@@ -1,9 +1,10 @@
 """A supervisor validating while workers write (real gunicorn, SQLite and PostgreSQL).
 
-Workers keep posting contacts to their shift; the shift is closed mid-load, and two supervisors open
-its summary and validate it at the same moment. Every contact acknowledged with 201 must be stored,
-committed before the close (so before the validation), and counted in the summary the supervisor
-validated; every later write is refused with 403; the shift is validated exactly once.
+Workers keep posting contacts to their shift; the shift is closed mid-load; the worker keeps editing
+contacts of the closed shift (allowed until validation) while two supervisors open its summary and
+validate it at the same moment. Every contact acknowledged with 201 is stored and was committed before
+the close; every acknowledged edit is kept and happened before the validation; every later write is
+refused with 403; the shift is validated exactly once and its summary does not change afterwards.
 """
 import http.client
 import os
@@ -53,6 +54,19 @@ def _writer(port, token, shift, stop, out):
     conn.close()
 
 
+def _editor(browser, ids, stop, out):
+    """Edit ``ids`` one after the other, again and again, each time with a new people count."""
+    _, _, token = browser.csrf("/maraude")
+    count = 1
+    while not stop.is_set():
+        count += 1
+        for contact_id in ids:
+            sent = time.monotonic()
+            status, body, _ = browser.request("POST", f"/maraude/contacts/{contact_id}", {
+                "csrf_token": token or "", "kind": "anonymous", "people_count": str(count)})
+            out.append((status, contact_id, count, sent, body[-300:] if status != 302 else ""))
+
+
 def _number(html, element_id):
     found = re.search(rf'id="{element_id}">(\d+)<', html)
     return int(found.group(1)) if found else 0
@@ -74,12 +88,15 @@ def _stored(url, shift):
         with engine.connect() as conn:
             row = conn.execute(text("SELECT status, closed_at, validated_at FROM shifts WHERE id = :s"),
                                {"s": shift}).one()
-            contacts = dict(conn.execute(text("SELECT id, created_at FROM contacts WHERE shift_id = :s"),
-                                         {"s": shift}).all())
+            contacts = {r[0]: r[1:] for r in conn.execute(text(
+                "SELECT id, created_at, people_count FROM contacts WHERE shift_id = :s"), {"s": shift})}
             validations = conn.execute(text(
                 "SELECT count(*) FROM audit_events WHERE action = 'shift.validate' AND target_id = :s"),
                 {"s": shift}).scalar()
-        return row, contacts, validations
+            edits = conn.execute(text(
+                "SELECT occurred_at FROM audit_events WHERE action = 'contact.edit' AND target_id IN "
+                "(SELECT id FROM contacts WHERE shift_id = :s)"), {"s": shift}).scalars().all()
+        return row, contacts, validations, edits
     finally:
         engine.dispose()
 
@@ -91,7 +108,9 @@ def _as_text(value):
 def test_validation_racing_with_writes_loses_nothing_and_locks_the_shift(server):
     gun, token, shift, url = server
     supervisors = [harness.Browser(gun.port), harness.Browser(gun.port)]
-    assert [s.login(harness.SUPERVISOR) for s in supervisors] == [302, 302]
+    editor = harness.Browser(gun.port)
+    assert [b.login(who) for b, who in ((supervisors[0], harness.SUPERVISOR), (supervisors[1], harness.SUPERVISOR),
+                                        (editor, harness.WORKER))] == [302, 302, 302]
     writes, stop = [], threading.Event()
     threads = [threading.Thread(target=_writer, args=(gun.port, token, shift, stop, writes), daemon=True)
                for _ in range(WRITERS)]
@@ -100,6 +119,11 @@ def test_validation_racing_with_writes_loses_nothing_and_locks_the_shift(server)
     time.sleep(1.5)
     status, answer = harness.request(gun.port, "POST", f"/api/v1/shifts/{shift}/close", {}, token)
     assert status == 200 and '"status":"closed"' in answer.replace(" ", "")
+    before_close = sorted(w[1] for w in writes if w[0] == 201)[:12]
+    edits = []
+    editing = threading.Thread(target=_editor, args=(editor, before_close, stop, edits), daemon=True)
+    editing.start()
+    time.sleep(0.5)
 
     page, barrier, validated = f"/revue/maraude/{shift}", threading.Barrier(2), []
     sups = [threading.Thread(target=_supervise, args=(b, page, barrier, validated)) for b in supervisors]
@@ -109,7 +133,7 @@ def test_validation_racing_with_writes_loses_nothing_and_locks_the_shift(server)
         t.join(30)
     time.sleep(0.5)
     stop.set()
-    for t in threads:
+    for t in [*threads, editing]:
         t.join(30)
     after_validation = time.monotonic()
     status, answer = harness.request(gun.port, "POST", "/api/v1/encounters", harness.encounter(shift), token)
@@ -121,7 +145,7 @@ def test_validation_racing_with_writes_loses_nothing_and_locks_the_shift(server)
     assert answers == [302, 422], [(v["answer"], v["body"][-300:]) for v in validated]
     assert "Seule une maraude clôturée peut être validée" in next(v["body"] for v in validated
                                                                    if v["answer"] == 422)
-    row, contacts, validations = _stored(url, shift)
+    row, contacts, validations, edit_times = _stored(url, shift)
     assert row[0] == "validated" and validations == 1
 
     # Writers: acknowledged (201) or refused because the shift is closed (403); never an error.
@@ -135,11 +159,22 @@ def test_validation_racing_with_writes_loses_nothing_and_locks_the_shift(server)
 
     # No lost write, no write into the closed shift: stored == acknowledged, all committed before the close.
     assert set(contacts) == acknowledged
-    late = [c for c, at in contacts.items() if _as_text(at) > _as_text(row[1])]
+    late = [c for c, (at, _) in contacts.items() if _as_text(at) > _as_text(row[1])]
     assert late == [], f"{len(late)} contact(s) created after the shift was closed"
     assert _as_text(row[1]) <= _as_text(row[2])
 
-    # The summary the supervisor validated is the final one.
+    # Edits of the closed shift: accepted (302) until the validation, refused (403) after; none lost.
+    assert {e[0] for e in edits} <= {302, 403}, [e for e in edits if e[0] not in (302, 403)][:3]
+    kept = [e for e in edits if e[0] == 302]
+    assert kept and any(e[0] == 403 and e[3] > validated_at for e in edits), len(edits)
+    last = {e[1]: e[2] for e in kept}  # one editor, one contact after the other: the last accepted wins
+    assert {c: contacts[c][1] for c in last} == last
+    assert len(edit_times) >= len(kept) and all(_as_text(t) <= _as_text(row[2]) for t in edit_times)
+
+    # The summary at validation is the final one: same contacts, same people counts.
     winner = next(v for v in validated if v["answer"] == 302)
-    assert winner["contacts"] == winner["people"] == len(acknowledged) == len(contacts)
+    assert winner["location"].endswith(page)
+    _, html, _ = supervisors[0].request("GET", page)
+    assert _number(html, "kind-anonymous") == len(acknowledged) == len(contacts)
+    assert _number(html, "anonymous") == sum(people for _, people in contacts.values())
     assert after_validation > validated_at
