@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 
-from bench import harness
+from bench import harness, wrk
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.json")
 CLIENTS = (1, 8, 32)
@@ -31,6 +31,20 @@ def _stats(results, seconds):
             "locked": sum(1 for r in results if "database is locked" in r[2])}
 
 
+TOOL = "wrk" if wrk.available() else "python threads (install wrk for steadier figures)"
+
+
+def _step(port, clients, seconds, mode, token=None, shift=None):
+    """One load step with wrk when installed, else with the threaded generator of bench/harness.py."""
+    if wrk.available():
+        return wrk.run(port, clients, seconds, mode, token, shift)
+    if mode == "healthz":
+        return _stats(harness.load(port, [("GET", "/healthz", None)], clients, duration=seconds), seconds)
+    job = ("POST", "/api/v1/encounters", lambda: harness.encounter(shift))
+    res = harness.load(port, [job], clients, token=token, duration=seconds)
+    return {**_stats(res, seconds), "non_2xx": sum(1 for r in res if r[0] not in (200, 201))}
+
+
 def throughput(seconds):
     tmp = tempfile.mkdtemp(prefix="outreach-bench-")
     url = f"sqlite:///{tmp}/bench.db"
@@ -41,17 +55,13 @@ def throughput(seconds):
         available = harness.api_available(server.port, token)
         rows = []
         for n in CLIENTS:
-            row = {"clients": n, "healthz": _stats(harness.load(
-                server.port, [("GET", "/healthz", None)], n, duration=seconds), seconds)}
+            row = {"clients": n, "healthz": _step(server.port, n, seconds, "healthz")}
             if available:
-                job = ("POST", "/api/v1/encounters", lambda: harness.encounter(shift))
-                res = harness.load(server.port, [job], n, token=token, duration=seconds)
-                row["encounters"] = _stats(res, seconds)
-                row["encounters"]["non_2xx"] = sum(1 for r in res if r[0] not in (200, 201))
+                row["encounters"] = _step(server.port, n, seconds, "encounters", token, shift)
                 row["ratio"] = round(row["encounters"]["rps"] / max(row["healthz"]["rps"], 0.1), 3)
             rows.append(row)
         log = server.output()
-        return {"api": available, "rows": rows, "server_locked_in_log": log.count("database is locked")}
+        return {"api": available, "tool": TOOL, "rows": rows, "server_locked_in_log": log.count("database is locked")}
     finally:
         server.stop()
 
@@ -95,7 +105,7 @@ def optional(module, **kwargs):
 
 def print_table(out):
     tp = out["throughput"]
-    print("== write throughput (gunicorn sync x4, SQLite, loopback) ==")
+    print(f"== write throughput (gunicorn sync x4, SQLite, loopback, load: {tp.get('tool')}) ==")
     print(f"{'clients':>7} {'healthz rps':>12} {'p50':>7} {'p99':>7} | {'POST rps':>9} {'p50':>7} {'p99':>7}"
           f" {'ratio':>6} {'5xx':>4} {'locked':>6}")
     for row in tp["rows"]:
