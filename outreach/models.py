@@ -508,6 +508,32 @@ class RollupPersonSpan(db.Model):
     multi_from = db.Column(db.Date)
 
 
+class RollupSpanCount(db.Model):
+    """``rollup_person_spans`` counted by (scope, mode, month, previous month seen): distinct persons
+    over months [a, b] are the sum of ``persons`` for a <= month <= b and prev_month < a, new persons
+    the sum of ``first_contacts``; a few hundred rows a year instead of a person each. No previous
+    month: ``NO_MONTH`` (before every month)."""
+    __tablename__ = "rollup_span_counts"
+    scope_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    mode = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    month = db.Column(db.Date, primary_key=True)
+    prev_month = db.Column(db.Date, primary_key=True)
+    persons = db.Column(db.Integer, nullable=False)
+    first_contacts = db.Column(db.Integer, nullable=False)
+
+
+class RollupMultiCount(db.Model):
+    """Plan-scope spans with a ``multi_from``, counted by (mode, month, next month seen, multi_from):
+    persons met by 2+ organisations within [a, b] are the sum for a <= month <= b, next_month > b
+    and multi_from >= a. No next month: ``LAST_MONTH`` (after every month)."""
+    __tablename__ = "rollup_multi_counts"
+    mode = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    month = db.Column(db.Date, primary_key=True)
+    next_month = db.Column(db.Date, primary_key=True)
+    multi_from = db.Column(db.Date, primary_key=True)
+    persons = db.Column(db.Integer, nullable=False)
+
+
 class RollupPersonMonth(db.Model):
     """Exact person-by-month-by-team rows: distinct persons over any period are a COUNT(DISTINCT) here."""
     __tablename__ = "rollup_person_months"

@@ -17,9 +17,11 @@ from outreach.models import (
     RefItem,
     RollupDirty,
     RollupMonthly,
+    RollupMultiCount,
     RollupOrgMonthly,
     RollupPersonMonth,
     RollupPersonSpan,
+    RollupSpanCount,
     Shift,
     Team,
     User,
@@ -103,7 +105,7 @@ def _spans_agree_with_group_by():
 
 def _clear():
     for model in (Referral, Orientation, ContactMaterial, Contact, Shift, Person, RollupMonthly, RollupPersonMonth,
-                  RollupOrgMonthly, RollupPersonSpan, RollupDirty):
+                  RollupOrgMonthly, RollupPersonSpan, RollupDirty, RollupSpanCount, RollupMultiCount):
         db.session.execute(db.delete(model))
     db.session.commit()
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 10:21:02.127759
+Create Date: 2026-11-28 10:34:08.837933
 
 """
 from alembic import op
@@ -71,6 +71,14 @@ def upgrade():
     with op.batch_alter_table('rollup_monthly', schema=None) as batch_op:
         batch_op.create_index('ix_rollup_monthly_month', ['month', 'measure'], unique=False)
 
+    op.create_table('rollup_multi_counts',
+    sa.Column('mode', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('next_month', sa.Date(), nullable=False),
+    sa.Column('multi_from', sa.Date(), nullable=False),
+    sa.Column('persons', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('mode', 'month', 'next_month', 'multi_from', name=op.f('pk_rollup_multi_counts'))
+    )
     op.create_table('rollup_org_monthly',
     sa.Column('month', sa.Date(), nullable=False),
     sa.Column('organisation_id', sa.Integer(), autoincrement=False, nullable=False),
@@ -108,6 +116,15 @@ def upgrade():
         batch_op.create_index('ix_rollup_person_spans_person', ['person_id'], unique=False)
         batch_op.create_index('ix_rollup_person_spans_scan', ['scope_id', 'mode', 'month', 'prev_month', 'first_contacts', 'next_month', 'multi_from'], unique=False)
 
+    op.create_table('rollup_span_counts',
+    sa.Column('scope_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('mode', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('prev_month', sa.Date(), nullable=False),
+    sa.Column('persons', sa.Integer(), nullable=False),
+    sa.Column('first_contacts', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('scope_id', 'mode', 'month', 'prev_month', name=op.f('pk_rollup_span_counts'))
+    )
     op.create_table('sectors',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=40), nullable=False),
@@ -517,6 +534,7 @@ def downgrade():
     op.drop_table('teams')
     op.drop_table('plan_axes')
     op.drop_table('sectors')
+    op.drop_table('rollup_span_counts')
     with op.batch_alter_table('rollup_person_spans', schema=None) as batch_op:
         batch_op.drop_index('ix_rollup_person_spans_scan')
         batch_op.drop_index('ix_rollup_person_spans_person')
@@ -527,6 +545,7 @@ def downgrade():
 
     op.drop_table('rollup_person_months')
     op.drop_table('rollup_org_monthly')
+    op.drop_table('rollup_multi_counts')
     with op.batch_alter_table('rollup_monthly', schema=None) as batch_op:
         batch_op.drop_index('ix_rollup_monthly_month')
 

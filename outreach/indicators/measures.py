@@ -11,10 +11,11 @@ answer None. Referral steps count in the month of their own date.
 """
 import statistics
 from dataclasses import dataclass, field
+from datetime import date
 
 from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, null, or_, select
+from sqlalchemy import and_, case, func, null, select
 
 from ..extensions import db
 from ..models import (
@@ -23,9 +24,11 @@ from ..models import (
     Referral,
     RefItem,
     RollupMonthly,
+    RollupMultiCount,
     RollupOrgMonthly,
     RollupPersonMonth,
     RollupPersonSpan,
+    RollupSpanCount,
 )
 from .rollups import add_months, catch_up
 
@@ -162,39 +165,39 @@ def persons_query(measure, filters, period, group_by=()):
 
 
 def persons_pair_query(filters, window):
-    """Distinct and new persons of one window in a single scan (the dashboard's path).
+    """Distinct, new and multi-organisation persons of one window (the dashboard's path).
 
-    Without a team filter, from the person spans: a person counts once, on the first month
-    of the window where the previous month seen (in scope) falls before the window."""
-    new_when = case((RollupPersonSpan.first_contacts > 0, 1), else_=0)
+    Without a team filter, from the span counts: a person counts once, on the first month of
+    the window where the previous month seen (in scope) falls before the window; met by 2+
+    organisations (plan scope only): on the person's last row of the window, ``multi_from`` within it."""
     if filters.get("team_id"):
         t = RollupPersonMonth
         new = func.sum(case((t.first_contacts > 0, 1), else_=0))
         return select(func.count(t.person_id.distinct()), new, null()).where(*_scope(t, filters), *_months(t, window))
-    t = RollupPersonSpan
-    starts = or_(t.prev_month.is_(None), t.prev_month < window[0])
-    distinct = func.sum(case((starts, 1), else_=0))
-    last = and_(or_(t.next_month.is_(None), t.next_month > window[1]), t.multi_from >= window[0])
-    multi = func.sum(case((last, 1), else_=0))  # plan scope only (multi_from is NULL per organisation)
-    return select(distinct, func.sum(new_when), multi).where(*span_scope(filters), *_months(t, window))
+    t, mode = RollupSpanCount, 1 if filters.get("include_provisional") else 0
+    distinct = func.sum(case((t.prev_month < window[0], t.persons), else_=0))
+    u = RollupMultiCount
+    multi = (select(func.sum(u.persons)).where(u.mode == mode, *_months(u, window), u.next_month > window[1],
+                                               u.multi_from >= window[0])
+             .scalar_subquery() if not filters.get("organisation_id") else null())
+    return select(distinct, func.sum(t.first_contacts), multi).where(*span_scope(filters, t), *_months(t, window))
 
 
-def span_scope(filters):
-    t = RollupPersonSpan
+def span_scope(filters, t=RollupPersonSpan):
     return [t.scope_id == (filters.get("organisation_id") or 0),
             t.mode == (1 if filters.get("include_provisional") else 0)]
 
 
 def monthly_persons_query(filters, window):
-    """(month, distinct, new, met by 2+ organisations) of each month, from the spans (no team filter).
+    """(month, distinct, new, met by 2+ organisations) of each month, from the span counts (no team filter).
 
     Within one month the person's last row up to that month is that month's row, so
     "met by 2+ organisations in month m" is ``multi_from >= m`` on it."""
-    t = RollupPersonSpan
-    new = func.sum(case((t.first_contacts > 0, 1), else_=0))
-    multi = func.sum(case((t.multi_from >= t.month, 1), else_=0))
-    return (select(t.month, func.count(), new, multi).where(*span_scope(filters), *_months(t, window))
-            .group_by(t.month))
+    t, u = RollupSpanCount, RollupMultiCount
+    multi = (select(func.sum(u.persons)).where(u.mode == t.mode, u.month == t.month, u.multi_from >= t.month)
+             .correlate(t).scalar_subquery() if not filters.get("organisation_id") else null())
+    return (select(t.month, func.sum(t.persons), func.sum(t.first_contacts), multi)
+            .where(*span_scope(filters, t), *_months(t, window)).group_by(t.month, t.mode))
 
 
 def median_query(measure, filters, period, group_by=()):
@@ -204,13 +207,10 @@ def median_query(measure, filters, period, group_by=()):
     where = [Referral.admitted_on >= period[0], Referral.admitted_on < end_day, start.isnot(None)]
     if filters.get("organisation_id"):
         where.append(Referral.organisation_id == filters["organisation_id"])
-    if filters.get("team_id"):
-        where.append(Contact.team_id == filters["team_id"])
     ids = item_ids(filters, measure.item_kind)
     if ids is not None:
         where.append(Referral.programme_id.in_(ids))
-    source = Referral.__table__.join(Contact.__table__, Contact.id == Referral.contact_id).outerjoin(
-        Person.__table__, Person.id == Referral.person_id)
+    source = _referral_source(filters, where)
     return select(*group_by, Referral.admitted_on, start).select_from(source).where(and_(*where))
 
 
@@ -219,12 +219,17 @@ def admissions_query(filters, window):
     where = [Referral.admitted_on >= window[0], Referral.admitted_on < add_months(window[1], 1)]
     if filters.get("organisation_id"):
         where.append(Referral.organisation_id == filters["organisation_id"])
+    return select(Referral.programme_id, Referral.admitted_on, Person.first_seen_on, Referral.proposed_on) \
+        .select_from(_referral_source(filters, where)).where(*where)
+
+
+def _referral_source(filters, where):
+    """Referrals with their person; joined to contacts only for a team filter (a lookup per row)."""
+    source = Referral.__table__
     if filters.get("team_id"):
         where.append(Contact.team_id == filters["team_id"])
-    source = Referral.__table__.join(Contact.__table__, Contact.id == Referral.contact_id).outerjoin(
-        Person.__table__, Person.id == Referral.person_id)
-    return select(Referral.programme_id, Referral.admitted_on, Person.first_seen_on, Referral.proposed_on) \
-        .select_from(source).where(*where)
+        source = source.join(Contact.__table__, Contact.id == Referral.contact_id)
+    return source.outerjoin(Person.__table__, Person.id == Referral.person_id)
 
 
 BUILDERS = {"sum": sum_query, "persons": persons_query, "median": median_query}
@@ -322,7 +327,6 @@ SCOPE_KEYS = ("organisation_id", "team_id", "sector_id", "include_provisional")
 
 
 def _as_date(value):
-    from datetime import date
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 

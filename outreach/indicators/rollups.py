@@ -46,9 +46,11 @@ from ..models import (
     RefItem,
     RollupDirty,
     RollupMonthly,
+    RollupMultiCount,
     RollupOrgMonthly,
     RollupPersonMonth,
     RollupPersonSpan,
+    RollupSpanCount,
     Shift,
 )
 from ..reference.defaults import NO_PLACE_REFUSAL, STABLE_HOUSING_EXIT
@@ -309,15 +311,54 @@ def _person_spans(person_id, mode, rows):
 
 
 def _rebuild_spans(conn, person_ids=None):
-    """Recompute the spans of ``person_ids`` (every person when None), plan-wide and per organisation."""
+    """Recompute the spans of ``person_ids`` (every person when None), plan-wide and per organisation,
+    then the span counts of every month they touch."""
     if person_ids is not None and not person_ids:
         return
     chunks = [None] if person_ids is None else [sorted(person_ids)[i:i + 500] for i in range(0, len(person_ids), 500)]
+    months = set()
     for chunk in chunks:
-        conn.execute(delete(RollupPersonSpan).where(*([] if chunk is None else [RollupPersonSpan.person_id.in_(chunk)])))
+        where = [] if chunk is None else [RollupPersonSpan.person_id.in_(chunk)]
+        if chunk is not None:
+            months |= _span_months(conn, where)
+        conn.execute(delete(RollupPersonSpan).where(*where))
         for mode in (0, 1):
             _plan_spans(conn, mode, chunk)
             conn.execute(insert(RollupPersonSpan).from_select(SPAN_COLUMNS, _span_select(True, mode, chunk)))
+        if chunk is not None:
+            months |= _span_months(conn, where)
+    _rebuild_counts(conn, None if person_ids is None else months)
+
+
+def _span_months(conn, where):
+    return set(conn.execute(select(RollupPersonSpan.month).where(*where).distinct()).scalars())
+
+
+NO_MONTH = date(1900, 1, 1)  # prev_month of a first span, multi_from of none (before every month)
+LAST_MONTH = date(9999, 12, 1)  # next_month of a last span (after every month)
+
+
+def _rebuild_counts(conn, months):
+    """``rollup_span_counts`` and ``rollup_multi_counts`` of ``months`` (every month when None)."""
+    t = RollupPersonSpan
+    chunks = [None] if months is None else [sorted(months)[i:i + 200] for i in range(0, len(months), 200)]
+    for chunk in chunks:
+        if chunk is not None and not chunk:
+            continue
+        where = [] if chunk is None else [t.month.in_(chunk)]
+        conn.execute(delete(RollupSpanCount).where(*([] if chunk is None else [RollupSpanCount.month.in_(chunk)])))
+        conn.execute(delete(RollupMultiCount).where(*([] if chunk is None else [RollupMultiCount.month.in_(chunk)])))
+        prev = func.coalesce(t.prev_month, NO_MONTH)
+        conn.execute(insert(RollupSpanCount).from_select(
+            ["scope_id", "mode", "month", "prev_month", "persons", "first_contacts"],
+            select(t.scope_id, t.mode, t.month, prev, func.count(), func.sum(t.first_contacts))
+            .where(*where).group_by(t.scope_id, t.mode, t.month, prev)))
+        following = func.coalesce(t.next_month, LAST_MONTH)
+        conn.execute(insert(RollupMultiCount).from_select(
+            ["mode", "month", "next_month", "multi_from", "persons"],
+            select(t.mode, t.month, following, t.multi_from, func.count())
+            .where(*where, t.scope_id == 0, t.multi_from.isnot(None))
+            .group_by(t.mode, t.month, following, t.multi_from)))
 
 
 def refresh_keys(conn, keys):
@@ -553,7 +594,9 @@ def rollup_rows(session):
     persons = session.execute(select(*[getattr(RollupPersonMonth, c) for c in PERSON_COLUMNS])).all()
     orgs = session.execute(select(RollupOrgMonthly.__table__)).all()
     spans = session.execute(select(RollupPersonSpan.__table__)).all()
-    return [sorted(map(_normal, rows)) for rows in (monthly, persons, orgs, spans)]
+    counts = session.execute(select(RollupSpanCount.__table__)).all()
+    multi = session.execute(select(RollupMultiCount.__table__)).all()
+    return [sorted(map(_normal, rows)) for rows in (monthly, persons, orgs, spans, counts, multi)]
 
 
 def _normal(row):

@@ -161,6 +161,7 @@ class Dashboard:
     def __init__(self, period, filters, user):
         self.period, self.filters, self.user = period, filters, user
         self.suppress = needs_suppression(user)
+        self.limit = threshold()
         self.evaluator = m.Evaluator(filters)
         first = min(period.previous().start, add_months(period.end, -11))
         self.evaluator.window = (first, period.end)
@@ -181,8 +182,8 @@ class Dashboard:
 
     def _median(self, code, filters, period):
         days = self._median_days(m.MEASURES[code], filters, period)
-        if self.suppress and is_small(len(days), threshold()):
-            return Hidden(threshold())
+        if self.suppress and is_small(len(days), self.limit):
+            return Hidden(self.limit)
         return statistics.median(days) if days else None
 
     def _median_days(self, measure, filters, period):
@@ -215,11 +216,10 @@ class Dashboard:
     def _suppressed(self, value, num, den):
         if not self.suppress or isinstance(value, Hidden):
             return value
-        if any(is_small(x, threshold()) for x in (num, den) if not isinstance(x, Hidden)):
-            return Hidden(threshold())
-        if isinstance(num, Hidden) or isinstance(den, Hidden):
-            return Hidden(threshold())
-        return suppress_value(value) if isinstance(value, int) else value
+        limit = self.limit
+        if isinstance(num, Hidden) or isinstance(den, Hidden) or is_small(num, limit) or is_small(den, limit):
+            return Hidden(limit)
+        return suppress_value(value, limit) if isinstance(value, int) else value
 
     def series(self, indicator):
         """Monthly values over the 12 months ending with the period (None where not computable;
