@@ -7,7 +7,7 @@ PORT ?= 5000
 WORKERS ?= 4
 export OUTREACH_DATABASE_URL ?= sqlite:///$(CURDIR)/instance/outreach.db
 
-.PHONY: run test install install-test migrate seed serve lint bench translations translations-update migration clean
+.PHONY: run test install install-test migrate seed serve lint bench translations translations-update migration clean assets
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,12 @@ lint: install-test
 
 bench: install-test node_modules/.installed
 	$(BIN)/python -m bench.run
+
+# Minified static/js/*.js from the readable static/src/*.js (terser pinned in package.json); run after
+# editing static/src. static/src/BUILD records the hashes (tests/test_shifts_page_size.py checks it).
+assets: node_modules/.installed
+	for f in static/src/*.js; do node_modules/.bin/terser "$$f" --compress --mangle -o "static/js/$$(basename $$f)" || exit 1; done
+	cd static && sha256sum src/*.js js/*.js > src/BUILD
 
 # Regenerate the single initial migration from the models (nothing has shipped yet).
 migration: install

@@ -3,7 +3,7 @@
 - write throughput of POST /api/v1/encounters next to GET /healthz, same gunicorn (sync, 4 workers),
   same run, at 1, 8 and 32 concurrent clients (threaded keep-alive load generator, loopback);
 - dashboard times (bench/dashboard.py), offline sync of 200 contacts (bench/offline_sync.py),
-  logging page weight gzipped.
+  logging page weight gzipped (the page and every file its <link> and <script> tags load, gzip -9).
 Environment: BENCH_SECONDS (per step, default 5), BENCH_ENCOUNTERS (dashboard size, default 1000000).
 """
 import gzip
@@ -66,10 +66,29 @@ def throughput(seconds):
         server.stop()
 
 
+GZIP_LEVEL = 9
+PAGE_BUDGET = 10 * 1024
+# Loaded by the page's scripts only when needed: sync.js when records wait on the device (or at logout),
+# sha256.js on origins without crypto.subtle (plain http). Reported, not counted in the page's weight;
+# tests/test_shifts_page_size.py checks in Chromium that a normal visit loads nothing else.
+LAZY = ("/static/js/sync.js", "/static/js/sha256.js")
+ASSET = re.compile(rb'<(?:link|script)\b[^>]*?\b(?:href|src)="(/[^"]*)"')
+
+
+def page_parts(html, get):
+    """Gzipped bytes of a page and of every same-origin file its <link> and <script> tags load
+    (stylesheet, scripts, icon, manifest). ``get(url)`` returns a file's bytes."""
+    parts = {"html": len(gzip.compress(html, GZIP_LEVEL))}
+    for url in dict.fromkeys(u.decode() for u in ASSET.findall(html)):
+        parts[url] = len(gzip.compress(get(url), GZIP_LEVEL))
+    return parts
+
+
 def page_weight():
-    """Gzipped bytes of the logged-in logging page with its CSS and JS (same-origin static files)."""
+    """The logging page (/maraude with an open shift) and the shift start page, with what they load."""
     from outreach import create_app
     from outreach.extensions import db
+    from outreach.models import User
     from outreach.seed import DEMO_PASSWORD, seed_demo
     tmp = tempfile.mkdtemp(prefix="outreach-weight-")
     os.environ["OUTREACH_INSTANCE_PATH"] = tmp
@@ -80,15 +99,20 @@ def page_weight():
         upgrade()
         seed_demo()
         db.session.commit()
+        team = db.session.execute(db.select(User).filter_by(email=harness.WORKER)).scalar_one().teams[0].code
     client = app.test_client()
-    client.post("/login", data={"email": harness.WORKER, "password": DEMO_PASSWORD})
-    page = client.get("/shifts/current", follow_redirects=True)
-    html = page.data
-    assets = re.findall(rb'(?:href|src)="(/static/[^"?]+\.(?:css|js))', html)
-    parts = {"html": len(gzip.compress(html, 9))}
-    for path in dict.fromkeys(assets):
-        parts[path.decode()] = len(gzip.compress(client.get(path.decode()).data, 9))
-    return {"url": page.request.path, "parts": parts, "total_gz_bytes": sum(parts.values()), "target_bytes": 10240}
+    client.post("/connexion", data={"email": harness.WORKER, "password": DEMO_PASSWORD})
+    get = lambda url: client.get(url).get_data()
+    start = page_parts(get("/maraude"), get)
+    client.post("/maraude", data={"team": team})
+    html = get("/maraude")
+    if b'id="contact-form"' not in html:
+        return {"error": "no contact form on /maraude after starting a shift"}
+    parts = page_parts(html, get)
+    return {"url": "/maraude", "gzip_level": GZIP_LEVEL, "parts": parts, "total_gz_bytes": sum(parts.values()),
+            "target_bytes": PAGE_BUDGET, "start_page_gz_bytes": sum(start.values()),
+            "lazy_gz_bytes": {url: len(gzip.compress(get(url), GZIP_LEVEL)) for url in LAZY},
+            "service_worker_gz_bytes": len(gzip.compress(get("/sw.js"), GZIP_LEVEL))}
 
 
 def optional(module, **kwargs):
@@ -116,7 +140,9 @@ def print_table(out):
         print(line)
     print("targets: ratio >= 0.15, p99 <= 100 ms at 32 clients, 0 locked")
     w = out["page_weight"]
-    print(f"== logging page gzipped: {w.get('total_gz_bytes')} bytes (target <= 10240) {w.get('parts')}")
+    print(f"== logging page gzipped: {w.get('total_gz_bytes')} bytes (target <= {PAGE_BUDGET}) {w.get('parts')}")
+    print(f"   not counted: start page {w.get('start_page_gz_bytes')}, loaded when needed {w.get('lazy_gz_bytes')},"
+          f" service worker {w.get('service_worker_gz_bytes')}")
     for key in ("dashboard", "offline_sync"):
         print(f"== {key}: {json.dumps(out[key])}")
 

@@ -272,6 +272,7 @@ def test_a_server_error_is_retried_with_backoff(page, server, live_app):
     page.goto(form_url)
     page.context.set_offline(True)
     _log_contact(page)
+    expect(page.locator("#sync-status")).to_have_text("1 en attente")
     failures = live_app.extensions["stand_in_failures"]
     failures.append(1)
     page.context.set_offline(False)

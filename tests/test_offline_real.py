@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from test_offline_browser import _context, _controlled, _queued, _until
 
 from outreach.extensions import db
-from outreach.models import Contact, Sector, Team, User
+from outreach.models import Contact, Sector, Shift, Team, User
 
 pytestmark = pytest.mark.browser
 FILL = """([bad]) => {
@@ -86,3 +86,63 @@ def test_twenty_contacts_offline_then_nineteen_on_the_server(playwright, real, t
     _until(page, "outreachQueue.all().then(rs => rs.length === 1)")
     assert on_server() == 19  # a second pass creates nothing
     context.close()
+
+
+def _start_shift_page(page):
+    browser_login(page, "worker@aurore.demo")
+    page.goto("/maraude")
+    expect(page.locator("#shift-form")).to_be_visible()
+
+
+def _contacts_of_open_shift(live_app):
+    with live_app.app_context():
+        user = db.session.execute(db.select(User).filter_by(email="worker@aurore.demo")).scalar_one()
+        shift = db.session.execute(db.select(Shift).filter_by(opened_by_id=user.id, status="open")).scalar_one_or_none()
+        if shift is None:
+            return None, []
+        contacts = db.session.execute(db.select(Contact).filter_by(shift_id=shift.id)).scalars().all()
+        return shift.id, sorted(c.kind for c in contacts)
+
+
+def test_a_shift_started_offline_takes_its_contacts_at_once(page, live_app, live_server):
+    _start_shift_page(page)
+    _controlled(page)
+    page.context.set_offline(True)
+    status = page.locator("#sync-status")
+    page.locator("#shift-form button[type=submit]").click()
+    expect(page.locator("#contact-form")).to_be_visible()
+    expect(status).to_have_text("1 en attente")
+    shift_id = page.locator("#contact-form [name=shift_id]").input_value()
+    assert shift_id == page.evaluate("outreachQueue.all().then(rs => rs[0].body.id)")
+    page.locator("#contact-form label.chip", has_text="Passage anonyme").first.click()
+    page.locator("#contact-save").click()
+    expect(status).to_have_text("2 en attente")
+    page.reload()  # still offline: the cached page and the queue give the form back
+    expect(page.locator("#contact-form")).to_be_visible()
+    assert page.locator("#contact-form [name=shift_id]").input_value() == shift_id
+    page.locator("#contact-form label.chip", has_text="Refus").first.click()
+    page.locator("#contact-save").click()
+    expect(status).to_have_text("3 en attente")
+    assert _contacts_of_open_shift(live_app) == (None, [])
+    page.context.set_offline(False)
+    _until(page, "outreachQueue.all().then(rs => rs.length === 0)", timeout=20)
+    assert _contacts_of_open_shift(live_app) == (shift_id, ["anonymous", "refusal"])
+
+
+def test_a_contact_saved_through_the_api_gets_the_plain_post_confirmation_and_undo(page, live_app, live_server):
+    _start_shift_page(page)
+    page.locator("#shift-form button[type=submit]").click()
+    expect(page.locator("#contact-form")).to_be_visible()
+    expect(page.locator("#undo")).to_be_hidden()
+    page.locator("[name=people_count]").fill("3")
+    page.locator("#contact-form label.chip", has_text="Passage anonyme").first.click()
+    page.locator("#contact-save").click()
+    expect(page.locator(".offline-notice")).to_have_text("Contact enregistré.")  # the JSON path, no reload
+    expect(page.locator("#undo")).to_be_visible()
+    expect(page.locator("#contacts li").first).to_contain_text("anonymous ×3")
+    assert page.locator("[name=people_count]").input_value() == "1"  # ready for the next contact
+    assert page.locator("#contact-form [name=kind][value=known]").is_checked()
+    assert _contacts_of_open_shift(live_app)[1] == ["anonymous"]
+    page.locator("#undo").click()  # the plain POST undo, as without JavaScript
+    expect(page.get_by_text("Contact annulé.")).to_be_visible()
+    assert _contacts_of_open_shift(live_app)[1] == []

@@ -1,11 +1,11 @@
 /* outreach service worker (root scope). Version changes whenever a static file changes.
-   Queued records are in IndexedDB (static/js/queue.js), never in these caches:
+   Queued records are in IndexedDB (static/src/queue.js), never in these caches:
    an update replaces the shell cache and keeps every queued record. */
 "use strict";
 var VERSION = {{ version|tojson }};
 var SHELL = "outreach-shell-" + VERSION;
 var PAGES = "outreach-pages";  // pages and reference data, refreshed on each visit, cleared at logout
-var STATIC_URLS = {{ static_urls|tojson }};
+var STATIC_URLS = {{ static_urls|tojson }}.filter(function (u) { return u.indexOf("/static/src/") < 0; });  // readable sources of static/js
 var SHELL_URLS = {{ shell_urls|tojson }};
 var OFFLINE_URL = {{ url_for("offline.page")|tojson }};
 var WARM_EXTRA = ["/api/v1/reference"];
@@ -44,19 +44,37 @@ self.addEventListener("activate", function (event) {
 
 self.addEventListener("message", function (event) {
   var data = event.data || {};
-  if (data.type === "warm" && Array.isArray(data.urls)) {
-    event.waitUntil(warm(data.urls.concat(WARM_EXTRA)));
-  } else if (data.type === "version" && event.ports[0]) {
+  if (data.type === "version" && event.ports[0]) {
     event.ports[0].postMessage(VERSION);
   }
 });
 
-function navigate(request) {
+// Once a user is signed in (a page with <body data-user>), cache the pages of its menu, the shell
+// pages and the reference data for offline use; once per user until logout clears the caches.
+function warmFrom(response) {
+  return response.clone().text().then(function (html) {
+    var user = /<body data-user="([^"]+)"/.exec(html), nav = /<nav[\s\S]*?<\/nav>/.exec(html);
+    if (!user) return;
+    var marker = "/__warm__/" + user[1], links = (nav ? nav[0].match(/href="\/[^"]*"/g) || [] : [])
+      .map(function (h) { return h.slice(6, -1).replace(/&amp;/g, "&"); });
+    return caches.open(PAGES).then(function (cache) {
+      return cache.match(marker).then(function (done) {
+        if (done) return;
+        return cache.put(marker, new Response("")).then(function () {
+          return warm(links.concat(SHELL_URLS, WARM_EXTRA));
+        });
+      });
+    });
+  }).catch(function () { return null; });
+}
+
+function navigate(request, event) {
   return fetch(request).then(function (response) {
+    if (response.ok && response.type === "basic") event.waitUntil(warmFrom(response));
     return cacheIfOk(PAGES, request, response);
   }).catch(function () {
     return caches.match(request, { ignoreSearch: true }).then(function (hit) {
-      if (hit) return hit;  // else the offline page, signed-in version (warmed by queue.js) first
+      if (hit) return hit;  // else the offline page, signed-in version (see warmFrom) first
       return caches.open(PAGES).then(function (c) { return c.match(OFFLINE_URL); })
         .then(function (page) { return page || caches.match(OFFLINE_URL); });
     });
@@ -80,7 +98,7 @@ self.addEventListener("fetch", function (event) {
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (request.mode === "navigate") {
-    event.respondWith(navigate(request));
+    event.respondWith(navigate(request, event));
   } else if (url.pathname.indexOf("/static/") === 0) {
     event.respondWith(staticFile(request));
   } else if (url.pathname.indexOf("/api/v1/reference") === 0) {
