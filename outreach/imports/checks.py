@@ -1,12 +1,13 @@
 """Check every row of an import before anything is written; each problem names its line and column.
 
-Each column has a parser ``text -> (value, [messages])``; results are cached per distinct
-cell text, so a file of a million rows with a few hundred distinct dates and codes is
-checked at dictionary speed.
+Each column has a parser ``text -> (value, [messages])``; rows are checked column by column and
+each distinct cell text is parsed once, so a file of a million rows with a few hundred distinct
+dates and codes is checked at dictionary speed.
 """
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import itemgetter, methodcaller
 
 from flask_babel import gettext as _
 
@@ -37,6 +38,7 @@ class Lookups:
 
 
 OK = ()
+FIRST, THIRD = itemgetter(0), itemgetter(2)
 
 
 def _split(text):
@@ -197,25 +199,26 @@ class Checker:
 
     def _parse(self, column, text):
         value, messages = PARSERS[column](text.strip(), self.lookups)
-        found = self.cache[column][text] = (value, messages, "" if messages else _canon(column, value))
-        return found
+        return value, messages, "" if messages else _canon(column, value)
 
     def check_all(self, rows):
-        """(Parsed of the valid rows, [RowError] in line then column order) for ``rows`` [(line, {column: text})]."""
+        """(Parsed of the valid rows, [RowError] in line then column order) for ``rows`` [(line, {column: text})].
+
+        Each column is read, parsed (once per distinct text) and split with C-level ``map`` calls."""
         lines = [line for line, _values in rows]
+        cells = [values for _line, values in rows]
         values, canon, bad = {}, {}, {}
         for column in PARSERS:
-            texts = [row.get(column) or "" for _line, row in rows]
-            cache = self.cache[column]
-            known = cache.get
-            results = [known(t) or self._parse(column, t) for t in texts]
-            values[column] = [r[0] for r in results]
-            canon[column] = [r[2] for r in results]
-            failing = {t for t, r in cache.items() if r[1]}
-            if failing:
-                for i, text in enumerate(texts):
-                    if text in failing:
-                        bad.setdefault(i, []).extend(RowError(lines[i], column, m) for m in cache[text][1])
+            texts = list(map(methodcaller("get", column, ""), cells))
+            cache, distinct = self.cache[column], set(texts)
+            for text in distinct.difference(cache):
+                cache[text] = self._parse(column, text or "")
+            results = list(map(cache.__getitem__, texts))
+            values[column] = list(map(FIRST, results))
+            canon[column] = list(map(THIRD, results))
+            failing = {text for text in distinct if cache[text][1]}
+            for i in (i for i, text in enumerate(texts) if text in failing) if failing else ():
+                bad.setdefault(i, []).extend(RowError(lines[i], column, m) for m in cache[texts[i]][1])
             if column == "digest":
                 digest_texts = texts
         for i, column, message in _coherence(values, digest_texts):
@@ -228,11 +231,13 @@ class Checker:
 
 
 def _coherence(values, digest_texts):
-    rows = zip(values["kind"], values["digest"], values["accompanied"], values["orientation"])
-    for i, (kind, digest, accompanied, orientation) in enumerate(rows):
-        if kind == "known" and digest is None and not digest_texts[i].strip():
+    """Rules across columns: a known person has a digest, an anonymous one has none, accompanied needs a place."""
+    for i, (kind, digest) in enumerate(zip(values["kind"], values["digest"])):
+        if kind == "known" and digest is None and not (digest_texts[i] or "").strip():
             yield i, "digest", _("empreinte obligatoire pour un contact connu (sinon type anonymous)")
         elif kind in ("anonymous", "refusal") and digest:
             yield i, "digest", _("pas d'empreinte pour un contact anonyme ou un refus")
-        if accompanied and not orientation:
-            yield i, "accompanied", _("accompagnement sans orientation")
+    if any(values["accompanied"]):
+        for i, (accompanied, orientation) in enumerate(zip(values["accompanied"], values["orientation"])):
+            if accompanied and not orientation:
+                yield i, "accompanied", _("accompagnement sans orientation")

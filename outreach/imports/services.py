@@ -15,6 +15,7 @@ person and the same person met in the street share one code.
 """
 import hashlib
 import uuid
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,6 +43,9 @@ from ..pseudonyms.services import code_from_digest
 from .checks import Checker, Lookups
 
 NAMESPACE = uuid.UUID("6f1d7c2e-9a43-5b8e-b1c4-0d2a7e5f3c91")
+_NAMESPACE_BYTES = NAMESPACE.bytes
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}  # the RFC 4122 variant bits
+_sha1 = hashlib.sha1
 CHUNK = 5000
 REF_KINDS = ("living_situation", "product", "need", "material", "destination", "programme")
 SQLITE_CACHE_KIB = 256 * 1024  # page cache while importing: the indexes of a big file stay in memory
@@ -112,12 +116,9 @@ def _refresh(months):
 
 
 def _uuid5(name):
-    """str(uuid.uuid5(NAMESPACE, name)), without building a UUID object (SHA-1 as RFC 4122 defines, not security)."""
-    digest = bytearray(hashlib.sha1(NAMESPACE.bytes + name.encode(), usedforsecurity=False).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    """str(uuid.uuid5(NAMESPACE, name)) from the SHA-1 hex digest (RFC 4122 name-based ids, not security)."""
+    h = _sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 def _chunks(items, size=CHUNK):
@@ -169,10 +170,16 @@ class _Writer:
     def _new_rows(self, parsed):
         """Ids, times and shifts of the rows whose contact is not stored yet. A contact's shift id is derived
         from its team and date, so only rows whose shift already exists can be stored: only those are looked up."""
-        prefix, ranks, ids = f"{self.org.code}|", {}, []
-        for key in parsed.content_keys():
-            rank = ranks[key] = ranks.get(key, 0) + 1
-            ids.append(_uuid5(f"{prefix}{key}|{rank}"))
+        prefix, keys = f"{self.org.code}|", parsed.content_keys()
+        names = [f"{prefix}{key}|1" for key in keys]
+        repeated = {key for key, count in Counter(keys).items() if count > 1}
+        if repeated:  # identical rows are distinct contacts: ranked 1, 2, ... in file order
+            ranks = Counter()
+            for i, key in enumerate(keys):
+                if key in repeated:
+                    ranks[key] += 1
+                    names[i] = f"{prefix}{key}|{ranks[key]}"
+        ids = list(map(_uuid5, names))
         days, times = parsed.canon["date"], parsed.canon["time"]
         groups, shift_ids = {}, []
         for group in zip(parsed.values["team"], days):
@@ -184,10 +191,10 @@ class _Writer:
         self.existing_shifts = existing_ids(Shift.id, set(groups.values()))
         rows = _Rows(ids=ids, shift_ids=shift_ids, days=days, ats=[f"{d} {t}:00.000000" for d, t in zip(days, times)],
                      **{c: v for c, v in parsed.values.items() if c not in ("date", "time")})
-        if not self.existing_shifts:
-            return rows
-        already = existing_ids(Contact.id, [i for i, s in zip(ids, shift_ids) if s in self.existing_shifts])
-        return rows.keep([n for n, i in enumerate(ids) if i not in already]) if already else rows
+        already = existing_ids(Contact.id, [i for i, s in zip(ids, shift_ids) if s in self.existing_shifts]) \
+            if self.existing_shifts else ()
+        # in id order: the primary-key index and the details' (contact_id, ...) keys are then appended, not scattered
+        return rows.keep(sorted((n for n, i in enumerate(ids) if i not in already), key=ids.__getitem__))
 
     def _insert(self, table, columns, rows):
         """Bulk insert of tuples in ``columns`` order (the table's order): COPY on PostgreSQL, else one compiled
@@ -224,17 +231,13 @@ class _Writer:
     def _persons(self, rows):
         """(person id per row or None, is-first-contact per row); new persons inserted, spans moved for the others."""
         codes = {d: code_from_digest(d) for d in set(rows.digest) if d}
-        row_codes = [codes.get(d) for d in rows.digest]
-        ats, first, last = rows.ats, {}, {}
-        for i, code in enumerate(row_codes):
-            if code is None:
-                continue
-            f = first.get(code)
-            if f is None or ats[i] < ats[f]:
-                first[code] = i
-            last_i = last.get(code)
-            if last_i is None or ats[i] >= ats[last_i]:
-                last[code] = i
+        row_codes = list(map(codes.get, rows.digest))
+        order = sorted(range(len(row_codes)), key=rows.ats.__getitem__)  # by time, file order among equals
+        in_order = list(map(row_codes.__getitem__, order))
+        last = dict(zip(in_order, order))  # a later row overwrites: each code's latest row
+        first = dict(zip(reversed(in_order), reversed(order)))  # each code's earliest row
+        last.pop(None, None)
+        first.pop(None, None)
         teams = self.lookups.teams
         spans = {c: (rows.days[first[c]], rows.days[last[c]], teams[rows.team[last[c]]]) for c in first}
         ids = self._person_ids(spans)
