@@ -49,8 +49,9 @@ self.addEventListener("message", function (event) {
   }
 });
 
-// Once a user is signed in (a page with <body data-user>), cache the pages of its menu, the shell
-// pages and the reference data for offline use; once per user until logout clears the caches.
+// When a signed-in user (<body data-user>) opens a logging page (SHELL_URLS), cache the pages of the
+// menu, the shell pages and the reference data for offline use; once per user until logout clears
+// the caches. Other pages (dashboards, admin) do not trigger it: offline use is for the field.
 function warmFrom(response) {
   return response.clone().text().then(function (html) {
     var user = /<body data-user="([^"]+)"/.exec(html), nav = /<nav[\s\S]*?<\/nav>/.exec(html);
@@ -70,7 +71,8 @@ function warmFrom(response) {
 
 function navigate(request, event) {
   return fetch(request).then(function (response) {
-    if (response.ok && response.type === "basic") event.waitUntil(warmFrom(response));
+    var shell = SHELL_URLS.indexOf(new URL(request.url).pathname) >= 0;
+    if (shell && response.ok && response.type === "basic") event.waitUntil(warmFrom(response));
     return cacheIfOk(PAGES, request, response);
   }).catch(function () {
     return caches.match(request, { ignoreSearch: true }).then(function (hit) {
