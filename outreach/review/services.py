@@ -3,6 +3,8 @@
 Indicators note (validated_only): indicators count contacts of shifts with status "validated" by default;
 passing validated_only=False adds open/closed shifts, shown as provisional.
 """
+import hashlib
+import json
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
@@ -41,7 +43,7 @@ FIELD_LABELS = {
     "kind": _l("Type de contact"), "sector_id": _l("Secteur"), "people_count": _l("Nombre de personnes"),
     "sex": _l("Sexe"), "age_band": _l("Tranche d'âge"), "living_situation_id": _l("Situation de logement"),
     "material": _l("Matériel"), "field": _l("Champ"), "value": _l("Nouvelle valeur"), "reason": _l("Motif"),
-    "status": _l("État"),
+    "status": _l("État"), "summary": _l("Synthèse"),
 }
 
 
@@ -181,6 +183,13 @@ def summary(shift):
     }
 
 
+def summary_digest(numbers):
+    """Fingerprint of a summary: the page sends it back with the validation, so a stale page is refused."""
+    text = json.dumps({k: [list(r) for r in v] if isinstance(v, list) else v for k, v in numbers.items()},
+                      sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def _materials(sid):
     given = (db.select(ContactMaterial.material_id.label("mid"), func.sum(ContactMaterial.quantity).label("given"))
              .join(Contact, Contact.id == ContactMaterial.contact_id).filter(Contact.shift_id == sid)
@@ -219,10 +228,14 @@ def trail(shift):
         .order_by(AuditEvent.occurred_at, AuditEvent.id)).scalars().all()
 
 
-def validate_shift(shift, user):
+def validate_shift(shift, user, seen=None):
+    """Validate a closed shift; ``seen``: the digest of the summary the supervisor read (refused if stale)."""
     lock_shift(shift)
     if shift.status != "closed":
         raise ValidationError({"status": _("Seule une maraude clôturée peut être validée.")})
+    if seen is not None and seen != summary_digest(summary(shift)):
+        raise ValidationError({"summary": _("La synthèse a changé depuis son affichage : relisez-la avant de "
+                                            "valider.")})
     shift.status, shift.validated_at, shift.validated_by_id = "validated", utcnow(), user.id
     audit.record("shift.validate", actor=user, target=shift, field="status", before="closed", after="validated")
 

@@ -56,7 +56,9 @@ def _summary_page(shift, errors=None, status=200):
     contacts = db.session.execute(db.select(Contact).filter_by(shift_id=shift.id)
                                   .options(db.selectinload(Contact.materials))
                                   .order_by(Contact.occurred_at)).scalars().all()
-    return render_template("review/shift.html", shift=shift, s=services.summary(shift), contacts=contacts,
+    numbers = services.summary(shift)
+    return render_template("review/shift.html", shift=shift, s=numbers, digest=services.summary_digest(numbers),
+                           contacts=contacts,
                            trail=services.trail(shift), errors=errors or {}, labels=services.FIELD_LABELS,
                            field_label=services.field_label, correctable=services.CORRECTABLE,
                            choices=services.CHOICES,
@@ -88,7 +90,8 @@ def _apply(shift, action, message):
 @bp.post("/maraude/<shift_id>/valider")
 def validate(shift_id):
     shift = _shift_or_404(shift_id)
-    return _apply(shift, lambda: services.validate_shift(shift, current_user), _("Maraude validée."))
+    seen = request.form.get("summary")
+    return _apply(shift, lambda: services.validate_shift(shift, current_user, seen), _("Maraude validée."))
 
 
 @bp.post("/maraude/<shift_id>/devalider")
