@@ -312,53 +312,65 @@ def _person_spans(person_id, mode, rows):
 
 def _rebuild_spans(conn, person_ids=None):
     """Recompute the spans of ``person_ids`` (every person when None), plan-wide and per organisation,
-    then the span counts of every month they touch."""
+    then the span counts of every (scope, mode, month) they touch."""
     if person_ids is not None and not person_ids:
         return
     chunks = [None] if person_ids is None else [sorted(person_ids)[i:i + 500] for i in range(0, len(person_ids), 500)]
-    months = set()
+    touched = set()
     for chunk in chunks:
         where = [] if chunk is None else [RollupPersonSpan.person_id.in_(chunk)]
         if chunk is not None:
-            months |= _span_months(conn, where)
+            touched |= _span_keys(conn, where)
         conn.execute(delete(RollupPersonSpan).where(*where))
         for mode in (0, 1):
             _plan_spans(conn, mode, chunk)
             conn.execute(insert(RollupPersonSpan).from_select(SPAN_COLUMNS, _span_select(True, mode, chunk)))
         if chunk is not None:
-            months |= _span_months(conn, where)
-    _rebuild_counts(conn, None if person_ids is None else months)
+            touched |= _span_keys(conn, where)
+    if person_ids is None:
+        _rebuild_counts(conn, None, None, None)
+        return
+    by_scope = {}
+    for scope, mode, month in touched:
+        by_scope.setdefault((scope, mode), set()).add(month)
+    for (scope, mode), months in sorted(by_scope.items()):
+        _rebuild_counts(conn, scope, mode, sorted(months))
 
 
-def _span_months(conn, where):
-    return set(conn.execute(select(RollupPersonSpan.month).where(*where).distinct()).scalars())
+def _span_keys(conn, where):
+    t = RollupPersonSpan
+    return set(conn.execute(select(t.scope_id, t.mode, t.month).where(*where).distinct()).all())
 
 
 NO_MONTH = date(1900, 1, 1)  # prev_month of a first span, multi_from of none (before every month)
 LAST_MONTH = date(9999, 12, 1)  # next_month of a last span (after every month)
 
 
-def _rebuild_counts(conn, months):
-    """``rollup_span_counts`` and ``rollup_multi_counts`` of ``months`` (every month when None)."""
-    t = RollupPersonSpan
-    chunks = [None] if months is None else [sorted(months)[i:i + 200] for i in range(0, len(months), 200)]
-    for chunk in chunks:
-        if chunk is not None and not chunk:
-            continue
-        where = [] if chunk is None else [t.month.in_(chunk)]
-        conn.execute(delete(RollupSpanCount).where(*([] if chunk is None else [RollupSpanCount.month.in_(chunk)])))
-        conn.execute(delete(RollupMultiCount).where(*([] if chunk is None else [RollupMultiCount.month.in_(chunk)])))
-        prev = func.coalesce(t.prev_month, NO_MONTH)
-        conn.execute(insert(RollupSpanCount).from_select(
-            ["scope_id", "mode", "month", "prev_month", "persons", "first_contacts"],
-            select(t.scope_id, t.mode, t.month, prev, func.count(), func.sum(t.first_contacts))
-            .where(*where).group_by(t.scope_id, t.mode, t.month, prev)))
-        following = func.coalesce(t.next_month, LAST_MONTH)
-        conn.execute(insert(RollupMultiCount).from_select(
-            ["mode", "month", "next_month", "multi_from", "persons"],
-            select(t.mode, t.month, following, t.multi_from, func.count())
-            .where(*where, t.scope_id == 0, t.multi_from.isnot(None))
-            .group_by(t.mode, t.month, following, t.multi_from)))
+def _rebuild_counts(conn, scope, mode, months):
+    """``rollup_span_counts`` (and, plan-wide, ``rollup_multi_counts``) of one scope, mode and months
+    (read through the spans' scan index); everything when ``scope`` is None."""
+    t, c, u = RollupPersonSpan, RollupSpanCount, RollupMultiCount
+    if scope is None:
+        where, count_where, multi_where = [], [], []
+    else:
+        where = [t.scope_id == scope, t.mode == mode, t.month.in_(months)]
+        count_where = [c.scope_id == scope, c.mode == mode, c.month.in_(months)]
+        multi_where = [u.mode == mode, u.month.in_(months)]
+    conn.execute(delete(c).where(*count_where))
+    prev = func.coalesce(t.prev_month, NO_MONTH)
+    conn.execute(insert(c).from_select(
+        ["scope_id", "mode", "month", "prev_month", "persons", "first_contacts"],
+        select(t.scope_id, t.mode, t.month, prev, func.count(), func.sum(t.first_contacts))
+        .where(*where).group_by(t.scope_id, t.mode, t.month, prev)))
+    if scope not in (None, 0):
+        return
+    conn.execute(delete(u).where(*multi_where))
+    following = func.coalesce(t.next_month, LAST_MONTH)
+    conn.execute(insert(u).from_select(
+        ["mode", "month", "next_month", "multi_from", "persons"],
+        select(t.mode, t.month, following, t.multi_from, func.count())
+        .where(*where, t.scope_id == 0, t.multi_from.isnot(None))
+        .group_by(t.mode, t.month, following, t.multi_from)))
 
 
 def refresh_keys(conn, keys):
