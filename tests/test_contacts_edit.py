@@ -257,3 +257,21 @@ def test_start_with_chosen_sectors_defaults_contact_sector(app, client, login):
     form = client.get("/maraude").get_data(as_text=True).split('id="contact-form"')[1].split("</form>")[0]
     assert f'name="sector" value="{codes[1]}" checked' in form
     assert re.findall(r'name="sector" value="([^"]+)"', form) == codes
+
+
+def test_replayed_form_ids_never_make_a_second_row(app, client, login):
+    login(WORKER)
+    first_shift = "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a60"
+    _start(client, app, id=first_shift)
+    contact = {"kind": "anonymous", "id": "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a61"}
+    assert client.post("/maraude/contacts", data=contact).status_code == 302
+    assert client.post("/maraude/contacts", data=contact).status_code == 302  # double tap: saved once
+    assert len(_contact_ids(app)) == 1
+    client.post(f"/maraude/{first_shift}/close", data={})
+    replay = client.post("/maraude", data={"team": _team(app)[0], "id": first_shift})
+    assert replay.status_code == 409 and "id :" in replay.get_data(as_text=True)
+    _start(client, app)
+    reused = client.post("/maraude/contacts", data=contact)  # an id already used in another shift
+    assert reused.status_code == 409 and "id :" in reused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.query(Shift).count() == 2 and db.session.query(Contact).count() == 1

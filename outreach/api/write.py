@@ -90,7 +90,9 @@ def _codes(kind, values, field):
 def _code(kind, value, field):
     if value is None:
         return None
-    return _codes(kind, [value] if isinstance(value, str) else value, field)[0]
+    if not isinstance(value, str):
+        _bad(field, "Code attendu.")
+    return _codes(kind, [value], field)[0]
 
 
 def _code_map(kind):

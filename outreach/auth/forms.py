@@ -14,6 +14,10 @@ class LoginForm(FlaskForm):
     totp = StringField(_l("Code à usage unique (si activé)"), validators=[Length(max=10)],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
 
+    def validate_email(self, field):
+        if "\x00" in (field.data or ""):  # PostgreSQL text cannot hold NUL: refuse it here, not with a 500
+            raise ValidationError(_l("Adresse e-mail invalide."))
+
 
 class ChangePasswordForm(FlaskForm):
     current = PasswordField(_l("Mot de passe actuel"), validators=[DataRequired(), Length(max=200)],

@@ -22,6 +22,8 @@ from ..models import (
 from ..pseudonyms import services as pseudonyms
 from ..shifts.services import local_date, lock_shift, to_utc
 
+DUPLICATE_ID = "Identifiant de contact déjà utilisé."  # the API answers a replay itself (200)
+
 
 def _refs(kind, ids, field):
     ids = [i for i in (ids or [])]
@@ -244,6 +246,7 @@ def _edit_person(contact, data, shift):
 
 def update_contact(contact, user, data):
     """Apply the edit form to ``contact``; audited field by field when its shift is already closed."""
+    lock_shift(contact.shift)  # a validation committed meanwhile must be seen
     check_editable(contact, user)
     shift = contact.shift
     with db.session.no_autoflush:
@@ -278,6 +281,7 @@ def _audit_changes(contact, user, before, after):
 
 def remove_contact(contact, user):
     """Delete a contact of the organisation's shift while that shift is still open."""
+    lock_shift(contact.shift)
     check_editable(contact, user)
     if contact.shift.status != "open":
         raise Forbidden("La maraude est close : le contact ne peut plus être supprimé.")

@@ -10,6 +10,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
@@ -46,14 +47,28 @@ def _error_page(errors, status):
     return body, status
 
 
+def _existing(contact_id):
+    """The contact already stored under a posted id (a double tap, a resent form), if any."""
+    return db.session.get(Contact, contact_id) if contact_id and is_uuid(contact_id) else None
+
+
 @bp.post("/maraude/contacts")
 def new():
     shift = open_shift_for(current_user)
     if shift is None or request.form.get("shift_id", shift.id) != shift.id:
         return _error_page({"shift_id": _("Aucune maraude ouverte.")}, 409)
+    existing = _existing(request.form.get("id"))
+    if existing is not None and existing.shift_id == shift.id:
+        flash(_("Contact enregistré."))
+        return redirect(url_for("shifts.current") + "#contact-form")
+    if existing is not None:
+        return _error_page({"id": services.DUPLICATE_ID}, 409)
     try:
         contact = services.record_contact(shift, current_user, forms.contact_data(request.form, shift))
         db.session.flush()
+    except IntegrityError:  # the same id posted twice at once
+        db.session.rollback()
+        return _error_page({"id": services.DUPLICATE_ID}, 409)
     except ValidationError as exc:
         db.session.rollback()
         return _error_page(exc.errors, 422)

@@ -11,6 +11,7 @@ from ..models import RefItem, Sector, Shift, ShiftStock, Team, utcnow
 
 PARIS = ZoneInfo("Europe/Paris")
 AMBIANCES = ("calme", "tendue", "agitee")
+DUPLICATE_ID = "Identifiant de maraude déjà utilisé."  # the API answers a replay itself (200)
 
 
 def local_date(naive_utc):

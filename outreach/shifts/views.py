@@ -1,6 +1,7 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, ValidationError
 from ..extensions import db
@@ -36,13 +37,20 @@ def current():
 
 @bp.post("/maraude")
 def start():
+    posted_id = request.form.get("id")
+    if posted_id and services.is_uuid(posted_id) and db.session.get(Shift, posted_id) is not None:
+        return _page({"id": services.DUPLICATE_ID}, 409)
     try:
         services.start_shift(current_user, forms.start_data(request.form, current_user))
     except ValidationError as exc:
         return _page(exc.errors, 422)
     except Conflict as exc:
         return _page({"team": str(exc)}, 409)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same id posted twice at once
+        db.session.rollback()
+        return _page({"id": services.DUPLICATE_ID}, 409)
     flash(_("Maraude commencée."))
     return redirect(url_for("shifts.current"))
 
