@@ -203,6 +203,7 @@ def post_shift_close(shift_id):
     if shift is None:
         return jsonify(errors={"shift_id": "Maraude inconnue."}), 404
     data = close_data(_body())
+    shifts.lock_shift(shift)  # a replay racing with the first close waits for it, then answers 200
     if shift.status != "open":
         return jsonify(shift_json(shift)), 200
     shifts.close_shift(shift, current_user, data)
