@@ -130,3 +130,15 @@ def test_a_purged_month_keeps_its_values_through_catch_up_and_full_rebuild(app, 
     db.session.commit()
     assert _contacts_in(old_month) == old_contacts
     assert rollup_rows(db.session) == before
+
+
+def test_every_reader_catches_up_by_itself(app, ctx):
+    from outreach.indicators import measures as m
+    march, filters = date(2026, 3, 1), {"include_provisional": True}  # shifts still open
+    log_contact(DAY, digest="p1")
+    db.session.commit()
+    assert m.run(m.MEASURES["contacts"], filters, (march, march)) == 1
+    log_contact(DAY, digest="p2")
+    db.session.commit()
+    assert m.Evaluator(filters).value("distinct_persons", filters, (march, march)) == 2
+    assert _count(RollupDirty) == 0
