@@ -1,9 +1,11 @@
 """Import speed: rows per second of ``import_contacts`` (check + bulk write) on a fresh SQLite file.
 
-    python -m bench.import_speed --rows 200000 [--db PATH]
+    python -m bench.import_speed --rows 200000 [--db PATH | --url postgresql+psycopg://.../EMPTY_DB]
 
-``run(rows=200_000, db_path=None)`` returns a dict for the bench runner; ``rows_per_second(...)``
+``run(rows=200_000, db_path=None, url=None)`` returns a dict for the bench runner; ``rows_per_second(...)``
 returns the headline figure (check + write, roll-up refresh timed apart). Target: >= 50,000 rows/s.
+``rows_per_cpu_s`` divides by this process's CPU time instead of the wall clock: on a shared, loaded
+machine it shows the code's own speed (on PostgreSQL most of the work is the server's, not counted there).
 """
 import argparse
 import json
@@ -16,11 +18,11 @@ from datetime import date, timedelta
 TARGET = 50_000
 
 
-def _app(db_path):
+def _app(db_path, url=None):
     os.environ.setdefault("OUTREACH_INSTANCE_PATH", os.path.dirname(db_path))
     from outreach import create_app
-    return create_app({"DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "bench", "PSEUDONYM_KEY": "bench",
-                       "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False})
+    return create_app({"DATABASE_URL": url or f"sqlite:///{db_path}", "SECRET_KEY": "bench",
+                       "PSEUDONYM_KEY": "bench", "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False})
 
 
 def synthetic_rows(n, seed=1):
@@ -44,8 +46,8 @@ def synthetic_rows(n, seed=1):
     return rows
 
 
-def run(rows=200_000, db_path=None):
-    """Import ``rows`` synthetic rows into a fresh database; returns the timings."""
+def run(rows=200_000, db_path=None, url=None):
+    """Import ``rows`` synthetic rows into a fresh database (or the empty database at ``url``); returns the timings."""
     from flask_migrate import upgrade
 
     from outreach.extensions import db
@@ -53,7 +55,7 @@ def run(rows=200_000, db_path=None):
     from outreach.models import Organisation
     from outreach.seed import seed_demo
     db_path = db_path or os.path.join(tempfile.mkdtemp(), "import-bench.db")
-    app = _app(db_path)
+    app = _app(db_path, url)
     data = synthetic_rows(rows)
     with app.app_context(), app.test_request_context():
         upgrade()
@@ -63,18 +65,19 @@ def run(rows=200_000, db_path=None):
         user = services.default_importer(org)
         timings = _timed_import(services, data, org, user)
         db.session.commit()
-    return {"rows": rows, **timings, "target_rows_per_s": TARGET, "db": db_path}
+    return {"rows": rows, **timings, "target_rows_per_s": TARGET, "db": url.split("@")[-1] if url else db_path}
 
 
 def _timed_import(services, data, org, user):
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     refreshed = {}
     original = services._refresh
 
     def timed_refresh(months):
-        begin = time.perf_counter()
+        begin, cpu_begin = time.perf_counter(), time.process_time()
         original(months)
         refreshed["s"] = time.perf_counter() - begin
+        refreshed["cpu"] = time.process_time() - cpu_begin
     services._refresh = timed_refresh
     try:
         report = services.import_contacts(data, org, user)
@@ -82,23 +85,27 @@ def _timed_import(services, data, org, user):
         services._refresh = original
     total = time.perf_counter() - started
     write = total - refreshed.get("s", 0)
+    cpu = time.process_time() - cpu_started - refreshed.get("cpu", 0)
     return {"created": report.created, "errors": len(report.errors), "import_s": round(write, 2),
-            "rollup_refresh_s": round(refreshed.get("s", 0), 2), "rows_per_s": int(report.created / write)}
+            "rollup_refresh_s": round(refreshed.get("s", 0), 2), "rows_per_s": int(report.created / write),
+            "cpu_s": round(cpu, 2), "rows_per_cpu_s": int(report.created / cpu)}
 
 
-def rows_per_second(rows=200_000, db_path=None):
+def rows_per_second(rows=200_000, db_path=None, url=None):
     """The headline figure for the bench runner: imported rows per second (check + bulk write)."""
-    return run(rows, db_path)["rows_per_s"]
+    return run(rows, db_path, url)["rows_per_s"]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
-    parser.add_argument("--db", default=None)
+    parser.add_argument("--db", default=None, help="SQLite file to create (default: a temporary one)")
+    parser.add_argument("--url", default=None, help="an EMPTY PostgreSQL database to use instead")
     args = parser.parse_args()
-    result = run(args.rows, args.db)
-    print(f"import of {result['created']} contacts (SQLite): {result['rows_per_s']:,} rows/s "
-          f"(target >= {TARGET:,}); roll-up refresh {result['rollup_refresh_s']} s")
+    result = run(args.rows, args.db, args.url)
+    print(f"import of {result['created']} contacts ({'PostgreSQL' if args.url else 'SQLite'}): "
+          f"{result['rows_per_s']:,} rows/s (target >= {TARGET:,}); {result['rows_per_cpu_s']:,} rows per CPU "
+          f"second; roll-up refresh {result['rollup_refresh_s']} s")
     print(json.dumps(result))
 
 

@@ -141,7 +141,7 @@ class _Rows:
         self.__dict__.update(columns)
 
     def keep(self, indices):
-        return _Rows(**{name: [values[i] for i in indices] for name, values in self.__dict__.items()})
+        return _Rows(**{name: list(map(values.__getitem__, indices)) for name, values in self.__dict__.items()})
 
 
 class _Writer:
@@ -159,9 +159,10 @@ class _Writer:
         rows = self._new_rows(parsed)
         if not rows.ids:
             return 0
+        order = sorted(range(len(rows.ids)), key=rows.ats.__getitem__)  # by time, file order among equals
         with _sqlite_cache(self.conn):
-            self._shifts(rows)
-            person_ids, firsts = self._persons(rows)
+            self._shifts(rows, order)
+            person_ids, firsts = self._persons(rows, order)
             self._contacts(rows, person_ids, firsts)
             self._details(rows, person_ids)
         self.months = {datetime.strptime(day[:7], "%Y-%m").date() for day in set(rows.days)}
@@ -191,10 +192,10 @@ class _Writer:
         self.existing_shifts = existing_ids(Shift.id, set(groups.values()))
         rows = _Rows(ids=ids, shift_ids=shift_ids, days=days, ats=[f"{d} {t}:00.000000" for d, t in zip(days, times)],
                      **{c: v for c, v in parsed.values.items() if c not in ("date", "time")})
-        already = existing_ids(Contact.id, [i for i, s in zip(ids, shift_ids) if s in self.existing_shifts]) \
-            if self.existing_shifts else ()
-        # in id order: the primary-key index and the details' (contact_id, ...) keys are then appended, not scattered
-        return rows.keep(sorted((n for n, i in enumerate(ids) if i not in already), key=ids.__getitem__))
+        if not self.existing_shifts:
+            return rows
+        already = existing_ids(Contact.id, [i for i, s in zip(ids, shift_ids) if s in self.existing_shifts])
+        return rows.keep([n for n, i in enumerate(ids) if i not in already]) if already else rows
 
     def _insert(self, table, columns, rows):
         """Bulk insert of tuples in ``columns`` order (the table's order): COPY on PostgreSQL, else one compiled
@@ -210,29 +211,24 @@ class _Writer:
 
     # --- shifts -----------------------------------------------------------------
 
-    def _shifts(self, rows):
-        spans = {}
-        for sid, at in zip(rows.shift_ids, rows.ats):
-            span = spans.get(sid)
-            if span is None:
-                spans[sid] = [at, at]
-            elif at < span[0]:
-                span[0] = at
-            elif at > span[1]:
-                span[1] = at
+    def _shifts(self, rows, order):
+        """The missing shifts, from their first to their last contact (``order``: rows by time)."""
+        shift_ids, ats = list(map(rows.shift_ids.__getitem__, order)), list(map(rows.ats.__getitem__, order))
+        ends = dict(zip(shift_ids, ats))  # a later row overwrites: each shift's last contact
+        starts = dict(zip(reversed(shift_ids), reversed(ats)))
         teams, org, user, now = self.lookups.teams, self.org.id, self.user.id, self.now
         self._insert(Shift.__table__, SHIFT_COLUMNS, [
-            (sid, org, teams[self.shift_groups[sid][0]], user, start, end, self.shift_groups[sid][1], "validated", 1,
-             0, 0, 0, 0, now, now, user, now, now, 1)
-            for sid, (start, end) in sorted(spans.items()) if sid not in self.existing_shifts])
+            (sid, org, teams[self.shift_groups[sid][0]], user, starts[sid], end, self.shift_groups[sid][1],
+             "validated", 1, 0, 0, 0, 0, now, now, user, now, now, 1)
+            for sid, end in sorted(ends.items()) if sid not in self.existing_shifts])
 
     # --- persons ----------------------------------------------------------------
 
-    def _persons(self, rows):
-        """(person id per row or None, is-first-contact per row); new persons inserted, spans moved for the others."""
+    def _persons(self, rows, order):
+        """(person id per row or None, is-first-contact per row); new persons inserted, spans moved for the others.
+        ``order``: the rows by time."""
         codes = {d: code_from_digest(d) for d in set(rows.digest) if d}
         row_codes = list(map(codes.get, rows.digest))
-        order = sorted(range(len(row_codes)), key=rows.ats.__getitem__)  # by time, file order among equals
         in_order = list(map(row_codes.__getitem__, order))
         last = dict(zip(in_order, order))  # a later row overwrites: each code's latest row
         first = dict(zip(reversed(in_order), reversed(order)))  # each code's earliest row
@@ -277,9 +273,9 @@ class _Writer:
         lk = self.lookups
         teams, sectors, living = lk.teams, lk.sectors, lk.refs["living_situation"]
         self._insert(Contact.__table__, CONTACT_COLUMNS, list(zip(
-            rows.ids, rows.shift_ids, repeat(self.org.id), [teams[t] for t in rows.team],
-            [sectors.get(s) for s in rows.sector], rows.ats, rows.days, rows.kind, person_ids, firsts,
-            rows.people_count, rows.sex, rows.age_band, [living.get(s) for s in rows.living_situation],
+            rows.ids, rows.shift_ids, repeat(self.org.id), map(teams.__getitem__, rows.team),
+            map(sectors.get, rows.sector), rows.ats, rows.days, rows.kind, person_ids, firsts,
+            rows.people_count, rows.sex, rows.age_band, map(living.get, rows.living_situation),
             repeat(self.user.id), repeat(self.now), repeat(self.now))))
 
     def _details(self, rows, person_ids):
