@@ -108,11 +108,14 @@ def test_errors_come_in_line_then_column_order(app):
     rows = [(2, _row("2025-03-10", "21:00", "a" * 64)),
             (3, {"date": "hier", "time": "25:00", "team": "x", "kind": "known", "digest": "",
                  "accompanied": "oui"}),
-            (4, {"date": "2025-03-10", "team": "aurore_nord", "kind": "anonymous", "digest": "c" * 64})]
+            (4, {"date": "2025-03-10", "team": "aurore_nord", "kind": "anonymous", "digest": "c" * 64}),
+            (5, {"date": "2025-03-10", "team": "aurore_nord", "kind": "anonymous", "people_count": "²",
+                 "materials": "kit_base:³"})]
     with app.test_request_context():
         report = _import(rows)
         assert report.created == 0 and report.valid == 1
         assert [(e.line, e.column) for e in report.errors] == [
-            (3, "date"), (3, "time"), (3, "team"), (3, "digest"), (3, "accompanied"), (4, "digest")]
+            (3, "date"), (3, "time"), (3, "team"), (3, "digest"), (3, "accompanied"), (4, "digest"),
+            (5, "people_count"), (5, "materials")]
         assert _scalar("select count(*) from contacts") == 0
         assert _import(rows, partial=True).created == 1

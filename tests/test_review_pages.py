@@ -39,6 +39,8 @@ BAD = [
     ("living_situation_id", "424242", "Situation de logement"),
     ("people_count", "99999999999999999999", "Nombre de personnes"),
     ("people_count", "0", "Nombre de personnes"),
+    ("people_count", "²", "Nombre de personnes"),
+    ("sector_id", "²", "Secteur"),
     ("sex", "z", "Sexe"),
     ("material-424242", "2", "Matériel"),
     ("material-abc", "2", "Matériel"),

@@ -7,7 +7,7 @@ dates and codes is checked at dictionary speed.
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from operator import itemgetter, methodcaller
+from operator import itemgetter
 
 from flask_babel import gettext as _
 
@@ -105,7 +105,7 @@ def parse_kind(text, _lookups):
 
 def parse_count(text, _lookups):
     text = text or "1"
-    if not text.isdigit() or not 1 <= int(text) <= 500:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 500:
         return 1, [_("nombre de personnes invalide « %(value)s » (entier de 1 à 500)", value=text)]
     return int(text), OK
 
@@ -117,7 +117,7 @@ def parse_materials(text, lookups):
         code, qty = code.strip(), (qty.strip() or "1")
         if code not in known:
             errors.append(_("matériel « %(code)s » inconnu", code=code))
-        elif not qty.isdigit() or not 1 <= int(qty) <= 10000:
+        elif not (qty.isascii() and qty.isdigit()) or not 1 <= int(qty) <= 10000:
             errors.append(_("quantité invalide pour « %(code)s »", code=code))
         else:
             found[code] = found.get(code, 0) + int(qty)
@@ -185,7 +185,7 @@ class Parsed:
     def keep(self, indices):
         """The rows at ``indices`` only."""
         def pick(column):
-            return [column[i] for i in indices]
+            return list(map(column.__getitem__, indices))
         return Parsed(pick(self.lines), {c: pick(v) for c, v in self.values.items()},
                       {c: pick(v) for c, v in self.canon.items()})
 
@@ -209,7 +209,7 @@ class Checker:
         cells = [values for _line, values in rows]
         values, canon, bad = {}, {}, {}
         for column in PARSERS:
-            texts = list(map(methodcaller("get", column, ""), cells))
+            texts = [cell.get(column, "") for cell in cells]
             cache, distinct = self.cache[column], set(texts)
             for text in distinct.difference(cache):
                 cache[text] = self._parse(column, text or "")

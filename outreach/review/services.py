@@ -290,7 +290,7 @@ def _parse(field, value):
 
 
 def _number(field, value, low, high):
-    if not value.isdigit() or not low <= int(value) <= high:
+    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
         raise _invalid(field, _("nombre entier de %(a)s à %(b)s attendu.", a=low, b=high))
     return int(value)
 
@@ -300,7 +300,7 @@ def _reference(model, value, kind=None):
     query = db.select(model).filter(model.is_active.is_(True))
     if kind:
         query = query.filter(model.kind == kind)
-    if value.isdigit() and len(value) < 10:
+    if value.isascii() and value.isdigit() and len(value) < 10:
         query = query.filter(model.id == int(value))
     else:
         query = query.filter(model.code == value)
