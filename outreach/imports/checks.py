@@ -206,10 +206,10 @@ class Checker:
 
         Each column is read, parsed (once per distinct text) and split with C-level ``map`` calls."""
         lines = [line for line, _values in rows]
-        cells = [values for _line, values in rows]
+        columns = _columns([values for _line, values in rows])
         values, canon, bad = {}, {}, {}
         for column in PARSERS:
-            texts = [cell.get(column, "") for cell in cells]
+            texts = columns[column]
             cache, distinct = self.cache[column], set(texts)
             for text in distinct.difference(cache):
                 cache[text] = self._parse(column, text or "")
@@ -228,6 +228,17 @@ class Checker:
         if bad:
             parsed = parsed.keep([i for i in range(len(lines)) if i not in bad])
         return parsed, errors
+
+
+def _columns(cells):
+    """{column: texts of every row}: one C-level transposition when each row has every column (a file made from
+    the template), else a lookup per cell with "" for what a row lacks."""
+    if cells:
+        try:
+            return dict(zip(PARSERS, zip(*map(itemgetter(*PARSERS), cells), strict=True)))
+        except KeyError:
+            pass
+    return {column: [cell.get(column, "") for cell in cells] for column in PARSERS}
 
 
 def _coherence(values, digest_texts):
