@@ -453,32 +453,47 @@ def pending(session):
     return session.execute(select(RollupDirty.id).limit(1)).first() is not None
 
 
-def process_marks(conn):
-    """Under the lock: rebuild the marked slices and delete exactly the marks read; returns their count."""
+SLICES_PER_TRANSACTION = 4  # bounds how long a catch-up holds SQLite's single write lock
+
+
+def process_marks(conn, max_slices=None):
+    """Under the lock: rebuild marked slices (at most ``max_slices`` of them) and delete exactly the
+    marks read for them; returns the number of marks processed."""
     lock(conn)
     rows = conn.execute(select(RollupDirty.id, RollupDirty.organisation_id, RollupDirty.team_id,
-                               RollupDirty.month)).all()
-    if not rows:
+                               RollupDirty.month).order_by(RollupDirty.id)).all()
+    keys = {}
+    for r in rows:
+        keys.setdefault((r.organisation_id, r.team_id, _as_date(r.month)), []).append(r.id)
+    if max_slices is not None:
+        keys = dict(list(keys.items())[:max_slices])
+    if not keys:
         return 0
-    refresh_keys(conn, {(r.organisation_id, r.team_id, _as_date(r.month)) for r in rows})
-    ids = [r.id for r in rows]
+    refresh_keys(conn, set(keys))
+    ids = [i for marks in keys.values() for i in marks]
     for start in range(0, len(ids), 1000):
         conn.execute(delete(RollupDirty).where(RollupDirty.id.in_(ids[start:start + 1000])))
-    return len(rows)
+    return len(ids)
 
 
 def catch_up(session):
     """Bring the roll-ups up to date with every committed write (call before reading them).
 
-    In its own transaction, committed here; when ``session`` itself holds uncommitted writes,
-    inside the session's transaction instead (they commit together, and SQLite's write lock is
-    already the session's). Returns the number of marks processed."""
+    In short transactions of a few slices each, committed here, so that writers waiting for
+    SQLite's write lock never wait for a whole backlog; when ``session`` itself holds uncommitted
+    writes, inside the session's transaction instead (they commit together, and SQLite's write
+    lock is already the session's). Returns the number of marks processed."""
     if not pending(session):
         return 0
     if _writing(session):
         return process_marks(session.connection())
-    with session.get_bind().begin() as conn:
-        return process_marks(conn)
+    done = 0
+    while True:
+        with session.get_bind().begin() as conn:
+            processed = process_marks(conn, SLICES_PER_TRANSACTION)
+        if not processed:
+            return done
+        done += processed
 
 
 def _writing(session):
