@@ -43,6 +43,10 @@ def create_app(test_config=None):
     security.init_app(app)
     views.init_app(app)
     cli.init_app(app)
+    if app.config["PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     logging.getLogger("outreach").setLevel(logging.INFO)
     return app
 

@@ -5,7 +5,7 @@ import click
 from flask import current_app
 
 from .extensions import db
-from .models import Organisation, ROLES, Team, User
+from .models import ROLES, Organisation, Team, User
 from .security import hash_password, new_api_token
 
 

@@ -35,6 +35,8 @@ SETTINGS = [
     Setting("RETENTION_MONTHS", 24, "Person-level data older than this is purged.", cast=int),
     Setting("UNDO_MINUTES", 5, "Minutes during which a worker can undo a contact just saved.", cast=int),
     Setting("DEFAULT_LOCALE", "fr", "Interface language: fr or en."),
+    Setting("PROXY_HOPS", 0, "Reverse proxies (nginx) in front of the app whose X-Forwarded-For/-Proto are trusted; "
+            "set 1 behind nginx so login limits and the audit log see the client's address.", cast=int),
 ]
 
 _BOOL = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}

@@ -23,7 +23,7 @@ def _routes(app):
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue
-        method = "GET" if "GET" in rule.methods else sorted(rule.methods - {"HEAD", "OPTIONS"})[0]
+        method = "GET" if "GET" in rule.methods else min(rule.methods - {"HEAD", "OPTIONS"})
         yield rule, method
 
 
@@ -33,7 +33,7 @@ def _url(rule):
         kind = type(converter).__name__.replace("Converter", "").lower()
         values[name] = SAMPLE_VALUES.get(kind, SAMPLE_VALUES["default"])
         if kind == "any":
-            values[name] = sorted(converter.items)[0] if hasattr(converter, "items") else "x"
+            values[name] = min(converter.items) if hasattr(converter, "items") else "x"
     return rule.build(values, append_unknown=False)[1]
 
 

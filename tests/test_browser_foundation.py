@@ -3,7 +3,6 @@ import os
 
 import pytest
 from conftest import browser_login
-
 from flask import url_for
 
 from outreach import ROOT

@@ -15,7 +15,6 @@ from outreach.config import ConfigError, load
 from outreach.extensions import db
 from outreach.models import User
 
-
 # --- configuration --------------------------------------------------------------
 
 def test_production_refuses_to_start_without_secrets(tmp_path, monkeypatch):
@@ -62,7 +61,7 @@ def test_sqlite_connections_use_wal_and_foreign_keys(app, backend):
     if backend != "sqlite":
         pytest.skip("SQLite pragmas")
     with app.app_context():
-        pragma = lambda name: db.session.execute(db.text("PRAGMA " + name)).scalar()  # noqa: E731
+        pragma = lambda name: db.session.execute(db.text("PRAGMA " + name)).scalar()
         assert pragma("journal_mode") == "wal"
         assert pragma("foreign_keys") == 1
         assert pragma("busy_timeout") == 5000
@@ -164,13 +163,14 @@ def test_session_ends_after_logout(client, login):
 
 
 def test_nothing_is_loaded_from_outside_the_app():
-    pattern = re.compile(r"""(src|href|url)\s*[=(]\s*["']?(https?:)?//""", re.I)
+    pattern = re.compile(r"""(src|href|url)\s*[=(]\s*["']?(https?:)?//""", re.IGNORECASE)
     offenders = []
     for folder in ("templates", "static"):
         for dirpath, _, files in os.walk(os.path.join(ROOT, folder)):
             for name in files:
                 if name.endswith((".html", ".css", ".js")) and "vendor" not in dirpath:
-                    text = open(os.path.join(dirpath, name), encoding="utf-8").read()
+                    with open(os.path.join(dirpath, name), encoding="utf-8") as handle:
+                        text = handle.read()
                     offenders += [f"{name}: {m.group(0)}" for m in pattern.finditer(text)]
     assert offenders == []
 
@@ -181,7 +181,7 @@ def _flask(args, database_url, tmp_path, stdin=""):
     env = {**os.environ, "OUTREACH_DATABASE_URL": database_url, "OUTREACH_INSTANCE_PATH": str(tmp_path),
            "OUTREACH_SECRET_KEY": "x", "OUTREACH_PSEUDONYM_KEY": "test-pseudonym-key"}
     return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], input=stdin,
-                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=60, check=False)
 
 
 def test_create_user_reads_the_password_from_stdin_and_enforces_the_policy(app, database_url, tmp_path):
@@ -212,3 +212,14 @@ def test_seed_demo_is_idempotent(app, database_url, tmp_path):
     assert "worker@aurore.demo" in second.stdout
     with app.app_context():
         assert db.session.execute(db.select(db.func.count(User.id))).scalar() == 5
+
+
+@pytest.mark.parametrize("app_config", [{"PROXY_HOPS": 1}])
+def test_behind_one_proxy_the_audit_log_records_the_client_address_not_nginx(app, client):
+    from outreach.models import AuditEvent
+    client.post("/connexion", data={"email": "worker@aurore.demo", "password": "wrong-password"},
+                headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"},
+                environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    with app.app_context():
+        event = db.session.execute(db.select(AuditEvent).filter_by(action="login_failed")).scalar_one()
+        assert event.details["ip"] == "203.0.113.7"

@@ -164,9 +164,8 @@ def test_audit_guard_refuses_raw_updates_and_deletes(app, runner, ctx):
     assert runner.invoke(args=["guard-audit-log"]).exit_code == 0  # idempotent
     try:
         for statement in ("UPDATE audit_events SET action = 'x'", "DELETE FROM audit_events"):
-            with pytest.raises(DBAPIError, match="append-only"):
-                with db.engine.begin() as conn:
-                    conn.execute(text(statement))
+            with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as conn:
+                conn.execute(text(statement))
         with db.engine.begin() as conn:
             conn.execute(text("INSERT INTO audit_events (occurred_at, action) VALUES (CURRENT_TIMESTAMP, 'ok')"))
     finally:

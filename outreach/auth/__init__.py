@@ -2,4 +2,4 @@ from ..access import ANY_ROLE, Blueprint
 
 bp = Blueprint("auth", __name__, roles=ANY_ROLE)
 
-from . import views  # noqa: E402,F401
+from . import views  # noqa: F401

@@ -4,9 +4,9 @@ from flask_login import current_user, login_user, logout_user
 
 from ..access import home_url, public
 from ..extensions import db, limiter
+from ..security import verify_password
 from . import bp
 from .forms import ChangePasswordForm, LoginForm
-from ..security import verify_password
 from .services import authenticate, change_password, verify_totp
 
 
