@@ -36,6 +36,7 @@ def create_app(test_config=None):
         static_folder=os.path.join(ROOT, "static"),
     )
     app.config.from_mapping(config_module.load(app.instance_path, test_config))
+    app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # no blank lines from block tags: lighter pages
     _init_extensions(app)
     _register_blueprints(app)
     from . import access, cli, security, views
