@@ -54,7 +54,7 @@ test: install-test node_modules/.installed
 	$(BIN)/bandit -q -r outreach -ll
 
 lint: install-test
-	$(BIN)/ruff check outreach tests bench wsgi.py
+	$(BIN)/ruff check outreach tests bench migrations wsgi.py
 	$(BIN)/bandit -q -r outreach -ll
 
 bench: install-test node_modules/.installed

@@ -5,6 +5,8 @@
   Tables are emptied after each test, so tests may commit freely.
 - ``client``, ``login(client, email)``, ``demo``: the demo organisations and users.
 - Browser tests: ``live_server`` + pytest-playwright on Debian's Chromium, phone viewport.
+- ``gunicorn_server``: a real gunicorn (4 workers) on a fresh database of each backend, with a worker's
+  API token and an open shift (bench/harness.py).
 """
 import os
 import shutil
@@ -133,7 +135,7 @@ def pytest_collection_modifyitems(config, items):
         return  # in CI a missing browser must fail the run (see browser_type_launch_args)
     reason = "no Chromium found (apt-get install chromium)"
     for item in items:
-        if "page" in getattr(item, "fixturenames", ()):
+        if "page" in getattr(item, "fixturenames", ()) or item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
@@ -177,6 +179,23 @@ def live_server(live_app):
 @pytest.fixture
 def base_url(live_server):
     return live_server
+
+
+@pytest.fixture(params=BACKENDS)
+def gunicorn_server(request, tmp_path):
+    """(gunicorn, token, shift_id, database url) on a fresh database of the backend."""
+    from bench import harness
+    drop = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/served.db"
+    else:
+        url, drop = _postgres_database()
+    prep = harness.prepare(str(tmp_path), url)
+    gun = harness.Gunicorn(str(tmp_path), url, workers=4)
+    yield gun, prep["token"], prep["shift_id"], url
+    gun.stop()
+    if drop:
+        drop()
 
 
 def browser_login(page, email, password=DEMO_PASSWORD):

@@ -6,14 +6,12 @@ Skipped when either is unreachable, except with CI=true: CI starts both (.ci/run
 """
 import os
 import random
-import sys
 import threading
 import uuid
 
 import pytest
 from sqlalchemy import create_engine, text
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench import harness
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

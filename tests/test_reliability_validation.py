@@ -8,37 +8,16 @@ refused with 403; the shift is validated exactly once, with the summary the supe
 stale by an edit is refused and read again), and the summary does not change afterwards.
 """
 import http.client
-import os
 import re
-import sys
 import threading
 import time
 
-import pytest
 from sqlalchemy import create_engine, text
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench import harness
 
-BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 WRITERS = 6
 EDIT_PAUSE = 0.8  # a supervisor reads and validates in less; at 0.3 s a loaded CI machine never could
-
-
-@pytest.fixture(params=BACKENDS)
-def server(request, tmp_path):
-    drop = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/val.db"
-    else:
-        from conftest import _postgres_database
-        url, drop = _postgres_database()
-    prep = harness.prepare(str(tmp_path), url)
-    gun = harness.Gunicorn(str(tmp_path), url, workers=4)
-    yield gun, prep["token"], prep["shift_id"], url
-    gun.stop()
-    if drop:
-        drop()
 
 
 def _writer(port, token, shift, stop, out):
@@ -117,8 +96,8 @@ def _as_text(value):
     return str(value)[:26]  # SQLite returns strings, PostgreSQL datetimes: compare ISO text
 
 
-def test_validation_racing_with_writes_loses_nothing_and_locks_the_shift(server):
-    gun, token, shift, url = server
+def test_validation_racing_with_writes_loses_nothing_and_locks_the_shift(gunicorn_server):
+    gun, token, shift, url = gunicorn_server
     supervisors = [harness.Browser(gun.port), harness.Browser(gun.port)]
     editor = harness.Browser(gun.port)
     assert [b.login(who) for b, who in ((supervisors[0], harness.SUPERVISOR), (supervisors[1], harness.SUPERVISOR),

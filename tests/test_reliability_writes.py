@@ -2,35 +2,13 @@
 import os
 import random
 import signal
-import sys
 import threading
 import time
 import uuid
 
-import pytest
 from sqlalchemy import create_engine, text
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench import harness
-
-BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
-
-
-@pytest.fixture(params=BACKENDS)
-def server(request, tmp_path):
-    """(gunicorn, token, shift_id, database url) on a fresh database of the backend."""
-    drop = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/rel.db"
-    else:
-        from conftest import _postgres_database
-        url, drop = _postgres_database()
-    prep = harness.prepare(str(tmp_path), url)
-    gun = harness.Gunicorn(str(tmp_path), url, workers=4)
-    yield gun, prep["token"], prep["shift_id"], url
-    gun.stop()
-    if drop:
-        drop()
 
 
 def _count(url, ids=None):
@@ -45,8 +23,8 @@ def _count(url, ids=None):
         engine.dispose()
 
 
-def test_thousand_contacts_sent_one_to_three_times_are_stored_once(server):
-    gun, token, shift, url = server
+def test_thousand_contacts_sent_one_to_three_times_are_stored_once(gunicorn_server):
+    gun, token, shift, url = gunicorn_server
     rng = random.Random(9)
     bodies = [harness.encounter(shift) for _ in range(1000)]
     jobs = [("POST", "/api/v1/encounters", b) for b in bodies for _ in range(rng.randint(1, 3))]
@@ -61,8 +39,8 @@ def test_thousand_contacts_sent_one_to_three_times_are_stored_once(server):
     assert "database is locked" not in gun.output()
 
 
-def test_worker_killed_during_writes_loses_no_acknowledged_contact(server):
-    gun, token, shift, url = server
+def test_worker_killed_during_writes_loses_no_acknowledged_contact(gunicorn_server):
+    gun, token, shift, url = gunicorn_server
     bodies = [harness.encounter(shift) for _ in range(400)]
     jobs = [("POST", "/api/v1/encounters", b) for b in bodies]
     results = []
@@ -82,8 +60,8 @@ def test_worker_killed_during_writes_loses_no_acknowledged_contact(server):
     assert _count(url) <= 400
 
 
-def test_unique_uuid_twice_in_parallel_is_one_row(server):
-    gun, token, shift, url = server
+def test_unique_uuid_twice_in_parallel_is_one_row(gunicorn_server):
+    gun, token, shift, url = gunicorn_server
     body = harness.encounter(shift, str(uuid.uuid4()))
     results = harness.load(gun.port, [("POST", "/api/v1/encounters", body)] * 16, 16, token=token)
     assert sorted({r[0] for r in results}) in ([200, 201], [201])

@@ -7,15 +7,12 @@ Chromium visit checks that a normal visit loads nothing beyond what is counted.
 The JavaScript served from static/js is built by `make assets` from the readable static/src.
 """
 import hashlib
-import os
-import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from conftest import browser_login
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench.run import LAZY, PAGE_BUDGET, page_parts
 from outreach.extensions import db
 from outreach.models import User
