@@ -157,25 +157,30 @@ def _after_edit(shift):
     return redirect(url_for("shifts.current") + "#contacts")
 
 
-@bp.get("/maraude/contacts/<contact_id>")
-def edit(contact_id):
+def _editable(contact_id):
+    """(contact, None) when the current user may edit it, else (None, the error page)."""
     contact = _contact_or_none(contact_id)
     if contact is None:
-        return _not_found()
+        return None, _not_found()
     try:
         services.check_editable(contact, current_user)
     except Forbidden as exc:
-        return _error_page({"contact": str(exc)}, 403)
-    return _edit_page(contact)
+        return None, _error_page({"contact": str(exc)}, 403)
+    return contact, None
+
+
+@bp.get("/maraude/contacts/<contact_id>")
+def edit(contact_id):
+    contact, refused = _editable(contact_id)
+    return refused or _edit_page(contact)
 
 
 @bp.post("/maraude/contacts/<contact_id>")
 def update(contact_id):
-    contact = _contact_or_none(contact_id)
-    if contact is None:
-        return _not_found()
+    contact, refused = _editable(contact_id)
+    if refused:
+        return refused
     try:
-        services.check_editable(contact, current_user)
         data = forms.contact_data(request.form, contact.shift, code_required=False)
         services.update_contact(contact, current_user, data)
         db.session.flush()
