@@ -35,6 +35,25 @@ def _enum_check(column, values):
     return CheckConstraint(f"{column} IN ({quoted})", name=f"{column}_valid")
 
 
+def _english():
+    from flask import has_request_context
+    from flask_babel import get_locale
+    return has_request_context() and str(get_locale() or "fr") == "en"
+
+
+class Labelled:
+    """Lists with a French label and an optional English one: ``display_label`` is the one to show."""
+
+    @property
+    def display_label(self):
+        return (self.label_en or self.label) if _english() else self.label
+
+    @classmethod
+    def display_label_column(cls):
+        """The label to show, as SQL (for queries that group or sort by label)."""
+        return db.func.coalesce(cls.label_en, cls.label) if _english() else cls.label
+
+
 # --- organisations, teams, users -------------------------------------------------
 
 team_sectors = db.Table(
@@ -59,7 +78,7 @@ class Organisation(db.Model):
     teams = db.relationship("Team", back_populates="organisation", order_by="Team.name")
 
 
-class Sector(db.Model):
+class Sector(Labelled, db.Model):
     __tablename__ = "sectors"
     id = db.Column(db.Integer, primary_key=True)
     code = db.Column(db.String(40), nullable=False, unique=True)
@@ -128,7 +147,7 @@ class ApiToken(db.Model):
 
 # --- reference data (editable lists with stable codes) --------------------------
 
-class RefItem(db.Model):
+class RefItem(Labelled, db.Model):
     """One entry of an editable list: material, destination, programme, reasons..."""
     __tablename__ = "ref_items"
     __table_args__ = (UniqueConstraint("kind", "code"), _enum_check("kind", REF_KINDS))

@@ -124,6 +124,11 @@ def test_english_logging_page(app, client, login):
         assert text in page
     for french in ("Nouveau contact", "Passage anonyme", "Clore la maraude"):
         assert french not in page
+    # the lists show their English labels (the French one where none is set)
+    for text in ("Base kit", "Mouthpieces", "Syringes", "Supervised consumption room", "Supported long-stay housing"):
+        assert text in page
+    for french in ("Embouts", "Seringues", "SCMR / halte soins addictions", "Logement accompagné"):
+        assert french not in page
 
 
 def test_french_is_the_default_and_an_unknown_language_keeps_it(app, client, login):

@@ -74,17 +74,18 @@ def funnel_sheets(period, filters, user):
     labels = [str(m.MEASURES[s].label) for s in ind.FUNNEL_STEPS + ind.FUNNEL_EXTRA]
     programmes = Sheet(_("Par programme"), [_("Programme")] + labels + [_("Attente médiane (jours)")])
     for programme, values, waiting in data["programmes"]:
-        programmes.rows.append([programme.label] + [cell(v) for v in values] + [cell(waiting)])
+        programmes.rows.append([programme.display_label] + [cell(v) for v in values] + [cell(waiting)])
     return [chain, programmes], []
 
 
 def context_lines(period, filters, user):
     """Period, filters and suppression rule, as (label, text) pairs."""
-    names = {"organisation_id": Organisation.name, "team_id": Team.name, "sector_id": Sector.label}
+    names = {"organisation_id": (Organisation, Organisation.name), "team_id": (Team, Team.name),
+             "sector_id": (Sector, Sector.display_label_column())}
     lines = [(_("Période"), f"{period.label} ({period.start.isoformat()} – {period.end.isoformat()[:7]})")]
-    for key, column in names.items():
+    for key, (model, column) in names.items():
         if filters.get(key):
-            name = db.session.execute(db.select(column).where(column.class_.id == filters[key])).scalar()
+            name = db.session.execute(db.select(column).where(model.id == filters[key])).scalar()
             lines.append((_("Filtre"), f"{key.removesuffix('_id')} = {name}"))
     lines.append((_("Données"), _("validées et provisoires") if filters.get("include_provisional")
                   else _("maraudes validées seulement")))

@@ -347,7 +347,8 @@ def _dimension_keys(by, period, filters):
     if by == "month":
         return [(add_months(period.start, i), month_label(add_months(period.start, i))) for i in range(period.months)]
     model = _CODE_MODELS[by]
-    query = select(model.id, getattr(model, "name", None) or model.label).order_by(model.id)
+    label = model.display_label_column() if hasattr(model, "display_label_column") else model.name
+    query = select(model.id, label).order_by(model.id)
     if by == "organisation":
         query = query.where(Organisation.is_partner_institution.is_(False))
     if filters.get(f"{by}_id"):

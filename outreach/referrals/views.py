@@ -73,7 +73,7 @@ def advance(referral_id):
         db.session.rollback()
         return _page(referral, {"status": str(exc)}, 409, request.form)
     db.session.commit()
-    flash(_("Orientation %(programme)s : %(step)s le %(day)s.", programme=referral.programme.label,
+    flash(_("Orientation %(programme)s : %(step)s le %(day)s.", programme=referral.programme.display_label,
             step=STATUS_LABELS[referral.status].lower(), day=_day(referral)), "success")
     return redirect(url_for("referrals.index"))
 

@@ -51,7 +51,7 @@ def field_label(name):
     """French label of a correctable field (``material-<id>`` fields show the material's label)."""
     if name and name.startswith("material-"):
         item = _reference(RefItem, name.partition("-")[2], "material")
-        return item.label if item else FIELD_LABELS["material"]
+        return item.display_label if item else FIELD_LABELS["material"]
     return str(FIELD_LABELS.get(name, name or ""))
 
 
@@ -191,31 +191,34 @@ def summary_digest(numbers):
 
 
 def _materials(sid):
+    label = RefItem.display_label_column()
     given = (db.select(ContactMaterial.material_id.label("mid"), func.sum(ContactMaterial.quantity).label("given"))
              .join(Contact, Contact.id == ContactMaterial.contact_id).filter(Contact.shift_id == sid)
              .group_by(ContactMaterial.material_id).subquery())
     stock = db.select(ShiftStock).filter(ShiftStock.shift_id == sid).subquery()
     ids = db.select(given.c.mid.label("mid")).union(db.select(stock.c.material_id)).subquery()
-    return _grouped(db.select(RefItem.label, func.coalesce(given.c.given, 0), func.coalesce(stock.c.taken_out, 0),
+    return _grouped(db.select(label, func.coalesce(given.c.given, 0), func.coalesce(stock.c.taken_out, 0),
                               func.coalesce(stock.c.brought_back, 0))
                     .select_from(ids).join(RefItem, RefItem.id == ids.c.mid)
                     .outerjoin(given, given.c.mid == ids.c.mid).outerjoin(stock, stock.c.material_id == ids.c.mid)
-                    .order_by(RefItem.position, RefItem.label))
+                    .order_by(RefItem.position, label))
 
 
 def _orientations(sid):
+    label = RefItem.display_label_column()
     accompanied = func.sum(db.case((Orientation.is_accompanied.is_(True), 1), else_=0))
-    return _grouped(db.select(RefItem.label, func.count(), accompanied)
+    return _grouped(db.select(label, func.count(), accompanied)
                     .select_from(Orientation).join(Contact, Contact.id == Orientation.contact_id)
                     .join(RefItem, RefItem.id == Orientation.destination_id).filter(Contact.shift_id == sid)
-                    .group_by(RefItem.label).order_by(RefItem.label))
+                    .group_by(label).order_by(label))
 
 
 def _referrals(sid):
-    return _grouped(db.select(RefItem.label, Referral.status, func.count())
+    label = RefItem.display_label_column()
+    return _grouped(db.select(label, Referral.status, func.count())
                     .select_from(Referral).join(Contact, Contact.id == Referral.contact_id)
                     .join(RefItem, RefItem.id == Referral.programme_id).filter(Contact.shift_id == sid)
-                    .group_by(RefItem.label, Referral.status).order_by(RefItem.label, Referral.status))
+                    .group_by(label, Referral.status).order_by(label, Referral.status))
 
 
 def trail(shift):
