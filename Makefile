@@ -67,10 +67,11 @@ assets: node_modules/.installed
 	cd static && sha256sum src/*.js js/*.js > src/BUILD
 
 # Regenerate the single initial migration from the models (nothing has shipped yet).
-migration: install
+migration: install-test
 	rm -f migrations/versions/0001_initial.py /tmp/outreach-regen.db
 	OUTREACH_DATABASE_URL=sqlite:////tmp/outreach-regen.db $(FLASK) db migrate -m initial --rev-id 0001 >/dev/null
 	mv migrations/versions/0001_initial_.py migrations/versions/0001_initial.py 2>/dev/null || true
+	$(BIN)/ruff check --fix -q migrations
 	rm -f /tmp/outreach-regen.db
 
 clean:

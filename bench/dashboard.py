@@ -7,6 +7,7 @@ next to the same aggregation by direct GROUP BY on the raw tables, in the same r
 (bench/run.py). The database is built once with ``seed-demo --encounters`` and reused.
 """
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -19,10 +20,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _app(db_path):
+    """The app as wsgi.py serves it (start-up objects frozen out of the garbage collector's passes)."""
     os.environ.setdefault("OUTREACH_INSTANCE_PATH", os.path.dirname(db_path))
     from outreach import create_app
-    return create_app({"DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "bench", "PSEUDONYM_KEY": "bench",
-                       "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False})
+    app = create_app({"DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "bench", "PSEUDONYM_KEY": "bench",
+                      "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False})
+    gc.freeze()
+    return app
 
 
 def build(app, encounters, seed=1):

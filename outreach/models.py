@@ -8,7 +8,8 @@ import uuid
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint, event, inspect, update
+from sqlalchemy.orm import Session
 
 from .extensions import db
 
@@ -329,11 +330,17 @@ class Referral(db.Model):
     __table_args__ = (
         _enum_check("status", REFERRAL_STATES),
         Index("ix_referrals_org_status", "organisation_id", "status"),
+        # covers the dashboard's medians: admissions of a period without reading the table
+        Index("ix_referrals_admitted", "admitted_on", "programme_id", "organisation_id", "proposed_on",
+              "person_first_seen_on"),
     )
     id = db.Column(db.String(36), primary_key=True, default=new_uuid)
     contact_id = db.Column(db.ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False, index=True)
     organisation_id = db.Column(db.ForeignKey("organisations.id"), nullable=False)
     person_id = db.Column(db.ForeignKey("persons.id"), index=True)
+    # the person's first_seen_on, copied and kept in step by every writer (pseudonyms.touch_person,
+    # imports, synthetic history): the medians "first contact -> admission" then read no person row
+    person_first_seen_on = db.Column(db.Date)
     programme_id = db.Column(db.ForeignKey("ref_items.id"), nullable=False)
     status = db.Column(db.String(12), nullable=False, default="proposed")
     proposed_on = db.Column(db.Date, nullable=False)
@@ -565,3 +572,23 @@ class RollupPersonMonth(db.Model):
     is_validated = db.Column(db.Boolean, primary_key=True)
     contacts = db.Column(db.Integer, nullable=False)
     first_contacts = db.Column(db.Integer, nullable=False)
+
+
+# --- copies kept in step ------------------------------------------------------------
+
+@event.listens_for(Session, "before_flush")
+def _referrals_first_seen(session, _context, _instances):
+    """``Referral.person_first_seen_on`` follows its person through the ORM: set on a new referral or a new
+    person, rewritten on every referral of a person whose first contact moves (bulk writers do the same)."""
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, Referral) and (obj in session.new or _changed(obj, "person", "person_id")):
+            person = obj.person or (session.get(Person, obj.person_id) if obj.person_id else None)
+            obj.person_first_seen_on = person.first_seen_on if person is not None else None
+        elif isinstance(obj, Person) and obj.id is not None and _changed(obj, "first_seen_on"):
+            session.connection().execute(update(Referral.__table__).where(Referral.person_id == obj.id)
+                                         .values(person_first_seen_on=obj.first_seen_on))
+
+
+def _changed(obj, *attributes):
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in attributes)

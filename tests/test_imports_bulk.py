@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from outreach.extensions import db
 from outreach.imports import services
 from outreach.imports.checks import Checker
-from outreach.models import Contact, Organisation, Person
+from outreach.models import Contact, Organisation, Person, Referral
 
 
 def synthetic_rows(n, seed=1):
@@ -80,15 +80,16 @@ def test_ids_are_rfc_uuid5_of_the_content(app):
         assert set(db.session.execute(select(Contact.id)).scalars()) == expected
 
 
-def _row(day, time, digest="", kind="known", team="aurore_nord"):
-    return {"date": day, "time": time, "team": team, "kind": kind, "digest": digest}
+def _row(day, time, digest="", kind="known", team="aurore_nord", programme=""):
+    return {"date": day, "time": time, "team": team, "kind": kind, "digest": digest, "programme": programme}
 
 
 def test_a_growing_file_adds_only_its_new_rows_and_moves_person_spans(app):
     a, b = "a" * 64, "b" * 64
-    first = [(2, _row("2025-03-10", "21:00", a)), (3, _row("2025-03-12", "22:00", b)),
+    first = [(2, _row("2025-03-10", "21:00", a, programme="assore")), (3, _row("2025-03-12", "22:00", b)),
              (4, _row("2025-03-12", "22:00", kind="anonymous"))]
-    later = first + [(5, _row("2025-02-01", "20:00", a, team="aurore_est")), (6, _row("2025-04-01", "20:00", b)),
+    later = first + [(5, _row("2025-02-01", "20:00", a, team="aurore_est")),
+                     (6, _row("2025-04-01", "20:00", b, programme="phase")),
                      (7, _row("2025-03-12", "22:00", kind="anonymous"))]  # a second identical anonymous row
     with app.test_request_context():
         assert _import(first).created == 3
@@ -102,6 +103,10 @@ def test_a_growing_file_adds_only_its_new_rows_and_moves_person_spans(app):
                                   .where(Contact.is_first_contact.is_(True))).scalar() == 2
         assert _scalar("select count(*) from contacts where kind = 'anonymous'") == 2
         assert _scalar("select count(*) from shifts") == 4
+        # the referrals carry their person's first contact, moved back by the older row of the second file
+        copies = sorted((str(first), str(copy)) for first, copy in db.session.execute(
+            select(Person.first_seen_on, Referral.person_first_seen_on).join(Referral, Referral.person_id == Person.id)))
+        assert copies == [("2025-02-01", "2025-02-01"), ("2025-03-12", "2025-03-12")]
 
 
 def test_errors_come_in_line_then_column_order(app):

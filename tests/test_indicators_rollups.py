@@ -35,6 +35,7 @@ op = st.one_of(
     st.tuples(st.just("validate"), st.integers(0, 50)),
     st.tuples(st.just("delete"), st.integers(0, 50)),
     st.tuples(st.just("refer"), st.integers(0, 50), st.integers(0, 40)),
+    st.tuples(st.just("met_earlier"), st.integers(0, 3), st.integers(1, 90)),
 )
 
 
@@ -73,6 +74,10 @@ class Runner:
         name, *args = operation
         if name == "contact":
             return self.contact(*args)
+        if name == "met_earlier":  # older history arrives: the person's first contact moves back
+            person = self.persons[args[0]]
+            person.first_seen_on = person.first_seen_on - timedelta(days=args[1])
+            return None
         target = self.pick(args[0])
         if target is None:
             return None
@@ -84,8 +89,9 @@ class Runner:
             db.session.flush()
             db.session.delete(target)
         elif name == "refer":
+            person = db.session.get(Person, target.person_id) if target.person_id else None
             target.referrals.append(Referral(organisation_id=target.organisation_id, programme_id=self.prog.id,
-                                             proposed_on=target.occurred_on, status="admitted",
+                                             person=person, proposed_on=target.occurred_on, status="admitted",
                                              admitted_on=target.occurred_on + timedelta(days=args[1])))
         return None
 
@@ -101,6 +107,13 @@ def _spans_agree_with_group_by():
                 for code in ("distinct_persons", "new_persons", "persons_multi_org"):
                     assert evaluator.value(code, filters, (a, b)) == m.run(m.MEASURES[code], filters, (a, b)), (
                         code, a, b, provisional)
+
+
+def _referrals_carry_their_persons_first_contact():
+    """The copy the medians read equals the person's first contact, whatever moved it."""
+    rows = db.session.execute(db.select(Referral.person_first_seen_on, Person.first_seen_on)
+                              .join(Person, Person.id == Referral.person_id)).all()
+    assert all(copy == first for copy, first in rows), rows
 
 
 def _clear():
@@ -127,6 +140,26 @@ def test_rollups_kept_on_write_equal_a_full_recomputation(ctx, operations, flush
         refresh_rollups(db.session)
         assert rollup_rows(db.session) == kept
         _spans_agree_with_group_by()
+        _referrals_carry_their_persons_first_contact()
+    finally:
+        db.session.rollback()
+        _clear()
+
+
+def test_a_referral_keeps_its_persons_first_contact_when_older_history_arrives(ctx):
+    _clear()
+    runner = Runner()
+    try:
+        runner.contact(0, DAYS[3], "known", 1, False)
+        db.session.flush()
+        runner.apply(("refer", 0, 20))
+        db.session.commit()
+        assert db.session.execute(db.select(Referral.person_first_seen_on)).scalar_one() == DAYS[0]
+        runner.apply(("met_earlier", 1, 30))
+        db.session.commit()
+        assert db.session.execute(db.select(Referral.person_first_seen_on)).scalar_one() == DAYS[0] - timedelta(30)
+        board_days = m.run(m.MEASURES["median_days_to_admission"], {}, (date(2026, 4, 1), date(2026, 4, 1)))
+        assert board_days == (DAYS[3] + timedelta(20) - (DAYS[0] - timedelta(30))).days
     finally:
         db.session.rollback()
         _clear()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 10:34:08.837933
+Create Date: 2026-11-28 18:22:03.860083
 
 """
 import sqlalchemy as sa
@@ -422,6 +422,7 @@ def upgrade():
     sa.Column('contact_id', sa.String(length=36), nullable=False),
     sa.Column('organisation_id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=True),
+    sa.Column('person_first_seen_on', sa.Date(), nullable=True),
     sa.Column('programme_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('proposed_on', sa.Date(), nullable=False),
@@ -442,6 +443,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_referrals'))
     )
     with op.batch_alter_table('referrals', schema=None) as batch_op:
+        batch_op.create_index('ix_referrals_admitted', ['admitted_on', 'programme_id', 'organisation_id', 'proposed_on', 'person_first_seen_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_referrals_contact_id'), ['contact_id'], unique=False)
         batch_op.create_index('ix_referrals_org_status', ['organisation_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_referrals_person_id'), ['person_id'], unique=False)
@@ -476,6 +478,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_referrals_person_id'))
         batch_op.drop_index('ix_referrals_org_status')
         batch_op.drop_index(batch_op.f('ix_referrals_contact_id'))
+        batch_op.drop_index('ix_referrals_admitted')
 
     op.drop_table('referrals')
     with op.batch_alter_table('orientations', schema=None) as batch_op:

@@ -59,8 +59,8 @@ SHIFT_COLUMNS = ("id", "organisation_id", "team_id", "opened_by_id", "started_at
                  "used_material_collected", "closed_at", "validated_at", "validated_by_id", "created_at",
                  "updated_at", "version")
 PERSON_COLUMNS = ("code", "is_weak", "first_seen_on", "last_seen_on", "last_seen_team_id")
-REFERRAL_COLUMNS = ("id", "contact_id", "organisation_id", "person_id", "programme_id", "status",
-                    "proposed_on", "updated_at")
+REFERRAL_COLUMNS = ("id", "contact_id", "organisation_id", "person_id", "person_first_seen_on", "programme_id",
+                    "status", "proposed_on", "updated_at")
 
 
 @dataclass
@@ -225,8 +225,8 @@ class _Writer:
     # --- persons ----------------------------------------------------------------
 
     def _persons(self, rows, order):
-        """(person id per row or None, is-first-contact per row); new persons inserted, spans moved for the others.
-        ``order``: the rows by time."""
+        """(person id per row or None, is-first-contact per row); new persons inserted, spans moved for the others
+        (and the first-seen date their referrals carry). ``order``: the rows by time."""
         codes = {d: code_from_digest(d) for d in set(rows.digest) if d}
         row_codes = list(map(codes.get, rows.digest))
         in_order = list(map(row_codes.__getitem__, order))
@@ -236,36 +236,47 @@ class _Writer:
         first.pop(None, None)
         teams = self.lookups.teams
         spans = {c: (rows.days[first[c]], rows.days[last[c]], teams[rows.team[last[c]]]) for c in first}
-        ids = self._person_ids(spans)
+        stored = self._stored_persons(spans)
+        ids = {code: pid for code, (pid, _first_on) in stored.items()}
         new = sorted(code for code in spans if code not in ids)
         self._insert(Person.__table__, PERSON_COLUMNS, [(c, False) + spans[c] for c in new])
-        ids.update(self._person_ids(new))
+        ids.update((code, pid) for code, (pid, _first_on) in self._stored_persons(new).items())
         self._move_last_seen(spans, ids, set(new))
+        self.first_seen = {ids[c]: _earlier(stored.get(c, (None, None))[1], spans[c][0]) for c in spans}
         firsts = [False] * len(row_codes)
         for code in new:
             firsts[first[code]] = True
         return [ids.get(c) for c in row_codes], firsts
 
-    def _person_ids(self, codes):
-        ids = {}
+    def _stored_persons(self, codes):
+        """{code: (id, first_seen_on)} of the stored persons among ``codes``."""
+        found = {}
         for part in _chunks(codes):
-            ids.update(db.session.execute(select(Person.code, Person.id).where(Person.code.in_(part))).all())
-        return ids
+            found.update((code, (pid, first_on)) for code, pid, first_on in db.session.execute(
+                select(Person.code, Person.id, Person.first_seen_on).where(Person.code.in_(part))))
+        return found
 
     def _move_last_seen(self, spans, ids, new):
-        table = Person.__table__
+        """Stored persons met again: last seen moves forward, first seen back (with their referrals' copy)."""
+        table, referrals = Person.__table__, Referral.__table__
         forward = (update(table).where(table.c.id == bindparam("pid"), (table.c.last_seen_on.is_(None))
                                        | (table.c.last_seen_on < bindparam("last_on")))
                    .values(last_seen_on=bindparam("last_on"), last_seen_team_id=bindparam("team")))
         back = (update(table).where(table.c.id == bindparam("pid"), (table.c.first_seen_on.is_(None))
                                     | (table.c.first_seen_on > bindparam("first_on")))
                 .values(first_seen_on=bindparam("first_on")))
+        back_referrals = (update(referrals).where(referrals.c.person_id == bindparam("pid"),
+                                                  (referrals.c.person_first_seen_on.is_(None))
+                                                  | (referrals.c.person_first_seen_on > bindparam("first_on")))
+                          .values(person_first_seen_on=bindparam("first_on")))
         old = [c for c in spans if c not in new]
         if old:
             day = datetime.fromisoformat
             self.conn.execute(forward, [{"pid": ids[c], "last_on": day(spans[c][1]).date(), "team": spans[c][2]}
                                         for c in old])
-            self.conn.execute(back, [{"pid": ids[c], "first_on": day(spans[c][0]).date()} for c in old])
+            firsts = [{"pid": ids[c], "first_on": day(spans[c][0]).date()} for c in old]
+            self.conn.execute(back, firsts)
+            self.conn.execute(back_referrals, firsts)
 
     # --- contacts and details ---------------------------------------------------
 
@@ -291,10 +302,15 @@ class _Writer:
         self._insert(Orientation.__table__, ("contact_id", "destination_id", "is_accompanied"),
                      [(cid, destination[c], acc) for cid, codes, acc in zip(ids, rows.orientation, rows.accompanied)
                       if codes for c in codes])
-        programme, org, now = refs["programme"], self.org.id, self.now
+        programme, org, now, first_seen = refs["programme"], self.org.id, self.now, self.first_seen
         self._insert(Referral.__table__, REFERRAL_COLUMNS, [
-            (_uuid5(f"{cid}|referral|{c}"), cid, org, pid, programme[c], "proposed", day, now)
+            (_uuid5(f"{cid}|referral|{c}"), cid, org, pid, first_seen.get(pid), programme[c], "proposed", day, now)
             for cid, codes, pid, day in zip(ids, rows.programme, person_ids, rows.days) if codes for c in codes])
+
+
+def _earlier(stored, imported):
+    """The earlier of a stored date (or None) and an imported ISO day, as an ISO day."""
+    return stored.isoformat() if stored is not None and stored.isoformat() < imported else imported
 
 
 def _copy(conn, table, columns, rows):

@@ -1,4 +1,5 @@
 """Dashboard, drill-down and funnel figures: indicators evaluated from the roll-ups."""
+import bisect
 import itertools
 import statistics
 from dataclasses import dataclass
@@ -190,15 +191,29 @@ class Dashboard:
         """Days of each admission in the period, from one query per scope over the dashboard window."""
         window = self.evaluator.window
         if not window or period.start < window[0] or period.end > window[1]:
-            return [(a - s).days for a, s in db.session.execute(measure.query(filters, period.bounds))]
+            return [a - s for a, s in db.session.connection().execute(measure.query(filters, period.bounds))]
+        ids = m.item_ids(filters, measure.item_kind)
+        start = 1 if measure.params["start"] == "first_seen" else 2
+        first, end = m.day_number(period.start), m.day_number(add_months(period.end, 1))
+        days = []
+        for programme, columns in self._admissions(filters, window).items():
+            if ids is None or programme in ids:
+                admitted = columns[0]
+                low, high = bisect.bisect_left(admitted, first), bisect.bisect_left(admitted, end)
+                days += [a - s for a, s in zip(admitted[low:high], columns[start][low:high]) if s is not None]
+        return days
+
+    def _admissions(self, filters, window):
+        """{programme id: (admission days, first-seen days, proposal days)} over the window, by admission day
+        (day numbers: integers, read without the ORM)."""
         key = ("admissions", filters.get("organisation_id"), filters.get("team_id"))
         if key not in self.evaluator._values:
-            self.evaluator._values[key] = db.session.execute(m.admissions_query(filters, window)).all()
-        ids = m.item_ids(filters, measure.item_kind)
-        start = 2 if measure.params["start"] == "first_seen" else 3
-        end = add_months(period.end, 1)
-        return [(r[1] - r[start]).days for r in self.evaluator._values[key]
-                if r[start] and period.start <= r[1] < end and (ids is None or r[0] in ids)]
+            rows = db.session.connection().execute(m.admissions_query(filters, window)).all()  # by admission day
+            by_programme = {}
+            for row in rows:
+                by_programme.setdefault(row[0], []).append(row)
+            self.evaluator._values[key] = {programme: tuple(zip(*part))[1:] for programme, part in by_programme.items()}
+        return self.evaluator._values[key]
 
     def row(self, indicator):
         value, num, den = self.raw(indicator, self.period)

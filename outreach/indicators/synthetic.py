@@ -216,6 +216,7 @@ class _History:
     def _referral(self, contact_id, org_id, person_id, day):
         rng = self.rng
         row = {"id": str(uuid.uuid4()), "contact_id": contact_id, "organisation_id": org_id, "person_id": person_id,
+               "person_first_seen_on": self.persons[person_id - self.person_base][0],
                "programme_id": rng.choices([p for p, _ in self.programmes], [w for _, w in self.programmes])[0],
                "status": "proposed", "proposed_on": day, "accepted_on": None, "refused_on": None,
                "refusal_reason_id": None, "admitted_on": None, "exited_on": None, "exit_reason_id": None,
