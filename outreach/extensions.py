@@ -1,5 +1,5 @@
 """Extensions, created unbound here and attached in ``create_app``."""
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -29,8 +29,9 @@ LOCALES = ("fr", "en")
 
 
 def select_locale():
-    """French by default; English only when the user picked it (a cookie set by /langue)."""
-    chosen = request.cookies.get("lang")
+    """French by default; English only when the user picked it (a cookie set by /langue). Outside a request
+    (command line, background work) the default language."""
+    chosen = request.cookies.get("lang") if has_request_context() else None
     return chosen if chosen in LOCALES else current_app.config["DEFAULT_LOCALE"]
 
 

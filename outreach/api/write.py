@@ -7,6 +7,7 @@ import datetime as dt
 import uuid
 
 from flask import jsonify, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
@@ -33,13 +34,13 @@ def _csrf_for_sessions():
 
 @bp.errorhandler(CSRFError)
 def _csrf_failed(error):
-    return jsonify(errors={"csrf": "Jeton CSRF manquant ou invalide."}), 400
+    return jsonify(errors={"csrf": _("Jeton CSRF manquant ou invalide.")}), 400
 
 
 def _body():
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise ValidationError({"body": "Objet JSON attendu."})
+        raise ValidationError({"body": _("Objet JSON attendu.")})
     return data
 
 
@@ -47,9 +48,9 @@ def _uuid(value, field="id", required=True):
     if value is None and not required:
         return None
     try:
-        return str(uuid.UUID(value)) if isinstance(value, str) else _bad(field, "UUID attendu.")
+        return str(uuid.UUID(value)) if isinstance(value, str) else _bad(field, _("UUID attendu."))
     except ValueError:
-        return _bad(field, "UUID attendu.")
+        return _bad(field, _("UUID attendu."))
 
 
 def _bad(field, message):
@@ -65,14 +66,14 @@ def _when(data, field):
     except ValueError:
         parsed = None
     if parsed is None:
-        _bad(field, "Date et heure ISO 8601 attendues.")
+        _bad(field, _("Date et heure ISO 8601 attendues."))
     return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo is not None else parsed
 
 
 def _int(data, field, default, low=0, high=10000):
     value = data.get(field, default)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        _bad(field, "Nombre entier attendu.")
+        _bad(field, _("Nombre entier attendu."))
     return value
 
 
@@ -80,10 +81,10 @@ def _codes(kind, values, field):
     if values is None:
         return []
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        _bad(field, "Liste de codes attendue.")
+        _bad(field, _("Liste de codes attendue."))
     ids = _code_map(kind)
     if any(v not in ids for v in values):
-        _bad(field, "Code inconnu.")
+        _bad(field, _("Code inconnu."))
     return [ids[v] for v in values]
 
 
@@ -91,7 +92,7 @@ def _code(kind, value, field):
     if value is None:
         return None
     if not isinstance(value, str):
-        _bad(field, "Code attendu.")
+        _bad(field, _("Code attendu."))
     return _codes(kind, [value], field)[0]
 
 
@@ -106,7 +107,7 @@ def _quantities(kind, values, field):
         return {}
     if not isinstance(values, dict) or not all(
             isinstance(q, int) and not isinstance(q, bool) and 0 <= q <= 10000 for q in values.values()):
-        _bad(field, "Objet {code: quantité} attendu.")
+        _bad(field, _("Objet {code: quantité} attendu."))
     ids = _codes(kind, list(values), field)
     return dict(zip(ids, values.values()))
 
@@ -114,7 +115,7 @@ def _quantities(kind, values, field):
 def _optional_bool(data, field):
     value = data.get(field)
     if value is not None and not isinstance(value, bool):
-        _bad(field, "Booléen attendu.")
+        _bad(field, _("Booléen attendu."))
     return value
 
 
@@ -122,9 +123,9 @@ def _optional_bool(data, field):
 
 def _team_id(code):
     if not isinstance(code, str):
-        _bad("team", "Code d'équipe attendu.")
+        _bad("team", _("Code d'équipe attendu."))
     team = next((t for t in current_user.teams if t.code == code), None)
-    return team.id if team else _bad("team", "Équipe inconnue ou dont vous n'êtes pas membre.")
+    return team.id if team else _bad("team", _("Équipe inconnue ou dont vous n'êtes pas membre."))
 
 
 def shift_data(data):
@@ -138,10 +139,10 @@ def shift_data(data):
 def close_data(data):
     unapproached = data.get("unapproached") or {}
     if not isinstance(unapproached, dict):
-        _bad("unapproached", "Objet {f, m, x} attendu.")
+        _bad("unapproached", _("Objet {f, m, x} attendu."))
     ambiance = data.get("ambiance")
     if ambiance is not None and not isinstance(ambiance, str):
-        _bad("ambiance", "Ambiance inconnue.")
+        _bad("ambiance", _("Ambiance inconnue."))
     return {"ended_at": _when(data, "ended_at"), "ambiance": ambiance,
             "police_presence": _optional_bool(data, "police_presence"),
             "unapproached_women": _int(unapproached, "f", 0), "unapproached_men": _int(unapproached, "m", 0),
@@ -172,7 +173,7 @@ def _own_shift(shift_id):
 def _stored(model, record_id, to_json):
     record = db.session.get(model, record_id)
     if record is None or record.organisation_id != current_user.organisation_id:
-        return jsonify(errors={"id": "Identifiant déjà utilisé."}), 409
+        return jsonify(errors={"id": _("Identifiant déjà utilisé.")}), 409
     return jsonify(to_json(record)), 200
 
 
@@ -201,7 +202,7 @@ def post_shift():
 def post_shift_close(shift_id):
     shift = _own_shift(shift_id)
     if shift is None:
-        return jsonify(errors={"shift_id": "Maraude inconnue."}), 404
+        return jsonify(errors={"shift_id": _("Maraude inconnue.")}), 404
     data = close_data(_body())
     shifts.lock_shift(shift)  # a replay racing with the first close waits for it, then answers 200
     if shift.status != "open":
@@ -218,10 +219,10 @@ def _person(data, kind):
     if kind != "known":
         return {}
     if not isinstance(person, dict):
-        _bad("person", "Code de la personne attendu.")
+        _bad("person", _("Code de la personne attendu."))
     digest = person.get("digest")
     if not isinstance(digest, str) or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-        _bad("person", "Empreinte SHA-256 (64 caractères hexadécimaux) attendue.")
+        _bad("person", _("Empreinte SHA-256 (64 caractères hexadécimaux) attendue."))
     return {"digest": digest, "is_weak": bool(person.get("weak"))}
 
 
@@ -229,7 +230,7 @@ def _orientations(values):
     if values is None:
         return []
     if not isinstance(values, list) or not all(isinstance(v, dict) for v in values):
-        _bad("orientations", "Liste d'orientations attendue.")
+        _bad("orientations", _("Liste d'orientations attendue."))
     ids = _codes("destination", [v.get("destination") for v in values], "orientations")
     return [(i, bool(v.get("accompanied"))) for i, v in zip(ids, values)]
 
@@ -238,21 +239,21 @@ def _programmes(values):
     if values is None:
         return []
     if not isinstance(values, list) or not all(isinstance(v, dict) for v in values):
-        _bad("referrals", "Liste d'orientations d'hébergement attendue.")
+        _bad("referrals", _("Liste d'orientations d'hébergement attendue."))
     return _codes("programme", [v.get("programme") for v in values], "referrals")
 
 
 def _choice(data, field):
     value = data.get(field)
     if value is not None and not isinstance(value, str):
-        _bad(field, "Valeur inconnue.")
+        _bad(field, _("Valeur inconnue."))
     return value
 
 
 def encounter_data(data):
     kind = data.get("kind")
     if kind not in ("known", "anonymous", "refusal"):
-        _bad("kind", "Type de contact inconnu.")
+        _bad("kind", _("Type de contact inconnu."))
     return {"id": _uuid(data.get("id")), "occurred_at": _when(data, "occurred_at"),
             "sector_id": _code("sector", data.get("sector"), "sector"), "kind": kind,
             **_person(data, kind), "people_count": _int(data, "people_count", 1, 1, 500),
@@ -284,7 +285,7 @@ def post_encounter():
     if db.session.get(Contact, data["id"]) is None:
         shift = _own_shift(_uuid(body.get("shift_id"), "shift_id"))
         if shift is None:
-            _bad("shift_id", "Maraude inconnue.")
+            _bad("shift_id", _("Maraude inconnue."))
     else:
         shift = None
     return _create(Contact, data["id"], lambda: contacts.record_contact(shift, current_user, data),
@@ -296,7 +297,7 @@ def post_encounter():
 def get_encounter(contact_id):
     contact = db.session.get(Contact, contact_id)
     if contact is None or contact.organisation_id != current_user.organisation_id:
-        return jsonify(errors={"id": "Contact inconnu."}), 404
+        return jsonify(errors={"id": _("Contact inconnu.")}), 404
     return jsonify(encounter_json(contact))
 
 
@@ -324,21 +325,21 @@ def get_reference():
 def _day(data, field):
     value = data.get(field)
     try:
-        return dt.date.fromisoformat(value) if isinstance(value, str) else _bad(field, "Date AAAA-MM-JJ attendue.")
+        return dt.date.fromisoformat(value) if isinstance(value, str) else _bad(field, _("Date AAAA-MM-JJ attendue."))
     except ValueError:
-        return _bad(field, "Date AAAA-MM-JJ attendue.")
+        return _bad(field, _("Date AAAA-MM-JJ attendue."))
 
 
 def step_data(data):
     status, reason = data.get("status"), data.get("reason")
     if status not in referrals.STEPS:
-        _bad("status", "Étape inconnue (accepted, refused, admitted ou exited).")
+        _bad("status", _("Étape inconnue (accepted, refused, admitted ou exited)."))
     kind = referrals.REASON_KINDS.get(status)
     if reason is not None and (kind is None or not isinstance(reason, str)):
-        _bad("reason", "Cette étape ne prend pas de motif." if kind is None else "Code de motif attendu.")
+        _bad("reason", _("Cette étape ne prend pas de motif.") if kind is None else _("Code de motif attendu."))
     reason_id = _code_map(kind).get(reason, -1) if reason is not None else None
     if reason_id == -1:
-        _bad("reason", "Motif inconnu pour cette étape.")
+        _bad("reason", _("Motif inconnu pour cette étape."))
     return {"status": status, "occurred_on": _day(data, "occurred_on"), "reason_id": reason_id}
 
 
@@ -355,7 +356,7 @@ def _step_replay(referral, data):
         return None
     if (stored.occurred_on, stored.reason_id) == (data["occurred_on"], data["reason_id"]):
         return jsonify(referral_json(referral)), 200
-    return jsonify(errors={"status": "Étape déjà enregistrée avec une autre date ou un autre motif."}), 409
+    return jsonify(errors={"status": _("Étape déjà enregistrée avec une autre date ou un autre motif.")}), 409
 
 
 @bp.route("/api/v1/referrals/<referral_id>/steps", methods=["POST"])
@@ -364,7 +365,7 @@ def post_referral_step(referral_id):
     data = step_data(_body())
     referral = referrals.get_referral(referral_id, current_user)
     if referral is None:
-        return jsonify(errors={"referral_id": "Orientation inconnue."}), 404
+        return jsonify(errors={"referral_id": _("Orientation inconnue.")}), 404
     replay = _step_replay(referral, data)
     if replay is not None:
         return replay
@@ -373,7 +374,7 @@ def post_referral_step(referral_id):
         db.session.commit()
     except Conflict:  # a concurrent request moved it first: a replay of the same step still answers 200
         db.session.rollback()
-        return _step_replay(referral, data) or (jsonify(errors={"status": "Orientation modifiée entre-temps."}), 409)
+        return _step_replay(referral, data) or (jsonify(errors={"status": _("Orientation modifiée entre-temps.")}), 409)
     return jsonify(referral_json(referral)), 201
 
 

@@ -3,6 +3,8 @@
 Raw pseudonym inputs are read once to compute the digest and never kept."""
 import datetime as dt
 
+from flask_babel import gettext as _
+
 from ..errors import ValidationError
 from ..extensions import db
 from ..models import Sector
@@ -19,9 +21,9 @@ def check_values(form):
     for name in form:
         for value in form.getlist(name):
             if "\x00" in value:
-                raise ValidationError({name[:40]: "Caractère invalide."})
+                raise ValidationError({name[:40]: _("Caractère invalide.")})
             if len(value) > MAX_VALUE:
-                raise ValidationError({name[:40]: "Valeur trop longue."})
+                raise ValidationError({name[:40]: _("Valeur trop longue.")})
 
 
 def parse_int(form, name, default=0):
@@ -31,7 +33,7 @@ def parse_int(form, name, default=0):
     try:
         return int(raw)
     except ValueError:
-        raise ValidationError({name: "Nombre entier attendu."}) from None
+        raise ValidationError({name: _("Nombre entier attendu.")}) from None
 
 
 def parse_time(form, name, day_of):
@@ -42,7 +44,7 @@ def parse_time(form, name, day_of):
     try:
         clock = dt.time.fromisoformat(raw)
     except ValueError:
-        raise ValidationError({name: "Heure invalide (HH:MM)."}) from None
+        raise ValidationError({name: _("Heure invalide (HH:MM).")}) from None
     local_ref = day_of.replace(tzinfo=dt.UTC).astimezone(PARIS)
     value = dt.datetime.combine(local_ref.date(), clock, tzinfo=PARIS)
     if value < local_ref - dt.timedelta(hours=12):
@@ -54,7 +56,7 @@ def codes(form, name, kind):
     ids = reference.codes_to_ids(kind)
     values = form.getlist(name)
     if any(v not in ids for v in values):
-        raise ValidationError({name: "Valeur inconnue."})
+        raise ValidationError({name: _("Valeur inconnue.")})
     return [ids[v] for v in values]
 
 
@@ -74,7 +76,7 @@ def sector_id(form):
         return None
     sector = db.session.execute(db.select(Sector).filter_by(code=code)).scalar_one_or_none()
     if sector is None:
-        raise ValidationError({"sector": "Secteur inconnu."})
+        raise ValidationError({"sector": _("Secteur inconnu.")})
     return sector.id
 
 
@@ -88,7 +90,7 @@ def person_digest(form, required=True):
     if not any(v.strip() for v in raw[:3]):
         if not required:
             return None, False
-        raise ValidationError({"digest": "Saisissez le code de la personne."})
+        raise ValidationError({"digest": _("Saisissez le code de la personne.")})
     return pseudonyms.digest_from_inputs(*raw)
 
 
@@ -106,7 +108,7 @@ def contact_data(form, shift, code_required=True):
     check_values(form)
     kind = form.get("kind")
     if not kind:
-        raise ValidationError({"kind": "Choisissez le type de contact."})
+        raise ValidationError({"kind": _("Choisissez le type de contact.")})
     data = {"id": form.get("id") or None, "kind": kind,
             "occurred_at": parse_time(form, "occurred_at", shift.started_at), "sector_id": sector_id(form),
             "people_count": parse_int(form, "people_count", 1), "sex": form.get("sex") or None,

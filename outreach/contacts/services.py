@@ -3,6 +3,8 @@ import datetime as dt
 import uuid
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
@@ -22,17 +24,17 @@ from ..models import (
 from ..pseudonyms import services as pseudonyms
 from ..shifts.services import local_date, lock_shift, to_utc
 
-DUPLICATE_ID = "Identifiant de contact déjà utilisé."  # the API answers a replay itself (200)
+DUPLICATE_ID = _l("Identifiant de contact déjà utilisé.")  # the API answers a replay itself (200)
 
 
 def _refs(kind, ids, field):
     ids = [i for i in (ids or [])]
     if any(isinstance(i, bool) or not isinstance(i, int) for i in ids):
-        raise ValidationError({field: "Valeur inconnue."})
+        raise ValidationError({field: _("Valeur inconnue.")})
     items = db.session.execute(db.select(RefItem).where(
         RefItem.kind == kind, RefItem.id.in_(ids))).scalars().all() if ids else []
     if len(items) != len(set(ids)):
-        raise ValidationError({field: "Valeur inconnue."})
+        raise ValidationError({field: _("Valeur inconnue.")})
     return items
 
 
@@ -42,35 +44,35 @@ def _ref(kind, item_id, field):
 
 def _check_choice(value, allowed, field):
     if value not in (None, "") and value not in allowed:
-        raise ValidationError({field: "Valeur inconnue."})
+        raise ValidationError({field: _("Valeur inconnue.")})
     return value or None
 
 
 def _people_count(data, kind):
     value = data.get("people_count", 1)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 500:
-        raise ValidationError({"people_count": "Nombre de personnes entre 1 et 500."})
+        raise ValidationError({"people_count": _("Nombre de personnes entre 1 et 500.")})
     return 1 if kind == "known" else value
 
 
 def _check_shift(shift, user):
     if shift is None or shift.organisation_id != user.organisation_id:
-        raise ValidationError({"shift_id": "Maraude inconnue."})
+        raise ValidationError({"shift_id": _("Maraude inconnue.")})
     lock_shift(shift)  # a close committed meanwhile must be seen: no contact into a closed shift
     if shift.status != "open":
-        raise Forbidden("La maraude est close.")
+        raise Forbidden(_("La maraude est close."))
 
 
 def _occurred_at(data, shift):
     value = data.get("occurred_at") or utcnow()
     if not isinstance(value, dt.datetime):
-        raise ValidationError({"occurred_at": "Heure invalide (HH:MM)."})
+        raise ValidationError({"occurred_at": _("Heure invalide (HH:MM).")})
     value = to_utc(value)
     latest = utcnow() + dt.timedelta(hours=1)
     if shift.ended_at is not None:
         latest = min(latest, shift.ended_at + dt.timedelta(minutes=5))
     if value < shift.started_at - dt.timedelta(minutes=5) or value > latest:
-        raise ValidationError({"occurred_at": "Heure hors de la maraude."})
+        raise ValidationError({"occurred_at": _("Heure hors de la maraude.")})
     return value
 
 
@@ -80,7 +82,7 @@ def _sector(data):
         return None
     sector = db.session.get(Sector, sector_id) if isinstance(sector_id, int) else None
     if sector is None:
-        raise ValidationError({"sector": "Secteur inconnu."})
+        raise ValidationError({"sector": _("Secteur inconnu.")})
     return sector
 
 
@@ -90,7 +92,7 @@ def _materials(quantities):
     for item in items:
         qty = quantities[item.id]
         if isinstance(qty, bool) or not isinstance(qty, int) or not 0 <= qty <= 1000:
-            raise ValidationError({"materials": "Quantité entre 0 et 1000."})
+            raise ValidationError({"materials": _("Quantité entre 0 et 1000.")})
         if qty:
             rows.append(ContactMaterial(material=item, quantity=qty))
     return rows
@@ -126,7 +128,7 @@ def _contact_id(data):
     try:
         return str(uuid.UUID(str(data["id"])))
     except ValueError:
-        raise ValidationError({"id": "Identifiant invalide (UUID attendu)."}) from None
+        raise ValidationError({"id": _("Identifiant invalide (UUID attendu).")}) from None
 
 
 def record_contact(shift, user, data):
@@ -139,7 +141,7 @@ def record_contact(shift, user, data):
 def _build_contact(shift, user, data):
     kind = data.get("kind")
     if kind not in CONTACT_KINDS:
-        raise ValidationError({"kind": "Type de contact inconnu."})
+        raise ValidationError({"kind": _("Type de contact inconnu.")})
     occurred = _occurred_at(data, shift)
     contact = Contact(id=_contact_id(data), shift=shift, organisation_id=shift.organisation_id,
                       team_id=shift.team_id, sector=_sector(data), occurred_at=occurred,
@@ -168,7 +170,7 @@ def can_undo(contact, user):
 def delete_contact(contact, user):
     """Undo: own contact, shift still open, within UNDO_MINUTES."""
     if contact is None or not can_undo(contact, user):
-        raise Forbidden("Annulation impossible.")
+        raise Forbidden(_("Annulation impossible."))
     db.session.delete(contact)
 
 
@@ -181,7 +183,7 @@ def check_editable(contact, user):
     from ..review.services import ensure_editable
     ensure_editable(contact.shift, user)
     if contact.shift.status == "validated":
-        raise Forbidden("Maraude validée : modification impossible ici.")
+        raise Forbidden(_("Maraude validée : modification impossible ici."))
 
 
 def snapshot(contact):
@@ -241,7 +243,7 @@ def _edit_person(contact, data, shift):
     elif data.get("digest"):
         _person(contact, data, shift)
     elif contact.person is None:
-        raise ValidationError({"digest": "Saisissez le code de la personne."})
+        raise ValidationError({"digest": _("Saisissez le code de la personne.")})
 
 
 def update_contact(contact, user, data):
@@ -253,7 +255,7 @@ def update_contact(contact, user, data):
         before = snapshot(contact)
         kind = data.get("kind")
         if kind not in CONTACT_KINDS:
-            raise ValidationError({"kind": "Type de contact inconnu."})
+            raise ValidationError({"kind": _("Type de contact inconnu.")})
         occurred = _edit_time(contact, data, shift)
         contact.kind, contact.occurred_at, contact.occurred_on = kind, occurred, local_date(occurred)
         contact.sector = _sector(data)
@@ -284,5 +286,5 @@ def remove_contact(contact, user):
     lock_shift(contact.shift)
     check_editable(contact, user)
     if contact.shift.status != "open":
-        raise Forbidden("La maraude est close : le contact ne peut plus être supprimé.")
+        raise Forbidden(_("La maraude est close : le contact ne peut plus être supprimé."))
     db.session.delete(contact)

@@ -111,7 +111,7 @@ def _split_targets(text, line):
 # --- checking ---------------------------------------------------------------------
 
 def _fail(where, message):
-    raise ValidationError({"fichier": f"{where} : {message}"})
+    raise ValidationError({"fichier": _("%(f)s : %(m)s", f=where, m=message)})
 
 
 def _date(value, where):

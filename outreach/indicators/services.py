@@ -5,6 +5,9 @@ import statistics
 from dataclasses import dataclass
 from datetime import date
 
+from babel.dates import format_date
+from flask import has_request_context
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -34,7 +37,7 @@ from .suppression import (
     threshold,
 )
 
-MONTHS_FR = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
+MONTH_PATTERN = "LLL yyyy"  # stand-alone short month: "janv. 2026" in French, "Jan 2026" in English
 
 
 # --- periods ----------------------------------------------------------------------
@@ -64,7 +67,9 @@ class Period:
 
 
 def month_label(month):
-    return f"{MONTHS_FR[month.month - 1]} {month.year}"
+    """Short month and year in the interface language; French outside a request (CLI exports)."""
+    locale = get_locale() if has_request_context() else None
+    return format_date(month, MONTH_PATTERN, locale=locale or "fr")
 
 
 def _parse_month(text, field):

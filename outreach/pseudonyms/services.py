@@ -4,6 +4,7 @@ import re
 import unicodedata
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from ..errors import ValidationError
 from ..extensions import db
@@ -38,7 +39,7 @@ def check_digest(digest):
     """The digest if it is 64 lowercase hex characters, else a ValidationError naming it."""
     value = (digest or "").strip().lower()
     if not HEX64.match(value):
-        raise ValidationError({"digest": "Code personne invalide (empreinte attendue)."})
+        raise ValidationError({"digest": _("Code personne invalide (empreinte attendue).")})
     return value
 
 

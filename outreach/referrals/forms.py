@@ -1,6 +1,7 @@
 """Parse the plain-POST step form and the list filters into service arguments (codes -> ids)."""
 import datetime as dt
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..errors import ValidationError
@@ -18,7 +19,7 @@ def _date(form):
     try:
         return dt.date.fromisoformat(raw)
     except ValueError:
-        raise ValidationError({"occurred_on": "Date invalide (AAAA-MM-JJ)."}) from None
+        raise ValidationError({"occurred_on": _("Date invalide (AAAA-MM-JJ).")}) from None
 
 
 def _reason_id(form, status):
@@ -28,7 +29,7 @@ def _reason_id(form, status):
         return None
     ids = reference.codes_to_ids(kind) if kind else {}
     if code not in ids:
-        raise ValidationError({"reason": "Motif inconnu pour cette étape."})
+        raise ValidationError({"reason": _("Motif inconnu pour cette étape.")})
     return ids[code]
 
 
@@ -36,7 +37,7 @@ def step_data(form):
     """{"status", "occurred_on", "reason_id"} from the posted form; the date defaults to today."""
     status = (form.get("status") or "").strip()
     if status not in services.DATE_COLUMNS:
-        raise ValidationError({"status": "Étape inconnue."})
+        raise ValidationError({"status": _("Étape inconnue.")})
     return {"status": status, "occurred_on": _date(form), "reason_id": _reason_id(form, status)}
 
 
@@ -48,7 +49,7 @@ def list_filters(args):
     if programme is not None:
         programme_id = reference.codes_to_ids("programme").get(programme)
         if programme_id is None:
-            raise ValidationError({"programme": "Dispositif inconnu."})
+            raise ValidationError({"programme": _("Dispositif inconnu.")})
     if status is not None and status not in services.OPEN_STATES:
-        raise ValidationError({"status": "État inconnu."})
+        raise ValidationError({"status": _("État inconnu.")})
     return programme_id, status

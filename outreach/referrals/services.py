@@ -10,6 +10,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import func, update
 from werkzeug.exceptions import NotFound
 
@@ -61,7 +62,7 @@ def short_code(person):
 
 def _check_person_level(user):
     if user.role not in PERSON_LEVEL_ROLES or user.organisation_id is None:
-        raise Forbidden("Accès réservé aux équipes de l'organisation.")
+        raise Forbidden(_("Accès réservé aux équipes de l'organisation."))
 
 
 def _last_step_column():
@@ -72,7 +73,7 @@ def open_referrals(user, programme_id=None, status=None, on=None):
     """The user's organisation's referrals not yet refused or exited, most recent step first."""
     _check_person_level(user)
     if status is not None and status not in OPEN_STATES:
-        raise ValidationError({"status": "État inconnu."})
+        raise ValidationError({"status": _("État inconnu.")})
     on = on or today()
     last_step = _last_step_column()
     query = (db.select(Referral, RefItem, Team, Person, last_step)
@@ -159,9 +160,9 @@ def is_replay(referral, status, occurred_on, reason_id=None):
 
 def _check_transition(referral, status):
     if status not in STEPS:
-        raise ValidationError({"status": "Étape inconnue."})
+        raise ValidationError({"status": _("Étape inconnue.")})
     if status not in next_steps(referral):
-        raise ValidationError({"status": "Étape impossible depuis l'état actuel de l'orientation."})
+        raise ValidationError({"status": _("Étape impossible depuis l'état actuel de l'orientation.")})
 
 
 def _check_date(referral, value):
@@ -171,11 +172,11 @@ def _check_date(referral, value):
         except ValueError:
             value = None
     if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
-        raise ValidationError({"occurred_on": "Date invalide (AAAA-MM-JJ)."})
+        raise ValidationError({"occurred_on": _("Date invalide (AAAA-MM-JJ).")})
     if value > today():
-        raise ValidationError({"occurred_on": "La date ne peut pas être dans le futur."})
+        raise ValidationError({"occurred_on": _("La date ne peut pas être dans le futur.")})
     if value < last_step_on(referral):
-        raise ValidationError({"occurred_on": "La date ne peut pas précéder l'étape précédente."})
+        raise ValidationError({"occurred_on": _("La date ne peut pas précéder l'étape précédente.")})
     return value
 
 
@@ -183,14 +184,14 @@ def _check_reason(status, reason_id):
     kind = REASON_KINDS.get(status)
     if kind is None:
         if reason_id is not None:
-            raise ValidationError({"reason": "Cette étape ne prend pas de motif."})
+            raise ValidationError({"reason": _("Cette étape ne prend pas de motif.")})
         return None
     if reason_id is None:
-        raise ValidationError({"reason": "Choisissez un motif."})
+        raise ValidationError({"reason": _("Choisissez un motif.")})
     item = db.session.get(RefItem, reason_id) if isinstance(reason_id, int) and not isinstance(reason_id, bool) \
         else None
     if item is None or item.kind != kind or not (item.is_active or _always_recordable(item)):
-        raise ValidationError({"reason": "Motif inconnu pour cette étape."})
+        raise ValidationError({"reason": _("Motif inconnu pour cette étape.")})
     return item
 
 
@@ -200,4 +201,4 @@ def _claim(referral, status):
                                                        Referral.status == referral.status)
                                 .values(status=status).execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        raise Conflict("Cette orientation vient d'être modifiée par quelqu'un d'autre. Rechargez la page.")
+        raise Conflict(_("Cette orientation vient d'être modifiée par quelqu'un d'autre. Rechargez la page."))

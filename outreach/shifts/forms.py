@@ -1,4 +1,6 @@
 """Parse the plain-POST shift start and close forms into service data."""
+from flask_babel import gettext as _
+
 from ..contacts.forms import check_values, parse_int, parse_time, quantities
 from ..errors import ValidationError
 from ..extensions import db
@@ -9,8 +11,8 @@ def _sector_ids(form):
     wanted = form.getlist("sectors")
     rows = db.session.execute(db.select(Sector.code, Sector.id).where(Sector.code.in_(wanted))).all() if wanted else []
     if len(rows) != len(set(wanted)):
-        raise ValidationError({"sectors": "Secteur inconnu."})
-    return [sector_id for _, sector_id in rows]
+        raise ValidationError({"sectors": _("Secteur inconnu.")})
+    return [sector_id for _code, sector_id in rows]
 
 
 def start_data(form, user):
@@ -18,7 +20,7 @@ def start_data(form, user):
     team_code = form.get("team")
     team = next((t for t in user.teams if t.code == team_code), None)
     if team is None:
-        raise ValidationError({"team": "Choisissez une de vos équipes."})
+        raise ValidationError({"team": _("Choisissez une de vos équipes.")})
     return {"id": form.get("id") or None, "team_id": team.id,
             "started_at": parse_time(form, "started_at", utcnow()),
             "sector_ids": _sector_ids(form) or [s.id for s in team.sectors],  # none ticked: the team's list

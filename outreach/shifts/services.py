@@ -3,6 +3,8 @@ import datetime as dt
 import uuid
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect, text
 
 from ..errors import Conflict, ValidationError
@@ -11,7 +13,7 @@ from ..models import RefItem, Sector, Shift, ShiftStock, Team, utcnow
 
 PARIS = ZoneInfo("Europe/Paris")
 AMBIANCES = ("calme", "tendue", "agitee")
-DUPLICATE_ID = "Identifiant de maraude déjà utilisé."  # the API answers a replay itself (200)
+DUPLICATE_ID = _l("Identifiant de maraude déjà utilisé.")  # the API answers a replay itself (200)
 
 
 def local_date(naive_utc):
@@ -71,26 +73,26 @@ def _check_uuid(value, field="id"):
     try:
         return str(uuid.UUID(str(value)))
     except ValueError:
-        raise ValidationError({field: "Identifiant invalide (UUID attendu)."}) from None
+        raise ValidationError({field: _("Identifiant invalide (UUID attendu).")}) from None
 
 
 def _user_team(user, team_id):
     team = db.session.get(Team, team_id) if isinstance(team_id, int) else None
     if team is None or team not in user.teams or not team.is_active:
-        raise ValidationError({"team": "Équipe inconnue ou dont vous n'êtes pas membre."})
+        raise ValidationError({"team": _("Équipe inconnue ou dont vous n'êtes pas membre.")})
     return team
 
 
 def _int(value, field, low=0, high=10000):
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValidationError({field: f"Nombre entier attendu entre {low} et {high}."})
+        raise ValidationError({field: _("Nombre entier attendu entre %(low)s et %(high)s.", low=low, high=high)})
     return value
 
 
 def _sectors(ids):
     sectors = db.session.execute(db.select(Sector).where(Sector.id.in_(ids))).scalars().all() if ids else []
     if len(sectors) != len(set(ids)):
-        raise ValidationError({"sectors": "Secteur inconnu."})
+        raise ValidationError({"sectors": _("Secteur inconnu.")})
     return sectors
 
 
@@ -100,14 +102,14 @@ def _materials(quantities, field):
     items = db.session.execute(db.select(RefItem).where(
         RefItem.kind == "material", RefItem.id.in_(ids))).scalars().all() if ids else []
     if len(items) != len(set(ids)):
-        raise ValidationError({field: "Matériel inconnu."})
+        raise ValidationError({field: _("Matériel inconnu.")})
     return {item: _int(quantities[item.id], field) for item in items}
 
 
 def start_shift(user, data):
     """Open a shift for one of the user's teams; one open shift per user."""
     if open_shift_for(user) is not None:
-        raise Conflict("Une maraude est déjà ouverte.")
+        raise Conflict(_("Une maraude est déjà ouverte."))
     team = _user_team(user, data.get("team_id"))
     started = to_utc(data.get("started_at") or utcnow())
     shift = Shift(id=_check_uuid(data["id"]) if data.get("id") else str(uuid.uuid4()),
@@ -137,15 +139,15 @@ def close_shift(shift, user, data):
     """Close an open shift with its end time and territory observation."""
     lock_shift(shift)
     if shift.status != "open":
-        raise Conflict("Cette maraude est déjà close.")
+        raise Conflict(_("Cette maraude est déjà close."))
     if shift.organisation_id != user.organisation_id:
-        raise ValidationError({"shift_id": "Maraude inconnue."})
+        raise ValidationError({"shift_id": _("Maraude inconnue.")})
     ended = to_utc(data.get("ended_at") or utcnow())
     if ended < shift.started_at:
-        raise ValidationError({"ended_at": "La fin précède le début de la maraude."})
+        raise ValidationError({"ended_at": _("La fin précède le début de la maraude.")})
     ambiance = data.get("ambiance") or None
     if ambiance is not None and ambiance not in AMBIANCES:
-        raise ValidationError({"ambiance": "Ambiance inconnue."})
+        raise ValidationError({"ambiance": _("Ambiance inconnue.")})
     shift.ended_at, shift.closed_at, shift.status, shift.ambiance = ended, utcnow(), "closed", ambiance
     shift.police_presence = data.get("police_presence")
     for key in ("unapproached_women", "unapproached_men", "unapproached_other", "used_material_collected"):
