@@ -8,6 +8,7 @@ from ..access import organisation_scope
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..models import Contact, RefItem, Sector, Team
+from ..shifts.services import local_clock
 from . import bp, services
 
 
@@ -58,7 +59,7 @@ def _summary_page(shift, errors=None, status=200):
                                   .order_by(Contact.occurred_at)).scalars().all()
     numbers = services.summary(shift)
     return render_template("review/shift.html", shift=shift, s=numbers, digest=services.summary_digest(numbers),
-                           contacts=contacts,
+                           contacts=contacts, clock=local_clock,
                            trail=services.trail(shift), errors=errors or {}, labels=services.FIELD_LABELS,
                            field_label=services.field_label, correctable=services.CORRECTABLE,
                            choices=services.CHOICES,
