@@ -9,7 +9,7 @@ from ..reference import services as reference
 from . import services
 
 FIELD_LABELS = {"status": _l("Étape"), "occurred_on": _l("Date"), "reason": _l("Motif"),
-                "programme": _l("Dispositif")}
+                "programme": _l("Dispositif"), "undo_reason": _l("Motif de l'annulation")}
 
 
 def _date(form):

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, update
 from werkzeug.exceptions import NotFound
 
+from .. import audit
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
 from ..models import Contact, Person, Referral, ReferralEvent, RefItem, Team, utcnow
@@ -193,6 +194,43 @@ def _check_reason(status, reason_id):
     if item is None or item.kind != kind or not (item.is_active or _always_recordable(item)):
         raise ValidationError({"reason": _("Motif inconnu pour cette étape.")})
     return item
+
+
+UNDO_ROLES = ("supervisor", "admin")
+REASON_MAX = 500
+
+
+def can_undo(referral, user):
+    return user.role in UNDO_ROLES and referral.status != "proposed" and len(referral.events) > 1
+
+
+def undo_last_step(referral, user, reason):
+    """Take back the last step recorded by mistake (supervisors): the referral returns to its previous state,
+    the step's date and reason are cleared, its event is removed and the audit log keeps what was undone and
+    why. Returns the state restored."""
+    _check_person_level(user)
+    if referral is None or referral.organisation_id != user.organisation_id:
+        raise NotFound()
+    if user.role not in UNDO_ROLES:
+        raise Forbidden(_("Seul·e un·e coordinateur·rice peut annuler une étape."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"undo_reason": _("Indiquez le motif de l'annulation.")})
+    if len(reason) > REASON_MAX:
+        raise ValidationError({"undo_reason": _("Motif trop long (500 caractères au plus).")})
+    if not can_undo(referral, user):
+        raise ValidationError({"undo_reason": _("Aucune étape à annuler : l'orientation est seulement proposée.")})
+    undone, previous = referral.events[-1], referral.events[-2]
+    before = f"{undone.status} {undone.occurred_on.isoformat()}"
+    _claim(referral, previous.status)
+    setattr(referral, DATE_COLUMNS[undone.status], None)
+    if undone.status in REASON_COLUMNS:
+        setattr(referral, REASON_COLUMNS[undone.status], None)
+    referral.status = previous.status
+    referral.events.remove(undone)
+    audit.record("referral.undo_step", actor=user, target=("referrals", referral.id), field="status",
+                 before=before, after=previous.status, reason=reason, organisation_id=referral.organisation_id)
+    return previous.status
 
 
 def _claim(referral, status):

@@ -53,6 +53,7 @@ def _page(referral, errors=None, status=200, posted=None):
     steps = [(step, services.reason_choices(step)) for step in services.next_steps(referral)]
     return render_template("referrals/show.html", referral=referral, steps=steps, errors=errors or {},
                            posted=posted or {}, today=services.today(),
+                           can_undo=services.can_undo(referral, current_user),
                            code_short=services.short_code(referral.person), **_labels()), status
 
 
@@ -76,6 +77,27 @@ def advance(referral_id):
     flash(_("Orientation %(programme)s : %(step)s le %(day)s.", programme=referral.programme.display_label,
             step=STATUS_LABELS[referral.status].lower(), day=_day(referral)), "success")
     return redirect(url_for("referrals.index"))
+
+
+@bp.post("/<referral_id>/annuler-etape")
+def undo(referral_id):
+    referral = _referral_or_404(referral_id)
+    try:
+        restored = services.undo_last_step(referral, current_user, request.form.get("undo_reason"))
+        db.session.flush()
+    except Forbidden:
+        db.session.rollback()
+        abort(403)
+    except ValidationError as exc:
+        db.session.rollback()
+        return _page(referral, exc.errors, 422, request.form)
+    except Conflict as exc:
+        db.session.rollback()
+        return _page(referral, {"undo_reason": str(exc)}, 409, request.form)
+    db.session.commit()
+    flash(_("Dernière étape annulée : l'orientation est de nouveau « %(state)s ».",
+            state=STATUS_LABELS[restored].lower()), "success")
+    return redirect(url_for("referrals.show", referral_id=referral.id))
 
 
 def _day(referral):
