@@ -208,10 +208,13 @@ def test_list_shows_only_the_organisations_open_referrals_and_flags_stale_ones(a
     elsewhere = make_referral(app, 1, team_code="gaia_mobile")
     est = make_referral(app, 0, programme="phase", team_code="aurore_est")
     html = _client(app, "worker@aurore.demo").get("/orientations/").get_data(as_text=True)
+    open_list, ended = html.split('id="referrals"')[1].split("</ul>")[0], html.split('id="ended"')[1]
     for rid in open_ids + [est]:
-        assert f"/orientations/{rid}" in html
+        assert f"/orientations/{rid}" in open_list
     for rid in closed + [elsewhere]:
-        assert f"/orientations/{rid}" not in html
+        assert f"/orientations/{rid}" not in open_list
+    assert all(f"/orientations/{rid}" in ended for rid in closed)  # ended lately: listed apart
+    assert elsewhere not in html
     assert "111111" in html and "Maraude Est (19e)" in html  # short code and team
     assert html.index(est) < html.index(open_ids[0])  # newest step first
     client = _client(app, "supervisor@aurore.demo")

@@ -37,10 +37,14 @@ def test_supervisor_undoes_a_wrong_refusal_and_the_referral_moves_on(app):
     today = services.today()
     rid = make_referral(app, days_ago=(today - max(today.replace(day=1), today - timedelta(days=2))).days)
     worker, supervisor = _client(app, "worker@aurore.demo"), _client(app, "supervisor@aurore.demo")
+    assert "Terminées ces" not in supervisor.get("/orientations/").get_data(as_text=True)
     assert _step(worker, rid, "accepted", today).status_code == 302
     assert _step(worker, rid, "refused", today, "pas_de_place").status_code == 302
     assert _no_place_refusals(app) == 1
     assert "Annuler la dernière étape" not in worker.get(f"/orientations/{rid}").get_data(as_text=True)
+    listed = supervisor.get("/orientations/").get_data(as_text=True)  # gone from the open list, found again here
+    ended = listed.split('id="ended"')[1]
+    assert "Terminées ces 14 derniers jours (1)" in listed and f'href="/orientations/{rid}"' in ended
     assert _undo(worker, rid).status_code == 403  # workers ask their supervisor
     page = supervisor.get(f"/orientations/{rid}").get_data(as_text=True)
     assert "Annuler la dernière étape" in page and "Annuler « Refusée »" in page

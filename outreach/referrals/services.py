@@ -91,6 +91,24 @@ def open_referrals(user, programme_id=None, status=None, on=None):
             for referral, programme, team, person, last in db.session.execute(query)]
 
 
+RECENT_DAYS = 14
+
+
+def recently_ended(user, on=None):
+    """The organisation's referrals refused or exited in the last ``RECENT_DAYS`` days, latest first: where a
+    step recorded by mistake is found again (it left the open list)."""
+    _check_person_level(user)
+    since = (on or today()) - dt.timedelta(days=RECENT_DAYS)
+    ended = func.coalesce(Referral.exited_on, Referral.refused_on)
+    query = (db.select(Referral, RefItem, Person, ended).join(RefItem, RefItem.id == Referral.programme_id)
+             .outerjoin(Person, Person.id == Referral.person_id)
+             .where(Referral.organisation_id == user.organisation_id, Referral.status.in_(FINAL_STATES),
+                    ended >= since)
+             .order_by(ended.desc(), Referral.updated_at.desc(), Referral.id))
+    return [(referral, programme, short_code(person), _as_date(day))
+            for referral, programme, person, day in db.session.execute(query)]
+
+
 def _as_date(value):
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 

@@ -29,15 +29,17 @@ def _referral_or_404(referral_id):
 
 @bp.get("/")
 def index():
-    errors, rows, programme_id, status = {}, [], None, None
+    errors, rows, ended, programme_id, status = {}, [], [], None, None
     try:
         programme_id, status = forms.list_filters(request.args)
         rows = services.open_referrals(current_user, programme_id, status)
+        ended = services.recently_ended(current_user)
     except ValidationError as exc:
         errors = exc.errors
     except Forbidden:
         abort(403)
-    return render_template("referrals/index.html", rows=rows, errors=errors, programmes=reference.items("programme"),
+    return render_template("referrals/index.html", rows=rows, ended=ended, recent_days=services.RECENT_DAYS,
+                           errors=errors, programmes=reference.items("programme"),
                            programme=request.args.get("programme") or "", status=status,
                            open_states=services.OPEN_STATES,
                            **{**_labels(), "field_labels": {**forms.FIELD_LABELS, "status": _l("État")}}), \
