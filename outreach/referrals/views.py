@@ -59,22 +59,36 @@ def _page(referral, errors=None, status=200, posted=None):
                            code_short=services.short_code(referral.person), **_labels()), status
 
 
+def _attempt(referral, write, conflict_field):
+    """(result of ``write`` flushed, None), or (None, the page naming what was refused) with nothing written."""
+    try:
+        result = write()
+        db.session.flush()
+    except Forbidden:
+        db.session.rollback()
+        abort(403)
+    except ValidationError as exc:
+        db.session.rollback()
+        return None, _page(referral, exc.errors, 422, request.form)
+    except Conflict as exc:
+        db.session.rollback()
+        return None, _page(referral, {conflict_field: str(exc)}, 409, request.form)
+    return result, None
+
+
 @bp.post("/<referral_id>/etapes")
 def advance(referral_id):
     referral = _referral_or_404(referral_id)
     try:
         data = forms.step_data(request.form)
-        if services.is_replay(referral, data["status"], data["occurred_on"], data["reason_id"]):
-            flash(_("Cette étape était déjà enregistrée."), "success")
-            return redirect(url_for("referrals.show", referral_id=referral.id))
-        services.advance_referral(referral, current_user, **data)
-        db.session.flush()
     except ValidationError as exc:
-        db.session.rollback()
         return _page(referral, exc.errors, 422, request.form)
-    except Conflict as exc:
-        db.session.rollback()
-        return _page(referral, {"status": str(exc)}, 409, request.form)
+    if services.is_replay(referral, data["status"], data["occurred_on"], data["reason_id"]):
+        flash(_("Cette étape était déjà enregistrée."), "success")
+        return redirect(url_for("referrals.show", referral_id=referral.id))
+    _event, refused = _attempt(referral, lambda: services.advance_referral(referral, current_user, **data), "status")
+    if refused:
+        return refused
     db.session.commit()
     flash(_("Orientation %(programme)s : %(step)s le %(day)s.", programme=referral.programme.display_label,
             step=STATUS_LABELS[referral.status].lower(), day=_day(referral)), "success")
@@ -84,18 +98,10 @@ def advance(referral_id):
 @bp.post("/<referral_id>/annuler-etape")
 def undo(referral_id):
     referral = _referral_or_404(referral_id)
-    try:
-        restored = services.undo_last_step(referral, current_user, request.form.get("undo_reason"))
-        db.session.flush()
-    except Forbidden:
-        db.session.rollback()
-        abort(403)
-    except ValidationError as exc:
-        db.session.rollback()
-        return _page(referral, exc.errors, 422, request.form)
-    except Conflict as exc:
-        db.session.rollback()
-        return _page(referral, {"undo_reason": str(exc)}, 409, request.form)
+    restored, refused = _attempt(referral, lambda: services.undo_last_step(
+        referral, current_user, request.form.get("undo_reason")), "undo_reason")
+    if refused:
+        return refused
     db.session.commit()
     flash(_("Dernière étape annulée : l'orientation est de nouveau « %(state)s ».",
             state=STATUS_LABELS[restored].lower()), "success")
