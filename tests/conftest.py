@@ -44,7 +44,7 @@ def _make_app(url, tmpdir, **extra):
     os.environ["OUTREACH_INSTANCE_PATH"] = tmpdir
     config = {"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret",
               "PSEUDONYM_KEY": "test-pseudonym-key", "RATELIMIT_ENABLED": False,
-              "WTF_CSRF_ENABLED": False}
+              "WTF_CSRF_ENABLED": False, "FAST_PASSWORD_HASHING": True}  # argon2id at 1 MiB (security.py)
     config.update(extra)
     return create_app(config)
 

@@ -194,6 +194,18 @@ def test_create_user_reads_the_password_from_stdin_and_enforces_the_policy(app, 
     client = app.test_client()
     ok = client.post("/connexion", data={"email": "new@aurore.demo", "password": "a long street passphrase"})
     assert ok.status_code == 302
+    with app.app_context():  # a real (non-test) app stores argon2id with the standard 64 MiB cost
+        stored = db.session.execute(db.select(User.password_hash).filter_by(email="new@aurore.demo")).scalar()
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+
+
+def test_cheap_password_hashing_is_only_for_test_apps(tmp_path):
+    from outreach.security import hash_password
+    for testing, expected in ((True, "$argon2id$v=19$m=1024,t=1,p=1$"), (False, "$argon2id$v=19$m=65536,t=3,p=4$")):
+        app = create_app({"TESTING": testing, "FAST_PASSWORD_HASHING": True, "SECRET_KEY": "x",
+                          "PSEUDONYM_KEY": "y", "DATABASE_URL": f"sqlite:///{tmp_path}/h.db"})
+        with app.app_context():
+            assert hash_password("a long street passphrase").startswith(expected)
 
 
 def test_create_token_prints_a_working_bearer_token(app, database_url, tmp_path):

@@ -22,6 +22,7 @@ from ..models import Indicator, IndicatorTarget, Plan, PlanAction, PlanAxis
 from .measures import MEASURES
 
 SEED_FILE = os.path.join(os.path.dirname(__file__), "catalogue.yaml")
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 6x faster, same safe subset
 ACTION_STATUSES = ("planned", "in_progress", "delayed", "done", "abandoned")
 FILTER_KEYS = ("organisation", "team", "sector", "programme", "destination", "material")
 CSV_COLUMNS = ["plan_code", "plan_title", "axis_number", "axis_title", "action_number", "action_title",
@@ -37,7 +38,7 @@ def parse(text, filename):
     if filename.lower().endswith(".csv"):
         return parse_csv(text)
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=_Loader)  # nosec B506 - a safe loader
     except yaml.YAMLError as exc:
         raise ValidationError({"fichier": _("YAML illisible : %(error)s", error=str(exc)[:200])}) from None
     if not isinstance(document, dict) or not isinstance(document.get("plan"), dict):
@@ -206,7 +207,7 @@ def install_seed():
     if db.session.execute(db.select(Plan.id)).first():
         return None
     with open(SEED_FILE, encoding="utf-8") as handle:
-        return install_plan(yaml.safe_load(handle))
+        return install_plan(yaml.load(handle, Loader=_Loader))  # nosec B506 - a safe loader
 
 
 # --- writing ----------------------------------------------------------------------
