@@ -22,7 +22,6 @@ from ..models import Indicator, IndicatorTarget, Plan, PlanAction, PlanAxis
 from .measures import MEASURES
 
 SEED_FILE = os.path.join(os.path.dirname(__file__), "catalogue.yaml")
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 6x faster, same safe subset
 ACTION_STATUSES = ("planned", "in_progress", "delayed", "done", "abandoned")
 FILTER_KEYS = ("organisation", "team", "sector", "programme", "destination", "material")
 CSV_COLUMNS = ["plan_code", "plan_title", "axis_number", "axis_title", "action_number", "action_title",
@@ -33,12 +32,19 @@ CSV_COLUMNS = ["plan_code", "plan_title", "axis_number", "axis_title", "action_n
 
 # --- reading ----------------------------------------------------------------------
 
+def _safe_load(stream):
+    """``yaml.safe_load``, with libyaml's C parser when PyYAML has it (6x faster on the catalogue)."""
+    if yaml.__with_libyaml__:
+        return yaml.load(stream, Loader=yaml.CSafeLoader)
+    return yaml.safe_load(stream)
+
+
 def parse(text, filename):
     """A catalogue document from YAML or CSV text (by file extension)."""
     if filename.lower().endswith(".csv"):
         return parse_csv(text)
     try:
-        document = yaml.load(text, Loader=_Loader)  # nosec B506 - a safe loader
+        document = _safe_load(text)
     except yaml.YAMLError as exc:
         raise ValidationError({"fichier": _("YAML illisible : %(error)s", error=str(exc)[:200])}) from None
     if not isinstance(document, dict) or not isinstance(document.get("plan"), dict):
@@ -207,7 +213,7 @@ def install_seed():
     if db.session.execute(db.select(Plan.id)).first():
         return None
     with open(SEED_FILE, encoding="utf-8") as handle:
-        return install_plan(yaml.load(handle, Loader=_Loader))  # nosec B506 - a safe loader
+        return install_plan(_safe_load(handle))
 
 
 # --- writing ----------------------------------------------------------------------
