@@ -10,7 +10,7 @@ Imported contacts go into one "imported history" shift per team and date, stored
 as *validated*: the records were already checked on paper or in the old
 spreadsheet, and validated data is what the dashboard counts by default (a closed
 shift would instead flood the supervisors' review board with years of history).
-Person codes come from the live form's function (``pseudonyms.code_from_digest``), so an imported
+Person codes come from the live form's function (``pseudonyms.codes_from_digests``), so an imported
 person and the same person met in the street share one code.
 """
 import hashlib
@@ -39,7 +39,7 @@ from ..models import (
     contact_products,
     utcnow,
 )
-from ..pseudonyms.services import code_from_digest
+from ..pseudonyms.services import codes_from_digests
 from .checks import Checker, Lookups
 
 NAMESPACE = uuid.UUID("6f1d7c2e-9a43-5b8e-b1c4-0d2a7e5f3c91")
@@ -227,7 +227,7 @@ class _Writer:
     def _persons(self, rows, order):
         """(person id per row or None, is-first-contact per row); new persons inserted, spans moved for the others
         (and the first-seen date their referrals carry). ``order``: the rows by time."""
-        codes = {d: code_from_digest(d) for d in set(rows.digest) if d}
+        codes = codes_from_digests({d for d in rows.digest if d})
         row_codes = list(map(codes.get, rows.digest))
         in_order = list(map(row_codes.__getitem__, order))
         last = dict(zip(in_order, order))  # a later row overwrites: each code's latest row

@@ -37,6 +37,20 @@ def pseudonym_code(digest, setting):
     return code
 
 
+def pseudonym_codes(digests, setting):
+    """``{digest: pseudonym_code(digest, setting)}`` for many digests: each key's HMAC state is prepared once."""
+    layers = [hmac.new(key.encode(), digestmod=hashlib.sha256) for key in key_chain(setting)]
+    codes = {}
+    for digest in digests:
+        code = digest
+        for layer in layers:
+            state = layer.copy()
+            state.update(code.encode())
+            code = state.hexdigest()
+        codes[digest] = code
+    return codes
+
+
 def _layer(key, code):
     return hmac.new(key.encode(), code.encode(), hashlib.sha256).hexdigest()
 

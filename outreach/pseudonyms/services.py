@@ -49,6 +49,12 @@ def code_from_digest(digest):
     return pseudonym_code(check_digest(digest), current_app.config["PSEUDONYM_KEY"])
 
 
+def codes_from_digests(digests):
+    """``{digest: code}`` for many digests at once (imports); each is checked as in ``code_from_digest``."""
+    from ..maintenance.keys import pseudonym_codes
+    return pseudonym_codes({check_digest(d) for d in digests}, current_app.config["PSEUDONYM_KEY"])
+
+
 def find_person(code):
     return db.session.execute(db.select(Person).filter_by(code=code)).scalar_one_or_none()
 
