@@ -31,14 +31,11 @@ def key_chain(setting):
 
 def pseudonym_code(digest, setting):
     """Stage 2: fold HMAC-SHA256 over the key chain (one key: exactly HMAC(K0, digest))."""
-    code = digest
-    for key in key_chain(setting):
-        code = _layer(key, code)
-    return code
+    return pseudonym_codes((digest,), setting)[digest]
 
 
 def pseudonym_codes(digests, setting):
-    """``{digest: pseudonym_code(digest, setting)}`` for many digests: each key's HMAC state is prepared once."""
+    """``{digest: stage-2 code}`` for many digests (imports): each key's HMAC state is prepared once."""
     layers = [hmac.new(key.encode(), digestmod=hashlib.sha256) for key in key_chain(setting)]
     codes = {}
     for digest in digests:
