@@ -5,7 +5,8 @@ import secrets
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, request, session
-from flask_login import user_loaded_from_request
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import user_loaded_from_request, user_logged_in, user_logged_out
 
 from .extensions import db, login_manager
 from .models import ApiToken, User
@@ -104,13 +105,44 @@ def _headers(response):
     return response
 
 
-def _session_permanent():
-    session.permanent = True  # expires after SESSION_HOURS of inactivity
+# Requests that never need the session: their responses must not carry a cookie.
+_SESSIONLESS_ENDPOINTS = {"static", "offline.service_worker", "offline.manifest"}
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Signed cookie sessions, written only when they changed or, for a signed-in session, to push back
+    its idle expiry (SESSION_HOURS) on page and API requests.
+
+    Flask would otherwise re-send the cookie on every response of a permanent session, static files and
+    the service worker's background fetches included. A slow one of those, sent with the cookie of
+    before a login or a logout, then overwrites the newer cookie when it lands: the login does not stick
+    (seen in the browser tests), or a logout is undone. Bearer-token requests never get a cookie."""
+
+    def should_set_cookie(self, app, session):
+        if is_token_request():
+            return False
+        if session.modified:
+            return True
+        return (session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]
+                and request.endpoint not in _SESSIONLESS_ENDPOINTS)
+
+
+@user_logged_in.connect
+def _signed_in_session_is_permanent(app, user=None):
+    session.permanent = True  # expires after SESSION_HOURS of inactivity, refreshed by each request
+
+
+@user_logged_out.connect
+def _signed_out_session_is_not(app, user=None):
+    session.permanent = False  # the anonymous session left after logout is not refreshed
 
 
 def init_app(app):
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
-    login_manager.session_protection = "basic"
-    app.before_request(_session_permanent)
+    # No IP/agent binding: phones hop between 4G and Wi-Fi, and "basic" only flips a freshness flag we
+    # never read (while writing the cookie from background requests). Sessions end on idle expiry, logout,
+    # or a session_version bump (password change, role change, disable).
+    login_manager.session_protection = None
+    app.session_interface = CookieSessions()
     app.after_request(_headers)

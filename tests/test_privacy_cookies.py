@@ -1,8 +1,11 @@
-"""Production session cookies are Secure, HttpOnly and SameSite=Lax."""
+"""Session cookies: Secure, HttpOnly and SameSite=Lax in production; written only when they must be, so a
+slow response carrying an older cookie cannot undo a login or a logout."""
 import pytest
 
 from outreach import create_app
 from outreach.extensions import db
+from outreach.models import User
+from outreach.security import new_api_token
 from outreach.seed import DEMO_PASSWORD, seed_demo
 
 
@@ -36,3 +39,60 @@ def test_development_cookie_is_still_httponly_and_lax(client):
     response = client.post("/connexion", data={"email": "worker@aurore.demo", "password": DEMO_PASSWORD})
     cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")).lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
+
+
+def _session_cookies(response):
+    return [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
+
+
+def _login(client):
+    response = client.post("/connexion", data={"email": "worker@aurore.demo", "password": DEMO_PASSWORD})
+    assert response.status_code == 302 and _session_cookies(response)
+
+
+def test_a_request_started_before_login_does_not_undo_it(client):
+    """The service worker fetches pages and files while the login form is sent: when one of those answers
+    lands after the login, the browser must keep the signed-in cookie."""
+    with client.session_transaction() as anonymous:
+        anonymous["csrf_token"] = "from-the-login-page"  # what the background requests carry
+    before = client.get_cookie("session").value
+    _login(client)
+    after = client.get_cookie("session").value
+    client.set_cookie("session", before)  # a request sent before the login answer arrived
+    for url in ("/maraude", "/file-attente", "/static/css/app.css", "/sw.js"):
+        assert _session_cookies(client.get(url)) == [], url
+    client.set_cookie("session", after)
+    assert client.get("/maraude").status_code == 200  # still signed in
+
+
+def test_signed_in_pages_push_back_the_idle_expiry_but_files_do_not(client):
+    _login(client)
+    cookie = _session_cookies(client.get("/maraude"))
+    assert cookie and "expires=" in cookie[0].lower()  # SESSION_HOURS after this request
+    assert _session_cookies(client.get("/static/css/app.css")) == []
+    assert _session_cookies(client.get("/sw.js")) == []
+
+
+def test_a_file_fetched_during_logout_does_not_sign_back_in(client):
+    _login(client)
+    signed_in = client.get_cookie("session").value
+    assert client.post("/deconnexion").status_code == 302
+    client.set_cookie("session", signed_in)
+    assert _session_cookies(client.get("/static/js/queue.js")) == []
+
+
+def test_after_logout_the_anonymous_session_is_not_refreshed(client):
+    _login(client)
+    client.post("/deconnexion")
+    assert "Vous êtes déconnecté·e." in client.get("/connexion").get_data(as_text=True)  # flash read: written
+    assert client.get("/maraude").status_code == 302
+    assert _session_cookies(client.get("/connexion")) == []  # nothing changed: no cookie written
+
+
+def test_bearer_token_requests_get_no_cookie(app, client):
+    with app.app_context():
+        user = db.session.execute(db.select(User).filter_by(email="worker@aurore.demo")).scalar_one()
+        token = new_api_token(user)
+        db.session.commit()
+    response = client.get("/api/v1/reference", headers={"Authorization": "Bearer " + token})
+    assert response.status_code == 200 and _session_cookies(response) == []
