@@ -76,8 +76,10 @@ def _stand_in(app):
 
 
 @pytest.fixture
-def server(live_app, live_server):
-    """(base_url, count_of_contacts_on_server, contact_page_url)."""
+def server(live_app, live_server, monkeypatch):
+    """(base_url, count_of_contacts_on_server, contact_page_url); the stand-in form is a logging page like
+    the real one, so opening it signed in caches the signed-in pages for offline use."""
+    monkeypatch.setattr(services, "SHELL_ENDPOINTS", (*services.SHELL_ENDPOINTS, "standin.contact"))
     store = _stand_in(live_app)
     return live_server, lambda: len(store), "/essai/contact"
 
@@ -93,6 +95,12 @@ def _controlled(page):
     page.evaluate("navigator.serviceWorker.ready")
     page.reload()
     page.wait_for_function("navigator.serviceWorker.controller !== null")
+
+
+def _warmed(page):
+    """Wait until the worker has cached the signed-in offline page (the one showing the queue)."""
+    _until(page, "caches.open('outreach-pages').then(c => c.match('/hors-ligne'))"
+                 ".then(r => r ? r.text() : '').then(t => t.includes('data-user'))")
 
 
 def _log_contact(page, people_count=1):
@@ -120,6 +128,7 @@ def test_twenty_contacts_offline_survive_reload_reopen_and_a_worker_update(playw
     browser_login(page, "worker@aurore.demo")
     page.goto(form_url)
     _controlled(page)
+    _warmed(page)
     context.set_offline(True)
     status = page.locator("#sync-status")
     for n in range(1, 21):
