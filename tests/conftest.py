@@ -170,10 +170,12 @@ def live_app(database_url, tmp_path):
 def live_server(live_app):
     from werkzeug.serving import make_server
     server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    server.daemon_threads = False  # tracked, so server_close() waits for requests still running
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+    server.server_close()  # a late service-worker fetch must finish before the tables are emptied
 
 
 @pytest.fixture
