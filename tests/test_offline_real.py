@@ -129,6 +129,38 @@ def test_a_shift_started_offline_takes_its_contacts_at_once(page, live_app, live
     assert _contacts_of_open_shift(live_app) == (shift_id, ["anonymous", "refusal"])
 
 
+def test_a_whole_shift_offline_is_started_logged_and_closed_then_sent_in_order(page, live_app, live_server):
+    _start_shift_page(page)
+    _controlled(page)
+    page.context.set_offline(True)
+    status = page.locator("#sync-status")
+    page.locator("#shift-form button[type=submit]").click()
+    expect(page.locator("#contact-form")).to_be_visible()
+    shift_id = page.locator("#contact-form [name=shift_id]").input_value()
+    page.locator("#contact-form label.chip", has_text="Passage anonyme").first.click()
+    page.locator("#contact-save").click()
+    expect(status).to_have_text("2 en attente")
+    page.get_by_text("Clore la maraude").click()
+    close = page.locator("#shift-close-form")
+    assert close.get_attribute("data-api") == f"/api/v1/shifts/{shift_id}/close"
+    close.locator("label.chip", has_text="tendue").click()
+    close.locator("[name=unapproached_women]").fill("2")
+    close.get_by_role("button", name="Clore").click()
+    expect(page.locator("#shift-form")).to_be_visible()  # the shift is over on the phone: ready for the next
+    expect(status).to_have_text("3 en attente")
+    page.reload()  # offline again: the queued close keeps the shift over
+    expect(page.locator("#shift-form")).to_be_visible()
+    expect(page.locator("#contact-form")).to_have_count(0)
+    assert _contacts_of_open_shift(live_app) == (None, [])
+    page.context.set_offline(False)
+    _until(page, "outreachQueue.all().then(rs => rs.length === 0)", timeout=20)
+    with live_app.app_context():
+        shift = db.session.get(Shift, shift_id)
+        assert (shift.status, shift.ambiance, shift.unapproached_women) == ("closed", "tendue", 2)
+        assert [c.kind for c in db.session.execute(db.select(Contact).filter_by(shift_id=shift_id)).scalars()] \
+            == ["anonymous"]
+
+
 def test_a_contact_saved_through_the_api_gets_the_plain_post_confirmation_and_undo(page, live_app, live_server):
     _start_shift_page(page)
     page.locator("#shift-form button[type=submit]").click()

@@ -1,29 +1,40 @@
 /* The start of a shift (/maraude without an open shift): when the shift is queued on the device
-   (no network), show the contact form at once for it; its contacts are queued behind it. The form
-   comes from the page's <template id="contact-tpl">; after a reload offline, from the queue. */
+   (no network), show the contact form and the close form at once for it; its contacts and its close
+   are queued behind it. The forms come from the page's <template id="contact-tpl"> and
+   <template id="close-tpl">; after a reload offline, from the queue. A shift whose close is queued
+   is over: the start form stays for the next one. */
 (function () {
   "use strict";
-  var D = document, Q = window.outreachQueue;
+  var D = document, Q = window.outreachQueue, PLACEHOLDER = "queued-shift";
   if (!Q) return;
   function reveal(shift) {
-    var tpl = D.getElementById("contact-tpl"), start = D.getElementById("shift-form"), first;
+    var tpl = D.getElementById("contact-tpl"), closeTpl = D.getElementById("close-tpl"),
+        start = D.getElementById("shift-form"), first;
     if (!tpl || !start) return;
-    start.after(tpl.content);
+    if (closeTpl) start.after(closeTpl.content);
+    start.after(tpl.content);  // before the close form
     start.remove();
-    var form = D.getElementById("contact-form");
+    var form = D.getElementById("contact-form"), close = D.getElementById("shift-close-form");
     form.elements.shift_id.value = shift.id;
     form.elements.id.value = Q.uuid();
     form.querySelectorAll("[name=sector]").forEach(function (r) {  // the shift's sectors, the first checked
       if (shift.sectors.length && shift.sectors.indexOf(r.value) < 0) r.parentNode.remove();
       else if (!first) first = r.checked = true;
     });
+    if (close) ["action", "data-api"].forEach(function (name) {
+      close.setAttribute(name, close.getAttribute(name).replace(PLACEHOLDER, shift.id));
+    });
     window.outreachLogInit(form);
   }
   D.addEventListener("outreach:queued", function (ev) {
-    if (ev.target.getAttribute("id") == "shift-form") reveal(ev.detail);
+    var id = ev.target.getAttribute("id");
+    if (id == "shift-form") reveal(ev.detail);
+    else if (id == "shift-close-form") location.reload();  // the shift is over: the start form again
   });
   Q.all().then(function (records) {
-    var shift = records.filter(function (r) { return r.type == "shift" && r.user == Q.user && r.state != "refused"; }).pop();
+    var mine = records.filter(function (r) { return r.user == Q.user && r.state != "refused"; });
+    var closed = mine.filter(function (r) { return r.type == "close"; }).map(function (r) { return r.shiftId; });
+    var shift = mine.filter(function (r) { return r.type == "shift" && closed.indexOf(r.id) < 0; }).pop();
     if (shift) reveal(shift.body);
   });
 })();
