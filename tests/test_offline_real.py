@@ -161,6 +161,31 @@ def test_a_whole_shift_offline_is_started_logged_and_closed_then_sent_in_order(p
             == ["anonymous"]
 
 
+def test_a_shift_closed_offline_takes_no_more_contacts_on_the_phone(page, real, live_app):
+    _, on_server, page_url = real
+    browser_login(page, "worker@aurore.demo")
+    page.goto(page_url)
+    _controlled(page)
+    shift_id = page.locator("#contact-form [name=shift_id]").input_value()
+    page.context.set_offline(True)
+    page.evaluate(FILL, [False])
+    page.locator("#contact-form [type=submit]").last.click()
+    expect(page.locator("#sync-status")).to_have_text("1 en attente")
+    page.get_by_text("Clore la maraude").click()
+    page.locator("#shift-close-form").get_by_role("button", name="Clore").click()
+    closed = page.get_by_text("Maraude close sur cet appareil")
+    expect(closed).to_be_visible()
+    expect(page.locator("#contact-form")).to_be_hidden()  # the server would refuse a contact now
+    page.reload()  # offline: the cached page shows the open shift, the queue says it is closed
+    expect(closed).to_be_visible()
+    expect(page.locator("#contact-form")).to_be_hidden()
+    page.context.set_offline(False)
+    _until(page, "outreachQueue.all().then(rs => rs.length === 0)", timeout=20)
+    assert on_server() == 1
+    with live_app.app_context():
+        assert db.session.get(Shift, shift_id).status == "closed"
+
+
 def test_a_contact_saved_through_the_api_gets_the_plain_post_confirmation_and_undo(page, live_app, live_server):
     _start_shift_page(page)
     page.locator("#shift-form button[type=submit]").click()

@@ -86,11 +86,24 @@
     li.textContent = c.occurred_at.slice(11, 16) + " UTC · " + c.kind + (c.people_count > 1 ? " ×" + c.people_count : "");
     list.prepend(li);
   });
-  D.addEventListener("outreach:queued", function () {  // undo is for a contact the server has
+  D.addEventListener("outreach:queued", function (ev) {  // undo is for a contact the server has
     var undo = D.getElementById("undo-form");
     if (undo) undo.hidden = true;
+    if (ev.target.getAttribute("id") == "shift-close-form") closedHere();
   });
-  var form = D.getElementById("contact-form");
+  // A close waiting on the device ends the shift here too, also on the cached page after a reload
+  // offline: the server refuses contacts for a closed shift, so none can be logged into it any more.
+  function closedHere() {
+    var forms = D.getElementById("shift-forms");
+    if (!forms) return;  // a shift started offline: start.js shows the start form again
+    forms.hidden = true;
+    D.getElementById("closed-here").hidden = false;
+  }
+  var form = D.getElementById("contact-form"), Q = window.outreachQueue;
   if (form) init(form);
+  if (form && Q) Q.all().then(function (records) {
+    var shift = form.elements.shift_id.value;
+    if (records.some(function (r) { return r.type == "close" && r.shiftId == shift && r.state != "refused"; })) closedHere();
+  });
   window.outreachLogInit = init;
 })();
