@@ -6,6 +6,7 @@ from wtforms import (
     HiddenField,
     PasswordField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -34,7 +35,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def _role_choices(roles):
-    return [(r, ROLE_CHOICES[r]) for r in roles]
+    return [SelectChoice(r, ROLE_CHOICES[r]) for r in roles]
 
 
 class InviteForm(FlaskForm):
@@ -43,12 +44,12 @@ class InviteForm(FlaskForm):
     organisation_id = SelectField(_l("Organisation"), coerce=int, validators=[Optional()])
     teams = MultiCheckboxField(_l("Équipes"), coerce=int)
     mode = RadioField(_l("Première connexion"), default="link", choices=[
-        ("link", _l("Lien à usage unique (72 h)")), ("temporary", _l("Mot de passe temporaire"))])
+        SelectChoice("link", _l("Lien à usage unique (72 h)")), SelectChoice("temporary", _l("Mot de passe temporaire"))])
 
     def setup(self, roles, organisations, teams):
         self.role.choices = _role_choices(roles)
-        self.organisation_id.choices = [(o.id, o.name) for o in organisations]
-        self.teams.choices = [(t.id, f"{t.name} ({t.organisation.code})") for t in teams]
+        self.organisation_id.choices = [SelectChoice(o.id, o.name) for o in organisations]
+        self.teams.choices = [SelectChoice(t.id, f"{t.name} ({t.organisation.code})") for t in teams]
         return self
 
     def validate_email(self, field):
@@ -63,7 +64,7 @@ class UserForm(FlaskForm):
 
     def setup(self, roles, teams):
         self.role.choices = _role_choices(roles)
-        self.teams.choices = [(t.id, t.name) for t in teams]
+        self.teams.choices = [SelectChoice(t.id, t.name) for t in teams]
         return self
 
 

@@ -1,6 +1,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
+from wtforms import SelectChoice
 
 from ..access import allow, public
 from ..extensions import db
@@ -151,7 +152,7 @@ def totp():
 @bp.route("/admin/journal")
 def audit():
     form = AuditFilterForm(request.args)
-    form.action.choices = [("", _("Toutes"))] + [(a, a) for a in svc.audit_actions()]
+    form.action.choices = [SelectChoice("", _("Toutes"))] + [SelectChoice(a) for a in svc.audit_actions()]
     valid = form.validate()
     events = svc.audit_events(_admin(), form.action.data, form.email.data, form.start.data, form.end.data) \
         if valid else []
