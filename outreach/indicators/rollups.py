@@ -43,6 +43,7 @@ from ..models import (
     ContactMaterial,
     Organisation,
     Orientation,
+    Person,
     Referral,
     RefItem,
     RollupDirty,
@@ -313,11 +314,18 @@ def _person_spans(person_id, mode, rows):
     return out
 
 
+# An import touching more than this share of all persons (and at least FULL_SPANS_MIN of them) rebuilds
+# everyone's spans in one pass, which beats chunks of ids; live catch-ups touch a few persons.
+FULL_SPANS_SHARE, FULL_SPANS_MIN = 0.2, 1000
+
+
 def _rebuild_spans(conn, person_ids=None):
     """Recompute the spans of ``person_ids`` (every person when None), plan-wide and per organisation,
     then the span counts of every (scope, mode, month) they touch."""
     if person_ids is not None and not person_ids:
         return
+    if person_ids is not None and len(person_ids) > max(FULL_SPANS_MIN, FULL_SPANS_SHARE * _persons_count(conn)):
+        person_ids = None
     chunks = [None] if person_ids is None else [sorted(person_ids)[i:i + 500] for i in range(0, len(person_ids), 500)]
     touched = set()
     for chunk in chunks:
@@ -338,6 +346,10 @@ def _rebuild_spans(conn, person_ids=None):
         by_scope.setdefault((scope, mode), set()).add(month)
     for (scope, mode), months in sorted(by_scope.items()):
         _rebuild_counts(conn, scope, mode, sorted(months))
+
+
+def _persons_count(conn):
+    return conn.execute(select(func.count()).select_from(Person)).scalar()
 
 
 def _span_keys(conn, where):
