@@ -34,6 +34,8 @@ SETTINGS = [
     Setting("LOCKOUT_AFTER", 10, "Consecutive failed logins that lock an account until an admin unlocks it.", cast=int),
     Setting("RETENTION_MONTHS", 24, "Person-level data older than this is purged.", cast=int),
     Setting("UNDO_MINUTES", 5, "Minutes during which a worker can undo a contact just saved.", cast=int),
+    Setting("IMPORT_MAX_ROWS", 50000, "Most rows per import through the web page, so it answers well within the "
+            "server's request timeout; the import-contacts command has no limit.", cast=int),
     Setting("DEFAULT_LOCALE", "fr", "Interface language: fr or en."),
     Setting("PROXY_HOPS", 0, "Reverse proxies (nginx) in front of the app whose X-Forwarded-For/-Proto are trusted; "
             "set 1 behind nginx so login limits and the audit log see the client's address.", cast=int),

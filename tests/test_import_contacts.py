@@ -1,7 +1,8 @@
 """Import of existing records: every bad row reported (line + column), all or nothing, idempotent."""
 import io
 
-from openpyxl import load_workbook
+import pytest
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from outreach.extensions import db
@@ -33,6 +34,16 @@ GOOD = [
 
 def _csv(lines):
     return ("\ufeff" + "\r\n".join([HEADER] + lines) + "\r\n").encode()
+
+
+def _xlsx(lines):
+    book = Workbook()
+    sheet = book.active
+    for line in [HEADER] + lines:
+        sheet.append(line.split(";"))
+    data = io.BytesIO()
+    book.save(data)
+    return data.getvalue()
 
 
 def _counts():
@@ -161,7 +172,6 @@ def test_import_page_offers_the_templates_and_the_admin_row_export(client, login
 
 
 def test_xlsx_errors_name_the_spreadsheet_line(app, client, login):
-    from openpyxl import Workbook
     book = Workbook()
     sheet = book.active
     sheet.append(HEADER.split(";"))
@@ -175,3 +185,19 @@ def test_xlsx_errors_name_the_spreadsheet_line(app, client, login):
     assert '<td class="num">3</td><td>age_band</td>' in response.get_data(as_text=True)
     with app.app_context():
         assert _counts()["contacts"] == 0
+
+
+@pytest.mark.parametrize("app_config", [{"IMPORT_MAX_ROWS": 4}])
+@pytest.mark.parametrize("name", ["contacts.csv", "contacts.xlsx"])
+def test_the_web_page_refuses_a_file_over_its_row_limit_and_says_what_to_do(app, client, login, name, tmp_path):
+    data = _csv(GOOD) if name.endswith(".csv") else _xlsx(GOOD)
+    login("supervisor@aurore.demo")
+    response = _upload(client, data, name=name)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Le fichier a plus de 4 lignes" in page and "import-contacts" in page
+    assert _upload(client, _csv(GOOD[:4]), name="four.csv").status_code == 302  # at the limit: imported
+    path = tmp_path / "six.csv"
+    path.write_bytes(_csv(GOOD))
+    result = app.test_cli_runner().invoke(args=["import-contacts", str(path), "--organisation", "aurore"])
+    assert result.exit_code == 0 and "2 created, 4 already present" in result.output  # no limit there

@@ -2,7 +2,9 @@
 import csv
 import io
 from datetime import date, datetime, time
+from itertools import islice
 
+from flask_babel import format_number
 from flask_babel import gettext as _
 
 from ..errors import ValidationError
@@ -14,15 +16,30 @@ EXAMPLE = ("2025-03-14", "21:40", "aurore_nord", "stalingrad", "anonymous", "2",
            "crack|alcool", "hebergement", "kit_base:2|naloxone:1", "csapa", "oui", "assore", "")
 
 
-def read_rows(data, filename):
-    """Rows of an upload (bytes); XLSX when the name ends in .xlsx, else CSV (';' or ',')."""
+def read_rows(data, filename, max_rows=None):
+    """Rows of an upload (bytes); XLSX when the name ends in .xlsx, else CSV (';' or ',').
+
+    With ``max_rows``, reading stops at the first row over it with a clear error (the web page's limit:
+    a small XLSX file can unpack into hundreds of thousands of rows)."""
     if (filename or "").lower().endswith(".xlsx"):
-        return _xlsx_rows(data)
+        return _at_most(_xlsx_rows(data), max_rows)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationError({"file": _("Le fichier doit être encodé en UTF-8.")}) from None
-    return _csv_rows(text)
+    return _at_most(_csv_rows(text), max_rows)
+
+
+def _at_most(rows, max_rows):
+    """The list of ``rows`` (an iterator), or a ValidationError once there are more than ``max_rows``."""
+    if max_rows is None:
+        return list(rows)
+    out = list(islice(rows, max_rows + 1))
+    if len(out) > max_rows:
+        raise ValidationError({"file": _(
+            "Le fichier a plus de %(max)s lignes : découpez-le en plusieurs fichiers, ou faites-le importer "
+            "avec la commande import-contacts (sans limite).", max=format_number(max_rows))})
+    return out
 
 
 def _csv_rows(text):
@@ -31,7 +48,7 @@ def _csv_rows(text):
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = next(reader, None)
     columns = _header(header)
-    return [(reader.line_num, dict(zip(columns, values))) for values in reader if any(v.strip() for v in values)]
+    return ((reader.line_num, dict(zip(columns, values))) for values in reader if any(v.strip() for v in values))
 
 
 def _xlsx_rows(data):
@@ -40,15 +57,15 @@ def _xlsx_rows(data):
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 (openpyxl raises many kinds of errors on a broken file)
         raise ValidationError({"file": _("Le fichier XLSX est illisible.")}) from None
-    lines = book.worksheets[0].iter_rows(values_only=True)
-    columns = _header(next(lines, None))
-    rows = []
-    for number, values in enumerate(lines, start=2):
-        texts = [_cell(v) for v in values]
-        if any(texts):
-            rows.append((number, dict(zip(columns, texts))))
-    book.close()
-    return rows
+    try:
+        lines = book.worksheets[0].iter_rows(values_only=True)
+        columns = _header(next(lines, None))
+        for number, values in enumerate(lines, start=2):
+            texts = [_cell(v) for v in values]
+            if any(texts):
+                yield number, dict(zip(columns, texts))
+    finally:
+        book.close()
 
 
 def _cell(value):

@@ -1,5 +1,13 @@
 """Import page for supervisors and admins of an organisation: template download, upload, report."""
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -32,7 +40,7 @@ def upload():
         return render_template("imports/index.html", form=form, report=None), 400
     upload_ = form.file.data
     try:
-        rows = reading.read_rows(upload_.read(), upload_.filename)
+        rows = reading.read_rows(upload_.read(), upload_.filename, current_app.config["IMPORT_MAX_ROWS"])
     except ValidationError as error:
         form.file.errors = list(error.errors.values())
         return render_template("imports/index.html", form=form, report=None), 400
