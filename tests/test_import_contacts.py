@@ -169,6 +169,7 @@ def test_import_page_offers_the_templates_and_the_admin_row_export(client, login
     login("admin@aurore.demo")
     page = client.get("/import").get_data(as_text=True)
     assert "/import/modele.csv" in page and "/import/modele.xlsx" in page and "/export/contacts.csv" in page
+    assert "Au plus 50\u202f000 lignes par fichier" in page
 
 
 def test_xlsx_errors_name_the_spreadsheet_line(app, client, login):

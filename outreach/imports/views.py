@@ -8,6 +8,7 @@ from flask import (
     render_template,
     url_for,
 )
+from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -18,6 +19,11 @@ from . import bp, reading, services
 from .forms import ImportForm
 
 MAX_ERRORS_SHOWN = 200
+
+
+@bp.context_processor
+def _limits():
+    return {"import_max_rows": format_number(current_app.config["IMPORT_MAX_ROWS"])}
 
 
 def _organisation():
