@@ -36,10 +36,10 @@ def _csv(lines):
     return ("\ufeff" + "\r\n".join([HEADER] + lines) + "\r\n").encode()
 
 
-def _xlsx(lines):
+def _xlsx(lines, header=HEADER):
     book = Workbook()
     sheet = book.active
-    for line in [HEADER] + lines:
+    for line in [header] + lines:
         sheet.append(line.split(";"))
     data = io.BytesIO()
     book.save(data)
@@ -202,3 +202,19 @@ def test_the_web_page_refuses_a_file_over_its_row_limit_and_says_what_to_do(app,
     path.write_bytes(_csv(GOOD))
     result = app.test_cli_runner().invoke(args=["import-contacts", str(path), "--organisation", "aurore"])
     assert result.exit_code == 0 and "2 created, 4 already present" in result.output  # no limit there
+
+
+@pytest.mark.parametrize(("name", "data", "message"), [
+    ("contacts.xlsx", b"not a spreadsheet", "Le fichier XLSX est illisible."),
+    ("contacts.xlsx", _xlsx(["2025-03-14;21:40"], header="date;time"), "(ligne 1) : team, kind."),
+    ("contacts.csv", b"date;time;sector\r\n2025-03-14;21:40;stalingrad\r\n", "(ligne 1) : team, kind."),
+    ("contacts.csv", b"date;team;kind\r\n\xe9", "Le fichier doit être encodé en UTF-8."),
+])
+def test_an_unreadable_file_is_refused_with_a_message_on_the_file_field(app, client, login, name, data, message):
+    login("supervisor@aurore.demo")
+    response = _upload(client, data, name=name)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert message in page
+    with app.app_context():
+        assert _counts()["contacts"] == 0
