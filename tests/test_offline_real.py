@@ -173,7 +173,7 @@ def test_a_shift_closed_offline_takes_no_more_contacts_on_the_phone(page, real, 
     expect(page.locator("#sync-status")).to_have_text("1 en attente")
     page.get_by_text("Clore la maraude").click()
     page.locator("#shift-close-form").get_by_role("button", name="Clore").click()
-    closed = page.get_by_text("Maraude close sur cet appareil")
+    closed = page.get_by_text("Maraude close : envoi en attente.")
     expect(closed).to_be_visible()
     expect(page.locator("#contact-form")).to_be_hidden()  # the server would refuse a contact now
     page.reload()  # offline: the cached page shows the open shift, the queue says it is closed
@@ -196,7 +196,7 @@ def test_a_contact_saved_through_the_api_gets_the_plain_post_confirmation_and_un
     page.locator("#contact-save").click()
     expect(page.locator(".offline-notice")).to_have_text("Contact enregistré.")  # the JSON path, no reload
     expect(page.locator("#undo")).to_be_visible()
-    expect(page.locator("#contacts li").first).to_contain_text("anonymous ×3")
+    expect(page.locator("#contacts li").first).to_contain_text("Passage anonyme ×3")
     assert page.locator("[name=people_count]").input_value() == "1"  # ready for the next contact
     assert page.locator("#contact-form [name=kind][value=known]").is_checked()
     assert _contacts_of_open_shift(live_app)[1] == ["anonymous"]

@@ -83,13 +83,15 @@
       undoTimer = setTimeout(function () { undo.hidden = true; }, undo.getAttribute("data-minutes") * 6e4);
     }
     if (!list || !c.occurred_at) return;
-    li.textContent = c.occurred_at.slice(11, 16) + " UTC · " + c.kind + (c.people_count > 1 ? " ×" + c.people_count : "");
+    var kind = ev.target.querySelector("[name=kind][value=" + c.kind + "]").parentNode;  // its chip, as the server's list
+    li.textContent = new Date(c.occurred_at).toTimeString().slice(0, 5) + " · " + kind.textContent.split(" /")[0] +
+      (c.people_count > 1 ? " ×" + c.people_count : "");
     list.prepend(li);
   });
   D.addEventListener("outreach:queued", function (ev) {  // undo is for a contact the server has
     var undo = D.getElementById("undo-form");
     if (undo) undo.hidden = true;
-    if (ev.target.getAttribute("id") == "shift-close-form") closedHere();
+    if (ev.target.id == "shift-close-form") closedHere();  // (no field named "id" in that form)
   });
   // A close waiting on the device ends the shift here too, also on the cached page after a reload
   // offline: the server refuses contacts for a closed shift, so none can be logged into it any more.
@@ -103,7 +105,7 @@
   if (form) init(form);
   if (form && Q) Q.all().then(function (records) {
     var shift = form.elements.shift_id.value;
-    if (records.some(function (r) { return r.type == "close" && r.shiftId == shift && r.state != "refused"; })) closedHere();
+    if (Q._.waiting(records).some(function (r) { return r.type == "close" && r.shiftId == shift; })) closedHere();
   });
   window.outreachLogInit = init;
 })();
