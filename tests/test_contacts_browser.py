@@ -80,3 +80,31 @@ def test_whole_shift_on_a_phone(page, live_app):
         assert (stock.material.code, stock.taken_out, stock.brought_back) == ("kit_base", 20, 18)
         given = sum(m.quantity for c in db.session.execute(db.select(Contact)).scalars() for m in c.materials)
         assert given == 2
+
+
+def test_a_contact_is_corrected_from_the_shift_list_on_a_phone(page, live_app):
+    browser_login(page, "worker@aurore.demo")
+    page.goto("/maraude")
+    page.locator("#shift-form button[type=submit]").click()
+    page.wait_for_selector("#contact-form")
+    _kind(page, "Passage anonyme")
+    _save(page, live_app)
+    page.reload()  # the list as the server draws it, with its "Modifier" links
+    page.locator("#contacts .edit-contact").first.click()
+    page.wait_for_selector("#contact-edit")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")  # fits the phone
+    page.locator("#contact-edit [name=people_count]").fill("3")
+    page.locator("#contact-edit label.chip", has_text="Refus").first.click()
+    page.locator("#contact-update").click()
+    page.wait_for_selector("text=Contact modifié.")
+    assert "Refus ×3" in page.locator("#contacts li").first.inner_text()
+    with live_app.app_context():
+        contact = db.session.execute(db.select(Contact)).scalar_one()
+        assert (contact.kind, contact.people_count) == ("refusal", 3)
+    page.locator("#contacts .edit-contact").first.click()
+    page.locator("#contact-edit [name=people_count]").fill("0")  # refused with the field named, nothing changed
+    page.eval_on_selector("#contact-edit", "f => { f.noValidate = true; }")
+    page.locator("#contact-update").click()
+    page.wait_for_selector("[role=alert] li[data-field=people_count]")
+    with live_app.app_context():
+        assert db.session.execute(db.select(Contact.people_count)).scalar_one() == 3
