@@ -255,11 +255,12 @@ ORDER_JS = """() => {
     .then(() => add('contact', '/essai/api/encounters', c('c2', 'queued-good')))
     .then(() => add('shift', '/essai/api/shifts', {id: 'queued-bad', staff_count: 0}))
     .then(() => add('contact', '/essai/api/encounters', c('c3', 'queued-bad')))
+    .then(() => add('close', '/essai/api/shifts/queued-bad/close', {ended_at: '2026-01-01T23:00:00Z'}))
     .then(() => add('contact', '/essai/api/encounters', c('c4', 'shift-1')));
 }"""
 
 
-def test_order_kept_and_a_refused_shift_holds_only_its_own_contacts(page, server, live_app):
+def test_order_kept_and_a_refused_shift_holds_only_its_own_records(page, server, live_app):
     _, on_server, form_url = server
     log = live_app.extensions["stand_in_log"]
     browser_login(page, "worker@aurore.demo")
@@ -271,8 +272,8 @@ def test_order_kept_and_a_refused_shift_holds_only_its_own_contacts(page, server
     assert ("shift", "queued-good") in log and log.index(("shift", "queued-good")) < log.index(("contact", "c2"))
     assert ("contact", "c3") not in log  # its shift was refused: it waits, it is not sent to fail
     assert on_server() == 2  # c2 and c4; c1 was queued before its (refused) shift
-    left = {r["id"]: r["state"] for r in page.evaluate("outreachQueue.all()")}
-    assert left == {"c1": "refused", "queued-bad": "refused", "c3": "queued"}
+    left = {r["id"] or r["type"]: r["state"] for r in page.evaluate("outreachQueue.all()")}
+    assert left == {"c1": "refused", "queued-bad": "refused", "c3": "queued", "close": "queued"}  # held too
 
 
 def test_a_server_error_is_retried_with_backoff(page, server, live_app):

@@ -40,9 +40,8 @@
   function put(rec) { return tx("readwrite", function (s) { return s.put(rec); }); }
   function remove(seq) { return tx("readwrite", function (s) { return s.delete(seq); }); }
   function add(type, url, body, label) {
-    var closes = /\/shifts\/([^/]+)\/close$/.exec(url);  // a close names its shift in the URL only
     var rec = { id: body.id, type: type, url: url, body: body, user: user, label: label || "", state: "queued",
-                shiftId: type == "shift" ? body.id : closes ? closes[1] : body.shift_id };
+                shiftId: type == "shift" ? body.id : type == "close" ? url.split("/")[4] : body.shift_id };  // /api/v1/shifts/ID/close
     return put(rec).then(function (seq) { rec.seq = seq; render(); return rec; });
   }
   function nothing() {}
