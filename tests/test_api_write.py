@@ -95,6 +95,9 @@ def test_reference_lists_teams_and_codes(client, auth):
     ref = client.get("/api/v1/reference", headers=auth).json
     assert "aurore_nord" in [t["code"] for t in ref["teams"]]
     assert "kit_base" in [i["code"] for i in ref["lists"]["material"]]
+    naloxone = next(i for i in ref["lists"]["material"] if i["code"] == "naloxone")
+    assert naloxone["label"].startswith("Naloxone") and naloxone["label_en"]  # both languages
+    assert all("label_en" in s for s in ref["sectors"])
 
 
 def test_documented_examples_are_accepted_for_the_demo_worker(app, client, auth):

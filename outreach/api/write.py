@@ -314,10 +314,15 @@ def get_reference():
                                .order_by(RefItem.kind, RefItem.position, RefItem.id)).scalars()
     lists = {kind: [] for kind in REF_KINDS}
     for item in items:
-        lists.setdefault(item.kind, []).append({"code": item.code, "label": item.label})
+        lists.setdefault(item.kind, []).append(_labels(item))
     teams = [{"code": t.code, "name": t.name, "sectors": [s.code for s in t.sectors]} for t in current_user.teams]
     sectors = db.session.execute(db.select(Sector).filter_by(is_active=True).order_by(Sector.position)).scalars()
-    return jsonify(teams=teams, sectors=[{"code": s.code, "label": s.label} for s in sectors], lists=lists)
+    return jsonify(teams=teams, sectors=[_labels(s) for s in sectors], lists=lists)
+
+
+def _labels(item):
+    """Code, French label and English label (null when none was entered: show the French one)."""
+    return {"code": item.code, "label": item.label, "label_en": item.label_en}
 
 
 # --- referral steps (idempotent by step: a referral passes each state at most once) ----------------------

@@ -93,6 +93,6 @@ PATHS = {
                 "étape répond 200 sans rien créer)", "ReferralStepIn", STEP_EXAMPLE),
         "parameters": [{"name": "referral_id", "in": "path", "required": True, "schema": {"type": "string"}}]}},
     "/api/v1/reference": {"get": {
-        "operationId": "readReference", "summary": "Équipes de l'utilisateur, secteurs et listes (codes, libellés)",
+        "operationId": "readReference", "summary": "Équipes de l'utilisateur, secteurs et listes (codes, libellés français et anglais)",
         "security": [{"bearer": []}], "responses": _responses(_ANY)}},
 }
