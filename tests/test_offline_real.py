@@ -104,7 +104,8 @@ def _contacts_of_open_shift(live_app):
         return shift.id, sorted(c.kind for c in contacts)
 
 
-def test_a_shift_started_offline_takes_its_contacts_at_once(page, live_app, live_server):
+def _shift_started_offline_with_one_contact(page):
+    """Start a shift with no network, log one anonymous contact; (sync status locator, queued shift id)."""
     _start_shift_page(page)
     _controlled(page)
     page.context.set_offline(True)
@@ -117,6 +118,11 @@ def test_a_shift_started_offline_takes_its_contacts_at_once(page, live_app, live
     page.locator("#contact-form label.chip", has_text="Passage anonyme").first.click()
     page.locator("#contact-save").click()
     expect(status).to_have_text("2 en attente")
+    return status, shift_id
+
+
+def test_a_shift_started_offline_takes_its_contacts_at_once(page, live_app, live_server):
+    status, shift_id = _shift_started_offline_with_one_contact(page)
     page.reload()  # still offline: the cached page and the queue give the form back
     expect(page.locator("#contact-form")).to_be_visible()
     assert page.locator("#contact-form [name=shift_id]").input_value() == shift_id
@@ -130,16 +136,7 @@ def test_a_shift_started_offline_takes_its_contacts_at_once(page, live_app, live
 
 
 def test_a_whole_shift_offline_is_started_logged_and_closed_then_sent_in_order(page, live_app, live_server):
-    _start_shift_page(page)
-    _controlled(page)
-    page.context.set_offline(True)
-    status = page.locator("#sync-status")
-    page.locator("#shift-form button[type=submit]").click()
-    expect(page.locator("#contact-form")).to_be_visible()
-    shift_id = page.locator("#contact-form [name=shift_id]").input_value()
-    page.locator("#contact-form label.chip", has_text="Passage anonyme").first.click()
-    page.locator("#contact-save").click()
-    expect(status).to_have_text("2 en attente")
+    status, shift_id = _shift_started_offline_with_one_contact(page)
     page.get_by_text("Clore la maraude").click()
     close = page.locator("#shift-close-form")
     assert close.get_attribute("data-api") == f"/api/v1/shifts/{shift_id}/close"
