@@ -324,7 +324,8 @@ def _rebuild_spans(conn, person_ids=None):
     then the span counts of every (scope, mode, month) they touch."""
     if person_ids is not None and not person_ids:
         return
-    if person_ids is not None and len(person_ids) > max(FULL_SPANS_MIN, FULL_SPANS_SHARE * _persons_count(conn)):
+    if (person_ids is not None and len(person_ids) > FULL_SPANS_MIN  # catch-ups on reads stop here: no count
+            and len(person_ids) > FULL_SPANS_SHARE * _persons_count(conn)):
         person_ids = None
     chunks = [None] if person_ids is None else [sorted(person_ids)[i:i + 500] for i in range(0, len(person_ids), 500)]
     touched = set()
