@@ -1,11 +1,11 @@
 """Session cookies: Secure, HttpOnly and SameSite=Lax in production; written only when they must be, so a
 slow response carrying an older cookie cannot undo a login or a logout."""
 import pytest
+from conftest import do_login
+from test_api_write import _token
 
 from outreach import create_app
 from outreach.extensions import db
-from outreach.models import User
-from outreach.security import new_api_token
 from outreach.seed import DEMO_PASSWORD, seed_demo
 
 
@@ -46,8 +46,7 @@ def _session_cookies(response):
 
 
 def _login(client):
-    response = client.post("/connexion", data={"email": "worker@aurore.demo", "password": DEMO_PASSWORD})
-    assert response.status_code == 302 and _session_cookies(response)
+    assert _session_cookies(do_login(client, "worker@aurore.demo"))
 
 
 def test_a_request_started_before_login_does_not_undo_it(client):
@@ -90,9 +89,5 @@ def test_after_logout_the_anonymous_session_is_not_refreshed(client):
 
 
 def test_bearer_token_requests_get_no_cookie(app, client):
-    with app.app_context():
-        user = db.session.execute(db.select(User).filter_by(email="worker@aurore.demo")).scalar_one()
-        token = new_api_token(user)
-        db.session.commit()
-    response = client.get("/api/v1/reference", headers={"Authorization": "Bearer " + token})
+    response = client.get("/api/v1/reference", headers={"Authorization": "Bearer " + _token(app, "worker@aurore.demo")})
     assert response.status_code == 200 and _session_cookies(response) == []
