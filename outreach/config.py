@@ -26,6 +26,8 @@ SETTINGS = [
     Setting("SECRET_KEY", None, "Signs sessions and CSRF tokens.", secret=True),
     Setting("PSEUDONYM_KEY", None, "Server key of the stage-2 HMAC of pseudonym codes.", secret=True),
     Setting("PLAN_SALT", "plan-crack-paris-2019", "Public salt of the stage-1 digest, shared by every organisation of the plan."),
+    Setting("PSEUDONYM_ITERATIONS", 200000, "PBKDF2-SHA-256 rounds of the stage-1 digest (published in the logging page; "
+            "fixed for the life of the plan: changing it, or PLAN_SALT, gives every person a new code).", cast=int),
     Setting("DATABASE_URL", None, "SQLAlchemy URL; default: SQLite file in instance/."),
     Setting("SESSION_HOURS", 12, "Session expiry after inactivity, in hours (a night shift).", cast=float),
     Setting("SUPPRESSION_THRESHOLD", 5, "Counts from 1 to this value minus one are shown as '< N' outside an organisation.", cast=int),

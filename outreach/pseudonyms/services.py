@@ -1,4 +1,7 @@
-"""Pseudonym codes. Raw inputs live only in local variables here: never stored, logged or returned."""
+"""Pseudonym codes. Raw inputs live only in local variables here: never stored, logged or returned.
+
+Stage 1 (README "Pseudonym codes", the specification) is computed the same way by static/src/log.js in the
+browser; tests/test_pseudonyms_browser.py runs both over every character and compares them."""
 import hashlib
 import re
 import unicodedata
@@ -12,27 +15,59 @@ from ..models import Person
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 SEX_CODES = {"f": "F", "m": "M", "x": "X"}
+# Letters that no Unicode decomposition turns into A-Z (upper case: folding comes after upper-casing).
+FOLD = {"Æ": "AE", "Ð": "D", "Đ": "D", "Ħ": "H", "Ł": "L", "Ŋ": "N", "Ø": "O", "Œ": "OE", "Þ": "TH", "Ŧ": "T",
+        "ẞ": "SS", "Ɓ": "B", "Ɗ": "D", "Ɛ": "E", "Ɔ": "O", "Ƙ": "K", "Ɲ": "N", "Ƴ": "Y"}
+APOSTROPHES = re.compile("['`\u00b4\u2018\u2019\u02bc\uff07]")
+# Kept before decomposition: U+0000-036F (Latin up to the combining diacritics), the other combining
+# diacritical blocks, Latin Extended Additional (Vietnamese), the ligatures ﬀ-ﬆ and full-width ASCII.
+# Fixed blocks, so that a newer Unicode in the browser or in Python cannot change the result.
+OUTSIDE = re.compile("[^\x00-\u036f\u1ab0-\u1aff\u1dc0-\u1eff\u20d0-\u20ff\ufb00-\ufb06\ufe20-\ufe2f\uff01-\uff5e]")
+MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+NOT_ALNUM = re.compile("[^A-Z0-9]+")
+DAY_FIRST = re.compile("^([0-9]{1,2}) ([0-9]{1,2}) ([0-9]{4})$")
+YEAR_OR_DATE = re.compile("^([0-9]{4})(?: ([0-9]{1,2}) ([0-9]{1,2}))?$")
 
 
 def normalise(text):
-    """NFD, strip combining marks, upper case, non A-Z0-9 -> space, collapse, trim."""
-    decomposed = unicodedata.normalize("NFD", text or "")
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).upper()
-    return " ".join(re.sub(r"[^A-Z0-9]", " ", plain).split())
+    """Apostrophes dropped; outside the kept blocks -> space; NFKD, upper case, NFKD; diacritics dropped;
+    FOLD; anything but A-Z 0-9 -> space; spaces collapsed and trimmed."""
+    text = OUTSIDE.sub(" ", APOSTROPHES.sub("", text or ""))
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).upper())
+    text = "".join(FOLD.get(c, c) for c in MARKS.sub("", text))
+    return NOT_ALNUM.sub(" ", text).strip()
 
 
-def _birth(text):
-    text = (text or "").strip()
-    return text if re.fullmatch(r"\d{4}(-\d{2}-\d{2})?", text) else ""
+def normalise_birth(text):
+    """A year (YYYY) or a date (YYYY-MM-DD) from a normalised year, year-month-day or day-month-year; else ""."""
+    text = normalise(text)
+    day_first = DAY_FIRST.match(text)
+    if day_first:
+        text = " ".join(reversed(day_first.groups()))
+    found = YEAR_OR_DATE.match(text)
+    if not found:
+        return ""
+    year, month, day = found.groups()
+    return f"{year}-{int(month):02d}-{int(day):02d}" if month else year
+
+
+def stage1_text(initial, name, birth, sex):
+    """The PBKDF2 password ``I|NAME|BIRTH|S`` and whether the code is weak (initial, name or birth missing)."""
+    first, last, born = normalise(initial)[:1], normalise(name), normalise_birth(birth)
+    sex_code = SEX_CODES.get((sex or "").strip().lower(), "")
+    return f"{first}|{last}|{born}|{sex_code}", not (first and last and born)
 
 
 def digest_from_inputs(initial, name, birth, sex):
-    """Stage-1 digest, identical to static/js/log.js; returns (hex digest, is_weak)."""
-    first, last, year = normalise(initial)[:1], normalise(name), _birth(birth)
-    sex_code = SEX_CODES.get((sex or "").strip().lower(), "")
-    message = "|".join((current_app.config["PLAN_SALT"], first, last, year, sex_code))
-    digest = hashlib.sha256(message.encode("utf-8")).hexdigest()
-    return digest, not (first and last and year)
+    """Stage-1 digest, identical to static/src/log.js; returns (hex digest, is_weak).
+
+    PBKDF2-HMAC-SHA-256 of ``stage1_text`` with the public PLAN_SALT and PSEUDONYM_ITERATIONS rounds:
+    deliberately slow, so that the public salt does not make digests cheap to reverse."""
+    text, is_weak = stage1_text(initial, name, birth, sex)
+    config = current_app.config
+    derived = hashlib.pbkdf2_hmac("sha256", text.encode("utf-8"), config["PLAN_SALT"].encode("utf-8"),
+                                  int(config["PSEUDONYM_ITERATIONS"]))
+    return derived.hex(), is_weak
 
 
 def check_digest(digest):

@@ -5,27 +5,47 @@
 (function () {
   "use strict";
   var D = document, undoTimer;
+  // Stage 1 of the person code, as outreach/pseudonyms/services.py (README "Pseudonym codes").
+  var FOLD = { "Æ": "AE", "Ð": "D", "Đ": "D", "Ħ": "H", "Ł": "L", "Ŋ": "N", "Ø": "O", "Œ": "OE", "Þ": "TH", "Ŧ": "T",
+               "ẞ": "SS", "Ɓ": "B", "Ɗ": "D", "Ɛ": "E", "Ɔ": "O", "Ƙ": "K", "Ɲ": "N", "Ƴ": "Y" };
   function norm(s) {
-    return s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toUpperCase().replace(/[^A-Z0-9]+/g, " ").trim();
+    s = s.replace(/['`\u00b4\u2018\u2019\u02bc\uff07]/g, "")
+      .replace(/[^\0-\u036f\u1ab0-\u1aff\u1dc0-\u1eff\u20d0-\u20ff\ufb00-\ufb06\ufe20-\ufe2f\uff01-\uff5e]/g, " ")
+      .normalize("NFKD").toUpperCase().normalize("NFKD")
+      .replace(/[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]/g, "");
+    return s.replace(/[^A-Z0-9]/g, function (c) { return FOLD[c] || " "; }).replace(/ +/g, " ").trim();
   }
-  function sha256(text) {  // hex; crypto.subtle is missing on plain-http origins: sha256.js then
-    if (!crypto.subtle) return import("/static/js/sha256.js").then(function () { return window.outreachSha256(text); });
-    return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)).then(function (buf) {
+  function birth(s) {  // YYYY or YYYY-MM-DD, from a year, year-month-day or day-month-year
+    var n = norm(s), m = /^(\d\d?) (\d\d?) (\d{4})$/.exec(n), two = function (x) { return x.length < 2 ? "0" + x : x; };
+    if (m) n = m[3] + " " + m[2] + " " + m[1];
+    m = /^(\d{4})(?: (\d\d?) (\d\d?))?$/.exec(n);
+    return !m ? "" : m[2] ? [m[1], two(m[2]), two(m[3])].join("-") : m[1];
+  }
+  function parts(form) {  // [initial, name, birth, sex] normalised; null when initial, name and birth are empty
+    var el = form.elements, sex = { f: "F", m: "M", x: "X" }[el.pseudo_sex.value] || "";
+    var p = [norm(el.pseudo_initial.value).slice(0, 1), norm(el.pseudo_name.value), birth(el.pseudo_birth.value)];
+    return p.join("") ? p.concat(sex) : null;
+  }
+  function pbkdf2(password, form) {  // hex; crypto.subtle is missing on plain-http origins: sha256.js then
+    var S = crypto.subtle, E = new TextEncoder(), salt = form.getAttribute("data-plan-salt"), n = +form.getAttribute("data-iterations");
+    if (!S) return import("/static/js/sha256.js").then(function () { return window.outreachPbkdf2(password, salt, n); });
+    return S.importKey("raw", E.encode(password), "PBKDF2", false, ["deriveBits"]).then(function (key) {
+      return S.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt: E.encode(salt), iterations: n }, key, 256);
+    }).then(function (buf) {
       return [].map.call(new Uint8Array(buf), function (b) { return (b + 256).toString(16).slice(1); }).join("");
     });
   }
-  function parts(form) {  // normalised code inputs, as outreach/pseudonyms/services.py; null when all empty
-    var el = form.elements, initial = norm(el.pseudo_initial.value).slice(0, 1), name = norm(el.pseudo_name.value);
-    var birth = el.pseudo_birth.value.trim();
-    if (!/^\d{4}(-\d\d-\d\d)?$/.test(birth)) birth = "";
-    return initial || name || birth ? [form.getAttribute("data-plan-salt"), initial, name, birth, el.pseudo_sex.value.toUpperCase()] : null;
-  }
-  function digest(form) {  // stage 1, into the hidden fields digest and is_weak
-    var p = parts(form), el = form.elements;
+  function digest(form) {  // stage 1 of the inputs as they are when it ends, into the hidden digest and is_weak
+    var p = parts(form), t = p && p.join("|"), el = form.elements;
     if (!p) return Promise.resolve(null);
-    el.is_weak.value = p[1] && p[2] && p[3] ? "" : "1";
-    return sha256(p.join("|")).then(function (d) { return el.digest.value = d; });
+    return pbkdf2(t, form).then(function (d) {
+      var now = parts(form);
+      if (!now || now.join("|") != t) return digest(form);  // typed meanwhile
+      el.is_weak.value = p[0] && p[1] && p[2] ? "" : "1";
+      return el.digest.value = d;
+    });
   }
+  window.outreachStage1 = { norm: norm, birth: birth, pbkdf2: pbkdf2 };  // for tests/test_pseudonyms_browser.py
   function check(form) {  // known or new: only the digest leaves the device
     var status = D.getElementById("pseudo-status"), msg = status.getAttribute("data-msg").split("|");
     digest(form).then(function (d) {
@@ -33,6 +53,7 @@
         headers: { "Content-Type": "application/json", "X-CSRFToken": form.elements.csrf_token.value } })
         .then(function (r) { return r.json(); })
         .then(function (j) {
+          if (form.elements.digest.value != d) return;  // inputs changed since
           status.textContent = (j.known ? msg[0].replace("{date}", j.last_seen_on).replace("{team}", j.last_seen_team) : msg[1]) +
             (form.elements.is_weak.value ? " " + msg[2] : "");
         });
@@ -44,21 +65,28 @@
     if (form && t.id == "pseudo-check") check(form);
     if (form && t.className == "step") { t = t.previousElementSibling; t.value = (+t.value || 0) + 1; }
   });
+  D.addEventListener("input", function (ev) {  // a changed code input makes the digest and the status stale
+    var form = own(ev);
+    if (!form || ev.target.name.indexOf("pseudo_")) return;
+    form.elements.digest.value = form.elements.is_weak.value = "";
+    D.getElementById("pseudo-status").textContent = "";
+  });
   D.addEventListener("change", function (ev) { if (own(ev) && ev.target.name == "pseudo_sex") check(own(ev)); });
   D.addEventListener("submit", function (ev) {  // capture: before queue.js reads the form or the browser posts it
     var form = own(ev);
     if (!form) return;
     if (form.elements.kind.value == "known" && !form.elements.digest.value && parts(form)) {
-      ev.preventDefault();  // the digest first (asynchronous), then the same submit again
+      ev.preventDefault();  // the digest first (asynchronous), then the same save
       ev.stopImmediatePropagation();
-      return digest(form).then(function () {
-        if (form.requestSubmit) return form.requestSubmit();
-        hideRaw(form);
-        form.submit();
-      });
+      return digest(form).then(function () { resubmit(form); });
     }
     hideRaw(form);
   }, true);
+  // A synthetic submit event, not requestSubmit(): after a tap, Chromium fired no second submit event and
+  // the first tap saved nothing. queue.js handles (and cancels) it as a tap's; without queue.js, the plain POST.
+  function resubmit(form) {
+    if (form.dispatchEvent(new Event("submit", { bubbles: true, cancelable: true }))) form.submit();
+  }
   function hideRaw(form) {  // the code inputs are never sent; back once the page has the next contact
     var raw = form.querySelectorAll("[name^=pseudo_]");
     raw.forEach(function (e) { if (e.type != "radio") e.value = ""; e.disabled = true; });
