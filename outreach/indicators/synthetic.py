@@ -29,6 +29,7 @@ from ..models import (
     User,
     team_sectors,
 )
+from ..pseudonyms.services import codes_from_digests
 from ..reference.defaults import NO_PLACE_REFUSAL, STABLE_HOUSING_EXIT
 from ..security import hash_password
 from .rollups import refresh_rollups
@@ -263,13 +264,15 @@ class _History:
 
     def _write_persons(self):
         """Insert the persons first met since the last chunk (before the contacts pointing at them)."""
-        rows = [self._person_row(i) for i in self.persons if i not in self.written]
+        indexes = [i for i in self.persons if i not in self.written]
+        digests = {i: hashlib.sha256(f"synthetic-{self.person_base}-{i}".encode()).hexdigest() for i in indexes}
+        codes = codes_from_digests(digests.values())  # stage 2 as for a real person (stage 1 skipped: no inputs)
+        rows = [self._person_row(i, codes[digests[i]]) for i in indexes]
         if rows:
             self.conn.execute(insert(Person.__table__), rows)
             self.written.update(r["id"] - self.person_base for r in rows)
 
-    def _person_row(self, index):
+    def _person_row(self, index, code):
         first_on, last_on, team = self.persons[index]
-        code = hashlib.sha256(f"synthetic-{self.person_base}-{index}".encode()).hexdigest()
         return {"id": self.person_base + index, "code": code, "is_weak": False, "first_seen_on": first_on,
                 "last_seen_on": last_on, "last_seen_team_id": team}
