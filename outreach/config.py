@@ -43,6 +43,7 @@ SETTINGS = [
             "set 1 behind nginx so login limits and the audit log see the client's address.", cast=int),
 ]
 
+MIN_PRODUCTION_ITERATIONS = 100_000
 _BOOL = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 
@@ -85,9 +86,17 @@ def load(instance_path, override=None):
     if missing:
         generated = _dev_secrets(instance_path)
         values.update({n: generated[n] for n in missing})
+    _check_stage1_cost(values)
     if not values["DATABASE_URL"]:
         values["DATABASE_URL"] = "sqlite:///" + os.path.join(instance_path, "outreach.db")
     return _flask_config(values, override)
+
+
+def _check_stage1_cost(values):
+    """PBKDF2 needs at least one round; production refuses a stage 1 cheap enough to reverse in bulk."""
+    floor = MIN_PRODUCTION_ITERATIONS if values["ENV"] == "production" else 1
+    if int(values["PSEUDONYM_ITERATIONS"]) < floor:
+        raise ConfigError(f"OUTREACH_PSEUDONYM_ITERATIONS must be at least {floor:,} (README: Pseudonym codes)")
 
 
 def _flask_config(values, override):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from outreach.config import ConfigError, load
 from outreach.extensions import db
 from outreach.maintenance.keys import pseudonym_code
 from outreach.models import Person
@@ -90,3 +91,13 @@ def test_the_form_without_javascript_codes_full_width_digits_as_the_browser(app,
     with app.app_context():
         persons = db.session.execute(db.select(Person)).scalars().all()
         assert [(p.code, p.is_weak) for p in persons] == [(pseudonym_code(digest, "test-pseudonym-key"), False)]
+
+
+@pytest.mark.parametrize("env, iterations", [("production", "1000"), ("development", "0")])
+def test_a_stage1_too_cheap_is_refused_at_start(tmp_path, monkeypatch, env, iterations):
+    monkeypatch.setenv("OUTREACH_ENV", env)
+    monkeypatch.setenv("OUTREACH_SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("OUTREACH_PSEUDONYM_KEY", "p" * 40)
+    monkeypatch.setenv("OUTREACH_PSEUDONYM_ITERATIONS", iterations)
+    with pytest.raises(ConfigError, match="OUTREACH_PSEUDONYM_ITERATIONS"):
+        load(str(tmp_path))
