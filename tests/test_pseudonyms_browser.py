@@ -159,3 +159,16 @@ def test_without_webcrypto_the_fallback_gives_the_same_digests(page, live_app):
     _type_code(page, "Q", "Zorglubix", "1977", "m")  # and one tap saves it, the digest computed by sha256.js
     _tap_save(page)
     assert _stored_codes(live_app) == [_code(live_app, "Q", "Zorglubix", "1977", "m")]
+
+
+@pytest.mark.browser_context_args(service_workers="block")  # else the worker serves sha256.js from its cache
+def test_when_the_page_cannot_compute_the_digest_the_server_does(page, live_app):
+    """No crypto.subtle and sha256.js unreachable: the tap still saves, as the form without JavaScript."""
+    page.add_init_script("Object.defineProperty(Crypto.prototype, 'subtle', { get: () => undefined })")
+    page.route("**/static/js/sha256.js", lambda route: route.abort())
+    _open_shift(page)
+    _type_code(page, "Œ", "Cœur d’Alène", "１９７７", "f")
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/maraude/contacts")) as answer:
+        page.locator("#contact-save").tap()
+    assert answer.value.status == 302
+    assert _stored_codes(live_app) == [_code(live_app, "Œ", "Cœur d’Alène", "1977", "f")]

@@ -78,7 +78,7 @@
     if (form.elements.kind.value == "known" && !form.elements.digest.value && parts(form)) {
       ev.preventDefault();  // the digest first (asynchronous), then the same save
       ev.stopImmediatePropagation();
-      return digest(form).then(function () { resubmit(form); });
+      return digest(form).then(function () { resubmit(form); }, function () { form.submit(); });  // the server codes it
     }
     hideRaw(form);
   }, true);
