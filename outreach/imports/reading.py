@@ -7,6 +7,7 @@ from itertools import islice
 from flask_babel import format_number
 from flask_babel import gettext as _
 
+from ..cells import CsvWriter, append_row
 from ..errors import ValidationError
 
 COLUMNS = ("date", "time", "team", "sector", "kind", "people_count", "sex", "age_band", "living_situation",
@@ -92,7 +93,7 @@ def _header(values):
 def template_csv():
     """The downloadable CSV template: UTF-8 with BOM, ';' separator, header and one example row."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer = CsvWriter(out, ";")
     writer.writerow(COLUMNS)
     writer.writerow(EXAMPLE)
     return "\ufeff" + out.getvalue()
@@ -104,13 +105,13 @@ def template_xlsx(codes):
     book = Workbook()
     sheet = book.active
     sheet.title = "contacts"
-    sheet.append(COLUMNS)
-    sheet.append(EXAMPLE)
+    append_row(sheet, COLUMNS)
+    append_row(sheet, EXAMPLE)
     listing = book.create_sheet("codes")
-    listing.append(["colonne", "code", "libellé"])
+    append_row(listing, ["colonne", "code", "libellé"])
     for column, pairs in codes.items():
         for code, label in pairs:
-            listing.append([column, code, label])
+            append_row(listing, [column, code, label])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -16,6 +16,7 @@ import yaml
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..cells import CsvWriter
 from ..errors import ValidationError
 from ..extensions import db
 from ..models import Indicator, IndicatorTarget, Plan, PlanAction, PlanAxis
@@ -250,12 +251,13 @@ def to_yaml(plan):
 
 def to_csv(plan):
     out = io.StringIO()
-    writer = csv.DictWriter(out, CSV_COLUMNS, delimiter=";")
-    writer.writeheader()
+    writer = CsvWriter(out, ";")
+    writer.writerow(CSV_COLUMNS)
     for axis in plan.axes:
         for action in axis.actions:
             for ind in action.indicators:
-                writer.writerow(_csv_row(plan, axis, action, _dump_indicator(ind)))
+                row = _csv_row(plan, axis, action, _dump_indicator(ind))
+                writer.writerow([row[c] for c in CSV_COLUMNS])
     return "\ufeff" + out.getvalue()
 
 
