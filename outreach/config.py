@@ -31,6 +31,10 @@ SETTINGS = [
     Setting("SUPPRESSION_THRESHOLD", 5, "Counts from 1 to this value minus one are shown as '< N' outside an organisation.", cast=int),
     Setting("RATELIMIT_STORAGE_URI", "memory://", "Flask-Limiter storage, e.g. redis://127.0.0.1:6379/0 for several instances."),
     Setting("LOGIN_LIMIT", "10 per minute;50 per hour", "Login attempts per address and per account."),
+    Setting("PERSON_LOOKUP_LIMIT", "60 per hour;150 per 12 hours", "Known-or-new lookups of a person code per user "
+            "(a night's real use is tens); beyond, the lookup is refused and the organisation's admin alerted."),
+    Setting("PERSON_LOOKUP_ALERT", "40 per hour;100 per 12 hours", "Lookups per user that raise an alert on the "
+            "admin pages and in the audit log of the user's organisation."),
     Setting("LOCKOUT_AFTER", 10, "Consecutive failed logins that lock an account until an admin unlocks it.", cast=int),
     Setting("RETENTION_MONTHS", 24, "Person-level data older than this is purged.", cast=int),
     Setting("UNDO_MINUTES", 5, "Minutes during which a worker can undo a contact just saved.", cast=int),

@@ -15,10 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..models import AGE_BANDS, SEXES, Contact
-from ..pseudonyms import services as pseudonyms
 from ..reference import services as reference
 from ..shifts.services import is_uuid, local_clock, open_shift_for
-from . import bp, forms, services
+from . import bp, forms, lookups, services
 
 LISTS = ("living_situation", "product", "need", "material", "destination", "programme")
 
@@ -100,11 +99,18 @@ def undo(contact_id):
 def lookup():
     """Known or new for a stage-1 digest (never the inputs); only date and team cross organisations."""
     payload = request.get_json(silent=True) or {}
+    digest = payload.get("digest") if isinstance(payload, dict) else None
     try:
-        code = pseudonyms.code_from_digest(payload.get("digest") if isinstance(payload, dict) else None)
+        status = lookups.look_up_person(current_user, open_shift_for(current_user), digest)
     except ValidationError as exc:
         return jsonify(errors=exc.errors), 422
-    return jsonify(pseudonyms.person_status(code, current_user))
+    except Forbidden as exc:
+        return jsonify(errors={"shift_id": str(exc)}), 403
+    except lookups.TooManyLookups as exc:
+        db.session.commit()  # the alert
+        return jsonify(errors={"digest": str(exc)}), 429
+    db.session.commit()
+    return jsonify(status)
 
 
 # --- editing a contact (open or closed, not validated, shift of the organisation) ----------------------
