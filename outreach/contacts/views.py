@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from ..database import constraint_of, integrity_message
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..models import AGE_BANDS, SEXES, Contact
@@ -65,8 +66,11 @@ def new():
     try:
         contact = services.record_contact(shift, current_user, forms.contact_data(request.form, shift))
         db.session.flush()
-    except IntegrityError:  # the same id posted twice at once
+    except IntegrityError as exc:  # the same id posted twice at once, or another constraint: say which
         db.session.rollback()
+        if _existing(request.form.get("id")) is None:
+            current_app.logger.error("contact insert refused: %s", constraint_of(exc))
+            return _error_page({"id": integrity_message(exc)}, 409)
         return _error_page({"id": services.DUPLICATE_ID}, 409)
     except ValidationError as exc:
         db.session.rollback()
