@@ -40,6 +40,11 @@ SETTINGS = [
     Setting("UNDO_MINUTES", 5, "Minutes during which a worker can undo a contact just saved.", cast=int),
     Setting("IMPORT_MAX_ROWS", 50000, "Most rows per import through the web page, so it answers well within the "
             "server's request timeout; the import-contacts command has no limit.", cast=int),
+    Setting("READ_MAX_MONTHS", 60, "Longest period, in months, that a dashboard page, an export or the read API "
+            "covers in one request; beyond, the request is refused (400) with this limit in the message.", cast=int),
+    Setting("READ_MAX_VALUES", 500, "Most values one read-API answer holds (indicators of the page times groups); "
+            "beyond, the request is refused (400): ask fewer indicators per page, a shorter period or coarser groups.",
+            cast=int),
     Setting("DEFAULT_LOCALE", "fr", "Interface language: fr or en."),
     Setting("PROXY_HOPS", 0, "Reverse proxies (nginx) in front of the app whose X-Forwarded-For/-Proto are trusted; "
             "set 1 behind nginx so login limits and the audit log see the client's address.", cast=int),
