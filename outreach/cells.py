@@ -24,6 +24,13 @@ def neutralise(value):
     return "'" + value if is_formula_like(value) else value
 
 
+def restore(value):
+    """The text that ``neutralise`` wrote, read back from one of our CSV files (the plan catalogue)."""
+    if isinstance(value, str) and value.startswith("'") and is_formula_like(value[1:]):
+        return value[1:]
+    return value
+
+
 class CsvWriter:
     """``csv.writer`` whose every row goes through ``neutralise``."""
 

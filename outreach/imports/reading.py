@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from ..cells import CsvWriter, append_row
 from ..errors import ValidationError
+from .xlsx_limits import check_xlsx
 
 COLUMNS = ("date", "time", "team", "sector", "kind", "people_count", "sex", "age_band", "living_situation",
            "products", "needs", "materials", "orientation", "accompanied", "programme", "digest")
@@ -23,7 +24,7 @@ def read_rows(data, filename, max_rows=None):
     With ``max_rows``, reading stops at the first row over it with a clear error (the web page's limit:
     a small XLSX file can unpack into hundreds of thousands of rows)."""
     if (filename or "").lower().endswith(".xlsx"):
-        return _at_most(_xlsx_rows(data), max_rows)
+        return _at_most(_xlsx_rows(data, max_rows), max_rows)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -52,14 +53,19 @@ def _csv_rows(text):
     return ((reader.line_num, dict(zip(columns, values))) for values in reader if any(v.strip() for v in values))
 
 
-def _xlsx_rows(data):
+def _xlsx_rows(data, max_rows=None):
+    """Rows of the first sheet, streamed (openpyxl read-only, through defusedxml) once ``check_xlsx`` has
+    bounded what parsing can cost; the sheet's declared dimension is ignored (it may claim a million rows)."""
     from openpyxl import load_workbook
+    check_xlsx(data, max_rows)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 (openpyxl raises many kinds of errors on a broken file)
         raise ValidationError({"file": _("Le fichier XLSX est illisible.")}) from None
     try:
-        lines = book.worksheets[0].iter_rows(values_only=True)
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()
+        lines = sheet.iter_rows(values_only=True)
         columns = _header(next(lines, None))
         for number, values in enumerate(lines, start=2):
             texts = [_cell(v) for v in values]

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import allow
-from ..errors import ValidationError
+from ..errors import TooLarge, ValidationError
 from ..extensions import db
 from ..models import Indicator
 from . import bp, charts, services
@@ -94,7 +94,8 @@ def catalogue_import():
     except ValidationError as error:
         db.session.rollback()
         form.file.errors = list(error.errors.values())
-        return render_template("indicators/catalogue.html", plan=services.load_plan(), form=form), 400
+        status = 413 if isinstance(error, TooLarge) else 400
+        return render_template("indicators/catalogue.html", plan=services.load_plan(), form=form), status
     db.session.commit()
     flash(_("Plan « %(title)s » importé.", title=plan.title), "success")
     return redirect(url_for(".catalogue"))
