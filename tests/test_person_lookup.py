@@ -37,7 +37,7 @@ def _events(app, action):
 def test_no_lookup_outside_an_open_shift(app, client, login):
     login("worker@aurore.demo")
     response = _look_up(client, 1)
-    assert response.status_code == 403
+    assert response.status_code == 409
     assert "maraude ouverte" in response.get_json()["errors"]["shift_id"]
     assert not _events(app, "person.lookup")
 

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from limits import parse_many
 
 from .. import audit
-from ..errors import Forbidden
+from ..errors import Conflict
 from ..extensions import db
 from ..models import AuditEvent, utcnow
 from ..pseudonyms import services as pseudonyms
@@ -55,10 +55,10 @@ def _alert_if_unusual(user, shift):
 def look_up_person(user, shift, digest):
     """``{known, last_seen_on, last_seen_team}`` for a stage-1 digest; the lookup is audited.
 
-    Raises Forbidden outside an open shift, ValidationError for a malformed digest, TooManyLookups over the
+    Raises Conflict outside an open shift (as recording a contact does), ValidationError for a malformed digest, TooManyLookups over the
     limit (after writing the alert)."""
     if shift is None or shift.status != "open":
-        raise Forbidden(_("Recherche possible seulement pendant une maraude ouverte."))
+        raise Conflict(_("Recherche possible seulement pendant une maraude ouverte."))
     code = pseudonyms.code_from_digest(digest)
     if any(_count(user, LOOKUP, seconds) >= amount for amount, seconds in _windows("PERSON_LOOKUP_LIMIT")):
         _alert_if_unusual(user, shift)

@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from ..database import constraint_of, integrity_message
-from ..errors import Forbidden, ValidationError
+from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
 from ..models import AGE_BANDS, SEXES, Contact
 from ..reference import services as reference
@@ -108,8 +108,8 @@ def lookup():
         status = lookups.look_up_person(current_user, open_shift_for(current_user), digest)
     except ValidationError as exc:
         return jsonify(errors=exc.errors), 422
-    except Forbidden as exc:
-        return jsonify(errors={"shift_id": str(exc)}), 403
+    except Conflict as exc:
+        return jsonify(errors={"shift_id": str(exc)}), 409
     except lookups.TooManyLookups as exc:
         db.session.commit()  # the alert
         return jsonify(errors={"digest": str(exc)}), 429

@@ -16,6 +16,7 @@ import yaml
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from .. import audit
 from ..cells import CsvWriter, restore
 from ..errors import TooLarge, ValidationError
 from ..extensions import db
@@ -202,6 +203,25 @@ def _check_indicator(spec, where):
 
 
 # --- installing -------------------------------------------------------------------
+
+def import_plan(document, user=None, source=""):
+    """Install the document's plan (see ``install_plan``) and audit it where every organisation's admin sees it,
+    with what it replaced; no commit. The web page and the import-plan command go through here."""
+    code = document["plan"].get("code")
+    old = db.session.execute(db.select(Plan).filter_by(code=code)).scalar_one_or_none() if code else None
+    before = _summary(old) if old is not None else None
+    plan = install_plan(document)
+    after = _summary(plan)
+    audit.record("plan_imported", actor=user, target=plan, before=before, after=after,
+                 details={"code": plan.code, "title": plan.title, "source": source[:200]})
+    return plan
+
+
+def _summary(plan):
+    actions = [a for axis in plan.axes for a in axis.actions]
+    return (f"{plan.code}: {len(plan.axes)} axes, {len(actions)} actions, "
+            f"{sum(len(a.indicators) for a in actions)} indicators")
+
 
 def install_plan(document):
     """Replace the plan with the document's code by the document's content; returns the Plan (no commit)."""
