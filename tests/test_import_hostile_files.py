@@ -129,3 +129,10 @@ def test_a_cell_past_the_last_column_or_row_is_refused(client, login):
     assert response.status_code == 413 and "XFD2" in response.get_data(as_text=True)
     bad = _xlsx({"xl/worksheets/sheet1.xml": [b'<!DOCTYPE x [<!ENTITY a "aaaa">]>' + _sheet("")]})
     assert _upload(client, bad, name="contacts.xlsx").status_code == 400
+
+
+def test_a_csv_field_over_the_csv_limit_is_a_400_not_a_500(client, login):
+    login("supervisor@aurore.demo")
+    data = (HEADER + "\r\n" + '"' + "x" * 200_000 + '";' + GOOD[0].split(";", 1)[1] + "\r\n").encode()
+    response = _upload(client, data, name="contacts.csv")
+    assert response.status_code == 400 and "CSV illisible ligne 2" in response.get_data(as_text=True)

@@ -48,9 +48,14 @@ def _csv_rows(text):
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") >= first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = next(reader, None)
-    columns = _header(header)
-    return ((reader.line_num, dict(zip(columns, values))) for values in reader if any(v.strip() for v in values))
+    try:
+        columns = _header(next(reader, None))
+        for values in reader:
+            if any(v.strip() for v in values):
+                yield reader.line_num, dict(zip(columns, values[:len(columns)]))
+    except csv.Error as exc:  # a field over csv's limit (128 KB), a stray quote...
+        raise ValidationError({"file": _("CSV illisible ligne %(line)s : %(error)s",
+                                         line=reader.line_num, error=str(exc)[:100])}) from None
 
 
 def _xlsx_rows(data, max_rows=None):
