@@ -3,14 +3,14 @@
 An XLSX file is a zip of XML parts: a few kilobytes can unpack into hundreds of megabytes of shared strings,
 a row of millions of cells, or a dimension that claims the whole sheet. Before parsing, the zip's declared
 sizes are checked (zipfile never inflates a part past its declared size: a lie fails its CRC), then each
-worksheet is scanned as a stream (defusedxml, no DTD or entity) counting cells per row and in all, and column
+worksheet is scanned as a SAX stream (defusedxml, no DTD or entity) counting cells per row and in all, and column
 and row positions. Only then does openpyxl read the first sheet, in read-only mode.
 """
 import io
 import re
 import zipfile
 
-from defusedxml.ElementTree import iterparse
+from defusedxml.expatreader import DefusedExpatParser
 from flask_babel import format_number
 from flask_babel import gettext as _
 
@@ -64,29 +64,39 @@ def _column_number(letters):
     return number
 
 
+def _ignore(*_args):
+    return None
+
+
+class _SheetCounter:
+    """SAX content handler counting cells per row and in all; raises TooLarge at the first one over a limit.
+    Every other SAX event (characters, end tags...) is ignored."""
+
+    def __init__(self, max_cells):
+        self.max_cells, self.cells, self.in_row = max_cells, 0, 0
+
+    def __getattr__(self, _name):
+        return _ignore
+
+    def startElement(self, name, attrs):
+        tag = name[name.find(":") + 1:]  # "c" or "x:c"
+        if tag == "c":
+            self.cells, self.in_row = self.cells + 1, self.in_row + 1
+            _check_cell(attrs.get("r"), self.in_row, self.cells, self.max_cells)
+        elif tag == "row":
+            self.in_row = 0
+            number = attrs.get("r")
+            if number is not None and (not number.isdigit() or int(number) > MAX_ROW_NUMBER):
+                raise _too_large(_("ligne %(row)s hors de la feuille.", row=number[:12]))
+
+
 def _scan_sheet(archive, part, max_cells):
-    """Count cells as a stream; stop at the first one over a limit (memory stays that of one short row)."""
-    cells = in_row = 0
-    parent = None
+    """Count cells as a SAX stream (defusedxml: no DTD, no entity); memory stays that of one element."""
+    parser = DefusedExpatParser(forbid_dtd=True)
+    parser.setContentHandler(_SheetCounter(max_cells))
     try:
         with archive.open(part) as stream:
-            for event, element in iterparse(stream, events=("start", "end"), forbid_dtd=True):
-                tag = element.tag.rpartition("}")[2]
-                if event == "start":
-                    if tag == "sheetData":
-                        parent = element
-                    elif tag == "row":
-                        in_row = 0
-                        number = element.get("r")
-                        if number is not None and (not number.isdigit() or int(number) > MAX_ROW_NUMBER):
-                            raise _too_large(_("ligne %(row)s hors de la feuille.", row=number[:12]))
-                    continue
-                if tag == "c":
-                    cells, in_row = cells + 1, in_row + 1
-                    _check_cell(element.get("r"), in_row, cells, max_cells)
-                    element.clear()
-                elif tag == "row" and parent is not None:
-                    parent.clear()  # rows already counted are dropped
+            parser.parse(stream)
     except TooLarge:
         raise
     except Exception:  # noqa: BLE001 (broken XML, a DTD, a bad zip member: all unreadable)
