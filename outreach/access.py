@@ -48,6 +48,26 @@ def public(view):
     return view
 
 
+PLAN_LEVEL = frozenset({"manager", "admin"})
+
+
+def plan_level(view):
+    """Shared data (reference lists, sectors, the plan catalogue) every organisation sees: changed only by plan
+    managers and instance admins, never by one organisation's admin."""
+    view.access_roles = PLAN_LEVEL
+    view.plan_level = True
+    return view
+
+
+def is_plan_level(user):
+    """Plan managers and instance admins (an admin with no organisation)."""
+    return user.role == "manager" or (user.role == "admin" and user.organisation_id is None)
+
+
+def needs_plan_level(app, endpoint):
+    return bool(getattr(app.view_functions.get(endpoint), "plan_level", False))
+
+
 def rule_for(app, endpoint):
     """The roles admitted at ``endpoint``, PUBLIC, or None when nothing was declared."""
     if endpoint in PUBLIC_ENDPOINTS:
@@ -85,6 +105,8 @@ def check_access():
     if not current_user.is_authenticated:
         return _deny(401)
     if roles is None or current_user.role not in roles:
+        return _deny(403)
+    if needs_plan_level(current_app, endpoint) and not is_plan_level(current_user):
         return _deny(403)
     g.user = current_user
     return None

@@ -7,6 +7,9 @@ from sqlalchemy.orm import Session
 from .extensions import db
 from .models import AuditEvent
 
+# Data every organisation shares: its changes belong to no organisation, and every admin's log shows them.
+SHARED_TARGETS = ("ref_items", "sectors", "plans")
+
 
 def record(action, *, actor=None, target=None, field=None, before=None, after=None,
            reason=None, organisation_id=None, details=None):
@@ -14,7 +17,9 @@ def record(action, *, actor=None, target=None, field=None, before=None, after=No
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user._get_current_object()
     target_type, target_id = _target(target)
-    if organisation_id is None:
+    if target_type in SHARED_TARGETS:
+        organisation_id = None
+    elif organisation_id is None:
         organisation_id = getattr(target, "organisation_id", None) or getattr(actor, "organisation_id", None)
     event_ = AuditEvent(actor=actor, action=action, target_type=target_type, target_id=target_id,
                         field=field, before=_text(before), after=_text(after), reason=reason,

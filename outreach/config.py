@@ -33,11 +33,20 @@ SETTINGS = [
     Setting("SUPPRESSION_THRESHOLD", 5, "Counts from 1 to this value minus one are shown as '< N' outside an organisation.", cast=int),
     Setting("RATELIMIT_STORAGE_URI", "memory://", "Flask-Limiter storage, e.g. redis://127.0.0.1:6379/0 for several instances."),
     Setting("LOGIN_LIMIT", "10 per minute;50 per hour", "Login attempts per address and per account."),
+    Setting("PERSON_LOOKUP_LIMIT", "60 per hour;150 per 12 hours", "Known-or-new lookups of a person code per user "
+            "(a night's real use is tens); beyond, the lookup is refused and the organisation's admin alerted."),
+    Setting("PERSON_LOOKUP_ALERT", "40 per hour;100 per 12 hours", "Lookups per user that raise an alert on the "
+            "admin pages and in the audit log of the user's organisation."),
     Setting("LOCKOUT_AFTER", 10, "Consecutive failed logins that lock an account until an admin unlocks it.", cast=int),
     Setting("RETENTION_MONTHS", 24, "Person-level data older than this is purged.", cast=int),
     Setting("UNDO_MINUTES", 5, "Minutes during which a worker can undo a contact just saved.", cast=int),
     Setting("IMPORT_MAX_ROWS", 50000, "Most rows per import through the web page, so it answers well within the "
             "server's request timeout; the import-contacts command has no limit.", cast=int),
+    Setting("READ_MAX_MONTHS", 60, "Longest period, in months, that a dashboard page, an export or the read API "
+            "covers in one request; beyond, the request is refused (400) with this limit in the message.", cast=int),
+    Setting("READ_MAX_VALUES", 500, "Most values one read-API answer holds (indicators of the page times groups); "
+            "beyond, the request is refused (400): ask fewer indicators per page, a shorter period or coarser groups.",
+            cast=int),
     Setting("DEFAULT_LOCALE", "fr", "Interface language: fr or en."),
     Setting("PROXY_HOPS", 0, "Reverse proxies (nginx) in front of the app whose X-Forwarded-For/-Proto are trusted; "
             "set 1 behind nginx so login limits and the audit log see the client's address.", cast=int),

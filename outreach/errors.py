@@ -9,6 +9,10 @@ class ValidationError(Exception):
         self.errors = dict(errors)
 
 
+class TooLarge(ValidationError):
+    """An upload over a size limit (decompressed size, cells, plan entries): answered with 413."""
+
+
 class Forbidden(Exception):
     """The user may not do this (e.g. edit a validated shift): answered with 403."""
 

@@ -66,7 +66,7 @@ NAV = {
     "supervisor": [("review.board", _l("Équipes")), ("referrals.index", _l("Orientations en cours")),
                    ("indicators.dashboard", _l("Indicateurs")), ("imports.index", _l("Import"))],
     "manager": [("indicators.dashboard", _l("Indicateurs")), ("indicators.funnel", _l("Parcours")),
-                ("indicators.catalogue", _l("Plan"))],
+                ("indicators.catalogue", _l("Plan")), ("reference.index", _l("Listes"))],
     "admin": [("admin.users", _l("Utilisateurs")), ("reference.index", _l("Listes")),
               ("admin.audit", _l("Journal")), ("imports.index", _l("Import"))],
 }

@@ -1,4 +1,5 @@
-"""Reference lists edited by an admin: add, relabel, reorder, deactivate; codes stay, nothing deleted."""
+"""Reference lists edited at plan level (plan manager, instance admin): add, relabel, reorder, deactivate; codes stay,
+nothing deleted. An organisation's admin reads them (tests/test_shared_data.py)."""
 from sqlalchemy import func, select
 
 from outreach.extensions import db
@@ -26,7 +27,7 @@ def test_index_lists_every_list(client, login):
 
 
 def test_add_relabel_reorder_deactivate(app, client, login):
-    login("admin@aurore.demo")
+    login("manager@plan.demo")
     response = client.post("/admin/listes/material", data={"code": "kit_hiver", "label": "Kit hiver",
                                                            "label_en": "Winter kit"})
     assert response.status_code == 302
@@ -42,7 +43,7 @@ def test_add_relabel_reorder_deactivate(app, client, login):
 
 
 def test_sector_edit_and_bad_input(app, client, login):
-    login("admin@aurore.demo")
+    login("manager@plan.demo")
     sector_id = _item(app, "sector", "stalingrad")[0]
     assert client.post(f"/admin/listes/sector/{sector_id}", data={
         "label": "Stalingrad (quai)", "position": "3", "is_active": "y"}).status_code == 302

@@ -195,8 +195,9 @@ def audit_events(admin, action=None, email=None, start=None, end=None, limit=200
     from ..models import AuditEvent
     query = db.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     org_id = organisation_scope(admin)
-    if org_id is not None:
-        query = query.filter(AuditEvent.organisation_id == org_id)
+    if org_id is not None:  # its own organisation's events, and changes to the data every organisation shares
+        query = query.filter(db.or_(AuditEvent.organisation_id == org_id, db.and_(
+            AuditEvent.organisation_id.is_(None), AuditEvent.target_type.in_(audit.SHARED_TARGETS))))
     if action:
         query = query.filter(AuditEvent.action == action)
     if email:

@@ -157,3 +157,13 @@ def audit():
     events = svc.audit_events(_admin(), form.action.data, form.email.data, form.start.data, form.end.data) \
         if valid else []
     return render_template("admin/audit.html", form=form, events=events), 200 if valid else 422
+
+
+@bp.app_context_processor
+def _lookup_alerts():
+    """Unusual volumes of person-code lookups, shown on every page of an admin (issue 18)."""
+    from ..access import organisation_scope
+    from ..contacts.lookups import recent_alerts
+    if not (current_user.is_authenticated and current_user.role == "admin"):
+        return {}
+    return {"lookup_alerts": recent_alerts(organisation_scope(current_user))}

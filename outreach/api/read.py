@@ -6,14 +6,17 @@ GET /api/v1/indicators  values over ``from``..``to`` (ISO dates, default: the la
                         ``organisation``/``team``/``sector`` (codes) and ``indicator`` (codes, repeated),
                         paginated over indicators (``page``, ``per_page``).
 Plan managers read every organisation (small cells suppressed), supervisors their own; workers get 403.
+One read is bounded: a period longer than READ_MAX_MONTHS or an answer of more than READ_MAX_VALUES
+values is refused with 400 and a message saying what to ask instead.
 ``OPENAPI_PATHS`` and ``OPENAPI_SCHEMAS`` describe both routes for the OpenAPI document.
 """
 from datetime import date, timedelta
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 from flask_login import current_user
 
 from ..access import allow, organisation_scope
+from ..errors import ValidationError
 from ..extensions import db
 from ..indicators import services as ind
 from ..indicators.rollups import add_months, month_start
@@ -28,9 +31,17 @@ FIRST_MONTH = date(2000, 1, 1)
 
 
 class BadQuery(Exception):
+    """A malformed argument: 422."""
+    status = 422
+
     def __init__(self, field, message):
         super().__init__(message)
         self.errors = {field: message}
+
+
+class TooLarge(BadQuery):
+    """Well-formed, but over the bounds of one read (READ_MAX_MONTHS, READ_MAX_VALUES): 400."""
+    status = 400
 
 
 @bp.route("/api/v1/plan", methods=["GET"])
@@ -67,14 +78,15 @@ def _indicator_json(item):
 def read_indicators():
     try:
         query = _query(request.args)
+        plan = ind.load_plan()
+        items = [i for a in (plan.axes if plan else []) for x in a.actions for i in x.indicators]
+        if query["codes"]:
+            items = [i for i in items if i.code in query["codes"]]
+        start = (query["page"] - 1) * query["per_page"]
+        page = items[start:start + query["per_page"]]
+        _check_size(len(page), query)
     except BadQuery as error:
-        return jsonify(errors=error.errors), 422
-    plan = ind.load_plan()
-    items = [i for a in (plan.axes if plan else []) for x in a.actions for i in x.indicators]
-    if query["codes"]:
-        items = [i for i in items if i.code in query["codes"]]
-    start = (query["page"] - 1) * query["per_page"]
-    page = items[start:start + query["per_page"]]
+        return jsonify(errors=error.errors), error.status
     return jsonify(period={"from": query["period"].start.isoformat(), "to": _last_day(query["period"].end)},
                    group_by=query["group_by"], page=query["page"], per_page=query["per_page"], total=len(items),
                    suppression={"applied": needs_suppression(current_user), "threshold": threshold()},
@@ -126,14 +138,42 @@ def _date(args, field, default):
 
 
 def _period(args):
-    """Whole months from ``from`` to ``to``, kept within 2000..next year and 10 years at most;
-    the period actually used is returned in the answer."""
+    """Whole months from ``from`` to ``to``, kept within 2000..next year; longer than READ_MAX_MONTHS is
+    refused (400). The period actually used is returned in the answer."""
     today = date.today()
     end = _clamp(month_start(_date(args, "to", today)))
     start = _clamp(month_start(_date(args, "from", add_months(end, -11))))
     start = min(start, end)
-    start = max(start, add_months(end, -119))
+    try:
+        ind.check_period_length(start, end)
+    except ValidationError as error:
+        raise TooLarge("from", error.errors["from"]) from None
     return ind.Period(start, end, "custom")
+
+
+def _groups(query):
+    """How many groups ``group_by`` makes (an upper bound: every team, sector or organisation in scope)."""
+    by = query["group_by"]
+    if by is None:
+        return 0
+    if by == "month":
+        return ind.months_between(query["period"].start, query["period"].end)
+    model = _FILTER_MODELS[by]
+    count = db.select(db.func.count()).select_from(model)
+    scope = organisation_scope(current_user)
+    if scope is not None and by in ("organisation", "team"):
+        count = count.where((model.id if by == "organisation" else model.organisation_id) == scope)
+    return db.session.execute(count).scalar()
+
+
+def _check_size(indicators, query):
+    """400 when the answer would hold more than READ_MAX_VALUES values."""
+    limit = current_app.config["READ_MAX_VALUES"]
+    values = indicators * (1 + _groups(query))
+    if values > limit:
+        raise TooLarge("per_page", f"réponse trop grande : {values} valeurs ({indicators} indicateurs × "
+                       f"{values // max(indicators, 1) - 1} groupes + totaux), {limit} au plus ; demandez moins "
+                       "d'indicateurs par page (per_page, indicator), une période plus courte ou un autre group_by")
 
 
 def _clamp(month):
@@ -229,7 +269,8 @@ OPENAPI_PATHS = {
         "operationId": "readIndicators", "security": [{"bearer": []}],
         "parameters": [
             _param("from", "Premier jour (AAAA-MM-JJ ; défaut : 12 derniers mois). Les mois entiers sont comptés ; "
-                   "la période réellement utilisée (depuis 2000, 10 ans au plus) est renvoyée",
+                   "la période réellement utilisée (depuis 2000) est renvoyée ; plus longue que OUTREACH_READ_MAX_MONTHS "
+                   "(60 mois par défaut) : 400",
                    {"type": "string", "format": "date"}),
             _param("to", "Dernier jour (AAAA-MM-JJ)", {"type": "string", "format": "date"}),
             _param("group_by", "Découpage", {"type": "string", "enum": list(GROUPS)}),
@@ -242,6 +283,9 @@ OPENAPI_PATHS = {
             _param("per_page", "Indicateurs par page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE})],
         "responses": {"200": {"description": "Valeurs", "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/IndicatorValues"}}}},
+            "400": {"description": "Lecture trop coûteuse : période plus longue que OUTREACH_READ_MAX_MONTHS ou "
+                    "réponse de plus de OUTREACH_READ_MAX_VALUES valeurs", "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/QueryErrors"}}}},
             "422": {"description": "Paramètre invalide", "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/QueryErrors"}}}}, **_ERRORS}}},
 }

@@ -6,7 +6,7 @@ The first POST of an ``id`` answers 201; a replay answers 200 with the stored re
 import datetime as dt
 import uuid
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..access import allow
 from ..contacts import services as contacts
+from ..database import constraint_of, integrity_message
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import csrf, db
 from ..models import Contact, RefItem, Sector, Shift
@@ -184,8 +185,11 @@ def _create(model, record_id, build, to_json):
     try:
         record = build()
         db.session.commit()
-    except IntegrityError:
+    except IntegrityError as exc:
         db.session.rollback()
+        if db.session.get(model, record_id) is None:  # not a replay racing this one: another constraint
+            current_app.logger.error("%s insert refused: %s", model.__tablename__, constraint_of(exc))
+            return jsonify(errors={"id": integrity_message(exc)}), 409
         return _stored(model, record_id, to_json)
     return jsonify(to_json(record)), 201
 

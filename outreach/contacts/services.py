@@ -6,6 +6,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from .. import audit
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..models import (
@@ -171,6 +172,15 @@ def delete_contact(contact, user):
     """Undo: own contact, shift still open, within UNDO_MINUTES."""
     if contact is None or not can_undo(contact, user):
         raise Forbidden(_("Annulation impossible."))
+    check_team(contact, user)
+    _delete(contact, user, "undo")
+
+
+def _delete(contact, user, how):
+    """Every deletion of a contact goes through here: audited with what the contact held (no raw input)."""
+    audit.record("contact.delete", actor=user, target=contact, organisation_id=contact.organisation_id,
+                 details={"how": how, "shift_id": contact.shift_id, "team_id": contact.team_id,
+                          **{k: v for k, v in snapshot(contact).items() if v is not None}})
     db.session.delete(contact)
 
 
@@ -182,8 +192,15 @@ def check_editable(contact, user):
     Validated shifts are corrected by supervisors from the review pages, with a mandatory reason."""
     from ..review.services import ensure_editable
     ensure_editable(contact.shift, user)
+    check_team(contact, user)
     if contact.shift.status == "validated":
         raise Forbidden(_("Maraude validée : modification impossible ici."))
+
+
+def check_team(contact, user):
+    """A worker changes only the contacts of their own teams; supervisors and admins their organisation's."""
+    if user.role == "worker" and contact.team_id not in user.team_ids:
+        raise Forbidden(_("Contact d'une autre équipe."))
 
 
 def snapshot(contact):
@@ -275,7 +292,6 @@ def update_contact(contact, user, data):
 
 
 def _audit_changes(contact, user, before, after):
-    from .. import audit
     for field, old in before.items():
         if after[field] != old:
             audit.record("contact.edit", actor=user, target=contact, field=field, before=old, after=after[field])
@@ -287,4 +303,4 @@ def remove_contact(contact, user):
     check_editable(contact, user)
     if contact.shift.status != "open":
         raise Forbidden(_("La maraude est close : le contact ne peut plus être supprimé."))
-    db.session.delete(contact)
+    _delete(contact, user, "remove")

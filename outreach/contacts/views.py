@@ -12,13 +12,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import Forbidden, ValidationError
+from ..database import constraint_of, integrity_message
+from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
 from ..models import AGE_BANDS, SEXES, Contact
-from ..pseudonyms import services as pseudonyms
 from ..reference import services as reference
 from ..shifts.services import is_uuid, local_clock, open_shift_for
-from . import bp, forms, services
+from . import bp, forms, lookups, services
 
 LISTS = ("living_situation", "product", "need", "material", "destination", "programme")
 
@@ -66,8 +66,11 @@ def new():
     try:
         contact = services.record_contact(shift, current_user, forms.contact_data(request.form, shift))
         db.session.flush()
-    except IntegrityError:  # the same id posted twice at once
+    except IntegrityError as exc:  # the same id posted twice at once, or another constraint: say which
         db.session.rollback()
+        if _existing(request.form.get("id")) is None:
+            current_app.logger.error("contact insert refused: %s", constraint_of(exc))
+            return _error_page({"id": integrity_message(exc)}, 409)
         return _error_page({"id": services.DUPLICATE_ID}, 409)
     except ValidationError as exc:
         db.session.rollback()
@@ -100,11 +103,18 @@ def undo(contact_id):
 def lookup():
     """Known or new for a stage-1 digest (never the inputs); only date and team cross organisations."""
     payload = request.get_json(silent=True) or {}
+    digest = payload.get("digest") if isinstance(payload, dict) else None
     try:
-        code = pseudonyms.code_from_digest(payload.get("digest") if isinstance(payload, dict) else None)
+        status = lookups.look_up_person(current_user, open_shift_for(current_user), digest)
     except ValidationError as exc:
         return jsonify(errors=exc.errors), 422
-    return jsonify(pseudonyms.person_status(code, current_user))
+    except Conflict as exc:
+        return jsonify(errors={"shift_id": str(exc)}), 409
+    except lookups.TooManyLookups as exc:
+        db.session.commit()  # the alert
+        return jsonify(errors={"digest": str(exc)}), 429
+    db.session.commit()
+    return jsonify(status)
 
 
 # --- editing a contact (open or closed, not validated, shift of the organisation) ----------------------

@@ -4,7 +4,6 @@ Each export draws a random key and writes HMAC(key, code) truncated: within one 
 the same person keeps the same code, but two exports cannot be joined on it. Internal
 ids are left out for the same reason. Every export is audited.
 """
-import csv
 import hashlib
 import hmac
 import io
@@ -16,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from .. import audit
+from ..cells import CsvWriter
 from ..extensions import db
 from ..models import (
     Contact,
@@ -85,7 +85,7 @@ def export_contacts(organisation, user, separator=";"):
     """CSV text of the organisation's contacts with per-export codes; audits the export (caller commits)."""
     key = secrets.token_bytes(32)
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=separator, lineterminator="\r\n")
+    writer = CsvWriter(out, separator)
     writer.writerow(COLUMNS)
     count = 0
     for row in contact_rows(organisation.id, key):

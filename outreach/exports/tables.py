@@ -3,7 +3,6 @@
 Values come from ``outreach.indicators.services`` exactly as the pages show them, with
 their suppression already applied (``Hidden`` cells are written as "< 5" or "s").
 """
-import csv
 import io
 import re
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 
+from ..cells import CsvWriter, append_row
 from ..extensions import db
 from ..indicators import measures as m
 from ..indicators import services as ind
@@ -117,7 +117,7 @@ def definitions_sheet(indicators, period, filters, user):
 def to_csv(sheets, separator=";"):
     """UTF-8 with BOM; ';' (decimal comma, for French Excel) or ','. Several sheets: a first column names it."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=separator, lineterminator="\r\n")
+    writer = CsvWriter(out, separator)
     several = len(sheets) > 1
     for index, sheet in enumerate(sheets):
         if index == 0 or sheet.header != sheets[index - 1].header:
@@ -144,11 +144,11 @@ def to_xlsx(sheets, definitions=None):
     for sheet in sheets + ([definitions] if definitions else []):
         page = book.create_sheet(_sheet_title(sheet.title, used))
         if sheet is not definitions:
-            page.append(sheet.header)
+            append_row(page, sheet.header)
             for c in page[1]:
                 c.font = Font(bold=True)
         for row in sheet.rows:
-            page.append(row)
+            append_row(page, row)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

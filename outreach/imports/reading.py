@@ -7,7 +7,9 @@ from itertools import islice
 from flask_babel import format_number
 from flask_babel import gettext as _
 
+from ..cells import CsvWriter, append_row
 from ..errors import ValidationError
+from .xlsx_limits import check_xlsx
 
 COLUMNS = ("date", "time", "team", "sector", "kind", "people_count", "sex", "age_band", "living_situation",
            "products", "needs", "materials", "orientation", "accompanied", "programme", "digest")
@@ -22,7 +24,7 @@ def read_rows(data, filename, max_rows=None):
     With ``max_rows``, reading stops at the first row over it with a clear error (the web page's limit:
     a small XLSX file can unpack into hundreds of thousands of rows)."""
     if (filename or "").lower().endswith(".xlsx"):
-        return _at_most(_xlsx_rows(data), max_rows)
+        return _at_most(_xlsx_rows(data, max_rows), max_rows)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -46,19 +48,29 @@ def _csv_rows(text):
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") >= first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = next(reader, None)
-    columns = _header(header)
-    return ((reader.line_num, dict(zip(columns, values))) for values in reader if any(v.strip() for v in values))
+    try:
+        columns = _header(next(reader, None))
+        for values in reader:
+            if any(v.strip() for v in values):
+                yield reader.line_num, dict(zip(columns, values[:len(columns)]))
+    except csv.Error as exc:  # a field over csv's limit (128 KB), a stray quote...
+        raise ValidationError({"file": _("CSV illisible ligne %(line)s : %(error)s",
+                                         line=reader.line_num, error=str(exc)[:100])}) from None
 
 
-def _xlsx_rows(data):
+def _xlsx_rows(data, max_rows=None):
+    """Rows of the first sheet, streamed (openpyxl read-only, through defusedxml) once ``check_xlsx`` has
+    bounded what parsing can cost; the sheet's declared dimension is ignored (it may claim a million rows)."""
     from openpyxl import load_workbook
+    check_xlsx(data, max_rows)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 (openpyxl raises many kinds of errors on a broken file)
         raise ValidationError({"file": _("Le fichier XLSX est illisible.")}) from None
     try:
-        lines = book.worksheets[0].iter_rows(values_only=True)
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()
+        lines = sheet.iter_rows(values_only=True)
         columns = _header(next(lines, None))
         for number, values in enumerate(lines, start=2):
             texts = [_cell(v) for v in values]
@@ -92,7 +104,7 @@ def _header(values):
 def template_csv():
     """The downloadable CSV template: UTF-8 with BOM, ';' separator, header and one example row."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer = CsvWriter(out, ";")
     writer.writerow(COLUMNS)
     writer.writerow(EXAMPLE)
     return "\ufeff" + out.getvalue()
@@ -104,13 +116,13 @@ def template_xlsx(codes):
     book = Workbook()
     sheet = book.active
     sheet.title = "contacts"
-    sheet.append(COLUMNS)
-    sheet.append(EXAMPLE)
+    append_row(sheet, COLUMNS)
+    append_row(sheet, EXAMPLE)
     listing = book.create_sheet("codes")
-    listing.append(["colonne", "code", "libellé"])
+    append_row(listing, ["colonne", "code", "libellé"])
     for column, pairs in codes.items():
         for code, label in pairs:
-            listing.append([column, code, label])
+            append_row(listing, [column, code, label])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

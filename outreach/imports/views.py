@@ -12,7 +12,7 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..errors import ValidationError
+from ..errors import TooLarge, ValidationError
 from ..extensions import db
 from ..reference.services import items
 from . import bp, reading, services
@@ -49,7 +49,8 @@ def upload():
         rows = reading.read_rows(upload_.read(), upload_.filename, current_app.config["IMPORT_MAX_ROWS"])
     except ValidationError as error:
         form.file.errors = list(error.errors.values())
-        return render_template("imports/index.html", form=form, report=None), 400
+        status = 413 if isinstance(error, TooLarge) else 400
+        return render_template("imports/index.html", form=form, report=None), status
     report = services.import_contacts(rows, organisation, current_user, partial=form.partial.data,
                                       source=upload_.filename or "")
     if report.errors and not form.partial.data:

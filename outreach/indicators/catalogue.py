@@ -16,11 +16,16 @@ import yaml
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..errors import ValidationError
+from .. import audit
+from ..cells import CsvWriter, restore
+from ..errors import TooLarge, ValidationError
 from ..extensions import db
 from ..models import Indicator, IndicatorTarget, Plan, PlanAction, PlanAxis
 from .measures import MEASURES
 
+MAX_CHARS = 2_000_000       # the illustrative catalogue is about 30 KB
+MAX_YAML_EVENTS = 200_000
+MAX_INDICATORS = 2_000
 SEED_FILE = os.path.join(os.path.dirname(__file__), "catalogue.yaml")
 ACTION_STATUSES = ("planned", "in_progress", "delayed", "done", "abandoned")
 FILTER_KEYS = ("organisation", "team", "sector", "programme", "destination", "material")
@@ -40,10 +45,21 @@ def _safe_load(stream):
 
 
 def parse(text, filename):
-    """A catalogue document from YAML or CSV text (by file extension)."""
+    """A catalogue document from YAML or CSV text (by file extension), within the size limits above."""
+    if len(text) > MAX_CHARS:
+        raise TooLarge({"fichier": _("Fichier refusé : %(size)s caractères, %(max)s au plus.",
+                                     size=len(text), max=MAX_CHARS)})
     if filename.lower().endswith(".csv"):
-        return parse_csv(text)
+        document = parse_csv(text)
+    else:
+        document = _parse_yaml(text)
+    _check_shape(document["plan"])
+    return document
+
+
+def _parse_yaml(text):
     try:
+        _check_yaml_events(text)
         document = _safe_load(text)
     except yaml.YAMLError as exc:
         raise ValidationError({"fichier": _("YAML illisible : %(error)s", error=str(exc)[:200])}) from None
@@ -52,8 +68,40 @@ def parse(text, filename):
     return document
 
 
+def _check_yaml_events(text):
+    """No alias (``*name``: a few lines of them expand into billions of nodes), and a bounded number of nodes."""
+    loader = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
+    for count, event in enumerate(yaml.parse(text, Loader=loader)):
+        if isinstance(event, yaml.AliasEvent):
+            raise ValidationError({"fichier": _("Les alias YAML (« * ») ne sont pas acceptés.")})
+        if count > MAX_YAML_EVENTS:
+            raise TooLarge({"fichier": _("Fichier refusé : plus de %(max)s éléments YAML.", max=MAX_YAML_EVENTS)})
+
+
+def _check_shape(spec):
+    """Lists of mappings where the installer expects them, and at most MAX_INDICATORS indicators."""
+    count = 0
+    for axis in _list(spec, "axes", _("plan")):
+        for action in _list(axis, "actions", _("axe %(n)s", n=axis.get("number"))):
+            count += len(_list(action, "indicators", _("action %(n)s", n=action.get("number"))))
+    if count > MAX_INDICATORS:
+        raise TooLarge({"fichier": _("Fichier refusé : %(n)s indicateurs, %(max)s au plus.",
+                                     n=count, max=MAX_INDICATORS)})
+
+
+def _list(spec, key, where):
+    """``spec[key]``: a list of mappings (axes and actions with a number), else a ValidationError."""
+    items = spec.get(key) or []
+    numbered = key != "indicators"
+    if not isinstance(items, list) or not all(isinstance(i, dict) and (not numbered or "number" in i)
+                                             for i in items):
+        _fail(where, _("« %(key)s » doit être une liste d'éléments avec leurs champs", key=key))
+    return items
+
+
 def parse_csv(text):
-    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=_delimiter(text)))
+    rows = [{k: restore(v) for k, v in row.items()}
+            for row in csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=_delimiter(text))]
     if not rows or "indicator_code" not in rows[0]:
         raise ValidationError({"fichier": _("CSV sans en-tête reconnu (colonnes attendues : %(cols)s).",
                                             cols=", ".join(CSV_COLUMNS))})
@@ -156,6 +204,25 @@ def _check_indicator(spec, where):
 
 # --- installing -------------------------------------------------------------------
 
+def import_plan(document, user=None, source=""):
+    """Install the document's plan (see ``install_plan``) and audit it where every organisation's admin sees it,
+    with what it replaced; no commit. The web page and the import-plan command go through here."""
+    code = document["plan"].get("code")
+    old = db.session.execute(db.select(Plan).filter_by(code=code)).scalar_one_or_none() if code else None
+    before = _summary(old) if old is not None else None
+    plan = install_plan(document)
+    after = _summary(plan)
+    audit.record("plan_imported", actor=user, target=plan, before=before, after=after,
+                 details={"code": plan.code, "title": plan.title, "source": source[:200]})
+    return plan
+
+
+def _summary(plan):
+    actions = [a for axis in plan.axes for a in axis.actions]
+    return (f"{plan.code}: {len(plan.axes)} axes, {len(actions)} actions, "
+            f"{sum(len(a.indicators) for a in actions)} indicators")
+
+
 def install_plan(document):
     """Replace the plan with the document's code by the document's content; returns the Plan (no commit)."""
     spec = document["plan"]
@@ -250,12 +317,13 @@ def to_yaml(plan):
 
 def to_csv(plan):
     out = io.StringIO()
-    writer = csv.DictWriter(out, CSV_COLUMNS, delimiter=";")
-    writer.writeheader()
+    writer = CsvWriter(out, ";")
+    writer.writerow(CSV_COLUMNS)
     for axis in plan.axes:
         for action in axis.actions:
             for ind in action.indicators:
-                writer.writerow(_csv_row(plan, axis, action, _dump_indicator(ind)))
+                row = _csv_row(plan, axis, action, _dump_indicator(ind))
+                writer.writerow([row[c] for c in CSV_COLUMNS])
     return "\ufeff" + out.getvalue()
 
 

@@ -5,19 +5,19 @@ from flask import current_app
 from ..errors import ValidationError
 from ..extensions import db
 from . import bp
-from .catalogue import current_plan, install_plan, parse, to_csv, to_yaml
+from .catalogue import current_plan, import_plan, parse, to_csv, to_yaml
 from .rollups import refresh_rollups
 
 
 @bp.cli.command("import-plan")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-def import_plan(path):
+def import_plan_command(path):
     """Install a plan catalogue from YAML or CSV (replaces the plan with the same code)."""
     with open(path, encoding="utf-8-sig") as handle:
         text = handle.read()
     try:
         with current_app.test_request_context():
-            plan = install_plan(parse(text, path))
+            plan = import_plan(parse(text, path), source=path)
     except ValidationError as error:
         db.session.rollback()
         raise click.ClickException("; ".join(str(v) for v in error.errors.values())) from None

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from babel.dates import format_date
-from flask import has_request_context
+from flask import current_app, has_request_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -98,10 +98,26 @@ def parse_period(args, today=None):
     if kind == "custom":
         start = _parse_month(args.get("from"), "from")
         end = _parse_month(args.get("to") or this_month.isoformat(), "to")
-        if end < start or (end.year - start.year) > 10:
-            raise ValidationError({"to": _("La fin de la période doit suivre son début (10 ans au plus).")})
+        if end < start:
+            raise ValidationError({"to": _("La fin de la période doit suivre son début.")})
+        check_period_length(start, end)
         return Period(start, end, kind)
     return Period(add_months(this_month, -11), this_month, "last12")
+
+
+def months_between(start, end):
+    """Months from ``start`` to ``end``, both counted."""
+    return (end.year - start.year) * 12 + end.month - start.month + 1
+
+
+def check_period_length(start, end, field="from"):
+    """A ValidationError naming ``field`` when the period is longer than READ_MAX_MONTHS (the cost of a read
+    grows with it: every page, export and API answer is bounded the same way)."""
+    limit = current_app.config["READ_MAX_MONTHS"]
+    months = months_between(start, end)
+    if months > limit:
+        raise ValidationError({field: _("Période trop longue : %(months)s mois demandés, %(limit)s au plus. "
+                                        "Choisissez une période plus courte.", months=months, limit=limit)})
 
 
 def _int(value, field):

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import bindparam, func, insert, select, update
 
+from ..database import reset_sequences
 from ..extensions import db
 from ..models import (
     Contact,
@@ -50,6 +51,7 @@ def build_history(n, seed=1, today=None):
     world = _world(rng)
     conn = db.session.connection()
     counts = _History(conn, rng, world, n, today).run()
+    reset_sequences(conn)  # persons were written with explicit ids
     db.session.commit()
     inserted = time.perf_counter() - started
     refresh_rollups(db.session)

@@ -3,12 +3,12 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..access import allow
-from ..errors import ValidationError
+from ..access import allow, is_plan_level, plan_level
+from ..errors import TooLarge, ValidationError
 from ..extensions import db
 from ..models import Indicator
 from . import bp, charts, services
-from .catalogue import current_plan, install_plan, parse, to_csv, to_yaml
+from .catalogue import current_plan, import_plan, parse, to_csv, to_yaml
 from .forms import PlanUploadForm
 from .rollups import add_months
 from .suppression import display
@@ -75,26 +75,31 @@ def funnel():
 def catalogue():
     plan = services.load_plan()
     form = PlanUploadForm()
-    return render_template("indicators/catalogue.html", plan=plan, form=form)
+    return render_template("indicators/catalogue.html", plan=plan, form=form, can_import=is_plan_level(current_user))
+
+
+def _catalogue_page(form):
+    return render_template("indicators/catalogue.html", plan=services.load_plan(), form=form, can_import=True)
 
 
 @bp.route("/plan/import", methods=["POST"])
-@allow("manager", "admin")
+@plan_level
 def catalogue_import():
     form = PlanUploadForm()
     if not form.validate_on_submit():
-        return render_template("indicators/catalogue.html", plan=services.load_plan(), form=form), 400
+        return _catalogue_page(form), 400
     upload = form.file.data
     try:
         text = upload.read().decode("utf-8-sig")
-        plan = install_plan(parse(text, upload.filename or ""))
+        plan = import_plan(parse(text, upload.filename or ""), current_user, upload.filename or "")
     except UnicodeDecodeError:
         form.file.errors = [_("Le fichier doit être encodé en UTF-8.")]
-        return render_template("indicators/catalogue.html", plan=services.load_plan(), form=form), 400
+        return _catalogue_page(form), 400
     except ValidationError as error:
         db.session.rollback()
         form.file.errors = list(error.errors.values())
-        return render_template("indicators/catalogue.html", plan=services.load_plan(), form=form), 400
+        status = 413 if isinstance(error, TooLarge) else 400
+        return _catalogue_page(form), status
     db.session.commit()
     flash(_("Plan « %(title)s » importé.", title=plan.title), "success")
     return redirect(url_for(".catalogue"))

@@ -1,6 +1,8 @@
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
+from ..access import is_plan_level, plan_level
 from ..errors import ValidationError
 from ..extensions import db
 from . import bp
@@ -10,6 +12,7 @@ from .forms import AddItemForm, EditItemForm
 
 def _page(status=200, errors=None):
     return render_template("reference/index.html", lists=all_lists(), labels=KIND_LABELS,
+                           can_edit=is_plan_level(current_user),
                            add_form=AddItemForm(formdata=None), edit_form=EditItemForm(formdata=None),
                            errors=errors or {}), status
 
@@ -27,6 +30,7 @@ def _fail(kind, form_errors):
 
 
 @bp.route("/admin/listes/<kind>", methods=["POST"])
+@plan_level
 def add(kind):
     form = AddItemForm()
     get_kind = KIND_LABELS.get(kind)
@@ -44,6 +48,7 @@ def add(kind):
 
 
 @bp.route("/admin/listes/<kind>/<int:item_id>", methods=["POST"])
+@plan_level
 def edit(kind, item_id):
     item = get_item(kind, item_id)
     form = EditItemForm()

@@ -51,13 +51,16 @@
     digest(form).then(function (d) {
       return d && fetch(form.getAttribute("data-lookup"), { method: "POST", credentials: "same-origin", body: JSON.stringify({ digest: d }),
         headers: { "Content-Type": "application/json", "X-CSRFToken": form.elements.csrf_token.value } })
-        .then(function (r) { return r.json(); })
+        .then(function (r) { return r.json().then(function (j) { if (!r.ok) throw j; return j; }); })
         .then(function (j) {
           if (form.elements.digest.value != d) return;  // inputs changed since
           status.textContent = (j.known ? msg[0].replace("{date}", j.last_seen_on).replace("{team}", j.last_seen_team) : msg[1]) +
             (form.elements.is_weak.value ? " " + msg[2] : "");
         });
-    }).catch(function () { status.textContent = msg[3]; });
+    }).catch(function (e) {  // refused (no open shift, too many lookups): the server's message
+      var errors = e && e.errors;
+      status.textContent = errors ? errors[Object.keys(errors)[0]] : msg[3];
+    });
   }
   function own(ev) { return ev.target.closest("#contact-form"); }
   D.addEventListener("click", function (ev) {
