@@ -1,0 +1,80 @@
+"""Cell keys: the records a published cell counts, as one number (see ``suppression``).
+
+An *atom* is one organisation's non-empty roll-up in one month: (organisation, roll-up measure, item,
+month). Every count the dashboards publish is a sum of atoms' values (sums) or counts the persons of the
+atoms' months (persons), so a cell's key is the sum, modulo 2^64, of the keys of the non-empty atoms it
+covers. The same records give the same atoms whatever the query (a period stretched over empty months, a
+team filter equal to its organisation, an item filter matching all there is), hence the same key and the
+same published value; another cell has another key, unpredictable without the secret of ``suppression``.
+
+One grouped read of the roll-ups per scope (organisation, team, sector, provisional) and window, as the
+evaluator reads values; keys are then summed like the values, per month.
+"""
+import hashlib
+from functools import lru_cache
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import RollupMonthly, RollupOrgMonthly
+from . import measures as m
+
+MASK = 2 ** 64 - 1
+PERSONS_ROLLUP = "with_code"  # an (organisation, month) with a coded contact is one with persons
+
+
+@lru_cache(maxsize=200_000)
+def atom_key(organisation_id, rollup, item_id, month):
+    text = f"{organisation_id}|{rollup}|{item_id}|{month.isoformat()}".encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
+
+
+def days_key(days):
+    """Key of a median's inputs: its sorted list of durations."""
+    text = ",".join(map(str, sorted(days))).encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
+
+
+class CellKeys:
+    """Keys of the cells of one dashboard (one window), read once per scope."""
+
+    def __init__(self, window):
+        self.window = window
+        self._atoms = {}
+
+    def key(self, measure, filters, period):
+        """Key of ``measure`` over ``filters`` and ``period`` (sums and persons)."""
+        if measure.kind == "persons":
+            window = m.person_window(measure, period)
+            return self._sum(self._scope(filters, window).get(PERSONS_ROLLUP, {}), None, window)
+        atoms = self._scope(filters, period)
+        ids = m.item_ids(filters, measure.item_kind)
+        return sum(self._sum(atoms.get(rollup, {}), ids, period) for rollup in measure.rollups) & MASK
+
+    @staticmethod
+    def _sum(items, ids, period):
+        return sum(key for item, months in items.items() if ids is None or item in ids
+                   for month, key in months.items() if period[0] <= month <= period[1]) & MASK
+
+    def _scope(self, filters, period):
+        window = self.window if self.window and self.window[0] <= period[0] and period[1] <= self.window[1] \
+            else tuple(period)
+        scope = (m._freeze({k: filters.get(k) for k in m.SCOPE_KEYS}), window)
+        if scope not in self._atoms:
+            self._atoms[scope] = read_atoms(filters, window)
+        return self._atoms[scope]
+
+
+def read_atoms(filters, window):
+    """{roll-up measure: {item: {month: sum of atom keys over organisations}}} of the scope's non-empty atoms."""
+    by_sector = bool(filters.get("sector_id"))
+    t = RollupMonthly if by_sector or filters.get("team_id") else RollupOrgMonthly
+    where = m._scope(t, filters, by_sector) + m._months(t, window)
+    columns = (t.organisation_id, t.measure, t.item_id, t.month)
+    rows = db.session.execute(select(*columns).where(*where).group_by(*columns).having(func.sum(t.value) != 0))
+    atoms = {}
+    for organisation_id, rollup, item_id, month in rows:
+        month = m._as_date(month)
+        months = atoms.setdefault(rollup, {}).setdefault(item_id, {})
+        months[month] = months.get(month, 0) + atom_key(organisation_id, rollup, item_id, month)
+    return atoms
