@@ -399,7 +399,7 @@ def funnel(period, filters, user):
              for p in programmes]
     waiting = [_waiting(board, filters, p.code) for p in programmes]
     head = [ev.value("contacts", filters, bounds), ev.value("orientations", filters, bounds)]
-    chain = head + [sum(row[i] for row in table) for i in range(len(FUNNEL_STEPS))]
+    chain = head + [_total([row[i] for row in table]) for i in range(len(FUNNEL_STEPS))]
     # every cell is protected as a cell of its own (the chain's steps are the programmes' totals)
     table = [[board.protect(step, {"programme": p.code}, period, v) for step, v in zip(FUNNEL_STEPS + FUNNEL_EXTRA, row)]
              for p, row in zip(programmes, table)]
@@ -407,6 +407,11 @@ def funnel(period, filters, user):
     rates = _rates(chain)
     return {"programmes": list(zip(programmes, table, waiting)), "chain": chain, "rates": rates,
             "weakest": weakest_step(rates)}
+
+
+def _total(values):
+    """Sum of a step over programmes; None (not available) with a sector filter, as its parts."""
+    return None if any(v is None for v in values) else sum(values)
 
 
 def _waiting(board, filters, programme):
