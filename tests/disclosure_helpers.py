@@ -302,25 +302,35 @@ class Method:
 
 def solve(cells, method, limit=600):
     """{(code, atoms): (low, high)} from the published cells, narrowed by subtraction and addition."""
+    index = {}
+    for _code, atoms, _shown in cells:
+        for atom in atoms:
+            index.setdefault(atom, len(index))
     known = {}
     for code, atoms, shown in cells:
-        _narrow(known, (code, atoms), method.bounds(shown))
+        _narrow(known, (code, sum(1 << index[a] for a in atoms)), method.bounds(shown))
     for _round in range(6):
-        changed = False
-        for x, y in itertools.permutations(list(known), 2):
-            if x[0] != y[0] or len(known) > limit:
-                continue
-            if y[1] < x[1]:
-                changed |= _difference(known, x, y)
-            elif not (x[1] & y[1]) and (x[0], x[1] | y[1]) in known:
-                changed |= _union(known, x, y, (x[0], x[1] | y[1]))
-        if not changed:
+        if not _round_of(known, limit):
             break
-    return known
+    atoms = list(index)
+    return {(code, frozenset(atoms[i] for i in range(mask.bit_length()) if mask >> i & 1)): bounds
+            for (code, mask), bounds in known.items()}
+
+
+def _round_of(known, limit):
+    changed = False
+    for x, y in itertools.permutations(list(known), 2):
+        if x[0] != y[0] or len(known) > limit:
+            continue
+        if y[1] != x[1] and y[1] & ~x[1] == 0:
+            changed |= _difference(known, x, y)
+        elif not (x[1] & y[1]) and (x[0], x[1] | y[1]) in known:
+            changed |= _union(known, x, y, (x[0], x[1] | y[1]))
+    return changed
 
 
 def _difference(known, x, y):
-    z = (x[0], x[1] - y[1])
+    z = (x[0], x[1] & ~y[1])
     (lx, hx), (ly, hy) = known[x], known[y]
     changed = _narrow(known, z, (lx - hy, hx - ly))
     lz, hz = known[z]
