@@ -23,8 +23,8 @@ from datetime import date, timedelta
 
 from openpyxl import load_workbook
 
-from outreach.extensions import db
 from outreach.exports.snapshot import write_snapshot
+from outreach.extensions import db
 from outreach.imports import services as imports
 from outreach.indicators import services as ind
 from outreach.indicators.rollups import add_months, month_start
@@ -43,6 +43,7 @@ class World:
     months: list
     contacts: dict = field(default_factory=dict)  # (team, sector, month) -> count
     persons: dict = field(default_factory=dict)  # team -> month -> {person}
+    known: int = 0  # contacts with a code
     ids: dict = field(default_factory=dict)  # ("team"|"organisation"|"sector", code) -> id
     labels: dict = field(default_factory=dict)  # shown label -> ("team"|..., code or month)
     sectors: tuple = ()
@@ -230,6 +231,7 @@ def _contact(world, rng, seed, team, sector, month):
     digest = hashlib.sha256(f"{seed}|{team}|{person}".encode()).hexdigest() if known else ""
     world.contacts[(team, sector, month)] = world.contacts.get((team, sector, month), 0) + 1
     if known:
+        world.known += 1
         world.persons.setdefault(team, {}).setdefault(month, set()).add(person)
     return {"date": day.isoformat(), "time": "21:00", "team": team, "sector": sector,
             "kind": "known" if known else "anonymous", "people_count": "1", "sex": "m", "age_band": "26_35",

@@ -75,7 +75,7 @@ def test_published_figures_stay_within_the_stated_bound(app, client, login, tmp_
     errors, gaps, withheld = [], [], 0
     for spec, cells in zip(specs, results):
         for code, atoms, shown in cells:
-            low, high = method.bounds(shown)
+            low, _high = method.bounds(shown)
             truth = world.truth(code, atoms)
             if truth >= method.threshold and low > 0:
                 errors.append(abs(int(str(shown).replace("\u202f", "")) - truth))

@@ -3,7 +3,14 @@ import random
 from collections import Counter
 
 from outreach.indicators.cellkeys import atom_key
-from outreach.indicators.suppression import Hidden, Rules, display, noise, perturbation_table, protect_count
+from outreach.indicators.suppression import (
+    Hidden,
+    Rules,
+    display,
+    noise,
+    perturbation_table,
+    protect_count,
+)
 
 RULES = Rules(threshold=5, noise=2, key=b"test-disclosure-key")
 
