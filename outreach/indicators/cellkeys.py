@@ -13,20 +13,34 @@ evaluator reads values; keys are then summed like the values, per month.
 import hashlib
 from functools import lru_cache
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from ..extensions import db
-from ..models import RollupMonthly, RollupOrgMonthly
+from ..models import Organisation, RollupMonthly, RollupOrgMonthly
 from . import measures as m
 
 MASK = 2 ** 64 - 1
 PERSONS_ROLLUP = "with_code"  # an (organisation, month) with a coded contact is one with persons
 
 
+def _hash(text, size=8):
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=size).digest(), "big")
+
+
+@lru_cache(maxsize=4096)
+def organisation_key(organisation_id):
+    return _hash(f"organisation|{organisation_id}", 4)
+
+
 @lru_cache(maxsize=200_000)
+def slot_key(rollup, item_id, month):
+    return _hash(f"{rollup}|{item_id}|{month.isoformat()}") | 1
+
+
 def atom_key(organisation_id, rollup, item_id, month):
-    text = f"{organisation_id}|{rollup}|{item_id}|{month.isoformat()}".encode()
-    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
+    """Key of one atom: an organisation's key times its slot's (measure, item, month) key, modulo 2^64,
+    so that the keys of a slot's organisations can be summed in SQL and multiplied once."""
+    return organisation_key(organisation_id) * slot_key(rollup, item_id, month) & MASK
 
 
 def days_key(days):
@@ -66,15 +80,19 @@ class CellKeys:
 
 
 def read_atoms(filters, window):
-    """{roll-up measure: {item: {month: sum of atom keys over organisations}}} of the scope's non-empty atoms."""
+    """{roll-up measure: {item: {month: sum of atom keys over organisations}}} of the scope's non-empty atoms
+    (organisation keys summed in SQL: one row per slot, as many rows as the evaluator reads)."""
     by_sector = bool(filters.get("sector_id"))
     t = RollupMonthly if by_sector or filters.get("team_id") else RollupOrgMonthly
-    where = m._scope(t, filters, by_sector) + m._months(t, window)
     columns = (t.organisation_id, t.measure, t.item_id, t.month)
-    rows = db.session.execute(select(*columns).where(*where).group_by(*columns).having(func.sum(t.value) != 0))
-    atoms = {}
-    for organisation_id, rollup, item_id, month in rows:
+    atoms = (select(*columns).where(*m._scope(t, filters, by_sector), *m._months(t, window))
+             .group_by(*columns).having(func.sum(t.value) != 0).subquery())
+    organisations = db.session.execute(select(Organisation.id)).scalars()
+    weight = case({o: organisation_key(o) for o in organisations}, value=atoms.c.organisation_id, else_=0)
+    slots = select(atoms.c.measure, atoms.c.item_id, atoms.c.month, func.sum(weight)) \
+        .group_by(atoms.c.measure, atoms.c.item_id, atoms.c.month)
+    out = {}
+    for rollup, item_id, month, weights in db.session.connection().execute(slots):
         month = m._as_date(month)
-        months = atoms.setdefault(rollup, {}).setdefault(item_id, {})
-        months[month] = months.get(month, 0) + atom_key(organisation_id, rollup, item_id, month)
-    return atoms
+        out.setdefault(rollup, {}).setdefault(item_id, {})[month] = int(weights) * slot_key(rollup, item_id, month) & MASK
+    return out
