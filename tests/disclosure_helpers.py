@@ -21,11 +21,11 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from export_helpers import import_rows
 from openpyxl import load_workbook
 
 from outreach.exports.snapshot import write_snapshot
 from outreach.extensions import db
-from outreach.imports import services as imports
 from outreach.indicators import services as ind
 from outreach.indicators.rollups import add_months, month_start
 from outreach.models import Organisation, Sector, Team, User
@@ -211,11 +211,7 @@ def make_history(app, seed, rng):
                     for _ in range(count):
                         rows[org].append(_contact(world, rng, seed, team, sector, month))
         for org, items in rows.items():
-            organisation = db.session.execute(db.select(Organisation).filter_by(code=org)).scalar_one()
-            importer = imports.default_importer(organisation) or db.session.execute(
-                db.select(User).filter_by(organisation_id=organisation.id)).scalars().first()
-            report = imports.import_contacts(list(enumerate(items, start=2)), organisation, importer)
-            assert not report.errors, report.errors
+            import_rows(org, items)
         db.session.commit()
         _name(world)
         manager = db.session.execute(db.select(User).filter_by(email="manager@plan.demo")).scalar_one()
