@@ -104,3 +104,4 @@ def test_every_surface_states_what_was_done_to_the_numbers(app, client, login):
     do_login(own, "supervisor@charonne.demo", "charonne-password")
     page = own.get("/indicateurs", query_string=args).get_data(as_text=True)
     assert "Chiffres exacts de votre organisation" in page
+
