@@ -54,21 +54,31 @@ class CellKeys:
 
     def __init__(self, window):
         self.window = window
-        self._atoms = {}
+        self._atoms, self._months = {}, {}
 
     def key(self, measure, filters, period):
         """Key of ``measure`` over ``filters`` and ``period`` (sums and persons)."""
         if measure.kind == "persons":
-            window = m.person_window(measure, period)
-            return self._sum(self._scope(filters, window).get(PERSONS_ROLLUP, {}), None, window)
-        atoms = self._scope(filters, period)
-        ids = m.item_ids(filters, measure.item_kind)
-        return sum(self._sum(atoms.get(rollup, {}), ids, period) for rollup in measure.rollups) & MASK
+            period = m.person_window(measure, period)
+            rollups, ids = (PERSONS_ROLLUP,), None
+        else:
+            rollups, ids = measure.rollups, m.item_ids(filters, measure.item_kind)
+        by_month = self._by_month(filters, period, rollups, ids)
+        return sum(key for month, key in by_month.items() if period[0] <= month <= period[1]) & MASK
 
-    @staticmethod
-    def _sum(items, ids, period):
-        return sum(key for item, months in items.items() if ids is None or item in ids
-                   for month, key in months.items() if period[0] <= month <= period[1]) & MASK
+    def _by_month(self, filters, period, rollups, ids):
+        """{month: sum of the keys of the atoms of ``rollups`` (and items ``ids``)} in the scope (cached)."""
+        atoms, scope = self._scope(filters, period)
+        cache = (scope, tuple(rollups), tuple(ids) if ids is not None else None)
+        if cache not in self._months:
+            totals = {}
+            for rollup in rollups:
+                for item, months in atoms.get(rollup, {}).items():
+                    if ids is None or item in ids:
+                        for month, key in months.items():
+                            totals[month] = totals.get(month, 0) + key
+            self._months[cache] = totals
+        return self._months[cache]
 
     def _scope(self, filters, period):
         window = self.window if self.window and self.window[0] <= period[0] and period[1] <= self.window[1] \
@@ -76,7 +86,7 @@ class CellKeys:
         scope = (m._freeze({k: filters.get(k) for k in m.SCOPE_KEYS}), window)
         if scope not in self._atoms:
             self._atoms[scope] = read_atoms(filters, window)
-        return self._atoms[scope]
+        return self._atoms[scope], scope
 
 
 def read_atoms(filters, window):
@@ -85,8 +95,11 @@ def read_atoms(filters, window):
     by_sector = bool(filters.get("sector_id"))
     t = RollupMonthly if by_sector or filters.get("team_id") else RollupOrgMonthly
     columns = (t.organisation_id, t.measure, t.item_id, t.month)
-    atoms = (select(*columns).where(*m._scope(t, filters, by_sector), *m._months(t, window))
-             .group_by(*columns).having(func.sum(t.value) != 0).subquery())
+    atoms = select(*columns).where(*m._scope(t, filters, by_sector), *m._months(t, window))
+    if t is RollupOrgMonthly and not filters.get("include_provisional"):
+        atoms = atoms.where(t.value != 0).subquery()  # one validated row per atom
+    else:
+        atoms = atoms.group_by(*columns).having(func.sum(t.value) != 0).subquery()
     organisations = db.session.execute(select(Organisation.id)).scalars()
     weight = case({o: organisation_key(o) for o in organisations}, value=atoms.c.organisation_id, else_=0)
     slots = select(atoms.c.measure, atoms.c.item_id, atoms.c.month, func.sum(weight)) \
