@@ -30,7 +30,16 @@ SETTINGS = [
             "fixed for the life of the plan: changing it, or PLAN_SALT, gives every person a new code).", cast=int),
     Setting("DATABASE_URL", None, "SQLAlchemy URL; default: SQLite file in instance/."),
     Setting("SESSION_HOURS", 12, "Session expiry after inactivity, in hours (a night shift).", cast=float),
-    Setting("SUPPRESSION_THRESHOLD", 5, "Counts from 1 to this value minus one are shown as '< N' outside an organisation.", cast=int),
+    Setting("SUPPRESSION_THRESHOLD", 5, "Outside an organisation, counts below this value (zero included) are withheld "
+            "and shown as '< N'; 0 withholds nothing.", cast=int),
+    Setting("DISCLOSURE_CONTROL", "on", "Cell-key perturbation of every figure a plan manager or the public reads "
+            "(README, 'Secret statistique'); 'off' publishes exact figures (tests of the measures only: refused "
+            "in production)."),
+    Setting("DISCLOSURE_NOISE", 2, "Largest perturbation of a published count (the stated bound between a "
+            "published figure and the truth).", cast=int),
+    Setting("DISCLOSURE_KEY", None, "Secret choosing each cell's perturbation; default: derived from the first "
+            "pseudonym key. Changing it gives every cell a new perturbation: never change it once figures are "
+            "published, or subtracting old from new figures starts to average the noise out."),
     Setting("RATELIMIT_STORAGE_URI", "memory://", "Flask-Limiter storage, e.g. redis://127.0.0.1:6379/0 for several instances."),
     Setting("LOGIN_LIMIT", "10 per minute;50 per hour", "Login attempts per address and per account."),
     Setting("PERSON_LOOKUP_LIMIT", "60 per hour;150 per 12 hours", "Known-or-new lookups of a person code per user "
@@ -89,6 +98,8 @@ def load(instance_path, override=None):
     override = override or {}
     values = {s.name: override.get(s.name, _from_env(s)) for s in SETTINGS}
     missing = [s.name for s in SETTINGS if s.secret and not values[s.name]]
+    if values["ENV"] == "production" and str(values["DISCLOSURE_CONTROL"]).lower() in ("off", "0", "false", "no"):
+        raise ConfigError("OUTREACH_DISCLOSURE_CONTROL=off publishes exact small counts: refused in production")
     if missing and values["ENV"] == "production":
         names = ", ".join("OUTREACH_" + n for n in missing)
         raise ConfigError(f"Production needs these secrets in the environment: {names}")

@@ -22,10 +22,15 @@ def seed_contacts(app):
     gaia = [_row(day, "gaia_mobile", kind="known", digest=f"{100 + i:064x}") for i in range(3)]
     with app.app_context(), app.test_request_context():
         for code, rows in (("aurore", aurore), ("gaia", gaia)):
-            org = db.session.execute(db.select(Organisation).filter_by(code=code)).scalar_one()
-            user = services.default_importer(org) or db.session.execute(
-                db.select(User).filter_by(organisation_id=org.id)).scalars().first()
-            report = services.import_contacts(list(enumerate(rows, start=2)), org, user)
-            assert not report.errors, report.errors
+            import_rows(code, rows)
         db.session.commit()
     return day
+
+
+def import_rows(code, rows):
+    """Import template ``rows`` for the organisation ``code`` as its default importer (in a request context)."""
+    org = db.session.execute(db.select(Organisation).filter_by(code=code)).scalar_one()
+    user = services.default_importer(org) or db.session.execute(
+        db.select(User).filter_by(organisation_id=org.id)).scalars().first()
+    report = services.import_contacts(list(enumerate(rows, start=2)), org, user)
+    assert not report.errors, report.errors

@@ -1,36 +1,49 @@
-"""Small-cell suppression: primary (1..threshold-1) and secondary (no recovery from totals)."""
+"""Disclosure control, the pure part: the perturbation table and the rule for one count."""
+import random
+from collections import Counter
+
+from outreach.indicators.cellkeys import atom_key
 from outreach.indicators.suppression import (
     Hidden,
+    Rules,
     display,
-    suppress_series,
-    suppress_table,
-    suppress_value,
+    noise,
+    perturbation_table,
+    protect_count,
 )
 
-
-def hidden(cells):
-    return [[isinstance(v, Hidden) for v in row] for row in cells]
+RULES = Rules(threshold=5, noise=2, key=b"test-disclosure-key")
 
 
-def test_counts_from_one_to_four_are_hidden_zero_and_five_are_not():
-    assert [display(suppress_value(v, 5)) for v in (0, 1, 4, 5, 120)] == ["0", "< 5", "< 5", "5", "120"]
+def test_the_table_is_bounded_and_zero_mean():
+    noises, cumulative = perturbation_table(2)
+    probabilities = [b - a for a, b in zip([0.0] + cumulative, cumulative)]
+    assert noises == [-2, -1, 0, 1, 2] and abs(sum(probabilities) - 1) < 1e-9
+    assert abs(sum(e * p for e, p in zip(noises, probabilities))) < 1e-9
+    assert probabilities[2] > 0.5  # most figures are published unchanged
 
 
-def test_a_single_hidden_cell_in_a_line_drags_the_smallest_other_one():
-    values = suppress_series([3, 40, 12, 0], 5)
-    assert [display(v) for v in values] == ["< 5", "40", "s", "0"]
+def test_counts_below_the_threshold_zero_included_are_withheld():
+    for value in range(5):
+        shown = protect_count(value, random.getrandbits(64), RULES)
+        assert isinstance(shown, Hidden) and display(shown) == "< 5"
 
 
-def test_secondary_suppression_holds_on_rows_and_columns():
-    table = [[2, 30, 8],
-             [15, 20, 9],
-             [11, 6, 40]]
-    cells = suppress_table(table, 5)
-    flags = hidden(cells)
-    for line in flags + [list(col) for col in zip(*flags)]:
-        assert sum(line) != 1, cells  # never exactly one hidden cell in a row or a column
-    assert flags[0][0] and isinstance(cells[0][0], Hidden) and cells[0][0].primary
+def test_a_cell_always_gets_the_same_value_and_another_key_another_draw():
+    key = atom_key(1, "contacts_known", 0, __import__("datetime").date(2026, 9, 1))
+    assert len({protect_count(40, key, RULES) for _ in range(5)}) == 1
+    draws = Counter(noise(random.getrandbits(64), 40, RULES) for _ in range(4000))
+    assert set(draws) == {-2, -1, 0, 1, 2} and draws[0] > draws[1] > draws[2]
 
 
-def test_nothing_to_hide_leaves_the_table_untouched():
-    assert suppress_table([[10, 0], [7, 8]], 5) == [[10, 0], [7, 8]]
+def test_published_counts_stay_within_the_bound_and_never_below_the_threshold():
+    rng = random.Random(7)
+    for _ in range(3000):
+        value = rng.randint(5, 200)
+        shown = protect_count(value, rng.getrandbits(64), RULES)
+        assert isinstance(shown, Hidden) or (abs(shown - value) <= 2 and shown >= 5)
+        assert not isinstance(shown, Hidden) or value <= 5 + 2 - 1  # withheld: the truth is at most 6
+
+
+def test_without_rules_figures_are_exact():
+    assert protect_count(3, 123, None) == 3 and protect_count(2.5, 1, None) == 2.5

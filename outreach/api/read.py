@@ -5,7 +5,8 @@ GET /api/v1/indicators  values over ``from``..``to`` (ISO dates, default: the la
                         optional ``group_by`` (month, team, sector, organisation), filters
                         ``organisation``/``team``/``sector`` (codes) and ``indicator`` (codes, repeated),
                         paginated over indicators (``page``, ``per_page``).
-Plan managers read every organisation (small cells suppressed), supervisors their own; workers get 403.
+Plan managers read every organisation with disclosure control (``indicators.suppression``: perturbed
+counts, small ones withheld), supervisors their own exactly; workers get 403.
 One read is bounded: a period longer than READ_MAX_MONTHS or an answer of more than READ_MAX_VALUES
 values is refused with 400 and a message saying what to ask instead.
 ``OPENAPI_PATHS`` and ``OPENAPI_SCHEMAS`` describe both routes for the OpenAPI document.
@@ -20,7 +21,7 @@ from ..errors import ValidationError
 from ..extensions import db
 from ..indicators import services as ind
 from ..indicators.rollups import add_months, month_start
-from ..indicators.suppression import Hidden, needs_suppression, threshold
+from ..indicators.suppression import Hidden, describe, rules_for
 from ..models import Organisation, Sector, Team
 from . import bp
 
@@ -89,7 +90,7 @@ def read_indicators():
         return jsonify(errors=error.errors), error.status
     return jsonify(period={"from": query["period"].start.isoformat(), "to": _last_day(query["period"].end)},
                    group_by=query["group_by"], page=query["page"], per_page=query["per_page"], total=len(items),
-                   suppression={"applied": needs_suppression(current_user), "threshold": threshold()},
+                   suppression=describe(rules_for(current_user)),
                    items=[_values(i, query) for i in page])
 
 
@@ -236,15 +237,17 @@ OPENAPI_SCHEMAS = {
                                                         "to": {"type": "string", "format": "date"}}},
             "group_by": {"type": ["string", "null"], "enum": [*GROUPS, None]},
             "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"},
-            "suppression": {"type": "object", "properties": {"applied": {"type": "boolean"},
-                                                             "threshold": {"type": "integer"}}},
+            "suppression": {"type": "object", "description": "Secret statistique appliqué aux valeurs",
+                            "properties": {"applied": {"type": "boolean"},
+                                           "method": {"type": "string", "enum": ["cell-key perturbation", "none"]},
+                                           "threshold": {"type": "integer"}, "max_noise": {"type": "integer"}}},
             "items": {"type": "array", "items": {"type": "object", "required": ["indicator", "value", "shown"],
                       "properties": {"indicator": {"type": "string"}, "name": {"type": "string"},
                                      "unit": {"type": "string"}, **_VALUE_PROPS,
                                      "groups": {"type": "array", "items": {"type": "object", "properties": {
                                          "key": {"type": "string"}, **_VALUE_PROPS}}}}}}},
         "example": {"period": {"from": "2025-12-01", "to": "2026-11-30"}, "group_by": "organisation",
-                    "page": 1, "per_page": 50, "total": 1, "suppression": {"applied": True, "threshold": 5},
+                    "page": 1, "per_page": 50, "total": 1, "suppression": {"applied": True, "method": "cell-key perturbation", "threshold": 5, "max_noise": 2},
                     "items": [{"indicator": "distinct_persons", "name": "Personnes distinctes", "unit": "",
                                "value": 1520, "shown": "1520", "suppressed": False,
                                "groups": [{"key": "Aurore", "value": 1200, "shown": "1200", "suppressed": False},

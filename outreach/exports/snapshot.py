@@ -1,7 +1,7 @@
-"""Open-data snapshot: suppressed aggregates only, in an SQLite file ready for Datasette.
+"""Open-data snapshot: protected aggregates only, in an SQLite file ready for Datasette.
 
 No table holds a person, a contact or a code: only indicator values by month,
-organisation and sector (suppressed as for a plan manager), the plan catalogue and
+organisation and sector (protected as for a plan manager: ``note()``), the plan catalogue and
 the pathway funnel. Descriptions go to a ``_descriptions`` table and a Datasette
 ``metadata.json`` written next to the file.
 """
@@ -11,10 +11,10 @@ from types import SimpleNamespace
 
 from ..indicators import services as ind
 from ..indicators.rollups import add_months
-from ..indicators.suppression import Hidden
+from ..indicators.suppression import Hidden, rules_for
 from . import tables
 
-PUBLIC_READER = SimpleNamespace(role="manager", organisation_id=None)  # suppression as for a plan manager
+PUBLIC_READER = SimpleNamespace(role="manager", organisation_id=None)  # protected as for a plan manager
 
 DESCRIPTIONS = {
     "plan_indicators": ("Catalogue of the plan's indicators (illustrative unless an official list was loaded).", {
@@ -23,21 +23,33 @@ DESCRIPTIONS = {
         "definition": "Plain-French definition", "unit": "Unit", "direction": "higher or lower is better"}),
     "indicator_by_month": ("Each indicator by month, all organisations together.", {
         "indicator": "Indicator code (see plan_indicators)", "month": "First day of the month",
-        "value": "Value; NULL when suppressed or not available", "shown": "Value as published ('< 5', 's': hidden)"}),
+        "value": "Value as published (perturbed); NULL when withheld or not available",
+        "shown": "Value as published ('< 5': withheld)"}),
     "indicator_by_organisation": ("Each indicator over the snapshot period, by organisation.", {
         "indicator": "Indicator code", "organisation": "Organisation name", "period_from": "First month",
-        "period_to": "Last month", "value": "Value; NULL when suppressed", "shown": "Value as published"}),
+        "period_to": "Last month", "value": "Value as published (perturbed); NULL when withheld",
+        "shown": "Value as published"}),
     "indicator_by_sector": (("Each indicator over the snapshot period, by sector (material, orientations, "
                              "referrals and shifts are not broken down by sector)."), {
         "indicator": "Indicator code", "sector": "Sector label", "period_from": "First month",
-        "period_to": "Last month", "value": "Value; NULL when suppressed or not available",
+        "period_to": "Last month", "value": "Value as published (perturbed); NULL when withheld or not available",
         "shown": "Value as published"}),
     "funnel_by_programme": ("Shelter referral pathway by programme over the snapshot period.", {
-        "programme": "Programme", "step": "Step of the pathway", "value": "Count; NULL when suppressed",
+        "programme": "Programme", "step": "Step of the pathway", "value": "Count as published (perturbed); NULL when withheld",
         "shown": "Value as published"}),
 }
-NOTE = ("Small-cell suppression: counts from 1 to threshold-1 are shown as '< threshold', and a second cell "
-        "('s') is hidden where a total would let a reader recover a hidden one.")
+NOTE = ("Disclosure control (cell-key perturbation, as the ABS TableBuilder and the ONS census): every count is "
+        "shifted by at most {d}, always by the same amount for the same records, and every count below {n} (zero "
+        "included) is withheld and shown as '< {n}'; ratios and medians are computed from published counts. "
+        "Subtracting tables never gives back an organisation's small count; a total may differ from the sum of "
+        "its rows by a few units.")
+
+
+def note():
+    rules = rules_for(PUBLIC_READER)
+    if rules is None:
+        return "Disclosure control turned off on this instance (test setting): exact figures."
+    return NOTE.format(d=rules.noise, n=rules.threshold)
 
 
 def _number(value):
@@ -110,10 +122,11 @@ def _describe(database, path, period):
     rows = [{"table_name": t, "column_name": "", "description": d} for t, (d, _c) in DESCRIPTIONS.items()]
     rows += [{"table_name": t, "column_name": c, "description": text}
              for t, (_d, cols) in DESCRIPTIONS.items() for c, text in cols.items()]
+    rows.append({"table_name": "*", "column_name": "", "description": note()})
     database["_descriptions"].insert_all(rows)
     name = os.path.splitext(os.path.basename(path))[0]
     metadata = {"title": "Outreach plan indicators (open data)",
-                "description": f"{NOTE} Period: {period.start.isoformat()} to {period.end.isoformat()[:7]}.",
+                "description": f"{note()} Period: {period.start.isoformat()} to {period.end.isoformat()[:7]}.",
                 "databases": {name: {"tables": {
                     t: {"description": d, "columns": cols} for t, (d, cols) in DESCRIPTIONS.items()}}}}
     with open(metadata_path(path), "w", encoding="utf-8") as handle:

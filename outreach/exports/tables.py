@@ -1,7 +1,7 @@
 """Dashboard views as plain tables (sheets of rows), then written as CSV or XLSX.
 
 Values come from ``outreach.indicators.services`` exactly as the pages show them, with
-their suppression already applied (``Hidden`` cells are written as "< 5" or "s").
+their disclosure control already applied (withheld ``Hidden`` cells are written as "< 5").
 """
 import io
 import re
@@ -14,7 +14,7 @@ from ..cells import CsvWriter, append_row
 from ..extensions import db
 from ..indicators import measures as m
 from ..indicators import services as ind
-from ..indicators.suppression import Hidden, needs_suppression, threshold
+from ..indicators.suppression import Hidden, legend
 from ..models import Organisation, Sector, Team
 
 
@@ -79,7 +79,7 @@ def funnel_sheets(period, filters, user):
 
 
 def context_lines(period, filters, user):
-    """Period, filters and suppression rule, as (label, text) pairs."""
+    """Period, filters and what was done to the numbers (disclosure control), as (label, text) pairs."""
     names = {"organisation_id": (Organisation, Organisation.name), "team_id": (Team, Team.name),
              "sector_id": (Sector, Sector.display_label_column())}
     lines = [(_("Période"), f"{period.label} ({period.start.isoformat()} – {period.end.isoformat()[:7]})")]
@@ -89,10 +89,7 @@ def context_lines(period, filters, user):
             lines.append((_("Filtre"), f"{key.removesuffix('_id')} = {name}"))
     lines.append((_("Données"), _("validées et provisoires") if filters.get("include_provisional")
                   else _("maraudes validées seulement")))
-    if needs_suppression(user):
-        lines.append((_("Secret statistique"), _("« < %(n)s » : effectif de 1 à %(m)s masqué ; « s » : masqué pour "
-                                                "qu'un effectif caché ne puisse pas être recalculé.",
-                                                n=threshold(), m=threshold() - 1)))
+    lines.append((_("Secret statistique"), legend(user)))
     lines.append((_("Exporté le"), datetime.now().strftime("%Y-%m-%d %H:%M")))
     return lines
 

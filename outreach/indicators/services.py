@@ -26,16 +26,9 @@ from ..models import (
 )
 from . import measures as m
 from .catalogue import current_plan
+from .cellkeys import CellKeys, days_key
 from .rollups import add_months, month_start
-from .suppression import (
-    Hidden,
-    is_small,
-    needs_suppression,
-    suppress_series,
-    suppress_table,
-    suppress_value,
-    threshold,
-)
+from .suppression import Hidden, is_shown, protect_count, rules_for
 
 MONTH_PATTERN = "LLL yyyy"  # stand-alone short month: "janv. 2026" in French, "Jan 2026" in English
 
@@ -182,15 +175,15 @@ class Dashboard:
 
     def __init__(self, period, filters, user):
         self.period, self.filters, self.user = period, filters, user
-        self.suppress = needs_suppression(user)
-        self.limit = threshold()
+        self.rules = rules_for(user)  # None: exact figures (an organisation's own, or protection off)
         self.evaluator = m.Evaluator(filters)
         first = min(period.previous().start, add_months(period.end, -11))
         self.evaluator.window = (first, period.end)
+        self.keys = CellKeys(self.evaluator.window)
         self.spark_months = [add_months(period.end, -i) for i in range(11, -1, -1)]
 
     def raw(self, indicator, period):
-        """(value, numerator, denominator) of an indicator over a period, unsuppressed."""
+        """(value, numerator, denominator) of an indicator over a period, exact (medians excepted)."""
         num = self._measure(indicator.numerator, indicator.numerator_filters, period)
         den = self._measure(indicator.denominator, indicator.denominator_filters, period) \
             if indicator.denominator else None
@@ -203,9 +196,12 @@ class Dashboard:
         return self.evaluator.value(code, filters, (period.start, period.end))
 
     def _median(self, code, filters, period):
+        """The median, withheld (for protected readers) when the perturbed count of its inputs is."""
         days = self._median_days(m.MEASURES[code], filters, period)
-        if self.suppress and is_small(len(days), self.limit):
-            return Hidden(self.limit)
+        if self.rules:
+            count = protect_count(len(days), days_key(days), self.rules, "median")
+            if not is_shown(count):
+                return count
         return statistics.median(days) if days else None
 
     def _median_days(self, measure, filters, period):
@@ -236,37 +232,48 @@ class Dashboard:
             self.evaluator._values[key] = {programme: tuple(zip(*part))[1:] for programme, part in by_programme.items()}
         return self.evaluator._values[key]
 
-    def row(self, indicator):
-        value, num, den = self.raw(indicator, self.period)
-        previous, prev_num, prev_den = self.raw(indicator, self.period.previous())
-        target = target_for(indicator, self.period)
-        shown = self._suppressed(value, num, den)
-        shown_previous = self._suppressed(previous, prev_num, prev_den)
-        visible = not isinstance(shown, Hidden)  # a share or a change would give a hidden count away
-        return {"indicator": indicator, "value": shown, "previous": shown_previous,
-                "target": target, "share": share(value, target) if visible else None,
-                "change": change(value, previous) if visible and not isinstance(shown_previous, Hidden) else None,
-                "status": status(indicator, value, target) if visible else "",
-                "series": self.series(indicator), "measure": m.MEASURES[indicator.numerator]}
-
-    def _suppressed(self, value, num, den):
-        if not self.suppress or isinstance(value, Hidden):
+    def published(self, indicator, period):
+        """The indicator over ``period`` as this reader may see it: exact, or computed from protected counts."""
+        value, num, den = self.raw(indicator, period)
+        if self.rules is None:
             return value
-        limit = self.limit
-        if isinstance(num, Hidden) or isinstance(den, Hidden) or is_small(num, limit) or is_small(den, limit):
-            return Hidden(limit)
-        return suppress_value(value, limit) if isinstance(value, int) else value
+        num = self.protect(indicator.numerator, indicator.numerator_filters, period, num)
+        den = self.protect(indicator.denominator, indicator.denominator_filters, period, den) \
+            if indicator.denominator else None
+        return ratio(num, den, indicator)
+
+    def protect(self, code, own_filters, period, value):
+        """A measure's count as published: perturbed with its cell key, or withheld (medians already are)."""
+        measure = m.MEASURES[code]
+        if self.rules is None or measure.kind == "median" or not is_shown(value):
+            return value
+        key = self.keys.key(measure, merged_filters(self.filters, own_filters), period.bounds)
+        return protect_count(value, key, self.rules, measure.kind)
+
+    def row(self, indicator):
+        value = self.published(indicator, self.period)
+        previous = self.published(indicator, self.period.previous())
+        target = target_for(indicator, self.period)
+        return {"indicator": indicator, "value": value, "previous": previous,
+                "target": target, "share": share(value, target), "change": change(value, previous),
+                "status": status(indicator, value, target),
+                "series": self.series(indicator), "measure": m.MEASURES[indicator.numerator]}
 
     def series(self, indicator):
         """Monthly values over the 12 months ending with the period (None where not computable;
-        hidden where a count is small, when suppressed)."""
+        protected month by month for protected readers)."""
         measure = m.MEASURES[indicator.numerator]
         if measure.kind == "median" or measure.params.get("window"):
             return []
         num = self._monthly(indicator.numerator, indicator.numerator_filters)
         den = self._monthly(indicator.denominator, indicator.denominator_filters) if indicator.denominator \
             else [None] * len(num)
-        return [self._suppressed(ratio(a, b, indicator), a, b) for a, b in zip(num, den)]
+        months = [Period(mo, mo) for mo in self.spark_months]
+        num = [self.protect(indicator.numerator, indicator.numerator_filters, p, v) for p, v in zip(months, num)]
+        if indicator.denominator:
+            den = [self.protect(indicator.denominator, indicator.denominator_filters, p, v)
+                   for p, v in zip(months, den)]
+        return [ratio(a, b, indicator) for a, b in zip(num, den)]
 
     def _monthly(self, code, own_filters):
         measure = m.MEASURES[code]
@@ -367,10 +374,8 @@ def breakdown(indicator, period, filters, user, by):
     for key, label in keys:
         sub = _narrow(filters, by, key)
         sub_period = Period(key, key) if by == "month" else period
-        value, num, den = Dashboard(sub_period, sub, user).raw(indicator, sub_period)
-        rows.append([label, value, num, den])
-    total = board.raw(indicator, period)
-    return _suppress_breakdown(rows, total, indicator, board.suppress)
+        rows.append((label, Dashboard(sub_period, sub, user).published(indicator, sub_period)))
+    return rows, board.published(indicator, period)
 
 
 def _narrow(filters, by, key):
@@ -394,20 +399,6 @@ def _dimension_keys(by, period, filters):
     return [(i, label) for i, label in db.session.execute(query)]
 
 
-def _suppress_breakdown(rows, total, indicator, suppress):
-    values = [r[1] for r in rows]
-    if suppress and not indicator.denominator and m.MEASURES[indicator.numerator].kind in m.COUNT_KINDS:
-        values = suppress_series(values + [total[0]])[:-1]
-        total_value = suppress_value(total[0])
-    elif suppress:
-        values = [Hidden(threshold()) if any(is_small(x, threshold()) for x in r[2:] if not isinstance(x, Hidden))
-                  else r[1] for r in rows]
-        total_value = total[0]
-    else:
-        total_value = total[0]
-    return [(r[0], v) for r, v in zip(rows, values)], total_value
-
-
 # --- pathway funnel ---------------------------------------------------------------
 
 FUNNEL_STEPS = ["referrals_proposed", "referrals_accepted", "admissions", "exits_stable"]
@@ -424,13 +415,19 @@ def funnel(period, filters, user):
              for p in programmes]
     waiting = [_waiting(board, filters, p.code) for p in programmes]
     head = [ev.value("contacts", filters, bounds), ev.value("orientations", filters, bounds)]
-    chain = head + [sum(row[i] for row in table) for i in range(len(FUNNEL_STEPS))]
-    if board.suppress:
-        table = suppress_table(table)
-        chain = [suppress_value(v) for v in chain]
+    chain = head + [_total([row[i] for row in table]) for i in range(len(FUNNEL_STEPS))]
+    # every cell is protected as a cell of its own (the chain's steps are the programmes' totals)
+    table = [[board.protect(step, {"programme": p.code}, period, v) for step, v in zip(FUNNEL_STEPS + FUNNEL_EXTRA, row)]
+             for p, row in zip(programmes, table)]
+    chain = [board.protect(step, None, period, v) for step, v in zip(["contacts", "orientations"] + FUNNEL_STEPS, chain)]
     rates = _rates(chain)
     return {"programmes": list(zip(programmes, table, waiting)), "chain": chain, "rates": rates,
             "weakest": weakest_step(rates)}
+
+
+def _total(values):
+    """Sum of a step over programmes; None (not available) with a sector filter, as its parts."""
+    return None if any(v is None for v in values) else sum(values)
 
 
 def _waiting(board, filters, programme):

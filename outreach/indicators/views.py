@@ -11,7 +11,7 @@ from . import bp, charts, services
 from .catalogue import current_plan, import_plan, parse, to_csv, to_yaml
 from .forms import PlanUploadForm
 from .rollups import add_months
-from .suppression import display
+from .suppression import display, legend
 
 
 def _context():
@@ -27,6 +27,12 @@ def _bad_request(error):
 @bp.app_template_global("fmt")
 def fmt(value):
     return display(value)
+
+
+@bp.app_template_global("disclosure_legend")
+def disclosure_legend():
+    """What was done to the figures of this page, and why (every indicator page and export says it)."""
+    return legend(current_user)
 
 
 bp.add_app_template_global(charts.sparkline, "sparkline")
