@@ -37,6 +37,8 @@ SETTINGS = [
     Setting("IMPORT_MAX_ROWS", 50000, "Most rows per import through the web page, so it answers well within the "
             "server's request timeout; the import-contacts command has no limit.", cast=int),
     Setting("DEFAULT_LOCALE", "fr", "Interface language: fr or en."),
+    Setting("HSTS_SECONDS", 31536000, "In production, browsers are told to use HTTPS only for this long "
+            "(Strict-Transport-Security max-age; 0: header not sent).", cast=int),
     Setting("PROXY_HOPS", 0, "Reverse proxies (nginx) in front of the app whose X-Forwarded-For/-Proto are trusted; "
             "set 1 behind nginx so login limits and the audit log see the client's address.", cast=int),
 ]

@@ -1,6 +1,8 @@
 """Passwords (argon2id), sessions, API tokens and security headers."""
 import hashlib
 import secrets
+import unicodedata
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -93,6 +95,25 @@ def is_token_request():
     return bool(request.environ.get("outreach.token_auth"))
 
 
+def safe_next(target):
+    r"""``target`` when it is a path of this site, else None: the one check of every ``next`` argument.
+
+    Browsers drop tabs and line breaks from a URL and read a backslash as a slash, so ``/%09/evil.example``
+    (``/\t/evil.example`` once decoded) and ``/\evil.example`` lead to another site: a control, blank or
+    backslash character refuses the target, as does a scheme, a host, or a path not starting with exactly
+    one slash."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(_is_blank_or_control(ch) for ch in target):
+        return None
+    parts = urlsplit(target)
+    return None if parts.scheme or parts.netloc else target
+
+
+def _is_blank_or_control(ch):
+    return ch.isspace() or unicodedata.category(ch).startswith("C")
+
+
 def _headers(response):
     h = response.headers
     h.setdefault("Content-Security-Policy", CSP)
@@ -100,6 +121,8 @@ def _headers(response):
     h.setdefault("Referrer-Policy", "same-origin")
     h.setdefault("X-Frame-Options", "DENY")
     h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if current_app.config["ENV"] == "production" and current_app.config["HSTS_SECONDS"]:
+        h.setdefault("Strict-Transport-Security", f"max-age={current_app.config['HSTS_SECONDS']}")
     if request.endpoint != "static" and "Cache-Control" not in h:
         h["Cache-Control"] = "no-store"
     return response

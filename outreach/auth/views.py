@@ -4,7 +4,7 @@ from flask_login import current_user, login_user, logout_user
 
 from ..access import home_url, public
 from ..extensions import db, limiter
-from ..security import verify_password
+from ..security import safe_next, verify_password
 from . import bp
 from .forms import ChangePasswordForm, LoginForm
 from .services import authenticate, change_password, verify_totp
@@ -16,12 +16,6 @@ def _login_limit():
 
 def _account_key():
     return "login-account:" + (request.form.get("email") or "").strip().lower()[:254]
-
-
-def _safe_next(target):
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return None
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -42,7 +36,7 @@ def login():
             if user.must_change_password:
                 flash(_("Choisissez un nouveau mot de passe avant de continuer."), "info")
                 return redirect(url_for("auth.password"))
-            return redirect(_safe_next(request.args.get("next")) or home_url(user))
+            return redirect(safe_next(request.args.get("next")) or home_url(user))
         flash(error, "error")
         return render_template("auth/login.html", form=form), 401
     status = 400 if form.errors else 200
