@@ -27,11 +27,20 @@ SETTINGS = [
     Setting("PSEUDONYM_KEY", None, "Server key of the stage-2 HMAC of pseudonym codes.", secret=True),
     Setting("PLAN_SALT", "plan-crack-paris-2019", "Public salt of the stage-1 digest, shared by every organisation of the plan."),
     Setting("DATABASE_URL", None, "SQLAlchemy URL; default: SQLite file in instance/."),
-    Setting("SESSION_HOURS", 12, "Session expiry after inactivity, in hours (a night shift).", cast=float),
+    Setting("SESSION_HOURS", 12, "A session ends after this many hours without a request (a night shift).", cast=float),
+    Setting("SESSION_MAX_HOURS", 24, "A session ends this many hours after login, however busy: a copied cookie "
+            "does not live for ever.", cast=float),
+    Setting("TOKEN_DAYS", 90, "API tokens expire this many days after they are issued (create-token --days).",
+            cast=int),
     Setting("SUPPRESSION_THRESHOLD", 5, "Counts from 1 to this value minus one are shown as '< N' outside an organisation.", cast=int),
-    Setting("RATELIMIT_STORAGE_URI", "memory://", "Flask-Limiter storage, e.g. redis://127.0.0.1:6379/0 for several instances."),
+    Setting("RATELIMIT_STORAGE_URI", "memory://", "Flask-Limiter storage: redis://127.0.0.1:6379/0 in production. "
+            "memory:// counts in each process apart: gunicorn refuses to start with it and more than one worker "
+            "in production (gunicorn.conf.py)."),
     Setting("LOGIN_LIMIT", "10 per minute;50 per hour", "Login attempts per address and per account."),
-    Setting("LOCKOUT_AFTER", 10, "Consecutive failed logins that lock an account until an admin unlocks it.", cast=int),
+    Setting("LOGIN_DELAY_AFTER", 5, "Consecutive failed logins on one account before each further attempt must "
+            "wait, 30 s then twice as long each time (no lockout).", cast=int),
+    Setting("LOGIN_DELAY_AFTER_ADDRESS", 20, "The same, for failed logins from one address (any account).", cast=int),
+    Setting("LOGIN_MAX_DELAY_MINUTES", 15, "Longest wait between two login attempts after failures.", cast=int),
     Setting("RETENTION_MONTHS", 24, "Person-level data older than this is purged.", cast=int),
     Setting("UNDO_MINUTES", 5, "Minutes during which a worker can undo a contact just saved.", cast=int),
     Setting("IMPORT_MAX_ROWS", 50000, "Most rows per import through the web page, so it answers well within the "
@@ -95,8 +104,8 @@ def _flask_config(values, override):
     config = dict(values)
     config.update(
         SQLALCHEMY_DATABASE_URI=values["DATABASE_URL"],
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=values["SESSION_HOURS"]),
-        SESSION_REFRESH_EACH_REQUEST=True,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=values["SESSION_MAX_HOURS"]),
+        SESSION_REFRESH_EACH_REQUEST=False,  # idle expiry is kept on the server (security.py)
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=production,

@@ -6,7 +6,7 @@ def test_public_and_reflects_defaults(client):
     response = client.get("/confidentialite")
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and '<html lang="fr">' in page
-    for text in ("supprimés après 24 mois", "« < 5 »", "entre 1 et 4", "verrouillé après 10 échecs",
+    for text in ("supprimés après 24 mois", "« < 5 »", "entre 1 et 4", "Après 5 échecs de connexion",
                  "Ce qui est collecté", "Qui voit quoi", "jamais enregistrés"):
         assert text in page
 

@@ -3,7 +3,7 @@ from flask import current_app, render_template
 from ..access import public
 from . import bp
 
-SETTINGS_SHOWN = ("RETENTION_MONTHS", "SUPPRESSION_THRESHOLD", "SESSION_HOURS", "LOCKOUT_AFTER", "UNDO_MINUTES")
+SETTINGS_SHOWN = ("RETENTION_MONTHS", "SUPPRESSION_THRESHOLD", "SESSION_HOURS", "SESSION_MAX_HOURS", "LOGIN_DELAY_AFTER", "UNDO_MINUTES")
 
 
 @bp.route("/confidentialite")
