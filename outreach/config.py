@@ -121,6 +121,25 @@ def _flask_config(values, override):
     return config
 
 
+MEMORY_LIMITER = (
+    "OUTREACH_RATELIMIT_STORAGE_URI is memory://: each process counts rate limits on its own, so {workers} "
+    "workers let {workers} times as many attempts through. Set OUTREACH_RATELIMIT_STORAGE_URI=redis://... "
+    "(README, Production).")
+
+
+def limiter_problem(values, workers):
+    """Why production must not start with this rate-limit storage and this many worker processes, or None."""
+    memory = str(values.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://")
+    if values.get("ENV") == "production" and memory and workers > 1:
+        return MEMORY_LIMITER.format(workers=workers)
+    return None
+
+
+def settings_from_env():
+    """Every setting from the environment and the defaults (for gunicorn.conf.py, before any app exists)."""
+    return {s.name: _from_env(s) for s in SETTINGS}
+
+
 def describe():
     """Lines documenting every setting (used by the README test and `flask settings`)."""
     return [f"OUTREACH_{s.name}: {s.help} (default: {s.default if not s.secret else 'generated in development'})"

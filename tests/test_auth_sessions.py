@@ -1,36 +1,18 @@
 """Sessions kept on the server (logout, password change and lifetimes end them, whatever the cookie says) and
 API tokens that open /api/ only, expire, are listed and revoked by their owner and an admin."""
-import time
-from datetime import timedelta
 
 import pytest
+from auth_helpers import clock_fixture  # noqa: F401 (the clock fixture)
 from conftest import do_login
 from test_api_write import _token
 
-from outreach import models, security
+from outreach import security
 from outreach.extensions import db
 from outreach.models import ApiToken, AuditEvent, User
 from outreach.seed import DEMO_PASSWORD
 
 WORKER = "worker@aurore.demo"
 NEW_PASSWORD = "a long street passphrase"
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """Move the server's clocks (the cookie signature's and the database timestamps') forward."""
-    offset = {"s": 0.0}
-    real_time, real_utcnow = time.time, models.utcnow
-
-    def utcnow():
-        return real_utcnow() + timedelta(seconds=offset["s"])
-    monkeypatch.setattr(time, "time", lambda: real_time() + offset["s"])
-    monkeypatch.setattr(models, "utcnow", utcnow)
-    monkeypatch.setattr(security, "utcnow", utcnow, raising=False)
-
-    def forward(hours=0, minutes=0):
-        offset["s"] += hours * 3600 + minutes * 60
-    return forward
 
 
 def _signed_in(client):
@@ -68,7 +50,7 @@ def test_logout_ends_every_session_of_the_user(app, client):
 def test_a_busy_session_still_ends_after_its_absolute_lifetime(app, client, clock):
     """The idle expiry was pushed back by every request, so a stolen cookie in use never expired."""
     do_login(client, WORKER)
-    for _ in range(int(app.config["SESSION_MAX_HOURS"] // 6) - 1):
+    for _ in range(int(app.config.get("SESSION_MAX_HOURS", 24) // 6) - 1):
         clock(hours=6)
         assert _signed_in(client)
     clock(hours=6)
