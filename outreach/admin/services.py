@@ -12,7 +12,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from .. import audit
 from ..access import organisation_scope
 from ..auth import throttle
-from ..auth.services import consume_totp
+from ..auth.services import totp_step
 from ..extensions import db
 from ..models import Organisation, Team, User, utcnow
 from ..security import end_sessions, hash_password, revoke_access
@@ -184,10 +184,12 @@ def totp_uri(user, secret):
 def enrol_totp(user, secret, code):
     """Store ``secret`` when ``code`` proves the authenticator has it (the code is then used up); returns
     success. The caller has checked the password and the code of the factor in use (confirm_identity)."""
-    if not consume_totp(user, code, secret=secret):
+    step = totp_step(secret, code)
+    if step is None:
         return False
     replaced = bool(user.totp_secret)
     user.totp_secret = secret
+    user.totp_last_step = max(step, user.totp_last_step or 0)  # this code cannot sign in afterwards
     audit.record("totp_changed" if replaced else "totp_enrolled", actor=user, target=user)
     return True
 

@@ -118,14 +118,13 @@ def totp_step(secret, code):
                  if hmac.compare_digest(totp.generate_otp(step), code)), None)
 
 
-def consume_totp(user, code, secret=None):
-    """True when the user has no second factor, or ``code`` is a current code of ``secret`` (default: the
-    user's) from a later time step than the last one accepted: a code works once, even when two requests
-    race (one conditional UPDATE). The step is recorded."""
-    secret = secret or user.totp_secret
-    if not secret:
+def consume_totp(user, code):
+    """True when the user has no second factor, or ``code`` is a current code of it from a later time step
+    than the last one accepted: a code works once, even when two requests race (one conditional UPDATE).
+    The step is recorded."""
+    if not user.totp_secret:
         return True
-    step = totp_step(secret, code)
+    step = totp_step(user.totp_secret, code)
     if step is None:
         return False
     later = (User.totp_last_step.is_(None)) | (User.totp_last_step < step)
