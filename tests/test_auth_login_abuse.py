@@ -112,3 +112,15 @@ def test_one_worker_may_count_in_memory(tmp_path):
     assert limiter_problem({"ENV": "production", "RATELIMIT_STORAGE_URI": "memory://"}, 1) is None
     assert limiter_problem({"ENV": "production", "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}, 4) is None
     assert limiter_problem({"ENV": "development", "RATELIMIT_STORAGE_URI": "memory://"}, 4) is None
+
+
+def test_the_readme_says_what_a_deployment_must_set():
+    with open(os.path.join(ROOT_DIR, "README.md"), encoding="utf-8") as fh:
+        readme = fh.read()
+    security = readme[readme.index("## Security"):]
+    security = security[:security.index("\n## ", 5)]
+    for needed in ("HTTPS", "Strict-Transport-Security", "OUTREACH_HSTS_SECONDS", "OUTREACH_PROXY_HOPS=1",
+                   "OUTREACH_RATELIMIT_STORAGE_URI=redis://", "gunicorn.conf.py", "OUTREACH_SESSION_MAX_HOURS",
+                   "OUTREACH_TOKEN_DAYS", "OUTREACH_LOGIN_DELAY_AFTER"):
+        assert needed in security, needed
+    assert 'add_header Strict-Transport-Security' in readme  # the nginx block
