@@ -198,7 +198,7 @@ def _load_user(user_id):
         return None
     if _due(record.last_seen_at):
         record.last_seen_at = utcnow()
-        db.session.commit()  # loaded first thing in the request (_load_signed_in_user): nothing else is pending
+        db.session.commit()  # loaded first thing (check_access or _load_signed_in_user): nothing else is pending
     return user
 
 
