@@ -147,6 +147,7 @@ def test_last_use_is_written_at_most_once_a_minute(app, client, clock):
 def test_the_owner_lists_and_revokes_a_token(app, client):
     headers = _bearer(_token(app, WORKER))
     do_login(client, WORKER)
+    assert 'href="/compte/jetons"' in client.get("/mot-de-passe").get_data(as_text=True)
     page = client.get("/compte/jetons").get_data(as_text=True)
     assert "valide" in page and "jamais" in page
     with app.app_context():
