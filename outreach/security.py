@@ -275,6 +275,10 @@ def _password_change_first():
         return None
     if is_api_endpoint(current_app, endpoint):
         return jsonify(error=_("Changez d'abord votre mot de passe temporaire.")), 403
+    return to_password_change()
+
+
+def to_password_change():
     flash(_("Choisissez un nouveau mot de passe avant de continuer."), "info")
     return redirect(url_for("auth.password"))
 

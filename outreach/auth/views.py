@@ -10,6 +10,7 @@ from ..security import (
     safe_next,
     sign_in,
     sign_out,
+    to_password_change,
     user_tokens,
 )
 from . import bp
@@ -43,8 +44,7 @@ def login():
         sign_in(user)
         db.session.commit()
         if user.must_change_password:
-            flash(_("Choisissez un nouveau mot de passe avant de continuer."), "info")
-            return redirect(url_for("auth.password"))
+            return to_password_change()
         return redirect(safe_next(request.args.get("next")) or home_url(user))
     status = 400 if form.errors else 200
     return render_template("auth/login.html", form=form), status
