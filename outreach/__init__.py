@@ -49,6 +49,9 @@ def create_app(test_config=None):
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     logging.getLogger("outreach").setLevel(logging.INFO)
+    if app.config["ENV"] == "production" and config_module.limiter_problem(app.config, 2):
+        # One process may use memory:// (gunicorn.conf.py refuses several); say so at every start.
+        logging.getLogger("outreach").warning(config_module.MEMORY_LIMITER.format(workers="several"))
     return app
 
 

@@ -29,7 +29,19 @@ SETTINGS = [
     Setting("PSEUDONYM_ITERATIONS", 200000, "PBKDF2-SHA-256 rounds of the stage-1 digest (published in the logging page; "
             "fixed for the life of the plan: changing it, or PLAN_SALT, gives every person a new code).", cast=int),
     Setting("DATABASE_URL", None, "SQLAlchemy URL; default: SQLite file in instance/."),
-    Setting("SESSION_HOURS", 12, "Session expiry after inactivity, in hours (a night shift).", cast=float),
+    Setting("SESSION_HOURS", 12, "A session ends after this many hours without a request (a night shift).", cast=float),
+    Setting("SESSION_MAX_HOURS", 24, "A session ends this many hours after login, however busy: a copied cookie "
+            "does not live for ever.", cast=float),
+    Setting("TOKEN_DAYS", 90, "API tokens expire this many days after they are issued (create-token --days).",
+            cast=int),
+    Setting("RATELIMIT_STORAGE_URI", "memory://", "Flask-Limiter storage: redis://127.0.0.1:6379/0 in production. "
+            "memory:// counts in each process apart: gunicorn refuses to start with it and more than one worker "
+            "in production (gunicorn.conf.py)."),
+    Setting("LOGIN_LIMIT", "10 per minute;50 per hour", "Login attempts per address and per account."),
+    Setting("LOGIN_DELAY_AFTER", 5, "Consecutive failed logins on one account before each further attempt must "
+            "wait, 30 s then twice as long each time (no lockout).", cast=int),
+    Setting("LOGIN_DELAY_AFTER_ADDRESS", 20, "The same, for failed logins from one address (any account).", cast=int),
+    Setting("LOGIN_MAX_DELAY_MINUTES", 15, "Longest wait between two login attempts after failures.", cast=int),
     Setting("SUPPRESSION_THRESHOLD", 5, "Outside an organisation, counts below this value (zero included) are withheld "
             "and shown as '< N'; 0 withholds nothing.", cast=int),
     Setting("DISCLOSURE_CONTROL", "on", "Cell-key perturbation of every figure a plan manager or the public reads "
@@ -40,13 +52,10 @@ SETTINGS = [
     Setting("DISCLOSURE_KEY", None, "Secret choosing each cell's perturbation; default: derived from the first "
             "pseudonym key. Changing it gives every cell a new perturbation: never change it once figures are "
             "published, or subtracting old from new figures starts to average the noise out."),
-    Setting("RATELIMIT_STORAGE_URI", "memory://", "Flask-Limiter storage, e.g. redis://127.0.0.1:6379/0 for several instances."),
-    Setting("LOGIN_LIMIT", "10 per minute;50 per hour", "Login attempts per address and per account."),
     Setting("PERSON_LOOKUP_LIMIT", "60 per hour;150 per 12 hours", "Known-or-new lookups of a person code per user "
             "(a night's real use is tens); beyond, the lookup is refused and the organisation's admin alerted."),
     Setting("PERSON_LOOKUP_ALERT", "40 per hour;100 per 12 hours", "Lookups per user that raise an alert on the "
             "admin pages and in the audit log of the user's organisation."),
-    Setting("LOCKOUT_AFTER", 10, "Consecutive failed logins that lock an account until an admin unlocks it.", cast=int),
     Setting("RETENTION_MONTHS", 24, "Person-level data older than this is purged.", cast=int),
     Setting("UNDO_MINUTES", 5, "Minutes during which a worker can undo a contact just saved.", cast=int),
     Setting("IMPORT_MAX_ROWS", 50000, "Most rows per import through the web page, so it answers well within the "
@@ -57,6 +66,8 @@ SETTINGS = [
             "beyond, the request is refused (400): ask fewer indicators per page, a shorter period or coarser groups.",
             cast=int),
     Setting("DEFAULT_LOCALE", "fr", "Interface language: fr or en."),
+    Setting("HSTS_SECONDS", 31536000, "In production, browsers are told to use HTTPS only for this long "
+            "(Strict-Transport-Security max-age; 0: header not sent).", cast=int),
     Setting("PROXY_HOPS", 0, "Reverse proxies (nginx) in front of the app whose X-Forwarded-For/-Proto are trusted; "
             "set 1 behind nginx so login limits and the audit log see the client's address.", cast=int),
 ]
@@ -124,8 +135,8 @@ def _flask_config(values, override):
     config = dict(values)
     config.update(
         SQLALCHEMY_DATABASE_URI=values["DATABASE_URL"],
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=values["SESSION_HOURS"]),
-        SESSION_REFRESH_EACH_REQUEST=True,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=values["SESSION_MAX_HOURS"]),
+        SESSION_REFRESH_EACH_REQUEST=False,  # idle expiry is kept on the server (security.py)
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=production,
@@ -139,6 +150,25 @@ def _flask_config(values, override):
     )
     config.update({k: v for k, v in override.items() if k not in values})
     return config
+
+
+MEMORY_LIMITER = (
+    "OUTREACH_RATELIMIT_STORAGE_URI is memory://: each process counts rate limits on its own, so {workers} "
+    "workers let {workers} times as many attempts through. Set OUTREACH_RATELIMIT_STORAGE_URI=redis://... "
+    "(README, Production).")
+
+
+def limiter_problem(values, workers):
+    """Why production must not start with this rate-limit storage and this many worker processes, or None."""
+    memory = str(values.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://")
+    if values.get("ENV") == "production" and memory and workers > 1:
+        return MEMORY_LIMITER.format(workers=workers)
+    return None
+
+
+def settings_from_env():
+    """Every setting from the environment and the defaults (for gunicorn.conf.py, before any app exists)."""
+    return {s.name: _from_env(s) for s in SETTINGS}
 
 
 def describe():

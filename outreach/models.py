@@ -112,9 +112,8 @@ class User(UserMixin, db.Model):
     organisation_id = db.Column(db.ForeignKey("organisations.id"), index=True)
     is_enabled = db.Column(db.Boolean, nullable=False, default=True)
     must_change_password = db.Column(db.Boolean, nullable=False, default=False)
-    failed_logins = db.Column(db.Integer, nullable=False, default=0)
-    locked_at = db.Column(db.DateTime)
     totp_secret = db.Column(db.String(64))
+    totp_last_step = db.Column(db.Integer)  # time step of the last code accepted: a code works once
     session_version = db.Column(db.Integer, nullable=False, default=1)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     last_login_at = db.Column(db.DateTime)
@@ -123,10 +122,10 @@ class User(UserMixin, db.Model):
 
     @property
     def is_active(self):
-        return self.is_enabled and self.locked_at is None
+        return self.is_enabled
 
     def get_id(self):
-        # Changing the password or disabling bumps session_version, ending old sessions.
+        # A password, role or state change bumps session_version (security.end_sessions), ending old sessions.
         return f"{self.id}:{self.session_version}"
 
     @property
@@ -134,16 +133,42 @@ class User(UserMixin, db.Model):
         return [t.id for t in self.teams]
 
 
+class UserSession(db.Model):
+    """One signed-in browser. The cookie holds a random value; only its SHA-256 is stored here, and the user
+    loader admits a cookie only while its row exists and is within the idle and absolute lifetimes."""
+    __tablename__ = "user_sessions"
+    id = db.Column(db.String(64), primary_key=True)
+    user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    last_seen_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+
 class ApiToken(db.Model):
+    """A bearer token for /api/ only; only its SHA-256 is stored."""
     __tablename__ = "api_tokens"
     id = db.Column(db.Integer, primary_key=True)
     user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     token_hash = db.Column(db.String(64), nullable=False, unique=True)
     label = db.Column(db.String(80), nullable=False, default="")
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    expires_at = db.Column(db.DateTime, nullable=False)
     last_used_at = db.Column(db.DateTime)
     revoked_at = db.Column(db.DateTime)
     user = db.relationship("User")
+
+    @property
+    def is_live(self):
+        return self.revoked_at is None and self.expires_at > utcnow()
+
+
+class LoginThrottle(db.Model):
+    """Consecutive failed logins for one account or one address (``key`` is a SHA-256 of "account:EMAIL" or
+    "address:IP", so no typed address is kept), and until when the next attempt must wait."""
+    __tablename__ = "login_throttles"
+    key = db.Column(db.String(64), primary_key=True)
+    failures = db.Column(db.Integer, nullable=False, default=0)
+    last_failed_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+    blocked_until = db.Column(db.DateTime)
 
 
 # --- reference data (editable lists with stable codes) --------------------------

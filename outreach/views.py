@@ -1,7 +1,7 @@
 """Application-wide routes and error pages: health check, language choice, errors."""
 import logging
 
-from flask import jsonify, redirect, render_template, request, url_for
+from flask import current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -31,12 +31,11 @@ def healthz():
 
 
 def set_language(code):
-    target = request.args.get("next") or url_for("auth.home")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("auth.home")
-    response = redirect(target)
+    from .security import safe_next
+    response = redirect(safe_next(request.args.get("next")) or url_for("auth.home"))
     if code in LOCALES:
-        response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response
 
 
@@ -49,9 +48,14 @@ def handle_http_error(error):
     message = str(ERROR_MESSAGES.get(status, ERROR_MESSAGES[400]))
     if isinstance(error, CSRFError):
         message = _("Le formulaire a expiré ou n'est pas valide (jeton CSRF). Rechargez la page et recommencez.")
-    if _wants_json():
-        return jsonify(error=message), status
-    return render_template("errors/error.html", status=status, message=message), status
+    response = jsonify(error=message) if _wants_json() else render_template(
+        "errors/error.html", status=status, message=message)
+    return response, status, _kept_headers(error)
+
+
+def _kept_headers(error):
+    """The headers the error itself carries (a 405's ``Allow``, a 429's ``Retry-After``), not its type."""
+    return [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
 
 
 def handle_unexpected(error):

@@ -6,7 +6,8 @@ def test_public_and_reflects_defaults(client):
     response = client.get("/confidentialite")
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and '<html lang="fr">' in page
-    for text in ("supprimés après 24 mois", "« < 5 »", "inférieur à 5, zéro compris", "décalé d'au plus 2", "verrouillé après 10 échecs",
+    for text in ("supprimés après 24 mois", "« < 5 »", "inférieur à 5, zéro compris", "décalé d'au plus 2",
+                 "Après 5 échecs de connexion",
                  "Ce qui est collecté", "Qui voit quoi", "jamais enregistrés"):
         assert text in page
 

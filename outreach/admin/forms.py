@@ -86,7 +86,14 @@ class SetPasswordForm(FlaskForm):
 
 
 class TotpForm(FlaskForm):
+    """A new second factor: the password, the code of the factor in use (when there is one), then a code
+    of the new key."""
     secret = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
+    password = PasswordField(_l("Mot de passe actuel"), validators=[DataRequired(), Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
+    current_code = StringField(_l("Code actuel de votre application (double facteur déjà activé)"),
+                               validators=[Length(max=10)],
+                               render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
     code = StringField(_l("Code affiché par l'application"), validators=[DataRequired(), Length(max=10)],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
 

@@ -11,9 +11,11 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from .. import audit
 from ..access import organisation_scope
+from ..auth import throttle
+from ..auth.services import totp_step
 from ..extensions import db
 from ..models import Organisation, Team, User, utcnow
-from ..security import hash_password
+from ..security import end_sessions, hash_password, revoke_access
 
 INVITATION_HOURS = 72
 
@@ -102,13 +104,13 @@ def user_for_invitation(token):
 def accept_invitation(user, password):
     user.password_hash = hash_password(password)
     user.must_change_password = False
-    user.session_version += 1
+    revoke_access(user, user)
     audit.record("invitation_accepted", actor=user, target=user)
 
 
 def reissue_invitation(admin, user):
     user.password_hash = hash_password(secrets.token_urlsafe(32))
-    user.session_version += 1
+    revoke_access(user, admin)
     audit.record("invitation_sent", actor=admin, target=user)
     return invitation_token(user)
 
@@ -118,7 +120,7 @@ def set_temporary_password(admin, user):
     password = "-".join(secrets.token_urlsafe(6) for _ in range(3))
     user.password_hash = hash_password(password)
     user.must_change_password = True
-    user.session_version += 1
+    revoke_access(user, admin)
     audit.record("temporary_password_set", actor=admin, target=user)
     return password
 
@@ -129,7 +131,7 @@ def change_role(admin, user, role):
     if role != user.role:
         audit.record("role_changed", actor=admin, target=user, field="role", before=user.role, after=role)
         user.role = role
-        user.session_version += 1
+        end_sessions(user)
 
 
 def change_teams(admin, user, team_ids):
@@ -146,22 +148,24 @@ def set_enabled(admin, user, enabled):
         return False
     if user.is_enabled != enabled:
         user.is_enabled = enabled
-        user.session_version += 1
+        if not enabled:
+            revoke_access(user, admin)
         audit.record("user_enabled" if enabled else "user_disabled", actor=admin, target=user)
     return True
 
 
 def unlock_user(admin, user):
-    before = user.failed_logins
-    user.locked_at = None
-    user.failed_logins = 0
-    audit.record("user_unlocked", actor=admin, target=user, before=before, after=0)
+    """Lift the login delay of an account at once (it would end by itself after a while)."""
+    state = throttle.account_delay(user.email)
+    throttle.clear_account(user.email)
+    audit.record("user_unlocked", actor=admin, target=user, before=state[0] if state else 0, after=0)
 
 
 def reset_totp(admin, user):
     if user.totp_secret:
         user.totp_secret = None
-        user.session_version += 1
+        user.totp_last_step = None
+        end_sessions(user)
         audit.record("totp_reset", actor=admin, target=user)
 
 
@@ -178,12 +182,15 @@ def totp_uri(user, secret):
 
 
 def enrol_totp(user, secret, code):
-    """Store ``secret`` when ``code`` proves the authenticator has it; returns success."""
-    import pyotp
-    if not secret or not code or not pyotp.TOTP(secret).verify(code.strip(), valid_window=1):
+    """Store ``secret`` when ``code`` proves the authenticator has it (the code is then used up); returns
+    success. The caller has checked the password and the code of the factor in use (confirm_identity)."""
+    step = totp_step(secret, code)
+    if step is None:
         return False
+    replaced = bool(user.totp_secret)
     user.totp_secret = secret
-    audit.record("totp_enrolled", actor=user, target=user)
+    user.totp_last_step = max(step, user.totp_last_step or 0)  # this code cannot sign in afterwards
+    audit.record("totp_changed" if replaced else "totp_enrolled", actor=user, target=user)
     return True
 
 

@@ -1,10 +1,13 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user
 from wtforms import SelectChoice
 
 from ..access import allow, public
+from ..auth import throttle
+from ..auth.services import Refused, confirm_identity
 from ..extensions import db
+from ..security import get_user_token, revoke_token, sign_in, user_tokens
 from . import bp
 from . import services as svc
 from .forms import (
@@ -64,7 +67,9 @@ def user(user_id):
         flash(_("Compte mis à jour."), "success")
         return redirect(url_for("admin.user", user_id=target.id))
     status = 422 if form.errors else 200
-    return render_template("admin/user.html", target=target, form=form, confirm=ConfirmForm()), status
+    return render_template("admin/user.html", target=target, form=form, confirm=ConfirmForm(),
+                           tokens=user_tokens(target), delay=throttle.account_delay(target.email),
+                           revoke_url=lambda t: url_for("admin.revoke_user_token", user_id=target.id, token_id=t.id)), status
 
 
 def _action(user_id, apply, message):
@@ -105,6 +110,13 @@ def reset_totp(user_id):
     return redirect(url_for("admin.user", user_id=target.id))
 
 
+@bp.route("/admin/utilisateurs/<int:user_id>/jetons/<int:token_id>/revoquer", methods=["POST"])
+def revoke_user_token(user_id, token_id):
+    target, _r, _m = _action(user_id, lambda a, u: revoke_token(get_user_token(u, token_id), a), None)
+    flash(_("Jeton d'API révoqué."), "success")
+    return redirect(url_for("admin.user", user_id=target.id))
+
+
 @bp.route("/admin/utilisateurs/<int:user_id>/identifiants", methods=["POST"])
 def credentials(user_id):
     """A new invitation link or a temporary password, shown once."""
@@ -125,8 +137,8 @@ def accept(token):
     form = SetPasswordForm()
     if form.validate_on_submit():
         svc.accept_invitation(target, form.new.data)
+        sign_in(target)
         db.session.commit()
-        login_user(target)
         flash(_("Mot de passe enregistré. Bienvenue."), "success")
         return redirect(url_for("auth.home"))
     return render_template("admin/accept.html", form=form, target=target), 422 if form.errors else 200
@@ -138,15 +150,26 @@ def totp():
     user = _admin()
     form = TotpForm()
     if form.validate_on_submit():
+        try:
+            confirm_identity(user, form.password.data, form.current_code.data, request.remote_addr)
+        except Refused as refused:
+            db.session.commit()  # the failure and its delay
+            form.password.errors.append(refused.message)
+            return _totp_page(user, form), refused.status
         if svc.enrol_totp(user, form.secret.data, form.code.data):
             db.session.commit()
             flash(_("Double facteur activé : le code sera demandé à chaque connexion."), "success")
             return redirect(url_for("auth.home"))
+        db.session.commit()  # the current code is used up even when the new one is wrong
         form.code.errors.append(_("Code incorrect : vérifiez l'heure du téléphone et réessayez."))
+    return _totp_page(user, form), 422 if form.errors else 200
+
+
+def _totp_page(user, form):
     secret = form.secret.data if form.secret.data and form.errors else svc.new_totp_secret()
     form.secret.data = secret
     return render_template("admin/totp.html", form=form, secret=secret, uri=svc.totp_uri(user, secret),
-                           enrolled=bool(user.totp_secret)), 422 if form.errors else 200
+                           enrolled=bool(user.totp_secret))
 
 
 @bp.route("/admin/journal")

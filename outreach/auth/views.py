@@ -1,13 +1,21 @@
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
 from ..access import home_url, public
 from ..extensions import db, limiter
-from ..security import verify_password
+from ..security import (
+    get_user_token,
+    revoke_token,
+    safe_next,
+    sign_in,
+    sign_out,
+    to_password_change,
+    user_tokens,
+)
 from . import bp
 from .forms import ChangePasswordForm, LoginForm
-from .services import authenticate, change_password, verify_totp
+from .services import Refused, authenticate, change_password, confirm_identity
 
 
 def _login_limit():
@@ -16,12 +24,6 @@ def _login_limit():
 
 def _account_key():
     return "login-account:" + (request.form.get("email") or "").strip().lower()[:254]
-
-
-def _safe_next(target):
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return None
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -33,18 +35,17 @@ def login():
         return redirect(home_url(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        user, error = authenticate(form.email.data, form.password.data, request.remote_addr)
-        if user is not None and not verify_totp(user, form.totp.data):
-            user, error = None, _("Code à usage unique manquant ou incorrect.")
+        try:
+            user = authenticate(form.email.data, form.password.data, form.totp.data, request.remote_addr)
+        except Refused as refused:
+            db.session.commit()  # the failure, its audit row and its delay
+            flash(refused.message, "error")
+            return render_template("auth/login.html", form=form), refused.status
+        sign_in(user)
         db.session.commit()
-        if user is not None:
-            login_user(user)
-            if user.must_change_password:
-                flash(_("Choisissez un nouveau mot de passe avant de continuer."), "info")
-                return redirect(url_for("auth.password"))
-            return redirect(_safe_next(request.args.get("next")) or home_url(user))
-        flash(error, "error")
-        return render_template("auth/login.html", form=form), 401
+        if user.must_change_password:
+            return to_password_change()
+        return redirect(safe_next(request.args.get("next")) or home_url(user))
     status = 400 if form.errors else 200
     return render_template("auth/login.html", form=form), status
 
@@ -52,7 +53,8 @@ def login():
 @bp.route("/deconnexion", methods=["POST"])
 @public
 def logout():
-    logout_user()
+    sign_out()
+    db.session.commit()
     flash(_("Vous êtes déconnecté·e."), "info")
     return redirect(url_for("auth.login"))
 
@@ -72,12 +74,31 @@ def password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        if not verify_password(user, form.current.data):
-            form.current.errors.append(_("Mot de passe actuel incorrect."))
-        else:
-            change_password(user, form.new.data)
+        try:
+            confirm_identity(user, form.current.data, None, request.remote_addr, with_code=False)
+        except Refused as refused:
             db.session.commit()
-            login_user(user)
-            flash(_("Mot de passe modifié."), "success")
-            return redirect(home_url(user))
+            form.current.errors.append(refused.message)
+            return render_template("auth/password.html", form=form), refused.status
+        change_password(user, form.new.data)
+        sign_in(user)
+        db.session.commit()
+        flash(_("Mot de passe modifié."), "success")
+        return redirect(home_url(user))
     return render_template("auth/password.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/compte/jetons")
+def tokens():
+    """The signed-in user's API tokens, to check their last use and revoke one."""
+    return render_template("auth/tokens.html", tokens=user_tokens(current_user),
+                           revoke_url=lambda t: url_for("auth.revoke_token", token_id=t.id))
+
+
+@bp.route("/compte/jetons/<int:token_id>/revoquer", methods=["POST"], endpoint="revoke_token")
+def revoke_token_view(token_id):
+    user = current_user._get_current_object()
+    revoke_token(get_user_token(user, token_id), user)
+    db.session.commit()
+    flash(_("Jeton d'API révoqué."), "success")
+    return redirect(url_for("auth.tokens"))
