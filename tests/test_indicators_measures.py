@@ -139,7 +139,14 @@ def test_a_person_met_by_two_organisations_counts_once_and_anonymous_passages_ne
     assert m.run(m.MEASURES["anonymous_passages"], {"organisation_id": gaia}, MARCH) == 2
     aurore = world.teams["aurore_nord"].organisation_id
     assert m.run(m.MEASURES["distinct_persons"], {"organisation_id": aurore}, MARCH) == 3
-    assert m.run(m.MEASURES["new_persons"], {"organisation_id": gaia}, MARCH) == 0
+    # P1, first met anywhere on 2 March (by Aurore), is new in March for Gaïa too: among the persons Gaïa
+    # met in March, those whose first contact in the plan falls in March
+    assert m.run(m.MEASURES["new_persons"], {"organisation_id": gaia}, MARCH) == 1
+    assert m.run(m.MEASURES["new_persons"], {"organisation_id": aurore}, MARCH) == 2
+    # P1 is met by both: each organisation counts it as met by another one as well
+    assert m.run(m.MEASURES["persons_multi_org"], {"organisation_id": gaia}, MARCH) == 1
+    assert m.run(m.MEASURES["persons_multi_org"], {"organisation_id": aurore}, MARCH) == 1
+    assert m.run(m.MEASURES["persons_multi_org"], {"team_id": world.teams["aurore_est"].id}, MARCH) == 0
 
 
 def test_file_active_covers_the_twelve_months_ending_with_the_period(world):

@@ -211,7 +211,8 @@ class Dashboard:
     def _admissions(self, filters, window):
         """{programme id: (admission days, first-seen days, proposal days)} over the window, by admission day
         (day numbers: integers, read without the ORM)."""
-        key = ("admissions", filters.get("organisation_id"), filters.get("team_id"))
+        key = ("admissions", filters.get("organisation_id"), filters.get("team_id"),
+               bool(filters.get("include_provisional")))
         if key not in self.evaluator._values:
             rows = db.session.connection().execute(m.admissions_query(filters, window)).all()  # by admission day
             by_programme = {}
