@@ -1,11 +1,10 @@
 """Every catalogue indicator says in words what it counts: which records, validated or provisional data,
 and, for figures by month, in which time zone (issue 19 item 8, issue 14)."""
 import yaml
+from test_exports_read_api import _token
 
 from outreach.indicators.catalogue import SEED_FILE
 from outreach.indicators.measures import MEASURES
-
-from test_exports_read_api import _token
 
 
 def _seed_indicators():

@@ -182,6 +182,8 @@ class Dashboard:
 
     def _measure(self, code, own_filters, period):
         filters = merged_filters(self.filters, own_filters)
+        if m.sector_unavailable(m.MEASURES[code], filters):
+            return None  # not broken down by sector (medians too: they would show the unfiltered value)
         if m.MEASURES[code].kind == "median":
             return self._median(code, filters, period)
         return self.evaluator.value(code, filters, (period.start, period.end))
