@@ -166,3 +166,26 @@ def test_a_referral_keeps_its_persons_first_contact_when_older_history_arrives(c
     finally:
         db.session.rollback()
         _clear()
+
+
+def test_validating_a_shift_moves_its_referrals_steps_in_later_months(ctx):
+    """Referral figures follow their shift's state: the validation reaches a step dated months later."""
+    _clear()
+    runner = Runner()
+    try:
+        runner.contact(0, DAYS[0], "known", 1, False)
+        db.session.flush()
+        runner.apply(("refer", 0, 40))  # admitted in March, proposed in January
+        db.session.commit()
+        march = (date(2026, 3, 1), date(2026, 3, 1))
+        assert m.run(m.MEASURES["admissions"], {}, march) == 0  # the shift is only closed
+        assert m.run(m.MEASURES["admissions"], {"include_provisional": True}, march) == 1
+        runner.apply(("validate", 0))
+        db.session.commit()
+        assert m.run(m.MEASURES["admissions"], {}, march) == 1
+        kept = rollup_rows(db.session)
+        refresh_rollups(db.session)
+        assert rollup_rows(db.session) == kept
+    finally:
+        db.session.rollback()
+        _clear()
