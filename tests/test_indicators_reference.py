@@ -499,7 +499,7 @@ class Reader:
         months = sorted({c.month for c in self.ref.facts.contacts})
         end = months[-1]
         period = ind.Period(end, end)
-        for scope in ({}, {"organisation_id": self.history.orgs["gaia"].id}):
+        for scope in ({}, {"organisation_id": self.history.orgs["gaia"].id}, {"team_id": self.history.teams[0].id}):
             board = ind.Dashboard(period, scope, self.manager)
             for item in self.catalogue:
                 series = board.series(self.indicators[item["code"]])

@@ -264,7 +264,8 @@ class Dashboard:
             return [None] * 12
         what = measure.params["what"]
         if filters.get("team_id") or (what == "multi_org" and filters.get("organisation_id")):
-            return [None] * 12  # no exact sparkline from the spans at this scope (the value stays exact)
+            # no span counts at this scope: month by month from the definition (a query each)
+            return [self.evaluator.value(code, filters, (mo, mo)) for mo in self.spark_months]
         key = ("monthly", m._freeze(filters))
         if key not in self.evaluator._values:
             window = (self.spark_months[0], self.spark_months[-1])
