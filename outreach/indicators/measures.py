@@ -7,7 +7,11 @@ not yet validated. A period is ``(first_month, last_month)`` (dates, inclusive).
 
 Contact counts keep the sector; material, orientation, referral and shift measures
 are not broken down by sector (``by_sector = False``): with a sector filter they
-answer None. Referral steps count in the month of their own date.
+answer None. Referral steps count in the month of their own date and, like every figure, follow the
+state of the shift where the referral was recorded (validated only, unless ``include_provisional``).
+Persons: a person is new in the month of their first contact in time, all organisations together
+(whatever the order in which contacts were recorded); for an organisation or a team, new persons and
+persons met by 2+ organisations are among the persons it met (see ``persons_query``).
 """
 import statistics
 from dataclasses import dataclass, field
