@@ -115,8 +115,6 @@ def _contact_sources(dialect, window):
                           where=where + [Contact.kind == "anonymous"], **keys))
     stmts.append(_grouped("with_code", func.count(), sector=sector, item=None,
                           where=where + [Contact.person_id.isnot(None)], **keys))
-    stmts.append(_grouped("first_contacts", func.count(), sector=sector, item=None,
-                          where=where + [Contact.is_first_contact.is_(True)], **keys))
     return stmts
 
 
@@ -210,7 +208,8 @@ def _shift_sources(dialect, window):
 def _person_source(dialect, window):
     month = month_expr(Contact.occurred_on, dialect)
     validated = _validated()
-    first = func.sum(case((Contact.is_first_contact.is_(True), 1), else_=0))
+    first = func.sum(case((Contact.is_first_contact.is_(True), 1), else_=0))  # as flagged when recorded:
+    # no figure reads it (the order of recording); new persons come from the spans, in time order
     source = Contact.__table__.join(Shift.__table__, Shift.id == Contact.shift_id)
     where = window(Contact.organisation_id, Contact.team_id, Contact.occurred_on) + [Contact.person_id.isnot(None)]
     return (select(month, Contact.organisation_id, Contact.team_id, Contact.person_id, validated, func.count(), first)
@@ -299,7 +298,7 @@ def _plan_spans(conn, mode, person_ids):
     t = RollupPersonMonth
     where = ([t.is_validated.is_(True)] if mode == 0 else []) + (
         [t.person_id.in_(person_ids)] if person_ids is not None else [])
-    rows = conn.execute(select(t.person_id, t.month, t.organisation_id, t.first_contacts).where(*where)
+    rows = conn.execute(select(t.person_id, t.month, t.organisation_id).where(*where)
                         .order_by(t.person_id, t.month))
     out = []
     for person_id, group in groupby(rows, key=lambda r: r[0]):
@@ -315,7 +314,7 @@ def _person_spans(person_id, mode, rows):
     """Plan-scope spans of one person; ``first_contacts`` is 1 on the person's first month (first contact in
     time, whatever the order in which contacts were recorded), 0 elsewhere."""
     months = {}
-    for _p, month, org, _first in rows:
+    for _p, month, org in rows:
         months.setdefault(month, set()).add(org)
     ordered = sorted(months)
     last_by_org, running, out = {}, None, []
