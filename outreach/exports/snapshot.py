@@ -24,7 +24,9 @@ DESCRIPTIONS = {
     "indicator_by_month": ("Each indicator by month, all organisations together.", {
         "indicator": "Indicator code (see plan_indicators)", "month": "First day of the month",
         "value": "Value; NULL when suppressed or not available", "shown": "Value as published ('< 5', 's': hidden)"}),
-    "indicator_by_organisation": ("Each indicator over the snapshot period, by organisation.", {
+    "indicator_by_organisation": (("Each indicator over the snapshot period, for each organisation alone: its "
+                                   "distinct and new persons are among the persons it met, its persons met by "
+                                   "2+ organisations are those it met who were also met by another one."), {
         "indicator": "Indicator code", "organisation": "Organisation name", "period_from": "First month",
         "period_to": "Last month", "value": "Value; NULL when suppressed", "shown": "Value as published"}),
     "indicator_by_sector": (("Each indicator over the snapshot period, by sector (material, orientations, "
