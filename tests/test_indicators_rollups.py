@@ -2,6 +2,7 @@
 inserts, corrections, validations and deletions (SQLite and PostgreSQL)."""
 from datetime import date, datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -147,46 +148,45 @@ def test_rollups_kept_on_write_equal_a_full_recomputation(ctx, operations, flush
         _clear()
 
 
-def test_a_referral_keeps_its_persons_first_contact_when_older_history_arrives(ctx):
+@pytest.fixture
+def runner(ctx):
+    """A Runner on empty tables, emptied again afterwards."""
     _clear()
-    runner = Runner()
     try:
-        runner.contact(0, DAYS[3], "known", 1, False)
-        db.session.flush()
-        runner.apply(("refer", 0, 20))
-        db.session.commit()
-        assert db.session.execute(db.select(Referral.person_first_seen_on)).scalar_one() == DAYS[0]
-        runner.apply(("met_earlier", 1, 30))
-        db.session.commit()
-        assert db.session.execute(db.select(Referral.person_first_seen_on)).scalar_one() == DAYS[0] - timedelta(30)
-        april = (date(2026, 4, 1), date(2026, 4, 1))
-        board_days = m.run(m.MEASURES["median_days_to_admission"], {"include_provisional": True}, april)
-        assert board_days == (DAYS[3] + timedelta(20) - (DAYS[0] - timedelta(30))).days
-        # the referral's shift is closed, not validated: like every figure, it waits for the validation
-        assert m.run(m.MEASURES["median_days_to_admission"], {}, april) is None
+        yield Runner()
     finally:
         db.session.rollback()
         _clear()
 
 
-def test_validating_a_shift_moves_its_referrals_steps_in_later_months(ctx):
+def test_a_referral_keeps_its_persons_first_contact_when_older_history_arrives(runner):
+    runner.contact(0, DAYS[3], "known", 1, False)
+    db.session.flush()
+    runner.apply(("refer", 0, 20))
+    db.session.commit()
+    assert db.session.execute(db.select(Referral.person_first_seen_on)).scalar_one() == DAYS[0]
+    runner.apply(("met_earlier", 1, 30))
+    db.session.commit()
+    assert db.session.execute(db.select(Referral.person_first_seen_on)).scalar_one() == DAYS[0] - timedelta(30)
+    april = (date(2026, 4, 1), date(2026, 4, 1))
+    board_days = m.run(m.MEASURES["median_days_to_admission"], {"include_provisional": True}, april)
+    assert board_days == (DAYS[3] + timedelta(20) - (DAYS[0] - timedelta(30))).days
+    # the referral's shift is closed, not validated: like every figure, it waits for the validation
+    assert m.run(m.MEASURES["median_days_to_admission"], {}, april) is None
+
+
+def test_validating_a_shift_moves_its_referrals_steps_in_later_months(runner):
     """Referral figures follow their shift's state: the validation reaches a step dated months later."""
-    _clear()
-    runner = Runner()
-    try:
-        runner.contact(0, DAYS[0], "known", 1, False)
-        db.session.flush()
-        runner.apply(("refer", 0, 40))  # admitted in March, proposed in January
-        db.session.commit()
-        march = (date(2026, 3, 1), date(2026, 3, 1))
-        assert m.run(m.MEASURES["admissions"], {}, march) == 0  # the shift is only closed
-        assert m.run(m.MEASURES["admissions"], {"include_provisional": True}, march) == 1
-        runner.apply(("validate", 0))
-        db.session.commit()
-        assert m.run(m.MEASURES["admissions"], {}, march) == 1
-        kept = rollup_rows(db.session)
-        refresh_rollups(db.session)
-        assert rollup_rows(db.session) == kept
-    finally:
-        db.session.rollback()
-        _clear()
+    runner.contact(0, DAYS[0], "known", 1, False)
+    db.session.flush()
+    runner.apply(("refer", 0, 40))  # admitted in March, proposed in January
+    db.session.commit()
+    march = (date(2026, 3, 1), date(2026, 3, 1))
+    assert m.run(m.MEASURES["admissions"], {}, march) == 0  # the shift is only closed
+    assert m.run(m.MEASURES["admissions"], {"include_provisional": True}, march) == 1
+    runner.apply(("validate", 0))
+    db.session.commit()
+    assert m.run(m.MEASURES["admissions"], {}, march) == 1
+    kept = rollup_rows(db.session)
+    refresh_rollups(db.session)
+    assert rollup_rows(db.session) == kept
