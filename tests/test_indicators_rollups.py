@@ -190,3 +190,21 @@ def test_validating_a_shift_moves_its_referrals_steps_in_later_months(runner):
     kept = rollup_rows(db.session)
     refresh_rollups(db.session)
     assert rollup_rows(db.session) == kept
+
+
+def test_a_referral_detached_from_its_person_leaves_the_first_contact_median(runner):
+    """A contact corrected to anonymous takes its referral's person away, and the first-contact date with it."""
+    runner.contact(0, DAYS[3], "known", 1, False)
+    db.session.flush()
+    runner.apply(("refer", 0, 5))
+    runner.apply(("validate", 0))
+    db.session.commit()
+    march = (date(2026, 3, 1), date(2026, 3, 1))
+    assert m.run(m.MEASURES["median_days_to_admission"], {}, march) == (DAYS[3] + timedelta(5) - DAYS[0]).days
+    contact = runner.pick(0)
+    contact.kind, contact.person = "anonymous", None
+    for referral in contact.referrals:
+        referral.person = None
+    db.session.commit()
+    assert db.session.execute(db.select(Referral.person_first_seen_on)).scalar_one() is None
+    assert m.run(m.MEASURES["median_days_to_admission"], {}, march) is None
