@@ -571,7 +571,7 @@ def _plan_indicators():
 def test_every_surface_equals_the_definitions_whatever_the_order_of_arrival(app, client, tmp_path, seed):
     with app.app_context():
         history = History(random.Random(seed))
-        history.run(45)
+        history.run(50)
         reader = Reader(history, client, app, tmp_path)
         reader.check_dashboard()
         reader.check_series()
