@@ -607,7 +607,9 @@ def _referrals_first_seen(session, _context, _instances):
     person, rewritten on every referral of a person whose first contact moves (bulk writers do the same)."""
     for obj in list(session.new) + list(session.dirty):
         if isinstance(obj, Referral) and (obj in session.new or _changed(obj, "person", "person_id")):
-            person = obj.person or (session.get(Person, obj.person_id) if obj.person_id else None)
+            # a person detached (set to None) still has its old person_id until this flush: trust the relation
+            person = obj.person if _changed(obj, "person") else (
+                obj.person or (session.get(Person, obj.person_id) if obj.person_id else None))
             obj.person_first_seen_on = person.first_seen_on if person is not None else None
         elif isinstance(obj, Person) and obj.id is not None and _changed(obj, "first_seen_on"):
             session.connection().execute(update(Referral.__table__).where(Referral.person_id == obj.id)

@@ -139,7 +139,14 @@ def test_a_person_met_by_two_organisations_counts_once_and_anonymous_passages_ne
     assert m.run(m.MEASURES["anonymous_passages"], {"organisation_id": gaia}, MARCH) == 2
     aurore = world.teams["aurore_nord"].organisation_id
     assert m.run(m.MEASURES["distinct_persons"], {"organisation_id": aurore}, MARCH) == 3
-    assert m.run(m.MEASURES["new_persons"], {"organisation_id": gaia}, MARCH) == 0
+    # P1, first met anywhere on 2 March (by Aurore), is new in March for Gaïa too: among the persons Gaïa
+    # met in March, those whose first contact in the plan falls in March
+    assert m.run(m.MEASURES["new_persons"], {"organisation_id": gaia}, MARCH) == 1
+    assert m.run(m.MEASURES["new_persons"], {"organisation_id": aurore}, MARCH) == 2
+    # P1 is met by both: each organisation counts it as met by another one as well
+    assert m.run(m.MEASURES["persons_multi_org"], {"organisation_id": gaia}, MARCH) == 1
+    assert m.run(m.MEASURES["persons_multi_org"], {"organisation_id": aurore}, MARCH) == 1
+    assert m.run(m.MEASURES["persons_multi_org"], {"team_id": world.teams["aurore_est"].id}, MARCH) == 0
 
 
 def test_file_active_covers_the_twelve_months_ending_with_the_period(world):
@@ -204,3 +211,29 @@ def test_persons_met_by_two_organisations_in_any_window(ctx):
         evaluator = m.Evaluator({})
         assert evaluator.value("persons_multi_org", {}, window) == expected, window
         assert m.run(m.MEASURES["persons_multi_org"], {}, window) == expected, window
+
+
+def test_night_shifts_are_decided_in_paris_time_across_daylight_saving(ctx):
+    """The roll-ups' Paris hour equals zoneinfo's for every hour around each change of time, in both
+    databases; a shift starting at 19:30 Paris in September (17:30 UTC) is a night shift."""
+    from datetime import UTC, timedelta
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import DateTime, literal, select
+
+    from outreach.indicators.rollups import paris_hour
+    paris, dialect = ZoneInfo("Europe/Paris"), db.engine.dialect.name
+    moments = [datetime(2025, 3, 29, 20) + timedelta(hours=h) for h in range(36)]
+    moments += [datetime(2026, 10, 24, 20) + timedelta(minutes=30 * h) for h in range(72)]
+    moments += [datetime(2025, 12, 31, 23, 30), datetime(2026, 6, 30, 22, 15), datetime(2025, 9, 12, 17, 30)]
+    for moment in moments:
+        got = db.session.execute(select(paris_hour(dialect, literal(moment, DateTime)))).scalar()
+        assert got == moment.replace(tzinfo=UTC).astimezone(paris).hour, moment
+    w = World()
+    w.shift("aurore_nord", date(2025, 9, 12), hour=17)  # 17:00 UTC = 19:00 Paris (summer time)
+    w.shift("aurore_nord", date(2025, 9, 13), hour=16)  # 18:00 Paris: not yet the night
+    w.shift("aurore_nord", date(2025, 12, 12), hour=18)  # 19:00 Paris (winter time)
+    w.shift("aurore_nord", date(2025, 12, 13), hour=3)  # 04:00 Paris: still the night
+    db.session.commit()
+    assert m.run(m.MEASURES["night_shifts"], {}, (date(2025, 9, 1), date(2025, 9, 1))) == 1
+    assert m.run(m.MEASURES["night_shifts"], {}, (date(2025, 12, 1), date(2025, 12, 1))) == 2

@@ -2,6 +2,7 @@
 inserts, corrections, validations and deletions (SQLite and PostgreSQL)."""
 from datetime import date, datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -99,14 +100,15 @@ class Runner:
 def _spans_agree_with_group_by():
     """Person spans (plain COUNTs) give the same distinct, new and multi-organisation counts as GROUP BY."""
     months = [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
-    for provisional in (False, True):
-        filters = {"include_provisional": provisional}
+    organisations = sorted({t.organisation_id for t in db.session.execute(db.select(Team)).scalars()})
+    for provisional, organisation in [(p, o) for p in (False, True) for o in [None, *organisations]]:
+        filters = {"include_provisional": provisional, "organisation_id": organisation}
         for a in months:
             for b in [x for x in months if x >= a]:
                 evaluator = m.Evaluator(filters)
                 for code in ("distinct_persons", "new_persons", "persons_multi_org"):
                     assert evaluator.value(code, filters, (a, b)) == m.run(m.MEASURES[code], filters, (a, b)), (
-                        code, a, b, provisional)
+                        code, a, b, provisional, organisation)
 
 
 def _referrals_carry_their_persons_first_contact():
@@ -146,20 +148,63 @@ def test_rollups_kept_on_write_equal_a_full_recomputation(ctx, operations, flush
         _clear()
 
 
-def test_a_referral_keeps_its_persons_first_contact_when_older_history_arrives(ctx):
+@pytest.fixture
+def runner(ctx):
+    """A Runner on empty tables, emptied again afterwards."""
     _clear()
-    runner = Runner()
     try:
-        runner.contact(0, DAYS[3], "known", 1, False)
-        db.session.flush()
-        runner.apply(("refer", 0, 20))
-        db.session.commit()
-        assert db.session.execute(db.select(Referral.person_first_seen_on)).scalar_one() == DAYS[0]
-        runner.apply(("met_earlier", 1, 30))
-        db.session.commit()
-        assert db.session.execute(db.select(Referral.person_first_seen_on)).scalar_one() == DAYS[0] - timedelta(30)
-        board_days = m.run(m.MEASURES["median_days_to_admission"], {}, (date(2026, 4, 1), date(2026, 4, 1)))
-        assert board_days == (DAYS[3] + timedelta(20) - (DAYS[0] - timedelta(30))).days
+        yield Runner()
     finally:
         db.session.rollback()
         _clear()
+
+
+def test_a_referral_keeps_its_persons_first_contact_when_older_history_arrives(runner):
+    runner.contact(0, DAYS[3], "known", 1, False)
+    db.session.flush()
+    runner.apply(("refer", 0, 20))
+    db.session.commit()
+    assert db.session.execute(db.select(Referral.person_first_seen_on)).scalar_one() == DAYS[0]
+    runner.apply(("met_earlier", 1, 30))
+    db.session.commit()
+    assert db.session.execute(db.select(Referral.person_first_seen_on)).scalar_one() == DAYS[0] - timedelta(30)
+    april = (date(2026, 4, 1), date(2026, 4, 1))
+    board_days = m.run(m.MEASURES["median_days_to_admission"], {"include_provisional": True}, april)
+    assert board_days == (DAYS[3] + timedelta(20) - (DAYS[0] - timedelta(30))).days
+    # the referral's shift is closed, not validated: like every figure, it waits for the validation
+    assert m.run(m.MEASURES["median_days_to_admission"], {}, april) is None
+
+
+def test_validating_a_shift_moves_its_referrals_steps_in_later_months(runner):
+    """Referral figures follow their shift's state: the validation reaches a step dated months later."""
+    runner.contact(0, DAYS[0], "known", 1, False)
+    db.session.flush()
+    runner.apply(("refer", 0, 40))  # admitted in March, proposed in January
+    db.session.commit()
+    march = (date(2026, 3, 1), date(2026, 3, 1))
+    assert m.run(m.MEASURES["admissions"], {}, march) == 0  # the shift is only closed
+    assert m.run(m.MEASURES["admissions"], {"include_provisional": True}, march) == 1
+    runner.apply(("validate", 0))
+    db.session.commit()
+    assert m.run(m.MEASURES["admissions"], {}, march) == 1
+    kept = rollup_rows(db.session)
+    refresh_rollups(db.session)
+    assert rollup_rows(db.session) == kept
+
+
+def test_a_referral_detached_from_its_person_leaves_the_first_contact_median(runner):
+    """A contact corrected to anonymous takes its referral's person away, and the first-contact date with it."""
+    runner.contact(0, DAYS[3], "known", 1, False)
+    db.session.flush()
+    runner.apply(("refer", 0, 5))
+    runner.apply(("validate", 0))
+    db.session.commit()
+    march = (date(2026, 3, 1), date(2026, 3, 1))
+    assert m.run(m.MEASURES["median_days_to_admission"], {}, march) == (DAYS[3] + timedelta(5) - DAYS[0]).days
+    contact = runner.pick(0)
+    contact.kind, contact.person = "anonymous", None
+    for referral in contact.referrals:
+        referral.person = None
+    db.session.commit()
+    assert db.session.execute(db.select(Referral.person_first_seen_on)).scalar_one() is None
+    assert m.run(m.MEASURES["median_days_to_admission"], {}, march) is None

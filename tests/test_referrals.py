@@ -259,8 +259,12 @@ def test_funnel_counts_admissions_and_no_place_refusals(app):
         _catch_up()
         supervisor = _user("supervisor@aurore.demo")
         period = indicators.Period(month, month, "month")
-        funnel = indicators.funnel(period, {"organisation_id": supervisor.organisation_id}, supervisor)
+        scope = {"organisation_id": supervisor.organisation_id}
+        validated_only = indicators.funnel(period, scope, supervisor)
+        funnel = indicators.funnel(period, {**scope, "include_provisional": True}, supervisor)
         rows = {p.code: row for p, row, _wait in funnel["programmes"]}
+    # the referrals were recorded in closed shifts: provisional data, like the contacts of those shifts
+    assert validated_only["chain"][2:5] == [0, 0, 0]
     assert funnel["chain"][2:5] == [3, 2, 1]  # proposed, accepted, admitted
     steps = indicators.FUNNEL_STEPS + indicators.FUNNEL_EXTRA
     assert rows["assore"][steps.index("admissions")] == 1

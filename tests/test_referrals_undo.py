@@ -28,7 +28,8 @@ def _no_place_refusals(app):
         _catch_up()
         supervisor = _user("supervisor@aurore.demo")
         funnel = indicators.funnel(indicators.Period(month, month, "month"),
-                                   {"organisation_id": supervisor.organisation_id}, supervisor)
+                                   {"organisation_id": supervisor.organisation_id, "include_provisional": True},
+                                   supervisor)  # the referral's shift is closed: provisional data
         rows = {p.code: row for p, row, _wait in funnel["programmes"]}
         return rows["assore"][(indicators.FUNNEL_STEPS + indicators.FUNNEL_EXTRA).index("refusals_no_place")]
 

@@ -25,7 +25,9 @@ DESCRIPTIONS = {
         "indicator": "Indicator code (see plan_indicators)", "month": "First day of the month",
         "value": "Value as published (perturbed); NULL when withheld or not available",
         "shown": "Value as published ('< 5': withheld)"}),
-    "indicator_by_organisation": ("Each indicator over the snapshot period, by organisation.", {
+    "indicator_by_organisation": (("Each indicator over the snapshot period, for each organisation alone: its "
+                                   "distinct and new persons are among the persons it met, its persons met by "
+                                   "2+ organisations are those it met who were also met by another one."), {
         "indicator": "Indicator code", "organisation": "Organisation name", "period_from": "First month",
         "period_to": "Last month", "value": "Value as published (perturbed); NULL when withheld",
         "shown": "Value as published"}),

@@ -7,7 +7,11 @@ not yet validated. A period is ``(first_month, last_month)`` (dates, inclusive).
 
 Contact counts keep the sector; material, orientation, referral and shift measures
 are not broken down by sector (``by_sector = False``): with a sector filter they
-answer None. Referral steps count in the month of their own date.
+answer None. Referral steps count in the month of their own date and, like every figure, follow the
+state of the shift where the referral was recorded (validated only, unless ``include_provisional``).
+Persons: a person is new in the month of their first contact in time, all organisations together
+(whatever the order in which contacts were recorded); for an organisation or a team, new persons and
+persons met by 2+ organisations are among the persons it met (see ``persons_query``).
 """
 import statistics
 from dataclasses import dataclass, field
@@ -17,6 +21,7 @@ from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, and_, case, func, null, select
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
 from ..extensions import db
@@ -30,6 +35,7 @@ from ..models import (
     RollupPersonMonth,
     RollupPersonSpan,
     RollupSpanCount,
+    Shift,
 )
 from .rollups import add_months, catch_up
 
@@ -149,51 +155,83 @@ def person_window(measure, period):
     return tuple(period)
 
 
-def persons_query(measure, filters, period, group_by=()):
-    """Distinct persons: COUNT(DISTINCT); new persons: rows holding a first contact (one per person,
-    plan-wide, so no DISTINCT needed); persons met by 2+ organisations: grouped by person."""
+def persons_query(measure, filters, period):
+    """Persons of the scope (organisation, team) met in the window, by definition:
+
+    - distinct: every person met (COUNT DISTINCT);
+    - new: persons met whose first contact in time, all organisations together, falls in the window
+      (no span of theirs, plan-wide, before it);
+    - multi_org: persons met who were also met by another organisation within the window."""
     t = RollupPersonMonth
-    where = _scope(t, filters) + _months(t, person_window(measure, period))
+    window = person_window(measure, period)
+    where = _scope(t, filters) + _months(t, window)
     what = measure.params["what"]
-    if what == "distinct":
-        return select(*group_by, func.count(t.person_id.distinct())).where(*where).group_by(*group_by)
     if what == "new":
-        return select(*group_by, func.count()).where(*where, t.first_contacts > 0).group_by(*group_by)
-    inner = (select(*group_by, t.person_id, func.count(t.organisation_id.distinct()).label("orgs"))
-             .where(*where).group_by(*group_by, t.person_id).subquery())
-    outer = [inner.c[c.key] for c in group_by]
-    return select(*outer, func.count()).select_from(inner).where(inner.c.orgs > 1).group_by(*outer)
+        where.append(~_seen_before(t, filters, window[0]))
+    elif what == "multi_org":
+        where.append(_met_by_another(t, filters, window))
+    return select(func.count(t.person_id.distinct())).where(*where)
+
+
+def _seen_before(t, filters, start):
+    """The person of row ``t`` was met (by any organisation) before ``start``: their plan-wide first month,
+    in the filters' mode, is earlier."""
+    s = RollupPersonSpan
+    return (select(s.person_id).where(s.person_id == t.person_id, s.scope_id == 0, s.mode == _mode(filters),
+                                      s.month < start).exists())
+
+
+def _met_by_another(t, filters, window):
+    """The person of row ``t`` was met within ``window`` by an organisation other than the row's."""
+    u = aliased(RollupPersonMonth)
+    provisional = [] if filters.get("include_provisional") else [u.is_validated.is_(True)]
+    return (select(u.person_id).where(u.person_id == t.person_id, u.organisation_id != t.organisation_id,
+                                      *_months(u, window), *provisional).exists())
+
+
+def _mode(filters):
+    return 1 if filters.get("include_provisional") else 0
 
 
 def persons_pair_query(filters, window):
     """Distinct, new and multi-organisation persons of one window (the dashboard's path).
 
-    Without a team filter, from the span counts: a person counts once, on the first month of
-    the window where the previous month seen (in scope) falls before the window; met by 2+
-    organisations (plan scope only): on the person's last row of the window, ``multi_from`` within it."""
-    if filters.get("team_id"):
-        t = RollupPersonMonth
-        new = func.sum(case((t.first_contacts > 0, 1), else_=0))
-        return select(func.count(t.person_id.distinct()), new, null()).where(*_scope(t, filters), *_months(t, window))
-    t, mode = RollupSpanCount, 1 if filters.get("include_provisional") else 0
+    Plan-wide, from the span counts: a person counts once, on the first month of the window where the
+    previous month seen falls before the window; new on the month of their first contact; met by 2+
+    organisations on the person's last row of the window, ``multi_from`` within it. For an organisation,
+    distinct persons from its span counts, new and multi-organisation persons by definition
+    (``persons_query``). For a team, all three by definition."""
+    if filters.get("team_id") or filters.get("organisation_id"):
+        if filters.get("team_id"):
+            distinct = _scalar(persons_query(MEASURES["distinct_persons"], filters, window))
+        else:
+            t = RollupSpanCount
+            distinct = (select(func.sum(case((t.prev_month < window[0], t.persons), else_=0)))
+                        .where(*span_scope(filters, t), *_months(t, window)).scalar_subquery())
+        return select(distinct, _scalar(persons_query(MEASURES["new_persons"], filters, window)),
+                      _scalar(persons_query(MEASURES["persons_multi_org"], filters, window)))
+    t, mode = RollupSpanCount, _mode(filters)
     distinct = func.sum(case((t.prev_month < window[0], t.persons), else_=0))
     u = RollupMultiCount
     multi = (select(func.sum(u.persons)).where(u.mode == mode, *_months(u, window), u.next_month > window[1],
-                                               u.multi_from >= window[0])
-             .scalar_subquery() if not filters.get("organisation_id") else null())
+                                               u.multi_from >= window[0]).scalar_subquery())
     return select(distinct, func.sum(t.first_contacts), multi).where(*span_scope(filters, t), *_months(t, window))
 
 
+def _scalar(query):
+    return query.scalar_subquery()
+
+
 def span_scope(filters, t=RollupPersonSpan):
-    return [t.scope_id == (filters.get("organisation_id") or 0),
-            t.mode == (1 if filters.get("include_provisional") else 0)]
+    return [t.scope_id == (filters.get("organisation_id") or 0), t.mode == _mode(filters)]
 
 
 def monthly_persons_query(filters, window):
     """(month, distinct, new, met by 2+ organisations) of each month, from the span counts (no team filter).
 
-    Within one month the person's last row up to that month is that month's row, so
-    "met by 2+ organisations in month m" is ``multi_from >= m`` on it."""
+    New in month m: spans of month m holding the person's first month (also for an organisation: met by it
+    in month m, first met by anyone in month m). Within one month the person's last row up to that month is
+    that month's row, so "met by 2+ organisations in month m" is ``multi_from >= m`` on it (plan-wide only)."""
     t, u = RollupSpanCount, RollupMultiCount
     multi = (select(func.sum(u.persons)).where(u.mode == t.mode, u.month == t.month, u.multi_from >= t.month)
              .correlate(t).scalar_subquery() if not filters.get("organisation_id") else null())
@@ -258,11 +296,17 @@ def admissions_query(filters, window):
 
 
 def _referral_source(filters, where):
-    """Referrals, joined to contacts only for a team filter (a lookup per row)."""
+    """Referrals, joined to their contact for a team filter, and to the contact's shift unless provisional
+    data is asked for: referrals follow the state of the shift where they were recorded, as the counts do."""
+    provisional = filters.get("include_provisional")
     if filters.get("team_id"):
         where.append(Contact.team_id == filters["team_id"])
-        return Referral.__table__.join(Contact.__table__, Contact.id == Referral.contact_id)
-    return Referral.__table__
+    if not provisional:
+        where.append(Shift.status == "validated")
+    if provisional and not filters.get("team_id"):
+        return Referral.__table__
+    source = Referral.__table__.join(Contact.__table__, Contact.id == Referral.contact_id)
+    return source if provisional else source.join(Shift.__table__, Shift.id == Contact.shift_id)
 
 
 BUILDERS = {"sum": sum_query, "persons": persons_query, "median": median_query}

@@ -115,8 +115,6 @@ def _contact_sources(dialect, window):
                           where=where + [Contact.kind == "anonymous"], **keys))
     stmts.append(_grouped("with_code", func.count(), sector=sector, item=None,
                           where=where + [Contact.person_id.isnot(None)], **keys))
-    stmts.append(_grouped("first_contacts", func.count(), sector=sector, item=None,
-                          where=where + [Contact.is_first_contact.is_(True)], **keys))
     return stmts
 
 
@@ -147,8 +145,11 @@ REFERRAL_STEPS = [
 
 
 def _referral_sources(dialect, window):
-    """Referral steps count in the month of their own date; they do not wait for shift validation."""
-    source = Referral.__table__.join(Contact.__table__, Contact.id == Referral.contact_id)
+    """Referral steps count in the month of their own date, and follow the state of the shift where the
+    referral was recorded (the contact's shift), as every other figure: validated figures count the steps
+    of referrals made in validated shifts only."""
+    source = (Referral.__table__.join(Contact.__table__, Contact.id == Referral.contact_id)
+              .join(Shift.__table__, Shift.id == Contact.shift_id))
     stmts = []
     for measure, column_name, reason in REFERRAL_STEPS:
         column = getattr(Referral, column_name)
@@ -156,7 +157,7 @@ def _referral_sources(dialect, window):
         if reason:
             where.append(getattr(Referral, reason[0]) == _ref_id(reason[1], reason[2]))
         stmts.append(_grouped(measure, func.count(), month_expr(column, dialect), Referral.organisation_id,
-                              Contact.team_id, None, Referral.programme_id, TRUE, source, where))
+                              Contact.team_id, None, Referral.programme_id, _validated(), source, where))
     return stmts
 
 
@@ -166,25 +167,38 @@ def _minutes(dialect):
     return (func.julianday(Shift.ended_at) - func.julianday(Shift.started_at)) * 1440
 
 
-def _hour(dialect):
+NIGHT_FROM, NIGHT_UNTIL = 19, 5  # a night shift starts from 19:00 to 04:59, Europe/Paris time
+
+
+def paris_hour(dialect, column):
+    """Hour (0-23) in Europe/Paris of a naive UTC timestamp column.
+
+    PostgreSQL converts with its time zone database; SQLite has none, so the EU rule is written out:
+    summer time (UTC+2) from the last Sunday of March to the last Sunday of October, 01:00 UTC both."""
     if dialect == "postgresql":
-        return extract("hour", Shift.started_at)
-    return cast(func.strftime("%H", Shift.started_at), Integer)
+        return extract("hour", func.timezone(literal_column("'Europe/Paris'"),
+                                             func.timezone(literal_column("'UTC'"), column)))
+    year = func.strftime("%Y", column)
+    summer_from = func.datetime(year.concat("-04-01"), "weekday 0", "-7 days", "+1 hours")
+    summer_until = func.datetime(year.concat("-11-01"), "weekday 0", "-7 days", "+1 hours")
+    utc = func.datetime(column)
+    offset = case((and_(utc >= summer_from, utc < summer_until), "+2 hours"), else_="+1 hours")
+    return cast(func.strftime("%H", column, offset), Integer)
 
 
 def _shift_sources(dialect, window):
-    """Night shift: started from 18:00 to 04:00 UTC (19-20h Paris onwards)."""
+    """Night shift: started from 19:00 to 04:59, Europe/Paris time (``NIGHT_FROM``, ``NIGHT_UNTIL``)."""
     keys = {"month": month_expr(Shift.shift_on, dialect), "org": Shift.organisation_id, "team": Shift.team_id,
                 "validated": _validated(), "sector": None, "item": None, "source": Shift.__table__}
     where = window(Shift.organisation_id, Shift.team_id, Shift.shift_on)
-    hour = _hour(dialect)
+    hour = paris_hour(dialect, Shift.started_at)
     minutes = cast(func.round(func.sum(Shift.staff_count * _minutes(dialect))), Integer)
     in_48h = Shift.validated_at <= Shift.ended_at + timedelta(hours=48)
     if dialect == "sqlite":
         in_48h = func.julianday(Shift.validated_at) - func.julianday(Shift.ended_at) <= 2
     return [
         _grouped("shifts", func.count(), where=where, **keys),
-        _grouped("night_shifts", func.count(), where=where + [or_(hour >= 18, hour < 4)], **keys),
+        _grouped("night_shifts", func.count(), where=where + [or_(hour >= NIGHT_FROM, hour < NIGHT_UNTIL)], **keys),
         _grouped("staff_minutes", minutes, where=where + [Shift.ended_at.isnot(None)], **keys),
         _grouped("shifts_validated_48h", func.count(), where=where + [Shift.validated_at.isnot(None), in_48h],
                  **keys),
@@ -194,7 +208,8 @@ def _shift_sources(dialect, window):
 def _person_source(dialect, window):
     month = month_expr(Contact.occurred_on, dialect)
     validated = _validated()
-    first = func.sum(case((Contact.is_first_contact.is_(True), 1), else_=0))
+    first = func.sum(case((Contact.is_first_contact.is_(True), 1), else_=0))  # as flagged when recorded:
+    # no figure reads it (the order of recording); new persons come from the spans, in time order
     source = Contact.__table__.join(Shift.__table__, Shift.id == Contact.shift_id)
     where = window(Contact.organisation_id, Contact.team_id, Contact.occurred_on) + [Contact.person_id.isnot(None)]
     return (select(month, Contact.organisation_id, Contact.team_id, Contact.person_id, validated, func.count(), first)
@@ -263,16 +278,19 @@ SPAN_COLUMNS = ["scope_id", "mode", "person_id", "month", "prev_month", "first_c
 
 
 def _span_select(per_org, mode, person_ids):
+    """Organisation-scope spans. ``first_contacts`` is 1 on the month of the person's first contact in time,
+    all organisations together (the earliest month of the person in this mode), 0 elsewhere."""
     t = RollupPersonMonth
     scope = t.organisation_id if per_org else literal_column("0")
     where = ([t.is_validated.is_(True)] if mode == 0 else []) + (
         [t.person_id.in_(person_ids)] if person_ids is not None else [])
     keys = ([t.organisation_id] if per_org else []) + [t.person_id, t.month]
-    inner = (select(scope.label("scope_id"), t.person_id, t.month,
-                    func.max(case((t.first_contacts > 0, 1), else_=0)).label("first"))
+    first_month = func.min(t.month).over(partition_by=t.person_id)
+    inner = (select(scope.label("scope_id"), t.person_id, t.month, first_month.label("first_month"))
              .where(*where).group_by(*keys).subquery())
     prev = func.lag(inner.c.month).over(partition_by=[inner.c.scope_id, inner.c.person_id], order_by=inner.c.month)
-    return select(inner.c.scope_id, literal_column(str(mode)), inner.c.person_id, inner.c.month, prev, inner.c.first)
+    first = case((inner.c.month == inner.c.first_month, 1), else_=0)
+    return select(inner.c.scope_id, literal_column(str(mode)), inner.c.person_id, inner.c.month, prev, first)
 
 
 def _plan_spans(conn, mode, person_ids):
@@ -280,7 +298,7 @@ def _plan_spans(conn, mode, person_ids):
     t = RollupPersonMonth
     where = ([t.is_validated.is_(True)] if mode == 0 else []) + (
         [t.person_id.in_(person_ids)] if person_ids is not None else [])
-    rows = conn.execute(select(t.person_id, t.month, t.organisation_id, t.first_contacts).where(*where)
+    rows = conn.execute(select(t.person_id, t.month, t.organisation_id).where(*where)
                         .order_by(t.person_id, t.month))
     out = []
     for person_id, group in groupby(rows, key=lambda r: r[0]):
@@ -293,15 +311,15 @@ def _plan_spans(conn, mode, person_ids):
 
 
 def _person_spans(person_id, mode, rows):
+    """Plan-scope spans of one person; ``first_contacts`` is 1 on the person's first month (first contact in
+    time, whatever the order in which contacts were recorded), 0 elsewhere."""
     months = {}
-    for _p, month, org, first in rows:
-        orgs, flag = months.setdefault(month, (set(), [0]))
-        orgs.add(org)
-        flag[0] = max(flag[0], 1 if first > 0 else 0)
+    for _p, month, org in rows:
+        months.setdefault(month, set()).add(org)
     ordered = sorted(months)
     last_by_org, running, out = {}, None, []
     for i, month in enumerate(ordered):
-        orgs, flag = months[month]
+        orgs = months[month]
         evidence = month if len(orgs) > 1 else max(
             (m for o, m in last_by_org.items() if o not in orgs), default=None)
         if evidence is not None and (running is None or evidence > running):
@@ -310,7 +328,7 @@ def _person_spans(person_id, mode, rows):
         out.append({"scope_id": 0, "mode": mode, "person_id": person_id, "month": month,
                     "prev_month": ordered[i - 1] if i else None,
                     "next_month": ordered[i + 1] if i + 1 < len(ordered) else None,
-                    "first_contacts": flag[0], "multi_from": running})
+                    "first_contacts": 0 if i else 1, "multi_from": running})
     return out
 
 
@@ -568,7 +586,16 @@ def _shift_keys(conn, shift):
             for t in _values(shift, "team_id") for d in _values(shift, "shift_on") if d}
     rows = conn.execute(select(Contact.organisation_id, Contact.team_id, Contact.occurred_on)
                         .where(Contact.shift_id == shift.id).distinct())
-    return keys | {(r[0], r[1], month_start(r[2])) for r in rows}
+    keys |= {(r[0], r[1], month_start(r[2])) for r in rows}
+    return keys | _shift_referral_keys(conn, shift.id)
+
+
+def _shift_referral_keys(conn, shift_id):
+    """The months of every step of the referrals recorded in a shift: they follow its state."""
+    steps = [getattr(Referral, column) for column in dict.fromkeys(c for _m, c, _r in REFERRAL_STEPS)]
+    rows = conn.execute(select(Referral.organisation_id, Contact.team_id, *steps)
+                        .join(Contact, Contact.id == Referral.contact_id).where(Contact.shift_id == shift_id))
+    return {(r[0], r[1], month_start(day)) for r in rows for day in r[2:] if day}
 
 
 def _touched(session):

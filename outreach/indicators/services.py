@@ -191,6 +191,8 @@ class Dashboard:
 
     def _measure(self, code, own_filters, period):
         filters = merged_filters(self.filters, own_filters)
+        if m.sector_unavailable(m.MEASURES[code], filters):
+            return None  # not broken down by sector (medians too: they would show the unfiltered value)
         if m.MEASURES[code].kind == "median":
             return self._median(code, filters, period)
         return self.evaluator.value(code, filters, (period.start, period.end))
@@ -223,7 +225,8 @@ class Dashboard:
     def _admissions(self, filters, window):
         """{programme id: (admission days, first-seen days, proposal days)} over the window, by admission day
         (day numbers: integers, read without the ORM)."""
-        key = ("admissions", filters.get("organisation_id"), filters.get("team_id"))
+        key = ("admissions", filters.get("organisation_id"), filters.get("team_id"),
+               bool(filters.get("include_provisional")))
         if key not in self.evaluator._values:
             rows = db.session.connection().execute(m.admissions_query(filters, window)).all()  # by admission day
             by_programme = {}
@@ -284,7 +287,8 @@ class Dashboard:
             return [None] * 12
         what = measure.params["what"]
         if filters.get("team_id") or (what == "multi_org" and filters.get("organisation_id")):
-            return [None] * 12  # no exact sparkline from the spans at this scope (the value stays exact)
+            # no span counts at this scope: month by month from the definition (a query each)
+            return [self.evaluator.value(code, filters, (mo, mo)) for mo in self.spark_months]
         key = ("monthly", m._freeze(filters))
         if key not in self.evaluator._values:
             window = (self.spark_months[0], self.spark_months[-1])
