@@ -177,3 +177,11 @@ def json_schema():
             "type": "integer", "minimum": MIN_QUANTITY, "maximum": MAX_QUANTITY}},
         "occurred_at": TIME_SCHEMA,
     }
+
+
+def json_rules():
+    """The cross-field rules as JSON Schema (2020-12, OpenAPI 3.1): known has a person and counts 1; the
+    other kinds have none."""
+    return [{"if": {"properties": {"kind": {"const": "known"}}, "required": ["kind"]},
+             "then": {"required": ["person"], "properties": {"people_count": {"const": 1}}},
+             "else": {"not": {"required": ["person"]}}}]

@@ -181,7 +181,7 @@ def update(contact_id):
     if refused:
         return refused
     try:
-        data = forms.contact_data(request.form, contact.shift, code_required=False)
+        data = forms.contact_data(request.form, contact.shift)
         services.update_contact(contact, current_user, data)
         db.session.flush()
     except ValidationError as exc:

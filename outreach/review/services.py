@@ -11,14 +11,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
-from .. import audit
+from .. import audit, contract
 from ..access import organisation_scope
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..models import (
-    AGE_BANDS,
-    CONTACT_KINDS,
-    SEXES,
     Contact,
     ContactMaterial,
     Orientation,
@@ -35,10 +32,8 @@ OPEN_HOURS = 14
 DUPLICATE_MINUTES = 15
 STALE_DAYS = 7
 CORRECTABLE = ("kind", "sector_id", "people_count", "sex", "age_band", "living_situation_id")
-CHOICES = {"kind": CONTACT_KINDS, "sex": SEXES, "age_band": AGE_BANDS}
+CHOICES = {"kind": contract.KINDS, "sex": contract.SEXES, "age_band": contract.AGE_BANDS}
 PAGE_SIZE = 100
-MAX_PEOPLE = 500
-MAX_QUANTITY = 10000
 FIELD_LABELS = {
     "kind": _l("Type de contact"), "sector_id": _l("Secteur"), "people_count": _l("Nombre de personnes"),
     "sex": _l("Sexe"), "age_band": _l("Tranche d'âge"), "living_situation_id": _l("Situation de logement"),
@@ -267,35 +262,59 @@ def correct_contact(contact, user, field, value, reason):
     if field not in CORRECTABLE:
         raise ValidationError({"field": _("Champ non corrigeable.")})
     new = _parse(field, value)
+    _check_shape(contact, field, new)
     before = getattr(contact, field)
     setattr(contact, field, new)
     audit.record("contact.correct", actor=user, target=contact, field=field, before=before, after=new,
                  reason=reason.strip())
+    if contact.kind != "known" and contact.person is not None:
+        _drop_person(contact, user, reason.strip())
+
+
+def _check_shape(contact, field, new):
+    """The contact contract on the corrected contact: a known one keeps one person and counts 1; a
+    correction to anonymous or refusal drops the person (``_drop_person``), so it never keeps a code."""
+    kind = new if field == "kind" else contact.kind
+    people_count = new if field == "people_count" else contact.people_count
+    errors = contract.combination_errors(kind, kind == "known" and contact.person is not None, people_count)
+    if errors:
+        raise ValidationError({"value": " ".join(errors.values())})
+
+
+def _drop_person(contact, user, reason):
+    from ..contacts.services import drop_person
+    before = contact.person.code[:8]
+    drop_person(contact)
+    audit.record("contact.correct", actor=user, target=contact, field="person", before=before, after=None,
+                 reason=reason)
 
 
 def _invalid(field, message):
     return ValidationError({"value": _("%(f)s : %(m)s", f=field_label(field), m=message)})
 
 
+def _contract_value(check, *args):
+    """``check(*args)`` of the contact contract, its refusal keyed on the correction's ``value``."""
+    try:
+        return check(*args)
+    except ValidationError as exc:
+        raise ValidationError({"value": " ".join(exc.errors.values())}) from None
+
+
 def _parse(field, value):
     """The stored value of ``field`` for the text ``value``; a ValidationError naming the field otherwise."""
     value = (value or "").strip()
-    allowed = CHOICES.get(field)
-    if allowed is not None:
-        if value not in allowed:
-            raise _invalid(field, _("valeur invalide (attendu : %(v)s).", v=", ".join(allowed)))
-        return value
+    if field == "kind":
+        return _contract_value(contract.check_kind, value)
+    if field in ("sex", "age_band"):
+        if not value:
+            raise _invalid(field, _("valeur obligatoire."))
+        return _contract_value(contract.check_choice, field, value)
     if field == "sector_id":
         return _reference_id(field, Sector, value)
     if field == "living_situation_id":
         return _reference_id(field, RefItem, value, "living_situation")
-    return _number(field, value, 1, MAX_PEOPLE)
-
-
-def _number(field, value, low, high):
-    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
-        raise _invalid(field, _("nombre entier de %(a)s à %(b)s attendu.", a=low, b=high))
-    return int(value)
+    return _contract_value(contract.parse_whole, value, field, contract.check_people_count)
 
 
 def _reference(model, value, kind=None):
@@ -321,7 +340,10 @@ def _correct_material(contact, user, field, value, reason):
     item = _reference(RefItem, field.partition("-")[2], "material")
     if item is None:
         raise ValidationError({"field": _("Matériel inconnu ou retiré de la liste.")})
-    qty = _number(field, (value or "").strip(), 0, MAX_QUANTITY)
+    try:
+        qty = contract.parse_whole(value, field, contract.check_quantity)
+    except ValidationError as exc:
+        raise _invalid(field, exc.errors[field]) from None
     line = next((m for m in contact.materials if m.material_id == item.id), None)
     before = line.quantity if line else 0
     if line and qty == 0:
