@@ -97,15 +97,28 @@ def codes_parser(kind):
     return parse
 
 
-def parse_kind(text, _lookups):
-    value = text.lower()
-    if value not in KINDS:
-        return None, [_("type « %(value)s » inconnu (known, anonymous ou refusal)", value=value)]
-    return KINDS[value], OK
-
-
 def _refused(text, message):
     return _("« %(value)s » : %(message)s", value=text[:40], message=message)
+
+
+def parse_kind(text, _lookups):
+    """A contract kind, or its French name (connu, anonyme, refus)."""
+    value = text.lower()
+    try:
+        return contract.check_kind(KINDS.get(value, value)), OK
+    except ValidationError as exc:
+        return None, [_refused(value, exc.errors["kind"])]
+
+
+def choice_parser(name):
+    """A parser for ``sex`` or ``age_band``: one of the contract's codes, or nothing."""
+    def parse(text, _lookups):
+        value = text.lower()
+        try:
+            return contract.check_choice(name, value), OK
+        except ValidationError as exc:
+            return None, [exc.errors[name]]
+    return parse
 
 
 def parse_count(text, _lookups):
@@ -152,7 +165,7 @@ PARSERS = {
     "date": parse_date, "time": parse_time,
     "team": code_parser(lambda lk: lk.teams, required=True), "sector": code_parser(lambda lk: lk.sectors),
     "kind": parse_kind, "people_count": parse_count,
-    "sex": code_parser(lambda lk: contract.SEXES), "age_band": code_parser(lambda lk: contract.AGE_BANDS),
+    "sex": choice_parser("sex"), "age_band": choice_parser("age_band"),
     "living_situation": code_parser(lambda lk: lk.refs["living_situation"]),
     "products": codes_parser("product"), "needs": codes_parser("need"), "materials": parse_materials,
     "orientation": codes_parser("destination"), "accompanied": parse_yes_no,

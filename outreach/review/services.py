@@ -13,6 +13,7 @@ from sqlalchemy import func
 
 from .. import audit, contract
 from ..access import organisation_scope
+from ..contacts.services import drop_person
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..models import (
@@ -264,29 +265,26 @@ def correct_contact(contact, user, field, value, reason):
     new = _parse(field, value)
     _check_shape(contact, field, new)
     before = getattr(contact, field)
-    setattr(contact, field, new)
+    code = contact.person.code[:8] if field == "kind" and new != "known" and contact.person else None
+    with db.session.no_autoflush:  # the kind and the person change together (the CHECK constraints)
+        setattr(contact, field, new)
+        if code:
+            drop_person(contact)
     audit.record("contact.correct", actor=user, target=contact, field=field, before=before, after=new,
                  reason=reason.strip())
-    if contact.kind != "known" and contact.person is not None:
-        _drop_person(contact, user, reason.strip())
+    if code:
+        audit.record("contact.correct", actor=user, target=contact, field="person", before=code, after=None,
+                     reason=reason.strip())
 
 
 def _check_shape(contact, field, new):
     """The contact contract on the corrected contact: a known one keeps one person and counts 1; a
-    correction to anonymous or refusal drops the person (``_drop_person``), so it never keeps a code."""
+    correction to anonymous or refusal drops the person (``contacts.services.drop_person``)."""
     kind = new if field == "kind" else contact.kind
     people_count = new if field == "people_count" else contact.people_count
     errors = contract.combination_errors(kind, kind == "known" and contact.person is not None, people_count)
     if errors:
         raise ValidationError({"value": " ".join(errors.values())})
-
-
-def _drop_person(contact, user, reason):
-    from ..contacts.services import drop_person
-    before = contact.person.code[:8]
-    drop_person(contact)
-    audit.record("contact.correct", actor=user, target=contact, field="person", before=before, after=None,
-                 reason=reason)
 
 
 def _invalid(field, message):
