@@ -283,18 +283,25 @@ def test_a_correction_to_anonymous_drops_the_person_and_the_distinct_persons_fol
         assert fields == {"kind", "person"}
         assert measures.Evaluator(filters).value("distinct_persons", filters, window) == 0
         assert measures.Evaluator(filters).value("contacts", filters, window) == 1
+        person = db.session.execute(db.select(Person)).scalar_one()  # no longer "known: last seen on ..."
+        assert (person.first_seen_on, person.last_seen_on, person.last_seen_team_id) == (None, None, None)
 
 
-def test_an_edit_to_refusal_drops_the_person(app, client, login):
+def test_an_edit_to_refusal_drops_the_person_whose_next_contact_becomes_the_first(app, client, login):
     login(WORKER)
-    _start(app, client)
-    assert client.post("/maraude/contacts", data={"kind": "known", "digest": DIGEST}).status_code == 302
+    _start(app, client, "2026-11-30T21:00")
+    for clock in ("22:00", "23:00"):  # the same person twice: the first is first contact
+        assert client.post("/maraude/contacts", data={"kind": "known", "digest": DIGEST, "occurred_at": clock}
+                           ).status_code == 302
     with app.app_context():
-        contact_id = db.session.execute(db.select(Contact.id)).scalar_one()
-    assert client.post(f"/maraude/contacts/{contact_id}", data={"kind": "refusal"}).status_code == 302
+        first, second = db.session.execute(db.select(Contact.id).order_by(Contact.occurred_at)).scalars()
+        assert db.session.get(Contact, first).is_first_contact
+    assert client.post(f"/maraude/contacts/{first}", data={"kind": "refusal"}).status_code == 302
     with app.app_context():
-        contact = db.session.get(Contact, contact_id)
-        assert (contact.kind, contact.person_id, contact.people_count) == ("refusal", None, 1)
+        contact, other = db.session.get(Contact, first), db.session.get(Contact, second)
+        assert (contact.kind, contact.person_id, contact.people_count, contact.is_first_contact) == (
+            "refusal", None, 1, False)
+        assert other.is_first_contact and other.person.first_seen_on == other.occurred_on
 
 
 # --- one home for the limits -----------------------------------------------------------------------------

@@ -232,10 +232,25 @@ def _edit_person(contact, data, shift):
 
 
 def drop_person(contact):
-    """An anonymous passage or a refusal has no person: unlink it (the roll-ups follow the contact's change)."""
+    """An anonymous passage or a refusal has no person: unlink it, with its referrals. The person's first and
+    last seen come back to its other contacts (the first of them becomes its first contact); the roll-ups
+    follow the contact's change. Call it without autoflush, with the kind changed in the same step."""
+    person, was_first = contact.person, contact.is_first_contact
     contact.person, contact.is_first_contact = None, False
     for referral in contact.referrals:
         referral.person = None
+    if person is not None:
+        _seen_again(person, contact.id, was_first)
+
+
+def _seen_again(person, without_id, was_first):
+    others = db.session.execute(db.select(Contact).where(Contact.person_id == person.id, Contact.id != without_id)
+                                .order_by(Contact.occurred_at, Contact.id)).scalars().all()
+    person.first_seen_on = others[0].occurred_on if others else None
+    person.last_seen_on, person.last_seen_team_id = (others[-1].occurred_on, others[-1].team_id) if others else (
+        None, None)
+    if was_first and others:
+        others[0].is_first_contact = True
 
 
 def update_contact(contact, user, data):
