@@ -65,25 +65,23 @@ def check_choice(name, value, field=None):
     return value
 
 
-def people_message():
-    return _("Nombre de personnes entre %(low)s et %(high)s.", low=MIN_PEOPLE, high=MAX_PEOPLE)
+def _bounded(value, low, high, field, message):
+    """``value`` when it is a whole number from ``low`` to ``high``, else a refusal of ``field``."""
+    if not _is_int(value) or not low <= value <= high:
+        raise ValidationError({field: message(low=low, high=high)})
+    return value
 
 
 def check_people_count(value, field="people_count"):
     """A whole number of people within the limits (whatever the kind)."""
-    if not _is_int(value) or not MIN_PEOPLE <= value <= MAX_PEOPLE:
-        raise ValidationError({field: people_message()})
-    return value
-
-
-def quantity_message():
-    return _("Quantité de matériel entre %(low)s et %(high)s.", low=MIN_QUANTITY, high=MAX_QUANTITY)
+    return _bounded(value, MIN_PEOPLE, MAX_PEOPLE, field,
+                    lambda **limits: _("Nombre de personnes entre %(low)s et %(high)s.", **limits))
 
 
 def check_quantity(value, field="materials"):
-    if not _is_int(value) or not MIN_QUANTITY <= value <= MAX_QUANTITY:
-        raise ValidationError({field: quantity_message()})
-    return value
+    """A quantity of one material given in a contact."""
+    return _bounded(value, MIN_QUANTITY, MAX_QUANTITY, field,
+                    lambda **limits: _("Quantité de matériel entre %(low)s et %(high)s.", **limits))
 
 
 def parse_whole(text, field, check):

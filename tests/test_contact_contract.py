@@ -335,6 +335,9 @@ def test_the_contact_limits_are_written_once():
     copies = [(str(f.relative_to(ROOT)), line.strip()) for f in files if f.suffix in (".py", ".html")
               for line in f.read_text().splitlines() if LIMITS.search(line)]
     assert copies == []
+    readme = (ROOT / "README.md").read_text()  # the documentation says the same limits
+    assert f"`people_count` from {contract.MIN_PEOPLE} to {contract.MAX_PEOPLE}" in readme
+    assert f"{contract.MIN_QUANTITY} to {contract.MAX_QUANTITY:,} of each item" in readme
 
 
 # --- a time without a zone is Paris time -------------------------------------------------------------------
