@@ -406,3 +406,31 @@ def test_the_import_reads_its_date_and_time_as_paris_time(app, started, local, u
         shift = db.session.execute(db.select(Shift)).scalar_one()
         assert (shift.started_at, shift.shift_on) == (utc, day)
     assert _stored(app) == (utc, day)
+
+
+@pytest.mark.parametrize("started, local, utc, day", TIMES)
+def test_a_correction_reads_a_time_without_zone_as_paris_time(app, client, started, local, utc, day):
+    """A supervisor corrects the time of a closed shift's contact: HH:MM or a date and time, Paris time."""
+    _start(app, client, started)
+    api, auth = _api(app), _auth(app)
+    start = contract.to_utc(dt.datetime.fromisoformat(started))
+    with app.app_context():
+        shift_id = db.session.execute(db.select(Shift.id)).scalar_one()
+    body = {"id": str(uuid.uuid4()), "shift_id": shift_id, "kind": "anonymous", "occurred_at": f"{start.isoformat()}Z"}
+    assert api.post("/api/v1/encounters", json=body, headers=auth).status_code == 201
+    ended = {"ended_at": f"{(start + dt.timedelta(hours=8)).isoformat()}Z"}
+    assert api.post(f"/api/v1/shifts/{shift_id}/close", json=ended, headers=auth).status_code == 200
+    supervisor = app.test_client()
+    do_login(supervisor, SUPERVISOR)
+
+    def correct(value):
+        return supervisor.post(f"/revue/contact/{body['id']}/corriger",
+                               data={"field": "occurred_at", "value": value, "reason": "heure notée à tort"})
+
+    for value, stored in ((local[11:16], (utc, day)), (f"{start.isoformat()}Z", (start, _stored(app)[1])),
+                          (local, (utc, day))):
+        assert correct(value).status_code == 302, value
+        assert _stored(app) == stored, value
+    assert correct((start - dt.timedelta(hours=3)).isoformat()).status_code == 422  # before the shift
+    assert correct("demain").status_code == 422
+    assert _stored(app) == (utc, day)

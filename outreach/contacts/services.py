@@ -54,7 +54,8 @@ def _check_shift(shift, user):
         raise Forbidden(_("La maraude est close."))
 
 
-def _occurred_at(data, shift):
+def check_occurred_at(data, shift):
+    """The contact's time (naive UTC; now when not given), within its shift (5 minutes' leeway)."""
     value = data.get("occurred_at") or utcnow()
     if not isinstance(value, dt.datetime):
         raise ValidationError({"occurred_at": _("Heure invalide (HH:MM).")})
@@ -129,7 +130,7 @@ def record_contact(shift, user, data):
 
 def _build_contact(shift, user, data):
     kind, people_count = _check_contract(data, bool(data.get("digest")))
-    occurred = _occurred_at(data, shift)
+    occurred = check_occurred_at(data, shift)
     contact = Contact(id=_contact_id(data), shift=shift, organisation_id=shift.organisation_id,
                       team_id=shift.team_id, sector=_sector(data), occurred_at=occurred,
                       occurred_on=local_date(occurred), kind=kind, people_count=people_count,
@@ -196,7 +197,7 @@ def _edit_time(contact, data, shift):
     if value is None or value.replace(second=0, microsecond=0) == contact.occurred_at.replace(
             second=0, microsecond=0):
         return contact.occurred_at
-    return _occurred_at(data, shift)
+    return check_occurred_at(data, shift)
 
 
 def _merge_materials(contact, quantities):

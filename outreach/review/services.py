@@ -13,7 +13,8 @@ from sqlalchemy import func
 
 from .. import audit, contract
 from ..access import organisation_scope
-from ..contacts.services import drop_person
+from ..contacts.forms import parse_time
+from ..contacts.services import check_occurred_at, drop_person
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..models import (
@@ -27,19 +28,19 @@ from ..models import (
     ShiftStock,
     utcnow,
 )
-from ..shifts.services import lock_shift
+from ..shifts.services import local_date, lock_shift
 
 OPEN_HOURS = 14
 DUPLICATE_MINUTES = 15
 STALE_DAYS = 7
-CORRECTABLE = ("kind", "sector_id", "people_count", "sex", "age_band", "living_situation_id")
+CORRECTABLE = ("kind", "sector_id", "people_count", "sex", "age_band", "living_situation_id", "occurred_at")
 CHOICES = {"kind": contract.KINDS, "sex": contract.SEXES, "age_band": contract.AGE_BANDS}
 PAGE_SIZE = 100
 FIELD_LABELS = {
     "kind": _l("Type de contact"), "sector_id": _l("Secteur"), "people_count": _l("Nombre de personnes"),
     "sex": _l("Sexe"), "age_band": _l("Tranche d'âge"), "living_situation_id": _l("Situation de logement"),
     "material": _l("Matériel"), "field": _l("Champ"), "value": _l("Nouvelle valeur"), "reason": _l("Motif"),
-    "status": _l("État"), "summary": _l("Synthèse"),
+    "status": _l("État"), "summary": _l("Synthèse"), "occurred_at": _l("Heure"),
 }
 
 
@@ -262,12 +263,14 @@ def correct_contact(contact, user, field, value, reason):
         return _correct_material(contact, user, field, value, reason.strip())
     if field not in CORRECTABLE:
         raise ValidationError({"field": _("Champ non corrigeable.")})
-    new = _parse(field, value)
+    new = _corrected_time(contact, value) if field == "occurred_at" else _parse(field, value)
     _check_shape(contact, field, new)
     before = getattr(contact, field)
     code = contact.person.code[:8] if field == "kind" and new != "known" and contact.person else None
     with db.session.no_autoflush:  # the kind and the person change together (the CHECK constraints)
         setattr(contact, field, new)
+        if field == "occurred_at":
+            contact.occurred_on = local_date(new)
         if code:
             drop_person(contact)
     audit.record("contact.correct", actor=user, target=contact, field=field, before=before, after=new,
@@ -285,6 +288,19 @@ def _check_shape(contact, field, new):
     errors = contract.combination_errors(kind, kind == "known" and contact.person is not None, people_count)
     if errors:
         raise ValidationError({"value": " ".join(errors.values())})
+
+
+def _corrected_time(contact, value):
+    """HH:MM on the shift's night, or an ISO date and time; without a zone both are Paris time (the contact
+    contract's rule); within the shift."""
+    text = (value or "").strip()
+    if len(text) <= 5:
+        new = _contract_value(parse_time, {"occurred_at": text}, "occurred_at", contact.shift.started_at)
+    else:
+        new = _contract_value(contract.parse_datetime, text, "occurred_at")
+    if new is None:
+        raise _invalid("occurred_at", _("valeur obligatoire."))
+    return _contract_value(check_occurred_at, {"occurred_at": new}, contact.shift)
 
 
 def _invalid(field, message):
