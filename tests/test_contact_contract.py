@@ -9,7 +9,7 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from conftest import do_login
+from conftest import BACKENDS, _make_app, _postgres_database, do_login
 from sqlalchemy.exc import IntegrityError
 from test_api_write import _token
 
@@ -18,6 +18,7 @@ from outreach.api.openapi import document
 from outreach.extensions import db
 from outreach.imports.services import import_contacts
 from outreach.indicators import measures
+from outreach.indicators.synthetic import build_history
 from outreach.models import (
     AuditEvent,
     Contact,
@@ -25,9 +26,11 @@ from outreach.models import (
     Person,
     Referral,
     RefItem,
+    RollupDirty,
     Shift,
     User,
 )
+from outreach.seed import seed_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER, SUPERVISOR = "worker@aurore.demo", "supervisor@aurore.demo"
@@ -434,3 +437,93 @@ def test_a_correction_reads_a_time_without_zone_as_paris_time(app, client, start
     assert correct((start - dt.timedelta(hours=3)).isoformat()).status_code == 422  # before the shift
     assert correct("demain").status_code == 422
     assert _stored(app) == (utc, day)
+
+
+# --- existing data: migration 0002 and the bulk writers -------------------------------------------------
+
+@pytest.fixture(params=BACKENDS)
+def at_0001(request, tmp_path):
+    """An app on a fresh database migrated to 0001 only (the schema before the contract's constraints)."""
+    from flask_migrate import upgrade
+    url, drop = (f"sqlite:///{tmp_path}/old.db", lambda: None) if request.param == "sqlite" else _postgres_database()
+    old = _make_app(url, str(tmp_path))
+    with old.app_context():
+        upgrade(revision="0001")
+    yield old
+    with old.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    drop()
+
+
+def test_migration_0002_repairs_what_old_corrections_left_and_keeps_every_detail(at_0001):
+    """Contacts a correction made impossible are repaired (the person dropped, a known contact counted once)
+    and their months marked for the roll-ups; on SQLite the table rebuild keeps the contact's material and
+    referrals (dropping the old table with foreign keys on would have cascaded into them)."""
+    from flask_migrate import downgrade, upgrade
+
+    with at_0001.app_context():
+        seed_demo()
+        build_history(300, seed=3)
+        db.session.commit()
+        known = db.session.execute(db.select(Contact.id).filter_by(kind="known").order_by(Contact.id)
+                                   .limit(2)).scalars().all()
+        db.session.execute(db.update(Contact).where(Contact.id == known[0]).values(kind="anonymous"))
+        db.session.execute(db.update(Contact).where(Contact.id == known[1]).values(people_count=7))
+        db.session.execute(db.delete(RollupDirty))
+        db.session.commit()
+        details = _details()
+        upgrade()
+        db.session.expire_all()
+        assert db.session.get(Contact, known[0]).person_id is None
+        assert db.session.get(Contact, known[1]).people_count == 1
+        assert _details() == details
+        assert db.session.execute(db.select(db.func.count()).select_from(RollupDirty)).scalar() >= 1
+        with pytest.raises(IntegrityError):
+            db.session.execute(db.update(Contact).where(Contact.id == known[1]).values(people_count=7))
+        db.session.rollback()
+        _details()
+        downgrade(revision="0001")
+        assert _details() == details
+
+
+def _details():
+    """Rows per contact table; the reading transaction ends (PostgreSQL: its locks would block the migration)."""
+    count = lambda table: db.session.execute(db.text(f"SELECT count(*) FROM {table}")).scalar()
+    found = {table: count(table) for table in ("contacts", "contact_materials", "orientations", "referrals",
+                                               "contact_products", "contact_needs")}
+    db.session.commit()
+    return found
+
+
+def test_the_synthetic_history_and_the_demo_satisfy_the_constraints(app):
+    with app.app_context():
+        build_history(500, seed=7)
+        db.session.commit()
+        rows = db.session.execute(db.select(Contact.kind, Contact.person_id, Contact.people_count)).all()
+    assert len(rows) >= 500
+    assert all((p is not None and n == 1) if k == "known" else p is None for k, p, n in rows)
+
+
+def test_migration_0002_keeps_the_details_when_an_earlier_revision_of_the_run_wrote(at_0001):
+    """Re-chained after another revision in the same run, 0002 starts inside an open transaction, where SQLite
+    ignores "foreign keys off": the rebuild must still not cascade into the contacts' details."""
+    import importlib.util
+
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    spec = importlib.util.spec_from_file_location("m0002", ROOT / "migrations/versions/0002_contact_contract.py")
+    revision = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(revision)
+    with at_0001.app_context():
+        seed_demo()
+        build_history(200, seed=5)
+        db.session.commit()
+        details = _details()
+        with db.engine.connect() as conn:
+            conn.execute(db.text("UPDATE contacts SET sex = sex"))  # what an earlier revision's writes leave open
+            with Operations.context(MigrationContext.configure(conn, opts={"render_as_batch": True})):
+                revision.upgrade()
+            conn.commit()
+        assert _details() == details

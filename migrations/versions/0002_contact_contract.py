@@ -42,8 +42,21 @@ REPAIRS = (
 
 
 def _foreign_keys(bind, on):
-    if bind.dialect.name == "sqlite":
-        bind.exec_driver_sql("PRAGMA foreign_keys=" + ("ON" if on else "OFF"))
+    """SQLite only. Switching them off is ignored inside a transaction, which an earlier revision of the same
+    run leaves open: that work is committed first; the rebuild never runs with them on."""
+    if bind.dialect.name != "sqlite":
+        return
+    pragma = "PRAGMA foreign_keys=" + ("ON" if on else "OFF")
+    if on:  # back on for the rest of this connection's life, once the rebuilt table is checked and committed
+        if bind.exec_driver_sql("PRAGMA foreign_key_check(contacts)").first() is not None:
+            raise RuntimeError("contacts rebuilt with a dangling foreign key")
+        bind.connection.driver_connection.commit()
+    bind.exec_driver_sql(pragma)
+    if not on and bind.exec_driver_sql("PRAGMA foreign_keys").scalar():
+        bind.connection.driver_connection.commit()
+        bind.exec_driver_sql(pragma)
+        if bind.exec_driver_sql("PRAGMA foreign_keys").scalar():
+            raise RuntimeError("SQLite foreign keys still on: rebuilding contacts would delete their details")
 
 
 def _repair(bind):
@@ -67,7 +80,7 @@ def _month(day):
 
 def upgrade():
     bind = op.get_bind()
-    _foreign_keys(bind, False)  # before any write: SQLite ignores it inside a transaction
+    _foreign_keys(bind, False)
     _repair(bind)
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_contacts_people_count_positive'), type_='check')
