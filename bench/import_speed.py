@@ -40,7 +40,7 @@ def synthetic_rows(n, seed=1):
         rows.append((i + 2, {
             "date": (start + timedelta(days=rng.randrange(1000))).isoformat(),
             "time": f"{rng.randrange(18, 24)}:{rng.randrange(60):02d}", "team": rng.choice(teams),
-            "sector": rng.choice(sectors), "kind": kind, "people_count": str(rng.randint(1, 3)),
+            "sector": rng.choice(sectors), "kind": kind, "people_count": "1" if kind == "known" else str(rng.randint(1, 3)),
             "sex": rng.choice("mmfx"), "age_band": rng.choice(("18_25", "26_35", "36_45")),
             "living_situation": "rue", "products": rng.choice(("crack", "", "crack|alcool")), "needs": "",
             "materials": rng.choice(("kit_base:1", "", "kit_base:2|naloxone:1")),

@@ -96,6 +96,7 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        _sqlite_foreign_keys_off(connection)
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -104,6 +105,29 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        _check_sqlite_foreign_keys(connection)
+
+
+def _sqlite_foreign_keys_off(connection):
+    """SQLite rebuilds a table in batch mode by dropping it: with foreign keys on, that drop deletes (or
+    cascades into) the rows of every child table. SQLite ignores the pragma inside a transaction, so it is
+    switched off here, before the migrations' transaction, for every revision of the run."""
+    if connection.dialect.name != "sqlite":
+        return
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    still_on = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
+    connection.commit()  # alembic then runs each revision in a transaction of its own (not an outer one)
+    if still_on:
+        raise RuntimeError("SQLite foreign keys still on: a table rebuild would delete its children's rows")
+
+
+def _check_sqlite_foreign_keys(connection):
+    """After the run: no revision may have left a dangling reference behind (the checks were off)."""
+    if connection.dialect.name == "sqlite":
+        dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+        connection.rollback()
+        if dangling is not None:
+            raise RuntimeError(f"a migration left a dangling foreign key: {tuple(dangling)}")
 
 
 if context.is_offline_mode():

@@ -11,12 +11,11 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint, event, inspect, update
 from sqlalchemy.orm import Session
 
+from . import contract
 from .extensions import db
 
 ROLES = ("worker", "supervisor", "manager", "admin")
-SEXES = ("f", "m", "x")
-AGE_BANDS = ("u18", "18_25", "26_35", "36_45", "46_55", "o55", "unknown")
-CONTACT_KINDS = ("known", "anonymous", "refusal")
+SEXES, AGE_BANDS, CONTACT_KINDS = contract.SEXES, contract.AGE_BANDS, contract.KINDS  # the contact contract's
 SHIFT_STATES = ("open", "closed", "validated")
 REFERRAL_STATES = ("proposed", "accepted", "refused", "admitted", "exited")
 REF_KINDS = ("living_situation", "product", "need", "material", "destination",
@@ -293,7 +292,7 @@ class Contact(db.Model):
     __tablename__ = "contacts"
     __table_args__ = (
         _enum_check("kind", CONTACT_KINDS),
-        CheckConstraint("people_count >= 1", name="people_count_positive"),
+        *(CheckConstraint(text, name=name) for name, text in contract.CHECKS.items()),  # migration 0002
         Index("ix_contacts_org_on", "organisation_id", "occurred_on"),
         Index("ix_contacts_person_on", "person_id", "occurred_on"),
     )

@@ -94,7 +94,7 @@ def test_planted_errors_are_each_reported_and_nothing_is_imported(app, client, l
         "2025-13-40;21:00;aurore_nord;stalingrad;anonymous;1;m;26_35;rue;;;;;;;",          # line 8: date
         "2025-03-14;21:00;gaia_mobile;stalingrad;anonymous;1;m;26_35;rue;;;;;;;",         # line 9: other org's team
         "2025-03-14;21:00;aurore_nord;stalingrad;anonymous;1;z;26_35;rue;;;;;;;",          # line 10: sex
-        "2025-03-14;21:00;aurore_nord;stalingrad;anonymous;1;m;26_35;rue;;;kit_base:0;;;;",  # line 11: materials
+        "2025-03-14;21:00;aurore_nord;stalingrad;anonymous;1;m;26_35;rue;;;kit_base:1001;;;;",  # line 11: materials
         "2025-03-14;21:00;aurore_nord;stalingrad;known;1;m;26_35;rue;;;;;;;xyz",          # line 12: digest
         "2025-03-14;25:99;aurore_nord;nowhere;anonymous;1;m;26_35;rue;;;;;;;",            # line 13: time, sector
     ]

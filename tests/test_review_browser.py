@@ -11,7 +11,7 @@ def test_supervisor_reviews_a_shift(live_app, page):
     from conftest import browser_login
     with live_app.test_request_context():
         shift = make_shift()
-        make_contact(shift, 10, people=2)
+        make_contact(shift, 10, kind="anonymous", people=2)
         make_contact(shift, 600)  # planted: after the shift's end
         db.session.commit()
         sid = shift.id

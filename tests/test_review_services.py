@@ -1,4 +1,5 @@
 """Supervisor review: summary equals SQL counts, anomalies, validation lock, audited corrections."""
+import uuid
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -42,7 +43,10 @@ def make_shift(status="closed", team_code="aurore_nord", started=START, ended=ST
 
 
 def make_contact(shift, minutes=10, kind="known", person=None, people=1, first=False, materials=None):
+    """A contact as the contract allows it: a known one gets a person of its own when none is given."""
     at = shift.started_at + timedelta(minutes=minutes)
+    if kind == "known" and person is None:
+        person = make_person(uuid.uuid4().hex * 2)
     contact = Contact(shift_id=shift.id, organisation_id=shift.organisation_id, team_id=shift.team_id,
                       occurred_at=at, occurred_on=at.date(), kind=kind, person_id=person and person.id,
                       people_count=people, is_first_contact=first, created_by_id=shift.opened_by_id)
@@ -116,7 +120,7 @@ def test_anomalies_flagged(rctx):
 
 def test_validation_locks_workers_and_corrections_are_audited(rctx):
     shift = make_shift()
-    contact = make_contact(shift, 10, people=2)
+    contact = make_contact(shift, 10, kind="anonymous", people=2)
     sup, worker = _user("supervisor@aurore.demo"), _user("worker@aurore.demo")
     services.ensure_editable(shift, worker)
     services.validate_shift(shift, sup)
@@ -143,7 +147,7 @@ def test_validation_locks_workers_and_corrections_are_audited(rctx):
 def test_pages_scope_validate_and_trail(app, client, login):
     with app.app_context():
         shift = make_shift()
-        make_contact(shift, 10, people=2)
+        make_contact(shift, 10, kind="anonymous", people=2)
         make_contact(shift, 600)
         other = make_shift(team_code="gaia_mobile")
         db.session.commit()

@@ -1,7 +1,7 @@
 """Server-side sessions, API token expiry, TOTP replay guard, login delays instead of account lockout.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 """
 from datetime import datetime, timedelta
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0003'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

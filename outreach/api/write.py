@@ -12,6 +12,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 
+from .. import contract
 from ..access import allow
 from ..contacts import services as contacts
 from ..database import constraint_of, integrity_message
@@ -59,16 +60,9 @@ def _bad(field, message):
 
 
 def _when(data, field):
+    """Naive UTC of an ISO 8601 date and time; without a zone it is Paris time (the contact contract's rule)."""
     value = data.get(field)
-    if value is None:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        _bad(field, _("Date et heure ISO 8601 attendues."))
-    return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo is not None else parsed
+    return None if value is None else contract.parse_datetime(value, field)
 
 
 def _int(data, field, default, low=0, high=10000):
@@ -104,6 +98,7 @@ def _code_map(kind):
 
 
 def _quantities(kind, values, field):
+    """{id: quantity} of a shift's {code: quantity} stock (a contact's material: ``_materials``)."""
     if values is None:
         return {}
     if not isinstance(values, dict) or not all(
@@ -111,6 +106,15 @@ def _quantities(kind, values, field):
         _bad(field, _("Objet {code: quantité} attendu."))
     ids = _codes(kind, list(values), field)
     return dict(zip(ids, values.values()))
+
+
+def _materials(values):
+    """A contact's material: {code: quantity} with the contract's bounds (checked by the service)."""
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        _bad("materials", _("Objet {code: quantité} attendu."))
+    return dict(zip(_codes("material", list(values), "materials"), values.values()))
 
 
 def _optional_bool(data, field):
@@ -218,9 +222,10 @@ def post_shift_close(shift_id):
 
 # --- encounters ---------------------------------------------------------------------------------------
 
-def _person(data, kind):
+def _person(data):
+    """The digest of ``person`` when one is given; whether the kind wants one is the contract's rule."""
     person = data.get("person")
-    if kind != "known":
+    if person is None:
         return {}
     if not isinstance(person, dict):
         _bad("person", _("Code de la personne attendu."))
@@ -255,17 +260,18 @@ def _choice(data, field):
 
 
 def encounter_data(data):
-    kind = data.get("kind")
-    if kind not in ("known", "anonymous", "refusal"):
-        _bad("kind", _("Type de contact inconnu."))
+    """Service data of an encounter; kinds, people count, person and material follow the contact contract."""
+    kind = contract.check_kind(data.get("kind"))
+    person = _person(data)
     return {"id": _uuid(data.get("id")), "occurred_at": _when(data, "occurred_at"),
-            "sector_id": _code("sector", data.get("sector"), "sector"), "kind": kind,
-            **_person(data, kind), "people_count": _int(data, "people_count", 1, 1, 500),
-            "sex": _choice(data, "sex"), "age_band": _choice(data, "age_band"),
+            "sector_id": _code("sector", data.get("sector"), "sector"), "kind": kind, **person,
+            "people_count": contract.check_contact(kind, bool(person), data.get("people_count")),
+            "sex": contract.check_choice("sex", _choice(data, "sex")),
+            "age_band": contract.check_choice("age_band", _choice(data, "age_band")),
             "living_situation_id": _code("living_situation", data.get("living_situation"), "living_situation"),
             "product_ids": _codes("product", data.get("products"), "products"),
             "need_ids": _codes("need", data.get("needs"), "needs"),
-            "materials": _quantities("material", data.get("materials"), "materials"),
+            "materials": _materials(data.get("materials")),
             "orientations": _orientations(data.get("orientations")),
             "referral_programme_ids": _programmes(data.get("referrals"))}
 

@@ -1,4 +1,9 @@
-"""OpenAPI description of the write API (examples valid for worker@aurore.demo)."""
+"""OpenAPI description of the write API (examples valid for worker@aurore.demo).
+
+An encounter's kinds, limits and time rule come from the contact contract (``outreach.contract``)."""
+from .. import contract
+
+CONTACT = contract.json_schema()
 
 SHIFT_EXAMPLE = {"id": "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b", "team": "aurore_nord",
                  "started_at": "2026-11-27T21:30:00Z", "sectors": ["stalingrad"], "staff_count": 3,
@@ -17,7 +22,7 @@ STEP_EXAMPLE = {"status": "refused", "occurred_on": "2026-11-27", "reason": "pas
 _QTY = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0, "maximum": 10000}}
 _CODES = {"type": "array", "items": {"type": "string"}}
 _UUID = {"type": "string", "format": "uuid"}
-_TIME = {"type": "string", "format": "date-time"}
+_TIME = contract.TIME_SCHEMA
 _ANY = {"type": "object"}
 
 SCHEMAS = {
@@ -30,14 +35,17 @@ SCHEMAS = {
             k: {"type": "integer", "minimum": 0, "maximum": 10000} for k in ("f", "m", "x")}},
         "used_material_collected": {"type": "integer", "minimum": 0, "maximum": 10000}, "stock_back": _QTY}},
     "EncounterIn": {"type": "object", "required": ["id", "shift_id", "kind"], "example": ENCOUNTER_EXAMPLE,
-                    "properties": {
-        "id": _UUID, "shift_id": _UUID, "occurred_at": _TIME, "sector": {"type": "string"},
-        "kind": {"type": "string", "enum": ["known", "anonymous", "refusal"]},
-        "person": {"type": "object", "properties": {"digest": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-                                                    "weak": {"type": "boolean"}}},
-        "people_count": {"type": "integer", "minimum": 1, "maximum": 500},
-        "sex": {"type": "string", "enum": ["f", "m", "x"]}, "age_band": {"type": "string"},
-        "living_situation": {"type": "string"}, "products": _CODES, "needs": _CODES, "materials": _QTY,
+                    "description": "Contrat d'un contact : known = une personne (person obligatoire) et "
+                                   "people_count = 1 ; anonymous et refusal = aucune person. Une règle enfreinte "
+                                   "répond 422 en nommant le champ.",
+                    "allOf": contract.json_rules(), "properties": {
+        "id": _UUID, "shift_id": _UUID, "occurred_at": CONTACT["occurred_at"], "sector": {"type": "string"},
+        "kind": CONTACT["kind"],
+        "person": {"type": "object", "description": "Seulement pour kind = known.",
+                   "properties": {"digest": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                                  "weak": {"type": "boolean"}}},
+        "people_count": CONTACT["people_count"], "sex": CONTACT["sex"], "age_band": CONTACT["age_band"],
+        "living_situation": {"type": "string"}, "products": _CODES, "needs": _CODES, "materials": CONTACT["materials"],
         "orientations": {"type": "array", "items": {"type": "object", "properties": {
             "destination": {"type": "string"}, "accompanied": {"type": "boolean"}}}},
         "referrals": {"type": "array", "items": {"type": "object", "properties": {

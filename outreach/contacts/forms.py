@@ -5,12 +5,13 @@ import datetime as dt
 
 from flask_babel import gettext as _
 
+from .. import contract
 from ..errors import ValidationError
 from ..extensions import db
 from ..models import Sector
 from ..pseudonyms import services as pseudonyms
 from ..reference import services as reference
-from ..shifts.services import PARIS
+from ..shifts.services import local_date
 
 RAW_FIELDS = ("pseudo_initial", "pseudo_name", "pseudo_birth", "pseudo_sex")
 MAX_VALUE = 200
@@ -37,7 +38,8 @@ def parse_int(form, name, default=0):
 
 
 def parse_time(form, name, day_of):
-    """HH:MM (Paris) on the local date nearest ``day_of`` (naive UTC) -> naive UTC."""
+    """HH:MM, Paris time (the contract's rule for a time without a zone), on the Paris date nearest
+    ``day_of`` (naive UTC) -> naive UTC."""
     raw = (form.get(name) or "").strip()
     if not raw:
         return None
@@ -45,11 +47,11 @@ def parse_time(form, name, day_of):
         clock = dt.time.fromisoformat(raw)
     except ValueError:
         raise ValidationError({name: _("Heure invalide (HH:MM).")}) from None
-    local_ref = day_of.replace(tzinfo=dt.UTC).astimezone(PARIS)
-    value = dt.datetime.combine(local_ref.date(), clock, tzinfo=PARIS)
-    if value < local_ref - dt.timedelta(hours=12):
-        value += dt.timedelta(days=1)
-    return value.astimezone(dt.UTC).replace(tzinfo=None)
+    local_ref = local_date(day_of)
+    value = contract.local_to_utc(local_ref, clock)
+    if value < day_of - dt.timedelta(hours=12):
+        value = contract.local_to_utc(local_ref + dt.timedelta(days=1), clock)
+    return value
 
 
 def codes(form, name, kind):
@@ -80,17 +82,16 @@ def sector_id(form):
     return sector.id
 
 
-def person_digest(form, required=True):
+def person_digest(form):
     """The posted digest, or the one computed from the raw inputs (no-JS); (digest, is_weak).
 
-    When not ``required`` (editing), no inputs at all gives (None, False): the stored code is kept."""
+    No inputs at all gives (None, False); whether a code is required (a new known contact) or forbidden
+    (anonymous, refusal) is the contract's rule, applied by the service."""
     if form.get("digest"):
         return form["digest"], form.get("is_weak") in ("1", "true", "on")
     raw = [form.get(name, "") for name in RAW_FIELDS]
     if not any(v.strip() for v in raw[:3]):
-        if not required:
-            return None, False
-        raise ValidationError({"digest": _("Saisissez le code de la personne.")})
+        return None, False
     return pseudonyms.digest_from_inputs(*raw)
 
 
@@ -104,7 +105,7 @@ def referrals(form):
     return [item_id for code, item_id in reference.codes_to_ids("programme").items() if form.get("referral-" + code)]
 
 
-def contact_data(form, shift, code_required=True):
+def contact_data(form, shift):
     check_values(form)
     kind = form.get("kind")
     if not kind:
@@ -117,6 +118,5 @@ def contact_data(form, shift, code_required=True):
             "product_ids": codes(form, "products", "product"), "need_ids": codes(form, "needs", "need"),
             "materials": quantities(form, "material-"), "orientations": orientations(form),
             "referral_programme_ids": referrals(form)}
-    if kind == "known":
-        data["digest"], data["is_weak"] = person_digest(form, code_required)
+    data["digest"], data["is_weak"] = person_digest(form)
     return data

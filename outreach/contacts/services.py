@@ -6,13 +6,10 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .. import audit
+from .. import audit, contract
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..models import (
-    AGE_BANDS,
-    CONTACT_KINDS,
-    SEXES,
     Contact,
     ContactMaterial,
     Orientation,
@@ -43,17 +40,10 @@ def _ref(kind, item_id, field):
     return _refs(kind, [item_id], field)[0] if item_id is not None else None
 
 
-def _check_choice(value, allowed, field):
-    if value not in (None, "") and value not in allowed:
-        raise ValidationError({field: _("Valeur inconnue.")})
-    return value or None
-
-
-def _people_count(data, kind):
-    value = data.get("people_count", 1)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 500:
-        raise ValidationError({"people_count": _("Nombre de personnes entre 1 et 500.")})
-    return 1 if kind == "known" else value
+def _check_contract(data, has_person):
+    """The contact contract on the posted kind, person and people count; returns (kind, people_count)."""
+    kind = contract.check_kind(data.get("kind"))
+    return kind, contract.check_contact(kind, has_person, data.get("people_count"))
 
 
 def _check_shift(shift, user):
@@ -64,7 +54,8 @@ def _check_shift(shift, user):
         raise Forbidden(_("La maraude est close."))
 
 
-def _occurred_at(data, shift):
+def check_occurred_at(data, shift):
+    """The contact's time (naive UTC; now when not given), within its shift (5 minutes' leeway)."""
     value = data.get("occurred_at") or utcnow()
     if not isinstance(value, dt.datetime):
         raise ValidationError({"occurred_at": _("Heure invalide (HH:MM).")})
@@ -91,9 +82,7 @@ def _materials(quantities):
     items = _refs("material", list(quantities or {}), "materials")
     rows = []
     for item in items:
-        qty = quantities[item.id]
-        if isinstance(qty, bool) or not isinstance(qty, int) or not 0 <= qty <= 1000:
-            raise ValidationError({"materials": _("Quantité entre 0 et 1000.")})
+        qty = contract.check_quantity(quantities[item.id])
         if qty:
             rows.append(ContactMaterial(material=item, quantity=qty))
     return rows
@@ -140,15 +129,13 @@ def record_contact(shift, user, data):
 
 
 def _build_contact(shift, user, data):
-    kind = data.get("kind")
-    if kind not in CONTACT_KINDS:
-        raise ValidationError({"kind": _("Type de contact inconnu.")})
-    occurred = _occurred_at(data, shift)
+    kind, people_count = _check_contract(data, bool(data.get("digest")))
+    occurred = check_occurred_at(data, shift)
     contact = Contact(id=_contact_id(data), shift=shift, organisation_id=shift.organisation_id,
                       team_id=shift.team_id, sector=_sector(data), occurred_at=occurred,
-                      occurred_on=local_date(occurred), kind=kind, people_count=_people_count(data, kind),
-                      sex=_check_choice(data.get("sex"), SEXES, "sex"),
-                      age_band=_check_choice(data.get("age_band"), AGE_BANDS, "age_band"),
+                      occurred_on=local_date(occurred), kind=kind, people_count=people_count,
+                      sex=contract.check_choice("sex", data.get("sex")),
+                      age_band=contract.check_choice("age_band", data.get("age_band")),
                       living_situation=_ref("living_situation", data.get("living_situation_id"),
                                             "living_situation"),
                       created_by_id=user.id)
@@ -226,7 +213,7 @@ def _edit_time(contact, data, shift):
     if value is None or value.replace(second=0, microsecond=0) == contact.occurred_at.replace(
             second=0, microsecond=0):
         return contact.occurred_at
-    return _occurred_at(data, shift)
+    return check_occurred_at(data, shift)
 
 
 def _merge_materials(contact, quantities):
@@ -256,11 +243,31 @@ def _merge_referrals(contact, programme_ids, user):
 def _edit_person(contact, data, shift):
     """Known: a new code when new inputs were given, else the stored one; other kinds carry no code."""
     if contact.kind != "known":
-        contact.person, contact.is_first_contact = None, False
+        drop_person(contact)
     elif data.get("digest"):
         _person(contact, data, shift)
-    elif contact.person is None:
-        raise ValidationError({"digest": _("Saisissez le code de la personne.")})
+
+
+def drop_person(contact):
+    """An anonymous passage or a refusal has no person: unlink it, with its referrals. The person's first and
+    last seen come back to its other contacts (the first of them becomes its first contact); the roll-ups
+    follow the contact's change. Call it without autoflush, with the kind changed in the same step."""
+    person, was_first = contact.person, contact.is_first_contact
+    contact.person, contact.is_first_contact = None, False
+    for referral in contact.referrals:
+        referral.person = None
+    if person is not None:
+        _seen_again(person, contact.id, was_first)
+
+
+def _seen_again(person, without_id, was_first):
+    others = db.session.execute(db.select(Contact).where(Contact.person_id == person.id, Contact.id != without_id)
+                                .order_by(Contact.occurred_at, Contact.id)).scalars().all()
+    person.first_seen_on = others[0].occurred_on if others else None
+    person.last_seen_on, person.last_seen_team_id = (others[-1].occurred_on, others[-1].team_id) if others else (
+        None, None)
+    if was_first and others:
+        others[0].is_first_contact = True
 
 
 def update_contact(contact, user, data):
@@ -270,15 +277,14 @@ def update_contact(contact, user, data):
     shift = contact.shift
     with db.session.no_autoflush:
         before = snapshot(contact)
-        kind = data.get("kind")
-        if kind not in CONTACT_KINDS:
-            raise ValidationError({"kind": _("Type de contact inconnu.")})
+        keeps_code = data.get("kind") == "known" and contact.person is not None
+        kind, people_count = _check_contract(data, bool(data.get("digest")) or keeps_code)
         occurred = _edit_time(contact, data, shift)
         contact.kind, contact.occurred_at, contact.occurred_on = kind, occurred, local_date(occurred)
         contact.sector = _sector(data)
-        contact.people_count = _people_count(data, kind)
-        contact.sex = _check_choice(data.get("sex"), SEXES, "sex")
-        contact.age_band = _check_choice(data.get("age_band"), AGE_BANDS, "age_band")
+        contact.people_count = people_count
+        contact.sex = contract.check_choice("sex", data.get("sex"))
+        contact.age_band = contract.check_choice("age_band", data.get("age_band"))
         contact.living_situation = _ref("living_situation", data.get("living_situation_id"), "living_situation")
         contact.products = _refs("product", data.get("product_ids"), "products")
         contact.needs = _refs("need", data.get("need_ids"), "needs")

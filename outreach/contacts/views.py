@@ -12,10 +12,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from .. import contract
 from ..database import constraint_of, integrity_message
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
-from ..models import AGE_BANDS, SEXES, Contact
+from ..models import Contact
 from ..reference import services as reference
 from ..shifts.services import is_uuid, local_clock, open_shift_for
 from . import bp, forms, lookups, services
@@ -36,7 +37,8 @@ def form_context(shift):
     lists = {kind: reference.items(kind) for kind in LISTS}
     undo = session.get("undo_contact")
     sectors, default_sector = sector_choices(shift)
-    return {"lists": lists, "sexes": SEXES, "age_bands": AGE_BANDS, "undo_id": undo,
+    return {"lists": lists, "sexes": contract.SEXES, "age_bands": contract.AGE_BANDS, "contract": contract,
+            "undo_id": undo,
             "plan_salt": current_app.config["PLAN_SALT"], "sector_choices": sectors,
             "default_sector": default_sector}
 
@@ -191,7 +193,7 @@ def update(contact_id):
     if refused:
         return refused
     try:
-        data = forms.contact_data(request.form, contact.shift, code_required=False)
+        data = forms.contact_data(request.form, contact.shift)
         services.update_contact(contact, current_user, data)
         db.session.flush()
     except ValidationError as exc:

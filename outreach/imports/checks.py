@@ -11,7 +11,8 @@ from operator import itemgetter
 
 from flask_babel import gettext as _
 
-from ..models import AGE_BANDS, SEXES
+from .. import contract
+from ..errors import ValidationError
 
 KINDS = {"known": "known", "connu": "known", "anonymous": "anonymous", "anonyme": "anonymous",
          "refusal": "refusal", "refus": "refusal"}
@@ -96,32 +97,54 @@ def codes_parser(kind):
     return parse
 
 
+def _refused(text, message):
+    return _("« %(value)s » : %(message)s", value=text[:40], message=message)
+
+
 def parse_kind(text, _lookups):
+    """A contract kind, or its French name (connu, anonyme, refus)."""
     value = text.lower()
-    if value not in KINDS:
-        return None, [_("type « %(value)s » inconnu (known, anonymous ou refusal)", value=value)]
-    return KINDS[value], OK
+    try:
+        return contract.check_kind(KINDS.get(value, value)), OK
+    except ValidationError as exc:
+        return None, [_refused(value, exc.errors["kind"])]
+
+
+def choice_parser(name):
+    """A parser for ``sex`` or ``age_band``: one of the contract's codes, or nothing."""
+    def parse(text, _lookups):
+        value = text.lower()
+        try:
+            return contract.check_choice(name, value), OK
+        except ValidationError as exc:
+            return None, [exc.errors[name]]
+    return parse
 
 
 def parse_count(text, _lookups):
+    """The contract's people count (1 when empty); whether the kind allows it is checked with the row."""
     text = text or "1"
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 500:
-        return 1, [_("nombre de personnes invalide « %(value)s » (entier de 1 à 500)", value=text)]
-    return int(text), OK
+    try:
+        return contract.parse_whole(text, "people_count", contract.check_people_count), OK
+    except ValidationError as exc:
+        return 1, [_refused(text, exc.errors["people_count"])]
 
 
 def parse_materials(text, lookups):
+    """``code:quantity|...`` (quantity 1 when left out), each item's total within the contract's bounds."""
     found, errors, known = {}, [], lookups.refs["material"]
     for part in _split(text.lower()):
         code, _sep, qty = part.partition(":")
         code, qty = code.strip(), (qty.strip() or "1")
         if code not in known:
             errors.append(_("matériel « %(code)s » inconnu", code=code))
-        elif not (qty.isascii() and qty.isdigit()) or not 1 <= int(qty) <= 10000:
-            errors.append(_("quantité invalide pour « %(code)s »", code=code))
-        else:
-            found[code] = found.get(code, 0) + int(qty)
-    return sorted(found.items()), errors
+            continue
+        try:
+            found[code] = contract.check_quantity(found.get(code, 0) + contract.parse_whole(
+                qty, "materials", contract.check_quantity))
+        except ValidationError as exc:
+            errors.append(_refused(part, exc.errors["materials"]))
+    return sorted((code, qty) for code, qty in found.items() if qty), errors
 
 
 def parse_yes_no(text, _lookups):
@@ -142,7 +165,7 @@ PARSERS = {
     "date": parse_date, "time": parse_time,
     "team": code_parser(lambda lk: lk.teams, required=True), "sector": code_parser(lambda lk: lk.sectors),
     "kind": parse_kind, "people_count": parse_count,
-    "sex": code_parser(lambda lk: SEXES), "age_band": code_parser(lambda lk: AGE_BANDS),
+    "sex": choice_parser("sex"), "age_band": choice_parser("age_band"),
     "living_situation": code_parser(lambda lk: lk.refs["living_situation"]),
     "products": codes_parser("product"), "needs": codes_parser("need"), "materials": parse_materials,
     "orientation": codes_parser("destination"), "accompanied": parse_yes_no,
@@ -240,12 +263,14 @@ def _columns(cells):
 
 
 def _coherence(values, digest_texts):
-    """Rules across columns: a known person has a digest, an anonymous one has none, accompanied needs a place."""
-    for i, (kind, digest) in enumerate(zip(values["kind"], values["digest"])):
-        if kind == "known" and digest is None and not (digest_texts[i] or "").strip():
-            yield i, "digest", _("empreinte obligatoire pour un contact connu (sinon type anonymous)")
-        elif kind in ("anonymous", "refusal") and digest:
-            yield i, "digest", _("pas d'empreinte pour un contact anonyme ou un refus")
+    """Rules across columns: the contact contract (a known person has a digest and counts 1, an anonymous
+    passage or a refusal has no digest), and accompanied needs a place."""
+    rows = zip(values["kind"], values["digest"], values["people_count"], digest_texts)
+    for i, (kind, digest, count, text) in enumerate(rows):
+        if kind is not None:  # an unknown kind is reported on its own column
+            has_digest = digest is not None or bool((text or "").strip())  # an invalid one has its own error
+            for column, message in contract.combination_errors(kind, has_digest, count, "digest").items():
+                yield i, column, message
     if any(values["accompanied"]):
         for i, (accompanied, orientation) in enumerate(zip(values["accompanied"], values["orientation"])):
             if accompanied and not orientation:

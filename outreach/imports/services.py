@@ -18,12 +18,12 @@ import uuid
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from itertools import repeat
 
 from sqlalchemy import bindparam, insert, select, update
 
-from .. import audit
+from .. import audit, contract
 from ..extensions import db
 from ..models import (
     Contact,
@@ -190,7 +190,7 @@ class _Writer:
             shift_ids.append(sid)
         self.shift_groups = {sid: group for group, sid in groups.items()}
         self.existing_shifts = existing_ids(Shift.id, set(groups.values()))
-        rows = _Rows(ids=ids, shift_ids=shift_ids, days=days, ats=[f"{d} {t}:00.000000" for d, t in zip(days, times)],
+        rows = _Rows(ids=ids, shift_ids=shift_ids, days=days, ats=utc_times(days, times),
                      **{c: v for c, v in parsed.values.items() if c not in ("date", "time")})
         if not self.existing_shifts:
             return rows
@@ -311,6 +311,15 @@ class _Writer:
         self._insert(Referral.__table__, REFERRAL_COLUMNS, sorted(
             (_uuid5(f"{cid}|referral|{c}"), cid, org, pid, first_seen.get(pid), programme[c], "proposed", day, now)
             for cid, codes, pid, day in zip(ids, rows.programme, person_ids, rows.days) if codes for c in codes))
+
+
+def utc_times(days, times):
+    """Each row's stored time (naive UTC, as text): a file's date and time are Paris local time, the contact
+    contract's rule for a time without a zone. Each distinct (date, time) is converted once."""
+    pairs = list(zip(days, times))
+    stored = {pair: contract.local_to_utc(date.fromisoformat(pair[0]), time.fromisoformat(pair[1])).strftime(DATETIME)
+              for pair in set(pairs)}
+    return list(map(stored.__getitem__, pairs))
 
 
 def _in_order(order, rows):

@@ -11,14 +11,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
-from .. import audit
+from .. import audit, contract
 from ..access import organisation_scope
+from ..contacts.forms import parse_time
+from ..contacts.services import check_occurred_at, drop_person
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..models import (
-    AGE_BANDS,
-    CONTACT_KINDS,
-    SEXES,
     Contact,
     ContactMaterial,
     Orientation,
@@ -29,21 +28,19 @@ from ..models import (
     ShiftStock,
     utcnow,
 )
-from ..shifts.services import lock_shift
+from ..shifts.services import local_date, lock_shift
 
 OPEN_HOURS = 14
 DUPLICATE_MINUTES = 15
 STALE_DAYS = 7
-CORRECTABLE = ("kind", "sector_id", "people_count", "sex", "age_band", "living_situation_id")
-CHOICES = {"kind": CONTACT_KINDS, "sex": SEXES, "age_band": AGE_BANDS}
+CORRECTABLE = ("kind", "sector_id", "people_count", "sex", "age_band", "living_situation_id", "occurred_at")
+CHOICES = {"kind": contract.KINDS, "sex": contract.SEXES, "age_band": contract.AGE_BANDS}
 PAGE_SIZE = 100
-MAX_PEOPLE = 500
-MAX_QUANTITY = 10000
 FIELD_LABELS = {
     "kind": _l("Type de contact"), "sector_id": _l("Secteur"), "people_count": _l("Nombre de personnes"),
     "sex": _l("Sexe"), "age_band": _l("Tranche d'âge"), "living_situation_id": _l("Situation de logement"),
     "material": _l("Matériel"), "field": _l("Champ"), "value": _l("Nouvelle valeur"), "reason": _l("Motif"),
-    "status": _l("État"), "summary": _l("Synthèse"),
+    "status": _l("État"), "summary": _l("Synthèse"), "occurred_at": _l("Heure"),
 }
 
 
@@ -266,36 +263,72 @@ def correct_contact(contact, user, field, value, reason):
         return _correct_material(contact, user, field, value, reason.strip())
     if field not in CORRECTABLE:
         raise ValidationError({"field": _("Champ non corrigeable.")})
-    new = _parse(field, value)
+    new = _corrected_time(contact, value) if field == "occurred_at" else _parse(field, value)
+    _check_shape(contact, field, new)
     before = getattr(contact, field)
-    setattr(contact, field, new)
+    code = contact.person.code[:8] if field == "kind" and new != "known" and contact.person else None
+    with db.session.no_autoflush:  # the kind and the person change together (the CHECK constraints)
+        setattr(contact, field, new)
+        if field == "occurred_at":
+            contact.occurred_on = local_date(new)
+        if code:
+            drop_person(contact)
     audit.record("contact.correct", actor=user, target=contact, field=field, before=before, after=new,
                  reason=reason.strip())
+    if code:
+        audit.record("contact.correct", actor=user, target=contact, field="person", before=code, after=None,
+                     reason=reason.strip())
+
+
+def _check_shape(contact, field, new):
+    """The contact contract on the corrected contact: a known one keeps one person and counts 1; a
+    correction to anonymous or refusal drops the person (``contacts.services.drop_person``)."""
+    kind = new if field == "kind" else contact.kind
+    people_count = new if field == "people_count" else contact.people_count
+    errors = contract.combination_errors(kind, kind == "known" and contact.person is not None, people_count)
+    if errors:
+        raise ValidationError({"value": " ".join(errors.values())})
+
+
+def _corrected_time(contact, value):
+    """HH:MM on the shift's night, or an ISO date and time; without a zone both are Paris time (the contact
+    contract's rule); within the shift."""
+    text = (value or "").strip()
+    if len(text) <= 5:
+        new = _contract_value(parse_time, {"occurred_at": text}, "occurred_at", contact.shift.started_at)
+    else:
+        new = _contract_value(contract.parse_datetime, text, "occurred_at")
+    if new is None:
+        raise _invalid("occurred_at", _("valeur obligatoire."))
+    return _contract_value(check_occurred_at, {"occurred_at": new}, contact.shift)
 
 
 def _invalid(field, message):
     return ValidationError({"value": _("%(f)s : %(m)s", f=field_label(field), m=message)})
 
 
+def _contract_value(check, *args):
+    """``check(*args)`` of the contact contract, its refusal keyed on the correction's ``value``."""
+    try:
+        return check(*args)
+    except ValidationError as exc:
+        raise ValidationError({"value": " ".join(exc.errors.values())}) from None
+
+
 def _parse(field, value):
     """The stored value of ``field`` for the text ``value``; a ValidationError naming the field otherwise."""
     value = (value or "").strip()
-    allowed = CHOICES.get(field)
-    if allowed is not None:
-        if value not in allowed:
-            raise _invalid(field, _("valeur invalide (attendu : %(v)s).", v=", ".join(allowed)))
-        return value
+    if field == "kind":
+        return _contract_value(contract.check_kind, value)
+    if field in ("sex", "age_band"):
+        if not value:
+            raise _invalid(field, _("valeur obligatoire."))
+        return _contract_value(contract.check_choice, field, value)
     if field == "sector_id":
         return _reference_id(field, Sector, value)
     if field == "living_situation_id":
         return _reference_id(field, RefItem, value, "living_situation")
-    return _number(field, value, 1, MAX_PEOPLE)
-
-
-def _number(field, value, low, high):
-    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
-        raise _invalid(field, _("nombre entier de %(a)s à %(b)s attendu.", a=low, b=high))
-    return int(value)
+    return _contract_value(contract.parse_whole, value, field, contract.check_people_count)
 
 
 def _reference(model, value, kind=None):
@@ -321,7 +354,10 @@ def _correct_material(contact, user, field, value, reason):
     item = _reference(RefItem, field.partition("-")[2], "material")
     if item is None:
         raise ValidationError({"field": _("Matériel inconnu ou retiré de la liste.")})
-    qty = _number(field, (value or "").strip(), 0, MAX_QUANTITY)
+    try:
+        qty = contract.parse_whole(value, field, contract.check_quantity)
+    except ValidationError as exc:
+        raise _invalid(field, exc.errors[field]) from None
     line = next((m for m in contact.materials if m.material_id == item.id), None)
     before = line.quantity if line else 0
     if line and qty == 0:
