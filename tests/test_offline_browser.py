@@ -4,6 +4,7 @@ Runs against a stand-in form and API with the contract's shapes (field names, JS
 201/200-replay/422, session + X-CSRFToken) so the queue is proved on its own;
 tests/test_offline_real.py runs the same story against the real form and API.
 """
+import threading
 import time
 import uuid
 
@@ -37,6 +38,8 @@ def _stand_in(app):
     store = app.extensions.setdefault("stand_in_encounters", {})
     log = app.extensions.setdefault("stand_in_log", [])
     failures = app.extensions.setdefault("stand_in_failures", [])  # push to answer 503 once
+    posts = app.extensions.setdefault("stand_in_posts", [])  # every POST to the encounters API
+    slow = app.extensions.setdefault("stand_in_slow", {})  # {"seconds": s}: a server busy that long per contact
     shifts_seen = set()
     bp = Blueprint("standin", __name__, roles={"worker"}, api=True)
 
@@ -47,6 +50,9 @@ def _stand_in(app):
     @bp.route("/essai/api/encounters", methods=["POST"])
     def encounters():
         data = request.get_json()
+        posts.append(data["id"])
+        if slow.get("seconds"):
+            threading.Event().wait(slow["seconds"])
         if data["id"] in store:
             return jsonify(store[data["id"]]), 200
         log.append(("contact", data["id"]))
@@ -54,7 +60,8 @@ def _stand_in(app):
             return jsonify(errors={"shift_id": "Maraude inconnue."}), 422
         if data.get("people_count", 0) < 1:
             return jsonify(errors={"people_count": "Le nombre de personnes doit être au moins 1."}), 422
-        store[data["id"]] = {"id": data["id"], "shift_id": data["shift_id"], "kind": data["kind"]}
+        store[data["id"]] = {"id": data["id"], "shift_id": data["shift_id"], "kind": data["kind"],
+                             "people_count": data["people_count"]}
         return jsonify(store[data["id"]]), 201
     @bp.route("/essai/api/shifts", methods=["POST"])
     def shifts():
