@@ -220,17 +220,22 @@ def test_logout_warns_then_clears_the_device(page, server):
     assert not [url for url in cached if form_url in url]
 
 
-def test_session_expired_offline_keeps_the_queue_until_login(page, server):
-    _, on_server, form_url = server
+def _session_ends_with_records_queued(page, form_url, count):
+    """The demo worker queues ``count`` contacts offline, then its session ends; the network returns."""
     browser_login(page, "worker@aurore.demo")
     page.goto(form_url)
     _controlled(page)
     page.context.set_offline(True)
-    for _ in range(3):
+    for _ in range(count):
         _log_contact(page)
-    expect(page.locator("#sync-status")).to_have_text("3 en attente")
+    expect(page.locator("#sync-status")).to_have_text(f"{count} en attente")
     page.context.clear_cookies()  # the session ends while the phone is offline
     page.context.set_offline(False)
+
+
+def test_session_expired_offline_keeps_the_queue_until_login(page, server):
+    _, on_server, form_url = server
+    _session_ends_with_records_queued(page, form_url, 3)
     expect(page.locator("#sync-status")).to_have_text("3 en attente · reconnectez-vous pour envoyer")
     assert _queued(page) == 3 and on_server() == 0
     browser_login(page, "worker@aurore.demo")

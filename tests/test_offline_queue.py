@@ -4,7 +4,13 @@ open, a full storage, the digest after the send. README, "La file d'attente"."""
 import pytest
 from conftest import browser_login
 from playwright.sync_api import expect
-from test_offline_browser import _controlled, _log_contact, _queued, _until, server  # noqa: F401
+from test_offline_browser import (  # noqa: F401
+    _log_contact,
+    _queued,
+    _session_ends_with_records_queued,
+    _until,
+    server,
+)
 
 from outreach.extensions import db
 from outreach.models import User
@@ -43,15 +49,7 @@ def test_another_workers_logout_keeps_the_records_of_the_first(page, server, liv
     out: A's records stay, every page says whose they are, and they go once A logs in again."""
     _, on_server, form_url = server
     other = _second_worker(live_app)
-    browser_login(page, "worker@aurore.demo")
-    page.goto(form_url)
-    _controlled(page)
-    page.context.set_offline(True)
-    for _ in range(3):
-        _log_contact(page)
-    expect(page.locator("#sync-status")).to_have_text("3 en attente")
-    page.context.clear_cookies()  # A's session ends
-    page.context.set_offline(False)
+    _session_ends_with_records_queued(page, form_url, 3)
     browser_login(page, other)
     page.goto(form_url)
     waiting = "3 enregistrement(s) de worker@aurore.demo attendent sur cet appareil"
@@ -70,13 +68,7 @@ def test_another_workers_logout_keeps_the_records_of_the_first(page, server, liv
 def test_a_logout_erases_only_its_own_users_records_after_saying_so(page, server, live_app):  # noqa: F811
     form_url = server[2]
     other = _second_worker(live_app)
-    browser_login(page, "worker@aurore.demo")
-    page.goto(form_url)
-    page.context.set_offline(True)
-    _log_contact(page)
-    expect(page.locator("#sync-status")).to_have_text("1 en attente")
-    page.context.clear_cookies()
-    page.context.set_offline(False)
+    _session_ends_with_records_queued(page, form_url, 1)
     browser_login(page, other)
     page.goto(form_url)
     page.context.set_offline(True)
