@@ -41,6 +41,13 @@ def constraint_of(error):
     return found.group(1).strip() if found else None
 
 
+def is_unique_violation(error):
+    """True when the write lost a race for a unique key (retryable), not when it broke a rule (CHECK, NOT NULL)."""
+    original = getattr(error, "orig", error)
+    sqlstate = getattr(original, "sqlstate", None)
+    return sqlstate == "23505" if sqlstate else "UNIQUE constraint failed" in str(original)
+
+
 def integrity_message(error):
     """What to tell the user when the database refused a write for another reason than a replayed id."""
     return _("Enregistrement refusé par la base de données (contrainte %(name)s) : rien n'a été enregistré ; "

@@ -313,6 +313,8 @@ class Contact(db.Model):
     created_by_id = db.Column(db.ForeignKey("users.id"), nullable=False)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    # reached the server after its shift was closed (a phone's queue): kept, audited, shown for review
+    is_late = db.Column(db.Boolean, nullable=False, server_default=db.false())
 
     shift = db.relationship("Shift", back_populates="contacts")
     team = db.relationship("Team")

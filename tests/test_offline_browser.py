@@ -4,6 +4,7 @@ Runs against a stand-in form and API with the contract's shapes (field names, JS
 201/200-replay/422, session + X-CSRFToken) so the queue is proved on its own;
 tests/test_offline_real.py runs the same story against the real form and API.
 """
+import threading
 import time
 import uuid
 
@@ -37,6 +38,8 @@ def _stand_in(app):
     store = app.extensions.setdefault("stand_in_encounters", {})
     log = app.extensions.setdefault("stand_in_log", [])
     failures = app.extensions.setdefault("stand_in_failures", [])  # push to answer 503 once
+    posts = app.extensions.setdefault("stand_in_posts", [])  # every POST to the encounters API
+    slow = app.extensions.setdefault("stand_in_slow", {})  # {"seconds": s}: a server busy that long per contact
     shifts_seen = set()
     bp = Blueprint("standin", __name__, roles={"worker"}, api=True)
 
@@ -47,6 +50,9 @@ def _stand_in(app):
     @bp.route("/essai/api/encounters", methods=["POST"])
     def encounters():
         data = request.get_json()
+        posts.append(data["id"])
+        if slow.get("seconds"):
+            threading.Event().wait(slow["seconds"])
         if data["id"] in store:
             return jsonify(store[data["id"]]), 200
         log.append(("contact", data["id"]))
@@ -54,7 +60,8 @@ def _stand_in(app):
             return jsonify(errors={"shift_id": "Maraude inconnue."}), 422
         if data.get("people_count", 0) < 1:
             return jsonify(errors={"people_count": "Le nombre de personnes doit être au moins 1."}), 422
-        store[data["id"]] = {"id": data["id"], "shift_id": data["shift_id"], "kind": data["kind"]}
+        store[data["id"]] = {"id": data["id"], "shift_id": data["shift_id"], "kind": data["kind"],
+                             "people_count": data["people_count"]}
         return jsonify(store[data["id"]]), 201
     @bp.route("/essai/api/shifts", methods=["POST"])
     def shifts():
@@ -182,7 +189,7 @@ def test_twenty_contacts_offline_survive_reload_reopen_and_a_worker_update(playw
     assert on_server() == 19
 
     # fix the refused one from the queue page: it goes through
-    refused.get_by_label("people_count").fill("2")
+    refused.get_by_label("Nombre de personnes").fill("2")
     refused.get_by_role("button", name="Renvoyer").click()
     _until(page, "outreachQueue.all().then(rs => rs.length === 0)", timeout=20)
     assert on_server() == 20
@@ -208,22 +215,27 @@ def test_logout_warns_then_clears_the_device(page, server):
     page.once("dialog", lambda d: d.accept())
     page.get_by_role("button", name="Se déconnecter").click()
     page.wait_for_url("**/connexion")
-    assert page.evaluate("indexedDB.databases().then(d => d.length)") == 0
+    assert _queued(page) == 0
     cached = page.evaluate("caches.open('outreach-pages').then(c => c.keys()).then(ks => ks.map(k => k.url))")
     assert not [url for url in cached if form_url in url]
 
 
-def test_session_expired_offline_keeps_the_queue_until_login(page, server):
-    _, on_server, form_url = server
+def _session_ends_with_records_queued(page, form_url, count):
+    """The demo worker queues ``count`` contacts offline, then its session ends; the network returns."""
     browser_login(page, "worker@aurore.demo")
     page.goto(form_url)
     _controlled(page)
     page.context.set_offline(True)
-    for _ in range(3):
+    for _ in range(count):
         _log_contact(page)
-    expect(page.locator("#sync-status")).to_have_text("3 en attente")
+    expect(page.locator("#sync-status")).to_have_text(f"{count} en attente")
     page.context.clear_cookies()  # the session ends while the phone is offline
     page.context.set_offline(False)
+
+
+def test_session_expired_offline_keeps_the_queue_until_login(page, server):
+    _, on_server, form_url = server
+    _session_ends_with_records_queued(page, form_url, 3)
     expect(page.locator("#sync-status")).to_have_text("3 en attente · reconnectez-vous pour envoyer")
     assert _queued(page) == 3 and on_server() == 0
     browser_login(page, "worker@aurore.demo")

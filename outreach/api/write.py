@@ -15,10 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from .. import contract
 from ..access import allow
 from ..contacts import services as contacts
-from ..database import constraint_of, integrity_message
+from ..database import constraint_of, integrity_message, is_unique_violation
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import csrf, db
 from ..models import Contact, RefItem, Sector, Shift
+from ..offline import clock
 from ..referrals import services as referrals
 from ..security import is_token_request
 from ..shifts import services as shifts
@@ -193,15 +194,25 @@ def _create(model, record_id, build, to_json):
         db.session.rollback()
         if db.session.get(model, record_id) is None:  # not a replay racing this one: another constraint
             current_app.logger.error("%s insert refused: %s", model.__tablename__, constraint_of(exc))
+            if is_unique_violation(exc):  # a concurrent write took the same key: the same request succeeds later
+                return _busy()
             return jsonify(errors={"id": integrity_message(exc)}), 409
         return _stored(model, record_id, to_json)
     return jsonify(to_json(record)), 201
+
+
+def _busy():
+    """503 with Retry-After: a concurrent write collided with this one; the same request will succeed later."""
+    response = jsonify(errors={"_": _("Enregistrement simultané d'un autre appareil : nouvel essai automatique.")})
+    response.headers["Retry-After"] = "1"
+    return response, 503
 
 
 @bp.route("/api/v1/shifts", methods=["POST"])
 @allow(*WRITERS)
 def post_shift():
     data = shift_data(_body())
+    clock.correct_phone_times(data, "started_at", ("shifts", data["id"]))
     return _create(Shift, data["id"], lambda: shifts.start_shift(current_user, data), shift_json)
 
 
@@ -211,7 +222,8 @@ def post_shift_close(shift_id):
     shift = _own_shift(shift_id)
     if shift is None:
         return jsonify(errors={"shift_id": _("Maraude inconnue.")}), 404
-    data = close_data(_body())
+    data = clock.correct_phone_times(close_data(_body()), "ended_at", shift)
+    shifts.check_can_close(shift, current_user)
     shifts.lock_shift(shift)  # a replay racing with the first close waits for it, then answers 200
     if shift.status != "open":
         return jsonify(shift_json(shift)), 200
@@ -292,6 +304,7 @@ def encounter_json(contact):
 def post_encounter():
     body = _body()
     data = encounter_data(body)
+    clock.correct_phone_times(data, "occurred_at", ("contacts", data["id"]))
     if db.session.get(Contact, data["id"]) is None:
         shift = _own_shift(_uuid(body.get("shift_id"), "shift_id"))
         if shift is None:

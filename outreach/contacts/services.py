@@ -49,9 +49,23 @@ def _check_contract(data, has_person):
 def _check_shift(shift, user):
     if shift is None or shift.organisation_id != user.organisation_id:
         raise ValidationError({"shift_id": _("Maraude inconnue.")})
-    lock_shift(shift)  # a close committed meanwhile must be seen: no contact into a closed shift
-    if shift.status != "open":
-        raise Forbidden(_("La maraude est close."))
+    lock_shift(shift)  # a close or a validation committed meanwhile must be seen
+    if shift.status == "validated":
+        raise Forbidden(_("La maraude est close et validée : ce contact ne peut plus y entrer. "
+                          "Il reste sur l'appareil ; montrez-le à votre coordinateur·rice."))
+
+
+def _mark_late(contact, shift):
+    """A contact reaching a closed (not yet validated) shift, e.g. from a phone's queue after the supervisor
+    closed it: kept when it happened before the shift's end, flagged "arrivé après la clôture" for the
+    supervisor's review and audited; one timed after the end is refused."""
+    if shift.status == "open":
+        return
+    if contact.occurred_at > shift.ended_at:
+        raise Forbidden(_("La maraude est close : ce contact est postérieur à sa fin."))
+    contact.is_late = True
+    audit.record("contact.late", target=contact, organisation_id=shift.organisation_id,
+                 details={"shift_id": shift.id, "closed_at": shift.closed_at.isoformat() + "Z"})
 
 
 def check_occurred_at(data, shift):
@@ -143,6 +157,7 @@ def _build_contact(shift, user, data):
     contact.needs = _refs("need", data.get("need_ids"), "needs")
     contact.materials = _materials(data.get("materials"))
     contact.orientations = _orientations(data.get("orientations"))
+    _mark_late(contact, shift)
     _person(contact, data, shift)
     _referrals(contact, data.get("referral_programme_ids"), user)
     db.session.add(contact)

@@ -8,6 +8,8 @@ import unicodedata
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..errors import ValidationError
 from ..extensions import db
@@ -104,13 +106,24 @@ def person_status(code, user):
             "last_seen_team": team.name if team else None}
 
 
+def _insert_person(code, is_weak, seen_on):
+    """INSERT the person unless its code exists, atomically on both databases; True when inserted.
+
+    Two workers meeting the same new person at the same moment both run this: on PostgreSQL the second
+    waits on the unique code until the first commits, then inserts nothing (never a unique violation)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(Person).values(code=code, is_weak=is_weak, first_seen_on=seen_on)
+    statement = statement.on_conflict_do_nothing(index_elements=["code"]).returning(Person.id)
+    return db.session.execute(statement).scalar() is not None
+
+
 def touch_person(code, is_weak, seen_on, team):
-    """Create or update the person for ``code``; returns (person, is_new)."""
+    """Create or get the person for ``code`` (atomic create-or-get) and update its dates; (person, is_new)."""
     person = find_person(code)
-    is_new = person is None
-    if is_new:
-        person = Person(code=code, is_weak=is_weak, first_seen_on=seen_on)
-        db.session.add(person)
+    is_new = person is None and _insert_person(code, is_weak, seen_on)
+    if person is None:
+        person = find_person(code)
     if person.first_seen_on is None or seen_on < person.first_seen_on:
         person.first_seen_on = seen_on
     if person.last_seen_on is None or seen_on >= person.last_seen_on:

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect, text
 
-from ..errors import Conflict, ValidationError
+from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
 from ..models import RefItem, Sector, Shift, ShiftStock, Team, utcnow
 
@@ -135,13 +135,21 @@ def _stock_back(shift, quantities):
         row.brought_back = qty
 
 
+def check_can_close(shift, user):
+    """The one rule for closing a shift, on the page and in the API: the worker who opened it, or a
+    supervisor of its organisation (a shift left open at dawn). Anyone else: Forbidden."""
+    if shift is None or shift.organisation_id != user.organisation_id:
+        raise ValidationError({"shift_id": _("Maraude inconnue.")})
+    if shift.opened_by_id != user.id and user.role != "supervisor":
+        raise Forbidden(_("Seule la personne qui a ouvert la maraude, ou un·e coordinateur·rice, peut la clore."))
+
+
 def close_shift(shift, user, data):
     """Close an open shift with its end time and territory observation."""
+    check_can_close(shift, user)
     lock_shift(shift)
     if shift.status != "open":
         raise Conflict(_("Cette maraude est déjà close."))
-    if shift.organisation_id != user.organisation_id:
-        raise ValidationError({"shift_id": _("Maraude inconnue.")})
     ended = to_utc(data.get("ended_at") or utcnow())
     if ended < shift.started_at:
         raise ValidationError({"ended_at": _("La fin précède le début de la maraude.")})

@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import Conflict, ValidationError
+from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
 from ..models import Contact, Shift
 from ..reference import services as reference
@@ -58,12 +58,14 @@ def start():
 @bp.post("/maraude/<shift_id>/close")
 def close(shift_id):
     shift = db.session.get(Shift, shift_id) if services.is_uuid(shift_id) else None
-    if shift is None or shift.opened_by_id != current_user.id:
+    if shift is None or shift.organisation_id != current_user.organisation_id:
         return _page({"shift_id": _("Maraude inconnue.")}, 404)
     try:
         services.close_shift(shift, current_user, forms.close_data(request.form, shift))
     except ValidationError as exc:
         return _page(exc.errors, 422)
+    except Forbidden as exc:
+        return _page({"shift_id": str(exc)}, 403)
     except Conflict as exc:
         return _page({"shift_id": str(exc)}, 409)
     db.session.commit()

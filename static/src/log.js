@@ -115,7 +115,7 @@
     }
     if (!list || !c.occurred_at) return;
     var kind = ev.target.querySelector("[name=kind][value=" + c.kind + "]").parentNode;  // its chip, as the server's list
-    li.textContent = new Date(c.occurred_at).toTimeString().slice(0, 5) + " · " + kind.textContent.split(" /")[0] +
+    li.textContent = window.outreachQueue.hhmm(c.occurred_at) + " · " + kind.textContent.split(" /")[0] +
       (c.people_count > 1 ? " ×" + c.people_count : "");
     list.prepend(li);
   });

@@ -2,26 +2,31 @@
    posts JSON to the idempotent API through a queue in IndexedDB: when the network fails the record
    waits on the device (the stage-1 digest only, never the code inputs) and is sent when the network
    returns. Order is kept (a shift before its contacts); a refused record (422) is set aside with its
-   errors and never blocks the others. Logout warns about unsent records, then clears the device. */
+   errors and never blocks the others. Every change to a stored record is a versioned update (never a
+   stale copy over a newer one). Records stay on the device until the server has them or their author
+   discards them; a logout erases only its own user's records (see README, "La file d'attente"). */
 (function () {
   "use strict";
   var W = window, D = document, nav = navigator;
   if (!W.indexedDB || !W.fetch) return;
   if (nav.serviceWorker) nav.serviceWorker.register("/sw.js").catch(Boolean);
-  var user = D.body.getAttribute("data-user"), EN = D.documentElement.lang == "en";
+  var user = D.body.getAttribute("data-user"), who = D.body.getAttribute("data-user-email"), EN = D.documentElement.lang == "en";
   var T = EN ? {
     pending: "%n pending", refused: "%n refused", relogin: "log in again to send", saved: "Contact saved.",
-    queued: "No network: saved on this device, it will be sent automatically."
+    queued: "No network: saved on this device, it will be sent automatically.",
+    full: "NOT saved: this device's storage is full. Free some space (photos, other apps), then tap again.",
+    others: "%n record(s) of %u are waiting on this device: %u must log in on it to send them."
   } : {
     pending: "%n en attente", refused: "%n refusé(s)", relogin: "reconnectez-vous pour envoyer",
     saved: "Contact enregistré.",
-    queued: "Pas de réseau : enregistré sur l'appareil, l'envoi se fera automatiquement."
+    queued: "Pas de réseau : enregistré sur l'appareil, l'envoi se fera automatiquement.",
+    full: "Contact NON enregistré : la mémoire de l'appareil est pleine. Libérez de la place (photos, autres applications), puis appuyez de nouveau.",
+    others: "%n enregistrement(s) de %u attendent sur cet appareil : %u doit s'y connecter pour les envoyer."
   };
 
   // --- IndexedDB: one store of records, keyed by an increasing seq (the order) ---------------
-  var dbp, wiped;
+  var dbp;
   function tx(mode, fn) {
-    if (wiped) return Promise.reject(Error("device cleared"));
     dbp = dbp || new Promise(function (ok, ko) {
       var r = indexedDB.open("outreach-queue", 1);
       r.onupgradeneeded = function () { r.result.createObjectStore("records", { keyPath: "seq", autoIncrement: true }); };
@@ -39,8 +44,24 @@
   function all() { return tx("readonly", function (s) { return s.getAll(); }); }
   function put(rec) { return tx("readwrite", function (s) { return s.put(rec); }); }
   function remove(seq) { return tx("readwrite", function (s) { return s.delete(seq); }); }
-  function add(type, url, body, label) {
-    var rec = { id: body.id, type: type, url: url, body: body, user: user, label: label || "", state: "queued",
+  // Read, change and write one record in one transaction; fn returns false to leave it (e.g. it changed
+  // since the caller read it: its version v differs). Resolves to the stored record, or null.
+  function update(seq, fn) {
+    var out = null;
+    return tx("readwrite", function (s) {
+      var req = s.get(seq);
+      req.onsuccess = function () {
+        var rec = req.result;
+        if (!rec || fn(rec) === false) return;
+        rec.v = (rec.v || 0) + 1;
+        s.put(out = rec);
+      };
+      return req;
+    }).then(function () { return out; });
+  }
+  function add(type, url, body, label, clock) {
+    var rec = { id: body.id, type: type, url: url, body: body, user: user, who: who, label: label || "", state: "queued",
+                v: 1, clock: clock || [],
                 shiftId: type == "shift" ? body.id : type == "close" ? url.split("/")[4] : body.shift_id };  // /api/v1/shifts/ID/close
     return put(rec).then(function (seq) { rec.seq = seq; render(); return rec; });
   }
@@ -51,12 +72,24 @@
     });
   }
 
-  function post(url, body, token) {
-    return fetch(url, { method: "POST", credentials: "same-origin", redirect: "manual", body: JSON.stringify(body),
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": token } })
-      .then(function (r) {
-        return r.json().catch(Object).then(function (j) { return { status: r.status, login: r.type == "opaqueredirect", json: j }; });
-      }, function () { return { status: 0 }; });
+  // Every request gives up after TIMEOUT ms (a held-open answer must not freeze the queue): status 0, retried
+  // with backoff by sync.js. The phone's clock goes along; the server corrects the times taken from it.
+  var TIMEOUT = 2e4;
+  function request(url, init) {
+    var ctl = W.AbortController && new AbortController(), t = ctl && setTimeout(function () { ctl.abort(); }, W.outreachQueue.timeout);
+    init.credentials = "same-origin";
+    init.redirect = "manual";
+    init.signal = ctl && ctl.signal;
+    return fetch(url, init).then(function (r) {
+      return r.json().catch(Object).then(function (j) {
+        clearTimeout(t);
+        return { status: r.status, login: r.type == "opaqueredirect", json: j };
+      });
+    }).catch(function () { clearTimeout(t); return { status: 0 }; });
+  }
+  function post(url, body, token, clock) {
+    return request(url, { method: "POST", body: JSON.stringify(body), headers: { "Content-Type": "application/json",
+      Accept: "application/json", "X-CSRFToken": token, "X-Client-Clock": "" + Date.now(), "X-Client-Clock-Fields": (clock || []).join(",") } });
   }
   function refusal(res) {  // the errors of a record the server refuses for good, else undefined
     var j = res.json;
@@ -74,16 +107,32 @@
   function sync(online) { return load().then(function (e) { return e.sync(online); }); }
   function waiting(records) { return records.filter(function (r) { return r.user == user && r.state != "refused"; }); }
 
+  // --- times: typed "HH:MM" is a Paris wall-clock time whatever the phone's zone; shown in Paris too --
+  var PARIS = new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Paris", hourCycle: "h23", year: "numeric",
+    month: "numeric", day: "numeric", hour: "numeric", minute: "numeric" });
+  function paris(t) {  // {year, month, day, hour, minute} of the instant t in Paris
+    var p = {};
+    PARIS.formatToParts(t).forEach(function (x) { p[x.type] = +x.value; });
+    return p;
+  }
+  function hhmm(t) { var p = paris(new Date(t)); return (p.hour + 100 + ":").slice(1) + (p.minute + 100 + "").slice(1); }
+  function wall(p, h, m) { return Date.UTC(p.year, p.month - 1, p.day, h, m); }  // Paris wall clock read as UTC
+  function ahead(t) { var p = paris(t); return wall(p, p.hour, p.minute) - Math.floor(t / 6e4) * 6e4; }  // Paris - UTC
+  function atParis(p, h, m) {  // the instant whose Paris wall clock reads h:m on p's day (twice: summer time)
+    var g = wall(p, h, m);
+    return g - ahead(g - ahead(g));
+  }
+
   // --- API bodies from the forms -------------------------------------------------------------
   function val(fd, name) { var v = fd.get(name); return v === null || v === "" ? undefined : "" + v; }
   function num(v) { return v && parseInt(v, 10); }
-  function iso(v) {  // "HH:MM" typed today (or last night, when it is in the future), else now
-    var now = new Date(), d = new Date(now), hm = /^(\d\d?):(\d\d)$/.exec(v || "");
+  function iso(v) {  // "HH:MM" typed: in Paris, today (or last night, when it is in the future); else now
+    var now = Date.now(), d = now, hm = /^(\d\d?):(\d\d)$/.exec(v || ""), p = paris(now);
     if (hm) {
-      d.setHours(hm[1], hm[2], 0, 0);
-      if (d - now > 36e5) d.setDate(d.getDate() - 1);
+      d = atParis(p, +hm[1], +hm[2]);
+      if (d - now > 36e5) d = atParis(paris(now - 864e5), +hm[1], +hm[2]);
     }
-    return d.toISOString().replace(/\.\d+Z/, "Z");
+    return new Date(d).toISOString().replace(/\.\d+Z/, "Z");
   }
   function each(form, prefix, fn) {  // fields named prefix + code that are filled or checked
     var out = [];
@@ -164,19 +213,27 @@
   function emit(form, name, detail) {  // for log.js: outreach:saved, outreach:queued
     form.dispatchEvent(new CustomEvent("outreach:" + name, { bubbles: true, detail: detail }));
   }
-  function label(form, b) {  // for the queue page: the form's title, the local time, the sector(s)
+  function chip(form, name) {  // the words of the checked choice (its chip), as the server's list shows it
+    var input = form.querySelector("[name=" + name + "]:checked"), l = input && input.closest("label");
+    return l && l.textContent.split(" /")[0].trim();
+  }
+  function label(form, type, b) {  // for the queue page: kind (or form title), count, Paris time, sector in words
     var title = form.querySelector("h1,h2") || form.parentNode.querySelector("summary");
-    return [title && title.textContent, new Date(b.occurred_at || b.started_at || b.ended_at).toTimeString().slice(0, 5),
-            b.sector || (b.sectors || []).join(", ")].filter(Boolean).join(" · ");
+    return [type == "contact" && chip(form, "kind") || title && title.textContent.trim(),
+            b.people_count > 1 && "×" + b.people_count, hhmm(b.occurred_at || b.started_at || b.ended_at),
+            chip(form, "sector") || b.sector].filter(Boolean).join(" · ");
+  }
+  function clockFields(fd, body) {  // the times taken from the phone's clock (nothing typed): the server corrects them
+    return ["occurred_at", "started_at", "ended_at"].filter(function (name) { return body[name] && !val(fd, name); });
   }
   function save(form, type) {
-    var el = form.elements, url = form.getAttribute("data-api");
+    var el = form.elements, url = form.getAttribute("data-api"), fd = new FormData(form);
     if (el.id && !el.id.value && type != "close") el.id.value = uuid();
-    var body = BODY[type](form, new FormData(form));
+    var body = BODY[type](form, fd), clock = clockFields(fd, body);
     if (type != "close") body.id = body.id || uuid();  // a retry reuses it: idempotent
     return all().then(function (records) {
-      if (waiting(records).length || !nav.onLine) return queue(form, type, url, body);  // keep the order
-      return post(url, body, el.csrf_token && el.csrf_token.value).then(function (res) {
+      if (waiting(records).length || !nav.onLine) return queue(form, type, url, body, clock);  // keep the order
+      return post(url, body, el.csrf_token && el.csrf_token.value, clock).then(function (res) {
         var s = res.status, errors = refusal(res);
         if (s > 199 && s < 300) {
           if (type != "contact") return location.reload();
@@ -185,17 +242,17 @@
           return emit(form, "saved", res.json);
         }
         if (errors) return showErrors(form, errors);
-        return queue(form, type, url, body);  // network, session or server trouble: sync.js retries
+        return queue(form, type, url, body, clock);  // network, session or server trouble: sync.js retries
       });
     });
   }
-  function queue(form, type, url, body) {
-    return add(type, url, body, label(form, body)).then(function () {
+  function queue(form, type, url, body, clock) {
+    return add(type, url, body, label(form, type, body), clock).then(function () {
       notice(form, T.queued);
       reset(form);
       emit(form, "queued", body);
       sync().catch(nothing);
-    });
+    }, function () { notice(form, T.full, true); });  // storage full (or refused): say so, keep what was typed
   }
   D.addEventListener("submit", function (ev) {
     var form = ev.target, type = TYPES[form.getAttribute("id")];
@@ -206,7 +263,9 @@
     }
     if (!BODY[type] || !form.getAttribute("data-api")) return;
     ev.preventDefault();
-    save(form, type).catch(function () { if (nav.onLine) form.submit(); });  // last resort: the plain POST
+    save(form, type).catch(function () {  // the store cannot be read: the plain POST online, else say so
+      if (nav.onLine) form.submit(); else notice(form, T.full, true);
+    });
   });
 
   // --- status in the header ("N en attente"), the queue page draws the rest -------------------
@@ -214,7 +273,20 @@
   function render() {
     drawing = drawing || setTimeout(function () { drawing = 0; all().then(draw, Boolean); }, 50);
   }
+  function others(records) {  // whose records wait for them (never erased by someone else's logout)
+    var by = {}, box = D.getElementById("queue-others");
+    records.forEach(function (r) { if (r.user != user) by[r.who || "?"] = (by[r.who || "?"] || 0) + 1; });
+    var text = Object.keys(by).map(function (u) { return T.others.replace("%n", by[u]).replace(/%u/g, u); }).join(" ");
+    if (!box && text) D.querySelector("main").prepend(box = D.createElement("p"));
+    if (!box) return;
+    box.id = "queue-others";
+    box.className = "flash flash-error";
+    box.setAttribute("role", "alert");
+    box.hidden = !text;
+    box.textContent = text;
+  }
   function draw(records) {
+    others(records);
     var own = records.filter(function (r) { return r.user == user; }), parts = [], box = D.getElementById("sync-status");
     var refused = own.filter(function (r) { return r.state == "refused"; }).length;
     if (own.length > refused) parts.push(T.pending.replace("%n", own.length - refused));
@@ -229,14 +301,12 @@
     if (W.outreachQueuePage) W.outreachQueuePage.draw(records);
   }
 
-  W.outreachQueue = { add: add, all: all, put: put, remove: remove, sync: sync, render: render, uuid: uuid, user: user,
+  W.outreachQueue = { add: add, all: all, put: put, update: update, remove: remove, sync: sync, render: render, uuid: uuid,
+    user: user, hhmm: hhmm, timeout: TIMEOUT,
     clear: function () { return load().then(function (e) { return e.clear(); }); },
     status: function () { return S; },
-    _: { en: EN, post: post, refusal: refusal, waiting: waiting, close: function () {  // for sync.js
-      wiped = 1;
-      return dbp && dbp.then(function (db) { db.close(); });
-    } } };
-  if (!user) return;
+    _: { en: EN, post: post, request: request, refusal: refusal, waiting: waiting, tx: tx } };  // for sync.js
+  if (!user) return all().then(others, nothing);  // e.g. the login page: whose records wait here
   ["contact-form", "shift-form"].forEach(function (id) {  // a page served from the cache must not reuse an id
     var form = D.getElementById(id);
     if (form && form.elements.id) form.elements.id.value = uuid();

@@ -1,7 +1,9 @@
 /* Sends the device queue (static/src/queue.js loads this file when records wait, and at logout):
-   one run at a time, records in order, a fresh CSRF token per run, retries with backoff when the
-   network or the server fails, a refused record (422) set aside with its errors. A refused or still
-   failing shift holds its own contacts back, never the others. Logout warns, then clears the device. */
+   one run at a time on the device (a Web Lock shared by every tab), records in order, a fresh CSRF
+   token per run, each request timed out and retried with backoff when the network or the server fails,
+   a refused record (4xx) set aside with its errors. A refused or still failing shift holds its own
+   contacts back, never the others. A record the server has is scrubbed (its digest overwritten), then
+   deleted. Logout warns, then erases this user's records only: other users' records stay for them. */
 (function () {
   "use strict";
   var W = window, Q = W.outreachQueue, I = Q._, S = Q.status(), running, again, timer, delay = 0;
@@ -11,25 +13,49 @@
   function sync(online) {  // a call during a run asks for one more run; the promise covers it
     if (online) delay = 0;  // back online: the backoff starts again
     if (running) { again = true; return running; }
-    running = run().then(function () {
+    running = locked(run).then(function () {
       running = null;
       if (again) { again = false; return sync(); }
     }, function (e) { running = null; throw e; });
     return running;
   }
+  function locked(fn) {  // one tab sends at a time; the next one then finds what is left
+    return navigator.locks ? navigator.locks.request("outreach-sync", fn) : fn();
+  }
   function run() {
     return Q.all().then(function (records) {
       var todo = I.waiting(records);
       if (!todo.length || !navigator.onLine) return todo.length;
-      return fetch("/file-attente/jeton", { credentials: "same-origin", redirect: "manual" }).then(function (r) {
-        S.auth = r.type == "opaqueredirect" || r.status == 401 || r.status == 403;
-        return r.ok ? r.json().then(function (j) { return drain(todo, j.csrf_token, records); }) : 1;
-      }, function () { return 1; });
+      return I.request("/file-attente/jeton", { headers: { Accept: "application/json" } }).then(function (r) {
+        S.auth = r.login || r.status == 401 || r.status == 403;
+        return r.status == 200 && r.json.csrf_token ? drain(todo, r.json.csrf_token, records) : 1;
+      });
     }).then(function (failed) {
       Q.render();
       clearTimeout(timer);
       delay = failed ? Math.min(delay * 2 || 2000, 3e5) : 0;
       if (failed) timer = setTimeout(sync, delay + Math.random() * 1e3);
+    });
+  }
+  function forget(seq) {  // overwrite the stage-1 digest, then delete: the digest does not outlive the send
+    return I.tx("readwrite", function (s) {
+      var req = s.get(seq);
+      req.onsuccess = function () {
+        var rec = req.result, person = rec && rec.body.person;
+        if (person && person.digest) {
+          person.digest = new Array(65).join("0");
+          s.put(rec);
+        }
+        s.delete(seq);
+      };
+      return req;
+    });
+  }
+  function refuse(rec, errors) {  // only the version this run sent: a fix typed meanwhile is never overwritten
+    return Q.update(rec.seq, function (r) {
+      if (r.v !== rec.v) return false;
+      r.state = "refused";
+      r.errors = errors;
     });
   }
   function drain(todo, token, records) {
@@ -40,41 +66,36 @@
         if (stop || (rec.type != "shift" && blocked[rec.shiftId])) return stop;
         S.sending[rec.seq] = 1;
         Q.render();
-        return I.post(rec.url, rec.body, token).then(function (res) {
-          var s = res.status;
+        return I.post(rec.url, rec.body, token, rec.clock).then(function (res) {
+          var s = res.status, errors;
           delete S.sending[rec.seq];
           if (s > 199 && s < 300) {
             S.sent.push(rec.label);
             S.sent.splice(0, S.sent.length - 20);
-            return Q.remove(rec.seq).then(nothing);
+            return forget(rec.seq).then(nothing);
           }
           if (!s || s == 401 || res.login) { S.auth = !!s || res.login; failed = 1; return 1; }  // stop: offline or logged out
-          rec.errors = I.refusal(res);
-          if (!rec.errors) { failed = blocked[rec.id] = blocked[rec.shiftId] = 1; return 0; }  // retry later
+          errors = I.refusal(res);
+          if (!errors) { failed = blocked[rec.id] = blocked[rec.shiftId] = 1; return 0; }  // retry later
           if (rec.type == "shift") blocked[rec.id] = 1;
-          rec.state = "refused";
-          return Q.put(rec).then(nothing);
+          return refuse(rec, errors).then(nothing);
         });
       });
     }, Promise.resolve()).then(function () { return failed; });
   }
-  function clear() {  // the queue database and the caches (pages visited while logged in)
+  function mine(records) { return records.filter(function (r) { return r.user == Q.user; }); }
+  function clear() {  // this user's records and the caches (pages visited while logged in); others' records stay
     clearTimeout(timer);
     return Promise.all([
-      Promise.resolve(I.close()).catch(nothing).then(function () {
-        return new Promise(function (ok) {
-          var r = indexedDB.deleteDatabase("outreach-queue");
-          r.onsuccess = r.onerror = r.onblocked = ok;
-        });
-      }),
+      Q.all().then(function (records) { return Promise.all(mine(records).map(function (r) { return forget(r.seq); })); }),
       W.caches && caches.keys().then(function (keys) {
         return Promise.all(keys.filter(function (k) { return !k.indexOf("outreach-"); }).map(function (k) { return caches.delete(k); }));
       })
     ]);
   }
-  function logout(form) {  // send what can be sent, warn about the rest, then clear the device
+  function logout(form) {  // send what can be sent, warn about the rest, then clear this user's part of the device
     (navigator.onLine ? sync().catch(nothing) : Promise.resolve()).then(Q.all).then(function (records) {
-      var left = records.filter(function (r) { return r.user == Q.user; }).length;
+      var left = mine(records).length;
       if (!left || confirm(LOGOUT.replace("%n", left))) return clear().then(function () { form.submit(); });
     });
   }
