@@ -88,9 +88,20 @@ def test_migrate_is_configured_for_sqlite_batch_mode(app):
 
 # --- web answers --------------------------------------------------------------------
 
-def test_health_check(client):
+def test_health_check_tells_the_running_version(client):
+    import importlib.metadata
+
+    import outreach
     response = client.get("/healthz")
-    assert response.status_code == 200 and response.json == {"status": "ok"}
+    assert response.status_code == 200 and response.json == {"status": "ok", "version": outreach.__version__}
+    # the package metadata (pip show, setup.cfg's attr:) reads the same single number
+    assert importlib.metadata.version("outreach") == outreach.__version__, "stale install: run make install"
+    with open(os.path.join(ROOT, "CHANGELOG.md"), encoding="utf-8") as changelog:
+        headings = re.findall(r"^## \[([^\]]+)\]", changelog.read(), re.M)
+    released = outreach.__version__.split(".dev")[0]
+    # a development version comes after the last release and before its own: its changes are "Unreleased"
+    expected = "Unreleased" if ".dev" in outreach.__version__ else released
+    assert headings and headings[0] == expected, headings
 
 
 def test_security_headers(client):
