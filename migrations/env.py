@@ -1,4 +1,5 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
@@ -71,6 +72,31 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+@contextmanager
+def _sqlite_foreign_keys_off(connection):
+    """SQLite: foreign keys off while migrating, checked once at the end.
+
+    Batch mode changes an SQLite table by copying it and dropping the original; with foreign keys on
+    (the app turns them on for every connection), that DROP deletes every child row declared ON DELETE
+    CASCADE (a change to `contacts` would empty `contact_materials`). The pragma is a no-op inside a
+    transaction, so it is set before the migration's transaction begins, and set back afterwards.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    connection.commit()  # ends SQLAlchemy's autobegun transaction: Alembic then owns and commits its own
+    try:
+        yield
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"rows left without their parent after migrating: {broken[:5]}")
+    finally:
+        connection.rollback()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -95,7 +121,7 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
+    with connectable.connect() as connection, _sqlite_foreign_keys_off(connection):
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
