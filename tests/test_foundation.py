@@ -8,6 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from conftest import PATIENCE
 from flask_migrate import Migrate
 
 from outreach import ROOT, create_app
@@ -191,7 +192,7 @@ def _flask(args, database_url, tmp_path, stdin=""):
     env = {**os.environ, "OUTREACH_DATABASE_URL": database_url, "OUTREACH_INSTANCE_PATH": str(tmp_path),
            "OUTREACH_SECRET_KEY": "x", "OUTREACH_PSEUDONYM_KEY": "test-pseudonym-key"}
     return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], input=stdin,
-                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=60, check=False)
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=PATIENCE, check=False)
 
 
 def test_create_user_reads_the_password_from_stdin_and_enforces_the_policy(app, database_url, tmp_path):

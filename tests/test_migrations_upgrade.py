@@ -19,8 +19,6 @@ from sqlalchemy import JSON, MetaData, create_engine, select, text
 from outreach import ROOT
 from outreach.seed import DEMO_USERS
 
-pytestmark = pytest.mark.slow
-
 VERSIONS = os.path.join(ROOT, "migrations", "versions")
 FIXTURE = os.path.join(os.path.dirname(__file__), "data", "demo_0001.json")
 # Columns a revision removed on purpose, with where their values went: {("table", "column"): "0005: ..."}.
@@ -134,6 +132,7 @@ def upgraded(request, tmp_path_factory):
     drop()
 
 
+@pytest.mark.slow
 def test_upgrade_from_0001_keeps_every_row_and_value(upgraded):
     _url, fixture, engine = upgraded
     with engine.connect() as conn:
@@ -143,6 +142,7 @@ def test_upgrade_from_0001_keeps_every_row_and_value(upgraded):
     assert missing_rows(engine, fixture) == {}
 
 
+@pytest.mark.slow
 def test_upgrade_from_0001_keeps_demo_logins_and_a_shift_left_open(upgraded, tmp_path):
     url, fixture, _engine = upgraded
     app = _make_app(url, str(tmp_path))

@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 
 from bench import harness
 
+pytestmark = pytest.mark.slow
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 LOGIN_LIMIT = 5
 
