@@ -2,7 +2,9 @@
 
 - ``app``: the app on a migrated database, parametrized over SQLite and, when
   ``TEST_DATABASE_URL`` is set, PostgreSQL (a fresh database per run, dropped at the end).
-  Tables are emptied after each test, so tests may commit freely.
+  The demo seed is run once per run and its rows copied in before each test; tables are emptied
+  after each test, so tests may commit freely.
+- Waits: for events, never for a fixed time; PATIENCE (bench/harness.py) is only a hang guard.
 - ``client``, ``login(client, email)``, ``demo``: the demo organisations and users.
 - Browser tests: ``live_server`` + pytest-playwright on Debian's Chromium, phone viewport.
 - ``gunicorn_server``: a real gunicorn (4 workers) on a fresh database of each backend, with a worker's
@@ -198,7 +200,8 @@ def ctx(app):
 
 def pytest_collection_modifyitems(config, items):
     for item in items:  # a real gunicorn or a property test takes seconds: `-m "not slow"` leaves them out
-        if "gunicorn_server" in getattr(item, "fixturenames", ()) or getattr(item.obj, "is_hypothesis_test", False):
+        function = getattr(item, "obj", None)
+        if "gunicorn_server" in getattr(item, "fixturenames", ()) or getattr(function, "is_hypothesis_test", False):
             item.add_marker(pytest.mark.slow)
     if CHROMIUM or os.environ.get("CI") == "true":
         return  # in CI a missing browser must fail the run (see browser_type_launch_args)
