@@ -79,7 +79,8 @@ def _sqlite_foreign_keys_off(connection):
     Batch mode changes an SQLite table by copying it and dropping the original; with foreign keys on
     (the app turns them on for every connection), that DROP deletes every child row declared ON DELETE
     CASCADE (a change to `contacts` would empty `contact_materials`). The pragma is a no-op inside a
-    transaction, so it is set before the migration's transaction begins, and set back afterwards.
+    transaction, so it is set before the migration's transaction begins, and set back afterwards;
+    `_check_foreign_keys` checks the result before the commit. Revisions need no pragma of their own.
     """
     if connection.dialect.name != "sqlite":
         yield
@@ -88,13 +89,18 @@ def _sqlite_foreign_keys_off(connection):
     connection.commit()  # ends SQLAlchemy's autobegun transaction: Alembic then owns and commits its own
     try:
         yield
-        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-        if broken:
-            raise RuntimeError(f"rows left without their parent after migrating: {broken[:5]}")
     finally:
         connection.rollback()
         connection.exec_driver_sql("PRAGMA foreign_keys=ON")
         connection.commit()
+
+
+def _check_foreign_keys(connection):
+    """SQLite: every row still has its parent (checked before the migration commits)."""
+    if connection.dialect.name == "sqlite":
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"rows left without their parent after migrating: {broken[:5]}")
 
 
 def run_migrations_online():
@@ -130,6 +136,7 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+            _check_foreign_keys(connection)
 
 
 if context.is_offline_mode():
