@@ -66,13 +66,18 @@ assets: node_modules/.installed
 	for f in static/src/*.js; do node_modules/.bin/terser "$$f" --compress --mangle -o "static/js/$$(basename $$f)" || exit 1; done
 	cd static && sha256sum src/*.js js/*.js > src/BUILD
 
-# Regenerate the single initial migration from the models (nothing has shipped yet).
+# The next schema revision, from the models: make migration m="what changes". Migrations are frozen once
+# released (0001 is 0.1.0's schema, never edited): the models are compared with a temporary database
+# upgraded to the head, and the difference is written to migrations/versions/<next 4-digit id>_<slug>.py.
+# Read it, add data moves and a downgrade() where needed, and test it (tests/test_migrations_upgrade.py).
 migration: install-test
-	rm -f migrations/versions/0001_initial.py /tmp/outreach-regen.db
-	OUTREACH_DATABASE_URL=sqlite:////tmp/outreach-regen.db $(FLASK) db migrate -m initial --rev-id 0001 >/dev/null
-	mv migrations/versions/0001_initial_.py migrations/versions/0001_initial.py 2>/dev/null || true
+	@test -n "$(m)" || { echo 'usage: make migration m="what changes"'; exit 2; }
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	next=$$(ls migrations/versions | awk -F_ '/^[0-9][0-9][0-9][0-9]_.*\.py$$/ { if ($$1 + 0 > n) n = $$1 + 0 } END { printf "%04d", n + 1 }') && \
+	export OUTREACH_DATABASE_URL="sqlite:///$$tmp/head.db" OUTREACH_INSTANCE_PATH="$$tmp" && \
+	$(FLASK) db upgrade && \
+	$(FLASK) db migrate -m "$(m)" --rev-id "$$next" && \
 	$(BIN)/ruff check --fix -q migrations
-	rm -f /tmp/outreach-regen.db
 
 clean:
 	rm -rf $(VENV) node_modules instance/*.db* .pytest_cache

@@ -1,13 +1,13 @@
 """Shared by bench/run.py and tests/test_reliability_*.py: a real gunicorn on a temporary, migrated,
 seeded database; a bearer token and an open shift for the demo worker; a threaded load generator.
 
-Loopback only; every wait is bounded.
+Loopback only. Every wait is for an event (a server answering, a process ending, a thread finishing);
+PATIENCE only bounds a wait that would otherwise hang on a bug, far beyond what a busy machine needs.
 """
 import http.client
 import json
 import os
 import re
-import socket
 import subprocess  # nosec B404 - starts our own gunicorn
 import sys
 import threading
@@ -20,12 +20,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORKER = "worker@aurore.demo"
 SUPERVISOR = "supervisor@aurore.demo"
 DEMO_PASSWORD = "demo-password"  # outreach.seed.DEMO_PASSWORD, repeated to keep this module import-light
+# Seconds before a wait that never ends is called a hang (a socket read, a server start). Not a deadline:
+# on a 2-core machine at load 20 the slowest of these waits takes tens of seconds. TEST_PATIENCE overrides.
+PATIENCE = float(os.environ.get("TEST_PATIENCE", "300"))
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _no_control_socket():
+    """gunicorn >= 24 opens a control socket at one path per user: several servers at once would share it."""
+    from gunicorn.config import KNOWN_SETTINGS
+    return ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
 
 
 def env_for(instance, database_url, **extra):
@@ -58,38 +61,49 @@ def prepare(instance, database_url):
         "    print(json.dumps({'token': token, 'shift_id': shift.id}))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env_for(instance, database_url),  # nosec B603
-                         capture_output=True, text=True, timeout=120, check=False)
+                         capture_output=True, text=True, timeout=PATIENCE, check=False)
     if out.returncode:
         raise RuntimeError(out.stderr[-2000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 class Gunicorn:
-    """gunicorn wsgi:app, sync workers, on a free loopback port."""
+    """gunicorn wsgi:app, sync workers, on a loopback port the system picks (no race with other servers)."""
+
+    LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
 
     def __init__(self, instance, database_url, workers=4, **extra_env):
-        self.port = free_port()
-        self.log = open(os.path.join(instance, f"gunicorn-{self.port}.log"), "w+")  # noqa: SIM115
-        cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{self.port}",
-               "--timeout", "30", "--graceful-timeout", "5", "wsgi:app"]
+        self.port = None
+        self.log = open(os.path.join(instance, f"gunicorn-{uuid.uuid4().hex[:8]}.log"), "a+")  # noqa: SIM115 (append: gunicorn shares the offset)
+        cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync", "-b", "127.0.0.1:0",
+               "--timeout", str(int(PATIENCE)), "--graceful-timeout", "5", *_no_control_socket(), "wsgi:app"]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env_for(instance, database_url, **extra_env),  # nosec B603
                                      stdout=self.log, stderr=subprocess.STDOUT)
         self._wait_ready()
 
-    def _wait_ready(self, timeout=30):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+    def _wait_ready(self):
+        """Until gunicorn says where it listens and /healthz answers 200 there (a worker has booted), or
+        gunicorn exits (a start that failed: its log says why)."""
+        hang = time.monotonic() + PATIENCE
+        while time.monotonic() < hang:
+            if self.port is None and (found := self.LISTENING.search(self.output())):
+                self.port = int(found.group(1))
             try:
-                if request(self.port, "GET", "/healthz")[0] == 200:
-                    return
+                if self.port is not None and request(self.port, "GET", "/healthz")[0] == 200:
+                    return  # the request waits until a worker has booted and answers
             except OSError:
-                time.sleep(0.2)
+                pass  # gunicorn closed the connection: it is exiting, which the wait below sees
+            try:
+                self.proc.wait(0.2)  # returns at once if gunicorn exits; else look again
+                break
+            except subprocess.TimeoutExpired:
+                continue
         self.stop()
-        raise RuntimeError("gunicorn did not start")
+        raise RuntimeError(f"gunicorn did not start (exit code {self.proc.returncode}):\n{self.output()[-3000:]}")
 
     def worker_pids(self):
         out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True,  # nosec B603 B607
-                             timeout=5, check=False)
+                             timeout=PATIENCE, check=False)
         return [int(p) for p in out.stdout.split()]
 
     def output(self):
@@ -106,7 +120,7 @@ class Gunicorn:
             self.proc.wait(5)
 
 
-def request(port, method, path, body=None, token=None, conn=None, timeout=10):
+def request(port, method, path, body=None, token=None, conn=None, timeout=PATIENCE):
     """One request; returns (status, text). Reuses ``conn`` when given (keep-alive)."""
     own = conn is None
     conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
@@ -128,11 +142,12 @@ def encounter(shift_id, contact_id=None):
             "kind": "anonymous", "people_count": 1, "sex": "m", "age_band": "26_35"}
 
 
-def load(port, jobs, clients, token=None, duration=None):
+def load(port, jobs, clients, token=None, duration=None, on_result=None):
     """Run ``jobs`` (list of (method, path, body or callable)) over ``clients`` threads.
 
     With ``duration``, jobs are cycled until the time runs out. Returns a list of
-    (status, latency_s, text, body) tuples.
+    (status, latency_s, text, body) tuples; ``on_result(results)`` is called after each one is added
+    (under the lock), so a caller can act on progress, e.g. set an event once enough are answered.
     """
     results, lock, index = [], threading.Lock(), [0]
     stop_at = time.monotonic() + duration if duration else None
@@ -146,7 +161,7 @@ def load(port, jobs, clients, token=None, duration=None):
         return None if time.monotonic() > stop_at else jobs[i % len(jobs)]
 
     def client():
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=PATIENCE)
         while (job := next_job()) is not None:
             method, path, body = job
             body = body() if callable(body) else body
@@ -155,17 +170,19 @@ def load(port, jobs, clients, token=None, duration=None):
                 status, text = request(port, method, path, body, token, conn=conn)
             except (OSError, http.client.HTTPException) as exc:
                 conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=PATIENCE)
                 status, text = 0, repr(exc)
             with lock:
                 results.append((status, time.perf_counter() - started, text, body))
+                if on_result is not None:
+                    on_result(results)
         conn.close()
 
     threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(120)
+        t.join()  # each request is bounded by its socket timeout, a duration by its clock
     return results
 
 
@@ -174,7 +191,7 @@ class Browser:
 
     CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
-    def __init__(self, port, timeout=15):
+    def __init__(self, port, timeout=PATIENCE):
         self.port, self.timeout, self.cookies = port, timeout, {}
 
     def request(self, method, path, form=None):

@@ -43,7 +43,7 @@ def main():
         page.goto("http://127.0.0.1:9/")  # a secure context: crypto.subtle exists
         page.add_script_tag(content=FALLBACK.read_text())
         for label, fallback in (("chromium webcrypto", False), ("chromium sha256.js", True)):
-            rows[label] = [_median_ms(lambda n=n: page.evaluate(BROWSER, [PASSWORD, SALT, n, fallback])) for n in COUNTS]
+            rows[label] = [_median_ms(lambda n=n, f=fallback: page.evaluate(BROWSER, [PASSWORD, SALT, n, f])) for n in COUNTS]
         browser.close()
     print(f"{'ms per digest':<20}" + "".join(f"{n:>10,}" for n in COUNTS))
     for label, values in rows.items():

@@ -1,4 +1,5 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
@@ -71,6 +72,37 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+@contextmanager
+def _sqlite_foreign_keys_off(connection):
+    """SQLite: foreign keys off while migrating, checked once at the end.
+
+    Batch mode changes an SQLite table by copying it and dropping the original; with foreign keys on
+    (the app turns them on for every connection), that DROP deletes every child row declared ON DELETE
+    CASCADE (a change to `contacts` would empty `contact_materials`). The pragma is a no-op inside a
+    transaction, so it is set before the migration's transaction begins, and set back afterwards;
+    `_check_foreign_keys` checks the result before the commit. Revisions need no pragma of their own.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    connection.commit()  # ends SQLAlchemy's autobegun transaction: Alembic then owns and commits its own
+    try:
+        yield
+    finally:
+        connection.rollback()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+
+
+def _check_foreign_keys(connection):
+    """SQLite: every row still has its parent (checked before the migration commits)."""
+    if connection.dialect.name == "sqlite":
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"rows left without their parent after migrating: {broken[:5]}")
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -95,8 +127,7 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
-        _sqlite_foreign_keys_off(connection)
+    with connectable.connect() as connection, _sqlite_foreign_keys_off(connection):
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -105,29 +136,7 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
-        _check_sqlite_foreign_keys(connection)
-
-
-def _sqlite_foreign_keys_off(connection):
-    """SQLite rebuilds a table in batch mode by dropping it: with foreign keys on, that drop deletes (or
-    cascades into) the rows of every child table. SQLite ignores the pragma inside a transaction, so it is
-    switched off here, before the migrations' transaction, for every revision of the run."""
-    if connection.dialect.name != "sqlite":
-        return
-    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-    still_on = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
-    connection.commit()  # alembic then runs each revision in a transaction of its own (not an outer one)
-    if still_on:
-        raise RuntimeError("SQLite foreign keys still on: a table rebuild would delete its children's rows")
-
-
-def _check_sqlite_foreign_keys(connection):
-    """After the run: no revision may have left a dangling reference behind (the checks were off)."""
-    if connection.dialect.name == "sqlite":
-        dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
-        connection.rollback()
-        if dangling is not None:
-            raise RuntimeError(f"a migration left a dangling foreign key: {tuple(dangling)}")
+            _check_foreign_keys(connection)
 
 
 if context.is_offline_mode():

@@ -1,4 +1,6 @@
 """outreach: street outreach logging and plan monitoring, anonymous by design."""
+__version__ = "0.2.0.dev0"  # the one place: setup.cfg reads it, /healthz shows it, CHANGELOG.md says what changed
+
 import logging
 import os
 

@@ -247,6 +247,9 @@ def _headers(response):
 
 # Requests that never need the session: their responses must not carry a cookie.
 _SESSIONLESS_ENDPOINTS = {"static", "offline.service_worker", "offline.manifest"}
+# Sent by the service worker when it caches signed-in pages in the background (templates/offline/sw.js):
+# no user is waiting on those answers, and one landing after a logout must not sign the user back in.
+WARM_HEADER = "X-Outreach-Warm"
 
 
 class CookieSessions(SecureCookieSessionInterface):
@@ -256,10 +259,13 @@ class CookieSessions(SecureCookieSessionInterface):
     Flask would otherwise re-send the cookie on every response of a permanent session, static files and
     the service worker's background fetches included. A slow one of those, sent with the cookie of
     before a login or a logout, then overwrote the newer cookie when it landed: the login did not stick
-    (seen in the browser tests), or a logout was undone."""
+    (seen in the browser tests), or a logout was undone. Bearer-token requests and the service worker's
+    warm-up of signed-in pages (WARM_HEADER) never get a cookie."""
 
     def should_set_cookie(self, app, session):
-        return session.modified and not is_token_request()
+        if is_token_request() or WARM_HEADER in request.headers:
+            return False
+        return session.modified
 
 
 # Pages a user with a temporary password may still reach: the change itself, logging out, the language.

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from . import __version__
 from .extensions import LOCALES, db
 
 logger = logging.getLogger("outreach")
@@ -27,7 +28,7 @@ ERROR_MESSAGES = {
 
 def healthz():
     db.session.execute(db.text("SELECT 1"))
-    return jsonify(status="ok")
+    return jsonify(status="ok", version=__version__)
 
 
 def set_language(code):

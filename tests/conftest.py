@@ -2,7 +2,9 @@
 
 - ``app``: the app on a migrated database, parametrized over SQLite and, when
   ``TEST_DATABASE_URL`` is set, PostgreSQL (a fresh database per run, dropped at the end).
-  Tables are emptied after each test, so tests may commit freely.
+  The demo seed is run once per run and its rows copied in before each test; tables are emptied
+  after each test, so tests may commit freely.
+- Waits: for events, never for a fixed time; PATIENCE (bench/harness.py) is only a hang guard.
 - ``client``, ``login(client, email)``, ``demo``: the demo organisations and users.
 - Browser tests: ``live_server`` + pytest-playwright on Debian's Chromium, phone viewport.
 - ``gunicorn_server``: a real gunicorn (4 workers) on a fresh database of each backend, with a worker's
@@ -11,18 +13,26 @@
 import os
 import shutil
 import threading
+import time
 import uuid
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bench.harness import PATIENCE
 from outreach import create_app
 from outreach.extensions import db
 from outreach.seed import DEMO_PASSWORD, seed_demo
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+# Tests wait for events (a text shown, an element enabled, a queue emptied), never for a fixed time.
+# PATIENCE (seconds, TEST_PATIENCE) only turns a wait that never ends into a failure: it is far above what
+# a 2-core machine at load 20 needs, and no test asserts how long something took.
+expect.set_options(timeout=PATIENCE * 1000)
 
 
 def _postgres_database():
@@ -69,15 +79,75 @@ def database_url(request, tmp_path_factory):
 
 
 def empty_tables(app):
+    """Delete every row and restart the id sequences: the next test starts from an empty database.
+
+    DELETE rather than TRUNCATE on PostgreSQL: truncating ~30 tables costs ~0.6 s per test (a new file per
+    table), deleting the few rows a test leaves costs milliseconds."""
     with app.app_context():
         db.session.remove()
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
             if db.engine.dialect.name == "postgresql":
-                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+                conn.exec_driver_sql("; ".join(f'DELETE FROM "{t}"' for t in tables))
+                _set_sequences(conn)
             else:
                 for table in tables:
                     conn.execute(text(f'DELETE FROM "{table}"'))
+
+
+def _set_sequences(conn):
+    """PostgreSQL: each serial sequence restarts after the highest id its table holds (1 when empty)."""
+    calls = [f"""setval('{sequence}', COALESCE((SELECT MAX("{column}") FROM "{table}"), 0) + 1, false)"""
+             for table, column, sequence in _sequences(conn)]
+    if calls:
+        conn.exec_driver_sql("SELECT " + ", ".join(calls))
+
+
+_SEQUENCES = {}
+
+
+def _sequences(conn):
+    """(table, id column, sequence) of every serial primary key, looked up once per database."""
+    key = conn.engine.url.render_as_string(hide_password=False)
+    if key not in _SEQUENCES:
+        found = []
+        for table in db.metadata.sorted_tables:
+            for column in table.primary_key.columns:
+                sequence = conn.execute(text("SELECT pg_get_serial_sequence(:t, :c)"),
+                                        {"t": table.name, "c": column.name}).scalar()
+                if sequence:
+                    found.append((table.name, column.name, sequence))
+        _SEQUENCES[key] = found
+    return _SEQUENCES[key]
+
+
+@pytest.fixture(scope="session")
+def demo_rows(database_url, tmp_path_factory):
+    """The rows of ``seed_demo()``, seeded once per run and database: each test gets a copy inserted in one
+    bulk pass (a few milliseconds) instead of running the seed again (0.1-0.2 s of ORM work)."""
+    application = _make_app(database_url, str(tmp_path_factory.mktemp("seed")))
+    empty_tables(application)
+    with application.app_context():
+        seed_demo()
+        db.session.commit()
+        with db.engine.connect() as conn:
+            rows = {t.name: [dict(r) for r in conn.execute(t.select()).mappings()] for t in db.metadata.sorted_tables}
+    empty_tables(application)
+    with application.app_context():
+        db.engine.dispose()
+    return rows
+
+
+def insert_demo(app, rows):
+    """An empty database (whatever a test without the ``app`` fixture left), then the demo seed with the ids
+    ``seed_demo()`` gave it."""
+    empty_tables(app)
+    with app.app_context(), db.engine.begin() as conn:
+        for table in db.metadata.sorted_tables:
+            if rows.get(table.name):
+                conn.execute(table.insert(), rows[table.name])
+        if db.engine.dialect.name == "postgresql":
+            _set_sequences(conn)
 
 
 @pytest.fixture
@@ -87,11 +157,9 @@ def app_config():
 
 
 @pytest.fixture
-def app(database_url, tmp_path, app_config):
+def app(database_url, tmp_path, app_config, demo_rows):
     application = _make_app(database_url, str(tmp_path), **app_config)
-    with application.app_context():
-        seed_demo()
-        db.session.commit()
+    insert_demo(application, demo_rows)
     yield application
     empty_tables(application)
     with application.app_context():
@@ -131,6 +199,10 @@ def ctx(app):
 # --- browser tests -----------------------------------------------------------
 
 def pytest_collection_modifyitems(config, items):
+    for item in items:  # a real gunicorn or a property test takes seconds: `-m "not slow"` leaves them out
+        function = getattr(item, "obj", None)
+        if "gunicorn_server" in getattr(item, "fixturenames", ()) or getattr(function, "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.slow)
     if CHROMIUM or os.environ.get("CI") == "true":
         return  # in CI a missing browser must fail the run (see browser_type_launch_args)
     reason = "no Chromium found (apt-get install chromium)"
@@ -149,17 +221,30 @@ def browser_type_launch_args():
 
 
 @pytest.fixture
+def context(context):
+    """pytest-playwright's context, patient: actions and navigations wait up to PATIENCE (not 30 s)."""
+    context.set_default_timeout(PATIENCE * 1000)
+    return context
+
+
+def wait_until(page, condition, what=""):
+    """Until ``condition()`` holds, letting the page run meanwhile (its events, dialogs and timers)."""
+    hang = time.monotonic() + PATIENCE
+    while not condition():
+        assert time.monotonic() < hang, f"still waiting after {PATIENCE:.0f} s: {what}"
+        page.wait_for_timeout(50)
+
+
+@pytest.fixture
 def browser_context_args(playwright, base_url):
     return {**playwright.devices["Pixel 5"], "locale": "fr-FR", "base_url": base_url}
 
 
 @pytest.fixture
-def live_app(database_url, tmp_path):
+def live_app(database_url, tmp_path, demo_rows):
     """A CSRF-enabled app for the browser, sharing the test database."""
     application = _make_app(database_url, str(tmp_path), WTF_CSRF_ENABLED=True)
-    with application.app_context():
-        seed_demo()
-        db.session.commit()
+    insert_demo(application, demo_rows)
     yield application
     empty_tables(application)
     with application.app_context():

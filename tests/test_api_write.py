@@ -115,6 +115,7 @@ def test_documented_examples_are_accepted_for_the_demo_worker(app, client, auth)
                        headers=auth).status_code == 200
 
 
+@pytest.mark.slow
 def test_schemathesis_write_operations_never_5xx(app, auth):
     import schemathesis
     from hypothesis import HealthCheck, given, settings

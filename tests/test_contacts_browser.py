@@ -1,6 +1,7 @@
 """Phone viewport: a whole shift logged through the real page; the DB then holds exactly that."""
 import pytest
 from conftest import browser_login
+from playwright.sync_api import expect
 
 from outreach.extensions import db
 from outreach.models import Contact, Orientation, Person, Referral, Shift, ShiftStock
@@ -9,17 +10,17 @@ pytestmark = pytest.mark.browser
 
 
 def _save(page, live_app):
-    """Save, then wait until the contact is stored (plain POST or the offline queue's API call)."""
+    """Save, then wait until the page lists the contact: the server has stored it (plain POST, or the queue's
+    API call, after which the page resets the form and adds the contact to its list)."""
+    listed = page.locator("#contacts li:not(.muted)")
+    before = listed.count()
     with live_app.app_context():
-        before = db.session.query(Contact).count()
+        stored = db.session.query(Contact).count()
     page.locator("#contact-save").click()
-    for _ in range(100):
-        page.wait_for_timeout(100)
-        with live_app.app_context():
-            if db.session.query(Contact).count() > before:
-                break
+    expect(listed).to_have_count(before + 1)
     page.wait_for_selector("text=/enregistré/i")
-    page.wait_for_timeout(200)
+    with live_app.app_context():
+        assert db.session.query(Contact).count() == stored + 1
 
 
 def _kind(page, label):

@@ -95,6 +95,7 @@ def test_every_api_route_is_documented_and_examples_match_their_schemas(app, cli
             jsonschema_rs.validate(document_schema, schema["example"])
 
 
+@pytest.mark.slow
 def test_schemathesis_finds_no_failure_over_the_whole_document(app):
     import schemathesis
     from hypothesis import HealthCheck, given, settings

@@ -8,6 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from conftest import PATIENCE
 from flask_migrate import Migrate
 
 from outreach import ROOT, create_app
@@ -88,9 +89,19 @@ def test_migrate_is_configured_for_sqlite_batch_mode(app):
 
 # --- web answers --------------------------------------------------------------------
 
-def test_health_check(client):
+def test_health_check_tells_the_running_version(client):
+    import importlib.metadata
+
+    import outreach
     response = client.get("/healthz")
-    assert response.status_code == 200 and response.json == {"status": "ok"}
+    assert response.status_code == 200 and response.json == {"status": "ok", "version": outreach.__version__}
+    # the package metadata (pip show, setup.cfg's attr:) reads the same single number
+    assert importlib.metadata.version("outreach") == outreach.__version__, "stale install: run make install"
+    with open(os.path.join(ROOT, "CHANGELOG.md"), encoding="utf-8") as changelog:
+        headings = re.findall(r"^## \[([^\]]+)\]", changelog.read(), re.MULTILINE)
+    # a development version comes after the last release and before its own: its changes are "Unreleased"
+    expected = "Unreleased" if ".dev" in outreach.__version__ else outreach.__version__
+    assert headings and headings[0] == expected, headings
 
 
 def test_security_headers(client):
@@ -181,7 +192,7 @@ def _flask(args, database_url, tmp_path, stdin=""):
     env = {**os.environ, "OUTREACH_DATABASE_URL": database_url, "OUTREACH_INSTANCE_PATH": str(tmp_path),
            "OUTREACH_SECRET_KEY": "x", "OUTREACH_PSEUDONYM_KEY": "test-pseudonym-key"}
     return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], input=stdin,
-                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=60, check=False)
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=PATIENCE, check=False)
 
 
 def test_create_user_reads_the_password_from_stdin_and_enforces_the_policy(app, database_url, tmp_path):

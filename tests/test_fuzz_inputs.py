@@ -109,6 +109,7 @@ def _assert_json_refusal(response, body, seen=None):
         assert errors and all(isinstance(k, str) and isinstance(v, str) and v for k, v in errors.items()), errors
 
 
+@pytest.mark.slow
 def test_html_forms_never_5xx(app, client, login):
     login(WORKER)
     team = _team_code(app)
@@ -157,6 +158,7 @@ def test_html_forms_never_5xx(app, client, login):
         assert 302 in statuses and 422 in statuses, (name, statuses)
 
 
+@pytest.mark.slow
 def test_login_form_never_5xx(app, client):
     @FUZZ
     @given(body=st.dictionaries(st.sampled_from(["email", "password", "totp", "next"]),
@@ -200,6 +202,7 @@ def _bearer(app):
     return {"Authorization": "Bearer " + token}
 
 
+@pytest.mark.slow
 def test_json_write_api_never_5xx(app):
     client = app.test_client()
     client.environ_base.update({"HTTP_" + k.upper(): v for k, v in _bearer(app).items()})  # token auth

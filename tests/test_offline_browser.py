@@ -5,11 +5,10 @@ Runs against a stand-in form and API with the contract's shapes (field names, JS
 tests/test_offline_real.py runs the same story against the real form and API.
 """
 import threading
-import time
 import uuid
 
 import pytest
-from conftest import CHROMIUM, browser_login
+from conftest import CHROMIUM, PATIENCE, browser_login, wait_until
 from playwright.sync_api import expect
 
 from outreach.access import Blueprint
@@ -94,8 +93,10 @@ def server(live_app, live_server, monkeypatch):
 def _context(playwright, user_dir, base_url):
     """A browser with a profile on disk: closing and reopening it keeps IndexedDB and the worker."""
     phone = {k: v for k, v in playwright.devices["Pixel 5"].items() if k != "default_browser_type"}
-    return playwright.chromium.launch_persistent_context(
+    context = playwright.chromium.launch_persistent_context(
         str(user_dir), executable_path=CHROMIUM, args=LAUNCH_ARGS, **phone, locale="fr-FR", base_url=base_url)
+    context.set_default_timeout(PATIENCE * 1000)
+    return context
 
 
 def _controlled(page):
@@ -115,18 +116,16 @@ def _log_contact(page, people_count=1):
     page.get_by_role("button", name="Enregistrer le contact").click()
 
 
-def _until(page, expression, timeout=10.0):
-    """Poll an async expression (wait_for_function does not await promises)."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        assert time.monotonic() < deadline, (expression, page.evaluate("outreachQueue.all()"))
-        page.wait_for_timeout(100)
+def _until(page, expression):
+    """Until an async expression holds (wait_for_function does not await promises)."""
+    wait_until(page, lambda: page.evaluate(expression), expression)
 
 
 def _queued(page):
     return page.evaluate("outreachQueue.all().then(rs => rs.length)")
 
 
+@pytest.mark.slow
 def test_twenty_contacts_offline_survive_reload_reopen_and_a_worker_update(playwright, server, tmp_path, monkeypatch):
     base_url, on_server, form_url = server
     user_dir = tmp_path / "profile"
@@ -173,7 +172,7 @@ def test_twenty_contacts_offline_survive_reload_reopen_and_a_worker_update(playw
 
     context.unroute("**/essai/api/encounters")
     page.evaluate("outreachQueue.sync()")
-    expect(page.locator("#sync-status")).to_have_text("1 refusé(s)", timeout=20000)
+    expect(page.locator("#sync-status")).to_have_text("1 refusé(s)")
     assert on_server() == 19
     page.goto("/file-attente")
     refused = page.locator(".queue-item.refused")
@@ -191,7 +190,7 @@ def test_twenty_contacts_offline_survive_reload_reopen_and_a_worker_update(playw
     # fix the refused one from the queue page: it goes through
     refused.get_by_label("Nombre de personnes").fill("2")
     refused.get_by_role("button", name="Renvoyer").click()
-    _until(page, "outreachQueue.all().then(rs => rs.length === 0)", timeout=20)
+    _until(page, "outreachQueue.all().then(rs => rs.length === 0)")
     assert on_server() == 20
     context.close()
 
@@ -207,7 +206,7 @@ def test_logout_warns_then_clears_the_device(page, server):
     dialogs = []
     page.once("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.get_by_role("button", name="Se déconnecter").click()
-    page.wait_for_timeout(300)
+    wait_until(page, lambda: dialogs, "the logout warning")
     assert "1 enregistrement" in dialogs[0]
     assert _queued(page) == 1  # refused: nothing erased
     page.context.set_offline(False)
@@ -298,6 +297,6 @@ def test_a_server_error_is_retried_with_backoff(page, server, live_app):
     failures = live_app.extensions["stand_in_failures"]
     failures.append(1)
     page.context.set_offline(False)
-    _until(page, "outreachQueue.all().then(rs => rs.length === 0)", timeout=15)
+    _until(page, "outreachQueue.all().then(rs => rs.length === 0)")
     assert failures == []  # the first try got the 503; the record stayed queued and went on the retry
     assert on_server() == 1

@@ -51,6 +51,7 @@ def real(live_app, live_server):
     return live_server, count, page_url
 
 
+@pytest.mark.slow
 def test_twenty_contacts_offline_then_nineteen_on_the_server(playwright, real, tmp_path):
     base_url, on_server, page_url = real
     context = _context(playwright, tmp_path / "profile", base_url)
@@ -75,7 +76,7 @@ def test_twenty_contacts_offline_then_nineteen_on_the_server(playwright, real, t
     page.goto(page_url)
     expect(page.locator("#sync-status")).to_have_text("20 en attente")
     context.set_offline(False)
-    expect(page.locator("#sync-status")).to_have_text("1 refusé(s)", timeout=20000)
+    expect(page.locator("#sync-status")).to_have_text("1 refusé(s)")
     assert on_server() == 19
     assert _queued(page) == 1
     page.goto("/file-attente")
@@ -131,7 +132,7 @@ def test_a_shift_started_offline_takes_its_contacts_at_once(page, live_app, live
     expect(status).to_have_text("3 en attente")
     assert _contacts_of_open_shift(live_app) == (None, [])
     page.context.set_offline(False)
-    _until(page, "outreachQueue.all().then(rs => rs.length === 0)", timeout=20)
+    _until(page, "outreachQueue.all().then(rs => rs.length === 0)")
     assert _contacts_of_open_shift(live_app) == (shift_id, ["anonymous", "refusal"])
 
 
@@ -150,7 +151,7 @@ def test_a_whole_shift_offline_is_started_logged_and_closed_then_sent_in_order(p
     expect(page.locator("#contact-form")).to_have_count(0)
     assert _contacts_of_open_shift(live_app) == (None, [])
     page.context.set_offline(False)
-    _until(page, "outreachQueue.all().then(rs => rs.length === 0)", timeout=20)
+    _until(page, "outreachQueue.all().then(rs => rs.length === 0)")
     with live_app.app_context():
         shift = db.session.get(Shift, shift_id)
         assert (shift.status, shift.ambiance, shift.unapproached_women) == ("closed", "tendue", 2)
@@ -177,7 +178,7 @@ def test_a_shift_closed_offline_takes_no_more_contacts_on_the_phone(page, real, 
     expect(closed).to_be_visible()
     expect(page.locator("#contact-form")).to_be_hidden()
     page.context.set_offline(False)
-    _until(page, "outreachQueue.all().then(rs => rs.length === 0)", timeout=20)
+    _until(page, "outreachQueue.all().then(rs => rs.length === 0)")
     assert on_server() == 1
     with live_app.app_context():
         assert db.session.get(Shift, shift_id).status == "closed"

@@ -80,6 +80,20 @@ def test_a_file_fetched_during_logout_does_not_sign_back_in(client):
     assert _session_cookies(client.get("/static/js/queue.js")) == []
 
 
+def test_a_page_warmed_in_the_background_during_logout_does_not_sign_back_in(client):
+    """Right after a logging page opens, the service worker fetches the menu's pages to cache them for offline
+    use; a worker who logs out meanwhile gets those answers after the logout's: they must not carry the
+    signed-in cookie (on a busy machine the admin browser test found itself signed in again)."""
+    _login(client)
+    signed_in = client.get_cookie("session").value
+    assert client.post("/deconnexion").status_code == 302
+    client.set_cookie("session", signed_in)  # the warm-up requests were sent before the logout
+    for url in ("/maraude", "/api/v1/reference"):
+        response = client.get(url, headers={"X-Outreach-Warm": "1"})
+        assert _session_cookies(response) == [], url
+    assert client.get("/maraude").status_code == 302  # and the old cookie's server-side session is gone
+
+
 def test_after_logout_the_anonymous_session_is_not_refreshed(client):
     _login(client)
     client.post("/deconnexion")

@@ -3,6 +3,7 @@
 import threading
 from datetime import timedelta
 
+import pytest
 from test_referrals import _status, make_referral
 
 from outreach.extensions import db
@@ -75,6 +76,7 @@ def test_concurrent_replays_record_one_step(app):
     assert _status(app, rid) == ("accepted", 2)
 
 
+@pytest.mark.slow
 def test_schemathesis_step_operation_never_5xx(app):
     import schemathesis
     from hypothesis import HealthCheck, given, settings

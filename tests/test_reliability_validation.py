@@ -18,37 +18,61 @@ from sqlalchemy import create_engine, text
 from bench import harness
 
 WRITERS = 6
-EDIT_PAUSE = 0.8  # a supervisor reads and validates in less; at 0.3 s a loaded CI machine never could
+BEFORE_CLOSE = 12  # contacts acknowledged before the shift is closed; the worker then edits them
+EDIT_ROUNDS = 3  # each of them edited this many times while the supervisors read and validate
 
 
-def _writer(port, token, shift, stop, out):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+class _Writes:
+    """The writers' answers, and two events on them: enough contacts acknowledged before the close, and a
+    write sent after the validation answered (so the test waits for what it checks, however slow the machine)."""
+
+    def __init__(self):
+        self.rows, self.lock = [], threading.Lock()
+        self.enough, self.validated, self.after_validation = threading.Event(), threading.Event(), threading.Event()
+
+    def add(self, row, sent_after_validation):
+        with self.lock:
+            self.rows.append(row)
+            if sum(1 for r in self.rows if r[0] == 201) >= BEFORE_CLOSE:
+                self.enough.set()
+        if sent_after_validation:
+            self.after_validation.set()
+
+
+def _writer(port, token, shift, stop, writes):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=harness.PATIENCE)
     while not stop.is_set():
         body = harness.encounter(shift)
+        late = writes.validated.is_set()
         sent = time.monotonic()
         try:
             status, answer = harness.request(port, "POST", "/api/v1/encounters", body, token, conn=conn)
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=harness.PATIENCE)
             status, answer = 0, repr(exc)
-        out.append((status, body["id"], answer, sent))
+        writes.add((status, body["id"], answer, sent), late)
     conn.close()
 
 
-def _editor(browser, ids, stop, out):
-    """Edit ``ids`` one after the other, again and again, each time with a new people count (a busy
-    worker: an edit every EDIT_PAUSE seconds, so a supervisor can read and validate between two edits)."""
+def _editor(browser, ids, started, validated, out):
+    """Edit ``ids`` one after the other, EDIT_ROUNDS times (a new people count each round) or until the
+    shift is validated, then once more after the validation: every one of those is refused."""
     _, _, token = browser.csrf("/maraude")
-    count = 1
-    while not stop.is_set():
-        count += 1
+
+    def edit_all(count):
         for contact_id in ids:
             sent = time.monotonic()
             status, body, _ = browser.request("POST", f"/maraude/contacts/{contact_id}", {
                 "csrf_token": token or "", "kind": "anonymous", "people_count": str(count)})
             out.append((status, contact_id, count, sent, body[-300:] if status != 302 else ""))
-            stop.wait(EDIT_PAUSE)
+            started.set()
+    for count in range(2, 2 + EDIT_ROUNDS):
+        if validated.is_set():
+            break
+        edit_all(count)
+    validated.wait()
+    edit_all(2 + EDIT_ROUNDS)
 
 
 def _number(html, element_id):
@@ -58,9 +82,10 @@ def _number(html, element_id):
 
 def _supervise(browser, page, barrier, out):
     """Read the summary, validate it (with the other supervisor at the same moment), and read it again
-    whenever the validation answers that it changed meanwhile, until the shift is validated."""
-    barrier.wait(10)
-    for _ in range(40):
+    whenever the validation answers that it changed meanwhile, until the shift is validated. Each such
+    refusal needs an edit in between, and the edits are counted: the loop ends."""
+    barrier.wait()
+    for _ in range(EDIT_ROUNDS * BEFORE_CLOSE + 3):
         status, html, token = browser.csrf(page)
         if 'id="validate"' not in html:
             out.append({"answer": "already validated", "status": status, "at": time.monotonic()})
@@ -103,32 +128,37 @@ def test_validation_racing_with_writes_loses_nothing_and_locks_the_shift(gunicor
     editor = harness.Browser(gun.port)
     assert [b.login(who) for b, who in ((supervisors[0], harness.SUPERVISOR), (supervisors[1], harness.SUPERVISOR),
                                         (editor, harness.WORKER))] == [302, 302, 302]
-    writes, stop = [], threading.Event()
+    writes, stop = _Writes(), threading.Event()
     threads = [threading.Thread(target=_writer, args=(gun.port, token, shift, stop, writes), daemon=True)
                for _ in range(WRITERS)]
     for t in threads:
         t.start()
-    time.sleep(1.5)
+    assert writes.enough.wait(harness.PATIENCE), writes.rows[-3:]
     # The phone sends its close and replays it at once (a timeout): every copy answers 200, closed.
     closes = harness.load(gun.port, [("POST", f"/api/v1/shifts/{shift}/close", {})] * 4, 4, token=token)
     assert [c[0] for c in closes] == [200] * 4, [c[:3] for c in closes]
     assert all('"status":"closed"' in c[2].replace(" ", "") for c in closes)
-    before_close = sorted(w[1] for w in writes if w[0] == 201)[:12]
-    edits = []
-    editing = threading.Thread(target=_editor, args=(editor, before_close, stop, edits), daemon=True)
+    with writes.lock:
+        before_close = sorted(w[1] for w in writes.rows if w[0] == 201)[:BEFORE_CLOSE]
+    edits, editing_started = [], threading.Event()
+    editing = threading.Thread(target=_editor, args=(editor, before_close, editing_started, writes.validated, edits),
+                               daemon=True)
     editing.start()
-    time.sleep(0.5)
+    editing_started.wait(harness.PATIENCE)  # the supervisors read while the worker edits
 
     page, barrier, validated = f"/revue/maraude/{shift}", threading.Barrier(2), []
     sups = [threading.Thread(target=_supervise, args=(b, page, barrier, validated)) for b in supervisors]
     for t in sups:
         t.start()
     for t in sups:
-        t.join(60)
-    time.sleep(2 * EDIT_PAUSE)  # the editor tries again after the validation
+        t.join()
+    writes.validated.set()
+    editing.join()  # its last pass comes after the validation
+    writes.after_validation.wait(harness.PATIENCE)  # and so does a writer's attempt
     stop.set()
-    for t in [*threads, editing]:
-        t.join(30)
+    for t in threads:
+        t.join()
+    writes = writes.rows
     after_validation = time.monotonic()
     status, answer = harness.request(gun.port, "POST", "/api/v1/encounters", harness.encounter(shift), token)
     assert status == 403 and "close" in answer
@@ -147,7 +177,7 @@ def test_validation_racing_with_writes_loses_nothing_and_locks_the_shift(gunicor
     assert {w[0] for w in writes} <= {201, 403}, [w[:3] for w in writes if w[0] not in (201, 403)][:3]
     acknowledged = {w[1] for w in writes if w[0] == 201}
     refused = [w for w in writes if w[0] == 403]
-    assert len(acknowledged) > 20 and refused, (len(acknowledged), len(refused))
+    assert len(acknowledged) >= BEFORE_CLOSE and refused, (len(acknowledged), len(refused))
     assert all("close" in w[2] for w in refused)
     validated_at = next(v["at"] for v in validated if v["answer"] == 302)
     assert any(w[3] > validated_at for w in refused), "no write was attempted after the validation"

@@ -3,6 +3,7 @@
 import threading
 from datetime import date
 
+from conftest import PATIENCE
 from maintenance_helpers import log_contact, seed_history
 from sqlalchemy import event, func, select
 
@@ -68,7 +69,7 @@ def _writer(app, barrier, errors, digest, org, team, worker, rounds):
             for i in range(rounds):
                 log_contact(DAY, digest=f"{digest}-{i % 3}", org=org, team=team, worker=worker)
                 if i == 0 and barrier is not None:
-                    barrier.wait(timeout=20)  # both transactions hold a flushed write to the same slice
+                    barrier.wait(timeout=PATIENCE)  # both transactions hold a flushed write to the same slice
                 db.session.commit()
             db.session.remove()
     except Exception as error:  # noqa: BLE001 (reported by the test)
@@ -100,9 +101,9 @@ def test_two_writers_on_one_slice_both_commit_and_catch_up_equals_a_full_rebuild
     for thread in writers:
         thread.start()
     for thread in writers:
-        thread.join(timeout=120)
+        thread.join()
     stop.set()
-    reader.join(timeout=60)
+    reader.join()
     assert not errors, errors
     db.session.expire_all()
     assert _count(Contact) == 2 * rounds

@@ -36,8 +36,8 @@ REPAIRS = (
     "UPDATE contacts SET person_id = NULL, is_first_contact = false WHERE kind <> 'known' AND person_id IS NOT NULL",
     "UPDATE contacts SET kind = 'anonymous', is_first_contact = false WHERE kind = 'known' AND person_id IS NULL",
     "UPDATE contacts SET people_count = 1 WHERE kind = 'known' AND people_count <> 1",
-    "UPDATE referrals SET person_id = NULL, person_first_seen_on = NULL WHERE person_id IS NOT NULL"
-    " AND contact_id IN (SELECT id FROM contacts WHERE kind <> 'known')",
+    ("UPDATE referrals SET person_id = NULL, person_first_seen_on = NULL WHERE person_id IS NOT NULL"
+     " AND contact_id IN (SELECT id FROM contacts WHERE kind <> 'known')"),
 )
 
 

@@ -21,7 +21,8 @@ function cacheIfOk(cacheName, request, response) {
 function warm(urls) {
   return caches.open(PAGES).then(function (cache) {
     return Promise.all(urls.map(function (url) {
-      return fetch(url, { credentials: "same-origin", redirect: "manual" })
+      // marked: the server leaves the session cookie alone, so a warm answer landing after a logout cannot undo it
+      return fetch(url, { credentials: "same-origin", redirect: "manual", headers: { "X-Outreach-Warm": "1" } })
         .then(function (r) { if (r.ok && r.type === "basic") return cache.put(url, r); })
         .catch(function () { return null; });
     }));
