@@ -5,6 +5,7 @@ from wtforms import SelectChoice
 
 from ..access import allow, public
 from ..extensions import db
+from ..labels import label
 from . import bp
 from . import services as svc
 from .forms import (
@@ -152,7 +153,8 @@ def totp():
 @bp.route("/admin/journal")
 def audit():
     form = AuditFilterForm(request.args)
-    form.action.choices = [SelectChoice("", _("Toutes"))] + [SelectChoice(a) for a in svc.audit_actions()]
+    form.action.choices = [SelectChoice("", _("Toutes"))] + [SelectChoice(a, label("audit_action", a))
+                                                            for a in svc.audit_actions()]
     valid = form.validate()
     events = svc.audit_events(_admin(), form.action.data, form.email.data, form.start.data, form.end.data) \
         if valid else []
