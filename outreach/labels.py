@@ -117,11 +117,18 @@ def field_label(name):
     return label("field", name)
 
 
+# Audit actions whose before/after are values of a field they do not name.
+ACTION_FIELD = {"user_invited": "role"}
+
+
 def audit_value(event, value):
     """Before/after of an audit event in words: labels of codes, names of teams, Paris times."""
     if value is None or value == "":
         return "∅"
-    field = event.field or ""
+    field = event.field or ACTION_FIELD.get(event.action, "")
+    if event.action == "reference_added" and ":" in value:
+        kind, _, code = value.partition(":")
+        return _reference_label(kind, code)
     if field == "status":
         return label("referral_status" if event.target_type == "referrals" else "shift_status", value)
     if field in VALUE_FAMILY:

@@ -47,7 +47,9 @@ class InviteForm(FlaskForm):
     def setup(self, roles, organisations, teams):
         self.role.choices = _role_choices(roles)
         self.organisation_id.choices = [SelectChoice(o.id, o.name) for o in organisations]
-        self.teams.choices = [SelectChoice(t.id, f"{t.name} ({t.organisation.code})") for t in teams]
+        several = len({t.organisation_id for t in teams}) > 1  # an instance admin: say whose team it is
+        self.teams.choices = [SelectChoice(t.id, f"{t.name} · {t.organisation.name}" if several else t.name)
+                              for t in teams]
         return self
 
     def validate_email(self, field):
