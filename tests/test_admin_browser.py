@@ -79,3 +79,19 @@ def test_admin_invites_changes_and_disables_a_user(page):
 
     browser_login(page, EMAIL, PASSWORD)
     assert "/connexion" in page.url and "incorrect" in page.content()
+
+
+def test_the_invitation_link_wraps_on_a_phone_and_copies_with_one_tap(page, context):
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    browser_login(page, "admin@aurore.demo")
+    page.goto("/admin/utilisateurs")
+    page.get_by_label("Adresse e-mail").fill("une.adresse.vraiment.tres.longue.pour.un.telephone@aurore.demo")
+    page.get_by_label("Intervenant·e").check()
+    page.get_by_label("Maraude Est (19e)", exact=True).check()
+    _submit(page, "Créer le compte")
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    link = page.locator("#invitation-link")
+    assert link.bounding_box()["height"] > 30  # wrapped over several lines rather than cut or scrolled
+    page.get_by_role("button", name="Copier le lien").click()
+    page.get_by_text("Lien copié.").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == link.inner_text().strip()
