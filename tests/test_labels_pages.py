@@ -71,7 +71,12 @@ def _by_email(email):
 
 @pytest.fixture
 def history(app):
-    """A year of demo history, then what leaves a trail: corrections, validations, account changes."""
+    return make_history(app)
+
+
+def make_history(app):
+    """A year of demo history, then what leaves a trail: corrections, validations, account changes;
+    returns the values of every route argument (a shift, contact, referral, team, user, indicator...)."""
     with app.test_request_context():
         build_demo_history(today=date.today(), per_day=4)
         supervisor, admin = _by_email("supervisor@aurore.demo"), _by_email("admin@aurore.demo")
@@ -99,6 +104,14 @@ def history(app):
                 "token": "x", "fmt": "csv", "kind": "material"}
 
 
+def page_urls(app, values):
+    """The URL of every GET route but the API, logout and language switch, with real arguments."""
+    for rule, method in _routes(app):
+        if method == "GET" and rule.endpoint not in ("auth.logout", "set_language") \
+                and not rule.rule.startswith("/api/"):
+            yield rule, _url(rule, values)
+
+
 def _url(rule, values):
     args = {name: values.get(name, "x") for name in rule.arguments}
     return rule.build(args, append_unknown=False)[1]
@@ -110,10 +123,8 @@ def test_no_page_shows_an_internal_code(app, history, role):
     client.post("/connexion", data={"email": "worker@aurore.demo", "password": "wrong password"})
     do_login(client, DEMO_BY_ROLE[role])
     found, pages = {}, 0
-    for rule, method in _routes(app):
-        if method != "GET" or rule.endpoint in ("auth.logout", "set_language") or rule.rule.startswith("/api/"):
-            continue
-        response = client.get(_url(rule, history))
+    for rule, url in page_urls(app, history):
+        response = client.get(url)
         if response.status_code != 200 or response.mimetype != "text/html":
             continue
         pages += 1
