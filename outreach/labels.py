@@ -163,6 +163,29 @@ def audit_detail(key, value):
     return str(value)
 
 
+FILTER_LIST = {"material": "material", "programme": "programme", "destination": "destination",
+               "product": "product", "need": "need", "living_situation": "living_situation", "sector": "sector"}
+FILTER_NAME = {"material": _l("Matériel"), "programme": _l("Dispositif"), "destination": _l("Destination"),
+               "product": _l("Produit"), "need": _l("Besoin"), "living_situation": _l("Situation de logement"),
+               "sector": _l("Secteur")}
+
+
+def describe_filters(filters):
+    """An indicator's own filters in words: {"material": "kit_base"} -> "Matériel : Kit base"."""
+    parts = []
+    for key, value in (filters or {}).items():
+        values = value if isinstance(value, list | tuple) else [value]
+        shown = ", ".join(_filter_value(key, str(v)) for v in values)
+        parts.append(f"{FILTER_NAME.get(key, key)} : {shown}")
+    return " · ".join(parts)
+
+
+def _filter_value(key, value):
+    if key in FILTER_LIST:
+        return _reference_label(FILTER_LIST[key], value)
+    return label(VALUE_FAMILY[key], value) if key in VALUE_FAMILY else value
+
+
 def _reference_by_id(field, ident):
     item = db.session.get(Sector if field == "sector_id" else RefItem, ident)
     return item.display_label if item else str(ident)

@@ -1,12 +1,14 @@
 """No internal code in the interface: every page of every role, rendered over a year of demo history with
 corrections, validations and account changes, shows words ("clôturée", "Contact corrigé", "Compte …"),
 never "closed", "contact.correct", "users 12" or a UUID (walks app.url_map as tests/test_access.py does)."""
+import io
 import re
 from datetime import UTC, date
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
+from openpyxl import load_workbook
 
 from outreach import labels
 from outreach.admin import services as admin_services
@@ -168,3 +170,11 @@ def test_the_audit_log_names_its_targets(app, history, client):
         team = db.session.get(Team, history["team_id"])
         assert f"Maraude {team.name}" in text
     assert "Date (heure de Paris)" in text
+
+
+def test_the_xlsx_definitions_name_their_filters_in_words(app, client):
+    do_login(client, "manager@plan.demo")
+    book = load_workbook(io.BytesIO(client.get("/export/indicateurs.xlsx").data))
+    cells = [str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for v in row if v]
+    assert not [c for c in cells if re.search(r"\b(material|programme|destination)=", c)]
+    assert "Matériel : Kit base" in " ".join(cells) and "Dispositif : ASSORE" in " ".join(cells)
