@@ -178,3 +178,22 @@ def test_the_xlsx_definitions_name_their_filters_in_words(app, client):
     cells = [str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for v in row if v]
     assert not [c for c in cells if re.search(r"\b(material|programme|destination)=", c)]
     assert "Matériel : Kit base" in " ".join(cells) and "Dispositif : ASSORE" in " ".join(cells)
+
+
+def test_the_audit_log_shows_and_filters_paris_days(app, client):
+    from datetime import datetime
+
+    from outreach import audit
+    with app.app_context():
+        admin = _by_email("admin@aurore.demo")
+        event = audit.record("password_changed", actor=admin, target=admin)
+        event.occurred_at = datetime(2026, 6, 1, 22, 30)  # UTC: 2 June, 00:30 in Paris
+        db.session.commit()
+    do_login(client, "admin@aurore.demo")
+
+    def rows(day):
+        html = client.get(f"/admin/journal?start={day}&end={day}").get_data(as_text=True)
+        return visible_text(html[html.index("<tbody>"):])
+    on_the_2nd = rows("2026-06-02")
+    assert "Mot de passe changé" in on_the_2nd and "2 juin 2026" in on_the_2nd and "00:30" in on_the_2nd
+    assert "Mot de passe changé" not in rows("2026-06-01")
