@@ -100,19 +100,18 @@ def codes(family):
     return tuple(FAMILIES[family])
 
 
-def paris_datetime(naive_utc, format="short"):
-    """A stored naive-UTC datetime in Paris time, formatted by Babel for the current language."""
-    return format_datetime(naive_utc, format) if naive_utc else ""
+def paris_datetime(naive_utc, style="short"):
+    """A stored naive-UTC datetime in Paris time (BABEL_DEFAULT_TIMEZONE), formatted by Babel for the language."""
+    return format_datetime(naive_utc, style) if naive_utc else ""
 
 
 def field_label(name):
     """Label of an audited or corrected field (``material-<id>``: the material's label)."""
     if not name:
         return ""
-    if name.startswith("material-"):
-        from .extensions import db
-        from .models import RefItem
-        item = db.session.get(RefItem, int(name.partition("-")[2])) if name.partition("-")[2].isdigit() else None
+    ident = name.removeprefix("material-")
+    if ident != name:
+        item = db.session.get(RefItem, int(ident)) if ident.isdigit() else None
         return item.display_label if item else str(FIELD["materials"])
     return label("field", name)
 
