@@ -23,7 +23,7 @@ from .models import (
 )
 
 SHIFT_STATUS = {"open": _l("ouverte"), "closed": _l("clôturée"), "validated": _l("validée")}
-CONTACT_KIND = {"known": _l("Personne"), "anonymous": _l("Passage anonyme"), "refusal": _l("Refus / pas de contact")}
+CONTACT_KIND = {"known": _l("Personne"), "anonymous": _l("Passage anonyme"), "refusal": _l("Refus")}
 SEX = {"f": _l("Femme"), "m": _l("Homme"), "x": _l("Autre / non précisé")}
 AGE_BAND = {"u18": _l("moins de 18 ans"), "18_25": _l("18-25 ans"), "26_35": _l("26-35 ans"),
             "36_45": _l("36-45 ans"), "46_55": _l("46-55 ans"), "o55": _l("plus de 55 ans"),
