@@ -43,7 +43,7 @@ migrate: install
 	$(FLASK) db upgrade
 
 seed: migrate
-	$(FLASK) seed-demo
+	$(FLASK) seed-demo --history
 
 run: seed
 	@echo "outreach on http://127.0.0.1:$(PORT)"

@@ -68,11 +68,15 @@ def create_token(email, label, days):
 @click.command("seed-demo")
 @click.option("--encounters", type=int, default=0, help="Also build a synthetic history of N contacts.")
 @click.option("--seed", "random_seed", type=int, default=1, help="Random seed of the synthetic history.")
-def seed_demo_command(encounters, random_seed):
+@click.option("--history", is_flag=True, help="Also a year of history for the demo teams (idempotent).")
+def seed_demo_command(encounters, random_seed, history):
     """Demo organisations, teams, reference lists and logins (idempotent)."""
     from .seed import DEMO_PASSWORD, DEMO_USERS, seed_demo
     created = seed_demo()
     db.session.commit()
+    if history:
+        from .indicators.synthetic import build_demo_history
+        click.echo(build_demo_history(seed=random_seed))
     if encounters:
         from .indicators.synthetic import build_history
         click.echo(build_history(encounters, random_seed))

@@ -144,6 +144,7 @@ def _flask_config(values, override):
         REMEMBER_COOKIE_SECURE=production,
         WTF_CSRF_TIME_LIMIT=None,
         BABEL_DEFAULT_LOCALE=values["DEFAULT_LOCALE"],
+        BABEL_DEFAULT_TIMEZONE="Europe/Paris",  # every time shown is Paris time (Babel converts from UTC)
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
         RATELIMIT_HEADERS_ENABLED=True,
         RATELIMIT_ENABLED=True,

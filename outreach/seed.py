@@ -20,6 +20,8 @@ DEMO_USERS = [
     ("supervisor@aurore.demo", "supervisor", "aurore", ["aurore_nord", "aurore_est"]),
     ("admin@aurore.demo", "admin", "aurore", []),
     ("worker@gaia.demo", "worker", "gaia", ["gaia_mobile"]),
+    ("supervisor@gaia.demo", "supervisor", "gaia", ["gaia_mobile"]),
+    ("admin@gaia.demo", "admin", "gaia", []),
     ("manager@plan.demo", "manager", "plan", []),
 ]
 

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from . import __version__
 from .extensions import LOCALES, db
+from .labels import label
 
 logger = logging.getLogger("outreach")
 
@@ -75,8 +76,6 @@ NAV = {
     "admin": [("admin.users", _l("Utilisateurs")), ("reference.index", _l("Listes")),
               ("admin.audit", _l("Journal")), ("imports.index", _l("Import"))],
 }
-ROLE_LABELS = {"worker": _l("Intervenant·e"), "supervisor": _l("Coordinateur·rice"),
-               "manager": _l("Pilote du plan"), "admin": _l("Administrateur·rice")}
 
 
 def _template_helpers():
@@ -92,7 +91,7 @@ def _template_helpers():
         return [(e, label) for e, label in NAV.get(role, []) if has_endpoint(e)]
 
     return {"has_endpoint": has_endpoint, "nav_items": nav_items,
-            "role_label": lambda role: ROLE_LABELS.get(role, role),
+            "role_label": lambda role: label("role", role),
             "current_locale": lambda: str(get_locale() or "fr")}
 
 

@@ -14,11 +14,11 @@ def test_viewer_lists_and_filters(client, login, app):
     client.post("/connexion", data={"email": "worker@aurore.demo", "password": "nope nope nope"})
     login("admin@aurore.demo")
     page = client.get("/admin/journal").get_data(as_text=True)
-    assert "login_failed" in page and "login" in page
+    assert "<td>Échec de connexion</td>" in page and "<td>Connexion</td>" in page
     page = client.get("/admin/journal?action=login_failed").get_data(as_text=True)
-    assert "<td>login_failed</td>" in page and "<td>login</td>" not in page
+    assert "<td>Échec de connexion</td>" in page and "<td>Connexion</td>" not in page
     page = client.get("/admin/journal?email=admin@aurore.demo").get_data(as_text=True)
-    assert "<td>login_failed</td>" not in page and "<td>login</td>" in page
+    assert "<td>Échec de connexion</td>" not in page and "<td>Connexion</td>" in page
     tomorrow = (date.today() + timedelta(days=1)).isoformat()
     assert "Aucune entrée" in client.get(f"/admin/journal?start={tomorrow}").get_data(as_text=True)
     assert client.get("/admin/journal?start=not-a-date").status_code == 422

@@ -15,6 +15,7 @@ from outreach import ROOT, create_app
 from outreach.config import ConfigError, load
 from outreach.extensions import db
 from outreach.models import User
+from outreach.seed import DEMO_USERS
 
 # --- configuration --------------------------------------------------------------
 
@@ -234,7 +235,7 @@ def test_seed_demo_is_idempotent(app, database_url, tmp_path):
     assert first.returncode == 0 and second.returncode == 0, second.stderr
     assert "worker@aurore.demo" in second.stdout
     with app.app_context():
-        assert db.session.execute(db.select(db.func.count(User.id))).scalar() == 5
+        assert db.session.execute(db.select(db.func.count(User.id))).scalar() == len(DEMO_USERS)
 
 
 @pytest.mark.parametrize("app_config", [{"PROXY_HOPS": 1}])

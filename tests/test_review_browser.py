@@ -28,6 +28,6 @@ def test_supervisor_reviews_a_shift(live_app, page):
     page.wait_for_load_state()
     page.locator("#validate").click()
     page.wait_for_load_state()
-    assert page.locator("#status").inner_text() == "validated"
+    assert page.locator("#status").inner_text() == "validée"
     trail = page.locator("#trail").inner_text()
     assert "compté deux fois" in trail and "Nombre de personnes" in trail

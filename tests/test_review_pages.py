@@ -135,7 +135,7 @@ def test_board_pages_reach_older_shifts(app, client, login, monkeypatch):
 
 def _week_rows(html):
     body = html[html.index('id="week"'):]
-    return re.findall(r'<tr><th>(\d{4}-\d\d-\d\d)</th><td class="num">(\d+)</td><td class="num">(\d+)</td>'
+    return re.findall(r'<tr><th scope="row"><time datetime="(\d{4}-\d\d-\d\d)">[^<]+</time></th><td class="num">(\d+)</td><td class="num">(\d+)</td>'
                       r'<td class="num">(\d+)</td><td class="num">(\d+) / (\d+) / (\d+)</td>', body)
 
 

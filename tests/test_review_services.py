@@ -163,7 +163,7 @@ def test_pages_scope_validate_and_trail(app, client, login):
                        data={"field": "people_count", "value": "1", "reason": "doublon"}).status_code == 302
     assert client.post(f"/revue/maraude/{sid}/valider").status_code == 302
     page = client.get(f"/revue/maraude/{sid}").get_data(as_text=True)
-    assert "validated" in page and "doublon" in page
+    assert "validée" in page and "Maraude validée" in page and "doublon" in page
     assert client.post(f"/revue/maraude/{sid}/devalider", data={"reason": ""}).status_code == 422
     with app.app_context():
         assert db.session.get(Shift, sid).status == "validated"

@@ -23,10 +23,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..auth.services import password_problem
 from ..extensions import db
+from ..labels import ROLE as ROLE_LABELS
 from ..models import User
-
-ROLE_CHOICES = {"worker": _l("Intervenant·e"), "supervisor": _l("Coordinateur·rice"),
-                "manager": _l("Pilote du plan"), "admin": _l("Administrateur·rice")}
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -35,7 +33,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def _role_choices(roles):
-    return [SelectChoice(r, ROLE_CHOICES[r]) for r in roles]
+    return [SelectChoice(r, ROLE_LABELS[r]) for r in roles]
 
 
 class InviteForm(FlaskForm):
@@ -49,7 +47,9 @@ class InviteForm(FlaskForm):
     def setup(self, roles, organisations, teams):
         self.role.choices = _role_choices(roles)
         self.organisation_id.choices = [SelectChoice(o.id, o.name) for o in organisations]
-        self.teams.choices = [SelectChoice(t.id, f"{t.name} ({t.organisation.code})") for t in teams]
+        several = len({t.organisation_id for t in teams}) > 1  # an instance admin: say whose team it is
+        self.teams.choices = [SelectChoice(t.id, f"{t.name} · {t.organisation.name}" if several else t.name)
+                              for t in teams]
         return self
 
     def validate_email(self, field):

@@ -5,6 +5,7 @@ admin (``organisation_id`` NULL) manages everyone.
 """
 import hashlib
 import secrets
+from datetime import UTC, datetime, time, timedelta
 
 from flask import abort, current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -16,6 +17,7 @@ from ..auth.services import totp_step
 from ..extensions import db
 from ..models import Organisation, Team, User, utcnow
 from ..security import end_sessions, hash_password, revoke_access
+from ..shifts.services import PARIS
 
 INVITATION_HOURS = 72
 
@@ -197,8 +199,6 @@ def enrol_totp(user, secret, code):
 # --- audit log -------------------------------------------------------------------------------
 
 def audit_events(admin, action=None, email=None, start=None, end=None, limit=200):
-    from datetime import datetime, time
-
     from ..models import AuditEvent
     query = db.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     org_id = organisation_scope(admin)
@@ -209,12 +209,16 @@ def audit_events(admin, action=None, email=None, start=None, end=None, limit=200
         query = query.filter(AuditEvent.action == action)
     if email:
         query = query.join(User, AuditEvent.actor_id == User.id).filter(User.email == email.strip().lower())
-    if start:
-        query = query.filter(AuditEvent.occurred_at >= datetime.combine(start, time.min))
+    if start:  # the days the page shows: Paris days, stored as UTC
+        query = query.filter(AuditEvent.occurred_at >= _paris_midnight_utc(start))
     if end:
-        query = query.filter(AuditEvent.occurred_at <= datetime.combine(end, time.max))
+        query = query.filter(AuditEvent.occurred_at < _paris_midnight_utc(end + timedelta(days=1)))
     from sqlalchemy.orm import selectinload
     return db.session.execute(query.options(selectinload(AuditEvent.actor))).scalars().all()
+
+
+def _paris_midnight_utc(day):
+    return datetime.combine(day, time.min, tzinfo=PARIS).astimezone(UTC).replace(tzinfo=None)
 
 
 def audit_actions():

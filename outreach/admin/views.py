@@ -7,6 +7,7 @@ from ..access import allow, public
 from ..auth import throttle
 from ..auth.services import Refused, confirm_identity
 from ..extensions import db
+from ..labels import label
 from ..security import get_user_token, revoke_token, sign_in, user_tokens
 from . import bp
 from . import services as svc
@@ -175,7 +176,8 @@ def _totp_page(user, form):
 @bp.route("/admin/journal")
 def audit():
     form = AuditFilterForm(request.args)
-    form.action.choices = [SelectChoice("", _("Toutes"))] + [SelectChoice(a) for a in svc.audit_actions()]
+    form.action.choices = [SelectChoice("", _("Toutes"))] + [SelectChoice(a, label("audit_action", a))
+                                                            for a in svc.audit_actions()]
     valid = form.validate()
     events = svc.audit_events(_admin(), form.action.data, form.email.data, form.start.data, form.end.data) \
         if valid else []

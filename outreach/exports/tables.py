@@ -15,6 +15,7 @@ from ..extensions import db
 from ..indicators import measures as m
 from ..indicators import services as ind
 from ..indicators.suppression import Hidden, legend
+from ..labels import describe_filters
 from ..models import Organisation, Sector, Team
 
 
@@ -102,7 +103,7 @@ def definitions_sheet(indicators, period, filters, user):
     sheet.rows.append([])
     sheet.rows.append(sheet.header)
     for item in indicators:
-        own = ", ".join(f"{k}={v}" for k, v in (item.numerator_filters or {}).items())
+        own = describe_filters(item.numerator_filters)
         den = m.MEASURES[item.denominator].label if item.denominator else ""
         sheet.rows.append([item.code, item.name, item.definition, item.unit, str(m.MEASURES[item.numerator].label),
                            str(den), item.factor, own])

@@ -61,6 +61,52 @@ def build_history(n, seed=1, today=None):
             f"(total {total:.1f} s)")
 
 
+# --- the demo teams' year ---------------------------------------------------------
+
+DEMO_CONTACTS_PER_DAY = 80  # about 29,000 contacts a year over the three demo teams
+
+
+def build_demo_history(today=None, seed=1, per_day=DEMO_CONTACTS_PER_DAY):
+    """A year of history for the demo teams (``seed-demo --history``): the last 12 complete months, the
+    current month up to yesterday. Idempotent: a re-run only adds the days after the teams' last shift."""
+    today = today or date.today()
+    world = _demo_world()
+    if world is None:
+        return "demo history: demo teams missing (run seed-demo first)"
+    last = db.session.execute(select(func.max(Shift.shift_on)).where(
+        Shift.team_id.in_([team_id for _, team_id, _ in world["teams"]]))).scalar()
+    start = last + timedelta(days=1) if last else date(today.year - 1, today.month, 1)
+    end = today - timedelta(days=1)
+    if start > end:
+        return "demo history: already up to date"
+    n = per_day * ((end - start).days + 1)
+    counts = _DemoHistory(db.session.connection(), random.Random(seed), world, n, today, start, end).run()
+    db.session.commit()
+    refresh_rollups(db.session, months=_months(start, end))
+    db.session.commit()
+    return f"demo history {start.isoformat()} to {end.isoformat()}: {counts}"
+
+
+def _months(start, end):
+    months, month = [], start.replace(day=1)
+    while month <= end:
+        months.append(month)
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _demo_world():
+    from ..seed import DEMO_USERS, ORGANISATIONS
+    codes = [team[0] for _, _, partner, teams in ORGANISATIONS if not partner for team in teams]
+    teams = db.session.execute(select(Team).where(Team.code.in_(codes)).order_by(Team.code)).scalars().all()
+    workers = {u.organisation_id: u.id for u in db.session.execute(select(User).where(
+        User.email.in_([e for e, role, *_ in DEMO_USERS if role == "worker"]))).scalars()}
+    if not teams or any(t.organisation_id not in workers for t in teams):
+        return None
+    return {"teams": [(t.organisation_id, t.id, [s.id for s in t.sectors]) for t in teams], "users": workers,
+            "refs": _refs()}
+
+
 # --- organisations, teams, sectors, users -----------------------------------------
 
 def _world(rng):
@@ -110,10 +156,10 @@ def _refs():
 # --- the history ------------------------------------------------------------------
 
 class _History:
-    def __init__(self, conn, rng, world, n, today):
+    def __init__(self, conn, rng, world, n, today, start=None, end=None):
         self.conn, self.rng, self.world, self.n, self.today = conn, rng, world, n, today
-        self.start = date(today.year - YEARS, today.month, 1)
-        self.days = (today - self.start).days + 1
+        self.start = start or date(today.year - YEARS, today.month, 1)
+        self.days = ((end or today) - self.start).days + 1
         self.persons_total = max(20, int(n * 0.15))
         self.person_base = (db.session.execute(select(func.max(Person.id))).scalar() or 0) + 1
         self.persons = {}  # index -> [first_on, last_on, last_team]
@@ -278,3 +324,21 @@ class _History:
         first_on, last_on, team = self.persons[index]
         return {"id": self.person_base + index, "code": code, "is_weak": False, "first_seen_on": first_on,
                 "last_seen_on": last_on, "last_seen_team_id": team}
+
+
+class _DemoHistory(_History):
+    """Every day of the period gets its shifts (the generic history may stop early when its count is reached):
+    the last week is closed and waits for a supervisor, the weeks before are validated."""
+
+    def run(self):
+        teams = self.world["teams"]
+        per_shift = self.n / (len(teams) * self.days * 0.85)
+        for day_index in range(self.days):
+            for org_id, team_id, sectors in teams:
+                if self.rng.random() < 0.15:
+                    continue
+                count = max(1, int(self.rng.gauss(per_shift, per_shift / 3) + 0.5))
+                self._shift(self.start + timedelta(days=day_index), day_index, org_id, team_id, sectors, count)
+        self._flush(force=True)
+        self._insert_persons()
+        return ", ".join(f"{v} {k}" for k, v in self.counts.items()) + f", {len(self.persons)} persons"

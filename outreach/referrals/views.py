@@ -6,11 +6,11 @@ from flask_login import current_user
 
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
+from ..labels import REFERRAL_STATUS
 from ..reference import services as reference
 from . import bp, forms, services
 
-STATUS_LABELS = {"proposed": _l("Proposée"), "accepted": _l("Acceptée"), "refused": _l("Refusée"),
-                 "admitted": _l("Admise"), "exited": _l("Sortie")}
+STATUS_LABELS = REFERRAL_STATUS
 
 
 def _labels():

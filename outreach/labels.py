@@ -1,0 +1,250 @@
+"""The one home of every label shown for a stored code: statuses, kinds, roles, audit actions and targets.
+
+Templates call ``label(family, code)`` (a Jinja global) and exports call ``label()`` here, so the
+interface never shows an internal code ("closed", "contact.correct", "users 12") and a new code gets
+its French label (English in English) in one place. Unknown codes fall back to the code itself.
+"""
+from datetime import datetime
+
+from flask_babel import format_date, format_datetime
+from flask_babel import lazy_gettext as _l
+
+from .extensions import db
+from .models import (
+    Contact,
+    Organisation,
+    Referral,
+    RefItem,
+    Sector,
+    Shift,
+    Team,
+    User,
+    utcnow,
+)
+
+SHIFT_STATUS = {"open": _l("ouverte"), "closed": _l("clôturée"), "validated": _l("validée")}
+CONTACT_KIND = {"known": _l("Personne"), "anonymous": _l("Passage anonyme"), "refusal": _l("Refus")}
+SEX = {"f": _l("Femme"), "m": _l("Homme"), "x": _l("Autre / non précisé")}
+AGE_BAND = {"u18": _l("moins de 18 ans"), "18_25": _l("18-25 ans"), "26_35": _l("26-35 ans"),
+            "36_45": _l("36-45 ans"), "46_55": _l("46-55 ans"), "o55": _l("plus de 55 ans"),
+            "unknown": _l("âge inconnu")}
+REFERRAL_STATUS = {"proposed": _l("Proposée"), "accepted": _l("Acceptée"), "refused": _l("Refusée"),
+                   "admitted": _l("Admise"), "exited": _l("Sortie")}
+ROLE = {"worker": _l("Intervenant·e"), "supervisor": _l("Coordinateur·rice"),
+        "manager": _l("Pilote du plan"), "admin": _l("Administrateur·rice")}
+ACTION_STATUS = {"planned": _l("prévue"), "in_progress": _l("engagée"), "delayed": _l("en retard"),
+                 "done": _l("réalisée"), "abandoned": _l("abandonnée")}
+AMBIANCE = {"calme": _l("calme"), "tendue": _l("tendue"), "agitee": _l("agitée")}
+AUDIT_ACTION = {
+    "login": _l("Connexion"), "login_failed": _l("Échec de connexion"),
+    "login_refused_locked": _l("Connexion refusée (compte verrouillé)"), "account_locked": _l("Compte verrouillé"),
+    "password_changed": _l("Mot de passe changé"), "user_invited": _l("Compte créé"),
+    "invitation_sent": _l("Lien d'invitation envoyé"), "invitation_accepted": _l("Invitation acceptée"),
+    "temporary_password_set": _l("Mot de passe temporaire donné"), "role_changed": _l("Rôle changé"),
+    "teams_changed": _l("Équipes changées"), "user_enabled": _l("Compte réactivé"),
+    "user_disabled": _l("Compte désactivé"), "user_unlocked": _l("Compte débloqué"),
+    "totp_enrolled": _l("Double facteur activé"), "totp_reset": _l("Double facteur retiré"),
+    "shift.validate": _l("Maraude validée"), "shift.unvalidate": _l("Validation retirée"),
+    "contact.correct": _l("Contact corrigé"), "contact.edit": _l("Contact modifié"),
+    "referral.undo_step": _l("Étape d'orientation annulée"), "reference_added": _l("Élément de liste ajouté"),
+    "reference_changed": _l("Élément de liste modifié"), "export.contacts": _l("Export des contacts"),
+    "export.indicators": _l("Export des indicateurs"), "export.snapshot": _l("Export des données ouvertes"),
+    "import.contacts": _l("Import de contacts"), "purge": _l("Purge des données anciennes"),
+    "pseudonym_key_rotated": _l("Clé des codes pseudonymes renouvelée"),
+}
+AUDIT_TARGET = {"users": _l("Compte"), "shifts": _l("Maraude"), "contacts": _l("Contact"),
+                "referrals": _l("Orientation hébergement"), "organisations": _l("Organisation"),
+                "ref_items": _l("Élément de liste"), "sectors": _l("Secteur"), "teams": _l("Équipe")}
+FIELD = {
+    "status": _l("État"), "role": _l("Rôle"), "teams": _l("Équipes"), "kind": _l("Type de contact"),
+    "occurred_at": _l("Heure"), "sector": _l("Secteur"), "sector_id": _l("Secteur"),
+    "people_count": _l("Nombre de personnes"), "sex": _l("Sexe"), "age_band": _l("Tranche d'âge"),
+    "living_situation": _l("Situation de logement"), "living_situation_id": _l("Situation de logement"),
+    "products": _l("Produits"), "needs": _l("Besoins"), "materials": _l("Matériel donné"),
+    "orientations": _l("Orientations"), "referrals": _l("Orientations hébergement"), "person": _l("Code personne"),
+    "label": _l("Libellé"), "label_en": _l("Libellé anglais"), "position": _l("Ordre"), "is_active": _l("Actif"),
+}
+DETAIL = {"ip": _l("adresse IP"), "teams": _l("équipes"), "view": _l("vue"), "format": _l("format"),
+          "from": _l("du"), "to": _l("au"), "filters": _l("filtres"), "rows": _l("lignes"),
+          "source": _l("fichier"), "created": _l("créés"), "cutoff": _l("date limite"), "path": _l("fichier"),
+          "code": _l("code"), "failures": _l("échecs"), "email": _l("adresse saisie"),
+          "persons": _l("personnes"), "contacts": _l("contacts"), "referrals": _l("orientations hébergement"),
+          "layers": _l("couches de clé"), "old_fingerprint": _l("empreinte de l'ancienne clé"),
+          "new_fingerprint": _l("empreinte de la nouvelle clé"), "organisation_id": _l("organisation"),
+          "team_id": _l("équipe"), "sector_id": _l("secteur"), "include_provisional": _l("données provisoires")}
+EXPORT_VIEW = {"dashboard": _l("tableau de bord"), "funnel": _l("parcours"), "indicator": _l("indicateur")}
+
+FAMILIES = {
+    "shift_status": SHIFT_STATUS, "contact_kind": CONTACT_KIND, "sex": SEX, "age_band": AGE_BAND,
+    "referral_status": REFERRAL_STATUS, "role": ROLE, "action_status": ACTION_STATUS, "ambiance": AMBIANCE,
+    "audit_action": AUDIT_ACTION, "audit_target": AUDIT_TARGET, "field": FIELD, "detail": DETAIL,
+    "export_view": EXPORT_VIEW,
+}
+# Audited fields whose values are codes of a family above.
+VALUE_FAMILY = {"kind": "contact_kind", "sex": "sex", "age_band": "age_band", "role": "role"}
+# Audited fields holding codes (comma-separated) of a reference list.
+REFERENCE_FIELD = {"sector": "sector", "living_situation": "living_situation", "products": "product",
+                   "needs": "need", "materials": "material", "orientations": "destination", "referrals": "programme"}
+
+
+def label(family, code):
+    """The label of ``code`` in ``family`` (a key of FAMILIES) as text; the code itself when unknown."""
+    if code is None:
+        return ""
+    found = FAMILIES[family].get(code)
+    return str(found) if found is not None else str(code)
+
+
+def codes(family):
+    """Every code of a family (tests look for them in the pages)."""
+    return tuple(FAMILIES[family])
+
+
+def paris_datetime(naive_utc, style="short"):
+    """A stored naive-UTC datetime in Paris time (BABEL_DEFAULT_TIMEZONE), formatted by Babel for the language."""
+    return format_datetime(naive_utc, style) if naive_utc else ""
+
+
+def field_label(name):
+    """Label of an audited or corrected field (``material-<id>``: the material's label)."""
+    if not name:
+        return ""
+    ident = name.removeprefix("material-")
+    if ident != name:
+        item = db.session.get(RefItem, int(ident)) if ident.isdigit() else None
+        return item.display_label if item else str(FIELD["materials"])
+    return label("field", name)
+
+
+# Audit actions whose before/after are values of a field they do not name.
+ACTION_FIELD = {"user_invited": "role"}
+
+
+def audit_value(event, value):
+    """Before/after of an audit event in words: labels of codes, names of teams, Paris times."""
+    if value is None or value == "":
+        return "∅"
+    field = event.field or ACTION_FIELD.get(event.action, "")
+    if event.action == "reference_added" and ":" in value:
+        kind, _, code = value.partition(":")
+        return _reference_label(kind, code)
+    if field == "status":
+        return label("referral_status" if event.target_type == "referrals" else "shift_status", value)
+    if field in VALUE_FAMILY:
+        return label(VALUE_FAMILY[field], value)
+    if field in ("sector_id", "living_situation_id") and value.isdigit():
+        return _reference_by_id(field, int(value))
+    if field in REFERENCE_FIELD:
+        return ", ".join(_reference_label(REFERENCE_FIELD[field], part) for part in value.split(","))
+    if field == "teams":
+        return ", ".join(_team_name(code) for code in value.split(","))
+    if field == "occurred_at":
+        try:
+            return paris_datetime(datetime.strptime(value, "%Y-%m-%d %H:%M"))
+        except ValueError:
+            return value
+    if field == "is_active":
+        return str(_l("oui") if value == "True" else _l("non"))
+    return value
+
+
+def audit_detail(key, value):
+    """One detail of an audit event in words (team names, filter names, export views)."""
+    if key == "teams" and isinstance(value, list):
+        return ", ".join(_team_name(code) for code in value) or "∅"
+    if key == "view" and isinstance(value, str):
+        view, _, code = value.partition(":")
+        return label("export_view", view) + (f" {code}" if code else "")
+    if isinstance(value, dict):
+        return ", ".join(f"{label('detail', k)} {audit_detail(k, v)}" for k, v in value.items()) or "∅"
+    if isinstance(value, bool):
+        return str(_l("oui") if value else _l("non"))
+    return str(value)
+
+
+FILTER_LIST = {"material": "material", "programme": "programme", "destination": "destination",
+               "product": "product", "need": "need", "living_situation": "living_situation", "sector": "sector"}
+FILTER_NAME = {"material": _l("Matériel"), "programme": _l("Dispositif"), "destination": _l("Destination"),
+               "product": _l("Produit"), "need": _l("Besoin"), "living_situation": _l("Situation de logement"),
+               "sector": _l("Secteur")}
+
+
+def describe_filters(filters):
+    """An indicator's own filters in words: {"material": "kit_base"} -> "Matériel : Kit base"."""
+    parts = []
+    for key, value in (filters or {}).items():
+        values = value if isinstance(value, list | tuple) else [value]
+        shown = ", ".join(_filter_value(key, str(v)) for v in values)
+        parts.append(f"{FILTER_NAME.get(key, key)} : {shown}")
+    return " · ".join(parts)
+
+
+def _filter_value(key, value):
+    if key in FILTER_LIST:
+        return _reference_label(FILTER_LIST[key], value)
+    return label(VALUE_FAMILY[key], value) if key in VALUE_FAMILY else value
+
+
+def _reference_by_id(field, ident):
+    item = db.session.get(Sector if field == "sector_id" else RefItem, ident)
+    return item.display_label if item else str(ident)
+
+
+def _reference_label(kind, part):
+    """``kit_base:2`` -> "Kit base ×2"; ``csapa+acc`` -> "CSAPA (accompagné·e)"; ``assore`` -> "ASSORE"."""
+    code, _, quantity = part.partition(":")
+    accompanied = code.endswith("+acc")
+    code = code.removesuffix("+acc")
+    query = db.select(Sector) if kind == "sector" else db.select(RefItem).filter_by(kind=kind)
+    item = db.session.execute(query.filter_by(code=code)).scalars().first()
+    text = item.display_label if item else code
+    if quantity:
+        text += f" ×{quantity}"
+    if accompanied:
+        text += f" ({_l('accompagné·e')})"
+    return text
+
+
+def _team_name(code):
+    team = db.session.execute(db.select(Team).filter_by(code=code)).scalars().first()
+    return team.name if team else code
+
+
+def audit_target(event):
+    """What an audit event is about, in words: "Compte alice@…", "Maraude Maraude Nord (18e) · 3 mars 2026"."""
+    kind = event.target_type
+    if not kind:
+        return ""
+    name = label("audit_target", kind)
+    described = _describe(kind, event.target_id)
+    return f"{name} {described}" if described else name
+
+
+def _describe(kind, ident):
+    model = {"users": User, "shifts": Shift, "contacts": Contact, "referrals": Referral,
+             "organisations": Organisation, "ref_items": RefItem, "sectors": Sector, "teams": Team}.get(kind)
+    if model is None or ident is None:
+        return ""
+    try:
+        obj = db.session.get(model, int(ident) if ident.isdigit() else ident)
+    except (ValueError, TypeError):
+        obj = None
+    if obj is None:
+        return str(_l("(supprimé)"))
+    if model is User:
+        return obj.email
+    if model is Shift:
+        return f"{obj.team.name} · {format_date(obj.shift_on)}"
+    if model is Contact:
+        return f"{obj.team.name} · {paris_datetime(obj.occurred_at)}"
+    if model is Referral:
+        return f"{obj.programme.display_label} · {format_date(obj.proposed_on)}"
+    if model in (Organisation, Team):
+        return obj.name
+    return obj.display_label
+
+
+def init_app(app):
+    app.jinja_env.globals.update(label=label, format_date=format_date, now_utc=utcnow, paris_datetime=paris_datetime,
+                                 audit_value=audit_value, audit_target=audit_target, audit_field=field_label,
+                                 audit_detail=audit_detail)

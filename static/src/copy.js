@@ -1,0 +1,23 @@
+/* Copy buttons (progressive enhancement): <button data-copy="ID" data-done="message" hidden> copies the
+   text of the element ID to the clipboard and says so in the element ID-status. Without JavaScript or
+   a clipboard the button stays hidden and the text can still be selected by hand. */
+(function () {
+  "use strict";
+  var D = document;
+  if (!navigator.clipboard) return;
+  D.querySelectorAll("button[data-copy]").forEach(function (button) {
+    var id = button.getAttribute("data-copy"), source = D.getElementById(id), status = D.getElementById(id + "-status");
+    if (!source) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+        if (status) status.textContent = button.getAttribute("data-done");
+      }, function () {
+        var range = D.createRange();  // refused (permissions): select the text for a manual copy
+        range.selectNodeContents(source);
+        window.getSelection().removeAllRanges();
+        window.getSelection().addRange(range);
+      });
+    });
+  });
+})();
