@@ -17,6 +17,7 @@ BLUEPRINTS = (
     "outreach.reference",
     "outreach.review",
     "outreach.indicators",
+    "outreach.planexec",
     "outreach.exports",
     "outreach.imports",
     "outreach.admin",

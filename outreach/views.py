@@ -66,9 +66,9 @@ NAV = {
     "supervisor": [("review.board", _l("Équipes")), ("referrals.index", _l("Orientations en cours")),
                    ("indicators.dashboard", _l("Indicateurs")), ("imports.index", _l("Import"))],
     "manager": [("indicators.dashboard", _l("Indicateurs")), ("indicators.funnel", _l("Parcours")),
-                ("indicators.catalogue", _l("Plan"))],
+                ("indicators.catalogue", _l("Plan")), ("planexec.card_page", _l("Exécution du plan"))],
     "admin": [("admin.users", _l("Utilisateurs")), ("reference.index", _l("Listes")),
-              ("admin.audit", _l("Journal")), ("imports.index", _l("Import"))],
+              ("admin.audit", _l("Journal")), ("imports.index", _l("Import")), ("planexec.places", _l("Places"))],
 }
 ROLE_LABELS = {"worker": _l("Intervenant·e"), "supervisor": _l("Coordinateur·rice"),
                "manager": _l("Pilote du plan"), "admin": _l("Administrateur·rice")}

@@ -1,0 +1,228 @@
+"""Thin views: read the form, call one service, commit, flash, redirect; else re-render with the errors."""
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..errors import Forbidden, ValidationError
+from ..extensions import db
+from ..indicators.services import load_plan
+from ..indicators.suppression import display
+from ..models import (
+    ACTION_STATUSES,
+    ActionMilestone,
+    ActionStatusChange,
+    PlaceCapacity,
+    PopulationEstimate,
+)
+from . import bp, card, measures, services
+from .forms import (
+    BudgetForm,
+    CapacityForm,
+    EstimateForm,
+    MilestoneDoneForm,
+    MilestoneForm,
+    StatusForm,
+)
+
+
+def _save(form, apply, success, target):
+    """Post/Redirect/Get around one service call; returns a response, or None when the form must be re-shown."""
+    if not form.validate_on_submit():
+        flash(_("Le formulaire a expiré ou n'est pas valide (jeton CSRF). Rechargez la page et recommencez."),
+              "error")
+        return None
+    try:
+        apply()
+    except ValidationError as exc:
+        db.session.rollback()
+        for name, message in exc.errors.items():
+            if name in form:
+                form[name].errors = [message]
+        flash(_("Rien n'a été enregistré : %(e)s", e=" ".join(map(str, exc.errors.values()))), "error")
+        return None
+    except Forbidden as exc:
+        db.session.rollback()
+        abort(403, str(exc))
+    db.session.commit()
+    flash(success, "success")
+    return redirect(target)
+
+
+def _period():
+    try:
+        return card.parse_period(request.args, card.today()), None
+    except ValidationError as exc:
+        return None, " ".join(map(str, exc.errors.values()))
+
+
+# --- report card -------------------------------------------------------------------
+
+@bp.route("/")
+def card_page():
+    period, error = _period()
+    if error:
+        flash(error, "error")
+        return render_template("planexec/card.html", data=None, period=None), 422
+    return render_template("planexec/card.html", data=card.report_card(period), period=period,
+                           labels=card.STATUS_LABELS)
+
+
+# --- places ------------------------------------------------------------------------
+
+def _capacity_form():
+    form = CapacityForm()
+    form.programme.choices = [(str(p.id), p.display_label) for p in services.programmes()]
+    form.organisation.choices = [(str(o.id), o.name) for o in services.operator_choices(current_user)]
+    return form
+
+
+@bp.route("/places", methods=["GET", "POST"])
+def places():
+    form = _capacity_form()
+    if request.method == "POST":
+        done = _save(form, lambda: services.record_capacity(
+            current_user, form.programme.data, form.organisation.data, form.starts_on.data, form.places.data,
+            form.note.data), _("Capacité enregistrée."), url_for("planexec.places"))
+        if done:
+            return done
+    history = db.session.execute(db.select(PlaceCapacity).order_by(
+        PlaceCapacity.programme_id, PlaceCapacity.organisation_id, PlaceCapacity.starts_on.desc(),
+        PlaceCapacity.id.desc())).scalars().all()
+    status = 422 if request.method == "POST" else 200
+    return render_template("planexec/places.html", form=form, history=history), status
+
+
+# --- action progress -----------------------------------------------------------------
+
+@bp.route("/actions")
+def progress():
+    try:
+        day = services.parse_date(request.args.get("au") or card.today().isoformat(), "au", _("Date"))
+    except ValidationError as exc:
+        flash(" ".join(exc.errors.values()), "error")
+        day, status = card.today(), 422
+    else:
+        status = 200
+    plan = load_plan()
+    axes = card.progress(plan, day) if plan else []
+    return render_template("planexec/progress.html", plan=plan, axes=axes, day=day, labels=card.STATUS_LABELS,
+                           counts=card.total_counts(axes), engaged=card.ENGAGED), status
+
+
+def _action_or_404(action_id):
+    action = services.get_action(action_id)
+    if action is None:
+        abort(404)
+    return action
+
+
+def _status_form():
+    form = StatusForm()
+    form.status.choices = [(s, str(card.STATUS_LABELS[s])) for s in ACTION_STATUSES]
+    return form
+
+
+def _action_page(action, status_form=None, milestone_form=None, status=200):
+    changes = db.session.execute(db.select(ActionStatusChange).filter_by(action_id=action.id).order_by(
+        ActionStatusChange.effective_on.desc(), ActionStatusChange.id.desc())).scalars().all()
+    milestones = db.session.execute(db.select(ActionMilestone).filter_by(action_id=action.id)
+                                    .order_by(ActionMilestone.due_on)).scalars().all()
+    return render_template("planexec/action.html", action=action, changes=changes, milestones=milestones,
+                           status_form=status_form or _status_form(), milestone_form=milestone_form or MilestoneForm(),
+                           done_form=MilestoneDoneForm(formdata=None), labels=card.STATUS_LABELS,
+                           today=card.today()), status
+
+
+@bp.route("/actions/<int:action_id>")
+def action(action_id):
+    return _action_page(_action_or_404(action_id))
+
+
+@bp.route("/actions/<int:action_id>/statut", methods=["POST"])
+def action_status(action_id):
+    action = _action_or_404(action_id)
+    form = _status_form()
+    done = _save(form, lambda: services.record_action_status(
+        current_user, action, form.status.data, form.effective_on.data, form.reason.data, form.evidence.data),
+        _("Statut enregistré."), url_for("planexec.action", action_id=action.id))
+    return done or _action_page(action, status_form=form, status=422)
+
+
+@bp.route("/actions/<int:action_id>/jalons", methods=["POST"])
+def milestone_add(action_id):
+    action = _action_or_404(action_id)
+    form = MilestoneForm()
+    done = _save(form, lambda: services.add_milestone(current_user, action, form.title.data, form.due_on.data,
+                                                      form.created_on.data or card.today().isoformat()),
+                 _("Jalon ajouté."), url_for("planexec.action", action_id=action.id))
+    return done or _action_page(action, milestone_form=form, status=422)
+
+
+@bp.route("/jalons/<int:milestone_id>/fait", methods=["POST"])
+def milestone_done(milestone_id):
+    milestone = db.session.get(ActionMilestone, milestone_id) or abort(404)
+    form = MilestoneDoneForm()
+    target = url_for("planexec.action", action_id=milestone.action_id)
+    done = _save(form, lambda: services.complete_milestone(current_user, milestone,
+                                                           form.done_on.data or card.today().isoformat()),
+                 _("Jalon marqué comme réalisé."), target)
+    return done or _action_page(milestone.action, status=422)
+
+
+# --- budgets ------------------------------------------------------------------------
+
+def _budget_form():
+    form = BudgetForm()
+    plan = load_plan()
+    actions = [a for axis in plan.axes for a in axis.actions] if plan else []
+    form.action.choices = [(str(a.id), f"{a.number} {a.title}") for a in actions]
+    form.funder.choices = [(f.code, f.display_label) for f in services.funders()]
+    return form
+
+
+@bp.route("/budgets", methods=["GET", "POST"])
+def budgets():
+    form = _budget_form()
+    if request.method == "POST":
+        done = _save(form, lambda: services.save_budget_line(
+            current_user, form.action.data, form.funder.data, form.year.data, form.planned.data,
+            form.committed.data, form.spent.data), _("Ligne budgétaire enregistrée."), url_for("planexec.budgets"))
+        if done:
+            return done
+    lines = measures.budget_lines(0, 9999)
+    status = 422 if request.method == "POST" else 200
+    return render_template("planexec/budgets.html", form=form, lines=lines,
+                           budget=card.budget_section(lines)), status
+
+
+# --- population estimates ------------------------------------------------------------
+
+@bp.route("/estimations", methods=["GET", "POST"])
+def estimates():
+    form = EstimateForm()
+    if request.method == "POST":
+        done = _save(form, lambda: services.record_estimate(
+            current_user, form.estimated_on.data, form.area.data, form.low.data, form.high.data, form.source.data),
+            _("Estimation enregistrée."), url_for("planexec.estimates"))
+        if done:
+            return done
+    rows = db.session.execute(db.select(PopulationEstimate).order_by(PopulationEstimate.estimated_on.desc(),
+                                                                     PopulationEstimate.id.desc())).scalars().all()
+    status = 422 if request.method == "POST" else 200
+    return render_template("planexec/estimates.html", form=form, rows=rows,
+                           coverage=card.coverage(card.today())), status
+
+
+@bp.context_processor
+def _formatting():
+    return {"euros": euros, "percent": percent, "fmt": display,
+            "engaged_count": lambda counts: sum(counts.get(s, 0) for s in card.ENGAGED)}
+
+
+def euros(cents):
+    """Whole euros with narrow no-break spaces: 1 234 567 €."""
+    return f"{round(cents / 100):,} €".replace(",", "\u202f")
+
+
+def percent(value):
+    return "—" if value is None else f"{value:.1f} %".replace(".", ",")
