@@ -17,7 +17,6 @@ from outreach.models import (
     Person,
     PlaceCapacity,
     Referral,
-    ReferralEvent,
     RefItem,
     Shift,
     Team,
