@@ -263,7 +263,7 @@ def test_an_organisation_admin_cannot_enter_another_organisations_places(app, cl
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("places", "-3", "Le nombre de places ne peut pas être négatif."),
+    ("places", "-3", "Le nombre de places : la valeur ne peut pas être négative."),
     ("places", "douze", "Le nombre de places : entrez un nombre entier."),
     ("starts_on", "31/02/2024", "Date d'effet : date invalide (AAAA-MM-JJ)."),
     ("programme", "999999", "Programme inconnu."),

@@ -47,7 +47,7 @@ def parse_date(value, field, label):
 def parse_count(value, field, label, maximum=MAX_PLACES):
     text = str(value if value is not None else "").strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "")
     if re.fullmatch(r"-\d+", text):
-        raise ValidationError({field: _("%(label)s ne peut pas être négatif.", label=label)})
+        raise ValidationError({field: _("%(label)s : la valeur ne peut pas être négative.", label=label)})
     if not re.fullmatch(r"\d+", text):
         raise ValidationError({field: _("%(label)s : entrez un nombre entier.", label=label)})
     number = int(text)
