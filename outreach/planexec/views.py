@@ -48,6 +48,16 @@ def _save(form, apply, success, target):
     return redirect(target)
 
 
+def _register_page(form, apply, success, endpoint, template, context):
+    """A dated register: GET lists it; POST records one entry (then back to the list) or re-shows the form
+    with its errors (422)."""
+    if request.method == "POST":
+        done = _save(form, apply, success, url_for(endpoint))
+        if done:
+            return done
+    return render_template(template, form=form, **context()), 422 if request.method == "POST" else 200
+
+
 def _period():
     try:
         return card.parse_period(request.args, card.today()), None
@@ -79,17 +89,15 @@ def _capacity_form():
 @bp.route("/places", methods=["GET", "POST"])
 def places():
     form = _capacity_form()
-    if request.method == "POST":
-        done = _save(form, lambda: services.record_capacity(
-            current_user, form.programme.data, form.organisation.data, form.starts_on.data, form.places.data,
-            form.note.data), _("Capacité enregistrée."), url_for("planexec.places"))
-        if done:
-            return done
-    history = db.session.execute(db.select(PlaceCapacity).order_by(
+    return _register_page(form, lambda: services.record_capacity(
+        current_user, form.programme.data, form.organisation.data, form.starts_on.data, form.places.data,
+        form.note.data), _("Capacité enregistrée."), "planexec.places", "planexec/places.html", _capacity_history)
+
+
+def _capacity_history():
+    return {"history": db.session.execute(db.select(PlaceCapacity).order_by(
         PlaceCapacity.programme_id, PlaceCapacity.organisation_id, PlaceCapacity.starts_on.desc(),
-        PlaceCapacity.id.desc())).scalars().all()
-    status = 422 if request.method == "POST" else 200
-    return render_template("planexec/places.html", form=form, history=history), status
+        PlaceCapacity.id.desc())).scalars().all()}
 
 
 # --- action progress -----------------------------------------------------------------
@@ -183,16 +191,15 @@ def _budget_form():
 @bp.route("/budgets", methods=["GET", "POST"])
 def budgets():
     form = _budget_form()
-    if request.method == "POST":
-        done = _save(form, lambda: services.save_budget_line(
-            current_user, form.action.data, form.funder.data, form.year.data, form.planned.data,
-            form.committed.data, form.spent.data), _("Ligne budgétaire enregistrée."), url_for("planexec.budgets"))
-        if done:
-            return done
+    return _register_page(form, lambda: services.save_budget_line(
+        current_user, form.action.data, form.funder.data, form.year.data, form.planned.data, form.committed.data,
+        form.spent.data), _("Ligne budgétaire enregistrée."), "planexec.budgets", "planexec/budgets.html",
+        _budget_tables)
+
+
+def _budget_tables():
     lines = measures.budget_lines(0, 9999)
-    status = 422 if request.method == "POST" else 200
-    return render_template("planexec/budgets.html", form=form, lines=lines,
-                           budget=card.budget_section(lines)), status
+    return {"lines": lines, "budget": card.budget_section(lines)}
 
 
 # --- population estimates ------------------------------------------------------------
@@ -200,17 +207,15 @@ def budgets():
 @bp.route("/estimations", methods=["GET", "POST"])
 def estimates():
     form = EstimateForm()
-    if request.method == "POST":
-        done = _save(form, lambda: services.record_estimate(
-            current_user, form.estimated_on.data, form.area.data, form.low.data, form.high.data, form.source.data),
-            _("Estimation enregistrée."), url_for("planexec.estimates"))
-        if done:
-            return done
+    return _register_page(form, lambda: services.record_estimate(
+        current_user, form.estimated_on.data, form.area.data, form.low.data, form.high.data, form.source.data),
+        _("Estimation enregistrée."), "planexec.estimates", "planexec/estimates.html", _estimate_list)
+
+
+def _estimate_list():
     rows = db.session.execute(db.select(PopulationEstimate).order_by(PopulationEstimate.estimated_on.desc(),
                                                                      PopulationEstimate.id.desc())).scalars().all()
-    status = 422 if request.method == "POST" else 200
-    return render_template("planexec/estimates.html", form=form, rows=rows,
-                           coverage=card.coverage(card.today())), status
+    return {"rows": rows, "coverage": card.coverage(card.today())}
 
 
 @bp.context_processor
