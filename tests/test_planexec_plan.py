@@ -267,3 +267,23 @@ def test_a_period_that_ends_before_it_starts_is_refused(app, client):
     do_login(client, "manager@plan.demo")
     response = client.get("/execution/?from=2021-12-31&to=2021-01-01")
     assert response.status_code == 422 and "Début de période : il doit précéder la fin." in _text(response)
+
+
+def test_the_report_card_downloads_as_xlsx_with_its_definitions_and_is_audited(app, client):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+    do_login(client, "manager@plan.demo")
+    response = client.get("/execution/tableau.xlsx?from=2021-01-01&to=2021-12-31")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    book = load_workbook(BytesIO(response.data))
+    assert {"Actions", "Statuts", "Budget", "Places", "Couverture", "définitions"} <= set(book.sheetnames)
+    budget = {row[0]: row[1:] for row in book["Budget"].iter_rows(min_row=2, values_only=True)}
+    planned = sum(b[3] for b in BUDGETS if b[2] == 2021)
+    spent = sum(b[5] for b in BUDGETS if b[2] == 2021)
+    assert budget["Total"][0] == planned and budget["Total"][2] == spent
+    definitions = " ".join(str(r[1]) for r in book["définitions"].iter_rows(values_only=True) if r and r[1])
+    assert "nuitées occupées ÷ nuitées-places" in definitions and "Retour à la rue" in definitions
+    with app.app_context():
+        event = db.session.execute(db.select(AuditEvent).filter_by(action="export.plan_card")).scalar_one()
+        assert event.details["to"] == "2021-12-31"

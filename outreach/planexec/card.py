@@ -17,6 +17,26 @@ from .protection import protect_count
 STATUS_LABELS = {"not_started": _l("Non démarrée"), "started": _l("Démarrée"), "partly_done": _l("Réalisée en partie"),
                  "done": _l("Réalisée"), "abandoned": _l("Abandonnée")}
 ENGAGED = ("started", "partly_done", "done")
+# What each figure means: shown under its table on the page and in the XLSX's definitions sheet.
+DEFINITIONS = {
+    "status": _l("Statut d'une action à une date : le dernier statut daté d'avant ou du jour même ; sans statut, "
+              "l'action est non démarrée. « Engagées » : démarrées, réalisées en partie ou réalisées."),
+    "places": _l('Définitions. Une nuitée appartient au jour où elle commence ; un séjour occupe les nuits de son '
+              "admission à la veille de sa sortie, un séjour encore ouvert jusqu'à la fin de la période. Places "
+              "d'un jour : dernière capacité saisie à une date antérieure ou égale, additionnée sur les "
+              "organisations gestionnaires. Taux d'occupation = nuitées occupées ÷ nuitées-places. Durée de séjour "
+              '= sortie − admission, en jours, pour les séjours terminés dans la période ; séjours en cours à part.'),
+    "returns": _l("Retour à la rue : une sortie de la période suivie d'une rencontre en maraude du même code pseudonyme"
+              ' dans les 6 (12) mois, et au plus tard à la fin de la période ; publié en effectifs seulement. Les '
+              'effectifs de personnes, nuitées, séjours et sorties sont protégés (petits effectifs masqués) ; '
+              'places, statuts et budgets ne le sont pas.'),
+    "budget": _l('Prévu : engagement initial ; engagé : crédits engagés ; payé : mandaté / payé. Montants saisis par '
+              'les pilotes du plan, non protégés (ce ne sont pas des données de personnes).'),
+    "coverage": _l('Définition : personnes distinctes (code pseudonyme) rencontrées dans les 12 mois qui finissent à la '
+              "date choisie, divisées par la dernière estimation de population datée d'avant ; une fourchette "
+              "d'estimation donne une fourchette de couverture. Les passages anonymes n'y entrent jamais ; les "
+              'petits effectifs sont protégés.'),
+}
 
 
 @dataclass

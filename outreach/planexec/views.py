@@ -1,8 +1,9 @@
 """Thin views: read the form, call one service, commit, flash, redirect; else re-render with the errors."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import audit
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..indicators.services import load_plan
@@ -14,7 +15,7 @@ from ..models import (
     PlaceCapacity,
     PopulationEstimate,
 )
-from . import bp, card, measures, services
+from . import bp, card, export, measures, services
 from .forms import (
     BudgetForm,
     CapacityForm,
@@ -75,6 +76,23 @@ def card_page():
         return render_template("planexec/card.html", data=None, period=None), 422
     return render_template("planexec/card.html", data=card.report_card(period), period=period,
                            labels=card.STATUS_LABELS)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.route("/tableau.xlsx")
+def card_xlsx():
+    period, error = _period()
+    data = card.report_card(period) if period else None
+    if data is None:
+        abort(422 if error else 404)
+    audit.record("export.plan_card", actor=current_user,
+                 details={"format": "xlsx", "from": period.first.isoformat(), "to": period.last.isoformat()})
+    db.session.commit()
+    name = f"tableau-de-bord-du-plan-{period.first.isoformat()}-{period.last.isoformat()}.xlsx"
+    return Response(export.card_xlsx(data), mimetype=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 # --- places ------------------------------------------------------------------------
@@ -220,7 +238,7 @@ def _estimate_list():
 
 @bp.context_processor
 def _formatting():
-    return {"euros": euros, "percent": percent, "fmt": display,
+    return {"euros": euros, "percent": percent, "fmt": display, "definitions": card.DEFINITIONS,
             "engaged_count": lambda counts: sum(counts.get(s, 0) for s in card.ENGAGED)}
 
 
