@@ -287,3 +287,53 @@ def test_the_report_card_downloads_as_xlsx_with_its_definitions_and_is_audited(a
     with app.app_context():
         event = db.session.execute(db.select(AuditEvent).filter_by(action="export.plan_card")).scalar_one()
         assert event.details["to"] == "2021-12-31"
+
+
+def _upload(client, text):
+    from io import BytesIO
+    return client.post("/execution/budgets/import", data={"file": (BytesIO(text.encode("utf-8")), "budgets.csv")},
+                       content_type="multipart/form-data")
+
+
+def _budget_count(app):
+    with app.app_context():
+        return db.session.execute(db.select(db.func.count()).select_from(BudgetLine)).scalar_one()
+
+
+def test_a_budget_file_is_imported_whole_and_importing_it_again_changes_nothing(app, client):
+    do_login(client, "manager@plan.demo")
+    text = ("action;funder;year;planned;committed;spent\n"
+            "3.3;ars;2022;100 000;120 000,50 €;90 000\n"
+            "4.1;mildeca;2022;5 000,00;;\n")
+    before = _budget_count(app)
+    assert _upload(client, text).status_code == 302
+    assert _budget_count(app) == before + 2
+    exported = client.get("/execution/budgets.csv").get_data(as_text=True)
+    assert "3.3;ars;2022;100000,00;120000,50;90000,00" in exported
+    with app.app_context():
+        audited = db.session.execute(db.select(db.func.count()).select_from(AuditEvent)
+                                     .filter_by(action="budget.save")).scalar_one()
+    assert _upload(client, exported.lstrip("\ufeff")).status_code == 302  # every line, the demo's too
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count()).select_from(AuditEvent)
+                                  .filter_by(action="budget.save")).scalar_one() == audited
+    assert _budget_count(app) == before + 2
+
+
+def test_a_budget_file_with_one_bad_line_imports_nothing_and_names_each_problem(app, client):
+    do_login(client, "manager@plan.demo")
+    before = _budget_count(app)
+    response = _upload(client, "action;funder;year;planned;committed;spent\n"
+                               "3.3;ars;2022;100 000;0;0\n"
+                               "3.3;banque;2022;1;1;1\n"
+                               "9.9;ars;2022;1;-4;1\n")
+    page = _text(response)
+    assert response.status_code == 422
+    assert "Ligne 3 : Financeur inconnu." in page and "Ligne 4 : Action inconnue." in page
+    assert _budget_count(app) == before
+
+
+def test_a_budget_file_without_the_expected_columns_is_refused(app, client):
+    do_login(client, "manager@plan.demo")
+    response = _upload(client, "action,funder,year,planned,committed,spent\n3.3,ars,2022,1,1,1\n")
+    assert response.status_code == 422 and "Colonnes manquantes" in _text(response)

@@ -1,6 +1,7 @@
 """Plan-execution forms: text in, parsed by ``services`` (one home for every rule and message)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import SelectField, StringField, TextAreaField
 
 
@@ -48,3 +49,7 @@ class EstimateForm(FlaskForm):
     low = StringField(_l("Estimation (ou borne basse)"), render_kw={"inputmode": "numeric"})
     high = StringField(_l("Borne haute (facultative)"), render_kw={"inputmode": "numeric"})
     source = StringField(_l("Source"))
+
+
+class BudgetImportForm(FlaskForm):
+    file = FileField(_l("Fichier CSV"))

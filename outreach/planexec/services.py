@@ -4,7 +4,9 @@ Every input arrives as text (form, future import) and is parsed here, so each ru
 value raises ``ValidationError`` naming the field in French and nothing is written. Nothing commits;
 every change is appended to the audit log.
 """
+import csv
 import datetime as dt
+import io
 import re
 
 from flask_babel import gettext as _
@@ -261,6 +263,8 @@ def save_budget_line(user, action_id, funder_code, year, planned, committed, spe
     for (_name, column), cents in zip(AMOUNT_FIELDS, amounts, strict=True):
         setattr(line, column, cents)
     db.session.flush()
+    if before == _amounts_text(line):
+        return line  # the same amounts again (a re-imported file): nothing changed, nothing to audit
     audit.record("budget.save", actor=user, target=line, field=f"action {action.number} / {funder.code} / {year}",
                  before=before, after=_amounts_text(line))
     return line
@@ -299,3 +303,57 @@ def record_estimate(user, estimated_on, area, low, high, source):
     audit.record("estimate.record", actor=user, target=row, field=area,
                  after=f"{low}-{high} @ {estimated_on.isoformat()}", reason=source)
     return row
+
+
+# --- budget file (CSV): the same rule as the page, every line checked before anything is kept ---------
+
+BUDGET_COLUMNS = ("action", "funder", "year", "planned", "committed", "spent")
+
+
+def budget_csv(lines):
+    """Every budget line in the import format (``;``, amounts with a decimal comma): a file to edit and send back."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(BUDGET_COLUMNS)
+    for line in lines:
+        writer.writerow([line.action.number, line.funder.code, line.year,
+                         *(_cents_text(getattr(line, column)) for _n, column in AMOUNT_FIELDS)])
+    return "\ufeff" + out.getvalue()
+
+
+def _cents_text(cents):
+    return f"{cents // 100},{cents % 100:02d}"
+
+
+def import_budget_lines(user, data):
+    """Save every line of a CSV file (columns ``BUDGET_COLUMNS``, ``;``-separated), or none: any bad line raises
+    ValidationError listing each problem with its line number (the caller rolls back). Importing the same file
+    again changes nothing. Returns the number of lines read."""
+    rows = _read_budget_csv(data)
+    actions = {a.number: a.id for a in db.session.execute(db.select(PlanAction)).scalars()}
+    problems = []
+    for number, row in rows:
+        try:
+            save_budget_line(user, actions.get((row.get("action") or "").strip(), -1), row.get("funder"),
+                             row.get("year"), row.get("planned"), row.get("committed"), row.get("spent"))
+        except ValidationError as exc:
+            problems.extend(_("Ligne %(n)s : %(e)s", n=number, e=message) for message in exc.errors.values())
+    if problems:
+        raise ValidationError({"file": " ".join(problems)})
+    return len(rows)
+
+
+def _read_budget_csv(data):
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError({"file": _("Fichier illisible : enregistrez-le en CSV UTF-8.")}) from None
+    reader = csv.DictReader(io.StringIO(text), delimiter=";")
+    missing = [c for c in BUDGET_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ValidationError({"file": _("Colonnes manquantes : %(c)s (séparateur attendu : point-virgule).",
+                                         c=", ".join(missing))})
+    rows = [(reader.line_num, row) for row in reader if any((v or "").strip() for v in row.values() if isinstance(v, str))]
+    if not rows:
+        raise ValidationError({"file": _("Le fichier ne contient aucune ligne.")})
+    return rows

@@ -18,6 +18,7 @@ from ..models import (
 from . import bp, card, export, measures, services
 from .forms import (
     BudgetForm,
+    BudgetImportForm,
     CapacityForm,
     EstimateForm,
     MilestoneDoneForm,
@@ -217,7 +218,24 @@ def budgets():
 
 def _budget_tables():
     lines = measures.budget_lines(0, 9999)
-    return {"lines": lines, "budget": card.budget_section(lines)}
+    return {"lines": lines, "budget": card.budget_section(lines), "import_form": BudgetImportForm(formdata=None)}
+
+
+@bp.route("/budgets/import", methods=["POST"])
+def budgets_import():
+    form = BudgetImportForm()
+    upload = form.file.data
+    done = _save(form, lambda: services.import_budget_lines(current_user, upload.read() if upload else b""),
+                 _("Fichier de budget importé."), url_for("planexec.budgets"))
+    if done:
+        return done
+    return render_template("planexec/budgets.html", form=_budget_form(), **{**_budget_tables(), "import_form": form}), 422
+
+
+@bp.route("/budgets.csv")
+def budgets_csv():
+    text = services.budget_csv(measures.budget_lines(0, 9999))
+    return Response(text, mimetype="text/csv", headers={"Content-Disposition": 'attachment; filename="budgets.csv"'})
 
 
 # --- population estimates ------------------------------------------------------------
