@@ -293,3 +293,18 @@ def test_the_report_card_protects_small_person_counts_but_not_places(app, client
     assert "1\u202f147" in places_table  # 31 nights x 37 places, shown as entered
     assert "< 5" in places_table  # 2 person-nights, one completed stay: protected
     assert "0,2 %" not in places_table  # no rate computed from a protected count
+
+
+@pytest.mark.parametrize("email", ["worker@aurore.demo", "supervisor@aurore.demo"])
+def test_field_roles_cannot_post_to_any_plan_execution_route(app, client, email):
+    do_login(client, email)
+    posts = [rule for rule in app.url_map.iter_rules()
+             if rule.endpoint.startswith("planexec.") and "POST" in rule.methods]
+    assert len(posts) >= 6
+    with app.app_context():
+        audited = db.session.execute(db.select(db.func.count()).select_from(AuditEvent)).scalar_one()
+    for rule in posts:
+        url = rule.build({name: "1" for name in rule.arguments}, append_unknown=False)[1]
+        assert client.post(url, data=_capacity_form(app)).status_code == 403, rule.rule
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count()).select_from(AuditEvent)).scalar_one() == audited
