@@ -31,11 +31,13 @@ DEFINITIONS = {
               'effectifs de personnes, nuitées, séjours et sorties sont protégés (petits effectifs masqués) ; '
               'places, statuts et budgets ne le sont pas.'),
     "budget": _l('Prévu : engagement initial ; engagé : crédits engagés ; payé : mandaté / payé. Montants saisis par '
-              'les pilotes du plan, non protégés (ce ne sont pas des données de personnes).'),
-    "coverage": _l('Définition : personnes distinctes (code pseudonyme) rencontrées dans les 12 mois qui finissent à la '
-              "date choisie, divisées par la dernière estimation de population datée d'avant ; une fourchette "
-              "d'estimation donne une fourchette de couverture. Les passages anonymes n'y entrent jamais ; les "
-              'petits effectifs sont protégés.'),
+              'les pilotes du plan, non protégés (ce ne sont pas des données de personnes). Sur le tableau de bord '
+              'du plan : les années civiles qui recoupent la période choisie.'),
+    "coverage": _l("Définition : la file active du tableau de bord (personnes distinctes, par leur code pseudonyme, "
+                   "rencontrées lors de maraudes validées dans les 12 mois qui finissent avec le mois de la date "
+                   "choisie), divisée par la dernière estimation de population datée d'avant ; une fourchette "
+                   "d'estimation donne une fourchette de couverture. Les passages anonymes n'y entrent jamais ; les "
+                   "petits effectifs sont protégés."),
 }
 
 

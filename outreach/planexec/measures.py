@@ -219,9 +219,9 @@ def estimate_on(day):
                               .limit(1)).scalar_one_or_none()
 
 
-def persons_met(last_day, months=12):
-    """Distinct pseudonym codes met in the ``months`` months ending on ``last_day`` (anonymous passages never)."""
-    first = shift_months(last_day, -months) + ONE_DAY
-    return db.session.execute(
-        db.select(func.count(func.distinct(Contact.person_id)))
-        .where(Contact.person_id.isnot(None), Contact.occurred_on.between(first, last_day))).scalar_one()
+def persons_met(last_day):
+    """The dashboard's file active (distinct pseudonym codes met on validated shifts in the 12 months ending with
+    the month of ``last_day``; anonymous passages never): one definition of "persons reached" for the whole app."""
+    from ..indicators.measures import MEASURES, run
+    month = month_start(last_day)
+    return run(MEASURES["file_active"], {}, (month, month))
