@@ -337,3 +337,22 @@ def test_a_budget_file_without_the_expected_columns_is_refused(app, client):
     do_login(client, "manager@plan.demo")
     response = _upload(client, "action,funder,year,planned,committed,spent\n3.3,ars,2022,1,1,1\n")
     assert response.status_code == 422 and "Colonnes manquantes" in _text(response)
+
+
+def test_cost_per_place_night_divides_spending_by_the_places_of_the_actions_programmes(app, client):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from outreach.planexec.seed import CAPACITY
+    do_login(client, "manager@plan.demo")
+    book = load_workbook(BytesIO(client.get("/execution/tableau.xlsx?from=2021-03-01&to=2021-10-31").data))
+    rows = {row[1]: row for row in book["Actions"].iter_rows(min_row=2, values_only=True)}
+    nights, day = 0, date(2021, 1, 1)
+    while day.year == 2021:  # the ASSORE places of each day of the budget year, from the demo register
+        nights += max((r for r in CAPACITY if r[0] == "assore" and date.fromisoformat(r[2]) <= day),
+                      key=lambda r: r[2])[3]
+        day += timedelta(days=1)
+    spent = sum(b[5] for b in BUDGETS if b[0] == "2.1" and b[2] == 2021)
+    assert rows["2.1"][-1] == round(spent / nights, 2)
+    assert rows["4.2"][-1] is None  # no programme: no cost per place-night

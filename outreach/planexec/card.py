@@ -1,5 +1,6 @@
 """The plan's report card for a period: per axis and action, status, late milestones and budget; places and
 occupancy per programme; stays, exits and returns; coverage. Person-derived figures are protected here."""
+import datetime as dt
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
@@ -32,7 +33,8 @@ DEFINITIONS = {
               'places, statuts et budgets ne le sont pas.'),
     "budget": _l('Prévu : engagement initial ; engagé : crédits engagés ; payé : mandaté / payé. Montants saisis par '
               'les pilotes du plan, non protégés (ce ne sont pas des données de personnes). Sur le tableau de bord '
-              'du plan : les années civiles qui recoupent la période choisie.'),
+              'du plan : les années civiles qui recoupent la période choisie ; coût par nuitée-place = payé sur '
+              "ces années ÷ nuitées-places des programmes de l'action sur ces mêmes années."),
     "coverage": _l("Définition : la file active du tableau de bord (personnes distinctes, par leur code pseudonyme, "
                    "rencontrées lors de maraudes validées dans les 12 mois qui finissent avec le mois de la date "
                    "choisie), divisée par la dernière estimation de population datée d'avant ; une fourchette "
@@ -49,6 +51,7 @@ class ActionCard:
     late: list
     budget: list  # planned, committed, spent (cents)
     programme_ids: list
+    cost_per_place_night: float | None = None  # euros spent / place-nights of the action's programmes
 
 
 @dataclass
@@ -111,10 +114,13 @@ def report_card(period):
     axes = progress(plan, period.last)
     lines = measures.budget_lines(period.first.year, period.last.year)
     by_action = measures.budget_totals(lines, lambda line: line.action_id)
+    years = Period(dt.date(period.first.year, 1, 1), dt.date(period.last.year, 12, 31))
+    steps = measures.capacity_steps([p.id for p in programmes], years.last)
     for axis in axes:
         for card in axis.actions:
             card.budget = by_action.get(card.action.id, [0, 0, 0])
             card.programme_ids = action_programmes(card.action, codes_to_ids)
+            card.cost_per_place_night = cost_per_place_night(card, steps, years)
             axis.budget = [x + y for x, y in zip(axis.budget, card.budget, strict=True)]
     places = places_section(programmes, period)
     return {"plan": plan, "period": period, "axes": axes, "counts": total_counts(axes),
@@ -123,6 +129,12 @@ def report_card(period):
             "budget": budget_section(lines), "places": places,
             "places_by_id": {p["programme"].id: p for p in places},
             "coverage": coverage(period.last)}
+
+
+def cost_per_place_night(card, steps, years):
+    """Euros spent on the action over whole ``years`` / place-nights of its programmes over the same years."""
+    nights = sum(measures.place_nights(steps.get(pid, []), years) for pid in card.programme_ids)
+    return card.budget[2] / 100 / nights if nights and card.budget[2] else None
 
 
 def budget_section(lines):

@@ -10,19 +10,24 @@ def _euros(cents):
     return round(cents / 100, 2)
 
 
+def _cost(value):
+    return None if value is None else round(value, 2)
+
+
 def _share(value):
     return None if value is None else round(value, 1)
 
 
 def actions_sheet(data):
     sheet = Sheet(_("Actions"), [_("Axe"), _("Action"), _("Intitulé"), _("Statut"), _("Depuis"), _("Jalons en retard"),
-                                 _("Prévu (€)"), _("Engagé (€)"), _("Payé (€)")])
+                                 _("Prévu (€)"), _("Engagé (€)"), _("Payé (€)"),
+                                 _("Coût par nuitée-place (€)")])
     for axis in data["axes"]:
         for c in axis.actions:
             since = c.status_change.effective_on if c.status_change else None
             late = "; ".join(f"{m.title} ({m.due_on.isoformat()})" for m in c.late)
             sheet.rows.append([axis.axis.number, c.action.number, c.action.title, str(STATUS_LABELS[c.status]), since,
-                               late, *(_euros(x) for x in c.budget)])
+                               late, *(_euros(x) for x in c.budget), _cost(c.cost_per_place_night)])
     return sheet
 
 
