@@ -308,3 +308,23 @@ def test_field_roles_cannot_post_to_any_plan_execution_route(app, client, email)
         assert client.post(url, data=_capacity_form(app)).status_code == 403, rule.rule
     with app.app_context():
         assert db.session.execute(db.select(db.func.count()).select_from(AuditEvent)).scalar_one() == audited
+
+
+def test_a_worker_admitting_someone_already_staying_sees_why_on_the_referral_page(app, client):
+    today = referrals.today()
+    with app.app_context():
+        world = World()
+        assore = _one(RefItem, kind="programme", code="assore")
+        person = world.person(9)
+        world.stay(person, assore, today - 20 * DAY)  # still there
+        second = world.stay(person, assore, today - 5 * DAY)
+        second.status, second.admitted_on, second.accepted_on = "accepted", None, today - 5 * DAY
+        db.session.commit()
+        second_id = second.id
+    do_login(client, "worker@aurore.demo")
+    response = client.post(f"/orientations/{second_id}/etapes",
+                           data={"status": "admitted", "occurred_on": today.isoformat()})
+    assert response.status_code == 422
+    assert "Cette personne a déjà un séjour dans ce programme" in html.unescape(response.get_data(as_text=True))
+    with app.app_context():
+        assert db.session.get(Referral, second_id).status == "accepted"
