@@ -173,7 +173,8 @@ def _programme_section(programme, period, months, steps, reasons, no_place):
     completed = protect_count(stays["completed"])
     stable = sum(n for rid, n in exits.items() if rid in reasons and reasons[rid].code == STABLE_HOUSING_EXIT)
     return {
-        "programme": programme, "months": rows, "places_end": measures.places_on(steps, period.last),
+        "programme": programme, "months": rows,
+        "has_stays": bool(used_total or stays["completed"] or stays["open"] or exits), "places_end": measures.places_on(steps, period.last),
         "place_nights": place_total, "person_nights": protect_count(used_total),
         "rate": rate(protect_count(used_total), place_total),
         "completed": completed, "median": None if _hidden(completed) else stays["median"],
