@@ -356,3 +356,17 @@ def test_cost_per_place_night_divides_spending_by_the_places_of_the_actions_prog
     spent = sum(b[5] for b in BUDGETS if b[0] == "2.1" and b[2] == 2021)
     assert rows["2.1"][-1] == round(spent / nights, 2)
     assert rows["4.2"][-1] is None  # no programme: no cost per place-night
+
+
+def test_two_dates_are_compared_side_by_side(app, client):
+    do_login(client, "manager@plan.demo")
+    response = client.get("/execution/actions?au=2021-06-30&au=2021-12-31")
+    page = _text(response)
+    assert response.status_code == 200
+    compared = page[page.index('id="compared"'):]
+    with app.app_context():
+        june, december = _reference_counts(date(2021, 6, 30)), _reference_counts(date(2021, 12, 31))
+    for counts in (june, december):
+        assert f"{sum(counts[s] for s in card.ENGAGED)} / {sum(counts.values())}" in compared
+    assert client.get("/execution/actions?au=2021-06-30&au=").status_code == 200  # an empty second date
+    assert client.get("/execution/actions?au=2021-06-31").status_code == 422

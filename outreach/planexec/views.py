@@ -79,6 +79,7 @@ def card_page():
                            labels=card.STATUS_LABELS)
 
 
+COMPARED_DATES = 4
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -123,17 +124,24 @@ def _capacity_history():
 
 @bp.route("/actions")
 def progress():
+    """Statuses and late milestones on a date (``au``); more ``au`` dates add their counts side by side."""
     try:
-        day = services.parse_date(request.args.get("au") or card.today().isoformat(), "au", _("Date"))
+        days = [services.parse_date(text, "au", _("Date")) for text in _filled(request.args.getlist("au"))[:COMPARED_DATES]]
     except ValidationError as exc:
         flash(" ".join(exc.errors.values()), "error")
-        day, status = card.today(), 422
+        days, status = [], 422
     else:
         status = 200
+    days = days or [card.today()]
     plan = load_plan()
-    axes = card.progress(plan, day) if plan else []
-    return render_template("planexec/progress.html", plan=plan, axes=axes, day=day, labels=card.STATUS_LABELS,
-                           counts=card.total_counts(axes), engaged=card.ENGAGED), status
+    axes = card.progress(plan, days[0]) if plan else []
+    compared = [(day, card.total_counts(card.progress(plan, day))) for day in days] if plan else []
+    return render_template("planexec/progress.html", plan=plan, axes=axes, day=days[0], labels=card.STATUS_LABELS,
+                           counts=card.total_counts(axes), compared=compared), status
+
+
+def _filled(values):
+    return [v for v in values if v.strip()]
 
 
 def _action_or_404(action_id):
