@@ -19,6 +19,7 @@ BLUEPRINTS = (
     "outreach.reference",
     "outreach.review",
     "outreach.indicators",
+    "outreach.planexec",
     "outreach.exports",
     "outreach.imports",
     "outreach.admin",

@@ -620,3 +620,15 @@ def _referrals_first_seen(session, _context, _instances):
 def _changed(obj, *attributes):
     state = inspect(obj)
     return any(state.attrs[name].history.has_changes() for name in attributes)
+
+
+# --- plan execution (places, action progress, budgets, estimates): its own module, read in one sitting ---
+from .planexec_models import (  # noqa: F401
+    ACTION_STATUSES,
+    ActionMilestone,
+    ActionStatusChange,
+    BudgetLine,
+    Funder,
+    PlaceCapacity,
+    PopulationEstimate,
+)

@@ -3,6 +3,7 @@
 Demo logins exist only through this seed (``flask --app wsgi seed-demo``)."""
 from .extensions import db
 from .models import Organisation, Sector, Team, User
+from .planexec.seed import seed_plan_execution
 from .reference.services import ensure_defaults
 from .security import hash_password
 
@@ -67,4 +68,5 @@ def seed_demo():
     from .indicators.catalogue import install_seed
     install_seed()
     db.session.flush()
+    seed_plan_execution()
     return created

@@ -72,9 +72,10 @@ NAV = {
     "supervisor": [("review.board", _l("Équipes")), ("referrals.index", _l("Orientations en cours")),
                    ("indicators.dashboard", _l("Indicateurs")), ("imports.index", _l("Import"))],
     "manager": [("indicators.dashboard", _l("Indicateurs")), ("indicators.funnel", _l("Parcours")),
-                ("indicators.catalogue", _l("Plan")), ("reference.index", _l("Listes"))],
+                ("indicators.catalogue", _l("Plan")), ("planexec.card_page", _l("Exécution du plan")),
+                ("reference.index", _l("Listes"))],
     "admin": [("admin.users", _l("Utilisateurs")), ("reference.index", _l("Listes")),
-              ("admin.audit", _l("Journal")), ("imports.index", _l("Import"))],
+              ("admin.audit", _l("Journal")), ("imports.index", _l("Import")), ("planexec.places", _l("Places"))],
 }
 
 

@@ -19,6 +19,7 @@ from outreach.models import (
     Contact,
     Indicator,
     Organisation,
+    PlanAction,
     Referral,
     Shift,
     Team,
@@ -39,8 +40,9 @@ EMAIL = re.compile(r"\S+(?:@|%40)\S+")  # addresses, also inside the TOTP link
 
 
 class VisibleText(HTMLParser):
-    """Text a person sees: no script, style or template content, no attributes."""
-    HIDDEN = frozenset({"script", "style", "template", "head"})
+    """Text a person sees: no script, style or template content, no attributes; a <code> element shows a code
+    on purpose (the columns of an import file, a list item's code to type in one)."""
+    HIDDEN = frozenset({"script", "style", "template", "head", "code"})
 
     def __init__(self):
         super().__init__()
@@ -110,7 +112,8 @@ def make_history(app):
         return {"shift_id": shift.id, "contact_id": contact.id, "referral_id": referral.id,
                 "team_id": shift.team_id, "user_id": worker.id,
                 "code": db.session.execute(db.select(Indicator.code)).scalars().first(),
-                "token": "x", "fmt": "csv", "kind": "material"}
+                "token": "x", "fmt": "csv", "kind": "material",
+                "action_id": db.session.execute(db.select(PlanAction.id)).scalars().first()}
 
 
 def page_urls(app, values):

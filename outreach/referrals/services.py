@@ -18,6 +18,7 @@ from .. import audit
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
 from ..models import Contact, Person, Referral, ReferralEvent, RefItem, Team, utcnow
+from ..planexec.services import check_no_overlapping_stay
 from ..reference.defaults import NO_PLACE_REFUSAL
 from ..shifts.services import local_date
 
@@ -159,6 +160,8 @@ def advance_referral(referral, user, status, occurred_on, reason_id=None):
     _check_transition(referral, status)
     day = _check_date(referral, occurred_on)
     reason = _check_reason(status, reason_id)
+    if status == "admitted":
+        check_no_overlapping_stay(referral, day)
     _claim(referral, status)
     referral.status = status
     setattr(referral, DATE_COLUMNS[status], day)
