@@ -24,6 +24,7 @@ BLUEPRINTS = (
     "outreach.privacy",
     "outreach.offline",
     "outreach.maintenance",
+    "outreach.sites",
 )
 
 

@@ -592,3 +592,7 @@ def _referrals_first_seen(session, _context, _instances):
 def _changed(obj, *attributes):
     state = inspect(obj)
     return any(state.attrs[name].history.has_changes() for name in attributes)
+
+
+# --- sites and site observations (issue 21): in their own module, part of this schema -----------------
+from .site_models import Site, SiteObservation, SiteType  # noqa: F401

@@ -64,5 +64,7 @@ def seed_demo():
     created = seed_users()
     from .indicators.catalogue import install_seed
     install_seed()
+    from .sites.seed import seed_sites_demo
+    seed_sites_demo()
     db.session.flush()
     return created
