@@ -595,4 +595,11 @@ def _changed(obj, *attributes):
 
 
 # --- sites and site observations (issue 21): in their own module, part of this schema -----------------
-from .site_models import Site, SiteObservation, SiteType  # noqa: F401
+from .site_models import (  # noqa: F401
+    CoordinationDecision,
+    CoordinationMeeting,
+    Partner,
+    Site,
+    SiteObservation,
+    SiteType,
+)

@@ -1,7 +1,9 @@
-"""Sites and what teams observe there (issue 21). Imported by ``outreach.models``: part of the schema.
+"""Sites, what teams observe there, and working together (issue 21). Imported by ``outreach.models``: part of
+the schema.
 
 A site is a named spot of the street (shared by every organisation, like sectors); an observation is one
-visit of a site during a shift: counts only, no person, no free text.
+visit of a site during a shift: counts only, no person, no free text. Partners present on a shift come from an
+editable list; coordination meetings record the organisations present and decisions (no person either).
 """
 from sqlalchemy import CheckConstraint, Index
 
@@ -92,3 +94,60 @@ class SiteObservation(db.Model):
     @property
     def used_material(self):
         return self.syringes_collected + self.pipes_collected
+
+
+# --- working together: partners on a shift, coordination meetings and their decisions ----------------------
+
+class Partner(Labelled, db.Model):
+    """Editable list of partners a team may work beside (other associations, health or police services)."""
+    __tablename__ = "partners"
+    id = db.Column(db.Integer, primary_key=True)
+    code = db.Column(db.String(40), nullable=False, unique=True)
+    label = db.Column(db.String(120), nullable=False)
+    label_en = db.Column(db.String(120))
+    position = db.Column(db.Integer, nullable=False, default=0)
+    is_active = db.Column(db.Boolean, nullable=False, default=True)
+
+
+shift_partners = db.Table(
+    "shift_partners",
+    db.Column("shift_id", db.ForeignKey("shifts.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("partner_id", db.ForeignKey("partners.id"), primary_key=True),
+)
+
+meeting_organisations = db.Table(
+    "meeting_organisations",
+    db.Column("meeting_id", db.ForeignKey("coordination_meetings.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("organisation_id", db.ForeignKey("organisations.id"), primary_key=True),
+)
+
+
+class CoordinationMeeting(db.Model):
+    """A meeting of the plan's actors: its date, the organisations present and its decisions."""
+    __tablename__ = "coordination_meetings"
+    id = db.Column(db.Integer, primary_key=True)
+    held_on = db.Column(db.Date, nullable=False, index=True)
+    title = db.Column(db.String(200), nullable=False)
+    created_by_id = db.Column(db.ForeignKey("users.id"), nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    organisations = db.relationship("Organisation", secondary=meeting_organisations, order_by="Organisation.name")
+    decisions = db.relationship("CoordinationDecision", cascade="all, delete-orphan", back_populates="meeting",
+                                order_by="CoordinationDecision.id")
+
+
+class CoordinationDecision(db.Model):
+    """A decision, optionally linked to a plan action, followed up by a date (late while not done after it)."""
+    __tablename__ = "coordination_decisions"
+    __table_args__ = (Index("ix_coordination_decisions_follow_up", "done_on", "follow_up_on"),)
+    id = db.Column(db.Integer, primary_key=True)
+    meeting_id = db.Column(db.ForeignKey("coordination_meetings.id", ondelete="CASCADE"), nullable=False,
+                           index=True)
+    text = db.Column(db.String(500), nullable=False)
+    action_id = db.Column(db.ForeignKey("plan_actions.id", ondelete="SET NULL"))
+    follow_up_on = db.Column(db.Date)
+    done_on = db.Column(db.Date)
+    meeting = db.relationship("CoordinationMeeting", back_populates="decisions")
+    action = db.relationship("PlanAction")
+
+    def is_late(self, today):
+        return self.done_on is None and self.follow_up_on is not None and self.follow_up_on < today

@@ -130,10 +130,10 @@ def test_site_register_refuses_bad_input_with_a_message_naming_the_field(app, cl
 
 def test_site_types_are_an_editable_list_of_the_plan(app, client, login):
     login("manager@plan.demo")
-    assert client.post("/sites/types", data={"code": "squat", "label": "Squat", "label_en": "Squat"}).status_code == 302
+    assert client.post("/sites/listes/types", data={"code": "squat", "label": "Squat", "label_en": "Squat"}).status_code == 302
     with app.app_context():
         item = db.session.execute(db.select(SiteType).filter_by(code="squat")).scalar_one()
-    assert client.post(f"/sites/types/{item.id}", data={"label": "Squat / immeuble", "label_en": "",
+    assert client.post(f"/sites/listes/types/{item.id}", data={"label": "Squat / immeuble", "label_en": "",
                                                        "position": 9, "is_active": ""}).status_code == 302
     with app.app_context():
         item = db.session.get(SiteType, item.id)

@@ -9,6 +9,7 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
 )
 from wtforms.validators import (
@@ -85,3 +86,39 @@ class SiteForm(FlaskForm):
 
     def values(self):
         return {name: self[name].data for name in services.SITE_FIELDS}
+
+
+class MeetingForm(FlaskForm):
+    held_on = DateField(_l("Date de la réunion"), validators=[InputRequired()])
+    title = StringField(_l("Objet"), validators=[DataRequired(), Length(max=200)])
+    organisations = SelectMultipleField(_l("Organisations présentes"), coerce=int, validators=[InputRequired()])
+
+    def with_choices(self, organisations):
+        self.organisations.choices = [SelectChoice(o.id, o.name) for o in organisations]
+        return self
+
+
+class DecisionForm(FlaskForm):
+    text = StringField(_l("Décision"), validators=[DataRequired(), Length(max=500)])
+    action_id = SelectField(_l("Action du plan (facultatif)"), validators=[Optional()])
+    follow_up_on = DateField(_l("Date de suivi (facultatif)"), validators=[Optional()])
+
+    def with_choices(self, actions):
+        self.action_id.choices = [SelectChoice("", "—")] + [
+            SelectChoice(str(a.id), f"{a.number} {a.title}") for a in actions]
+        return self
+
+    def action(self):
+        return int(self.action_id.data) if self.action_id.data else None
+
+
+class DoneForm(FlaskForm):
+    done_on = DateField(_l("Fait le"), validators=[InputRequired()])
+
+
+class PartnersForm(FlaskForm):
+    partners = SelectMultipleField(_l("Partenaires présents"), coerce=int, validators=[Optional()])
+
+    def with_choices(self, partners):
+        self.partners.choices = [SelectChoice(p.id, p.display_label) for p in partners]
+        return self

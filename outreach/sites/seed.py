@@ -10,6 +10,7 @@ import random
 from ..extensions import db
 from ..models import Shift, utcnow
 from ..site_models import AMBIANCES, Site, SiteObservation
+from .coordination import ensure_partner_defaults
 from .services import ensure_site_defaults
 
 DEMO_WEEKS = 6
@@ -17,6 +18,7 @@ DEMO_WEEKS = 6
 
 def seed_sites_demo():
     ensure_site_defaults()
+    ensure_partner_defaults()
     sites_by_sector = {}
     for site in db.session.execute(db.select(Site)).scalars():
         sites_by_sector.setdefault(site.sector_id, []).append(site)

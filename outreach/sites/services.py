@@ -111,26 +111,27 @@ def update_site(site, values):
     return site
 
 
-def add_site_type(code, label, label_en):
+def add_list_item(model, action, code, label, label_en):
+    """Add to an editable list of this capability (site types, partners): stable code, labels, last position."""
     code = (code or "").strip().lower()
     if not _CODE.match(code):
         raise ValidationError({"code": _("Code : lettres minuscules, chiffres et _ (40 au plus).")})
-    if db.session.execute(db.select(SiteType.id).filter_by(code=code)).first():
+    if db.session.execute(db.select(model.id).filter_by(code=code)).first():
         raise ValidationError({"code": _("Ce code existe déjà dans cette liste.")})
-    last = db.session.execute(db.select(db.func.max(SiteType.position))).scalar() or 0
-    item = SiteType(code=code, label=_label(label), label_en=(label_en or "").strip() or None, position=last + 1)
+    last = db.session.execute(db.select(db.func.max(model.position))).scalar() or 0
+    item = model(code=code, label=_label(label), label_en=(label_en or "").strip() or None, position=last + 1)
     db.session.add(item)
     db.session.flush()
-    audit.record("site_type_added", target=item, after=code, organisation_id=None)
+    audit.record(f"{action}_added", target=item, after=code, organisation_id=None)
     return item
 
 
-def update_site_type(item, label, label_en, position, is_active):
+def update_list_item(item, action, label, label_en, position, is_active):
     values = {"label": _label(label), "label_en": (label_en or "").strip() or None, "position": position,
               "is_active": bool(is_active)}
     for field, value in values.items():
         if getattr(item, field) != value:
-            audit.record("site_type_changed", target=item, field=field, before=getattr(item, field), after=value,
+            audit.record(f"{action}_changed", target=item, field=field, before=getattr(item, field), after=value,
                          details={"code": item.code}, organisation_id=None)
             setattr(item, field, value)
 
