@@ -15,15 +15,19 @@ OBSERVATION_COUNTS = ("people_seen", "unapproached_women", "unapproached_men", "
                       "syringes_collected", "pipes_collected", "mediations_residents", "mediations_shopkeepers")
 
 
-class SiteType(Labelled, db.Model):
-    """Editable list of site types (lieu de consommation, deal, campement, abords de structure...)."""
-    __tablename__ = "site_types"
+class ListItem(Labelled):
+    """Columns of an editable list of this module: a stable code, labels, a position, never deleted."""
     id = db.Column(db.Integer, primary_key=True)
     code = db.Column(db.String(40), nullable=False, unique=True)
     label = db.Column(db.String(120), nullable=False)
     label_en = db.Column(db.String(120))
     position = db.Column(db.Integer, nullable=False, default=0)
     is_active = db.Column(db.Boolean, nullable=False, default=True)
+
+
+class SiteType(ListItem, db.Model):
+    """Editable list of site types (lieu de consommation, deal, campement, abords de structure...)."""
+    __tablename__ = "site_types"
 
 
 class Site(db.Model):
@@ -98,15 +102,9 @@ class SiteObservation(db.Model):
 
 # --- working together: partners on a shift, coordination meetings and their decisions ----------------------
 
-class Partner(Labelled, db.Model):
+class Partner(ListItem, db.Model):
     """Editable list of partners a team may work beside (other associations, health or police services)."""
     __tablename__ = "partners"
-    id = db.Column(db.Integer, primary_key=True)
-    code = db.Column(db.String(40), nullable=False, unique=True)
-    label = db.Column(db.String(120), nullable=False)
-    label_en = db.Column(db.String(120))
-    position = db.Column(db.Integer, nullable=False, default=0)
-    is_active = db.Column(db.Boolean, nullable=False, default=True)
 
 
 shift_partners = db.Table(
