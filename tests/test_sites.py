@@ -351,3 +351,17 @@ def _id_of_sector(app, code):
 def _count_named(app):
     from outreach.sites.defaults import SITES
     return len(SITES)
+
+
+def test_site_map_noise_follows_the_records_not_the_period(app, api):
+    from outreach.shifts.services import local_date
+    from outreach.sites import figures, services
+    shift_id = _start_shift(api)
+    assert api.post("/api/v1/site-observations", json=_observation(shift_id, people_seen=40)).status_code == 201
+    with app.test_request_context():
+        manager = db.session.execute(db.select(User).filter_by(email="manager@plan.demo")).scalar_one()
+        sites = [s for s in services.list_sites() if s.code == "stalingrad"]
+        today = local_date(utcnow())
+        published = {figures.site_figures(sites, manager, (today - dt.timedelta(days=days), today))[0].people_seen
+                     for days in range(0, 60, 3)}
+    assert len(published) == 1 and abs(published.pop() - 40) <= 2  # one noise for one set of records

@@ -6,6 +6,7 @@ organisation's, each count protected as every figure that leaves an organisation
 read the same ``SiteFigures`` rows, so they cannot disagree.
 """
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import func
@@ -52,32 +53,54 @@ def _raw_by_site(period, org_id):
     return {row[0]: (int(row[1]), int(row[2] or 0), int(row[3] or 0), row[4]) for row in db.session.execute(query)}
 
 
-def _protect(values, cell, rules, period):
-    return {name: protect_count(value, f"site-map|{cell}|{name}|{period[0]}|{period[1]}", rules)
-            for name, value in zip(MEASURES, values)}
+def _record_ids(period, org_id):
+    """{site id: ids of its observations in the period}: what a cell's key is made of."""
+    query = db.select(SiteObservation.site_id, SiteObservation.id).where(
+        SiteObservation.observed_on.between(*period))
+    if org_id is not None:
+        query = query.where(SiteObservation.organisation_id == org_id)
+    ids = {}
+    for site_id, observation_id in db.session.execute(query):
+        ids.setdefault(site_id, []).append(observation_id)
+    return ids
+
+
+def _cell_key(observation_ids):
+    """The same observations give the same key (and the same noise) whatever the period or page asked: a
+    published figure cannot be averaged over days to wear its noise down."""
+    text = ",".join(sorted(observation_ids)).encode()
+    return "site-map|" + hashlib.blake2b(text, digest_size=16).hexdigest()
+
+
+def _protect(values, observation_ids, rules):
+    key = _cell_key(observation_ids)
+    return {name: protect_count(value, f"{key}|{name}", rules) for name, value in zip(MEASURES, values)}
 
 
 def site_figures(sites, user, period):
     """One ``SiteFigures`` per site, for ``user`` (own organisation exactly, or every one protected)."""
-    raw, rules = _raw_by_site(period, organisation_scope(user)), rules_for(user)
+    org_id, rules = organisation_scope(user), rules_for(user)
+    raw, ids = _raw_by_site(period, org_id), (_record_ids(period, org_id) if rules else {})
     rows = []
     for site in sites:
         visits, people, material, last_on = raw.get(site.id, (0, 0, 0, None))
-        values = _protect((visits, people, material), f"site:{site.id}", rules, period)
+        values = _protect((visits, people, material), ids.get(site.id, []), rules)
         rows.append(SiteFigures(site, last_on=last_on if rules is None else None, **values))
     return rows
 
 
 def arrondissement_figures(sites, user, period):
     """Totals per arrondissement (of the sites' observations), protected as cells of their own."""
-    raw, rules = _raw_by_site(period, organisation_scope(user)), rules_for(user)
-    totals = {}
+    org_id, rules = organisation_scope(user), rules_for(user)
+    raw, ids = _raw_by_site(period, org_id), (_record_ids(period, org_id) if rules else {})
+    totals, records = {}, {}
     for site in sites:
+        records.setdefault(site.arrondissement, []).extend(ids.get(site.id, []))
         row = totals.setdefault(site.arrondissement, [0, 0, 0, 0])
         visits, people, material, _last = raw.get(site.id, (0, 0, 0, None))
         row[0] += 1
         row[1] += visits
         row[2] += people
         row[3] += material
-    return [ArrondissementFigures(number, count, **_protect(values, f"arr:{number}", rules, period))
+    return [ArrondissementFigures(number, count, **_protect(values, records[number], rules))
             for number, (count, *values) in sorted(totals.items())]
