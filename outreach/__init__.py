@@ -27,6 +27,7 @@ BLUEPRINTS = (
     "outreach.privacy",
     "outreach.offline",
     "outreach.maintenance",
+    "outreach.sites",
 )
 
 

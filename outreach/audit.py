@@ -8,7 +8,8 @@ from .extensions import db
 from .models import AuditEvent
 
 # Data every organisation shares: its changes belong to no organisation, and every admin's log shows them.
-SHARED_TARGETS = ("ref_items", "sectors", "plans")
+SHARED_TARGETS = ("ref_items", "sectors", "plans", "sites", "site_types", "partners", "coordination_meetings",
+                  "coordination_decisions")
 
 
 def record(action, *, actor=None, target=None, field=None, before=None, after=None,

@@ -632,3 +632,13 @@ from .planexec_models import (  # noqa: F401
     PlaceCapacity,
     PopulationEstimate,
 )
+
+# --- sites and site observations (issue 21): in their own module, part of this schema -----------------
+from .site_models import (  # noqa: F401
+    CoordinationDecision,
+    CoordinationMeeting,
+    Partner,
+    Site,
+    SiteObservation,
+    SiteType,
+)

@@ -67,6 +67,8 @@ def seed_demo():
     created = seed_users()
     from .indicators.catalogue import install_seed
     install_seed()
+    from .sites.seed import seed_sites_demo
+    seed_sites_demo()
     db.session.flush()
     seed_plan_execution()
     return created

@@ -70,10 +70,11 @@ def handle_unexpected(error):
 NAV = {
     "worker": [("shifts.current", _l("Maraude")), ("referrals.index", _l("Orientations en cours"))],
     "supervisor": [("review.board", _l("Équipes")), ("referrals.index", _l("Orientations en cours")),
-                   ("indicators.dashboard", _l("Indicateurs")), ("imports.index", _l("Import"))],
+                   ("indicators.dashboard", _l("Indicateurs")), ("imports.index", _l("Import")),
+                   ("sites.map_page", _l("Sites"))],
     "manager": [("indicators.dashboard", _l("Indicateurs")), ("indicators.funnel", _l("Parcours")),
                 ("indicators.catalogue", _l("Plan")), ("planexec.card_page", _l("Exécution du plan")),
-                ("reference.index", _l("Listes"))],
+                ("reference.index", _l("Listes")), ("sites.map_page", _l("Sites"))],
     "admin": [("admin.users", _l("Utilisateurs")), ("reference.index", _l("Listes")),
               ("admin.audit", _l("Journal")), ("imports.index", _l("Import")), ("planexec.places", _l("Places"))],
 }

@@ -49,6 +49,15 @@ class World:
         db.session.flush()
         return shift
 
+    def site_visit(self, shift, site_code, people, syringes=0, pipes=0):
+        """One site observation (issue 21) during ``shift``."""
+        from outreach.site_models import Site, SiteObservation
+        site = db.session.execute(db.select(Site).filter_by(code=site_code)).scalar_one()
+        db.session.add(SiteObservation(shift_id=shift.id, site_id=site.id, organisation_id=shift.organisation_id,
+                                       team_id=shift.team_id, observed_at=shift.started_at, observed_on=shift.shift_on,
+                                       people_seen=people, syringes_collected=syringes, pipes_collected=pipes,
+                                       created_by_id=self.user.id))
+
     def contact(self, shift, kind="known", person=None, first=False, people=1, day=None):
         contact = Contact(shift_id=shift.id, organisation_id=shift.organisation_id, team_id=shift.team_id,
                           occurred_at=shift.started_at, occurred_on=day or shift.shift_on, kind=kind,
@@ -92,6 +101,9 @@ def world(ctx):
                         Orientation(contact_id=c1.id, destination_id=ref("destination", "csapa").id,
                                     is_accompanied=True),
                         Orientation(contact_id=c2.id, destination_id=ref("destination", "scmr").id)])
+    w.site_visit(nord, "stalingrad", 12, syringes=2, pipes=3)  # site observations (issue 21)
+    w.site_visit(est, "eole", 4, pipes=4)
+    w.site_visit(provisional, "stalingrad", 30, syringes=1)
     assore, phase = ref("programme", "assore"), ref("programme", "phase")
     db.session.add_all([
         Referral(contact_id=c1.id, organisation_id=c1.organisation_id, person_id=p1.id, programme_id=assore.id,
@@ -115,6 +127,10 @@ EXPECTED = {
     "median_days_to_admission": 144.5, "median_days_waiting": 5.5, "shifts": 4, "night_shifts": 2,
     "staff_hours": 21, "shifts_validated_48h": 3,
 }
+
+
+# site observations (issue 21): validated shifts only, as every measure without include_provisional
+EXPECTED.update({"site_visits": 2, "site_people_seen": 16, "site_used_material": 9})
 
 
 @pytest.mark.parametrize("code", sorted(EXPECTED))
@@ -237,3 +253,12 @@ def test_night_shifts_are_decided_in_paris_time_across_daylight_saving(ctx):
     db.session.commit()
     assert m.run(m.MEASURES["night_shifts"], {}, (date(2025, 9, 1), date(2025, 9, 1))) == 1
     assert m.run(m.MEASURES["night_shifts"], {}, (date(2025, 12, 1), date(2025, 12, 1))) == 2
+
+
+def test_site_observation_measures_by_site_and_by_arrondissement(world):
+    people = m.MEASURES["site_people_seen"]
+    assert m.run(people, {"arrondissement": 19}, MARCH) == 12
+    assert m.run(people, {"arrondissement": [18, 20]}, MARCH) == 4
+    assert m.run(people, {"site": "eole"}, MARCH) == 4
+    assert m.run(people, {"include_provisional": True}, MARCH) == 46
+    assert m.run(m.MEASURES["site_used_material"], {"site": "stalingrad", "include_provisional": True}, MARCH) == 6

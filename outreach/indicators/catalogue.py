@@ -28,7 +28,7 @@ MAX_YAML_EVENTS = 200_000
 MAX_INDICATORS = 2_000
 SEED_FILE = os.path.join(os.path.dirname(__file__), "catalogue.yaml")
 ACTION_STATUSES = ("planned", "in_progress", "delayed", "done", "abandoned")
-FILTER_KEYS = ("organisation", "team", "sector", "programme", "destination", "material")
+FILTER_KEYS = ("organisation", "team", "sector", "programme", "destination", "material", "site", "arrondissement")
 CSV_COLUMNS = ["plan_code", "plan_title", "axis_number", "axis_title", "action_number", "action_title",
                "lead_partner", "operators", "status", "indicator_code", "name", "definition", "unit",
                "numerator", "numerator_filters", "denominator", "denominator_filters", "factor", "baseline",

@@ -37,6 +37,7 @@ from ..models import (
     RollupSpanCount,
     Shift,
 )
+from ..site_models import Site
 from .rollups import add_months, catch_up
 
 ITEM_KINDS = {"material": "material", "destination": "destination", "programme": "programme"}
@@ -96,6 +97,29 @@ MEASURE_LIST = [
     _sum("staff_hours", _l("Heures d'intervenant·es"), ["staff_minutes"], scale=1 / 60, unit="h"),
     _sum("shifts_validated_48h", _l("Maraudes validées sous 48 h"), ["shifts_validated_48h"]),
 ]
+# --- site observations (issue 21): one block ---------------------------------------------------------------
+# Items are sites; filters ``site`` (codes) and ``arrondissement`` (numbers) choose them (``site_item_ids``).
+MEASURE_LIST += [
+    _sum("site_visits", _l("Passages sur les sites"), ["site_visits"], "site"),
+    _sum("site_people_seen", _l("Personnes vues sur les sites (cumul des passages)"), ["site_people_seen"], "site"),
+    _sum("site_used_material", _l("Matériel usagé ramassé sur les sites"), ["site_used_material"], "site"),
+]
+
+
+def site_item_ids(filters):
+    """Ids of the sites chosen by the ``site`` and ``arrondissement`` filters; None when unfiltered."""
+    codes, numbers = filters.get("site"), filters.get("arrondissement")
+    if not codes and not numbers:
+        return None
+    query = select(Site.id)
+    if codes:
+        query = query.where(Site.code.in_([codes] if isinstance(codes, str) else list(codes)))
+    if numbers:
+        numbers = numbers if isinstance(numbers, (list, tuple)) else [numbers]
+        query = query.where(Site.arrondissement.in_([int(n) for n in numbers if str(n).isdigit()] or [-1]))
+    return [r[0] for r in db.session.execute(query)] or [-1]
+
+
 MEASURES = {m.code: m for m in MEASURE_LIST}
 COUNT_KINDS = {"sum", "persons"}
 
@@ -104,6 +128,8 @@ COUNT_KINDS = {"sum", "persons"}
 
 def item_ids(filters, item_kind):
     """Ids of the item filter (codes) of this measure's kind; None when unfiltered (cached per request)."""
+    if item_kind == "site":
+        return site_item_ids(filters)
     codes = filters.get(item_kind) if item_kind else None
     if not codes:
         return None

@@ -56,6 +56,7 @@ from ..models import (
     Shift,
 )
 from ..reference.defaults import NO_PLACE_REFUSAL, STABLE_HOUSING_EXIT
+from ..site_models import SiteObservation
 
 ROLLUP_COLUMNS = ["month", "organisation_id", "team_id", "sector_id", "measure", "item_id",
                   "is_validated", "value"]
@@ -217,10 +218,33 @@ def _person_source(dialect, window):
             .group_by(month, Contact.organisation_id, Contact.team_id, Contact.person_id, validated))
 
 
+# --- site observations (issue 21): visits, people seen and used material picked up, per site (the item) ---
+
+def _site_sources(dialect, window):
+    o = SiteObservation
+    keys = {"month": month_expr(o.observed_on, dialect), "org": o.organisation_id, "team": o.team_id,
+            "validated": _validated(), "sector": None, "item": o.site_id,
+            "source": o.__table__.join(Shift.__table__, Shift.id == o.shift_id)}
+    where = window(o.organisation_id, o.team_id, o.observed_on)
+    return [_grouped("site_visits", func.count(), where=where, **keys),
+            _grouped("site_people_seen", func.sum(o.people_seen), where=where, **keys),
+            _grouped("site_used_material", func.sum(o.syringes_collected + o.pipes_collected), where=where, **keys)]
+
+
+def _site_keys(conn, obj):
+    """Slices of an observation (its current and previous values), or of a shift's observations."""
+    if isinstance(obj, SiteObservation):
+        return {(o, t, month_start(d)) for o in _values(obj, "organisation_id")
+                for t in _values(obj, "team_id") for d in _values(obj, "observed_on") if d}
+    rows = conn.execute(select(SiteObservation.organisation_id, SiteObservation.team_id, SiteObservation.observed_on)
+                        .where(SiteObservation.shift_id == obj.id).distinct())
+    return {(r[0], r[1], month_start(r[2])) for r in rows}
+
+
 def source_statements(dialect, window):
     """Every SELECT that rebuilds ``rollup_monthly`` for ``window`` (also used by the bench's direct path)."""
     return (_contact_sources(dialect, window) + _item_sources(dialect, window)
-            + _referral_sources(dialect, window) + _shift_sources(dialect, window))
+            + _referral_sources(dialect, window) + _shift_sources(dialect, window) + _site_sources(dialect, window))
 
 
 # --- windows ----------------------------------------------------------------------
@@ -618,11 +642,13 @@ def dirty_keys(session, objects):
         elif isinstance(obj, Referral):
             keys |= _referral_keys(obj, contacts)
         elif isinstance(obj, Shift):
-            keys |= _shift_keys(conn, obj)
+            keys |= _shift_keys(conn, obj) | _site_keys(conn, obj)
+        elif isinstance(obj, SiteObservation):
+            keys |= _site_keys(conn, obj)
     return keys
 
 
-WATCHED = (Contact, ContactMaterial, Orientation, Referral, Shift)
+WATCHED = (Contact, ContactMaterial, Orientation, Referral, Shift, SiteObservation)
 
 
 def _after_flush(session, _flush_context):
