@@ -9,7 +9,6 @@ Create Date: 2026-12-01 13:38:21.390793
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '0010'
 down_revision = '0004'

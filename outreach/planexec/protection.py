@@ -8,9 +8,8 @@ value of a family always publishes the same value, whatever the period asked.
 """
 from flask import current_app
 
-from ..indicators.suppression import Rules, disclosure_key, is_enabled
+from ..indicators.suppression import Rules, disclosure_key, is_enabled, threshold
 from ..indicators.suppression import protect_count as protect
-from ..indicators.suppression import threshold
 
 FAMILY = "planexec"
 
