@@ -61,7 +61,7 @@ def test_contacts_waiting_when_the_supervisor_closes_the_shift_are_kept_and_flag
     _log(page, 2)
     _close_as_supervisor(live_app, shift_id)
     page.context.set_offline(False)
-    _until(page, EMPTY, timeout=30)
+    _until(page, EMPTY)
     assert [(c.people_count, c.is_late) for c in _contacts(live_app, shift_id)] == [(1, True), (3, True)]
 
     page.context.set_offline(True)
@@ -70,7 +70,7 @@ def test_contacts_waiting_when_the_supervisor_closes_the_shift_are_kept_and_flag
         db.session.get(Shift, shift_id).status = "validated"
         db.session.commit()
     page.context.set_offline(False)
-    expect(page.locator("#sync-status")).to_have_text("1 refusé(s)", timeout=30000)
+    expect(page.locator("#sync-status")).to_have_text("1 refusé(s)")
     assert on_server() == 2
     page.goto("/file-attente")
     item = page.locator(".queue-item.refused")
@@ -87,7 +87,7 @@ def test_a_refused_field_is_named_in_words_and_only_numbers_are_editable(page, r
     page.context.set_offline(True)
     _log(page, 1, people=4, bad=True)
     page.context.set_offline(False)
-    expect(page.locator("#sync-status")).to_have_text("1 refusé(s)", timeout=30000)
+    expect(page.locator("#sync-status")).to_have_text("1 refusé(s)")
     page.goto("/file-attente")
     item = page.locator(".queue-item.refused")
     expect(item).to_contain_text(re.compile(r"Passage anonyme · ×4 · \d\d:\d\d · Stalingrad"))
@@ -120,7 +120,7 @@ def test_a_phone_two_hours_ahead_in_new_york_stores_paris_times(wrong_phone, rea
     labels = page.evaluate("outreachQueue.all().then(rs => rs.map(r => r.label))")
     assert typed_at.strftime("%H:%M") in labels[1]  # the phone shows the Paris time typed
     page.context.set_offline(False)
-    _until(page, EMPTY, timeout=30)
+    _until(page, EMPTY)
     clock_taken, typed = _contacts(live_app, shift_id)
     real_now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     assert abs(clock_taken.occurred_at - real_now) < dt.timedelta(minutes=3), clock_taken.occurred_at
