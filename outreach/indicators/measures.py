@@ -111,13 +111,24 @@ def site_item_ids(filters):
     codes, numbers = filters.get("site"), filters.get("arrondissement")
     if not codes and not numbers:
         return None
-    query = select(Site.id)
-    if codes:
-        query = query.where(Site.code.in_([codes] if isinstance(codes, str) else list(codes)))
-    if numbers:
-        numbers = numbers if isinstance(numbers, (list, tuple)) else [numbers]
-        query = query.where(Site.arrondissement.in_([int(n) for n in numbers if str(n).isdigit()] or [-1]))
-    return [r[0] for r in db.session.execute(query)] or [-1]
+    codes = {codes} if isinstance(codes, str) else set(codes or ())
+    numbers = numbers if isinstance(numbers, (list, tuple)) else [numbers] if numbers else []
+    numbers = {int(n) for n in numbers if str(n).isdigit()} or {-1}
+    return [i for i, code, number in _per_request("sites", _read_sites)
+            if (not codes or code in codes) and (not filters.get("arrondissement") or number in numbers)] or [-1]
+
+
+def _read_sites():
+    return db.session.execute(select(Site.id, Site.code, Site.arrondissement).order_by(Site.id)).all()
+
+
+def _per_request(name, read):
+    """``read()`` once per request (or app context): reference rows that every indicator of a read filters
+    by, so that evaluating more indicators reads them no more often."""
+    cache = g.setdefault("indicator_reference", {}) if has_app_context() else {}
+    if name not in cache:
+        cache[name] = read()
+    return cache[name]
 
 
 MEASURES = {m.code: m for m in MEASURE_LIST}
@@ -133,13 +144,11 @@ def item_ids(filters, item_kind):
     codes = filters.get(item_kind) if item_kind else None
     if not codes:
         return None
-    codes = tuple([codes] if isinstance(codes, str) else codes)
-    cache = g.setdefault("indicator_item_ids", {}) if has_app_context() else {}
-    if (item_kind, codes) not in cache:
-        rows = db.session.execute(select(RefItem.id).where(RefItem.kind == ITEM_KINDS[item_kind],
-                                                           RefItem.code.in_(codes)))
-        cache[(item_kind, codes)] = [r[0] for r in rows] or [-1]
-    return cache[(item_kind, codes)]
+    codes = [codes] if isinstance(codes, str) else codes
+    kind = ITEM_KINDS[item_kind]
+    ids = _per_request(("items", kind), lambda: dict(db.session.execute(
+        select(RefItem.code, RefItem.id).where(RefItem.kind == kind)).all()))
+    return sorted(ids[c] for c in set(codes) if c in ids) or [-1]
 
 
 def _scope(table, filters, by_sector=False):
