@@ -60,7 +60,7 @@ def test_the_api_publishes_the_dashboards_cells(app, client):
     drill-down pages do (a board of its own per cell: the naive reference)."""
     seed_contacts(app)
     headers = _token(app, "manager@plan.demo")
-    for group_by in ("month", "team"):
+    for group_by in ("month", "team", "sector", "organisation"):
         body = client.get("/api/v1/indicators", headers=headers,
                           query_string={"from": _six_months_ago(), "group_by": group_by, "per_page": 100}).get_json()
         assert body["suppression"]["applied"] is True
@@ -74,7 +74,7 @@ def test_the_api_publishes_the_dashboards_cells(app, client):
                 assert got["shown"] == _shown(ind.Dashboard(period, {}, user).row(item)["value"])
                 for (key, label), group in zip(keys, got["groups"], strict=True):
                     sub_period = ind.Period(key, key) if group_by == "month" else period
-                    sub = {} if group_by == "month" else {"team_id": key}
+                    sub = {} if group_by == "month" else {f"{group_by}_id": key}
                     alone = ind.Dashboard(sub_period, sub, user).published(item, sub_period)
                     assert (str(label), group["shown"]) == (group["key"], _shown(alone)), item.code
             db.session.rollback()

@@ -397,21 +397,35 @@ class Evaluator:
 
     def cells(self, filters):
         """{rollup measure: {item_id: {month: value}}} over the evaluator's window, for the scope filters."""
-        scope = _freeze({k: filters.get(k) for k in ("organisation_id", "team_id", "sector_id",
-                                                     "include_provisional")})
+        scope = _freeze({k: filters.get(k) for k in SCOPE_KEYS})
         if self.window is None:
             return None
         if scope not in self._cells:
-            by_sector = bool(filters.get("sector_id"))
-            t = RollupMonthly if by_sector or filters.get("team_id") else RollupOrgMonthly
-            where = _scope(t, filters, by_sector) + _months(t, self.window)
-            rows = db.session.execute(select(t.measure, t.item_id, t.month, func.sum(t.value))
-                                      .where(*where).group_by(t.measure, t.item_id, t.month))
-            cells = {}
-            for measure, item, month, value in rows:
-                cells.setdefault(measure, {}).setdefault(item, {})[_as_date(month)] = value
-            self._cells[scope] = cells
+            self._cells[scope] = self._read_cells(filters).get(None, {})
         return self._cells[scope]
+
+    def prefetch_cells(self, filters, by, keys):
+        """``cells`` of every ``{by}_id`` in ``keys`` (the scopes of a drill-down) in one grouped read."""
+        if self.window is None or not keys:
+            return
+        grouped = self._read_cells({k: v for k, v in filters.items() if k != f"{by}_id"}, by)
+        for key in keys:
+            scope = _freeze({k: {**filters, f"{by}_id": key}.get(k) for k in SCOPE_KEYS})
+            self._cells.setdefault(scope, grouped.get(key, {}))
+
+    def _read_cells(self, filters, by=None):
+        """{group (None without ``by``): {rollup measure: {item_id: {month: value}}}}."""
+        by_sector = bool(filters.get("sector_id")) or by == "sector"
+        t = RollupMonthly if by_sector or filters.get("team_id") or by == "team" else RollupOrgMonthly
+        group = (getattr(t, f"{by}_id"),) if by else ()
+        where = _scope(t, filters, by_sector) + _months(t, self.window)
+        rows = db.session.execute(select(*group, t.measure, t.item_id, t.month, func.sum(t.value))
+                                  .where(*where).group_by(*group, t.measure, t.item_id, t.month))
+        cells = {}
+        for *key, measure, item, month, value in rows:
+            part = cells.setdefault(key[0] if by else None, {})
+            part.setdefault(measure, {}).setdefault(item, {})[_as_date(month)] = value
+        return cells
 
     def _by_month(self, cells, rollups, ids):
         key = ("by_month", id(cells), rollups, tuple(ids) if ids is not None else None)

@@ -186,7 +186,7 @@ class Dashboard:
         self.evaluator.window = tuple(window) if window else (first, period.end)
         self.keys = CellKeys(self.evaluator.window)
         self.spark_months = [add_months(period.end, -i) for i in range(11, -1, -1)]
-        self._merged = {}
+        self._merged, self._prefetched = {}, {}
 
     def merged(self, own_filters, filters=None):
         """``merged_filters`` of the board's filters (or ``filters``) and an indicator's own, once per pair."""
@@ -271,6 +271,11 @@ class Dashboard:
     def groups(self, indicator, by, keys):
         """[(label, value)] of the indicator by ``by`` over ``keys`` (``dimension_keys``), each published
         as the cell of its own that the drill-down shows (a month is its own period)."""
+        if by != "month" and not self.filters.get(f"{by}_id") and not self._prefetched.get(by):
+            ids = [key for key, _label in keys]
+            self.evaluator.prefetch_cells(self.filters, by, ids)
+            self.keys.prefetch(self.filters, by, ids)
+            self._prefetched[by] = True
         rows = []
         for key, label in keys:
             sub_period = Period(key, key) if by == "month" else self.period
