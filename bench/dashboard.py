@@ -1,10 +1,14 @@
 """Dashboard timing at scale: every indicator of the one-year dashboard from the roll-ups,
-next to the same aggregation by direct GROUP BY on the raw tables, in the same run.
+next to the same aggregation by direct GROUP BY on the raw tables, in the same run; then, from the same
+roll-ups, the read API (GET /api/v1/indicators, one year, every indicator, alone and by team) and the
+drill-down by team, each with the SQL statements one request runs, beside the dashboard page's.
 
-    python -m bench.dashboard --encounters 1000000 [--db PATH] [--repeat 7]
+    python -m bench.dashboard --encounters 1000000 [--db PATH] [--repeat 7] [--postgresql]
 
-``run(encounters, db_path=None, repeat=7)`` returns a dict for the bench runner
-(bench/run.py). The database is built once with ``seed-demo --encounters`` and reused.
+``run(encounters, db_path=None, repeat=7)`` returns a dict for the bench runner (bench/run.py); the SQLite
+database is built once with ``seed-demo --encounters`` and reused. ``run_postgresql(encounters)`` creates
+a database of its own on BENCH_POSTGRES_URL (default: the server at 127.0.0.1:5432), builds, measures and
+drops it.
 """
 import argparse
 import gc
@@ -14,16 +18,16 @@ import statistics
 import tempfile
 import time
 
-from sqlalchemy import func, insert, select  # noqa: F401 (insert kept for readers comparing with rollups)
+from sqlalchemy import create_engine, event, func, insert, select, text  # noqa: F401 (insert: see rollups)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _app(db_path):
+def _app(db_path, url=None):
     """The app as wsgi.py serves it (start-up objects frozen out of the garbage collector's passes)."""
     os.environ.setdefault("OUTREACH_INSTANCE_PATH", os.path.dirname(db_path))
     from outreach import create_app
-    app = create_app({"DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "bench", "PSEUDONYM_KEY": "bench",
+    app = create_app({"DATABASE_URL": url or f"sqlite:///{db_path}", "SECRET_KEY": "bench", "PSEUDONYM_KEY": "bench",
                       "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False})
     gc.freeze()
     return app
@@ -42,6 +46,9 @@ def build(app, encounters, seed=1):
         seed_demo()
         db.session.commit()
         print(build_history(encounters, seed), flush=True)
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("ANALYZE"))  # fresh tables have no statistics: plans would be guesses
+            db.session.commit()
     return time.perf_counter() - started
 
 
@@ -102,7 +109,8 @@ def measure(app, repeat=7):
     client = app.test_client()
     client.post("/connexion", data={"email": "manager@plan.demo", "password": "demo-password"})
     page_ms, _ = _timed(lambda: client.get("/indicateurs"), 3)
-    return {"contacts": contacts, "indicators": indicators, "dashboard_rollups_ms": round(rollup_ms, 1),
+    return {**reads(app, client, repeat), "dashboard_page_statements": statements(app, client, "/indicateurs"),
+            "contacts": contacts, "indicators": indicators, "dashboard_rollups_ms": round(rollup_ms, 1),
             "dashboard_rollups_min_ms": round(rollup_min, 1), "direct_group_by_ms": round(direct_ms, 1),
             "direct_group_by_min_ms": round(direct_min, 1), "dashboard_page_ms": round(page_ms, 1),
             "dashboard_rollups_cpu_ms": round(statistics.median(rollup_cpu), 1),
@@ -110,12 +118,98 @@ def measure(app, repeat=7):
             "target_ms": 50 if contacts <= 1_500_000 else 100}
 
 
+def statements(app, client, url, headers=None):
+    """SQL statements one GET of ``url`` runs (after a first, warming GET)."""
+    from outreach.extensions import db
+    seen = []
+    with app.app_context():
+        engine = db.engine
+    _ok(client.get(url, headers=headers), url)
+
+    def count(*_args):
+        seen.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        _ok(client.get(url, headers=headers), url)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def _ok(response, url):
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url}: {response.status_code} {response.get_data(as_text=True)[:300]}")
+    return response
+
+
+def _token(app):
+    from outreach.extensions import db
+    from outreach.models import User
+    from outreach.security import new_api_token
+    with app.app_context():
+        user = db.session.execute(select(User).filter_by(email="manager@plan.demo")).scalar_one()
+        clear = new_api_token(user, "bench")
+        db.session.commit()
+    return {"Authorization": f"Bearer {clear}"}
+
+
+def reads(app, client, repeat=7):
+    """Wall time (median, min; the app's process plus the database's) and SQL statements of one request:
+    the read API for the dashboard's year (every indicator; ten by team) and the drill-down by team."""
+    from outreach.indicators import services
+    with app.test_request_context():
+        period = services.parse_period({})
+    year = f"from={period.start.isoformat()}&to={period.end.isoformat()}"
+    headers = _token(app)
+    # by team: 10 indicators a page (every indicator by every team is over READ_MAX_VALUES)
+    urls = {"read_api": f"/api/v1/indicators?{year}&per_page=100",
+            "read_api_by_team": f"/api/v1/indicators?{year}&group_by=team&per_page=10",
+            "drilldown_team_page": "/indicateurs/contacts?by=team"}
+    out = {}
+    for name, url in urls.items():
+        auth = headers if url.startswith("/api/") else None
+        out[f"{name}_statements"] = statements(app, client, url, auth)
+        median, low = _timed(lambda url=url, auth=auth: _ok(client.get(url, headers=auth), url), repeat)
+        out[f"{name}_ms"], out[f"{name}_min_ms"] = round(median, 1), round(low, 1)
+    return out
+
+
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def run_postgresql(encounters=1_000_000, repeat=7, seed=1):
+    """The same figures on PostgreSQL: a database of its own, created, built, measured and dropped."""
+    name = f"outreach_bench_{encounters}_{os.getpid()}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    app = None
+    try:
+        app = _app(os.path.join(tempfile.mkdtemp(prefix="outreach-bench-pg-"), "unused.db"), url)
+        result = {"backend": "postgresql", "encounters": encounters, "db": name,
+                  "build_s": round(build(app, encounters, seed), 1)}
+        result.update(measure(app, repeat))
+        return result
+    finally:
+        if app is not None:
+            with app.app_context():
+                from outreach.extensions import db
+                db.session.remove()
+                db.engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def run(encounters=1_000_000, db_path=None, repeat=7, seed=1):
     """Build (once) and measure; returns the figures as a dict."""
     db_path = db_path or os.path.join(tempfile.gettempdir(), f"outreach-bench-{encounters}.db")
     fresh = not os.path.exists(db_path)
     app = _app(db_path)
-    result = {"encounters": encounters, "db": db_path}
+    result = {"backend": "sqlite", "encounters": encounters, "db": db_path}
     if fresh:
         result["build_s"] = round(build(app, encounters, seed), 1)
     result.update(measure(app, repeat))
@@ -127,14 +221,18 @@ def main():
     parser.add_argument("--encounters", type=int, default=1_000_000)
     parser.add_argument("--db", default=None)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--postgresql", action="store_true", help="on a database of its own at BENCH_POSTGRES_URL")
     args = parser.parse_args()
-    result = run(args.encounters, args.db, args.repeat)
-    print(f"dashboard, {result['indicators']} indicators, {result['contacts']} contacts (SQLite):")
+    result = run_postgresql(args.encounters, args.repeat) if args.postgresql else \
+        run(args.encounters, args.db, args.repeat)
+    print(f"dashboard, {result['indicators']} indicators, {result['contacts']} contacts ({result['backend']}):")
     print(f"  from roll-ups     {result['dashboard_rollups_ms']:8.1f} ms (target <= {result['target_ms']} ms; "
           f"min {result['dashboard_rollups_min_ms']} ms, CPU {result['dashboard_rollups_cpu_ms']} ms)")
     print(f"  direct GROUP BY   {result['direct_group_by_ms']:8.1f} ms (CPU {result['direct_group_by_cpu_ms']} ms)")
     print(f"  load average      {result['load_average']:8.1f}")
-    print(f"  whole page (GET)  {result['dashboard_page_ms']:8.1f} ms")
+    print(f"  whole page (GET)  {result['dashboard_page_ms']:8.1f} ms ({result['dashboard_page_statements']} statements)")
+    for name in ("read_api", "read_api_by_team", "drilldown_team_page"):
+        print(f"  {name:<17} {result[name + '_ms']:8.1f} ms ({result[name + '_statements']} statements)")
     print(json.dumps(result))
 
 

@@ -4,7 +4,11 @@
   same run, at 1, 8 and 32 concurrent clients (threaded keep-alive load generator, loopback);
 - dashboard times (bench/dashboard.py), offline sync of 200 contacts (bench/offline_sync.py),
   logging page weight gzipped (the page and every file its <link> and <script> tags load, gzip -6 as nginx).
-Environment: BENCH_SECONDS (per step, default 5), BENCH_ENCOUNTERS (dashboard size, default 1000000).
+- the dashboard, the read API (GET /api/v1/indicators) and the drill-down by team from the same roll-ups,
+  on SQLite and on PostgreSQL (a database of its own, created and dropped), side by side.
+Environment: BENCH_SECONDS (per step, default 5), BENCH_ENCOUNTERS (dashboard size, default 1000000),
+BENCH_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres), BENCH_POSTGRES_5M=1
+(also 5M contacts on PostgreSQL), BENCH_POSTGRES=0 (skip PostgreSQL).
 """
 import gzip
 import importlib
@@ -115,14 +119,14 @@ def page_weight():
             "service_worker_gz_bytes": len(gzip.compress(get("/sw.js"), GZIP_LEVEL))}
 
 
-def optional(module, **kwargs):
+def optional(module, function="run", **kwargs):
     """bench/dashboard.py and bench/offline_sync.py are written by other helpers."""
     try:
         mod = importlib.import_module(f"bench.{module}")
     except ImportError as exc:
         return {"available": False, "reason": str(exc)}
     try:
-        return mod.run(**kwargs)
+        return getattr(mod, function)(**kwargs)
     except Exception as exc:  # noqa: BLE001 - a bench step failing must not hide the others
         return {"available": False, "reason": f"{type(exc).__name__}: {exc}"}
 
@@ -143,8 +147,34 @@ def print_table(out):
     print(f"== logging page gzipped: {w.get('total_gz_bytes')} bytes (target <= {PAGE_BUDGET}) {w.get('parts')}")
     print(f"   not counted: start page {w.get('start_page_gz_bytes')}, loaded when needed {w.get('lazy_gz_bytes')},"
           f" service worker {w.get('service_worker_gz_bytes')}")
-    for key in ("dashboard", "offline_sync", "import_speed"):
-        print(f"== {key}: {json.dumps(out[key])}")
+    print_reads(out)
+    for key in ("dashboard", *READ_RUNS, "offline_sync", "import_speed"):
+        if key in out:
+            print(f"== {key}: {json.dumps(out[key])}")
+
+
+READ_RUNS = ("dashboard_postgresql", "dashboard_postgresql_5m")
+READ_ROWS = (("dashboard page", "dashboard_page"), ("read API, every indicator", "read_api"),
+             ("read API, 10 by team", "read_api_by_team"), ("drill-down by team", "drilldown_team_page"))
+
+
+def print_reads(out):
+    """Dashboard page, read API and drill-down, one column per database and size: ms (SQL statements)."""
+    runs = [out[k] for k in ("dashboard", *READ_RUNS) if k in out and "read_api_ms" in out[k]]
+    if not runs:
+        return
+    heads = [f"{r.get('backend', 'sqlite')} {r['contacts'] / 1e6:g}M" for r in runs]
+    print(f"== reads from the roll-ups, server time median ms (SQL statements), load average "
+          f"{', '.join(str(round(r['load_average'], 1)) for r in runs)} ==")
+    print(f"{'':<28}" + "".join(f"{h:>20}" for h in heads))
+    for label, key in READ_ROWS:
+        print(f"{label:<28}" + "".join(f"{_cell(r, key):>20}" for r in runs))
+    print("targets: read API <= 50 ms at 1M, <= 100 ms at 5M; every manager page <= 100 ms at 1M")
+
+
+def _cell(run, key):
+    ms, count = run.get(f"{key}_ms"), run.get(f"{key}_statements")
+    return "-" if ms is None else f"{ms} ({count})"
 
 
 def main():
@@ -155,7 +185,12 @@ def main():
         out["page_weight"] = page_weight()
     except Exception as exc:  # noqa: BLE001
         out["page_weight"] = {"error": f"{type(exc).__name__}: {exc}"}
-    out["dashboard"] = optional("dashboard", encounters=int(os.environ.get("BENCH_ENCOUNTERS", "1000000")))
+    encounters = int(os.environ.get("BENCH_ENCOUNTERS", "1000000"))
+    out["dashboard"] = optional("dashboard", encounters=encounters)
+    if os.environ.get("BENCH_POSTGRES", "1") != "0":
+        out["dashboard_postgresql"] = optional("dashboard", "run_postgresql", encounters=encounters)
+        if os.environ.get("BENCH_POSTGRES_5M") == "1":
+            out["dashboard_postgresql_5m"] = optional("dashboard", "run_postgresql", encounters=5_000_000)
     out["offline_sync"] = optional("offline_sync", contacts=200)
     out["import_speed"] = optional("import_speed", rows=int(os.environ.get("BENCH_IMPORT_ROWS", "200000")))
     out["elapsed_s"] = round(time.monotonic() - started, 1)

@@ -91,16 +91,14 @@ def read_indicators():
     return jsonify(period={"from": query["period"].start.isoformat(), "to": _last_day(query["period"].end)},
                    group_by=query["group_by"], page=query["page"], per_page=query["per_page"], total=len(items),
                    suppression=describe(rules_for(current_user)),
-                   items=[_values(i, query) for i in page])
+                   items=[_values(*one) for one in ind.evaluate(page, query["period"], query["filters"], current_user,
+                                                                query["group_by"])])
 
 
-def _values(item, query):
-    board = ind.Dashboard(query["period"], query["filters"], current_user)
-    row = board.row(item)
-    out = {"indicator": item.code, "name": item.name, "unit": item.unit, **_number(row["value"])}
-    if query["group_by"]:
-        rows, _total = ind.breakdown(item, query["period"], query["filters"], current_user, query["group_by"])
-        out["groups"] = [{"key": str(label), **_number(value)} for label, value in rows]
+def _values(item, value, groups):
+    out = {"indicator": item.code, "name": item.name, "unit": item.unit, **_number(value)}
+    if groups is not None:
+        out["groups"] = [{"key": str(label), **_number(value)} for label, value in groups]
     return out
 
 

@@ -54,7 +54,13 @@ class CellKeys:
 
     def __init__(self, window):
         self.window = window
-        self._atoms, self._months = {}, {}
+        self._atoms, self._months, self._organisation_ids = {}, {}, None
+
+    def _organisations(self):
+        """Ids of the organisations, read once per board (every scope's atoms weigh them)."""
+        if self._organisation_ids is None:
+            self._organisation_ids = db.session.execute(select(Organisation.id)).scalars().all()
+        return self._organisation_ids
 
     def key(self, measure, filters, period):
         """Key of ``measure`` over ``filters`` and ``period`` (sums and persons)."""
@@ -85,27 +91,43 @@ class CellKeys:
             else tuple(period)
         scope = (m._freeze({k: filters.get(k) for k in m.SCOPE_KEYS}), window)
         if scope not in self._atoms:
-            self._atoms[scope] = read_atoms(filters, window)
+            self._atoms[scope] = read_atoms(filters, window, organisations=self._organisations()).get(None, {})
         return self._atoms[scope], scope
 
+    def prefetch(self, filters, by, keys):
+        """The atoms of every ``{by}_id`` in ``keys`` (the scopes of a drill-down) in one grouped read."""
+        if not self.window or not keys:
+            return
+        grouped = read_atoms({k: v for k, v in filters.items() if k != f"{by}_id"}, self.window, by,
+                             self._organisations())
+        for key in keys:
+            scope = (m._freeze({k: {**filters, f"{by}_id": key}.get(k) for k in m.SCOPE_KEYS}), self.window)
+            self._atoms.setdefault(scope, grouped.get(key, {}))
 
-def read_atoms(filters, window):
-    """{roll-up measure: {item: {month: sum of atom keys over organisations}}} of the scope's non-empty atoms
-    (organisation keys summed in SQL: one row per slot, as many rows as the evaluator reads)."""
-    by_sector = bool(filters.get("sector_id"))
-    t = RollupMonthly if by_sector or filters.get("team_id") else RollupOrgMonthly
-    columns = (t.organisation_id, t.measure, t.item_id, t.month)
+
+def read_atoms(filters, window, by=None, organisations=None):
+    """{group (None without ``by``): {roll-up measure: {item: {month: sum of atom keys over organisations}}}}
+    of the scope's non-empty atoms (organisation keys summed in SQL: one row per slot, as many rows as the
+    evaluator reads); ``by`` (team, sector, organisation) reads every group of a drill-down at once."""
+    by_sector = bool(filters.get("sector_id")) or by == "sector"
+    t = RollupMonthly if by_sector or filters.get("team_id") or by == "team" else RollupOrgMonthly
+    group = (getattr(t, f"{by}_id"),) if by and by != "organisation" else ()
+    columns = (*group, t.organisation_id, t.measure, t.item_id, t.month)
     atoms = select(*columns).where(*m._scope(t, filters, by_sector), *m._months(t, window))
     if t is RollupOrgMonthly and not filters.get("include_provisional"):
         atoms = atoms.where(t.value != 0).subquery()  # one validated row per atom
     else:
         atoms = atoms.group_by(*columns).having(func.sum(t.value) != 0).subquery()
-    organisations = db.session.execute(select(Organisation.id)).scalars()
+    if organisations is None:
+        organisations = db.session.execute(select(Organisation.id)).scalars().all()
     weight = case({o: organisation_key(o) for o in organisations}, value=atoms.c.organisation_id, else_=0)
-    slots = select(atoms.c.measure, atoms.c.item_id, atoms.c.month, func.sum(weight)) \
-        .group_by(atoms.c.measure, atoms.c.item_id, atoms.c.month)
+    keys = [atoms.c[c.name] for c in group] + ([atoms.c.organisation_id] if by == "organisation" else [])
+    slots = select(*keys, atoms.c.measure, atoms.c.item_id, atoms.c.month, func.sum(weight)) \
+        .group_by(*keys, atoms.c.measure, atoms.c.item_id, atoms.c.month)
     out = {}
-    for rollup, item_id, month, weights in db.session.connection().execute(slots):
+    for *key, rollup, item_id, month, weights in db.session.connection().execute(slots):
         month = m._as_date(month)
-        out.setdefault(rollup, {}).setdefault(item_id, {})[month] = int(weights) * slot_key(rollup, item_id, month) & MASK
+        part = out.setdefault(key[0] if by else None, {})
+        part.setdefault(rollup, {}).setdefault(item_id, {})[month] = int(weights) * slot_key(rollup, item_id, month) & MASK
     return out
+

@@ -111,13 +111,24 @@ def site_item_ids(filters):
     codes, numbers = filters.get("site"), filters.get("arrondissement")
     if not codes and not numbers:
         return None
-    query = select(Site.id)
-    if codes:
-        query = query.where(Site.code.in_([codes] if isinstance(codes, str) else list(codes)))
-    if numbers:
-        numbers = numbers if isinstance(numbers, (list, tuple)) else [numbers]
-        query = query.where(Site.arrondissement.in_([int(n) for n in numbers if str(n).isdigit()] or [-1]))
-    return [r[0] for r in db.session.execute(query)] or [-1]
+    codes = {codes} if isinstance(codes, str) else set(codes or ())
+    numbers = numbers if isinstance(numbers, (list, tuple)) else [numbers] if numbers else []
+    numbers = {int(n) for n in numbers if str(n).isdigit()} or {-1}
+    return [i for i, code, number in _per_request("sites", _read_sites)
+            if (not codes or code in codes) and (not filters.get("arrondissement") or number in numbers)] or [-1]
+
+
+def _read_sites():
+    return db.session.execute(select(Site.id, Site.code, Site.arrondissement).order_by(Site.id)).all()
+
+
+def _per_request(name, read):
+    """``read()`` once per request (or app context): reference rows that every indicator of a read filters
+    by, so that evaluating more indicators reads them no more often."""
+    cache = g.setdefault("indicator_reference", {}) if has_app_context() else {}
+    if name not in cache:
+        cache[name] = read()
+    return cache[name]
 
 
 MEASURES = {m.code: m for m in MEASURE_LIST}
@@ -133,13 +144,11 @@ def item_ids(filters, item_kind):
     codes = filters.get(item_kind) if item_kind else None
     if not codes:
         return None
-    codes = tuple([codes] if isinstance(codes, str) else codes)
-    cache = g.setdefault("indicator_item_ids", {}) if has_app_context() else {}
-    if (item_kind, codes) not in cache:
-        rows = db.session.execute(select(RefItem.id).where(RefItem.kind == ITEM_KINDS[item_kind],
-                                                           RefItem.code.in_(codes)))
-        cache[(item_kind, codes)] = [r[0] for r in rows] or [-1]
-    return cache[(item_kind, codes)]
+    codes = [codes] if isinstance(codes, str) else codes
+    kind = ITEM_KINDS[item_kind]
+    ids = _per_request(("items", kind), lambda: dict(db.session.execute(
+        select(RefItem.code, RefItem.id).where(RefItem.kind == kind)).all()))
+    return sorted(ids[c] for c in set(codes) if c in ids) or [-1]
 
 
 def _scope(table, filters, by_sector=False):
@@ -388,21 +397,35 @@ class Evaluator:
 
     def cells(self, filters):
         """{rollup measure: {item_id: {month: value}}} over the evaluator's window, for the scope filters."""
-        scope = _freeze({k: filters.get(k) for k in ("organisation_id", "team_id", "sector_id",
-                                                     "include_provisional")})
+        scope = _freeze({k: filters.get(k) for k in SCOPE_KEYS})
         if self.window is None:
             return None
         if scope not in self._cells:
-            by_sector = bool(filters.get("sector_id"))
-            t = RollupMonthly if by_sector or filters.get("team_id") else RollupOrgMonthly
-            where = _scope(t, filters, by_sector) + _months(t, self.window)
-            rows = db.session.execute(select(t.measure, t.item_id, t.month, func.sum(t.value))
-                                      .where(*where).group_by(t.measure, t.item_id, t.month))
-            cells = {}
-            for measure, item, month, value in rows:
-                cells.setdefault(measure, {}).setdefault(item, {})[_as_date(month)] = value
-            self._cells[scope] = cells
+            self._cells[scope] = self._read_cells(filters).get(None, {})
         return self._cells[scope]
+
+    def prefetch_cells(self, filters, by, keys):
+        """``cells`` of every ``{by}_id`` in ``keys`` (the scopes of a drill-down) in one grouped read."""
+        if self.window is None or not keys:
+            return
+        grouped = self._read_cells({k: v for k, v in filters.items() if k != f"{by}_id"}, by)
+        for key in keys:
+            scope = _freeze({k: {**filters, f"{by}_id": key}.get(k) for k in SCOPE_KEYS})
+            self._cells.setdefault(scope, grouped.get(key, {}))
+
+    def _read_cells(self, filters, by=None):
+        """{group (None without ``by``): {rollup measure: {item_id: {month: value}}}}."""
+        by_sector = bool(filters.get("sector_id")) or by == "sector"
+        t = RollupMonthly if by_sector or filters.get("team_id") or by == "team" else RollupOrgMonthly
+        group = (getattr(t, f"{by}_id"),) if by else ()
+        where = _scope(t, filters, by_sector) + _months(t, self.window)
+        rows = db.session.execute(select(*group, t.measure, t.item_id, t.month, func.sum(t.value))
+                                  .where(*where).group_by(*group, t.measure, t.item_id, t.month))
+        cells = {}
+        for *key, measure, item, month, value in rows:
+            part = cells.setdefault(key[0] if by else None, {})
+            part.setdefault(measure, {}).setdefault(item, {})[_as_date(month)] = value
+        return cells
 
     def _by_month(self, cells, rollups, ids):
         key = ("by_month", id(cells), rollups, tuple(ids) if ids is not None else None)

@@ -171,26 +171,40 @@ def merged_filters(base, own):
 # --- indicator values -------------------------------------------------------------
 
 class Dashboard:
-    """Evaluates indicators for one period and filter set, with the fewest queries."""
+    """Evaluates indicators for one period and filter set, with the fewest queries.
 
-    def __init__(self, period, filters, user):
+    One board serves a whole request: its reads (roll-up cells, persons, cell keys, admissions) are cached by
+    scope and window, so evaluating more indicators, or the same ones by month, team, sector or organisation
+    (``groups``), adds no query per indicator. ``window`` (first and last month read) defaults to what the
+    dashboard shows: the period, the previous one and twelve months of sparkline."""
+
+    def __init__(self, period, filters, user, window=None):
         self.period, self.filters, self.user = period, filters, user
         self.rules = rules_for(user)  # None: exact figures (an organisation's own, or protection off)
         self.evaluator = m.Evaluator(filters)
         first = min(period.previous().start, add_months(period.end, -11))
-        self.evaluator.window = (first, period.end)
+        self.evaluator.window = tuple(window) if window else (first, period.end)
         self.keys = CellKeys(self.evaluator.window)
         self.spark_months = [add_months(period.end, -i) for i in range(11, -1, -1)]
+        self._merged, self._prefetched = {}, {}
 
-    def raw(self, indicator, period):
+    def merged(self, own_filters, filters=None):
+        """``merged_filters`` of the board's filters (or ``filters``) and an indicator's own, once per pair."""
+        base = self.filters if filters is None else filters
+        key = (m._freeze(base), m._freeze(own_filters))
+        if key not in self._merged:
+            self._merged[key] = merged_filters(base, own_filters)
+        return self._merged[key]
+
+    def raw(self, indicator, period, filters=None):
         """(value, numerator, denominator) of an indicator over a period, exact (medians excepted)."""
-        num = self._measure(indicator.numerator, indicator.numerator_filters, period)
-        den = self._measure(indicator.denominator, indicator.denominator_filters, period) \
+        num = self._measure(indicator.numerator, indicator.numerator_filters, period, filters)
+        den = self._measure(indicator.denominator, indicator.denominator_filters, period, filters) \
             if indicator.denominator else None
         return ratio(num, den, indicator), num, den
 
-    def _measure(self, code, own_filters, period):
-        filters = merged_filters(self.filters, own_filters)
+    def _measure(self, code, own_filters, period, base=None):
+        filters = self.merged(own_filters, base)
         if m.sector_unavailable(m.MEASURES[code], filters):
             return None  # not broken down by sector (medians too: they would show the unfiltered value)
         if m.MEASURES[code].kind == "median":
@@ -235,23 +249,38 @@ class Dashboard:
             self.evaluator._values[key] = {programme: tuple(zip(*part))[1:] for programme, part in by_programme.items()}
         return self.evaluator._values[key]
 
-    def published(self, indicator, period):
-        """The indicator over ``period`` as this reader may see it: exact, or computed from protected counts."""
-        value, num, den = self.raw(indicator, period)
+    def published(self, indicator, period, filters=None):
+        """The indicator over ``period`` (and ``filters``, default the board's) as this reader may see it:
+        exact, or computed from protected counts."""
+        value, num, den = self.raw(indicator, period, filters)
         if self.rules is None:
             return value
-        num = self.protect(indicator.numerator, indicator.numerator_filters, period, num)
-        den = self.protect(indicator.denominator, indicator.denominator_filters, period, den) \
+        num = self.protect(indicator.numerator, indicator.numerator_filters, period, num, filters)
+        den = self.protect(indicator.denominator, indicator.denominator_filters, period, den, filters) \
             if indicator.denominator else None
         return ratio(num, den, indicator)
 
-    def protect(self, code, own_filters, period, value):
+    def protect(self, code, own_filters, period, value, filters=None):
         """A measure's count as published: perturbed with its cell key, or withheld (medians already are)."""
         measure = m.MEASURES[code]
         if self.rules is None or measure.kind == "median" or not is_shown(value):
             return value
-        key = self.keys.key(measure, merged_filters(self.filters, own_filters), period.bounds)
+        key = self.keys.key(measure, self.merged(own_filters, filters), period.bounds)
         return protect_count(value, key, self.rules, measure.kind)
+
+    def groups(self, indicator, by, keys):
+        """[(label, value)] of the indicator by ``by`` over ``keys`` (``dimension_keys``), each published
+        as the cell of its own that the drill-down shows (a month is its own period)."""
+        if by != "month" and not self.filters.get(f"{by}_id") and not self._prefetched.get(by):
+            ids = [key for key, _label in keys]
+            self.evaluator.prefetch_cells(self.filters, by, ids)
+            self.keys.prefetch(self.filters, by, ids)
+            self._prefetched[by] = True
+        rows = []
+        for key, label in keys:
+            sub_period = Period(key, key) if by == "month" else self.period
+            rows.append((label, self.published(indicator, sub_period, _narrow(self.filters, by, key))))
+        return rows
 
     def row(self, indicator):
         value = self.published(indicator, self.period)
@@ -372,14 +401,20 @@ def breakdown(indicator, period, filters, user, by):
     """[(label, value)] of an indicator by month, team, sector or organisation, plus the total."""
     if by not in DIMENSIONS:
         raise ValidationError({"by": _("Découpage inconnu.")})
-    board = Dashboard(period, filters, user)
-    keys = _dimension_keys(by, period, filters)
-    rows = []
-    for key, label in keys:
-        sub = _narrow(filters, by, key)
-        sub_period = Period(key, key) if by == "month" else period
-        rows.append((label, Dashboard(sub_period, sub, user).published(indicator, sub_period)))
-    return rows, board.published(indicator, period)
+    board = Dashboard(period, filters, user, window=period.bounds)
+    return board.groups(indicator, by, dimension_keys(by, period, filters)), board.published(indicator, period)
+
+
+def evaluate(indicators, period, filters, user, by=None):
+    """[(indicator, value, [(label, value)] or None)]: each indicator over ``period`` as ``user`` may see it
+    (the dashboard's cells, protected alike), and by ``by`` when asked, from one board: the number of
+    queries grows with the groups, not with the indicators (the read API's single evaluation)."""
+    if by is not None and by not in DIMENSIONS:
+        raise ValidationError({"by": _("Découpage inconnu.")})
+    board = Dashboard(period, filters, user, window=period.bounds)
+    keys = dimension_keys(by, period, filters) if by else None
+    return [(item, board.published(item, period), board.groups(item, by, keys) if by else None)
+            for item in indicators]
 
 
 def _narrow(filters, by, key):
@@ -388,7 +423,7 @@ def _narrow(filters, by, key):
     return {**filters, f"{by}_id": key if filters.get(f"{by}_id") in (None, key) else -1}
 
 
-def _dimension_keys(by, period, filters):
+def dimension_keys(by, period, filters):
     if by == "month":
         return [(add_months(period.start, i), month_label(add_months(period.start, i))) for i in range(period.months)]
     model = _CODE_MODELS[by]
