@@ -244,7 +244,7 @@ def test_site_observation_shows_in_the_supervisors_shift_summary_beside_the_old_
     page = supervisor.get(f"/revue/maraude/{shift_id}").get_data(as_text=True)
     row = re.search(r'<tr id="site-observation-[^"]+">(.*?)</tr>', page, re.DOTALL).group(1)
     assert "Stalingrad" in row and ">17<" in row and "4 / 7" in row and "2 / 1" in row
-    assert "agitee" in page and "4/0/0" in page  # the per-shift observation of old shifts stays readable
+    assert "agitée" in page and "4/0/0" in page  # the per-shift observation of old shifts stays readable (labelled)
 
 
 # --- the map ---------------------------------------------------------------------------------------------
