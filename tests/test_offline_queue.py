@@ -60,7 +60,7 @@ def test_another_workers_logout_keeps_the_records_of_the_first(page, server, liv
     expect(page.locator("#queue-others")).to_contain_text("worker@aurore.demo doit s'y connecter")
     assert _queued(page) == 3 and on_server() == 0
     browser_login(page, "worker@aurore.demo")
-    _until(page, EMPTY, timeout=30)
+    _until(page, EMPTY)
     assert on_server() == 3
     expect(page.locator("#queue-others")).to_be_hidden()
 
@@ -113,7 +113,7 @@ def test_a_fix_typed_during_a_sync_is_stored_as_typed_even_with_a_second_tab(pag
         typed = str(20 + n)
         page.keyboard.type(typed, delay=40)
         item.get_by_role("button", name="Renvoyer").click()
-        _until(page, EMPTY, timeout=60)
+        _until(page, EMPTY)
         assert store[bad]["people_count"] == int(typed), (n, store[bad])
     assert on_server() == 20 * 11
 
@@ -132,7 +132,7 @@ def test_two_tabs_send_the_queue_once(page, server, live_app):  # noqa: F811
     live_app.extensions["stand_in_slow"]["seconds"] = 0.02
     page.evaluate("outreachQueue.sync(); null")
     other_tab.evaluate("outreachQueue.sync()")
-    _until(page, EMPTY, timeout=60)
+    _until(page, EMPTY)
     page.evaluate("outreachQueue.sync()")
     assert on_server() == 31 and len(posts) == 31
 
@@ -156,7 +156,7 @@ def test_a_request_held_open_times_out_and_the_record_goes_on_a_retry(page, serv
     expect(page.locator("#sync-status")).to_have_text("1 en attente")
     page.context.set_offline(False)
     page.evaluate("outreachQueue.sync(); null")
-    _until(page, EMPTY, timeout=60)
+    _until(page, EMPTY)
     assert len(held) == 1 and on_server() == 1
 
 
