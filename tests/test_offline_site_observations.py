@@ -7,6 +7,7 @@ import pytest
 from conftest import browser_login
 from playwright.sync_api import expect
 from test_offline_browser import _context, _controlled, _until
+from test_offline_real import _shift_started_offline_with_one_contact
 
 from outreach.extensions import db
 from outreach.models import Sector, User
@@ -128,3 +129,17 @@ def test_site_observation_refused_stays_on_the_queue_page_with_its_field_in_word
     _until(page, "outreachQueue.all().then(rs => rs.length === 0)")
     assert [r[:2] for r in rows()] == [("stalingrad", 50)]
     context.close()
+
+
+def test_site_observation_in_a_shift_started_offline_is_sent_after_its_shift(page, live_app, live_server):
+    status, shift_id = _shift_started_offline_with_one_contact(page)
+    page.locator("#site-observations summary").click()
+    _observe(page, VISITS[1])
+    expect(status).to_have_text("3 en attente")
+    assert page.evaluate("outreachQueue.all().then(rs => rs.map(r => [r.type, r.shiftId]))") == [
+        ["shift", shift_id], ["contact", shift_id], ["observation", shift_id]]
+    page.context.set_offline(False)
+    _until(page, "outreachQueue.all().then(rs => rs.length === 0)")
+    with live_app.app_context():
+        found = db.session.execute(db.select(SiteObservation).filter_by(shift_id=shift_id)).scalars().all()
+        assert [(o.site.code, o.people_seen, o.pipes_collected) for o in found] == [("eole", 7, 9)]
