@@ -171,23 +171,19 @@
                                    staff_count: num(val(fd, "staff_count")), stock_out: qty(f, "stock_out-") });
     },
     close: function (f, fd) {
-      return { ended_at: iso(val(fd, "ended_at")), ambiance: val(fd, "ambiance"), police_presence: !!val(fd, "police_presence"),
-               unapproached: unapproached(fd),
-               used_material_collected: num(val(fd, "used_material_collected")), stock_back: qty(f, "stock_back-") };
+      return { ended_at: iso(val(fd, "ended_at")), stock_back: qty(f, "stock_back-") };  // the rest: per site visit
     },
     observation: function (f, fd) {  // a site visit (templates/sites/_observe_form.html): the site by its code
       var site = f.elements.site_id, opt = site && site.options[site.selectedIndex];
       return copy(fd, "id shift_id ambiance", {
         site: opt && opt.getAttribute("data-code"), observed_at: iso(val(fd, "observed_at")), people_seen: count(fd, "people_seen"),
-        police_presence: { oui: true, non: false }[val(fd, "police_presence")], unapproached: unapproached(fd),
+        police_presence: { oui: true, non: false }[val(fd, "police_presence")],
+        unapproached: { f: count(fd, "unapproached_women"), m: count(fd, "unapproached_men"), x: count(fd, "unapproached_other") },
         used_material: { syringes: count(fd, "syringes_collected"), pipes: count(fd, "pipes_collected") },
         mediations: { residents: count(fd, "mediations_residents"), shopkeepers: count(fd, "mediations_shopkeepers") } });
     }
   };
   function count(fd, name) { return num(val(fd, name)) || 0; }
-  function unapproached(fd) {
-    return { f: count(fd, "unapproached_women"), m: count(fd, "unapproached_men"), x: count(fd, "unapproached_other") };
-  }
   var TYPES = { "contact-form": "contact", "shift-form": "shift", "shift-close-form": "close", "site-observation-form": "observation" };
   var SAVED = { contact: T.saved, observation: T.observed };  // these forms stay for the next one; the others reload
 
