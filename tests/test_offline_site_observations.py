@@ -59,9 +59,8 @@ def _observe(page, visit):
     form.get_by_role("button", name="Enregistrer l'observation").click()
 
 
-@pytest.mark.slow
-def test_site_observations_recorded_offline_sync_once_and_the_supervisor_reads_them(playwright, open_shift, tmp_path):
-    base_url, shift_id, review_url, rows = open_shift
+def _offline_on_the_shift_page(playwright, base_url, tmp_path):
+    """The worker's phone on the shift page (served by the service worker), the observation form open, offline."""
     context = _context(playwright, tmp_path / "worker", base_url)
     page = context.pages[0] if context.pages else context.new_page()
     browser_login(page, "worker@aurore.demo")
@@ -69,6 +68,13 @@ def test_site_observations_recorded_offline_sync_once_and_the_supervisor_reads_t
     _controlled(page)
     _open_form(page)
     context.set_offline(True)
+    return context, page
+
+
+@pytest.mark.slow
+def test_site_observations_recorded_offline_sync_once_and_the_supervisor_reads_them(playwright, open_shift, tmp_path):
+    base_url, shift_id, review_url, rows = open_shift
+    context, page = _offline_on_the_shift_page(playwright, base_url, tmp_path)
     status = page.locator("#sync-status")
     for n, visit in enumerate(VISITS, 1):
         _observe(page, visit)
@@ -107,13 +113,7 @@ def test_site_observations_recorded_offline_sync_once_and_the_supervisor_reads_t
 @pytest.mark.slow
 def test_site_observation_refused_stays_on_the_queue_page_with_its_field_in_words(playwright, open_shift, tmp_path):
     base_url, _shift, _review, rows = open_shift
-    context = _context(playwright, tmp_path / "worker", base_url)
-    page = context.pages[0] if context.pages else context.new_page()
-    browser_login(page, "worker@aurore.demo")
-    _open_form(page)
-    _controlled(page)
-    _open_form(page)
-    context.set_offline(True)
+    context, page = _offline_on_the_shift_page(playwright, base_url, tmp_path)
     page.locator("#site-observation-form").evaluate("f => { f.noValidate = true; }")
     _observe(page, {**VISITS[0], "people_seen": 5000})
     expect(page.locator("#sync-status")).to_have_text("1 en attente")
