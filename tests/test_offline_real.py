@@ -141,8 +141,6 @@ def test_a_whole_shift_offline_is_started_logged_and_closed_then_sent_in_order(p
     page.get_by_text("Clore la maraude").click()
     close = page.locator("#shift-close-form")
     assert close.get_attribute("data-api") == f"/api/v1/shifts/{shift_id}/close"
-    close.locator("label.chip", has_text="tendue").click()
-    close.locator("[name=unapproached_women]").fill("2")
     close.get_by_role("button", name="Clore").click()
     expect(page.locator("#shift-form")).to_be_visible()  # the shift is over on the phone: ready for the next
     expect(status).to_have_text("3 en attente")
@@ -154,7 +152,7 @@ def test_a_whole_shift_offline_is_started_logged_and_closed_then_sent_in_order(p
     _until(page, "outreachQueue.all().then(rs => rs.length === 0)")
     with live_app.app_context():
         shift = db.session.get(Shift, shift_id)
-        assert (shift.status, shift.ambiance, shift.unapproached_women) == ("closed", "tendue", 2)
+        assert (shift.status, shift.ambiance, shift.police_presence) == ("closed", None, None)  # per site now
         assert [c.kind for c in db.session.execute(db.select(Contact).filter_by(shift_id=shift_id)).scalars()] \
             == ["anonymous"]
 

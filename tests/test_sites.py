@@ -244,7 +244,27 @@ def test_site_observation_shows_in_the_supervisors_shift_summary_beside_the_old_
     page = supervisor.get(f"/revue/maraude/{shift_id}").get_data(as_text=True)
     row = re.search(r'<tr id="site-observation-[^"]+">(.*?)</tr>', page, re.DOTALL).group(1)
     assert "Stalingrad" in row and ">17<" in row and "4 / 7" in row and "2 / 1" in row
-    assert "agitée" in page and "4/0/0" in page  # the per-shift observation of old shifts stays readable (labelled)
+    old = re.search(r'<p id="shift-observation">(.*?)</p>', page, re.DOTALL).group(1)
+    assert "agitée" in old and "4/0/0" in old and ": 6" in old  # the per-shift observation of old shifts stays readable
+
+
+def test_site_observation_replaces_the_per_shift_one_in_the_close_form(app, api, login):
+    login("worker@aurore.demo")
+    shift_id = _start_shift(api)
+    client = app.test_client()
+    do_login(client, "worker@aurore.demo")
+    shift_page = client.get("/maraude").get_data(as_text=True)
+    close_form = re.search(r'<form[^>]*id="shift-close-form".*?</form>', shift_page, re.DOTALL).group(0)
+    for field in ("ambiance", "police_presence", "unapproached_women", "used_material_collected"):
+        assert f'name="{field}"' not in close_form  # recorded per site visit
+    assert 'name="ambiance"' in re.search(r'<form[^>]*id="site-observation-form".*?</form>', shift_page,
+                                          re.DOTALL).group(0)
+    assert client.post(f"/maraude/{shift_id}/close", data={"csrf_token": ""}).status_code == 302
+    supervisor = app.test_client()
+    do_login(supervisor, "supervisor@aurore.demo")
+    summary = supervisor.get(f"/revue/maraude/{shift_id}").get_data(as_text=True)
+    assert 'id="shift-observation"' not in summary  # no empty per-shift line for a shift closed without it
+    assert 'id="site-observations-table"' in summary
 
 
 # --- the map ---------------------------------------------------------------------------------------------

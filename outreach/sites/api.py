@@ -22,6 +22,7 @@ from ..api.write import (
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import csrf, db
 from ..models import utcnow
+from ..offline import clock
 from ..shifts.services import local_date
 from ..site_models import AMBIANCES, SiteObservation
 from . import api_bp as bp
@@ -81,6 +82,7 @@ def observation_json(observation):
 def post_observation():
     body = _body()
     data = observation_data(body)
+    clock.correct_phone_times(data, "observed_at", ("site_observations", data["id"]))  # offline: the phone's time
     shift = None
     if db.session.get(SiteObservation, data["id"]) is None:
         shift = services.own_shift(_uuid(body.get("shift_id"), "shift_id"), current_user)

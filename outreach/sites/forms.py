@@ -58,7 +58,7 @@ class ObservationForm(FlaskForm):
     mediations_shopkeepers = _count_field("mediations_shopkeepers")
 
     def with_sites(self, sites):
-        self.site_id.choices = [SelectChoice(s.id, s.name) for s in sites]
+        self.site_id.choices = [SelectChoice(s.id, s.name, render_kw={"data-code": s.code}) for s in sites]  # the API's key
         return self
 
     def data_for_service(self):

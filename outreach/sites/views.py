@@ -157,6 +157,13 @@ def observation_panel(shift):
     return {"form": form, "observations": services.observations_of_shift(shift, current_user), "partners": partners}
 
 
+def observation_form_today():
+    """The observation form for a shift started offline (still on the phone): the sites active today."""
+    if current_user.role not in ("worker", "supervisor"):
+        return None
+    return ObservationForm(formdata=None).with_sites(services.list_sites(active_on=local_date(utcnow())))
+
+
 def _sites_for(shift):
     """The sites active on the shift's date, those of its sectors first."""
     sectors = {s.id for s in shift.sectors}
@@ -165,7 +172,7 @@ def _sites_for(shift):
 
 @bp.app_context_processor
 def _helpers():
-    return {"site_observation_panel": observation_panel,
+    return {"site_observation_panel": observation_panel, "site_observation_form_today": observation_form_today,
             "site_observations_of": lambda shift: services.observations_of_shift(shift, current_user),
             "shift_partners_of": coordination.partners_of,
             "site_count_labels": COUNT_LABELS}

@@ -22,16 +22,21 @@
     ended_at: "End", sector: "Sector", sectors: "Sectors", kind: "Kind of contact", person: "Person's code",
     shift_id: "Shift", team: "Team", id: "Record", materials: "Material", products: "Products", needs: "Needs",
     orientations: "Orientations", referrals: "Shelter referrals", sex: "Sex", age_band: "Age",
-    living_situation: "Living situation", stock_out: "Stock taken out", stock_back: "Stock brought back"
+    living_situation: "Living situation", stock_out: "Stock taken out", stock_back: "Stock brought back",
+    site: "Site", observed_at: "Time", people_seen: "People seen", unapproached: "People seen, not approached",
+    ambiance: "Atmosphere", police_presence: "Police presence", used_material: "Used material picked up",
+    mediations: "Mediations", used_material_collected: "Used material picked up"
   } : {
     people_count: "Nombre de personnes", staff_count: "Intervenant·es présent·es", occurred_at: "Heure",
     started_at: "Début", ended_at: "Fin", sector: "Secteur", sectors: "Secteurs", kind: "Type de contact",
     person: "Code de la personne", shift_id: "Maraude", team: "Équipe", id: "Enregistrement", materials: "Matériel",
     products: "Produits", needs: "Besoins", orientations: "Orientations", referrals: "Orientations d'hébergement",
     sex: "Sexe", age_band: "Âge", living_situation: "Situation de logement", stock_out: "Matériel emporté",
-    stock_back: "Matériel rapporté"
+    stock_back: "Matériel rapporté", site: "Site", observed_at: "Heure", people_seen: "Personnes vues",
+    unapproached: "Personnes vues non abordées", ambiance: "Ambiance", police_presence: "Présence policière",
+    used_material: "Matériel usagé ramassé", mediations: "Médiations", used_material_collected: "Matériel usagé ramassé"
   };
-  var EDITABLE = { people_count: 1, staff_count: 1 };
+  var EDITABLE = { people_count: 1, staff_count: 1, people_seen: 1 };
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);

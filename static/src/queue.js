@@ -13,12 +13,13 @@
   var user = D.body.getAttribute("data-user"), who = D.body.getAttribute("data-user-email"), EN = D.documentElement.lang == "en";
   var T = EN ? {
     pending: "%n pending", refused: "%n refused", relogin: "log in again to send", saved: "Contact saved.",
+    observed: "Site observation saved.",
     queued: "No network: saved on this device, it will be sent automatically.",
     full: "NOT saved: this device's storage is full. Free some space (photos, other apps), then tap again.",
     others: "%n record(s) of %u are waiting on this device: %u must log in on it to send them."
   } : {
     pending: "%n en attente", refused: "%n refusé(s)", relogin: "reconnectez-vous pour envoyer",
-    saved: "Contact enregistré.",
+    saved: "Contact enregistré.", observed: "Observation du site enregistrée.",
     queued: "Pas de réseau : enregistré sur l'appareil, l'envoi se fera automatiquement.",
     full: "Contact NON enregistré : la mémoire de l'appareil est pleine. Libérez de la place (photos, autres applications), puis appuyez de nouveau.",
     others: "%n enregistrement(s) de %u attendent sur cet appareil : %u doit s'y connecter pour les envoyer."
@@ -170,13 +171,21 @@
                                    staff_count: num(val(fd, "staff_count")), stock_out: qty(f, "stock_out-") });
     },
     close: function (f, fd) {
-      var n = function (name) { return num(val(fd, name)) || 0; };
-      return { ended_at: iso(val(fd, "ended_at")), ambiance: val(fd, "ambiance"), police_presence: !!val(fd, "police_presence"),
-               unapproached: { f: n("unapproached_women"), m: n("unapproached_men"), x: n("unapproached_other") },
-               used_material_collected: num(val(fd, "used_material_collected")), stock_back: qty(f, "stock_back-") };
+      return { ended_at: iso(val(fd, "ended_at")), stock_back: qty(f, "stock_back-") };  // the rest: per site visit
+    },
+    observation: function (f, fd) {  // a site visit (templates/sites/_observe_form.html): the site by its code
+      var site = f.elements.site_id, opt = site && site.options[site.selectedIndex];
+      return copy(fd, "id shift_id ambiance", {
+        site: opt && opt.getAttribute("data-code"), observed_at: iso(val(fd, "observed_at")), people_seen: count(fd, "people_seen"),
+        police_presence: { oui: true, non: false }[val(fd, "police_presence")],
+        unapproached: { f: count(fd, "unapproached_women"), m: count(fd, "unapproached_men"), x: count(fd, "unapproached_other") },
+        used_material: { syringes: count(fd, "syringes_collected"), pipes: count(fd, "pipes_collected") },
+        mediations: { residents: count(fd, "mediations_residents"), shopkeepers: count(fd, "mediations_shopkeepers") } });
     }
   };
-  var TYPES = { "contact-form": "contact", "shift-form": "shift", "shift-close-form": "close" };
+  function count(fd, name) { return num(val(fd, name)) || 0; }
+  var TYPES = { "contact-form": "contact", "shift-form": "shift", "shift-close-form": "close", "site-observation-form": "observation" };
+  var SAVED = { contact: T.saved, observation: T.observed };  // these forms stay for the next one; the others reload
 
   // --- the forms -----------------------------------------------------------------------------
   function notice(form, text, bad) {
@@ -186,6 +195,7 @@
     p.setAttribute("role", bad ? "alert" : "status");
     p.textContent = text;
   }
+  function full(type) { return type == "observation" ? T.full.replace("Contact NON enregistré", "Observation NON enregistrée") : T.full; }
   function clearErrors(form) {
     form.querySelectorAll(".js-error").forEach(function (e) { e.remove(); });
   }
@@ -218,13 +228,14 @@
     return l && l.textContent.split(" /")[0].trim();
   }
   function label(form, type, b) {  // for the queue page: kind (or form title), count, Paris time, sector in words
-    var title = form.querySelector("h1,h2") || form.parentNode.querySelector("summary");
-    return [type == "contact" && chip(form, "kind") || title && title.textContent.trim(),
-            b.people_count > 1 && "×" + b.people_count, hhmm(b.occurred_at || b.started_at || b.ended_at),
-            chip(form, "sector") || b.sector].filter(Boolean).join(" · ");
+    var title = form.querySelector("h1,h2") || form.parentNode.querySelector("summary"), site = form.elements.site_id;
+    site = site && site.options[site.selectedIndex];
+    return [type == "contact" && chip(form, "kind") || form.getAttribute("data-label") || title && title.textContent.trim(),
+            b.people_count > 1 && "×" + b.people_count, hhmm(b.occurred_at || b.started_at || b.ended_at || b.observed_at),
+            chip(form, "sector") || b.sector || site && site.textContent.trim()].filter(Boolean).join(" · ");
   }
   function clockFields(fd, body) {  // the times taken from the phone's clock (nothing typed): the server corrects them
-    return ["occurred_at", "started_at", "ended_at"].filter(function (name) { return body[name] && !val(fd, name); });
+    return ["occurred_at", "started_at", "ended_at", "observed_at"].filter(function (name) { return body[name] && !val(fd, name); });
   }
   function save(form, type) {
     var el = form.elements, url = form.getAttribute("data-api"), fd = new FormData(form);
@@ -236,10 +247,10 @@
       return post(url, body, el.csrf_token && el.csrf_token.value, clock).then(function (res) {
         var s = res.status, errors = refusal(res);
         if (s > 199 && s < 300) {
-          if (type != "contact") return location.reload();
-          notice(form, T.saved);
+          if (!SAVED[type]) return location.reload();
+          notice(form, SAVED[type]);
           reset(form);
-          return emit(form, "saved", res.json);
+          return type == "contact" && emit(form, "saved", res.json);  // log.js: undo, the list
         }
         if (errors) return showErrors(form, errors);
         return queue(form, type, url, body, clock);  // network, session or server trouble: sync.js retries
@@ -252,7 +263,7 @@
       reset(form);
       emit(form, "queued", body);
       sync().catch(nothing);
-    }, function () { notice(form, T.full, true); });  // storage full (or refused): say so, keep what was typed
+    }, function () { notice(form, full(type), true); });  // storage full (or refused): say so, keep what was typed
   }
   D.addEventListener("submit", function (ev) {
     var form = ev.target, type = TYPES[form.getAttribute("id")];
@@ -264,7 +275,7 @@
     if (!BODY[type] || !form.getAttribute("data-api")) return;
     ev.preventDefault();
     save(form, type).catch(function () {  // the store cannot be read: the plain POST online, else say so
-      if (nav.onLine) form.submit(); else notice(form, T.full, true);
+      if (nav.onLine) form.submit(); else notice(form, full(type), true);
     });
   });
 
@@ -307,7 +318,7 @@
     status: function () { return S; },
     _: { en: EN, post: post, request: request, refusal: refusal, waiting: waiting, tx: tx } };  // for sync.js
   if (!user) return all().then(others, nothing);  // e.g. the login page: whose records wait here
-  ["contact-form", "shift-form"].forEach(function (id) {  // a page served from the cache must not reuse an id
+  ["contact-form", "shift-form", "site-observation-form"].forEach(function (id) {  // a page served from the cache must not reuse an id
     var form = D.getElementById(id);
     if (form && form.elements.id) form.elements.id.value = uuid();
   });

@@ -1,7 +1,7 @@
 /* The start of a shift (/maraude without an open shift): when the shift is queued on the device
-   (no network), show the contact form and the close form at once for it; its contacts and its close
-   are queued behind it. The forms come from the page's <template id="contact-tpl"> and
-   <template id="close-tpl">; after a reload offline, from the queue. A shift whose close is queued
+   (no network), show the contact form, the site observation form and the close form at once for it; its
+   contacts, observations and close are queued behind it. The forms come from the page's
+   <template id="contact-tpl">, <template id="observe-tpl"> and <template id="close-tpl">; after a reload offline, from the queue. A shift whose close is queued
    is over: the start form stays for the next one. */
 (function () {
   "use strict";
@@ -9,12 +9,14 @@
   if (!Q) return;
   function reveal(shift) {
     var tpl = D.getElementById("contact-tpl"), closeTpl = D.getElementById("close-tpl"),
-        start = D.getElementById("shift-form"), first;
+        observeTpl = D.getElementById("observe-tpl"), start = D.getElementById("shift-form"), first;
     if (!tpl || !start) return;
     if (closeTpl) start.after(closeTpl.content);
-    start.after(tpl.content);  // before the close form
+    if (observeTpl) start.after(observeTpl.content);
+    start.after(tpl.content);  // first: contact, observation, close
     start.remove();
-    var form = D.getElementById("contact-form"), close = D.getElementById("shift-close-form");
+    var form = D.getElementById("contact-form"), close = D.getElementById("shift-close-form"),
+        observe = D.getElementById("site-observation-form");
     form.elements.shift_id.value = shift.id;
     form.elements.id.value = Q.uuid();
     form.querySelectorAll("[name=sector]").forEach(function (r) {  // the shift's sectors, the first checked
@@ -24,6 +26,11 @@
     if (close) ["action", "data-api"].forEach(function (name) {
       close.setAttribute(name, close.getAttribute(name).replace(PLACEHOLDER, shift.id));
     });
+    if (observe) {
+      observe.setAttribute("action", observe.getAttribute("action").replace(PLACEHOLDER, shift.id));
+      observe.elements.shift_id.value = shift.id;
+      observe.elements.id.value = Q.uuid();
+    }
     window.outreachLogInit(form);
   }
   D.addEventListener("outreach:queued", function (ev) {
