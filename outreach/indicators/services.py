@@ -65,6 +65,13 @@ def month_label(month):
     return format_date(month, MONTH_PATTERN, locale=locale or "fr")
 
 
+def running_label(month):
+    """A month's label, saying "en cours" for the month in progress (its figures are partial)."""
+    if is_running(month):
+        return _("%(month)s (en cours)", month=month_label(month))
+    return month_label(month)
+
+
 def _parse_month(text, field):
     try:
         year, month = (int(x) for x in str(text).split("-")[:2])
@@ -73,9 +80,28 @@ def _parse_month(text, field):
         raise ValidationError({field: _("Mois invalide (attendu AAAA-MM).")}) from None
 
 
+def local_today():
+    """Today in the app's zone (Paris): the month that is "en cours"."""
+    from ..referrals.services import today
+    return today()
+
+
+def current_month(today=None):
+    """The month in progress: never part of "12 derniers mois", shown apart and labelled "en cours"."""
+    month = month_start(today or local_today())
+    return Period(month, month, "month")
+
+
+def is_running(month, today=None):
+    """True for the month in progress (its figures are partial)."""
+    return month_start(month) == current_month(today).start
+
+
 def parse_period(args, today=None):
-    """A Period from query arguments: period=month|quarter|year|custom|last12 and month/year/quarter/from/to."""
-    today = today or date.today()
+    """A Period from query arguments: period=month|quarter|year|custom|last12 and month/year/quarter/from/to.
+
+    "last12" is the last 12 *complete* months: a trend never ends with the false drop of a partial month."""
+    today = today or local_today()
     kind = args.get("period") or "last12"
     this_month = month_start(today)
     if kind == "month":
@@ -95,7 +121,7 @@ def parse_period(args, today=None):
             raise ValidationError({"to": _("La fin de la période doit suivre son début.")})
         check_period_length(start, end)
         return Period(start, end, kind)
-    return Period(add_months(this_month, -11), this_month, "last12")
+    return Period(add_months(this_month, -12), add_months(this_month, -1), "last12")
 
 
 def months_between(start, end):
@@ -363,6 +389,14 @@ def dashboard(period, filters, user):
     return plan, Dashboard(period, filters, user).actions(plan)
 
 
+def month_to_date(actions, filters, user, today=None):
+    """(the month in progress, {indicator code: its value so far}), shown apart from complete months."""
+    month = current_month(today)
+    board = Dashboard(month, filters, user)
+    return month, {row["indicator"].code: board.published(row["indicator"], month)
+                   for block in actions for row in block["rows"]}
+
+
 # --- drill-down -------------------------------------------------------------------
 
 DIMENSIONS = ("month", "team", "sector", "organisation")
@@ -390,7 +424,7 @@ def _narrow(filters, by, key):
 
 def _dimension_keys(by, period, filters):
     if by == "month":
-        return [(add_months(period.start, i), month_label(add_months(period.start, i))) for i in range(period.months)]
+        return [(month, running_label(month)) for month in (add_months(period.start, i) for i in range(period.months))]
     model = _CODE_MODELS[by]
     label = model.display_label_column() if hasattr(model, "display_label_column") else model.name
     query = select(model.id, label).order_by(model.id)
