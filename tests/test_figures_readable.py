@@ -33,8 +33,8 @@ def _today_rows(app, count):
 
 
 def _cell(page, code, css):
-    row = re.search(rf'<tr class="indicator-row" data-code="{code}">(.*?)</tr>', page, re.S).group(1)
-    return html.unescape(re.search(rf'<td class="{css}">(.*?)</td>', row, re.S).group(1)).strip()
+    row = re.search(rf'<tr class="indicator-row" data-code="{code}">(.*?)</tr>', page, re.DOTALL).group(1)
+    return html.unescape(re.search(rf'<td class="{css}">(.*?)</td>', row, re.DOTALL).group(1)).strip()
 
 
 def test_the_last_12_months_are_complete_and_the_month_in_progress_is_apart(app, client, login):
@@ -46,13 +46,13 @@ def test_the_last_12_months_are_complete_and_the_month_in_progress_is_apart(app,
         last = services.month_label(services.add_months(running.start, -1))
         first = services.month_label(services.add_months(running.start, -12))
         label = running.label
-    summary = html.unescape(re.search(r"<summary>(.*?)</summary>", page, re.S).group(1))
+    summary = html.unescape(re.search(r"<summary>(.*?)</summary>", page, re.DOTALL).group(1))
     assert f"{first} à {last}" in summary and "en cours" not in summary  # ends with the last complete month
     assert f"{label} <span class=\"badge warn\">en cours</span>" in page
     assert _cell(page, "contacts", "num value") == "1"  # the month in progress is not in the 12 months
     assert _cell(page, "contacts", "num running") == "7"  # it is shown apart
     this_month = client.get("/indicateurs?period=month").get_data(as_text=True)
-    assert "en cours" in re.search(r"<summary>(.*?)</summary>", this_month, re.S).group(1)
+    assert "en cours" in re.search(r"<summary>(.*?)</summary>", this_month, re.DOTALL).group(1)
     by_month = html.unescape(client.get("/indicateurs/contacts?period=year&by=month").get_data(as_text=True))
     assert f"{label} (en cours)" in by_month
 

@@ -1,6 +1,5 @@
 """Dashboard, drill-down and funnel figures: indicators evaluated from the roll-ups."""
 import bisect
-import itertools
 import statistics
 from dataclasses import dataclass
 from datetime import date
@@ -9,6 +8,7 @@ from babel.dates import format_date
 from flask import current_app, has_request_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..access import organisation_scope
@@ -439,28 +439,67 @@ def _dimension_keys(by, period, filters):
 
 # --- pathway funnel ---------------------------------------------------------------
 
-FUNNEL_STEPS = ["referrals_proposed", "referrals_accepted", "admissions", "exits_stable"]
+FUNNEL_STEPS = ["referrals_proposed", "referrals_accepted", "admissions", "exits_stable"]  # the shelter pathway
 FUNNEL_EXTRA = ["referrals_refused", "refusals_no_place"]
+CARE_STEPS = ["orientations", "orientations_accompanied"]
+STEP_LABELS = {"referrals_proposed": _l("Orientations hébergement proposées"), "referrals_accepted": _l("Acceptées"),
+               "admissions": _l("Admises"), "exits_stable": _l("Sorties vers un logement stable"),
+               "refusals_no_place": _l("Refusées faute de place"), "orientations": _l("Orientations vers le soin"),
+               "orientations_accompanied": _l("dont accompagnées physiquement")}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a pathway: its published count and its share (%) of the previous step of the same chain."""
+    code: str
+    value: object
+    share: object = None
+
+    @property
+    def label(self):
+        return STEP_LABELS[self.code]
 
 
 def funnel(period, filters, user):
-    """The chain contacts -> orientations -> referrals -> admissions -> stable exits, per programme."""
+    """The shelter pathway (proposed -> accepted -> admitted -> exited to stable housing, no-place refusals
+    beside it) and care orientations apart, each step a share of the previous one of its own chain; per
+    programme too. Every count is protected as a cell of its own and shares come from published counts."""
     board = Dashboard(period, filters, user)
     ev, bounds = board.evaluator, period.bounds
-    programmes = db.session.execute(select(RefItem).filter_by(kind="programme").order_by(RefItem.position)).scalars()
-    programmes = list(programmes)
-    table = [[ev.value(step, {**filters, "programme": p.code}, bounds) for step in FUNNEL_STEPS + FUNNEL_EXTRA]
-             for p in programmes]
+    programmes = list(db.session.execute(select(RefItem).filter_by(kind="programme").order_by(RefItem.position))
+                      .scalars())
+    codes = FUNNEL_STEPS + FUNNEL_EXTRA
+    table = [[ev.value(step, {**filters, "programme": p.code}, bounds) for step in codes] for p in programmes]
     waiting = [_waiting(board, filters, p.code) for p in programmes]
-    head = [ev.value("contacts", filters, bounds), ev.value("orientations", filters, bounds)]
-    chain = head + [_total([row[i] for row in table]) for i in range(len(FUNNEL_STEPS))]
-    # every cell is protected as a cell of its own (the chain's steps are the programmes' totals)
-    table = [[board.protect(step, {"programme": p.code}, period, v) for step, v in zip(FUNNEL_STEPS + FUNNEL_EXTRA, row)]
+    totals = {code: board.protect(code, None, period, _total([row[i] for row in table])) for i, code in enumerate(codes)}
+    table = [[board.protect(step, {"programme": p.code}, period, v) for step, v in zip(codes, row)]
              for p, row in zip(programmes, table)]
-    chain = [board.protect(step, None, period, v) for step, v in zip(["contacts", "orientations"] + FUNNEL_STEPS, chain)]
-    rates = _rates(chain)
-    return {"programmes": list(zip(programmes, table, waiting)), "chain": chain, "rates": rates,
-            "weakest": weakest_step(rates)}
+    shelter = _chain({code: totals[code] for code in FUNNEL_STEPS})
+    care = _chain({code: board.protect(code, None, period, ev.value(code, filters, bounds)) for code in CARE_STEPS})
+    no_place = Step("refusals_no_place", totals["refusals_no_place"],
+                    step_share(totals["referrals_proposed"], totals["refusals_no_place"]))
+    contacts = board.protect("contacts", None, period, ev.value("contacts", filters, bounds))
+    return {"programmes": list(zip(programmes, table, waiting)), "shelter": shelter, "no_place": no_place,
+            "care": care, "contacts": contacts, "weakest": weakest_step([s.share for s in shelter[1:]])}
+
+
+def _chain(values):
+    """Steps of one chain from {code: published count}, in order, each with its share of the previous one."""
+    steps, before = [], None
+    for code, value in values.items():
+        steps.append(Step(code, value, step_share(before, value) if steps else None))
+        before = value
+    return steps
+
+
+def step_share(before, after):
+    """``after`` as a % of ``before``, from published counts; withheld (Hidden) with either of them."""
+    for value in (before, after):
+        if isinstance(value, Hidden):
+            return value
+    if not (is_shown(before) and is_shown(after)) or not before:
+        return None
+    return after / before * 100
 
 
 def _total(values):
@@ -472,16 +511,7 @@ def _waiting(board, filters, programme):
     return board._median("median_days_waiting", {**filters, "programme": programme}, board.period)
 
 
-def _rates(chain):
-    rates = []
-    for before, after in itertools.pairwise(chain):
-        ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (before, after))
-        rates.append(after / before * 100 if ok and before else None)
-    return rates
-
-
-def weakest_step(rates):
-    """Index of the step where the chain loses the most (lowest conversion), or None."""
-    known = [(r, i) for i, r in enumerate(rates) if r is not None]
+def weakest_step(shares):
+    """Index (in ``shares``) of the step where the chain loses the most (lowest share), or None."""
+    known = [(r, i) for i, r in enumerate(shares) if is_shown(r)]
     return min(known)[1] if known else None
-

@@ -75,7 +75,7 @@ def funnel():
         return _bad_request(error)
     data = services.funnel(period, filters, current_user)
     return render_template("indicators/funnel.html", data=data, period=period, filters=filters,
-                           steps=services.FUNNEL_STEPS, choices=services.filter_choices(current_user))
+                           choices=services.filter_choices(current_user))
 
 
 @bp.route("/plan")

@@ -7,7 +7,6 @@ from .. import audit
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..indicators.services import load_plan
-from ..numbers import number
 from ..models import (
     ACTION_STATUSES,
     ActionMilestone,
@@ -15,6 +14,7 @@ from ..models import (
     PlaceCapacity,
     PopulationEstimate,
 )
+from ..numbers import number
 from . import bp, card, export, measures, services
 from .forms import (
     BudgetForm,
