@@ -44,8 +44,8 @@ def test_shares_come_from_published_counts_and_are_withheld_with_them():
 def test_the_funnel_page_shows_each_chain_apart(client, login, world):  # noqa: F811
     login("manager@plan.demo")
     page = unescape(client.get(f"/parcours?{MARCH}").get_data(as_text=True))
-    shelter = re.search(r'<ol class="funnel" id="shelter">(.*?)</ol>', page, re.S).group(1)
-    care = re.search(r'<ol class="funnel" id="care">(.*?)</ol>', page, re.S).group(1)
+    shelter = re.search(r'<ol class="funnel" id="shelter">(.*?)</ol>', page, re.DOTALL).group(1)
+    care = re.search(r'<ol class="funnel" id="care">(.*?)</ol>', page, re.DOTALL).group(1)
     assert "Orientations vers le soin" not in shelter and "Orientations vers le soin" in care
     assert "Admises" in shelter and "Sorties vers un logement stable" in shelter
     assert "Refusées faute de place" in page
