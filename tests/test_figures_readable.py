@@ -60,3 +60,26 @@ def test_the_last_12_months_are_complete_and_the_month_in_progress_is_apart(app,
 def test_the_period_parser_never_ends_the_12_months_with_a_partial_one():
     period = services.parse_period({}, date(2026, 12, 1))
     assert period.bounds == (date(2025, 12, 1), date(2026, 11, 1)) and period.months == 12
+
+
+def test_charts_have_an_axis_labelled_values_and_their_numbers_as_text(app, client, login):
+    _today_rows(app, 7)
+    login("supervisor@aurore.demo")
+    page = html.unescape(client.get("/indicateurs/contacts?period=year&by=month").get_data(as_text=True))
+    chart = re.search(r'<svg class="bars".*?</svg>', page, re.DOTALL).group(0)
+    table = re.search(r'<table id="breakdown">.*?</table>', page, re.DOTALL).group(0)
+    months = re.findall(r"<tr><td>(.*?)</td>", table)
+    assert len(months) == 12 and chart.count("<line") == 1  # the axis
+    labels = re.findall(r'text-anchor="end">(.*?)</text>', chart)
+    assert labels == months  # one line per row, labelled with its period
+    assert chart.count("<rect") == sum(1 for v in re.findall(r'<td class="num">(.*?)</td>', table) if v != "0")
+    assert re.findall(r'text-anchor="start">(.*?)</text>', chart) == re.findall(r'<td class="num">(.*?)</td>', table)
+    assert months[-1] + " 7" in re.search(r'aria-label="(.*?)"', chart).group(1)  # the numbers, said
+    for url in ("/indicateurs/contacts", "/parcours", "/indicateurs"):
+        assert "« s » : part ou taux masqué" in html.unescape(client.get(url).get_data(as_text=True))
+    dashboard = html.unescape(client.get("/indicateurs").get_data(as_text=True))
+    spark = re.search(r'<tr class="indicator-row" data-code="contacts">.*?<svg class="spark"[^>]*aria-label="(.*?)"',
+                      dashboard, re.DOTALL)
+    with app.test_request_context():
+        last = services.month_label(services.add_months(services.current_month().start, -1))
+    assert spark and f"{last} 1" in spark.group(1)  # each month's value is said, ending with the last complete one

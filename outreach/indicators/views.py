@@ -48,7 +48,9 @@ def dashboard():
         return _bad_request(error)
     plan, actions = services.dashboard(period, filters, current_user)
     running = services.month_to_date(actions, filters, current_user) if period.kind == "last12" else None
+    months = [services.month_label(add_months(period.end, -i)) for i in range(11, -1, -1)]
     return render_template("indicators/dashboard.html", plan=plan, actions=actions, period=period, running=running,
+                           spark_months=months,
                            filters=filters, choices=services.filter_choices(current_user), add_months=add_months)
 
 
