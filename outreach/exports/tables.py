@@ -92,12 +92,13 @@ def funnel_sheets(period, filters, user):
     """The two pathways (each step's share of the previous one of its chain) and the table per programme."""
     data = ind.funnel(period, filters, user)
     chain = Sheet(_("Parcours"), [_("Parcours"), _("Étape"), _("Nombre"), _("Part de l'étape précédente")])
-    for name, steps in ((_("Hébergement"), data["shelter"]), (_("Soin"), data["care"])):
-        for step in steps:
-            chain.rows.append([name, str(step.label), step.value, percent(step.share)])
+    shelter, care = _("Hébergement"), _("Soin")
+    chain.rows += [[shelter, str(step.label), step.value, percent(step.share)] for step in data["shelter"]]
     no_place = data["no_place"]
-    chain.rows.append([_("Hébergement"), _("%(step)s (part des orientations proposées)", step=no_place.label),
+    chain.rows.append([shelter, _("%(step)s (part des orientations proposées)", step=no_place.label),
                        no_place.value, percent(no_place.share)])
+    chain.rows += [[care, str(step.label), step.value, percent(step.share)] for step in data["care"]]
+    chain.rows.append([_("Pour mémoire"), _("Rencontres"), data["contacts"], None])
     labels = [str(m.MEASURES[s].label) for s in ind.FUNNEL_STEPS + ind.FUNNEL_EXTRA]
     programmes = Sheet(_("Par programme"), [_("Programme")] + labels + [_("Attente médiane (jours)")])
     for programme, values, waiting in data["programmes"]:
