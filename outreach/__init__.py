@@ -43,9 +43,10 @@ def create_app(test_config=None):
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # no blank lines from block tags: lighter pages
     _init_extensions(app)
     _register_blueprints(app)
-    from . import access, cli, labels, security, views
+    from . import access, cli, labels, numbers, security, views
     access.init_app(app)
     labels.init_app(app)
+    numbers.init_app(app)
     security.init_app(app)
     views.init_app(app)
     cli.init_app(app)

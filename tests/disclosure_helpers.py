@@ -155,14 +155,20 @@ def _dashboard_csv(world, client, spec):
 
 def _dashboard_xlsx(world, client, spec):
     book = load_workbook(io.BytesIO(client.get("/export/indicateurs.xlsx", query_string=_page_args(world, spec)).data))
-    found = {r[0]: r[3] for s in book.worksheets[:-1] for r in s.iter_rows(min_row=2, values_only=True)}
+    found = {r[0]: _xlsx_value(r) for s in book.worksheets[1:] for r in s.iter_rows(min_row=2, values_only=True)}
     return [c for code in CODES for c in world.cells(code, spec, None if found.get(code) is None
                                                       else str(found[code]))]
 
 
+def _xlsx_value(row):
+    """A dashboard sheet's value: a number, or the "< 5" its row's flag column says for an empty (withheld) cell."""
+    withheld = re.search(r"Valeur : ([^;]*)", row[8] or "") if len(row) > 8 else None
+    return withheld.group(1) if withheld else row[3]
+
+
 def _funnel_csv(world, client, spec):
     rows = _csv_rows(client.get("/export/parcours.csv", query_string=_page_args(world, spec)))
-    contacts = next(r[2] for r in rows if r[1] == "Rencontres")
+    contacts = next(r[3] for r in rows if r[2] == "Rencontres")
     return world.cells("contacts", spec, contacts)
 
 

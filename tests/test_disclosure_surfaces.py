@@ -98,7 +98,7 @@ def test_every_surface_states_what_was_done_to_the_numbers(app, client, login):
         page = client.get(url, query_string=args).get_data(as_text=True)
         assert 'id="disclosure-legend"' in page and "décalé d&#39;au plus 2" in page, url
     book = load_workbook(io.BytesIO(client.get("/export/indicateurs.xlsx", query_string=args).data))
-    notes = {r[0]: r[1] for r in book["définitions"].iter_rows(values_only=True) if r and r[0]}
+    notes = {r[0]: r[1] for r in book["Définitions"].iter_rows(values_only=True) if r and r[0]}
     assert "décalé d'au plus 2" in notes["Secret statistique"] and "« < 5 »" in notes["Secret statistique"]
     own = app.test_client()
     do_login(own, "supervisor@charonne.demo", "charonne-password")

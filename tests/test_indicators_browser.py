@@ -28,6 +28,6 @@ def test_dashboard_drill_down_and_funnel(page, world, viewport):  # noqa: F811
     assert "Maraude Nord" in page.locator("#breakdown").inner_text()
     assert fits(page)
     page.goto("/parcours?period=month&month=2026-03")
-    assert page.locator("#chain").is_visible() and "ASSORE" in page.locator("#programmes").inner_text()
+    assert page.locator("#shelter").is_visible() and "ASSORE" in page.locator("#programmes").inner_text()
     assert fits(page)
     assert errors == []

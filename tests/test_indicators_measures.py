@@ -193,7 +193,9 @@ def test_roll_ups_caught_up_after_writes_equal_a_full_rebuild(world):
 
 def test_periods_parse_and_reject_bad_input():
     today = date(2026, 11, 28)
-    assert services.parse_period({}, today).start == date(2025, 12, 1)
+    # "12 derniers mois": the last 12 complete months, the month in progress apart
+    assert services.parse_period({}, today).bounds == (date(2025, 11, 1), date(2026, 10, 1))
+    assert services.parse_period({}, date(2026, 12, 1)).bounds == (date(2025, 12, 1), date(2026, 11, 1))
     assert services.parse_period({"period": "quarter", "month": "2026-05"}, today).bounds == (
         date(2026, 4, 1), date(2026, 6, 1))
     assert services.parse_period({"period": "year", "year": "2025"}, today).months == 12

@@ -142,13 +142,13 @@ def test_the_dashboard_page_hides_the_share_of_a_hidden_value(app, client, login
     _shifts_indicator_with_a_target()
     login("manager@plan.demo")
     row = _test_row(client)
-    assert "&lt; 5" in row and "50 %" not in row and "+4" not in row
+    assert "&lt; 5" in row and "50\xa0%" not in row and "+4" not in row
     from flask import g
     g.pop("_login_user", None)  # the test's app context outlives requests: drop the cached user
     supervisor = app.test_client()
     do_login(supervisor, "supervisor@aurore.demo")
     row = _test_row(supervisor)
-    assert "38 %" in row and "+3" in row
+    assert "38\xa0%" in row and "+3" in row
 
 
 def test_charts_escape_their_labels():

@@ -264,8 +264,8 @@ def test_funnel_counts_admissions_and_no_place_refusals(app):
         funnel = indicators.funnel(period, {**scope, "include_provisional": True}, supervisor)
         rows = {p.code: row for p, row, _wait in funnel["programmes"]}
     # the referrals were recorded in closed shifts: provisional data, like the contacts of those shifts
-    assert validated_only["chain"][2:5] == [0, 0, 0]
-    assert funnel["chain"][2:5] == [3, 2, 1]  # proposed, accepted, admitted
+    assert [s.value for s in validated_only["shelter"][:3]] == [0, 0, 0]
+    assert [s.value for s in funnel["shelter"][:3]] == [3, 2, 1]  # proposed, accepted, admitted
     steps = indicators.FUNNEL_STEPS + indicators.FUNNEL_EXTRA
     assert rows["assore"][steps.index("admissions")] == 1
     assert rows["assore"][steps.index("refusals_no_place")] == 2

@@ -1,6 +1,5 @@
 """Dashboard, drill-down and funnel figures: indicators evaluated from the roll-ups."""
 import bisect
-import itertools
 import statistics
 from dataclasses import dataclass
 from datetime import date
@@ -9,6 +8,7 @@ from babel.dates import format_date
 from flask import current_app, has_request_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..access import organisation_scope
@@ -65,6 +65,13 @@ def month_label(month):
     return format_date(month, MONTH_PATTERN, locale=locale or "fr")
 
 
+def running_label(month):
+    """A month's label, saying "en cours" for the month in progress (its figures are partial)."""
+    if is_running(month):
+        return _("%(month)s (en cours)", month=month_label(month))
+    return month_label(month)
+
+
 def _parse_month(text, field):
     try:
         year, month = (int(x) for x in str(text).split("-")[:2])
@@ -73,9 +80,28 @@ def _parse_month(text, field):
         raise ValidationError({field: _("Mois invalide (attendu AAAA-MM).")}) from None
 
 
+def local_today():
+    """Today in the app's zone (Paris): the month that is "en cours"."""
+    from ..referrals.services import today
+    return today()
+
+
+def current_month(today=None):
+    """The month in progress: never part of "12 derniers mois", shown apart and labelled "en cours"."""
+    month = month_start(today or local_today())
+    return Period(month, month, "month")
+
+
+def is_running(month, today=None):
+    """True for the month in progress (its figures are partial)."""
+    return month_start(month) == current_month(today).start
+
+
 def parse_period(args, today=None):
-    """A Period from query arguments: period=month|quarter|year|custom|last12 and month/year/quarter/from/to."""
-    today = today or date.today()
+    """A Period from query arguments: period=month|quarter|year|custom|last12 and month/year/quarter/from/to.
+
+    "last12" is the last 12 *complete* months: a trend never ends with the false drop of a partial month."""
+    today = today or local_today()
     kind = args.get("period") or "last12"
     this_month = month_start(today)
     if kind == "month":
@@ -95,7 +121,7 @@ def parse_period(args, today=None):
             raise ValidationError({"to": _("La fin de la période doit suivre son début.")})
         check_period_length(start, end)
         return Period(start, end, kind)
-    return Period(add_months(this_month, -11), this_month, "last12")
+    return Period(add_months(this_month, -12), add_months(this_month, -1), "last12")
 
 
 def months_between(start, end):
@@ -392,6 +418,14 @@ def dashboard(period, filters, user):
     return plan, Dashboard(period, filters, user).actions(plan)
 
 
+def month_to_date(actions, filters, user, today=None):
+    """(the month in progress, {indicator code: its value so far}), shown apart from complete months."""
+    month = current_month(today)
+    board = Dashboard(month, filters, user)
+    return month, {row["indicator"].code: board.published(row["indicator"], month)
+                   for block in actions for row in block["rows"]}
+
+
 # --- drill-down -------------------------------------------------------------------
 
 DIMENSIONS = ("month", "team", "sector", "organisation")
@@ -425,7 +459,7 @@ def _narrow(filters, by, key):
 
 def dimension_keys(by, period, filters):
     if by == "month":
-        return [(add_months(period.start, i), month_label(add_months(period.start, i))) for i in range(period.months)]
+        return [(month, running_label(month)) for month in (add_months(period.start, i) for i in range(period.months))]
     model = _CODE_MODELS[by]
     label = model.display_label_column() if hasattr(model, "display_label_column") else model.name
     query = select(model.id, label).order_by(model.id)
@@ -440,28 +474,67 @@ def dimension_keys(by, period, filters):
 
 # --- pathway funnel ---------------------------------------------------------------
 
-FUNNEL_STEPS = ["referrals_proposed", "referrals_accepted", "admissions", "exits_stable"]
+FUNNEL_STEPS = ["referrals_proposed", "referrals_accepted", "admissions", "exits_stable"]  # the shelter pathway
 FUNNEL_EXTRA = ["referrals_refused", "refusals_no_place"]
+CARE_STEPS = ["orientations", "orientations_accompanied"]
+STEP_LABELS = {"referrals_proposed": _l("Orientations hébergement proposées"), "referrals_accepted": _l("Acceptées"),
+               "admissions": _l("Admises"), "exits_stable": _l("Sorties vers un logement stable"),
+               "refusals_no_place": _l("Refusées faute de place"), "orientations": _l("Orientations vers le soin"),
+               "orientations_accompanied": _l("dont accompagnées physiquement")}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a pathway: its published count and its share (%) of the previous step of the same chain."""
+    code: str
+    value: object
+    share: object = None
+
+    @property
+    def label(self):
+        return STEP_LABELS[self.code]
 
 
 def funnel(period, filters, user):
-    """The chain contacts -> orientations -> referrals -> admissions -> stable exits, per programme."""
+    """The shelter pathway (proposed -> accepted -> admitted -> exited to stable housing, no-place refusals
+    beside it) and care orientations apart, each step a share of the previous one of its own chain; per
+    programme too. Every count is protected as a cell of its own and shares come from published counts."""
     board = Dashboard(period, filters, user)
     ev, bounds = board.evaluator, period.bounds
-    programmes = db.session.execute(select(RefItem).filter_by(kind="programme").order_by(RefItem.position)).scalars()
-    programmes = list(programmes)
-    table = [[ev.value(step, {**filters, "programme": p.code}, bounds) for step in FUNNEL_STEPS + FUNNEL_EXTRA]
-             for p in programmes]
+    programmes = list(db.session.execute(select(RefItem).filter_by(kind="programme").order_by(RefItem.position))
+                      .scalars())
+    codes = FUNNEL_STEPS + FUNNEL_EXTRA
+    table = [[ev.value(step, {**filters, "programme": p.code}, bounds) for step in codes] for p in programmes]
     waiting = [_waiting(board, filters, p.code) for p in programmes]
-    head = [ev.value("contacts", filters, bounds), ev.value("orientations", filters, bounds)]
-    chain = head + [_total([row[i] for row in table]) for i in range(len(FUNNEL_STEPS))]
-    # every cell is protected as a cell of its own (the chain's steps are the programmes' totals)
-    table = [[board.protect(step, {"programme": p.code}, period, v) for step, v in zip(FUNNEL_STEPS + FUNNEL_EXTRA, row)]
+    totals = {code: board.protect(code, None, period, _total([row[i] for row in table])) for i, code in enumerate(codes)}
+    table = [[board.protect(step, {"programme": p.code}, period, v) for step, v in zip(codes, row)]
              for p, row in zip(programmes, table)]
-    chain = [board.protect(step, None, period, v) for step, v in zip(["contacts", "orientations"] + FUNNEL_STEPS, chain)]
-    rates = _rates(chain)
-    return {"programmes": list(zip(programmes, table, waiting)), "chain": chain, "rates": rates,
-            "weakest": weakest_step(rates)}
+    shelter = _chain({code: totals[code] for code in FUNNEL_STEPS})
+    care = _chain({code: board.protect(code, None, period, ev.value(code, filters, bounds)) for code in CARE_STEPS})
+    no_place = Step("refusals_no_place", totals["refusals_no_place"],
+                    step_share(totals["referrals_proposed"], totals["refusals_no_place"]))
+    contacts = board.protect("contacts", None, period, ev.value("contacts", filters, bounds))
+    return {"programmes": list(zip(programmes, table, waiting)), "shelter": shelter, "no_place": no_place,
+            "care": care, "contacts": contacts, "weakest": weakest_step([s.share for s in shelter[1:]])}
+
+
+def _chain(values):
+    """Steps of one chain from {code: published count}, in order, each with its share of the previous one."""
+    steps, before = [], None
+    for code, value in values.items():
+        steps.append(Step(code, value, step_share(before, value) if steps else None))
+        before = value
+    return steps
+
+
+def step_share(before, after):
+    """``after`` as a % of ``before``, from published counts; withheld (Hidden) with either of them."""
+    for value in (before, after):
+        if isinstance(value, Hidden):
+            return value
+    if not (is_shown(before) and is_shown(after)) or not before:
+        return None
+    return after / before * 100
 
 
 def _total(values):
@@ -473,16 +546,7 @@ def _waiting(board, filters, programme):
     return board._median("median_days_waiting", {**filters, "programme": programme}, board.period)
 
 
-def _rates(chain):
-    rates = []
-    for before, after in itertools.pairwise(chain):
-        ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (before, after))
-        rates.append(after / before * 100 if ok and before else None)
-    return rates
-
-
-def weakest_step(rates):
-    """Index of the step where the chain loses the most (lowest conversion), or None."""
-    known = [(r, i) for i, r in enumerate(rates) if r is not None]
+def weakest_step(shares):
+    """Index (in ``shares``) of the step where the chain loses the most (lowest share), or None."""
+    known = [(r, i) for i, r in enumerate(shares) if is_shown(r)]
     return min(known)[1] if known else None
-

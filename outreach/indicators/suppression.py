@@ -141,11 +141,6 @@ def legend(user):
 
 
 def display(value):
-    """Text for a cell: hidden cells, None (not available) and numbers."""
-    if value is None:
-        return "—"
-    if isinstance(value, Hidden):
-        return str(value)
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:.1f}".replace(".", ",")
-    return f"{int(value):,}".replace(",", "\u202f")
+    """Text for a cell (hidden cells, None and numbers), in the interface language: ``outreach.numbers``."""
+    from ..numbers import number
+    return number(value)

@@ -11,7 +11,7 @@ from . import bp, charts, services
 from .catalogue import current_plan, import_plan, parse, to_csv, to_yaml
 from .forms import PlanUploadForm
 from .rollups import add_months
-from .suppression import display, legend
+from .suppression import legend
 
 
 def _context():
@@ -24,9 +24,10 @@ def _bad_request(error):
     return render_template("indicators/invalid.html", errors=error.errors), 400
 
 
-@bp.app_template_global("fmt")
-def fmt(value):
-    return display(value)
+@bp.app_template_global("is_running")
+def is_running(period):
+    """True when ``period`` holds the month in progress (its figures are partial: "en cours")."""
+    return period.end >= services.current_month().start
 
 
 @bp.app_template_global("disclosure_legend")
@@ -46,7 +47,10 @@ def dashboard():
     except ValidationError as error:
         return _bad_request(error)
     plan, actions = services.dashboard(period, filters, current_user)
-    return render_template("indicators/dashboard.html", plan=plan, actions=actions, period=period,
+    running = services.month_to_date(actions, filters, current_user) if period.kind == "last12" else None
+    months = [services.month_label(add_months(period.end, -i)) for i in range(11, -1, -1)]
+    return render_template("indicators/dashboard.html", plan=plan, actions=actions, period=period, running=running,
+                           spark_months=months,
                            filters=filters, choices=services.filter_choices(current_user), add_months=add_months)
 
 
@@ -73,7 +77,7 @@ def funnel():
         return _bad_request(error)
     data = services.funnel(period, filters, current_user)
     return render_template("indicators/funnel.html", data=data, period=period, filters=filters,
-                           steps=services.FUNNEL_STEPS, choices=services.filter_choices(current_user))
+                           choices=services.filter_choices(current_user))
 
 
 @bp.route("/plan")

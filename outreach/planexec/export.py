@@ -1,8 +1,8 @@
-"""The report card as an XLSX workbook: the page's tables as sheets (protected cells written as their text),
+"""The report card as an XLSX workbook: the page's tables as sheets (protected cells left empty and flagged),
 then a definitions sheet. Written with the dashboard exports' writer (``exports.tables``)."""
 from flask_babel import gettext as _
 
-from ..exports.tables import Sheet, cell, to_xlsx
+from ..exports.tables import Sheet, percent, to_xlsx
 from .card import DEFINITIONS, STATUS_LABELS
 
 
@@ -15,7 +15,7 @@ def _cost(value):
 
 
 def _share(value):
-    return None if value is None else round(value, 1)
+    return percent(value)
 
 
 def actions_sheet(data):
@@ -56,10 +56,10 @@ def places_sheet(data):
                                 _("Refus faute de place"), _("Sorties vers un logement stable"),
                                 _("Sorties avec code"), _("Retours à la rue à 6 mois"), _("Retours à la rue à 12 mois")])
     for p in data["places"]:
-        sheet.rows.append([cell(v) for v in (
+        sheet.rows.append([
             p["programme"].display_label, p["places_end"], p["place_nights"], p["person_nights"], _share(p["rate"]),
             p["completed"], p["median"], p["open"], p["refusals_no_place"], p["exits_stable"], p["returns"]["exits"],
-            p["returns"][6], p["returns"][12])])
+            p["returns"][6], p["returns"][12]])
     return sheet
 
 
@@ -69,7 +69,7 @@ def months_sheet(data):
     for p in data["places"]:
         for m in p["months"]:
             sheet.rows.append([p["programme"].display_label, m["month"].isoformat()[:7], m["places"],
-                               m["place_nights"], cell(m["person_nights"]), _share(m["rate"])])
+                               m["place_nights"], m["person_nights"], _share(m["rate"])])
     return sheet
 
 
@@ -79,7 +79,7 @@ def coverage_sheet(data):
     sheet = Sheet(_("Couverture"), [_("Personnes distinctes sur 12 mois"), _("Estimation basse"),
                                     _("Estimation haute"), _("Territoire"), _("Date de l'estimation"), _("Source"),
                                     _("Couverture basse (%)"), _("Couverture haute (%)")])
-    sheet.rows.append([cell(coverage["persons"]), *(
+    sheet.rows.append([coverage["persons"], *(
         [estimate.low, estimate.high, estimate.area, estimate.estimated_on, estimate.source] if estimate
         else [None] * 5), _share(coverage["low"]), _share(coverage["high"])])
     return sheet

@@ -7,7 +7,6 @@ from .. import audit
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..indicators.services import load_plan
-from ..indicators.suppression import display
 from ..models import (
     ACTION_STATUSES,
     ActionMilestone,
@@ -15,6 +14,7 @@ from ..models import (
     PlaceCapacity,
     PopulationEstimate,
 )
+from ..numbers import number
 from . import bp, card, export, measures, services
 from .forms import (
     BudgetForm,
@@ -264,14 +264,10 @@ def _estimate_list():
 
 @bp.context_processor
 def _formatting():
-    return {"euros": euros, "percent": percent, "fmt": display, "definitions": card.DEFINITIONS,
+    return {"euros": euros, "definitions": card.DEFINITIONS,
             "engaged_count": lambda counts: sum(counts.get(s, 0) for s in card.ENGAGED)}
 
 
 def euros(cents):
-    """Whole euros with narrow no-break spaces: 1 234 567 €."""
-    return f"{round(cents / 100):,} €".replace(",", "\u202f")
-
-
-def percent(value):
-    return "—" if value is None else f"{value:.1f} %".replace(".", ",")
+    """Whole euros, separated as the interface language writes them: 1 234 567 €."""
+    return f"{number(round(cents / 100), 0)} €"
