@@ -11,7 +11,7 @@ from conftest import browser_login
 from playwright.sync_api import expect
 
 from outreach.extensions import db
-from outreach.models import Contact, Orientation, Shift
+from outreach.models import Contact, Orientation, Shift, User
 
 pytestmark = pytest.mark.browser
 
@@ -126,3 +126,44 @@ def test_scripted_night_on_a_phone_within_the_tap_budgets(phone, live_app):
             ("anonymous", 1, 0), ("anonymous", 4, 4), ("known", 1, 1), ("refusal", 1, 0)]
         orientation = db.session.execute(db.select(Orientation)).scalar_one()
         assert (orientation.destination.code, orientation.is_accompanied) == ("csapa", True)
+
+
+def _luminance(css_rgb):
+    def channel(c):
+        c /= 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (int(x) for x in css_rgb[css_rgb.index("(") + 1:css_rgb.index(")")].split(",")[:3])
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def test_night_use_targets_are_thumb_sized_and_nothing_bright_dominates_in_the_dark(page, live_app):
+    page.set_viewport_size({"width": 390, "height": 844})
+    browser_login(page, "worker@aurore.demo")
+    page.goto("/maraude")
+    page.locator("#shift-form button[type=submit]").tap()
+    page.wait_for_selector("#contact-form")
+    targets = ("#contact-form summary, #contact-form button.step, .top nav a, #logout-form button, .foot a, "
+               "#contact-form label.chip")
+    small = page.eval_on_selector_all(targets, """els => els.filter(e => e.offsetParent).map(e => {
+        const r = e.getBoundingClientRect(); return [e.textContent.trim(), r.width, r.height]; })
+        .filter(([, w, h]) => w < 44 || h < 44)""")
+    assert small == []
+    page.emulate_media(color_scheme="dark")
+    for selector in (".top", "#contact-save", "#contact-form label.chip input:checked + span"):
+        background = page.eval_on_selector(selector, "e => getComputedStyle(e).backgroundColor")
+        assert _luminance(background) < 0.1, (selector, background)  # #8ab4f8 is 0.45
+
+
+def test_material_comes_in_the_order_the_team_gives_it(app, client, login):
+    login("worker@aurore.demo")
+    with app.app_context():
+        team = db.session.execute(db.select(User).filter_by(email="worker@aurore.demo")).scalar_one().teams[0].code
+    client.post("/maraude", data={"team": team})
+    page = client.get("/maraude").get_data(as_text=True)
+    assert page.index('name="material-kit_base"') < page.index('name="material-naloxone"')  # the set order
+    for _ in range(2):
+        assert client.post("/maraude/contacts", data={"kind": "anonymous", "material-naloxone": "3"}).status_code == 302
+    page = client.get("/maraude").get_data(as_text=True)
+    assert page.index('name="material-naloxone"') < page.index('name="material-kit_base"')  # given most, first
+    frequent, folded = page.split("Autre matériel", 1)
+    assert 'name="material-collation"' in frequent and 'name="material-couverture"' in folded
