@@ -167,3 +167,25 @@ def test_material_comes_in_the_order_the_team_gives_it(app, client, login):
     assert page.index('name="material-naloxone"') < page.index('name="material-kit_base"')  # given most, first
     frequent, folded = page.split("Autre matériel", 1)
     assert 'name="material-collation"' in frequent and 'name="material-couverture"' in folded
+
+
+def test_a_contact_kept_on_the_device_counts_at_once_and_is_confirmed_in_view(page, live_app):
+    page.set_viewport_size({"width": 390, "height": 844})
+    browser_login(page, "worker@aurore.demo")
+    page.goto("/maraude")
+    page.locator("#shift-form button[type=submit]").tap()
+    page.wait_for_selector("#contact-form")
+    page.context.set_offline(True)
+    page.locator("#contact-form label.chip", has_text="Refus").tap()
+    page.locator("#contact-save").tap()
+    notice = page.locator("#saved .offline-notice")
+    expect(notice).to_contain_text("enregistré sur l'appareil")
+    expect(notice).to_be_in_viewport()
+    expect(page.locator("h1 .contact-count")).to_have_text("1")
+    expect(page.locator("#contacts li")).to_have_count(1)
+    expect(page.locator("#contacts li")).to_contain_text(["Refus"])
+    page.context.set_offline(False)
+    page.evaluate("dispatchEvent(new Event('online'))")
+    expect(page.locator("#sync-status")).to_be_hidden()  # sent
+    with live_app.app_context():
+        assert db.session.execute(db.select(Contact.kind)).scalars().all() == ["refusal"]

@@ -140,7 +140,8 @@
     var undo = D.getElementById("undo");
     if (undo) undo.hidden = true;
     if (ev.target.id == "shift-close-form") closedHere();  // (no field named "id" in that form)
-    if (ev.target.id == "contact-form") listed(ev.target, ev.detail);  // waiting on the device: logged all the same
+    // waiting on the device: logged all the same (on a shift the server drew; one started offline has no list here)
+    if (ev.target.getAttribute("id") == "contact-form" && D.querySelector(".contact-count")) listed(ev.target, ev.detail);
   });
   function listed(form, c) {  // the counters and the list, at once
     var list = D.getElementById("contacts"), li = D.createElement("li"), empty = list && list.querySelector(".muted");
