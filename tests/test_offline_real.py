@@ -20,6 +20,7 @@ FILL = """([bad]) => {
     const inputs = [...form.querySelectorAll(`input[name="${name}"]`)];
     const input = inputs.find(i => i.value === value) || inputs[0];
     if (input) input.checked = true;
+    if (input) input.dispatchEvent(new Event('change', {bubbles: true}));  // the page shows what the type needs
     return input;
   };
   pick('kind', 'anonymous');
@@ -187,8 +188,8 @@ def test_a_contact_saved_through_the_api_gets_the_plain_post_confirmation_and_un
     page.locator("#shift-form button[type=submit]").click()
     expect(page.locator("#contact-form")).to_be_visible()
     expect(page.locator("#undo")).to_be_hidden()
+    page.locator("#contact-form label.chip", has_text="Passage anonyme").first.click()  # type first
     page.locator("[name=people_count]").fill("3")
-    page.locator("#contact-form label.chip", has_text="Passage anonyme").first.click()
     page.locator("#contact-save").click()
     expect(page.locator(".offline-notice")).to_have_text("Contact enregistré.")  # the JSON path, no reload
     expect(page.locator("#undo")).to_be_visible()

@@ -35,6 +35,8 @@ def sector_choices(shift):
 
 def form_context(shift):
     lists = {kind: reference.items(kind) for kind in LISTS}
+    if shift is not None:
+        lists["material"] = services.order_by_use(lists["material"], shift.team_id, shift.shift_on)
     undo = session.get("undo_contact")
     sectors, default_sector = sector_choices(shift)
     return {"lists": lists, "sexes": contract.SEXES, "age_bands": contract.AGE_BANDS, "contract": contract,
@@ -61,7 +63,7 @@ def new():
         return _error_page({"shift_id": _("Aucune maraude ouverte.")}, 409)
     existing = _existing(request.form.get("id"))
     if existing is not None and existing.shift_id == shift.id:
-        flash(_("Contact enregistré."))
+        flash(_("Contact enregistré."), "contact")
         return redirect(url_for("shifts.current") + "#contact-form")
     if existing is not None:
         return _error_page({"id": services.DUPLICATE_ID}, 409)
@@ -82,7 +84,7 @@ def new():
         return _error_page({"shift_id": str(exc)}, 403)
     db.session.commit()
     session["undo_contact"] = contact.id
-    flash(_("Contact enregistré."))
+    flash(_("Contact enregistré."), "contact")
     return redirect(url_for("shifts.current") + "#contact-form")
 
 
@@ -97,8 +99,8 @@ def undo(contact_id):
         return _error_page({"undo": _("Annulation impossible (délai dépassé).")}, 403)
     db.session.commit()
     session.pop("undo_contact", None)
-    flash(_("Contact annulé."))
-    return redirect(url_for("shifts.current"))
+    flash(_("Contact annulé."), "contact")
+    return redirect(url_for("shifts.current") + "#contact-form")
 
 
 @bp.post("/maraude/person")

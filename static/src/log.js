@@ -1,7 +1,7 @@
-/* The logging page (/maraude), with queue.js: stage-1 pseudonym digest in the browser (the code
-   inputs are cleared and disabled before any submit, so they are never sent), known/new lookup, +1
-   buttons for material; after a save the undo button and the contact in the list, as without
-   JavaScript. */
+/* The logging page (/maraude), with queue.js: type first (only what the chosen type needs is shown
+   and sent), stage-1 pseudonym digest in the browser (the code inputs are cleared and disabled before
+   any submit, so they are never sent), known/new lookup, +1 buttons for material; after a save the
+   undo button, the counters and the contact in the list, as without JavaScript. */
 (function () {
   "use strict";
   var D = document, undoTimer;
@@ -74,7 +74,26 @@
     form.elements.digest.value = form.elements.is_weak.value = "";
     D.getElementById("pseudo-status").textContent = "";
   });
-  D.addEventListener("change", function (ev) { if (own(ev) && ev.target.name == "pseudo_sex") check(own(ev)); });
+  D.addEventListener("change", function (ev) {
+    var form = own(ev), name = ev.target.name;
+    if (form && name == "pseudo_sex") check(form);
+    if (form && name == "kind") {  // a code belongs to a known person only
+      form.elements.digest.value = form.elements.is_weak.value = "";
+      showKind(form);
+    }
+  });
+  D.addEventListener("reset", function (ev) {  // queue.js resets the form after a save: back to its default type
+    var form = own(ev);
+    if (form) setTimeout(function () { showKind(form); });
+  });
+  function showKind(form) {  // the parts the chosen type needs; the others hidden and disabled (not sent)
+    var kind = form.elements.kind.value;
+    form.querySelectorAll("[data-for]").forEach(function (part) {
+      var off = part.getAttribute("data-for").split(" ").indexOf(kind) < 0;
+      part.hidden = off;
+      part.querySelectorAll("input").forEach(function (input) { input.disabled = off; });
+    });
+  }
   D.addEventListener("submit", function (ev) {  // capture: before queue.js reads the form or the browser posts it
     var form = own(ev);
     if (!form) return;
@@ -94,8 +113,9 @@
     var raw = form.querySelectorAll("[name^=pseudo_]");
     raw.forEach(function (e) { if (e.type != "radio") e.value = ""; e.disabled = true; });
     setTimeout(function () {
-      raw.forEach(function (e) { e.disabled = e.checked = false; });
+      raw.forEach(function (e) { e.checked = false; });
       form.elements.digest.value = form.elements.is_weak.value = "";
+      showKind(form);
     });
   }
   function init(form) {
@@ -104,26 +124,35 @@
       b.type = "button"; b.className = "step"; b.textContent = "+1";
       input.after(b);
     });
+    showKind(form);
   }
   D.addEventListener("outreach:saved", function (ev) {  // as the plain POST: undo for a few minutes, the list
-    var c = ev.detail, undo = D.getElementById("undo-form"), list = D.getElementById("contacts"), li = D.createElement("li");
+    var c = ev.detail, undo = D.getElementById("undo"), form = D.getElementById("undo-form");
     if (undo) {
-      undo.action = undo.action.replace(/[^/]+\/undo$/, c.id + "/undo");
+      form.action = form.action.replace(/[^/]+\/undo$/, c.id + "/undo");
       undo.hidden = false;
       clearTimeout(undoTimer);
-      undoTimer = setTimeout(function () { undo.hidden = true; }, undo.getAttribute("data-minutes") * 6e4);
+      undoTimer = setTimeout(function () { undo.hidden = true; }, form.getAttribute("data-minutes") * 6e4);
     }
+    listed(ev.target, c);
+  });
+  D.addEventListener("outreach:queued", function (ev) {  // undo is for a contact the server has
+    var undo = D.getElementById("undo");
+    if (undo) undo.hidden = true;
+    if (ev.target.id == "shift-close-form") closedHere();  // (no field named "id" in that form)
+    // waiting on the device: logged all the same (on a shift the server drew; one started offline has no list here)
+    if (ev.target.getAttribute("id") == "contact-form" && D.querySelector(".contact-count")) listed(ev.target, ev.detail);
+  });
+  function listed(form, c) {  // the counters and the list, at once
+    var list = D.getElementById("contacts"), li = D.createElement("li"), empty = list && list.querySelector(".muted");
+    D.querySelectorAll(".contact-count").forEach(function (n) { n.textContent = +n.textContent + 1; });
     if (!list || !c.occurred_at) return;
-    var kind = ev.target.querySelector("[name=kind][value=" + c.kind + "]").parentNode;  // its chip, as the server's list
+    if (empty) empty.remove();  // "Aucun contact."
+    var kind = form.querySelector("[name=kind][value=" + c.kind + "]").parentNode;  // its chip, as the server's list
     li.textContent = window.outreachQueue.hhmm(c.occurred_at) + " · " + kind.textContent.split(" /")[0] +
       (c.people_count > 1 ? " ×" + c.people_count : "");
     list.prepend(li);
-  });
-  D.addEventListener("outreach:queued", function (ev) {  // undo is for a contact the server has
-    var undo = D.getElementById("undo-form");
-    if (undo) undo.hidden = true;
-    if (ev.target.id == "shift-close-form") closedHere();  // (no field named "id" in that form)
-  });
+  }
   // A close waiting on the device ends the shift here too, also on the cached page after a reload
   // offline: the server refuses contacts for a closed shift, so none can be logged into it any more.
   function closedHere() {

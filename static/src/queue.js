@@ -189,7 +189,7 @@
 
   // --- the forms -----------------------------------------------------------------------------
   function notice(form, text, bad) {
-    var p = form.previousElementSibling;
+    var p = form.querySelector(".offline-notice") || form.previousElementSibling;  // in the form: next to its button
     if (!p || !p.classList.contains("offline-notice")) form.before(p = D.createElement("p"));
     p.className = "flash offline-notice flash-" + (bad ? "error" : "success");
     p.setAttribute("role", bad ? "alert" : "status");
