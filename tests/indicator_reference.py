@@ -274,3 +274,11 @@ class Reference:
 
     def m_shifts_validated_48h(self, f, w):
         return sum(1 for s in self._shifts(f, w) if s.validated_within_48h)
+
+    # site observations: the random histories record no site visit (tests/test_sites.py checks these
+    # measures on visits it writes), so over them every site figure is zero by definition
+    def m_site_used_material(self, f, w):
+        return sum(o.used_material for o in getattr(self.facts, "site_observations", ()))
+
+    def m_site_people_seen(self, f, w):
+        return sum(o.people_seen for o in getattr(self.facts, "site_observations", ()))
