@@ -1,4 +1,6 @@
 """Deleting a contact: same team scope on every path (undo, delete), and every deletion audited."""
+import re
+
 from conftest import do_login
 from sqlalchemy import select
 
@@ -64,4 +66,6 @@ def test_every_deletion_is_audited(app):
     assert events[0].details["people_count"] == 2 and events[1].details["kind"] == "refusal"
     admin = app.test_client()
     do_login(admin, "admin@aurore.demo")
-    assert removed in admin.get("/admin/journal?action=contact.delete").get_data(as_text=True)
+    journal = admin.get("/admin/journal?action=contact.delete").get_data(as_text=True)
+    rows = re.findall(r"<tr[^>]*>(?:(?!</tr>).)*?Contact supprimé", journal, re.DOTALL)
+    assert len(rows) == 2  # both deletions listed, by their label
