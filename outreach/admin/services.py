@@ -7,11 +7,11 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, time, timedelta
 
-from flask import abort, current_app
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from .. import audit
-from ..access import organisation_scope
+from ..access import get_scoped_or_404, organisation_scope, scoped
 from ..auth import throttle
 from ..auth.services import totp_step
 from ..extensions import db
@@ -23,30 +23,22 @@ INVITATION_HOURS = 72
 
 
 def scoped_users(admin):
-    query = db.select(User).order_by(User.email)
-    org_id = organisation_scope(admin)
-    return query if org_id is None else query.filter(User.organisation_id == org_id)
+    return scoped(db.select(User).order_by(User.email), User, admin)
 
 
 def get_user(admin, user_id):
     """The user ``user_id`` if ``admin`` manages it, else 404 (never reveal other organisations)."""
-    user = db.session.get(User, user_id)
-    org_id = organisation_scope(admin)
-    if user is None or (org_id is not None and user.organisation_id != org_id):
-        abort(404)
-    return user
+    return get_scoped_or_404(User, user_id, admin)
 
 
 def scoped_teams(admin):
     query = db.select(Team).filter_by(is_active=True).order_by(Team.name)
-    org_id = organisation_scope(admin)
-    return db.session.execute(query if org_id is None else query.filter(Team.organisation_id == org_id)).scalars().all()
+    return db.session.execute(scoped(query, Team, admin)).scalars().all()
 
 
 def scoped_organisations(admin):
-    org_id = organisation_scope(admin)
     query = db.select(Organisation).order_by(Organisation.name)
-    return db.session.execute(query if org_id is None else query.filter_by(id=org_id)).scalars().all()
+    return db.session.execute(scoped(query, Organisation, admin)).scalars().all()
 
 
 def assignable_roles(admin):

@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 
 from .. import contract
-from ..access import allow
+from ..access import allow, get_scoped
 from ..contacts import services as contacts
 from ..database import constraint_of, integrity_message, is_unique_violation
 from ..errors import Conflict, Forbidden, ValidationError
@@ -170,15 +170,12 @@ def shift_json(shift):
 
 
 def _own_shift(shift_id):
-    shift = db.session.get(Shift, shift_id)
-    if shift is None or shift.organisation_id != current_user.organisation_id:
-        return None
-    return shift
+    return get_scoped(Shift, shift_id)
 
 
 def _stored(model, record_id, to_json):
-    record = db.session.get(model, record_id)
-    if record is None or record.organisation_id != current_user.organisation_id:
+    record = get_scoped(model, record_id)
+    if record is None:
         return jsonify(errors={"id": _("Identifiant déjà utilisé.")}), 409
     return jsonify(to_json(record)), 200
 
@@ -318,8 +315,8 @@ def post_encounter():
 @bp.route("/api/v1/encounters/<contact_id>", methods=["GET"])
 @allow(*WRITERS)
 def get_encounter(contact_id):
-    contact = db.session.get(Contact, contact_id)
-    if contact is None or contact.organisation_id != current_user.organisation_id:
+    contact = get_scoped(Contact, contact_id)
+    if contact is None:
         return jsonify(errors={"id": _("Contact inconnu.")}), 404
     return jsonify(encounter_json(contact))
 

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import audit, contract
+from ..access import can_see
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..models import (
@@ -47,10 +48,10 @@ def _check_contract(data, has_person):
 
 
 def _check_shift(shift, user):
-    if shift is None or shift.organisation_id != user.organisation_id:
+    if shift is None or not can_see(shift, user):
         raise ValidationError({"shift_id": _("Maraude inconnue.")})
     lock_shift(shift)  # a close or a validation committed meanwhile must be seen
-    if shift.status == "validated":
+    if shift.is_locked:
         raise Forbidden(_("La maraude est close et validée : ce contact ne peut plus y entrer. "
                           "Il reste sur l'appareil ; montrez-le à votre coordinateur·rice."))
 

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect, text
 
+from ..access import can_see
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
 from ..models import RefItem, Sector, Shift, ShiftStock, Team, utcnow
@@ -138,7 +139,7 @@ def _stock_back(shift, quantities):
 def check_can_close(shift, user):
     """The one rule for closing a shift, on the page and in the API: the worker who opened it, or a
     supervisor of its organisation (a shift left open at dawn). Anyone else: Forbidden."""
-    if shift is None or shift.organisation_id != user.organisation_id:
+    if shift is None or not can_see(shift, user):
         raise ValidationError({"shift_id": _("Maraude inconnue.")})
     if shift.opened_by_id != user.id and user.role != "supervisor":
         raise Forbidden(_("Seule la personne qui a ouvert la maraude, ou un·e coordinateur·rice, peut la clore."))
