@@ -387,10 +387,10 @@ def _step_replay(referral, data):
 @bp.route("/api/v1/referrals/<referral_id>/steps", methods=["POST"])
 @allow(*WRITERS)
 def post_referral_step(referral_id):
-    data = step_data(_body())
     referral = referrals.get_referral(referral_id, current_user)
-    if referral is None:
+    if referral is None:  # before reading the body: another organisation's id is answered as an unknown one
         return jsonify(errors={"referral_id": _("Orientation inconnue.")}), 404
+    data = step_data(_body())
     replay = _step_replay(referral, data)
     if replay is not None:
         return replay
