@@ -73,7 +73,6 @@ SETTINGS = [
 ]
 
 MIN_PRODUCTION_ITERATIONS = 100_000
-_BOOL = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 
 class ConfigError(RuntimeError):

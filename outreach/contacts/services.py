@@ -60,7 +60,7 @@ def _mark_late(contact, shift):
     """A contact reaching a closed (not yet validated) shift, e.g. from a phone's queue after the supervisor
     closed it: kept when it happened before the shift's end, flagged "arrivé après la clôture" for the
     supervisor's review and audited; one timed after the end is refused."""
-    if shift.status == "open":
+    if shift.is_open:
         return
     if contact.occurred_at > shift.ended_at:
         raise Forbidden(_("La maraude est close : ce contact est postérieur à sa fin."))
@@ -167,7 +167,7 @@ def _build_contact(shift, user, data):
 
 def can_undo(contact, user):
     limit = dt.timedelta(minutes=current_app.config["UNDO_MINUTES"])
-    return (contact.created_by_id == user.id and contact.shift.status == "open"
+    return (contact.created_by_id == user.id and contact.shift.is_open
             and utcnow() - contact.created_at <= limit)
 
 
@@ -196,7 +196,7 @@ def check_editable(contact, user):
     from ..review.services import ensure_editable
     ensure_editable(contact.shift, user)
     check_team(contact, user)
-    if contact.shift.status == "validated":
+    if contact.shift.is_locked:
         raise Forbidden(_("Maraude validée : modification impossible ici."))
 
 
@@ -308,7 +308,7 @@ def update_contact(contact, user, data):
         contact.orientations = _orientations(data.get("orientations"))
         _edit_person(contact, data, shift)
         _merge_referrals(contact, data.get("referral_programme_ids"), user)
-    if shift.status != "open":
+    if not shift.is_open:
         _audit_changes(contact, user, before, snapshot(contact))
     return contact
 
@@ -323,7 +323,7 @@ def remove_contact(contact, user):
     """Delete a contact of the organisation's shift while that shift is still open."""
     lock_shift(contact.shift)
     check_editable(contact, user)
-    if contact.shift.status != "open":
+    if not contact.shift.is_open:
         raise Forbidden(_("La maraude est close : le contact ne peut plus être supprimé."))
     _delete(contact, user, "remove")
 

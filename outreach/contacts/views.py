@@ -164,7 +164,7 @@ def _not_found():
 
 
 def _after_edit(shift):
-    if shift.status != "open" and current_user.role == "supervisor":
+    if not shift.is_open and current_user.role == "supervisor":
         return redirect(url_for("review.shift", shift_id=shift.id))
     return redirect(url_for("shifts.current") + "#contacts")
 

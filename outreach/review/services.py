@@ -57,7 +57,7 @@ def ensure_editable(shift, user):
     if not can_see(shift, user):
         raise Forbidden(_("Maraude d'une autre organisation."))
     lock_shift(shift)  # until commit: a validation racing with this edit is seen, or waits for it
-    if shift.status == "validated" and user.role not in ("supervisor", "admin"):
+    if shift.is_locked and user.role not in ("supervisor", "admin"):
         raise Forbidden(_("Maraude validée : modification réservée au superviseur."))
 
 
@@ -94,7 +94,7 @@ def anomalies(shift_ids, now=None):
 
 def _long_open(ids, now):
     rows = db.session.execute(db.select(Shift.id).filter(
-        Shift.id.in_(ids), Shift.status == "open",
+        Shift.id.in_(ids), Shift.is_open,
         Shift.started_at < now - timedelta(hours=OPEN_HOURS))).scalars()
     return [(sid, _("Ouverte depuis plus de %(h)s h", h=OPEN_HOURS)) for sid in rows]
 
@@ -225,7 +225,7 @@ def trail(shift):
 def validate_shift(shift, user, seen=None):
     """Validate a closed shift; ``seen``: the digest of the summary the supervisor read (refused if stale)."""
     lock_shift(shift)
-    if shift.status != "closed":
+    if not shift.is_closed:
         raise ValidationError({"status": _("Seule une maraude clôturée peut être validée.")})
     if seen is not None and seen != summary_digest(summary(shift)):
         raise ValidationError({"summary": _("La synthèse a changé depuis son affichage : relisez-la avant de "
@@ -236,7 +236,7 @@ def validate_shift(shift, user, seen=None):
 
 def unvalidate_shift(shift, user, reason):
     lock_shift(shift)
-    if shift.status != "validated":
+    if not shift.is_locked:
         raise ValidationError({"status": _("Cette maraude n'est pas validée.")})
     _require_reason(reason)
     shift.status, shift.validated_at, shift.validated_by_id = "closed", None, None

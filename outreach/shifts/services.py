@@ -52,7 +52,7 @@ def lock_shift(shift):
 
 
 def open_shift_for(user):
-    query = db.select(Shift).filter_by(opened_by_id=user.id, status="open")
+    query = db.select(Shift).filter_by(opened_by_id=user.id).where(Shift.is_open)
     return db.session.execute(query.order_by(Shift.started_at.desc())).scalars().first()
 
 
@@ -66,7 +66,7 @@ def is_uuid(value):
 
 def last_closed_shift_for(user):
     """The user's latest closed (not yet validated) shift: its contacts can still be edited."""
-    query = db.select(Shift).filter_by(opened_by_id=user.id, status="closed")
+    query = db.select(Shift).filter_by(opened_by_id=user.id).where(Shift.is_closed)
     return db.session.execute(query.order_by(Shift.started_at.desc())).scalars().first()
 
 
@@ -149,7 +149,7 @@ def close_shift(shift, user, data):
     """Close an open shift with its end time and territory observation."""
     check_can_close(shift, user)
     lock_shift(shift)
-    if shift.status != "open":
+    if not shift.is_open:
         raise Conflict(_("Cette maraude est déjà close."))
     ended = to_utc(data.get("ended_at") or utcnow())
     if ended < shift.started_at:
