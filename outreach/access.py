@@ -5,8 +5,8 @@ admits; a view may narrow or widen that with ``@allow(...)`` or ``@public``.
 An endpoint with no rule at all is refused (fail closed), and
 ``tests/test_access.py`` walks ``app.url_map`` to prove each rule.
 
-Row scope (which organisation's rows a user sees) is declared once, per model, in ``owners()`` and applied
-by ``scoped(query, model)`` in queries and ``get_scoped(_or_404)(model, id)`` for one row.
+Row scope (which organisation's rows a user sees) is declared once, per model, in ``owners()`` and
+applied by ``scoped(query, model)`` in queries and ``get_scoped(_or_404)(model, id)`` for one row.
 """
 import functools
 
@@ -57,8 +57,8 @@ PLAN_LEVEL = frozenset({"manager", "admin"})
 
 
 def plan_level(view):
-    """Shared data (reference lists, sectors, the plan catalogue) every organisation sees: changed only by plan
-    managers and instance admins, never by one organisation's admin."""
+    """Shared data (reference lists, sectors, the plan catalogue) every organisation sees:
+    changed only by plan managers and instance admins, never by one organisation's admin."""
     view.access_roles = PLAN_LEVEL
     view.plan_level = True
     return view
@@ -125,38 +125,41 @@ def home_url(user):
 
 
 def organisation_scope(user):
-    """None for plan managers and instance admins (every organisation), else their organisation id."""
+    """None for plan managers and instance admins (every organisation), else their organisation
+    id."""
     if is_plan_level(user):
         return None
     return user.organisation_id
 
 
-# --- row scope: which rows of an organisation's data a user may see -------------------------------------
+# --- row scope: which rows of an organisation's data a user may see ---------------------------
 
 PERSON_LEVEL_ROLES = frozenset({"worker", "supervisor", "admin"})
 
 
 @functools.cache
 def owners():
-    """{model: (column holding the row's organisation id, person-level?)}: how each scoped row belongs to an
-    organisation.
+    """{model: (column holding the row's organisation id, person-level?)}: how each scoped row
+    belongs to an organisation.
 
-    Person-level rows (shifts, contacts, referrals, site observations) never leave their organisation: only
-    that organisation's workers, supervisors and admin see them; a plan manager or an instance admin (no
-    organisation) sees none. Other rows (teams, users, organisations, places) are seen by their own
-    organisation and by plan-level users. Models not listed are shared by every organisation (reference
-    lists, sectors, sites, the plan, coordination meetings): scoping one is a mistake (KeyError)."""
+    Person-level rows (shifts, contacts, referrals, site observations) never leave their
+    organisation: only that organisation's workers, supervisors and admin see them; a plan
+    manager or an instance admin (no organisation) sees none. Other rows (teams, users,
+    organisations, places) are seen by their own organisation and by plan-level users. Models not
+    listed are shared by every organisation (reference lists, sectors, sites, the plan,
+    coordination meetings): scoping one is a mistake (KeyError)."""
     from .models import Contact, Organisation, Referral, Shift, Team, User
     from .planexec_models import PlaceCapacity
     from .site_models import SiteObservation
-    person_level = {model: (model.organisation_id, True) for model in (Shift, Contact, Referral, SiteObservation)}
-    own = {Team: (Team.organisation_id, False), User: (User.organisation_id, False),
-           Organisation: (Organisation.id, False), PlaceCapacity: (PlaceCapacity.organisation_id, False)}
-    return {**person_level, **own}
+    person_level = {model: (model.organisation_id, True)
+                    for model in (Shift, Contact, Referral, SiteObservation)}
+    own = {model: (model.organisation_id, False) for model in (Team, User, PlaceCapacity)}
+    return {**person_level, **own, Organisation: (Organisation.id, False)}
 
 
 def sees_person_level(user):
-    """Workers, supervisors and admins of an organisation: the only users who see person-level rows."""
+    """Workers, supervisors and admins of an organisation: the only users who see person-level
+    rows."""
     return user.role in PERSON_LEVEL_ROLES and user.organisation_id is not None
 
 
@@ -169,7 +172,8 @@ def _allowed_organisation(model, user):
 
 
 def scoped(query, model, user=None):
-    """``query`` (a ``select``) restricted to the ``model`` rows ``user`` (default: the current user) may see."""
+    """``query`` (a ``select``) restricted to the ``model`` rows ``user`` (default: the current
+    user) may see."""
     allowed = _allowed_organisation(model, user or current_user)
     if allowed is None:
         return query
@@ -178,7 +182,8 @@ def scoped(query, model, user=None):
 
 
 def can_see(row, user=None):
-    """True when ``user`` (default: the current user) may see ``row``, a loaded row of a scoped model."""
+    """True when ``user`` (default: the current user) may see ``row``, a loaded row of a scoped
+    model."""
     allowed = _allowed_organisation(type(row), user or current_user)
     if allowed is None or allowed is False:
         return allowed is None
@@ -186,14 +191,15 @@ def can_see(row, user=None):
 
 
 def get_scoped(model, row_id, user=None):
-    """The ``model`` row ``row_id`` when ``user`` (default: the current user) may see it, else None: a row of
-    another organisation is answered exactly as an unknown id."""
+    """The ``model`` row ``row_id`` when ``user`` (default: the current user) may see it, else
+    None: a row of another organisation is answered exactly as an unknown id."""
     row = db.session.get(model, row_id) if row_id is not None else None
     return row if row is not None and can_see(row, user) else None
 
 
 def get_scoped_or_404(model, row_id, user=None):
-    """``get_scoped`` or 404 (JSON under /api/): never reveal that another organisation's row exists."""
+    """``get_scoped`` or 404 (JSON under /api/): never reveal that another organisation's row
+    exists."""
     row = get_scoped(model, row_id, user)
     if row is None:
         flask.abort(404)

@@ -7,7 +7,8 @@ from sqlalchemy.orm import Session
 from .extensions import db
 from .models import AuditEvent
 
-# Data every organisation shares: its changes belong to no organisation, and every admin's log shows them.
+# Data every organisation shares: its changes belong to no organisation, and every admin's log shows
+# them.
 SHARED_TARGETS = ("ref_items", "sectors", "plans", "sites", "site_types", "partners", "coordination_meetings",
                   "coordination_decisions")
 

@@ -55,8 +55,8 @@ def _team(org, code):
 @click.option("--label", default="cli")
 @click.option("--days", type=click.IntRange(1, 3650), default=None, help="Valid for this many days (default: OUTREACH_TOKEN_DAYS).")
 def create_token(email, label, days):
-    """Print a new API bearer token for EMAIL (shown once, stored hashed; /api/ only; listed and revoked at
-    /compte/jetons and on the admin's user page)."""
+    """Print a new API bearer token for EMAIL (shown once, stored hashed; /api/ only; listed and
+    revoked at /compte/jetons and on the admin's user page)."""
     user = db.session.execute(db.select(User).filter_by(email=email.strip().lower())).scalar_one_or_none()
     if user is None:
         raise click.ClickException(f"unknown user {email}")

@@ -1,8 +1,9 @@
 """Numbers as people read them, in the interface language: the one formatting helper of every page.
 
 "7 184,9", "−2 139,2" and "26,3 %" in French, "7,184.9" and "26.3%" in English (Babel, through the
-request's locale; French outside a request, as the CLI exports). Withheld cells show "< 5", a share or
-rate computed from a withheld count shows "s" (secret), a figure that cannot be computed shows "—".
+request's locale; French outside a request, as the CLI exports). Withheld cells show "< 5", a share
+or rate computed from a withheld count shows "s" (secret), a figure that cannot be computed shows
+"—".
 """
 from decimal import Decimal
 
@@ -31,7 +32,8 @@ def _exact(value, decimals):
 
 
 def number(value, decimals=1):
-    """A count or measure: thousands separated, at most ``decimals`` decimals (none shown when whole)."""
+    """A count or measure: thousands separated, at most ``decimals`` decimals (none shown when
+    whole)."""
     if value is None:
         return MISSING
     if isinstance(value, Hidden):
@@ -40,7 +42,8 @@ def number(value, decimals=1):
 
 
 def percent(value, decimals=1):
-    """A share in percent units (26.3 means 26.3 %); "s" when it would come from a withheld count."""
+    """A share in percent units (26.3 means 26.3 %); "s" when it would come from a withheld
+    count."""
     if value is None:
         return MISSING
     if isinstance(value, Hidden):

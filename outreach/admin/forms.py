@@ -86,8 +86,8 @@ class SetPasswordForm(FlaskForm):
 
 
 class TotpForm(FlaskForm):
-    """A new second factor: the password, the code of the factor in use (when there is one), then a code
-    of the new key."""
+    """A new second factor: the password, the code of the factor in use (when there is one), then
+    a code of the new key."""
     secret = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
     password = PasswordField(_l("Mot de passe actuel"), validators=[DataRequired(), Length(max=200)],
                              render_kw={"autocomplete": "current-password"})

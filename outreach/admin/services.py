@@ -176,8 +176,9 @@ def totp_uri(user, secret):
 
 
 def enrol_totp(user, secret, code):
-    """Store ``secret`` when ``code`` proves the authenticator has it (the code is then used up); returns
-    success. The caller has checked the password and the code of the factor in use (confirm_identity)."""
+    """Store ``secret`` when ``code`` proves the authenticator has it (the code is then used up);
+    returns success. The caller has checked the password and the code of the factor in use
+    (confirm_identity)."""
     step = totp_step(secret, code)
     if step is None:
         return False

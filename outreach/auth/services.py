@@ -39,7 +39,8 @@ def find_user(email):
 
 
 class Refused(Exception):
-    """A login or a re-authentication refused: ``message`` for the person, ``status`` for the answer."""
+    """A login or a re-authentication refused: ``message`` for the person, ``status`` for the
+    answer."""
 
     def __init__(self, message, status=401):
         super().__init__(message)
@@ -49,9 +50,9 @@ class Refused(Exception):
 def authenticate(email, password, code, address):
     """The user whose password and (when enrolled) one-time code are right, else ``Refused``.
 
-    Every failure, a wrong or missing code included, is audited as a failure and counts towards the login
-    delays; while a delay runs nothing is checked, and the answer is the same for every account, existing
-    or not. Does not commit."""
+    Every failure, a wrong or missing code included, is audited as a failure and counts towards
+    the login delays; while a delay runs nothing is checked, and the answer is the same for every
+    account, existing or not. Does not commit."""
     _check_wait(email, address)
     user = find_user(email)
     if not verify_password(user, password) or not user.is_enabled:
@@ -97,7 +98,8 @@ def _fail(user, email, address, reason, action="login_failed"):
 
 
 def change_password(user, new_password):
-    """Every session of the user ends and every API token is revoked; the caller signs this browser in again."""
+    """Every session of the user ends and every API token is revoked; the caller signs this
+    browser in again."""
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
     revoke_access(user, user)
@@ -119,9 +121,9 @@ def totp_step(secret, code):
 
 
 def consume_totp(user, code):
-    """True when the user has no second factor, or ``code`` is a current code of it from a later time step
-    than the last one accepted: a code works once, even when two requests race (one conditional UPDATE).
-    The step is recorded."""
+    """True when the user has no second factor, or ``code`` is a current code of it from a later
+    time step than the last one accepted: a code works once, even when two requests race (one
+    conditional UPDATE). The step is recorded."""
     if not user.totp_secret:
         return True
     step = totp_step(user.totp_secret, code)

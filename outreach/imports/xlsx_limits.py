@@ -1,10 +1,11 @@
 """What an uploaded XLSX may cost, checked before openpyxl parses it.
 
-An XLSX file is a zip of XML parts: a few kilobytes can unpack into hundreds of megabytes of shared strings,
-a row of millions of cells, or a dimension that claims the whole sheet. Before parsing, the zip's declared
-sizes are checked (zipfile never inflates a part past its declared size: a lie fails its CRC), then each
-worksheet is scanned as a SAX stream (defusedxml, no DTD or entity) counting cells per row and in all, and column
-and row positions. Only then does openpyxl read the first sheet, in read-only mode.
+An XLSX file is a zip of XML parts: a few kilobytes can unpack into hundreds of megabytes of shared
+strings, a row of millions of cells, or a dimension that claims the whole sheet. Before parsing, the
+zip's declared sizes are checked (zipfile never inflates a part past its declared size: a lie fails
+its CRC), then each worksheet is scanned as a SAX stream (defusedxml, no DTD or entity) counting
+cells per row and in all, and column and row positions. Only then does openpyxl read the first
+sheet, in read-only mode.
 """
 import io
 import re
@@ -35,7 +36,8 @@ def _mb(size):
 
 
 def check_xlsx(data, max_rows=None):
-    """Raise TooLarge (or ValidationError for a broken zip) unless parsing ``data`` stays bounded."""
+    """Raise TooLarge (or ValidationError for a broken zip) unless parsing ``data`` stays
+    bounded."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         parts = archive.infolist()
@@ -69,8 +71,8 @@ def _ignore(*_args):
 
 
 class _SheetCounter:
-    """SAX content handler counting cells per row and in all; raises TooLarge at the first one over a limit.
-    Every other SAX event (characters, end tags...) is ignored."""
+    """SAX content handler counting cells per row and in all; raises TooLarge at the first one
+    over a limit. Every other SAX event (characters, end tags...) is ignored."""
 
     def __init__(self, max_cells):
         self.max_cells, self.cells, self.in_row = max_cells, 0, 0
@@ -91,7 +93,8 @@ class _SheetCounter:
 
 
 def _scan_sheet(archive, part, max_cells):
-    """Count cells as a SAX stream (defusedxml: no DTD, no entity); memory stays that of one element."""
+    """Count cells as a SAX stream (defusedxml: no DTD, no entity); memory stays that of one
+    element."""
     parser = DefusedExpatParser(forbid_dtd=True)
     parser.setContentHandler(_SheetCounter(max_cells))
     try:

@@ -35,7 +35,8 @@ def pseudonym_code(digest, setting):
 
 
 def pseudonym_codes(digests, setting):
-    """``{digest: stage-2 code}`` for many digests (imports): each key's HMAC state is prepared once."""
+    """``{digest: stage-2 code}`` for many digests (imports): each key's HMAC state is prepared
+    once."""
     layers = [hmac.new(key.encode(), digestmod=hashlib.sha256) for key in key_chain(setting)]
     codes = {}
     for digest in digests:
