@@ -25,7 +25,8 @@ def reset_sequences(conn=None, tables=None):
         if len(pk) != 1 or not isinstance(pk[0].type, Integer) or pk[0].autoincrement is False:
             continue
         column = pk[0]
-        sequence = conn.execute(select(func.pg_get_serial_sequence(table.name, column.name))).scalar()
+        sequence = conn.execute(
+            select(func.pg_get_serial_sequence(table.name, column.name))).scalar()
         if sequence is None:
             continue
         largest = conn.execute(select(func.max(column))).scalar()
@@ -55,6 +56,6 @@ def is_unique_violation(error):
 def integrity_message(error):
     """What to tell the user when the database refused a write for another reason than a replayed
     id."""
-    return _("Enregistrement refusé par la base de données (contrainte %(name)s) : rien n'a été enregistré ; "
-             "réessayez, et signalez-le à l'administration si cela se reproduit.",
+    return _("Enregistrement refusé par la base de données (contrainte %(name)s) : rien n'a été "
+             "enregistré ; réessayez, et signalez-le à l'administration si cela se reproduit.",
              name=constraint_of(error) or "?")

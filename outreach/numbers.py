@@ -38,7 +38,8 @@ def number(value, decimals=1):
         return MISSING
     if isinstance(value, Hidden):
         return str(value)
-    return _signs(format_decimal(_exact(value, decimals), locale=_locale(), decimal_quantization=False))
+    return _signs(format_decimal(_exact(value, decimals), locale=_locale(),
+                                 decimal_quantization=False))
 
 
 def percent(value, decimals=1):
@@ -48,7 +49,8 @@ def percent(value, decimals=1):
         return MISSING
     if isinstance(value, Hidden):
         return SECRET
-    return _signs(format_percent(_exact(value, decimals) / 100, locale=_locale(), decimal_quantization=False))
+    return _signs(format_percent(_exact(value, decimals) / 100, locale=_locale(),
+                                 decimal_quantization=False))
 
 
 def signed(value, decimals=1):

@@ -1,5 +1,5 @@
-"""axe-core on every HTML page of every role (walking app.url_map with real arguments over a year of demo
-history), in the light and the dark colour scheme: no violation."""
+"""axe-core on every HTML page of every role (walking app.url_map with real arguments over a year
+of demo history), in the light and the dark colour scheme: no violation."""
 import pytest
 from conftest import DEMO_PASSWORD
 from test_access import DEMO_BY_ROLE

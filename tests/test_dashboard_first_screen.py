@@ -1,5 +1,6 @@
-"""A plan manager's first screen on a laptop shows figures: the filters are folded into one line saying the
-period and scope ("12 derniers mois : … · toutes organisations · Modifier"), opened with one tap."""
+"""A plan manager's first screen on a laptop shows figures: the filters are folded into one line
+saying the period and scope ("12 derniers mois : … · toutes organisations · Modifier"), opened
+with one tap."""
 from datetime import date
 
 import pytest

@@ -1,4 +1,5 @@
-"""Issue 17: a median is withheld from a plan manager when the (perturbed) count of its inputs is small."""
+"""Issue 17: a median is withheld from a plan manager when the (perturbed) count of its inputs is
+small."""
 import pytest
 from test_indicators_measures import MARCH, world  # noqa: F401 (world: the fixture)
 

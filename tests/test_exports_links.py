@@ -1,4 +1,5 @@
-"""The indicator pages link to CSV and XLSX exports of the view on screen (same period and filters)."""
+"""The indicator pages link to CSV and XLSX exports of the view on screen (same period and
+filters)."""
 import csv
 import html
 import io

@@ -1,5 +1,5 @@
-"""Every catalogue indicator says in words what it counts: which records, validated or provisional data,
-and, for figures by month, in which time zone (issue 19 item 8, issue 14)."""
+"""Every catalogue indicator says in words what it counts: which records, validated or
+provisional data, and, for figures by month, in which time zone (issue 19 item 8, issue 14)."""
 import io
 
 import yaml

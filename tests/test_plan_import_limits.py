@@ -1,4 +1,5 @@
-"""The plan catalogue import is bounded like the contact import: size, aliases, entries; never a 500."""
+"""The plan catalogue import is bounded like the contact import: size, aliases, entries; never a
+500."""
 import io
 import time
 

@@ -1,4 +1,5 @@
-"""The plan's report card in Chromium: no console error, and printed it is an A4 document without the menus."""
+"""The plan's report card in Chromium: no console error, and printed it is an A4 document without
+the menus."""
 import re
 
 import pytest

@@ -56,7 +56,8 @@ def record_failure(email, address):
 
 
 def _count(key, free, now):
-    row = _locked_row(key, now)  # rows older than FORGET_AFTER were just deleted: counting starts again
+    # rows older than FORGET_AFTER were just deleted: counting starts again
+    row = _locked_row(key, now)
     row.failures += 1
     row.last_failed_at = now
     delay = _delay(row.failures - free)
@@ -82,7 +83,8 @@ def _locked_row(key, now):
 
 
 def _forget_old(now):
-    db.session.execute(db.delete(LoginThrottle).where(LoginThrottle.last_failed_at < now - FORGET_AFTER))
+    db.session.execute(db.delete(LoginThrottle)
+                       .where(LoginThrottle.last_failed_at < now - FORGET_AFTER))
 
 
 def clear_account(email):

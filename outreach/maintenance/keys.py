@@ -55,7 +55,8 @@ def _layer(key, code):
 
 def fingerprint(setting):
     """A short non-secret identifier of a chain, kept in the audit log."""
-    return hashlib.sha256(("outreach-key-fingerprint|" + ",".join(key_chain(setting))).encode()).hexdigest()[:16]
+    text = "outreach-key-fingerprint|" + ",".join(key_chain(setting))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def rotate_codes(old_setting, new_key, current_setting):
