@@ -123,7 +123,8 @@ def set_temporary_password(admin, user):
 
 def change_role(admin, user, role):
     if role != user.role:
-        audit.record("role_changed", actor=admin, target=user, field="role", before=user.role, after=role)
+        audit.record("role_changed", actor=admin, target=user, field="role", before=user.role,
+                     after=role)
         user.role = role
         end_sessions(user)
 
@@ -152,7 +153,8 @@ def unlock_user(admin, user):
     """Lift the login delay of an account at once (it would end by itself after a while)."""
     state = throttle.account_delay(user.email)
     throttle.clear_account(user.email)
-    audit.record("user_unlocked", actor=admin, target=user, before=state[0] if state else 0, after=0)
+    audit.record("user_unlocked", actor=admin, target=user, before=state[0] if state else 0,
+                 after=0)
 
 
 def reset_totp(admin, user):
@@ -195,13 +197,16 @@ def audit_events(admin, action=None, email=None, start=None, end=None, limit=200
     from ..models import AuditEvent
     query = db.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     org_id = organisation_scope(admin)
-    if org_id is not None:  # its own organisation's events, and changes to the data every organisation shares
+    # its own organisation's events, and changes to the data every organisation shares
+    if org_id is not None:
         query = query.filter(db.or_(AuditEvent.organisation_id == org_id, db.and_(
-            AuditEvent.organisation_id.is_(None), AuditEvent.target_type.in_(audit.SHARED_TARGETS))))
+            AuditEvent.organisation_id.is_(None),
+            AuditEvent.target_type.in_(audit.SHARED_TARGETS))))
     if action:
         query = query.filter(AuditEvent.action == action)
     if email:
-        query = query.join(User, AuditEvent.actor_id == User.id).filter(User.email == email.strip().lower())
+        query = (query.join(User, AuditEvent.actor_id == User.id)
+                 .filter(User.email == email.strip().lower()))
     if start:  # the days the page shows: Paris days, stored as UTC
         query = query.filter(AuditEvent.occurred_at >= _paris_midnight_utc(start))
     if end:
@@ -216,7 +221,8 @@ def _paris_midnight_utc(day):
 
 def audit_actions():
     from ..models import AuditEvent
-    return db.session.execute(db.select(AuditEvent.action).distinct().order_by(AuditEvent.action)).scalars().all()
+    query = db.select(AuditEvent.action).distinct().order_by(AuditEvent.action)
+    return db.session.execute(query).scalars().all()
 
 
 __all__ = ["utcnow"]

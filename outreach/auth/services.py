@@ -35,7 +35,8 @@ def password_problem(password):
 
 
 def find_user(email):
-    return db.session.execute(db.select(User).filter_by(email=email.strip().lower())).scalar_one_or_none()
+    query = db.select(User).filter_by(email=email.strip().lower())
+    return db.session.execute(query).scalar_one_or_none()
 
 
 class Refused(Exception):
@@ -68,9 +69,9 @@ def authenticate(email, password, code, address):
 
 
 def confirm_identity(user, password, code, address, with_code=True):
-    """A signed-in user proves it again before changing a credential: the password, and with ``with_code``
-    the current one-time code when enrolled. Failures count and are audited as for a login. Raises
-    ``Refused``; does not commit."""
+    """A signed-in user proves it again before changing a credential: the password, and with
+    ``with_code`` the current one-time code when enrolled. Failures count and are audited as for a
+    login. Raises ``Refused``; does not commit."""
     _check_wait(user.email, address)
     if not verify_password(user, password):
         _fail(user, user.email, address, "password", action="reauth_failed")
@@ -83,8 +84,8 @@ def confirm_identity(user, password, code, address, with_code=True):
 def _check_wait(email, address):
     seconds = throttle.wait_seconds(email, address)
     if seconds:
-        raise Refused(_("Trop de tentatives pour ce compte ou depuis cette adresse : réessayez dans "
-                        "%(minutes)d min.", minutes=math.ceil(seconds / 60)), 429)
+        raise Refused(_("Trop de tentatives pour ce compte ou depuis cette adresse : "
+                        "réessayez dans %(minutes)d min.", minutes=math.ceil(seconds / 60)), 429)
 
 
 def _fail(user, email, address, reason, action="login_failed"):
@@ -106,7 +107,7 @@ def change_password(user, new_password):
     audit.record("password_changed", actor=user, target=user)
 
 
-# --- TOTP --------------------------------------------------------------------------------------------
+# --- TOTP ------------------------------------------------------------------------------------
 
 def totp_step(secret, code):
     """The 30-s time step, within one step of now, whose code is ``code``; None when none is."""
@@ -130,5 +131,6 @@ def consume_totp(user, code):
     if step is None:
         return False
     later = (User.totp_last_step.is_(None)) | (User.totp_last_step < step)
-    done = db.session.execute(db.update(User).where(User.id == user.id, later).values(totp_last_step=step))
+    done = db.session.execute(db.update(User).where(User.id == user.id, later)
+                              .values(totp_last_step=step))
     return done.rowcount == 1
