@@ -125,8 +125,7 @@ def home_url(user):
 
 
 def organisation_scope(user):
-    """None for plan managers and instance admins (every organisation), else their organisation
-    id."""
+    """None for plan managers and instance admins (every organisation), else the user's one."""
     if is_plan_level(user):
         return None
     return user.organisation_id
@@ -158,8 +157,7 @@ def owners():
 
 
 def sees_person_level(user):
-    """Workers, supervisors and admins of an organisation: the only users who see person-level
-    rows."""
+    """Workers, supervisors and admins of an organisation: who alone see person-level rows."""
     return user.role in PERSON_LEVEL_ROLES and user.organisation_id is not None
 
 
@@ -182,8 +180,7 @@ def scoped(query, model, user=None):
 
 
 def can_see(row, user=None):
-    """True when ``user`` (default: the current user) may see ``row``, a loaded row of a scoped
-    model."""
+    """True when ``user`` (default: the current user) may see ``row``, a row of a scoped model."""
     allowed = _allowed_organisation(type(row), user or current_user)
     if allowed is None or allowed is False:
         return allowed is None
@@ -198,8 +195,7 @@ def get_scoped(model, row_id, user=None):
 
 
 def get_scoped_or_404(model, row_id, user=None):
-    """``get_scoped`` or 404 (JSON under /api/): never reveal that another organisation's row
-    exists."""
+    """``get_scoped`` or 404 (JSON under /api/): another organisation's row is never revealed."""
     row = get_scoped(model, row_id, user)
     if row is None:
         flask.abort(404)
