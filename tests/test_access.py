@@ -313,3 +313,27 @@ def _token(app, email):
 def do_login_as(client, email):
     from conftest import do_login
     do_login(client, email)
+
+
+def test_an_instance_admin_manages_every_user_but_sees_no_person_level_row(app, org_b):
+    """An admin with no organisation manages every organisation's accounts, but shifts, contacts
+    and referrals never leave their organisation: the review board is empty and B's shift is a 404
+    (before, the review pages showed it every organisation's shifts)."""
+    from outreach.extensions import db
+    from outreach.models import User
+    from outreach.security import hash_password
+    with app.app_context():
+        db.session.add(User(email="root@instance.demo", role="admin", organisation_id=None,
+                            password_hash=hash_password("demo-password")))
+        db.session.commit()
+    client = app.test_client()
+    do_login_as(client, "root@instance.demo")
+    assert client.get(f"/admin/utilisateurs/{org_b['user_id']}").status_code == 200
+    board = client.get("/revue/")
+    assert board.status_code == 200 and org_b["shift_id"] not in board.get_data(as_text=True)
+    assert client.get(f"/revue/maraude/{org_b['shift_id']}").status_code == 404
+    assert client.post(f"/revue/contact/{org_b['contact_id']}/corriger").status_code == 404
+    assert client.get(f"/orientations/{org_b['referral_id']}").status_code == 403
+    supervisor = app.test_client()
+    do_login_as(supervisor, "supervisor@gaia.demo")
+    assert org_b["shift_id"] in supervisor.get("/revue/").get_data(as_text=True)
