@@ -20,7 +20,8 @@ def _html_pages(app, urls, email):
     client = app.test_client()
     client.post("/connexion", data={"email": email, "password": DEMO_PASSWORD,
                                     "csrf_token": _token(client)})
-    return [url for url in urls if (r := client.get(url)).status_code == 200 and r.mimetype == "text/html"]
+    return [url for url in urls
+            if (r := client.get(url)).status_code == 200 and r.mimetype == "text/html"]
 
 
 def _token(client):

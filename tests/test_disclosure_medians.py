@@ -14,6 +14,8 @@ def test_a_median_of_few_admissions_is_withheld_from_a_manager_only():
     """Two admissions in March: the median waiting time is the supervisor's, never the manager's."""
     users = {u.role: u for u in db.session.execute(db.select(User)).scalars()}
     period = services.Period(MARCH[0], MARCH[1])
-    exact = services.Dashboard(period, {}, users["supervisor"])._median("median_days_waiting", {}, period)
-    hidden = services.Dashboard(period, {}, users["manager"])._median("median_days_waiting", {}, period)
+    exact = services.Dashboard(period, {}, users["supervisor"])._median("median_days_waiting", {},
+                                                                         period)
+    hidden = services.Dashboard(period, {}, users["manager"])._median("median_days_waiting", {},
+                                                                      period)
     assert exact == 5.5 and isinstance(hidden, Hidden)

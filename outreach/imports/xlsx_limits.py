@@ -19,10 +19,10 @@ from ..errors import TooLarge, ValidationError
 
 MAX_PARTS = 200                      # zip members of a workbook (a plain one has about 10)
 MAX_UNZIPPED = 64 * 1024 * 1024      # all parts together, uncompressed
-MAX_SHARED_STRINGS = 16 * 1024 * 1024  # xl/sharedStrings.xml, uncompressed (openpyxl holds it all in memory)
+MAX_SHARED_STRINGS = 16 * 1024 * 1024  # xl/sharedStrings.xml, uncompressed (openpyxl holds it all)
 MAX_COLUMNS = 64                     # cells in one row, and the last column a cell may sit in
 MAX_ROW_NUMBER = 1_048_576           # Excel's last row
-CELLS_PER_ROW = 32                   # with a row limit: at most this many cells per allowed row, on average
+CELLS_PER_ROW = 32                   # with a row limit: most cells per allowed row, on average
 _SHEET = re.compile(r"^xl/worksheets/[^/]+\.xml$", re.IGNORECASE)
 _CELL_REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
 
@@ -44,9 +44,11 @@ def check_xlsx(data, max_rows=None):
     except (zipfile.BadZipFile, ValueError, OSError):
         raise ValidationError({"file": _("Le fichier XLSX est illisible.")}) from None
     if len(parts) > MAX_PARTS:
-        raise _too_large(_("%(n)s parties dans le classeur, %(max)s au plus.", n=len(parts), max=MAX_PARTS))
+        raise _too_large(_("%(n)s parties dans le classeur, %(max)s au plus.", n=len(parts),
+                           max=MAX_PARTS))
     for part in parts:
-        if part.filename.lower().endswith("sharedstrings.xml") and part.file_size > MAX_SHARED_STRINGS:
+        shared = part.filename.lower().endswith("sharedstrings.xml")
+        if shared and part.file_size > MAX_SHARED_STRINGS:
             raise _too_large(_("%(size)s Mo de textes partagés, %(max)s Mo au plus.",
                                size=_mb(part.file_size), max=_mb(MAX_SHARED_STRINGS)))
     unzipped = sum(p.file_size for p in parts)
@@ -114,5 +116,5 @@ def _check_cell(reference, in_row, cells, max_cells):
     if reference:
         found = _CELL_REF.match(reference)
         if found is None or _column_number(found.group(1)) > MAX_COLUMNS:
-            raise _too_large(_("cellule %(cell)s au-delà de la colonne %(max)s.", cell=reference[:12],
-                               max=MAX_COLUMNS))
+            raise _too_large(_("cellule %(cell)s au-delà de la colonne %(max)s.",
+                               cell=reference[:12], max=MAX_COLUMNS))
