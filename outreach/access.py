@@ -179,6 +179,17 @@ def scoped(query, model, user=None):
     return query.where(false() if allowed is False else column == allowed)
 
 
+def scope_to_user(query, model, user):
+    """``scoped`` under the name modules written before it use (API lists)."""
+    return scoped(query, model, user)
+
+
+def can_see_organisation(user, organisation_id):
+    """Whether ``user`` sees aggregates of ``organisation_id`` (its own, or all when plan-level)."""
+    org_id = organisation_scope(user)
+    return org_id is None or org_id == organisation_id
+
+
 def can_see(row, user=None):
     """True when ``user`` (default: the current user) may see ``row``, a row of a scoped model."""
     allowed = _allowed_organisation(type(row), user or current_user)

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, update
 from werkzeug.exceptions import NotFound
 
-from .. import audit
+from .. import access, audit
 from ..access import can_see, get_scoped, scoped, sees_person_level
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
@@ -31,6 +31,7 @@ DATE_COLUMNS = {"proposed": "proposed_on", "accepted": "accepted_on", "refused":
                 "admitted": "admitted_on", "exited": "exited_on"}
 REASON_KINDS = {"refused": "refusal_reason", "exited": "exit_reason"}
 REASON_COLUMNS = {"refused": "refusal_reason", "exited": "exit_reason"}
+PERSON_LEVEL_ROLES = access.PERSON_LEVEL_ROLES  # the name the handover module reads
 STALE_DAYS = 7
 SHORT_CODE = 6
 
