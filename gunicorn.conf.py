@@ -1,7 +1,9 @@
-"""gunicorn reads this file from its working directory by itself (its default ``-c ./gunicorn.conf.py``).
+"""gunicorn reads this file from its working directory by itself (its default ``-c
+./gunicorn.conf.py``).
 
-In production it refuses to start several workers with the in-memory rate-limit storage, where each worker
-would count login attempts and other limits on its own (outreach.config.limiter_problem)."""
+In production it refuses to start several workers with the in-memory rate-limit storage, where
+each worker would count login attempts and other limits on its own
+(outreach.config.limiter_problem)."""
 from outreach.config import ConfigError, limiter_problem, settings_from_env
 
 

@@ -1,14 +1,14 @@
-"""Dashboard timing at scale: every indicator of the one-year dashboard from the roll-ups,
-next to the same aggregation by direct GROUP BY on the raw tables, in the same run; then, from the same
-roll-ups, the read API (GET /api/v1/indicators, one year, every indicator, alone and by team) and the
-drill-down by team, each with the SQL statements one request runs, beside the dashboard page's.
+"""Dashboard timing at scale: every indicator of the one-year dashboard from the roll-ups, next to
+the same aggregation by direct GROUP BY on the raw tables, in the same run; then, from the same
+roll-ups, the read API (GET /api/v1/indicators, one year, every indicator, alone and by team) and
+the drill-down by team, each with the SQL statements one request runs, beside the dashboard page's.
 
     python -m bench.dashboard --encounters 1000000 [--db PATH] [--repeat 7] [--postgresql]
 
-``run(encounters, db_path=None, repeat=7)`` returns a dict for the bench runner (bench/run.py); the SQLite
-database is built once with ``seed-demo --encounters`` and reused. ``run_postgresql(encounters)`` creates
-a database of its own on BENCH_POSTGRES_URL (default: the server at 127.0.0.1:5432), builds, measures and
-drops it.
+``run(encounters, db_path=None, repeat=7)`` returns a dict for the bench runner (bench/run.py); the
+SQLite database is built once with ``seed-demo --encounters`` and reused.
+``run_postgresql(encounters)`` creates a database of its own on BENCH_POSTGRES_URL (default: the
+server at 127.0.0.1:5432), builds, measures and drops it.
 """
 import argparse
 import gc
@@ -24,7 +24,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _app(db_path, url=None):
-    """The app as wsgi.py serves it (start-up objects frozen out of the garbage collector's passes)."""
+    """The app as wsgi.py serves it (start-up objects frozen out of the garbage collector's
+    passes)."""
     os.environ.setdefault("OUTREACH_INSTANCE_PATH", os.path.dirname(db_path))
     from outreach import create_app
     app = create_app({"DATABASE_URL": url or f"sqlite:///{db_path}", "SECRET_KEY": "bench", "PSEUDONYM_KEY": "bench",
@@ -34,7 +35,8 @@ def _app(db_path, url=None):
 
 
 def build(app, encounters, seed=1):
-    """Migrate, seed the demo and a synthetic history of ``encounters`` contacts; returns seconds."""
+    """Migrate, seed the demo and a synthetic history of ``encounters`` contacts; returns
+    seconds."""
     from flask_migrate import upgrade
 
     from outreach.extensions import db
@@ -53,8 +55,8 @@ def build(app, encounters, seed=1):
 
 
 def _timed(fn, repeat, cpu=None):
-    """Median and minimum wall time (ms); ``cpu`` (a list) also receives the process CPU times, which a
-    busy machine inflates less (SQLite runs in this process, so its work is counted)."""
+    """Median and minimum wall time (ms); ``cpu`` (a list) also receives the process CPU times,
+    which a busy machine inflates less (SQLite runs in this process, so its work is counted)."""
     times = []
     for _ in range(repeat):
         started, started_cpu = time.perf_counter(), time.process_time()
@@ -155,8 +157,9 @@ def _token(app):
 
 
 def reads(app, client, repeat=7):
-    """Wall time (median, min; the app's process plus the database's) and SQL statements of one request:
-    the read API for the dashboard's year (every indicator; ten by team) and the drill-down by team."""
+    """Wall time (median, min; the app's process plus the database's) and SQL statements of one
+    request: the read API for the dashboard's year (every indicator; ten by team) and the
+    drill-down by team."""
     from outreach.indicators import services
     with app.test_request_context():
         period = services.parse_period({})
@@ -179,7 +182,8 @@ POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgr
 
 
 def run_postgresql(encounters=1_000_000, repeat=7, seed=1):
-    """The same figures on PostgreSQL: a database of its own, created, built, measured and dropped."""
+    """The same figures on PostgreSQL: a database of its own, created, built, measured and
+    dropped."""
     name = f"outreach_bench_{encounters}_{os.getpid()}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -1,8 +1,9 @@
 """Shared by bench/run.py and tests/test_reliability_*.py: a real gunicorn on a temporary, migrated,
 seeded database; a bearer token and an open shift for the demo worker; a threaded load generator.
 
-Loopback only. Every wait is for an event (a server answering, a process ending, a thread finishing);
-PATIENCE only bounds a wait that would otherwise hang on a bug, far beyond what a busy machine needs.
+Loopback only. Every wait is for an event (a server answering, a process ending, a thread
+finishing); PATIENCE only bounds a wait that would otherwise hang on a bug, far beyond what a busy
+machine needs.
 """
 import http.client
 import json
@@ -20,13 +21,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORKER = "worker@aurore.demo"
 SUPERVISOR = "supervisor@aurore.demo"
 DEMO_PASSWORD = "demo-password"  # outreach.seed.DEMO_PASSWORD, repeated to keep this module import-light
-# Seconds before a wait that never ends is called a hang (a socket read, a server start). Not a deadline:
-# on a 2-core machine at load 20 the slowest of these waits takes tens of seconds. TEST_PATIENCE overrides.
+# Seconds before a wait that never ends is called a hang (a socket read, a server start). Not a
+# deadline: on a 2-core machine at load 20 the slowest of these waits takes tens of seconds.
+# TEST_PATIENCE overrides.
 PATIENCE = float(os.environ.get("TEST_PATIENCE", "300"))
 
 
 def _no_control_socket():
-    """gunicorn >= 24 opens a control socket at one path per user: several servers at once would share it."""
+    """gunicorn >= 24 opens a control socket at one path per user: several servers at once would
+    share it."""
     from gunicorn.config import KNOWN_SETTINGS
     return ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
 
@@ -68,7 +71,8 @@ def prepare(instance, database_url):
 
 
 class Gunicorn:
-    """gunicorn wsgi:app, sync workers, on a loopback port the system picks (no race with other servers)."""
+    """gunicorn wsgi:app, sync workers, on a loopback port the system picks (no race with other
+    servers)."""
 
     LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
 
@@ -82,8 +86,8 @@ class Gunicorn:
         self._wait_ready()
 
     def _wait_ready(self):
-        """Until gunicorn says where it listens and /healthz answers 200 there (a worker has booted), or
-        gunicorn exits (a start that failed: its log says why)."""
+        """Until gunicorn says where it listens and /healthz answers 200 there (a worker has
+        booted), or gunicorn exits (a start that failed: its log says why)."""
         hang = time.monotonic() + PATIENCE
         while time.monotonic() < hang:
             if self.port is None and (found := self.LISTENING.search(self.output())):
@@ -187,7 +191,8 @@ def load(port, jobs, clients, token=None, duration=None, on_result=None):
 
 
 class Browser:
-    """A signed-in web user: keeps the session cookie, sends the CSRF token, never follows redirects."""
+    """A signed-in web user: keeps the session cookie, sends the CSRF token, never follows
+    redirects."""
 
     CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

@@ -29,7 +29,8 @@ def _app(db_path, url=None):
 
 
 def synthetic_rows(n, seed=1):
-    """n template rows as read from a file: [(line, {column: text})], like the demo organisation's."""
+    """n template rows as read from a file: [(line, {column: text})], like the demo
+    organisation's."""
     rng = random.Random(seed)
     teams, sectors = ("aurore_nord", "aurore_est"), ("stalingrad", "chapelle", "eole", "jaures", "")
     start = date(2022, 1, 1)
@@ -50,7 +51,8 @@ def synthetic_rows(n, seed=1):
 
 
 def run(rows=200_000, db_path=None, url=None):
-    """Import ``rows`` synthetic rows into a fresh database (or the empty database at ``url``); returns the timings."""
+    """Import ``rows`` synthetic rows into a fresh database (or the empty database at ``url``);
+    returns the timings."""
     from flask_migrate import upgrade
 
     from outreach.extensions import db

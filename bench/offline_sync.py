@@ -1,4 +1,5 @@
-"""Time to sync queued contacts from the browser's IndexedDB queue through the API (target: 200 in < 5 s).
+"""Time to sync queued contacts from the browser's IndexedDB queue through the API (target: 200 in <
+5 s).
 
     python -m bench.offline_sync [--contacts 200]
 
@@ -31,7 +32,8 @@ def _app(tmpdir):
 
 
 def _stand_in(app):
-    """Contract answers (201 / 200 replay / 422) kept in memory, for when the API is not there yet."""
+    """Contract answers (201 / 200 replay / 422) kept in memory, for when the API is not there
+    yet."""
     from flask import jsonify, request
 
     from outreach.access import Blueprint

@@ -39,7 +39,8 @@ TOOL = "wrk" if wrk.available() else "python threads (install wrk for steadier f
 
 
 def _step(port, clients, seconds, mode, token=None, shift=None):
-    """One load step with wrk when installed, else with the threaded generator of bench/harness.py."""
+    """One load step with wrk when installed, else with the threaded generator of
+    bench/harness.py."""
     if wrk.available():
         return wrk.run(port, clients, seconds, mode, token, shift)
     if mode == "healthz":
@@ -72,9 +73,10 @@ def throughput(seconds):
 
 GZIP_LEVEL = 6  # nginx gzip_comp_level in the README
 PAGE_BUDGET = 14 * 1024  # gzip level 6, as the README's nginx block sets (gzip_comp_level 6)
-# Loaded by the page's scripts only when needed: sync.js when records wait on the device (or at logout),
-# sha256.js on origins without crypto.subtle (plain http). Reported, not counted in the page's weight;
-# tests/test_shifts_page_size.py checks in Chromium that a normal visit loads nothing else.
+# Loaded by the page's scripts only when needed: sync.js when records wait on the device (or at
+# logout), sha256.js on origins without crypto.subtle (plain http). Reported, not counted in the
+# page's weight; tests/test_shifts_page_size.py checks in Chromium that a normal visit loads nothing
+# else.
 LAZY = ("/static/js/sync.js", "/static/js/sha256.js")
 ASSET = re.compile(rb'<(?:link|script)\b[^>]*?\b(?:href|src)="(/[^"]*)"')
 
@@ -89,7 +91,8 @@ def page_parts(html, get):
 
 
 def page_weight():
-    """The logging page (/maraude with an open shift) and the shift start page, with what they load."""
+    """The logging page (/maraude with an open shift) and the shift start page, with what they
+    load."""
     from outreach import create_app
     from outreach.extensions import db
     from outreach.models import User
@@ -159,7 +162,8 @@ READ_ROWS = (("dashboard page", "dashboard_page"), ("read API, every indicator",
 
 
 def print_reads(out):
-    """Dashboard page, read API and drill-down, one column per database and size: ms (SQL statements)."""
+    """Dashboard page, read API and drill-down, one column per database and size: ms (SQL
+    statements)."""
     runs = [out[k] for k in ("dashboard", *READ_RUNS) if k in out and "read_api_ms" in out[k]]
     if not runs:
         return

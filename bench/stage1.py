@@ -1,9 +1,10 @@
-"""`python -m bench.stage1`: the cost of the stage-1 pseudonym digest (PBKDF2-HMAC-SHA-256) on this machine.
+"""`python -m bench.stage1`: the cost of the stage-1 pseudonym digest (PBKDF2-HMAC-SHA-256) on this
+machine.
 
-Milliseconds per digest (median of 5) for a few iteration counts: Python's hashlib (the server, for the form
-without JavaScript), Chromium's WebCrypto (the logging page) and the plain-JavaScript fallback
-(static/js/sha256.js, pages without crypto.subtle). The README's "Cost" paragraph gives the figures this
-printed on the test machine and how OUTREACH_PSEUDONYM_ITERATIONS was chosen from them.
+Milliseconds per digest (median of 5) for a few iteration counts: Python's hashlib (the server, for
+the form without JavaScript), Chromium's WebCrypto (the logging page) and the plain-JavaScript
+fallback (static/js/sha256.js, pages without crypto.subtle). The README's "Cost" paragraph gives the
+figures this printed on the test machine and how OUTREACH_PSEUDONYM_ITERATIONS was chosen from them.
 """
 import hashlib
 import shutil

@@ -5,12 +5,17 @@ admits; a view may narrow or widen that with ``@allow(...)`` or ``@public``.
 An endpoint with no rule at all is refused (fail closed), and
 ``tests/test_access.py`` walks ``app.url_map`` to prove each rule.
 
-Row scope (organisation, team) is applied by ``scope_to_user`` in queries.
+Row scope (which organisation's rows a user sees) is declared once, per model, in ``owners()`` and
+applied by ``scoped(query, model)`` in queries and ``get_scoped(_or_404)(model, id)`` for one row.
 """
+import functools
+
 import flask
 from flask import current_app, g, jsonify, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy import false
 
+from .extensions import db
 from .models import ROLES
 
 ANY_ROLE = frozenset(ROLES)
@@ -52,8 +57,8 @@ PLAN_LEVEL = frozenset({"manager", "admin"})
 
 
 def plan_level(view):
-    """Shared data (reference lists, sectors, the plan catalogue) every organisation sees: changed only by plan
-    managers and instance admins, never by one organisation's admin."""
+    """Shared data (reference lists, sectors, the plan catalogue) every organisation sees:
+    changed only by plan managers and instance admins, never by one organisation's admin."""
     view.access_roles = PLAN_LEVEL
     view.plan_level = True
     return view
@@ -120,21 +125,92 @@ def home_url(user):
 
 
 def organisation_scope(user):
-    """None for plan managers and instance admins (every organisation), else their organisation id."""
-    if user.role == "manager" or (user.role == "admin" and user.organisation_id is None):
+    """None for plan managers and instance admins (every organisation), else the user's one."""
+    if is_plan_level(user):
         return None
     return user.organisation_id
 
 
+# --- row scope: which rows of an organisation's data a user may see ---------------------------
+
+PERSON_LEVEL_ROLES = frozenset({"worker", "supervisor", "admin"})
+
+
+@functools.cache
+def owners():
+    """{model: (column holding the row's organisation id, person-level?)}: how each scoped row
+    belongs to an organisation.
+
+    Person-level rows (shifts, contacts, referrals, site observations) never leave their
+    organisation: only that organisation's workers, supervisors and admin see them; a plan
+    manager or an instance admin (no organisation) sees none. Other rows (teams, users,
+    organisations, places) are seen by their own organisation and by plan-level users. Models not
+    listed are shared by every organisation (reference lists, sectors, sites, the plan,
+    coordination meetings): scoping one is a mistake (KeyError)."""
+    from .models import Contact, Organisation, Referral, Shift, Team, User
+    from .planexec_models import PlaceCapacity
+    from .site_models import SiteObservation
+    person_level = {model: (model.organisation_id, True)
+                    for model in (Shift, Contact, Referral, SiteObservation)}
+    own = {model: (model.organisation_id, False) for model in (Team, User, PlaceCapacity)}
+    return {**person_level, **own, Organisation: (Organisation.id, False)}
+
+
+def sees_person_level(user):
+    """Workers, supervisors and admins of an organisation: who alone see person-level rows."""
+    return user.role in PERSON_LEVEL_ROLES and user.organisation_id is not None
+
+
+def _allowed_organisation(model, user):
+    """The one organisation id whose ``model`` rows ``user`` sees; None: every one; False: none."""
+    _column, person_level = owners()[model]
+    if not person_level:
+        return organisation_scope(user)
+    return user.organisation_id if sees_person_level(user) else False
+
+
+def scoped(query, model, user=None):
+    """``query`` (a ``select``) restricted to the ``model`` rows ``user`` (default: the current
+    user) may see."""
+    allowed = _allowed_organisation(model, user or current_user)
+    if allowed is None:
+        return query
+    column = owners()[model][0]
+    return query.where(false() if allowed is False else column == allowed)
+
+
 def scope_to_user(query, model, user):
-    """Restrict a query on a model with ``organisation_id`` to what ``user`` may see."""
-    org_id = organisation_scope(user)
-    return query if org_id is None else query.filter(model.organisation_id == org_id)
+    """``scoped`` under the name modules written before it use (API lists)."""
+    return scoped(query, model, user)
 
 
 def can_see_organisation(user, organisation_id):
+    """Whether ``user`` sees aggregates of ``organisation_id`` (its own, or all when plan-level)."""
     org_id = organisation_scope(user)
     return org_id is None or org_id == organisation_id
+
+
+def can_see(row, user=None):
+    """True when ``user`` (default: the current user) may see ``row``, a row of a scoped model."""
+    allowed = _allowed_organisation(type(row), user or current_user)
+    if allowed is None or allowed is False:
+        return allowed is None
+    return getattr(row, owners()[type(row)][0].key) == allowed
+
+
+def get_scoped(model, row_id, user=None):
+    """The ``model`` row ``row_id`` when ``user`` (default: the current user) may see it, else
+    None: a row of another organisation is answered exactly as an unknown id."""
+    row = db.session.get(model, row_id) if row_id is not None else None
+    return row if row is not None and can_see(row, user) else None
+
+
+def get_scoped_or_404(model, row_id, user=None):
+    """``get_scoped`` or 404 (JSON under /api/): another organisation's row is never revealed."""
+    row = get_scoped(model, row_id, user)
+    if row is None:
+        flask.abort(404)
+    return row
 
 
 def init_app(app):

@@ -7,9 +7,10 @@ from sqlalchemy.orm import Session
 from .extensions import db
 from .models import AuditEvent
 
-# Data every organisation shares: its changes belong to no organisation, and every admin's log shows them.
-SHARED_TARGETS = ("ref_items", "sectors", "plans", "sites", "site_types", "partners", "coordination_meetings",
-                  "coordination_decisions")
+# Data every organisation shares: its changes belong to no organisation, and every admin's log shows
+# them.
+SHARED_TARGETS = ("ref_items", "sectors", "plans", "sites", "site_types", "partners",
+                  "coordination_meetings", "coordination_decisions")
 
 
 def record(action, *, actor=None, target=None, field=None, before=None, after=None,
@@ -21,7 +22,8 @@ def record(action, *, actor=None, target=None, field=None, before=None, after=No
     if target_type in SHARED_TARGETS:
         organisation_id = None
     elif organisation_id is None:
-        organisation_id = getattr(target, "organisation_id", None) or getattr(actor, "organisation_id", None)
+        organisation_id = (getattr(target, "organisation_id", None)
+                           or getattr(actor, "organisation_id", None))
     event_ = AuditEvent(actor=actor, action=action, target_type=target_type, target_id=target_id,
                         field=field, before=_text(before), after=_text(after), reason=reason,
                         organisation_id=organisation_id, details=details)

@@ -18,7 +18,8 @@ def _read_password():
 @click.command("create-user")
 @click.argument("email")
 @click.option("--role", type=click.Choice(ROLES), required=True)
-@click.option("--organisation", "organisation_code", help="Organisation code (none for an instance admin).")
+@click.option("--organisation", "organisation_code",
+              help="Organisation code (none for an instance admin).")
 @click.option("--team", "team_codes", multiple=True, help="Team code; repeat for several teams.")
 def create_user(email, role, organisation_code, team_codes):
     """Create a user; the password is read from a prompt or standard input, never from argv."""
@@ -28,7 +29,8 @@ def create_user(email, role, organisation_code, team_codes):
         raise click.ClickException(f"{email} already exists")
     org = None
     if organisation_code:
-        org = db.session.execute(db.select(Organisation).filter_by(code=organisation_code)).scalar_one_or_none()
+        org = db.session.execute(
+            db.select(Organisation).filter_by(code=organisation_code)).scalar_one_or_none()
         if org is None:
             raise click.ClickException(f"unknown organisation {organisation_code!r}")
     teams = [_team(org, code) for code in team_codes]
@@ -53,11 +55,13 @@ def _team(org, code):
 @click.command("create-token")
 @click.argument("email")
 @click.option("--label", default="cli")
-@click.option("--days", type=click.IntRange(1, 3650), default=None, help="Valid for this many days (default: OUTREACH_TOKEN_DAYS).")
+@click.option("--days", type=click.IntRange(1, 3650), default=None,
+              help="Valid for this many days (default: OUTREACH_TOKEN_DAYS).")
 def create_token(email, label, days):
-    """Print a new API bearer token for EMAIL (shown once, stored hashed; /api/ only; listed and revoked at
-    /compte/jetons and on the admin's user page)."""
-    user = db.session.execute(db.select(User).filter_by(email=email.strip().lower())).scalar_one_or_none()
+    """Print a new API bearer token for EMAIL (shown once, stored hashed; /api/ only; listed and
+    revoked at /compte/jetons and on the admin's user page)."""
+    user = db.session.execute(
+        db.select(User).filter_by(email=email.strip().lower())).scalar_one_or_none()
     if user is None:
         raise click.ClickException(f"unknown user {email}")
     token = new_api_token(user, label, days)
@@ -66,9 +70,12 @@ def create_token(email, label, days):
 
 
 @click.command("seed-demo")
-@click.option("--encounters", type=int, default=0, help="Also build a synthetic history of N contacts.")
-@click.option("--seed", "random_seed", type=int, default=1, help="Random seed of the synthetic history.")
-@click.option("--history", is_flag=True, help="Also a year of history for the demo teams (idempotent).")
+@click.option("--encounters", type=int, default=0,
+              help="Also build a synthetic history of N contacts.")
+@click.option("--seed", "random_seed", type=int, default=1,
+              help="Random seed of the synthetic history.")
+@click.option("--history", is_flag=True,
+              help="Also a year of history for the demo teams (idempotent).")
 def seed_demo_command(encounters, random_seed, history):
     """Demo organisations, teams, reference lists and logins (idempotent)."""
     from .seed import DEMO_PASSWORD, DEMO_USERS, seed_demo

@@ -2,10 +2,10 @@
 
 Every path that writes a contact calls these functions: the logging and edit forms
 (``contacts.forms`` then ``contacts.services``), the JSON API the offline queue posts to
-(``api.write``), the import (``imports.checks``), the supervisor's corrections (``review.services``).
-The OpenAPI document takes its limits from ``json_schema`` and the database backs the
-cross-field rules with CHECK constraints built from the same constants (``models.Contact``,
-migration 0002).
+(``api.write``), the import (``imports.checks``), the supervisor's corrections
+(``review.services``). The OpenAPI document takes its limits from ``json_schema`` and the database
+backs the cross-field rules with CHECK constraints built from the same constants
+(``models.Contact``, migration 0002).
 
 - kind: known (a person with a pseudonym code), anonymous (a passage of N people, no code),
   refusal (refusal / no contact, no code);
@@ -33,7 +33,8 @@ MIN_PEOPLE, MAX_PEOPLE = 1, 500
 MIN_QUANTITY, MAX_QUANTITY = 0, 1000
 TIME_ZONE = ZoneInfo("Europe/Paris")
 
-# The database half of the rules (models.Contact.__table_args__; migration 0002 holds its own frozen copy).
+# The database half of the rules (models.Contact.__table_args__; migration 0002 holds its own frozen
+# copy).
 CHECKS = {
     "known_one_person": "kind <> 'known' OR (person_id IS NOT NULL AND people_count = 1)",
     "unknown_no_person": "kind = 'known' OR person_id IS NULL",
@@ -85,7 +86,8 @@ def check_quantity(value, field="materials"):
 
 
 def parse_whole(text, field, check):
-    """``check`` applied to the whole number written in ``text`` (digits only), else its own message."""
+    """``check`` applied to the whole number written in ``text`` (digits only), else its own
+    message."""
     text = (text or "").strip()
     value = int(text) if text.isascii() and text.isdigit() and len(text) < 10 else -1
     return check(value, field)
@@ -115,7 +117,8 @@ def check_combination(kind, has_person, people_count, person_field="person"):
 
 
 def check_contact(kind, has_person, people_count, person_field="person"):
-    """Every rule of the contract on the three values that decide a contact's shape; returns people_count.
+    """Every rule of the contract on the three values that decide a contact's shape; returns
+    people_count.
 
     ``people_count`` None means "not given": 1."""
     check_kind(kind)
@@ -178,8 +181,8 @@ def json_schema():
 
 
 def json_rules():
-    """The cross-field rules as JSON Schema (2020-12, OpenAPI 3.1): known has a person and counts 1; the
-    other kinds have none."""
+    """The cross-field rules as JSON Schema (2020-12, OpenAPI 3.1): known has a person and counts
+    1; the other kinds have none."""
     return [{"if": {"properties": {"kind": {"const": "known"}}, "required": ["kind"]},
              "then": {"required": ["person"], "properties": {"people_count": {"const": 1}}},
              "else": {"not": {"required": ["person"]}}}]

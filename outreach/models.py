@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint, event, inspect, update
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Session
 
 from . import contract
@@ -241,12 +242,20 @@ class Shift(db.Model):
     contacts = db.relationship("Contact", back_populates="shift", order_by="Contact.occurred_at",
                                cascade="all, delete-orphan")
 
-    @property
+    # The shift's state, in Python (``shift.is_open``) and in SQL (``where(Shift.is_open)``): the one place
+    # where the state codes are compared.
+    @hybrid_property
     def is_open(self):
         return self.status == "open"
 
-    @property
+    @hybrid_property
+    def is_closed(self):
+        """Closed by its team, not yet validated: what a supervisor validates."""
+        return self.status == "closed"
+
+    @hybrid_property
     def is_locked(self):
+        """Validated by a supervisor: only a supervisor's audited correction changes it."""
         return self.status == "validated"
 
 

@@ -1,8 +1,9 @@
 """Numbers as people read them, in the interface language: the one formatting helper of every page.
 
 "7 184,9", "−2 139,2" and "26,3 %" in French, "7,184.9" and "26.3%" in English (Babel, through the
-request's locale; French outside a request, as the CLI exports). Withheld cells show "< 5", a share or
-rate computed from a withheld count shows "s" (secret), a figure that cannot be computed shows "—".
+request's locale; French outside a request, as the CLI exports). Withheld cells show "< 5", a share
+or rate computed from a withheld count shows "s" (secret), a figure that cannot be computed shows
+"—".
 """
 from decimal import Decimal
 
@@ -31,21 +32,25 @@ def _exact(value, decimals):
 
 
 def number(value, decimals=1):
-    """A count or measure: thousands separated, at most ``decimals`` decimals (none shown when whole)."""
+    """A count or measure: thousands separated, at most ``decimals`` decimals (none shown when
+    whole)."""
     if value is None:
         return MISSING
     if isinstance(value, Hidden):
         return str(value)
-    return _signs(format_decimal(_exact(value, decimals), locale=_locale(), decimal_quantization=False))
+    return _signs(format_decimal(_exact(value, decimals), locale=_locale(),
+                                 decimal_quantization=False))
 
 
 def percent(value, decimals=1):
-    """A share in percent units (26.3 means 26.3 %); "s" when it would come from a withheld count."""
+    """A share in percent units (26.3 means 26.3 %); "s" when it would come from a withheld
+    count."""
     if value is None:
         return MISSING
     if isinstance(value, Hidden):
         return SECRET
-    return _signs(format_percent(_exact(value, decimals) / 100, locale=_locale(), decimal_quantization=False))
+    return _signs(format_percent(_exact(value, decimals) / 100, locale=_locale(),
+                                 decimal_quantization=False))
 
 
 def signed(value, decimals=1):

@@ -30,8 +30,8 @@ _hasher = PasswordHasher()  # argon2id with the library's current recommended pa
 _DUMMY_HASH = _hasher.hash("timing-equaliser")
 SESSION_KEY = "_sid"  # the random session id in the signed cookie (its SHA-256 is user_sessions.id)
 TOUCH_EVERY = timedelta(minutes=1)
-# Still argon2id, with 1 MiB and one pass: only for test apps (TESTING and FAST_PASSWORD_HASHING both set),
-# where the standard 0.1 s per hash and per login made up a third of the suite's time.
+# Still argon2id, with 1 MiB and one pass: only for test apps (TESTING and FAST_PASSWORD_HASHING
+# both set), where the standard 0.1 s per hash and per login made up a third of the suite's time.
 _test_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID)
 
 CSP = "; ".join([  # noqa: FLY002 (one directive per line reads better)
@@ -70,8 +70,8 @@ def verify_password(user, password):
 # --- API tokens: /api/ only, with an expiry, revocable -----------------------------------------------
 
 def new_api_token(user, label="", days=None):
-    """Create a bearer token valid ``days`` (default TOKEN_DAYS); only its SHA-256 is stored, the clear value
-    is returned once. Does not commit."""
+    """Create a bearer token valid ``days`` (default TOKEN_DAYS); only its SHA-256 is stored, the
+    clear value is returned once. Does not commit."""
     clear = "otk_" + secrets.token_urlsafe(32)
     days = current_app.config["TOKEN_DAYS"] if days is None else days
     db.session.add(ApiToken(user=user, token_hash=_digest(clear), label=label,
@@ -104,7 +104,8 @@ def revoke_token(token, actor):
 
 
 def revoke_access(user, actor):
-    """The password changed or the account was disabled: end every session and revoke every API token."""
+    """The password changed or the account was disabled: end every session and revoke every API
+    token."""
     end_sessions(user)
     live = db.select(ApiToken).filter_by(user_id=user.id, revoked_at=None)
     for token in db.session.execute(live).scalars():
@@ -113,7 +114,8 @@ def revoke_access(user, actor):
 
 @login_manager.request_loader
 def _load_user_from_token(req):
-    """A bearer token signs in an /api/ request, nothing else: never a page, an export or the audit log."""
+    """A bearer token signs in an /api/ request, nothing else: never a page, an export or the
+    audit log."""
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer ") or not is_api_endpoint(current_app, req.endpoint):
         return None
@@ -139,9 +141,10 @@ def _mark_token_request(app, user=None):
 
 
 # --- server-side sessions -------------------------------------------------------------------------------
-# The signed cookie holds a random session id; the user loader admits it only while its user_sessions row
-# exists, was used within SESSION_HOURS and was created within SESSION_MAX_HOURS. Logging out, a password
-# change or disabling the account deletes the rows: a cookie copied earlier is then worth nothing.
+# The signed cookie holds a random session id; the user loader admits it only while its
+# user_sessions row exists, was used within SESSION_HOURS and was created within SESSION_MAX_HOURS.
+# Logging out, a password change or disabling the account deletes the rows: a cookie copied earlier
+# is then worth nothing.
 
 def sign_in(user):
     """Log ``user`` in on this browser with a new session record. Does not commit."""
@@ -154,7 +157,8 @@ def sign_in(user):
 
 
 def sign_out():
-    """Log out, ending every session of the user (each of its browsers and phones). Does not commit."""
+    """Log out, ending every session of the user (each of its browsers and phones). Does not
+    commit."""
     if current_user.is_authenticated:
         end_sessions(current_user._get_current_object())
     logout_user()
@@ -203,7 +207,8 @@ def _load_user(user_id):
 
 
 def _load_signed_in_user():
-    """before_request: load the session's user now, so that its last_seen_at write commits nothing else."""
+    """before_request: load the session's user now, so that its last_seen_at write commits
+    nothing else."""
     if request.endpoint not in _SESSIONLESS_ENDPOINTS and SESSION_KEY in session:
         current_user._get_current_object()
 
@@ -247,20 +252,22 @@ def _headers(response):
 
 # Requests that never need the session: their responses must not carry a cookie.
 _SESSIONLESS_ENDPOINTS = {"static", "offline.service_worker", "offline.manifest"}
-# Sent by the service worker when it caches signed-in pages in the background (templates/offline/sw.js):
-# no user is waiting on those answers, and one landing after a logout must not sign the user back in.
+# Sent by the service worker when it caches signed-in pages in the background
+# (templates/offline/sw.js): no user is waiting on those answers, and one landing after a logout
+# must not sign the user back in.
 WARM_HEADER = "X-Outreach-Warm"
 
 
 class CookieSessions(SecureCookieSessionInterface):
-    """Signed cookie sessions, written only when they changed: never to push back an expiry (the idle one is
-    kept on the server, in user_sessions), never on bearer-token requests.
+    """Signed cookie sessions, written only when they changed: never to push back an expiry (the
+    idle one is kept on the server, in user_sessions), never on bearer-token requests.
 
-    Flask would otherwise re-send the cookie on every response of a permanent session, static files and
-    the service worker's background fetches included. A slow one of those, sent with the cookie of
-    before a login or a logout, then overwrote the newer cookie when it landed: the login did not stick
-    (seen in the browser tests), or a logout was undone. Bearer-token requests and the service worker's
-    warm-up of signed-in pages (WARM_HEADER) never get a cookie."""
+    Flask would otherwise re-send the cookie on every response of a permanent session, static
+    files and the service worker's background fetches included. A slow one of those, sent with
+    the cookie of before a login or a logout, then overwrote the newer cookie when it landed: the
+    login did not stick (seen in the browser tests), or a logout was undone. Bearer-token
+    requests and the service worker's warm-up of signed-in pages (WARM_HEADER) never get a
+    cookie."""
 
     def should_set_cookie(self, app, session):
         if is_token_request() or WARM_HEADER in request.headers:
@@ -268,7 +275,8 @@ class CookieSessions(SecureCookieSessionInterface):
         return session.modified
 
 
-# Pages a user with a temporary password may still reach: the change itself, logging out, the language.
+# Pages a user with a temporary password may still reach: the change itself, logging out, the
+# language.
 _BEFORE_PASSWORD_CHANGE = {"auth.password", "auth.logout", "set_language"}
 
 
@@ -292,9 +300,9 @@ def to_password_change():
 def init_app(app):
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
-    # No IP/agent binding: phones hop between 4G and Wi-Fi, and "basic" only flips a freshness flag we
-    # never read (while writing the cookie from background requests). Sessions end on idle or absolute
-    # expiry, logout, a password change or a disabled account (server-side records, above).
+    # No IP/agent binding: phones hop between 4G and Wi-Fi, and "basic" only flips a freshness flag
+    # we never read (while writing the cookie from background requests). Sessions end on idle or
+    # absolute expiry, logout, a password change or a disabled account (server-side records, above).
     login_manager.session_protection = None
     app.session_interface = CookieSessions()
     app.before_request(_load_signed_in_user)

@@ -10,8 +10,9 @@ from outreach import models
 
 @pytest.fixture(name="clock")
 def clock_fixture(monkeypatch):
-    """``clock(hours=..., minutes=...)`` moves the server's clocks forward: the cookie signature's (time.time)
-    and the database timestamps' (``utcnow``, in every module that imported it)."""
+    """``clock(hours=..., minutes=...)`` moves the server's clocks forward: the cookie
+    signature's (time.time) and the database timestamps' (``utcnow``, in every module that
+    imported it)."""
     offset = {"s": 0.0}
     real_time, real_utcnow = time.time, models.utcnow
 

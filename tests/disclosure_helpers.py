@@ -161,7 +161,8 @@ def _dashboard_xlsx(world, client, spec):
 
 
 def _xlsx_value(row):
-    """A dashboard sheet's value: a number, or the "< 5" its row's flag column says for an empty (withheld) cell."""
+    """A dashboard sheet's value: a number, or the "< 5" its row's flag column says for an empty
+    (withheld) cell."""
     withheld = re.search(r"Valeur : ([^;]*)", row[8] or "") if len(row) > 8 else None
     return withheld.group(1) if withheld else row[3]
 
@@ -242,7 +243,8 @@ def _contact(world, rng, seed, team, sector, month):
 
 
 def _name(world):
-    """Ids and shown labels of teams, organisations, sectors and months (French, as the surfaces show them)."""
+    """Ids and shown labels of teams, organisations, sectors and months (French, as the surfaces
+    show them)."""
     for team in db.session.execute(db.select(Team)).scalars():
         world.ids[("team", team.code)] = team.id
         world.labels[team.name] = ("team", team.code)
@@ -259,7 +261,8 @@ def _name(world):
 
 
 def load_snapshot(app, world, path):
-    """The open-data file's cells for the three months (all organisations, by month, organisation, sector)."""
+    """The open-data file's cells for the three months (all organisations, by month,
+    organisation, sector)."""
     period = ind.Period(world.months[0], world.months[-1])
     with app.app_context(), app.test_request_context():
         write_snapshot(str(path), period)
@@ -281,7 +284,8 @@ def load_snapshot(app, world, path):
 
 @dataclass(frozen=True)
 class Method:
-    """What the API states was done to the numbers; the attacker knows it (but not the secret key)."""
+    """What the API states was done to the numbers; the attacker knows it (but not the secret
+    key)."""
     threshold: int
     noise: int
     perturbed: bool
@@ -305,7 +309,8 @@ class Method:
 
 
 def solve(cells, method, limit=600):
-    """{(code, atoms): (low, high)} from the published cells, narrowed by subtraction and addition."""
+    """{(code, atoms): (low, high)} from the published cells, narrowed by subtraction and
+    addition."""
     index = {}
     for _code, atoms, _shown in cells:
         for atom in atoms:
@@ -363,6 +368,7 @@ def recovered(world, known, method):
 
 
 def unsound(world, known):
-    """Cells whose true value falls outside the attacker's bounds: the stated method was not followed."""
+    """Cells whose true value falls outside the attacker's bounds: the stated method was not
+    followed."""
     return [(code, low, high, world.truth(code, atoms)) for (code, atoms), (low, high) in known.items()
             if not low <= world.truth(code, atoms) <= high]

@@ -28,7 +28,8 @@ def seed_contacts(app):
 
 
 def import_rows(code, rows):
-    """Import template ``rows`` for the organisation ``code`` as its default importer (in a request context)."""
+    """Import template ``rows`` for the organisation ``code`` as its default importer (in a
+    request context)."""
     org = db.session.execute(db.select(Organisation).filter_by(code=code)).scalar_one()
     user = services.default_importer(org) or db.session.execute(
         db.select(User).filter_by(organisation_id=org.id)).scalars().first()

@@ -1,5 +1,6 @@
-"""Browser (phone viewport): an admin invites a user with a one-time link, the user chooses a password and logs
-in, the admin changes their role and teams then disables them, and the audit log shows each step by action."""
+"""Browser (phone viewport): an admin invites a user with a one-time link, the user chooses a
+password and logs in, the admin changes their role and teams then disables them, and the audit
+log shows each step by action."""
 import pytest
 from conftest import browser_login
 

@@ -1,5 +1,6 @@
-"""Reference lists edited at plan level (plan manager, instance admin): add, relabel, reorder, deactivate; codes stay,
-nothing deleted. An organisation's admin reads them (tests/test_shared_data.py)."""
+"""Reference lists edited at plan level (plan manager, instance admin): add, relabel, reorder,
+deactivate; codes stay, nothing deleted. An organisation's admin reads them
+(tests/test_shared_data.py)."""
 from sqlalchemy import func, select
 
 from outreach.extensions import db

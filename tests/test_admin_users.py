@@ -1,4 +1,5 @@
-"""Accounts: invite, temporary password, disable, role and teams, login delay lifted by an admin, TOTP, scope."""
+"""Accounts: invite, temporary password, disable, role and teams, login delay lifted by an admin,
+TOTP, scope."""
 import re
 import time
 from types import SimpleNamespace

@@ -1,6 +1,6 @@
-"""Login abuse: progressive delays per account and per address instead of a lockout a stranger could trigger,
-one answer whether the account exists or not, counters shared by every process, and no production start
-with per-process rate limits in several workers."""
+"""Login abuse: progressive delays per account and per address instead of a lockout a stranger
+could trigger, one answer whether the account exists or not, counters shared by every process,
+and no production start with per-process rate limits in several workers."""
 import os
 import subprocess  # nosec B404
 import sys
@@ -69,7 +69,8 @@ def test_one_address_trying_many_accounts_is_slowed_down(app, client):
 
 
 def test_failures_count_across_processes(app, database_url, tmp_path):
-    """Two apps on one database, as two gunicorn workers: the failures add up (the in-memory limiter split them)."""
+    """Two apps on one database, as two gunicorn workers: the failures add up (the in-memory
+    limiter split them)."""
     other = _make_app(database_url, str(tmp_path / "other"))
     first, second = app.test_client(), other.test_client()
     for i in range(FREE + 1):

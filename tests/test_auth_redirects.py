@@ -1,5 +1,6 @@
-"""``next`` after login and after a language change: only a path of this site, whatever the encoding tricks;
-and the smaller protocol points: HSTS and a Secure ``lang`` cookie in production, ``Allow`` on a 405."""
+"""``next`` after login and after a language change: only a path of this site, whatever the
+encoding tricks; and the smaller protocol points: HSTS and a Secure ``lang`` cookie in
+production, ``Allow`` on a 405."""
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -24,7 +25,8 @@ def _location(response):
 
 
 def _stays_here(location):
-    """What a browser would do with the Location: strip tabs/newlines, read backslashes as slashes."""
+    """What a browser would do with the Location: strip tabs/newlines, read backslashes as
+    slashes."""
     cleaned = "".join(ch for ch in location if ch not in "\t\r\n").replace("\\", "/")
     parts = urlsplit(cleaned)
     return not parts.scheme and not parts.netloc and cleaned.startswith("/") and not cleaned.startswith("//")

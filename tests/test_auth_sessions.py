@@ -1,5 +1,6 @@
-"""Sessions kept on the server (logout, password change and lifetimes end them, whatever the cookie says) and
-API tokens that open /api/ only, expire, are listed and revoked by their owner and an admin."""
+"""Sessions kept on the server (logout, password change and lifetimes end them, whatever the
+cookie says) and API tokens that open /api/ only, expire, are listed and revoked by their owner
+and an admin."""
 
 import pytest
 from auth_helpers import clock_fixture  # noqa: F401 (the clock fixture)
@@ -68,8 +69,8 @@ def test_an_idle_session_ends_and_a_used_one_lives_on(app, client, clock):
 
 
 def test_pages_do_not_rewrite_the_cookie(client):
-    """Idle expiry lives on the server: a page answer re-sending an older cookie cannot undo a login or a
-    logout (the cookie race of the closing note)."""
+    """Idle expiry lives on the server: a page answer re-sending an older cookie cannot undo a
+    login or a logout (the cookie race of the closing note)."""
     do_login(client, WORKER)
     client.get("/maraude")
     assert [c for c in client.get("/maraude").headers.getlist("Set-Cookie") if c.startswith("session=")] == []

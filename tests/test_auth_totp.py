@@ -1,5 +1,6 @@
-"""The second factor: a code works once, a wrong or missing code is a failed login (audited, throttled),
-changing the factor needs the password and a current code; a temporary password is changed first."""
+"""The second factor: a code works once, a wrong or missing code is a failed login (audited,
+throttled), changing the factor needs the password and a current code; a temporary password is
+changed first."""
 import re
 import time
 
@@ -86,7 +87,8 @@ def test_changing_the_second_factor_needs_the_password_and_a_current_code(app, c
 
 
 def _next_code(secret):
-    """A code the server accepts and has not seen: the next time step's (within the window of one step)."""
+    """A code the server accepts and has not seen: the next time step's (within the window of one
+    step)."""
     return pyotp.TOTP(secret).at(time.time() + 30)
 
 

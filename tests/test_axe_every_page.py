@@ -1,5 +1,5 @@
-"""axe-core on every HTML page of every role (walking app.url_map with real arguments over a year of demo
-history), in the light and the dark colour scheme: no violation."""
+"""axe-core on every HTML page of every role (walking app.url_map with real arguments over a year
+of demo history), in the light and the dark colour scheme: no violation."""
 import pytest
 from conftest import DEMO_PASSWORD
 from test_access import DEMO_BY_ROLE
@@ -20,7 +20,8 @@ def _html_pages(app, urls, email):
     client = app.test_client()
     client.post("/connexion", data={"email": email, "password": DEMO_PASSWORD,
                                     "csrf_token": _token(client)})
-    return [url for url in urls if (r := client.get(url)).status_code == 200 and r.mimetype == "text/html"]
+    return [url for url in urls
+            if (r := client.get(url)).status_code == 200 and r.mimetype == "text/html"]
 
 
 def _token(client):

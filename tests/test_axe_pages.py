@@ -1,6 +1,7 @@
-"""axe-core finds no violation, light and dark, on the pages issue 19 named: password change, plan import,
-audit log, the logging page with an open shift, a shift summary, the reference lists; and the summary
-prints with its organisation, team, date, printed-on date and staff count, without flash messages."""
+"""axe-core finds no violation, light and dark, on the pages issue 19 named: password change,
+plan import, audit log, the logging page with an open shift, a shift summary, the reference
+lists; and the summary prints with its organisation, team, date, printed-on date and staff count,
+without flash messages."""
 from datetime import date
 
 import pytest

@@ -16,7 +16,8 @@ def axe_violations(page):
     if not os.path.exists(AXE):
         pytest.skip("axe-core not installed (npm install)")
     with open(AXE, encoding="utf-8") as fh:
-        page.evaluate(fh.read())  # injected through the devtools protocol: our CSP forbids inline scripts
+        # injected through the devtools protocol: our CSP forbids inline scripts
+        page.evaluate(fh.read())
     return page.evaluate("async () => (await axe.run()).violations.map(v => v.id + ': ' + v.help)")
 
 

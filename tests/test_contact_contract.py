@@ -1,7 +1,8 @@
-"""One contact contract (outreach/contract.py) on every path that writes a contact: the logging form, the
-JSON API the offline queue posts to, the import, the edit form and the supervisor's corrections. Each
-impossible contact is refused with the field named and nothing written; the database refuses it too; a
-time without a zone is Paris time everywhere (month end, both daylight-saving changes)."""
+"""One contact contract (outreach/contract.py) on every path that writes a contact: the logging
+form, the JSON API the offline queue posts to, the import, the edit form and the supervisor's
+corrections. Each impossible contact is refused with the field named and nothing written; the
+database refuses it too; a time without a zone is Paris time everywhere (month end, both
+daylight-saving changes)."""
 import datetime as dt
 import re
 import uuid
@@ -105,7 +106,8 @@ def _named(field, message):
 # --- the paths ---------------------------------------------------------------------------------------
 
 def _page_errors(response):
-    """{field: message} of the error list of a page (new contact: "name : message", edit: data-field)."""
+    """{field: message} of the error list of a page (new contact: "name : message", edit:
+    data-field)."""
     text = response.get_data(as_text=True)
     found = dict(re.findall(r'<li data-field="(\w+)">[^<:]*: ([^<]*)</li>', text))
     found.update(re.findall(r"<li>(\w+) : ([^<]*)</li>", text))
@@ -149,7 +151,8 @@ def via_import(app, _client, case):
 
 
 def _contact_to_change(app, client, case):
-    """A stored contact of the kind the case starts from: anonymous when it turns known, else known."""
+    """A stored contact of the kind the case starts from: anonymous when it turns known, else
+    known."""
     _start(app, client)
     starts_anonymous = case["kind"] == "known" and not case.get("person") or "material" in case or (
         "people_count" in case and case["kind"] == "anonymous")
@@ -169,8 +172,9 @@ def via_edit(app, client, case):
 
 
 def _correction(case):
-    """The one-field correction that asks for the case's contact, or None when a correction cannot say it
-    (a correction to anonymous or refusal drops the person instead: see the test below)."""
+    """The one-field correction that asks for the case's contact, or None when a correction
+    cannot say it (a correction to anonymous or refusal drops the person instead: see the test
+    below)."""
     if case.get("person") and case["kind"] != "known":
         return None
     if "material" in case:
@@ -225,8 +229,8 @@ def test_every_path_refuses_every_impossible_contact_naming_the_field(app, clien
 
 
 def test_the_database_refuses_an_impossible_contact_written_around_the_services(app):
-    """The CHECK constraints of migration 0002 hold bulk writes too (a known contact has one person counted 1,
-    an anonymous passage or a refusal has none, 1..500 people)."""
+    """The CHECK constraints of migration 0002 hold bulk writes too (a known contact has one
+    person counted 1, an anonymous passage or a refusal has none, 1..500 people)."""
     with app.app_context():
         person = Person(code="e" * 64)
         db.session.add(person)
@@ -332,7 +336,8 @@ CONTACT_PATHS = ["outreach/contacts", "outreach/imports/checks.py", "outreach/re
 
 
 def test_the_contact_limits_are_written_once():
-    """No copy of the people or material ceilings on any contact path: they read the contract (templates too)."""
+    """No copy of the people or material ceilings on any contact path: they read the contract
+    (templates too)."""
     files = [f for p in CONTACT_PATHS for f in ([ROOT / p] if (ROOT / p).is_file() else (ROOT / p).rglob("*.*"))]
     copies = [(str(f.relative_to(ROOT)), line.strip()) for f in files if f.suffix in (".py", ".html")
               for line in f.read_text().splitlines() if LIMITS.search(line)]
@@ -390,7 +395,8 @@ def test_the_form_and_the_edit_read_their_hh_mm_as_paris_time(app, client, login
     assert client.post(f"/maraude/contacts/{contact_id}", data={"kind": "anonymous", "occurred_at": "23:59"}
                        ).status_code == 302
     assert _stored(app) != (utc, day)
-    # the edit (and a supervisor's edit of a closed shift, the correction path for a time) reads it the same way
+    # the edit (and a supervisor's edit of a closed shift, the correction path for a time) reads it
+    # the same way
     assert client.post(f"/maraude/contacts/{contact_id}", data={"kind": "anonymous", "occurred_at": clock}
                        ).status_code == 302
     assert _stored(app) == (utc, day)
@@ -412,7 +418,8 @@ def test_the_import_reads_its_date_and_time_as_paris_time(app, started, local, u
 
 @pytest.mark.parametrize("started, local, utc, day", TIMES)
 def test_a_correction_reads_a_time_without_zone_as_paris_time(app, client, started, local, utc, day):
-    """A supervisor corrects the time of a closed shift's contact: HH:MM or a date and time, Paris time."""
+    """A supervisor corrects the time of a closed shift's contact: HH:MM or a date and time,
+    Paris time."""
     _start(app, client, started)
     api, auth = _api(app), _auth(app)
     start = contract.to_utc(dt.datetime.fromisoformat(started))
@@ -442,8 +449,8 @@ def test_a_correction_reads_a_time_without_zone_as_paris_time(app, client, start
 
 @pytest.fixture(params=BACKENDS)
 def at_0001(request, tmp_path):
-    """An app on a fresh database at 0001 holding the 0.1.0 demo (tests/data/demo_0001.json, written through
-    tables reflected at 0001: today's models follow the head)."""
+    """An app on a fresh database at 0001 holding the 0.1.0 demo (tests/data/demo_0001.json,
+    written through tables reflected at 0001: today's models follow the head)."""
     from flask_migrate import upgrade
     from test_migrations_upgrade import _fixture, load_fixture
     url, drop = (f"sqlite:///{tmp_path}/old.db", lambda: None) if request.param == "sqlite" else _postgres_database()
@@ -459,9 +466,10 @@ def at_0001(request, tmp_path):
 
 
 def test_migration_0002_repairs_what_old_corrections_left_and_keeps_every_detail(at_0001):
-    """Contacts a correction made impossible are repaired (the person dropped, a known contact counted once)
-    and their months marked for the roll-ups; on SQLite the table rebuild keeps the contact's material and
-    referrals (dropping the old table with foreign keys on would have cascaded into them)."""
+    """Contacts a correction made impossible are repaired (the person dropped, a known contact
+    counted once) and their months marked for the roll-ups; on SQLite the table rebuild keeps the
+    contact's material and referrals (dropping the old table with foreign keys on would have
+    cascaded into them)."""
     from flask_migrate import downgrade, upgrade
 
     with at_0001.app_context():
@@ -487,7 +495,8 @@ def test_migration_0002_repairs_what_old_corrections_left_and_keeps_every_detail
 
 
 def _details():
-    """Rows per contact table; the reading transaction ends (PostgreSQL: its locks would block the migration)."""
+    """Rows per contact table; the reading transaction ends (PostgreSQL: its locks would block
+    the migration)."""
     count = lambda table: db.session.execute(db.text(f"SELECT count(*) FROM {table}")).scalar()
     found = {table: count(table) for table in ("contacts", "contact_materials", "orientations", "referrals",
                                                "contact_products", "contact_needs")}

@@ -10,8 +10,8 @@ pytestmark = pytest.mark.browser
 
 
 def _save(page, live_app):
-    """Save, then wait until the page lists the contact: the server has stored it (plain POST, or the queue's
-    API call, after which the page resets the form and adds the contact to its list)."""
+    """Save, then wait until the page lists the contact: the server has stored it (plain POST, or
+    the queue's API call, after which the page resets the form and adds the contact to its list)."""
     listed = page.locator("#contacts li:not(.muted)")
     before = listed.count()
     with live_app.app_context():

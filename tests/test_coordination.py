@@ -1,5 +1,6 @@
-"""Working together (issue 21): coordination meetings with decisions followed up on dates, late follow-ups
-listed, and the partners present on a shift from a reference list, shown to the supervisor."""
+"""Working together (issue 21): coordination meetings with decisions followed up on dates, late
+follow-ups listed, and the partners present on a shift from a reference list, shown to the
+supervisor."""
 import datetime as dt
 import uuid
 

@@ -1,5 +1,6 @@
-"""A plan manager's first screen on a laptop shows figures: the filters are folded into one line saying the
-period and scope ("12 derniers mois : … · toutes organisations · Modifier"), opened with one tap."""
+"""A plan manager's first screen on a laptop shows figures: the filters are folded into one line
+saying the period and scope ("12 derniers mois : … · toutes organisations · Modifier"), opened
+with one tap."""
 from datetime import date
 
 import pytest
@@ -21,11 +22,13 @@ def test_figures_come_first_and_the_filters_fold_into_one_line(page, history):
     browser_login(page, "manager@plan.demo")
     page.goto("/indicateurs")
     line = page.locator("#filters > summary")
-    assert line.inner_text().startswith("12 derniers mois : ") and "toutes organisations" in line.inner_text()
+    text = line.inner_text()
+    assert text.startswith("12 derniers mois : ") and "toutes organisations" in text
     assert not page.locator("#period").is_visible()
     first = page.locator("tr.indicator-row td.value").first
     assert first.inner_text().strip() not in ("", "—")
-    assert first.bounding_box()["y"] + first.bounding_box()["height"] <= 768  # a figure on the first screen
+    box = first.bounding_box()
+    assert box["y"] + box["height"] <= 768  # a figure on the first screen
     line.click()
     page.locator("#period").select_option("year")
     page.locator("#year").fill(str(date.today().year))

@@ -1,5 +1,6 @@
-"""`make run` seeds a year of history for the demo teams: figures for the last 12 complete months, every
-referral outcome, validated shifts and a last week waiting for validation; a re-run adds nothing."""
+"""`make run` seeds a year of history for the demo teams: figures for the last 12 complete
+months, every referral outcome, validated shifts and a last week waiting for validation; a re-run
+adds nothing."""
 from datetime import date, timedelta
 
 from sqlalchemy import func

@@ -1,11 +1,12 @@
 """Issue 17: small counts stay hidden against a manager who subtracts and combines queries.
 
-On random histories with small organisations (disclosure_helpers), the attacker sends pairs and triples of
-manager queries through every surface and the open-data file, and solves for hidden cells. It must never
-close on an exact value below the threshold for an organisation, and every published figure must stay within
-the bound the method states (the attacker's bounds are sound). A second test measures and prints that bound
-and how far totals are from the sum of their parts. It fails on the code before issue 17 (per-table
-suppression): total minus a part gives the hidden count exactly.
+On random histories with small organisations (disclosure_helpers), the attacker sends pairs and
+triples of manager queries through every surface and the open-data file, and solves for hidden
+cells. It must never close on an exact value below the threshold for an organisation, and every
+published figure must stay within the bound the method states (the attacker's bounds are sound). A
+second test measures and prints that bound and how far totals are from the sum of their parts. It
+fails on the code before issue 17 (per-table suppression): total minus a part gives the hidden count
+exactly.
 """
 import itertools
 import os
@@ -41,7 +42,8 @@ def _manager_queries(app, client, login, tmp_path, seed, count):
 
 
 def _chosen(world):
-    """The issue's own attacks: a month by organisation, then Aurore alone; three months minus two."""
+    """The issue's own attacks: a month by organisation, then Aurore alone; three months minus
+    two."""
     first, second, third = ([m] for m in world.months)
     return [{"surface": "api", "code": "contacts", "by": "organisation", "months": first},
             {"surface": "api", "code": "contacts", "by": "month", "months": first, "filter": ("organisation", "aurore")},
@@ -100,7 +102,8 @@ def _gap(cells, method):
 
 
 def _parts(results, specs):
-    """Cells in each total-with-parts counted in ``_gap`` (the total and each part may move by the bound)."""
+    """Cells in each total-with-parts counted in ``_gap`` (the total and each part may move by
+    the bound)."""
     return [len(cells) for spec, cells in zip(specs, results)
             if spec["surface"] in GROUPED and len(cells) > 1
             and not any(str(s).startswith("<") for _c, _a, s in cells)]

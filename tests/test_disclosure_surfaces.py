@@ -1,5 +1,6 @@
-"""Issue 17 on every surface: one cell, one published value; exact figures for an organisation (and with
-DISCLOSURE_CONTROL=off); ratios from protected parts; a legend wherever figures are shown."""
+"""Issue 17 on every surface: one cell, one published value; exact figures for an organisation
+(and with DISCLOSURE_CONTROL=off); ratios from protected parts; a legend wherever figures are
+shown."""
 import io
 import random
 from collections import defaultdict

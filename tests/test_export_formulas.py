@@ -1,6 +1,8 @@
-"""Formula injection (OWASP CSV injection): a label that starts like a formula never runs in a spreadsheet.
+"""Formula injection (OWASP CSV injection): a label that starts like a formula never runs in a
+spreadsheet.
 
-In CSV such a cell starts with a single quote; in XLSX it is a text cell (never a formula) showing the label."""
+In CSV such a cell starts with a single quote; in XLSX it is a text cell (never a formula)
+showing the label."""
 import csv
 import io
 

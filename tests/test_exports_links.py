@@ -1,4 +1,5 @@
-"""The indicator pages link to CSV and XLSX exports of the view on screen (same period and filters)."""
+"""The indicator pages link to CSV and XLSX exports of the view on screen (same period and
+filters)."""
 import csv
 import html
 import io
@@ -39,7 +40,8 @@ def test_dashboard_indicator_and_funnel_pages_link_to_their_exports(app, client,
     period = "period=custom&from=2026-01&to=2026-03"
     pages = (
         (f"/indicateurs?{period}", ["/export/indicateurs.", "from=2026-01", "to=2026-03"]),
-        (f"/indicateurs/{code}?{period}&by=team", [f"/export/indicateurs/{code}.", "by=team", "from=2026-01"]),
+        (f"/indicateurs/{code}?{period}&by=team",
+         [f"/export/indicateurs/{code}.", "by=team", "from=2026-01"]),
         (f"/parcours?{period}", ["/export/parcours.", "from=2026-01"]),
     )
     for url, must_contain in pages:

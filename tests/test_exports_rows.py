@@ -28,13 +28,15 @@ def test_admin_exports_own_contacts_with_codes_that_cannot_be_joined(app, client
     with app.app_context():
         stored = set(db.session.execute(select(Person.code)).scalars())
         assert not any(code.startswith(c) for code in stored for c in codes_1)
-        events = db.session.execute(select(AuditEvent).filter_by(action="export.contacts")).scalars().all()
+        events = db.session.execute(
+            select(AuditEvent).filter_by(action="export.contacts")).scalars().all()
         assert len(events) == 2 and events[0].details["rows"] == 40
     assert [r for r in first if r["programme"] == "assore"]
 
 
 
-@pytest.mark.parametrize("email", ["manager@plan.demo", "supervisor@aurore.demo", "worker@aurore.demo"])
+@pytest.mark.parametrize("email", ["manager@plan.demo", "supervisor@aurore.demo",
+                                   "worker@aurore.demo"])
 def test_only_organisation_admins_export_rows(client, login, email):
     login(email)
     assert client.get("/export/contacts.csv").status_code == 403

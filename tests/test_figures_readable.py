@@ -1,6 +1,6 @@
-"""A plan manager's figures read the same everywhere (issue 19 items 7 and 11): the last 12 *complete*
-months with the month in progress apart ("en cours"), numbers and percentages written the French way
-(English in English) by one helper."""
+"""A plan manager's figures read the same everywhere (issue 19 items 7 and 11): the last 12
+*complete* months with the month in progress apart ("en cours"), numbers and percentages written
+the French way (English in English) by one helper."""
 import html
 import re
 from datetime import date, timedelta

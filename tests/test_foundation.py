@@ -100,7 +100,8 @@ def test_health_check_tells_the_running_version(client):
     assert importlib.metadata.version("outreach") == outreach.__version__, "stale install: run make install"
     with open(os.path.join(ROOT, "CHANGELOG.md"), encoding="utf-8") as changelog:
         headings = re.findall(r"^## \[([^\]]+)\]", changelog.read(), re.MULTILINE)
-    # a development version comes after the last release and before its own: its changes are "Unreleased"
+    # a development version comes after the last release and before its own: its changes are
+    # "Unreleased"
     expected = "Unreleased" if ".dev" in outreach.__version__ else outreach.__version__
     assert headings and headings[0] == expected, headings
 

@@ -49,7 +49,8 @@ def test_the_funnel_page_shows_each_chain_apart(client, login, world):  # noqa: 
     assert "Orientations vers le soin" not in shelter and "Orientations vers le soin" in care
     assert "Admises" in shelter and "Sorties vers un logement stable" in shelter
     assert "Refusées faute de place" in page
-    # 2 proposals in March: every shelter count is withheld from a plan manager, and so is every share
+    # 2 proposals in March: every shelter count is withheld from a plan manager, and so is every
+    # share
     assert "< 5" in shelter and "s de l'étape précédente" in shelter and re.search(r"\d+\s?% de l'étape", shelter) \
         is None
 

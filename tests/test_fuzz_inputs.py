@@ -1,9 +1,9 @@
 """Hypothesis over the HTML forms and the JSON write API: never a 5xx; a refusal names the field.
 
-Each test drives one logged-in client through many generated bodies on both databases; examples are few
-(the file must stay fast) but mix realistic codes with hostile values: NUL bytes, huge strings, RTL marks,
-emoji, negative and huge numbers, malformed times and UUIDs, wrong JSON types.
-Also the session-cookie + X-CSRFToken path the offline client (static/js/queue.js) uses for the JSON API.
+Each test drives one logged-in client through many generated bodies on both databases; examples are
+few (the file must stay fast) but mix realistic codes with hostile values: NUL bytes, huge strings,
+RTL marks, emoji, negative and huge numbers, malformed times and UUIDs, wrong JSON types. Also the
+session-cookie + X-CSRFToken path the offline client (static/js/queue.js) uses for the JSON API.
 """
 import os
 import re
@@ -59,8 +59,8 @@ def _form(fields, base=None):
 
 
 def _json(keys, base):
-    """A JSON object over ``keys`` (plausible or arbitrary values), on top of a valid ``base`` (a dict of
-    strategies) with one plausible key, or with many keys, or alone."""
+    """A JSON object over ``keys`` (plausible or arbitrary values), on top of a valid ``base`` (a
+    dict of strategies) with one plausible key, or with many keys, or alone."""
     fuzz = st.fixed_dictionaries({}, optional={k: v | JSON_VALUE for k, v in keys.items()})
     one_plausible = st.sampled_from(sorted(keys)).flatmap(lambda k: keys[k].map(lambda v: {k: v}))
     return st.one_of(st.tuples(st.fixed_dictionaries(base), one_plausible), st.tuples(st.fixed_dictionaries(base), fuzz),
@@ -269,7 +269,8 @@ def csrf_app(app):
 
 
 def test_session_api_needs_the_csrf_header(csrf_app):
-    """queue.js: GET /file-attente/jeton for a token, then POST JSON with the session cookie and X-CSRFToken."""
+    """queue.js: GET /file-attente/jeton for a token, then POST JSON with the session cookie and
+    X-CSRFToken."""
     client = csrf_app.test_client()
     assert client.post("/connexion", data={"email": WORKER, "password": DEMO_PASSWORD,
                                            "csrf_token": _page_token(client.get("/connexion"))}).status_code == 302
@@ -297,6 +298,7 @@ def test_session_api_needs_the_csrf_header(csrf_app):
 
 
 def test_login_with_a_nul_byte_is_refused_naming_the_email(client):
-    """Found by the fuzzing above: PostgreSQL refused the lookup of an e-mail holding NUL (a 500)."""
+    """Found by the fuzzing above: PostgreSQL refused the lookup of an e-mail holding NUL (a
+    500)."""
     response = client.post("/connexion", data={"email": "worker\x00@aurore.demo", "password": "x"})
     assert response.status_code == 400 and "Adresse e-mail invalide." in response.get_data(as_text=True)

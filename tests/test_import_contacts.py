@@ -1,4 +1,5 @@
-"""Import of existing records: every bad row reported (line + column), all or nothing, idempotent."""
+"""Import of existing records: every bad row reported (line + column), all or nothing,
+idempotent."""
 import io
 
 import pytest

@@ -1,6 +1,7 @@
-"""Tiny hostile spreadsheets are refused quickly with bounded memory (issue 18): a dimension claiming the whole
-sheet, one row of 3 million cells, 400 MB of shared strings. Each is answered 4xx within 5 s, and the request's
-Python allocations stay far below what the file would unpack to."""
+"""Tiny hostile spreadsheets are refused quickly with bounded memory (issue 18): a dimension
+claiming the whole sheet, one row of 3 million cells, 400 MB of shared strings. Each is answered
+4xx within 5 s, and the request's Python allocations stay far below what the file would unpack
+to."""
 import io
 import time
 import tracemalloc
@@ -23,7 +24,8 @@ def _base():
 
 
 def _xlsx(parts):
-    """A workbook whose parts named in ``parts`` (name -> iterable of byte chunks) replace openpyxl's own."""
+    """A workbook whose parts named in ``parts`` (name -> iterable of byte chunks) replace
+    openpyxl's own."""
     base = zipfile.ZipFile(io.BytesIO(_base()))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
@@ -49,7 +51,8 @@ def _sheet(body, dimension="A1:P2"):
 
 
 def whole_sheet_dimension(line):
-    """A few KB: a header and one row, but a dimension that claims every row and column of the sheet."""
+    """A few KB: a header and one row, but a dimension that claims every row and column of the
+    sheet."""
     body = _row(1, HEADER.split(";")) + _row(2, line.split(";"))
     return _xlsx({"xl/worksheets/sheet1.xml": [_sheet(body, "A1:XFD1048576")]})
 

@@ -1,5 +1,6 @@
-"""Bulk import engine (column by column, COPY on PostgreSQL): what is written equals the file, ids are RFC 4122
-uuid5, a file that grows is imported incrementally, person spans and first contacts follow the dates."""
+"""Bulk import engine (column by column, COPY on PostgreSQL): what is written equals the file,
+ids are RFC 4122 uuid5, a file that grows is imported incrementally, person spans and first
+contacts follow the dates."""
 import random
 import uuid
 from collections import Counter
@@ -104,7 +105,8 @@ def test_a_growing_file_adds_only_its_new_rows_and_moves_person_spans(app):
                                   .where(Contact.is_first_contact.is_(True))).scalar() == 2
         assert _scalar("select count(*) from contacts where kind = 'anonymous'") == 2
         assert _scalar("select count(*) from shifts") == 4
-        # the referrals carry their person's first contact, moved back by the older row of the second file
+        # the referrals carry their person's first contact, moved back by the older row of the
+        # second file
         copies = sorted((str(first), str(copy)) for first, copy in db.session.execute(
             select(Person.first_seen_on, Referral.person_first_seen_on).join(Referral, Referral.person_id == Person.id)))
         assert copies == [("2025-02-01", "2025-02-01"), ("2025-03-12", "2025-03-12")]

@@ -10,7 +10,8 @@ def fits(page):
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
-@pytest.mark.parametrize("viewport", [None, {"width": 1366, "height": 800}], ids=["phone", "laptop"])
+@pytest.mark.parametrize("viewport", [None, {"width": 1366, "height": 800}],
+                         ids=["phone", "laptop"])
 def test_dashboard_drill_down_and_funnel(page, world, viewport):  # noqa: F811
     if viewport:
         page.set_viewport_size(viewport)
@@ -28,6 +29,7 @@ def test_dashboard_drill_down_and_funnel(page, world, viewport):  # noqa: F811
     assert "Maraude Nord" in page.locator("#breakdown").inner_text()
     assert fits(page)
     page.goto("/parcours?period=month&month=2026-03")
-    assert page.locator("#shelter").is_visible() and "ASSORE" in page.locator("#programmes").inner_text()
+    assert page.locator("#shelter").is_visible()
+    assert "ASSORE" in page.locator("#programmes").inner_text()
     assert fits(page)
     assert errors == []

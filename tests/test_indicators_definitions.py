@@ -1,5 +1,5 @@
-"""Every catalogue indicator says in words what it counts: which records, validated or provisional data,
-and, for figures by month, in which time zone (issue 19 item 8, issue 14)."""
+"""Every catalogue indicator says in words what it counts: which records, validated or
+provisional data, and, for figures by month, in which time zone (issue 19 item 8, issue 14)."""
 import io
 
 import yaml
@@ -17,7 +17,8 @@ def _seed_indicators():
 
 
 def test_every_catalogue_indicator_has_a_written_definition():
-    missing = [i["code"] for i in _seed_indicators() if len((i.get("definition") or "").strip()) < 40]
+    missing = [i["code"] for i in _seed_indicators()
+               if len((i.get("definition") or "").strip()) < 40]
     assert not missing, f"indicators without a definition: {missing}"
 
 
@@ -32,7 +33,8 @@ def test_every_definition_says_which_data_it_counts():
 
 def test_the_definitions_reach_the_read_api(app, client):
     plan = client.get("/api/v1/plan", headers=_token(app, "manager@plan.demo")).get_json()["plan"]
-    served = {i["code"]: i["definition"] for a in plan["axes"] for x in a["actions"] for i in x["indicators"]}
+    served = {i["code"]: i["definition"]
+              for a in plan["axes"] for x in a["actions"] for i in x["indicators"]}
     assert served == {i["code"]: i["definition"] for i in _seed_indicators()}
 
 

@@ -1,12 +1,12 @@
-"""Property: whatever the order in which data arrives, every catalogue indicator read through the dashboard
-service, the read API and the open-data export equals a naive computation from its written definition
-(tests/indicator_reference.py), on SQLite and PostgreSQL.
+"""Property: whatever the order in which data arrives, every catalogue indicator read through the
+dashboard service, the read API and the open-data export equals a naive computation from its written
+definition (tests/indicator_reference.py), on SQLite and PostgreSQL.
 
-Random histories (seeded, reproducible): three organisations, persons met by several of them, contacts
-synced late into older shifts, deletions and re-entries, corrections (kind, person, time, sector), shift
-closes and validations, referral steps in later months, imports of older history (and the same file again),
-a retention purge; roll-ups are read (caught up) at random moments in between. Small-cell protection is
-switched off (``DISCLOSURE_CONTROL`` off): the figures compared are exact.
+Random histories (seeded, reproducible): three organisations, persons met by several of them,
+contacts synced late into older shifts, deletions and re-entries, corrections (kind, person, time,
+sector), shift closes and validations, referral steps in later months, imports of older history (and
+the same file again), a retention purge; roll-ups are read (caught up) at random moments in between.
+Small-cell protection is switched off (``DISCLOSURE_CONTROL`` off): the figures compared are exact.
 """
 import hashlib
 import random
@@ -84,8 +84,8 @@ def _paris_day(naive_utc):
 
 
 class History:
-    """Writes a random history through the ORM (the roll-ups' write listener), the import service and
-    the purge, and keeps its own record of the facts for the reference."""
+    """Writes a random history through the ORM (the roll-ups' write listener), the import service
+    and the purge, and keeps its own record of the facts for the reference."""
 
     def __init__(self, rng):
         self.rng = rng
@@ -152,7 +152,8 @@ class History:
             self.contact(sid)
 
     def contact(self, sid=None, copy=None):
-        """A contact in ``sid`` (a late sync when that shift is older than others), or ``copy`` re-entered."""
+        """A contact in ``sid`` (a late sync when that shift is older than others), or ``copy``
+        re-entered."""
         candidates = [s for s in self.shifts if self._live(s) and not self.shifts[s].get("imported")]
         if sid is None:
             if not candidates:
@@ -263,7 +264,8 @@ class History:
         db.session.flush()
 
     def step(self):
-        """The next step of a referral, dated some days after the previous one (often in a later month)."""
+        """The next step of a referral, dated some days after the previous one (often in a later
+        month)."""
         open_ = [r for r, v in self.referrals.items() if "exited" not in v["steps"] and "refused" not in v["steps"]]
         if not open_:
             return
@@ -289,7 +291,8 @@ class History:
         db.session.flush()
 
     def import_history(self):
-        """Older history imported (validated 'imported history' shifts, one per team and date), noon Paris."""
+        """Older history imported (validated 'imported history' shifts, one per team and date),
+        noon Paris."""
         org = self.rng.choice(list(self.orgs.values()))
         teams = [t for t in self.teams if t.organisation_id == org.id]
         rows = []
@@ -344,7 +347,8 @@ class History:
         self._bind_imported_referrals(by_id)
 
     def _bind_imported_referrals(self, records):
-        """Imported referrals take their ids from the import: find them so their steps can follow."""
+        """Imported referrals take their ids from the import: find them so their steps can
+        follow."""
         stored = db.session.execute(db.select(Referral.id, Contact.occurred_on, Contact.team_id, Person.code)
                                     .join(Contact, Contact.id == Referral.contact_id)
                                     .outerjoin(Person, Person.id == Referral.person_id)).all()

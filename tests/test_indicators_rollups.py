@@ -98,7 +98,8 @@ class Runner:
 
 
 def _spans_agree_with_group_by():
-    """Person spans (plain COUNTs) give the same distinct, new and multi-organisation counts as GROUP BY."""
+    """Person spans (plain COUNTs) give the same distinct, new and multi-organisation counts as
+    GROUP BY."""
     months = [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
     organisations = sorted({t.organisation_id for t in db.session.execute(db.select(Team)).scalars()})
     for provisional, organisation in [(p, o) for p in (False, True) for o in [None, *organisations]]:
@@ -177,7 +178,8 @@ def test_a_referral_keeps_its_persons_first_contact_when_older_history_arrives(r
 
 
 def test_validating_a_shift_moves_its_referrals_steps_in_later_months(runner):
-    """Referral figures follow their shift's state: the validation reaches a step dated months later."""
+    """Referral figures follow their shift's state: the validation reaches a step dated months
+    later."""
     runner.contact(0, DAYS[0], "known", 1, False)
     db.session.flush()
     runner.apply(("refer", 0, 40))  # admitted in March, proposed in January
@@ -194,7 +196,8 @@ def test_validating_a_shift_moves_its_referrals_steps_in_later_months(runner):
 
 
 def test_a_referral_detached_from_its_person_leaves_the_first_contact_median(runner):
-    """A contact corrected to anonymous takes its referral's person away, and the first-contact date with it."""
+    """A contact corrected to anonymous takes its referral's person away, and the first-contact
+    date with it."""
     runner.contact(0, DAYS[3], "known", 1, False)
     db.session.flush()
     runner.apply(("refer", 0, 5))

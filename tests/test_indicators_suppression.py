@@ -42,7 +42,8 @@ def test_published_counts_stay_within_the_bound_and_never_below_the_threshold():
         value = rng.randint(5, 200)
         shown = protect_count(value, rng.getrandbits(64), RULES)
         assert isinstance(shown, Hidden) or (abs(shown - value) <= 2 and shown >= 5)
-        assert not isinstance(shown, Hidden) or value <= 5 + 2 - 1  # withheld: the truth is at most 6
+        # withheld: the truth is at most 6
+        assert not isinstance(shown, Hidden) or value <= 5 + 2 - 1
 
 
 def test_without_rules_figures_are_exact():

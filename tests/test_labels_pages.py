@@ -1,6 +1,7 @@
-"""No internal code in the interface: every page of every role, rendered over a year of demo history with
-corrections, validations and account changes, shows words ("clôturée", "Contact corrigé", "Compte …"),
-never "closed", "contact.correct", "users 12" or a UUID (walks app.url_map as tests/test_access.py does)."""
+"""No internal code in the interface: every page of every role, rendered over a year of demo
+history with corrections, validations and account changes, shows words ("clôturée", "Contact
+corrigé", "Compte …"), never "closed", "contact.correct", "users 12" or a UUID (walks app.url_map
+as tests/test_access.py does)."""
 import io
 import re
 from datetime import UTC, date
@@ -40,8 +41,8 @@ EMAIL = re.compile(r"\S+(?:@|%40)\S+")  # addresses, also inside the TOTP link
 
 
 class VisibleText(HTMLParser):
-    """Text a person sees: no script, style or template content, no attributes; a <code> element shows a code
-    on purpose (the columns of an import file, a list item's code to type in one)."""
+    """Text a person sees: no script, style or template content, no attributes; a <code> element
+    shows a code on purpose (the columns of an import file, a list item's code to type in one)."""
     HIDDEN = frozenset({"script", "style", "template", "head", "code"})
 
     def __init__(self):
@@ -70,8 +71,8 @@ def codes_in(text, code=CODE):
 
 
 def english_code_pattern():
-    """Most codes are English words ("closed", "known"), natural in English prose: in English, look for
-    the codes no sentence holds ("in_progress", "contact.correct", "18_25")."""
+    """Most codes are English words ("closed", "known"), natural in English prose: in English,
+    look for the codes no sentence holds ("in_progress", "contact.correct", "18_25")."""
     kept = [c for c in CODES if not c.isalpha()]
     return re.compile(r"(?<![\w.@-])(" + "|".join(map(re.escape, kept)) + r")(?![\w@-])")
 
@@ -86,8 +87,9 @@ def history(app):
 
 
 def make_history(app):
-    """A year of demo history, then what leaves a trail: corrections, validations, account changes;
-    returns the values of every route argument (a shift, contact, referral, team, user, indicator...)."""
+    """A year of demo history, then what leaves a trail: corrections, validations, account
+    changes; returns the values of every route argument (a shift, contact, referral, team, user,
+    indicator...)."""
     with app.test_request_context():
         build_demo_history(today=date.today(), per_day=4)
         supervisor, admin = _by_email("supervisor@aurore.demo"), _by_email("admin@aurore.demo")

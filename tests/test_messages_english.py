@@ -1,5 +1,6 @@
-"""Validation messages raised by the services and forms follow the interface language: English with the
-`lang=en` cookie, French (the source text) without it; the write API stays French by default."""
+"""Validation messages raised by the services and forms follow the interface language: English
+with the `lang=en` cookie, French (the source text) without it; the write API stays French by
+default."""
 import datetime as dt
 
 import pytest

@@ -1,8 +1,9 @@
-"""Production shape: two app instances (two gunicorn processes on different ports) sharing one PostgreSQL
-database and one Redis for the rate limits (OUTREACH_RATELIMIT_STORAGE_URI).
+"""Production shape: two app instances (two gunicorn processes on different ports) sharing one
+PostgreSQL database and one Redis for the rate limits (OUTREACH_RATELIMIT_STORAGE_URI).
 
 Needs TEST_DATABASE_URL (PostgreSQL) and Redis (TEST_REDIS_URL, default redis://127.0.0.1:6379/15).
-Skipped when either is unreachable, except with CI=true: CI starts both (.ci/run), so it fails there.
+Skipped when either is unreachable, except with CI=true: CI starts both (.ci/run), so it fails
+there.
 """
 import os
 import random
@@ -56,7 +57,8 @@ def _clear_limits(client):
 
 @pytest.fixture(scope="module")
 def instances(tmp_path_factory):
-    """(instance A, instance B, token, shift id, database url): one database, one Redis, two gunicorns."""
+    """(instance A, instance B, token, shift id, database url): one database, one Redis, two
+    gunicorns."""
     _postgres_url()
     client = _redis()
     _clear_limits(client)

@@ -83,8 +83,8 @@ def _stand_in(app):
 
 @pytest.fixture
 def server(live_app, live_server, monkeypatch):
-    """(base_url, count_of_contacts_on_server, contact_page_url); the stand-in form is a logging page like
-    the real one, so opening it signed in caches the signed-in pages for offline use."""
+    """(base_url, count_of_contacts_on_server, contact_page_url); the stand-in form is a logging
+    page like the real one, so opening it signed in caches the signed-in pages for offline use."""
     monkeypatch.setattr(services, "SHELL_ENDPOINTS", (*services.SHELL_ENDPOINTS, "standin.contact"))
     store = _stand_in(live_app)
     return live_server, lambda: len(store), "/essai/contact"
@@ -220,7 +220,8 @@ def test_logout_warns_then_clears_the_device(page, server):
 
 
 def _session_ends_with_records_queued(page, form_url, count):
-    """The demo worker queues ``count`` contacts offline, then its session ends; the network returns."""
+    """The demo worker queues ``count`` contacts offline, then its session ends; the network
+    returns."""
     browser_login(page, "worker@aurore.demo")
     page.goto(form_url)
     _controlled(page)

@@ -1,6 +1,6 @@
 """The queue's promises on a real phone browser (issue 15), against the stand-in API of
-test_offline_browser: whose records a logout erases, a fix typed during a sync, two tabs, a request held
-open, a full storage, the digest after the send. README, "La file d'attente"."""
+test_offline_browser: whose records a logout erases, a fix typed during a sync, two tabs, a
+request held open, a full storage, the digest after the send. README, "La file d'attente"."""
 import pytest
 from conftest import browser_login
 from playwright.sync_api import expect
@@ -87,9 +87,9 @@ def test_a_logout_erases_only_its_own_users_records_after_saying_so(page, server
 
 
 def test_a_fix_typed_during_a_sync_is_stored_as_typed_even_with_a_second_tab(page, server, live_app):  # noqa: F811
-    """Item 2: a worker types a fixed people count into a refused record while ten others are being sent
-    and the logging page, open in a second tab, syncs its own stale copy of the queue. Twenty times:
-    each stored with the number typed."""
+    """Item 2: a worker types a fixed people count into a refused record while ten others are
+    being sent and the logging page, open in a second tab, syncs its own stale copy of the queue.
+    Twenty times: each stored with the number typed."""
     _, on_server, form_url = server
     store, slow = live_app.extensions["stand_in_encounters"], live_app.extensions["stand_in_slow"]
     browser_login(page, "worker@aurore.demo")
@@ -119,7 +119,8 @@ def test_a_fix_typed_during_a_sync_is_stored_as_typed_even_with_a_second_tab(pag
 
 
 def test_two_tabs_send_the_queue_once(page, server, live_app):  # noqa: F811
-    """Item 11: each tab used to send the whole queue (62 requests for 31 records); one syncs at a time."""
+    """Item 11: each tab used to send the whole queue (62 requests for 31 records); one syncs at
+    a time."""
     _, on_server, form_url = server
     posts = live_app.extensions["stand_in_posts"]
     browser_login(page, "worker@aurore.demo")
@@ -161,7 +162,8 @@ def test_a_request_held_open_times_out_and_the_record_goes_on_a_retry(page, serv
 
 
 def test_a_full_storage_says_nothing_was_saved_and_keeps_the_form(page, server):  # noqa: F811
-    """Item 8: with the device storage full, the tap used to save nothing and leave the previous notice."""
+    """Item 8: with the device storage full, the tap used to save nothing and leave the previous
+    notice."""
     _, _, form_url = server
     browser_login(page, "worker@aurore.demo")
     page.goto(form_url)
@@ -180,9 +182,10 @@ def test_a_full_storage_says_nothing_was_saved_and_keeps_the_form(page, server):
 
 
 def test_an_acknowledged_records_digest_is_overwritten_before_it_is_deleted(page, server):  # noqa: F811
-    """Item 9: after the sync the stage-1 digest stayed readable in IndexedDB's files. The record the
-    server has is first written back with its digest overwritten, then deleted (what Chromium's own
-    files keep of earlier writes until it compacts them is out of the page's reach: README)."""
+    """Item 9: after the sync the stage-1 digest stayed readable in IndexedDB's files. The record
+    the server has is first written back with its digest overwritten, then deleted (what
+    Chromium's own files keep of earlier writes until it compacts them is out of the page's
+    reach: README)."""
     _, on_server, form_url = server
     browser_login(page, "worker@aurore.demo")
     page.goto(form_url)

@@ -107,7 +107,8 @@ def _contacts_of_open_shift(live_app):
 
 
 def _shift_started_offline_with_one_contact(page):
-    """Start a shift with no network, log one anonymous contact; (sync status locator, queued shift id)."""
+    """Start a shift with no network, log one anonymous contact; (sync status locator, queued
+    shift id)."""
     _start_shift_page(page)
     _controlled(page)
     page.context.set_offline(True)

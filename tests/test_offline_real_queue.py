@@ -1,5 +1,6 @@
-"""The phone's queue against the real form and API, both databases (issue 15): contacts of a shift the
-supervisor closed meanwhile, refused records shown in words, a phone with a wrong clock or zone."""
+"""The phone's queue against the real form and API, both databases (issue 15): contacts of a
+shift the supervisor closed meanwhile, refused records shown in words, a phone with a wrong clock
+or zone."""
 import datetime as dt
 import re
 from zoneinfo import ZoneInfo
@@ -49,9 +50,10 @@ def _close_as_supervisor(live_app, shift_id):
 
 
 def test_contacts_waiting_when_the_supervisor_closes_the_shift_are_kept_and_flagged(page, real, live_app):  # noqa: F811
-    """Item 3: all used to be refused "La maraude est close." with the shift's id offered as a field.
-    Those made before the close now reach it, flagged for the supervisor; once the shift is validated a
-    contact is refused with why, kept on the phone, shown in words, with no internal id to edit."""
+    """Item 3: all used to be refused "La maraude est close." with the shift's id offered as a
+    field. Those made before the close now reach it, flagged for the supervisor; once the shift
+    is validated a contact is refused with why, kept on the phone, shown in words, with no
+    internal id to edit."""
     _, on_server, page_url = real
     browser_login(page, "worker@aurore.demo")
     page.goto(page_url)
@@ -81,7 +83,8 @@ def test_contacts_waiting_when_the_supervisor_closes_the_shift_are_kept_and_flag
 
 
 def test_a_refused_field_is_named_in_words_and_only_numbers_are_editable(page, real, live_app):  # noqa: F811
-    """Item 11: refused items all read "Nouveau contact · 12:27" and named the field `people_count`."""
+    """Item 11: refused items all read "Nouveau contact · 12:27" and named the field
+    `people_count`."""
     browser_login(page, "worker@aurore.demo")
     page.goto(real[2])
     page.context.set_offline(True)

@@ -1,6 +1,6 @@
-"""What the server does with a phone's queue (issue 15): two workers meeting the same new person at
-the same moment, contacts reaching a shift closed meanwhile, one rule for closing a shift, the phone's
-clock. Both databases."""
+"""What the server does with a phone's queue (issue 15): two workers meeting the same new person
+at the same moment, contacts reaching a shift closed meanwhile, one rule for closing a shift, the
+phone's clock. Both databases."""
 import datetime as dt
 import threading
 import uuid
@@ -50,8 +50,9 @@ def _contact(shift_id, digest=None, minutes=0, **extra):
 
 
 def test_two_workers_meeting_the_same_new_person_at_once_both_store_their_contact(app):
-    """Issue 15 item 10: the second insert of a new person's code used to hit the unique code (409 on
-    PostgreSQL, made final by the phone). Create-or-get is atomic: both contacts stored, one person."""
+    """Issue 15 item 10: the second insert of a new person's code used to hit the unique code
+    (409 on PostgreSQL, made final by the phone). Create-or-get is atomic: both contacts stored,
+    one person."""
     workers = [_user(app, "worker@aurore.demo"), _user(app, "worker@gaia.demo", like="worker@gaia.demo")]
     setup = app.test_client()
     shifts = [_start(setup, who) for who in workers]
@@ -93,8 +94,8 @@ def _close(client, headers, shift_id, **body):
 
 
 def test_one_rule_closes_a_shift_on_the_page_and_in_the_api(app):
-    """Issue 15 item 3 (and 18 item 11): another worker could close a shift through the API while the
-    page refused it. Now both answer the same: the opener or a supervisor, nobody else."""
+    """Issue 15 item 3 (and 18 item 11): another worker could close a shift through the API while
+    the page refused it. Now both answer the same: the opener or a supervisor, nobody else."""
     client = app.test_client()
     owner, other = _user(app, "worker@aurore.demo"), _user(app, "other-worker@aurore.demo")
     supervisor = _user(app, "supervisor@aurore.demo")
@@ -117,9 +118,10 @@ def test_one_rule_closes_a_shift_on_the_page_and_in_the_api(app):
 
 
 def test_contacts_of_a_shift_closed_meanwhile_are_kept_flagged_until_validation(app):
-    """Issue 15 item 3: the supervisor closes the shift while the phone still holds its contacts. Those
-    that happened before the end are accepted into it, flagged "arrivé après la clôture" and audited;
-    one after the end, or any once the shift is validated, is refused with a message saying why."""
+    """Issue 15 item 3: the supervisor closes the shift while the phone still holds its contacts.
+    Those that happened before the end are accepted into it, flagged "arrivé après la clôture"
+    and audited; one after the end, or any once the shift is validated, is refused with a message
+    saying why."""
     client = app.test_client()
     worker, supervisor = _user(app, "worker@aurore.demo"), _user(app, "supervisor@aurore.demo")
     shift_id = _start(client, worker)
@@ -151,9 +153,10 @@ def test_contacts_of_a_shift_closed_meanwhile_are_kept_flagged_until_validation(
 
 @pytest.mark.parametrize("phone_ahead_minutes", [120, -120])
 def test_the_servers_clock_decides_times_taken_from_a_wrong_phone_clock(app, phone_ahead_minutes):
-    """Issue 15 item 6: a phone 2 h ahead started a shift in the future and its contacts were refused;
-    2 h behind, times were stored 2 h early. The phone sends its clock (X-Client-Clock) and names the
-    times it took from it (X-Client-Clock-Fields): those are corrected by the measured offset."""
+    """Issue 15 item 6: a phone 2 h ahead started a shift in the future and its contacts were
+    refused; 2 h behind, times were stored 2 h early. The phone sends its clock (X-Client-Clock)
+    and names the times it took from it (X-Client-Clock-Fields): those are corrected by the
+    measured offset."""
     client = app.test_client()
     headers, team = _user(app, "worker@aurore.demo")
     offset = dt.timedelta(minutes=phone_ahead_minutes)

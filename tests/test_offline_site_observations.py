@@ -1,6 +1,7 @@
-"""Site observations through the phone's queue (issue 21, "Done means"): recorded offline during a shift,
-kept on the device, sent once when the network returns (a replay creates nothing), read by a supervisor on
-the shift's summary; a refused one stays on /file-attente with its fields in words."""
+"""Site observations through the phone's queue (issue 21, "Done means"): recorded offline during
+a shift, kept on the device, sent once when the network returns (a replay creates nothing), read
+by a supervisor on the shift's summary; a refused one stays on /file-attente with its fields in
+words."""
 import uuid
 
 import pytest
@@ -60,7 +61,8 @@ def _observe(page, visit):
 
 
 def _offline_on_the_shift_page(playwright, base_url, tmp_path):
-    """The worker's phone on the shift page (served by the service worker), the observation form open, offline."""
+    """The worker's phone on the shift page (served by the service worker), the observation form
+    open, offline."""
     context = _context(playwright, tmp_path / "worker", base_url)
     page = context.pages[0] if context.pages else context.new_page()
     browser_login(page, "worker@aurore.demo")
@@ -91,7 +93,8 @@ def test_site_observations_recorded_offline_sync_once_and_the_supervisor_reads_t
     _until(page, "outreachQueue.all().then(rs => rs.length === 0)")
     expected = [("eole", 7, 0, 1, 0, 9, "calme"), ("stalingrad", 12, 3, 0, 4, 0, "tendue")]
     assert rows() == expected
-    # The answers were lost (say): the phone sends the same two records again; nothing new on the server.
+    # The answers were lost (say): the phone sends the same two records again; nothing new on the
+    # server.
     page.evaluate("""(records) => Promise.all(records.map(r => outreachQueue.add(r.type, r.url, r.body, r.label, r.clock)))
                        .then(() => outreachQueue.sync())""", queued)
     _until(page, "outreachQueue.all().then(rs => rs.length === 0)")

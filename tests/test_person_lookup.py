@@ -1,4 +1,5 @@
-"""The known-or-new lookup is no oracle: open shift only, throttled per user, audited, alerts the admin."""
+"""The known-or-new lookup is no oracle: open shift only, throttled per user, audited, alerts the
+admin."""
 import hashlib
 
 import pytest

@@ -1,4 +1,5 @@
-"""The plan catalogue import is bounded like the contact import: size, aliases, entries; never a 500."""
+"""The plan catalogue import is bounded like the contact import: size, aliases, entries; never a
+500."""
 import io
 import time
 
@@ -30,7 +31,8 @@ def _plans(app):
     ("plan: {code: p, title: t, axes: [{number: '1', actions: [1, 2]}]}\n", 400, "actions"),
     ("plan: {code: p, title: t}\n#" + "x" * 2_100_000, 413, "caractères"),
     ("plan:\n  code: p\n  title: t\n  axes:\n  - number: '1'\n    actions:\n    - number: '1.1'\n"
-     "      indicators:\n" + "      - {code: c, name: n, numerator: contacts}\n" * 2_001, 413, "indicateurs"),
+     "      indicators:\n" + "      - {code: c, name: n, numerator: contacts}\n" * 2_001, 413,
+     "indicateurs"),
 ])
 def test_hostile_or_malformed_plans_are_refused_quickly(app, client, login, text, status, message):
     before = _plans(app)
@@ -50,5 +52,5 @@ def test_the_neutralised_csv_export_imports_back_unchanged(app):
         db.session.commit()
         install_plan(parse(to_csv(current_plan()), "plan.csv"))
         db.session.commit()
-        assert db.session.execute(select(Indicator).filter_by(code=indicator.code)).scalar_one().name == \
-            "-2 % de refus"
+        stored = db.session.execute(select(Indicator).filter_by(code=indicator.code)).scalar_one()
+        assert stored.name == "-2 % de refus"

@@ -1,4 +1,5 @@
-"""The plan's report card in Chromium: no console error, and printed it is an A4 document without the menus."""
+"""The plan's report card in Chromium: no console error, and printed it is an A4 document without
+the menus."""
 import re
 
 import pytest
@@ -21,11 +22,13 @@ def test_the_report_card_prints_on_a4_without_navigation(page):
     page.wait_for_url(re.compile(r"from=2021-01-01"))
     assert page.get_by_role("heading", name=re.compile("Tableau de bord du plan")).is_visible()
     assert "ASSORE" in page.locator("#places").inner_text()
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")  # a phone: tables scroll
+    # a phone: tables scroll
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     page.emulate_media(media="print")
     assert not page.locator("header.top nav").is_visible()
     assert not page.get_by_role("button", name="Afficher").is_visible()
     pdf = page.pdf(prefer_css_page_size=True, print_background=False)
-    sizes = {tuple(round(float(x)) for x in box) for box in re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)}
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+    sizes = {tuple(round(float(x)) for x in box) for box in boxes}
     assert sizes == {A4_POINTS}
     assert errors == []

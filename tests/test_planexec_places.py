@@ -1,5 +1,6 @@
-"""Places and occupancy: the measures against a naive day-by-day reference on random stays and capacity changes,
-overlapping stays refused at admission, and the capacity register's rights, errors and audit."""
+"""Places and occupancy: the measures against a naive day-by-day reference on random stays and
+capacity changes, overlapping stays refused at admission, and the capacity register's rights,
+errors and audit."""
 import html
 import random
 import statistics
@@ -35,7 +36,8 @@ def _one(model, **keys):
 
 
 class World:
-    """One shift of aurore_nord that every test contact and referral hangs on (dates set per row)."""
+    """One shift of aurore_nord that every test contact and referral hangs on (dates set per
+    row)."""
 
     def __init__(self):
         self.team = _one(Team, code="aurore_nord")
@@ -72,7 +74,8 @@ def _items(kind):
 
 
 def _random_history(rng, world, programmes):
-    """Non-overlapping stays per person and programme, some open, some across month ends; street contacts."""
+    """Non-overlapping stays per person and programme, some open, some across month ends; street
+    contacts."""
     reasons = _items("exit_reason")
     for n in range(40):
         person = world.person(n)

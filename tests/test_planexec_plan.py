@@ -1,4 +1,5 @@
-"""Action progress on any past date, budgets (French amounts, rights, audit), coverage and the report card."""
+"""Action progress on any past date, budgets (French amounts, rights, audit), coverage and the
+report card."""
 import html
 from datetime import date, datetime, timedelta
 

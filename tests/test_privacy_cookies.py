@@ -1,5 +1,5 @@
-"""Session cookies: Secure, HttpOnly and SameSite=Lax in production; written only when they must be, so a
-slow response carrying an older cookie cannot undo a login or a logout."""
+"""Session cookies: Secure, HttpOnly and SameSite=Lax in production; written only when they must
+be, so a slow response carrying an older cookie cannot undo a login or a logout."""
 import pytest
 from conftest import do_login
 from test_api_write import _token
@@ -50,8 +50,8 @@ def _login(client):
 
 
 def test_a_request_started_before_login_does_not_undo_it(client):
-    """The service worker fetches pages and files while the login form is sent: when one of those answers
-    lands after the login, the browser must keep the signed-in cookie."""
+    """The service worker fetches pages and files while the login form is sent: when one of those
+    answers lands after the login, the browser must keep the signed-in cookie."""
     with client.session_transaction() as anonymous:
         anonymous["csrf_token"] = "from-the-login-page"  # what the background requests carry
     before = client.get_cookie("session").value
@@ -65,7 +65,8 @@ def test_a_request_started_before_login_does_not_undo_it(client):
 
 
 def test_signed_in_pages_and_files_do_not_rewrite_the_cookie(client):
-    """The idle expiry is kept on the server (tests/test_auth_sessions.py), so nothing re-sends the cookie."""
+    """The idle expiry is kept on the server (tests/test_auth_sessions.py), so nothing re-sends
+    the cookie."""
     _login(client)
     client.get("/maraude")  # the first page stores its CSRF token: the session changed
     for url in ("/maraude", "/static/css/app.css", "/sw.js"):
@@ -81,9 +82,10 @@ def test_a_file_fetched_during_logout_does_not_sign_back_in(client):
 
 
 def test_a_page_warmed_in_the_background_during_logout_does_not_sign_back_in(client):
-    """Right after a logging page opens, the service worker fetches the menu's pages to cache them for offline
-    use; a worker who logs out meanwhile gets those answers after the logout's: they must not carry the
-    signed-in cookie (on a busy machine the admin browser test found itself signed in again)."""
+    """Right after a logging page opens, the service worker fetches the menu's pages to cache
+    them for offline use; a worker who logs out meanwhile gets those answers after the logout's:
+    they must not carry the signed-in cookie (on a busy machine the admin browser test found
+    itself signed in again)."""
     _login(client)
     signed_in = client.get_cookie("session").value
     assert client.post("/deconnexion").status_code == 302

@@ -1,6 +1,6 @@
-"""The read API evaluates once per request: one board whose reads every indicator and group shares, so the
-number of SQL statements of one read does not grow with the number of indicators; its values are the
-dashboard's cells, protected alike."""
+"""The read API evaluates once per request: one board whose reads every indicator and group
+shares, so the number of SQL statements of one read does not grow with the number of indicators;
+its values are the dashboard's cells, protected alike."""
 from datetime import date
 
 import pytest
@@ -49,15 +49,15 @@ def test_the_statements_of_one_read_do_not_grow_with_the_indicators(app, client,
     one, body = _statements(app, client, headers, {**base, "indicator": "contacts"})
     every, body_all = _statements(app, client, headers, {**base, "per_page": 100})
     assert len(body["items"]) == 1 and len(body_all["items"]) == len(codes)
-    # a few reads more for what only some indicators use (persons, file active, medians, item and site
-    # filters), once per group at most: less than one statement per indicator added, where the old code
-    # built a board per indicator (268 statements for 40 indicators, 1395 by month)
+    # a few reads more for what only some indicators use (persons, file active, medians, item and
+    # site filters), once per group at most: less than one statement per indicator added, where the
+    # old code built a board per indicator (268 statements for 40 indicators, 1395 by month)
     assert every - one < len(codes) - 1, (one, every, len(codes))
 
 
 def test_the_api_publishes_the_dashboards_cells(app, client):
-    """Every value and group of one read equals the same cell evaluated alone, as the dashboard and the
-    drill-down pages do (a board of its own per cell: the naive reference)."""
+    """Every value and group of one read equals the same cell evaluated alone, as the dashboard
+    and the drill-down pages do (a board of its own per cell: the naive reference)."""
     seed_contacts(app)
     headers = _token(app, "manager@plan.demo")
     for group_by in ("month", "team", "sector", "organisation"):

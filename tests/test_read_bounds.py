@@ -1,5 +1,6 @@
-"""One read is bounded: a period longer than READ_MAX_MONTHS, or an API answer of more than READ_MAX_VALUES
-values, is refused with 400 and a message saying the limit, on the API, the pages and the exports."""
+"""One read is bounded: a period longer than READ_MAX_MONTHS, or an API answer of more than
+READ_MAX_VALUES values, is refused with 400 and a message saying the limit, on the API, the pages
+and the exports."""
 import pytest
 from test_exports_read_api import _token
 

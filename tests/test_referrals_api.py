@@ -1,5 +1,6 @@
-"""POST /api/v1/referrals/<id>/steps: 201 then 200 on replay (nothing created), 409 on a different replay,
-422 naming the field, 404 for another organisation, 403 for a plan manager, never a 5xx."""
+"""POST /api/v1/referrals/<id>/steps: 201 then 200 on replay (nothing created), 409 on a
+different replay, 422 naming the field, 404 for another organisation, 403 for a plan manager,
+never a 5xx."""
 import threading
 from datetime import timedelta
 

@@ -1,4 +1,5 @@
-"""A step recorded by mistake is taken back by a supervisor, with a reason, in the audit log; the funnel follows."""
+"""A step recorded by mistake is taken back by a supervisor, with a reason, in the audit log; the
+funnel follows."""
 from datetime import date, timedelta
 
 from test_referrals import (

@@ -2,11 +2,11 @@
 
 Workers keep posting contacts to their shift; the shift is closed mid-load; the worker keeps editing
 contacts of the closed shift (allowed until validation) while two supervisors open its summary and
-validate it at the same moment. Every contact acknowledged with 201 is stored; one that happened before
-the close but reached the server after it is kept and flagged late; every acknowledged edit is kept and
-happened before the validation; every write after the validation is refused with 403; the shift is
-validated exactly once, with the summary the supervisor read (a page made stale by an edit is refused
-and read again), and the summary does not change afterwards.
+validate it at the same moment. Every contact acknowledged with 201 is stored; one that happened
+before the close but reached the server after it is kept and flagged late; every acknowledged edit
+is kept and happened before the validation; every write after the validation is refused with 403;
+the shift is validated exactly once, with the summary the supervisor read (a page made stale by an
+edit is refused and read again), and the summary does not change afterwards.
 """
 import http.client
 import re
@@ -23,8 +23,9 @@ EDIT_ROUNDS = 3  # each of them edited this many times while the supervisors rea
 
 
 class _Writes:
-    """The writers' answers, and two events on them: enough contacts acknowledged before the close, and a
-    write sent after the validation answered (so the test waits for what it checks, however slow the machine)."""
+    """The writers' answers, and two events on them: enough contacts acknowledged before the
+    close, and a write sent after the validation answered (so the test waits for what it checks,
+    however slow the machine)."""
 
     def __init__(self):
         self.rows, self.lock = [], threading.Lock()
@@ -56,8 +57,9 @@ def _writer(port, token, shift, stop, writes):
 
 
 def _editor(browser, ids, started, validated, out):
-    """Edit ``ids`` one after the other, EDIT_ROUNDS times (a new people count each round) or until the
-    shift is validated, then once more after the validation: every one of those is refused."""
+    """Edit ``ids`` one after the other, EDIT_ROUNDS times (a new people count each round) or
+    until the shift is validated, then once more after the validation: every one of those is
+    refused."""
     _, _, token = browser.csrf("/maraude")
 
     def edit_all(count):
@@ -81,9 +83,10 @@ def _number(html, element_id):
 
 
 def _supervise(browser, page, barrier, out):
-    """Read the summary, validate it (with the other supervisor at the same moment), and read it again
-    whenever the validation answers that it changed meanwhile, until the shift is validated. Each such
-    refusal needs an edit in between, and the edits are counted: the loop ends."""
+    """Read the summary, validate it (with the other supervisor at the same moment), and read it
+    again whenever the validation answers that it changed meanwhile, until the shift is
+    validated. Each such refusal needs an edit in between, and the edits are counted: the loop
+    ends."""
     barrier.wait()
     for _ in range(EDIT_ROUNDS * BEFORE_CLOSE + 3):
         status, html, token = browser.csrf(page)
@@ -163,8 +166,9 @@ def test_validation_racing_with_writes_loses_nothing_and_locks_the_shift(gunicor
     status, answer = harness.request(gun.port, "POST", "/api/v1/encounters", harness.encounter(shift), token)
     assert status == 403 and "close" in answer
 
-    # Exactly one validation went through; every other attempt was told why (already validated, or the
-    # summary changed since it was read: read it again), or found the shift validated on reading it.
+    # Exactly one validation went through; every other attempt was told why (already validated, or
+    # the summary changed since it was read: read it again), or found the shift validated on reading
+    # it.
     answers = [v["answer"] for v in validated]
     assert answers.count(302) == 1, [(v["answer"], v.get("body", "")[-300:]) for v in validated]
     assert set(answers) <= {302, 422, "already validated"}, answers
@@ -182,15 +186,17 @@ def test_validation_racing_with_writes_loses_nothing_and_locks_the_shift(gunicor
     validated_at = next(v["at"] for v in validated if v["answer"] == 302)
     assert any(w[3] > validated_at for w in refused), "no write was attempted after the validation"
 
-    # No lost write: stored == acknowledged. A contact that happened before the close but reached the
-    # server after it (a phone's queue) is kept and flagged late for the supervisor; none unflagged.
+    # No lost write: stored == acknowledged. A contact that happened before the close but reached
+    # the server after it (a phone's queue) is kept and flagged late for the supervisor; none
+    # unflagged.
     assert set(contacts) == acknowledged
     late = [c for c, (at, _, is_late) in contacts.items() if _as_text(at) > _as_text(row[1])]
     assert all(contacts[c][2] for c in late), f"{len(late)} contact(s) created after the close, not flagged"
     assert not any(is_late for c, (at, _, is_late) in contacts.items() if c not in late)
     assert _as_text(row[1]) <= _as_text(row[2])
 
-    # Edits of the closed shift: accepted (302) until the validation, refused (403) after; none lost.
+    # Edits of the closed shift: accepted (302) until the validation, refused (403) after; none
+    # lost.
     assert {e[0] for e in edits} <= {302, 403}, [e for e in edits if e[0] not in (302, 403)][:3]
     kept = [e for e in edits if e[0] == 302]
     assert kept and any(e[0] == 403 and e[3] > validated_at for e in edits), len(edits)
@@ -198,7 +204,8 @@ def test_validation_racing_with_writes_loses_nothing_and_locks_the_shift(gunicor
     assert {c: contacts[c][1] for c in last} == last
     assert len(edit_times) >= len(kept) and all(_as_text(t) <= _as_text(row[2]) for t in edit_times)
 
-    # The summary the supervisor read and validated is the final one: same contacts, same people counts.
+    # The summary the supervisor read and validated is the final one: same contacts, same people
+    # counts.
     winner = next(v for v in validated if v["answer"] == 302)
     assert winner["location"].endswith(page)
     assert (winner["contacts"], winner["people"]) == (len(contacts), sum(p for _, p, _ in contacts.values()))

@@ -1,4 +1,5 @@
-"""A contact saved is a contact kept, once: real gunicorn, concurrent replays, a worker killed mid-load."""
+"""A contact saved is a contact kept, once: real gunicorn, concurrent replays, a worker killed
+mid-load."""
 import os
 import random
 import signal

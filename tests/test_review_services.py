@@ -43,7 +43,8 @@ def make_shift(status="closed", team_code="aurore_nord", started=START, ended=ST
 
 
 def make_contact(shift, minutes=10, kind="known", person=None, people=1, first=False, materials=None):
-    """A contact as the contract allows it: a known one gets a person of its own when none is given."""
+    """A contact as the contract allows it: a known one gets a person of its own when none is
+    given."""
     at = shift.started_at + timedelta(minutes=minutes)
     if kind == "known" and person is None:
         person = make_person(uuid.uuid4().hex * 2)

@@ -1,5 +1,5 @@
-"""Bulk writes with explicit ids leave no id sequence behind (PostgreSQL), and a database constraint error is
-reported as what it is, never as a replayed contact id."""
+"""Bulk writes with explicit ids leave no id sequence behind (PostgreSQL), and a database
+constraint error is reported as what it is, never as a replayed contact id."""
 import uuid
 
 from sqlalchemy import func, select
@@ -51,8 +51,9 @@ def test_reset_sequences_after_explicit_ids(app):
 
 
 def _let_a_known_group_through(monkeypatch):
-    """The contract's cross-field check switched off (as a bug would), so the database's CHECK refuses the
-    write: a person creation races no longer reach it (create-or-get), a broken rule still must be named."""
+    """The contract's cross-field check switched off (as a bug would), so the database's CHECK
+    refuses the write: a person creation races no longer reach it (create-or-get), a broken rule
+    still must be named."""
     monkeypatch.setattr(contract, "combination_errors", lambda *args, **kwargs: {})
 
 

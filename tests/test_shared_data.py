@@ -1,6 +1,6 @@
-"""Data every organisation shares (reference lists, sectors, the plan catalogue) belongs to plan-level roles:
-one organisation's admin reads it and cannot change it; every change is audited where each organisation's
-admin sees it."""
+"""Data every organisation shares (reference lists, sectors, the plan catalogue) belongs to
+plan-level roles: one organisation's admin reads it and cannot change it; every change is audited
+where each organisation's admin sees it."""
 import io
 
 import pytest

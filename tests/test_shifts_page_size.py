@@ -1,10 +1,12 @@
-"""The logging page with everything it loads (CSS, JS, icon, manifest) stays <= 14 KB gzipped (level 6).
+"""The logging page with everything it loads (CSS, JS, icon, manifest) stays <= 14 KB gzipped (level
+6).
 
-Counted as bench/run.py counts it (bench.run.page_parts, gzip -6 as the README's nginx block): the HTML of /maraude with an open
-shift and every same-origin file its <link> and <script> tags load. The scripts load two more files
-only when needed (sync.js when records wait on the device, sha256.js without crypto.subtle): a
-Chromium visit checks that a normal visit loads nothing beyond what is counted.
-The JavaScript served from static/js is built by `make assets` from the readable static/src.
+Counted as bench/run.py counts it (bench.run.page_parts, gzip -6 as the README's nginx block): the
+HTML of /maraude with an open shift and every same-origin file its <link> and <script> tags load.
+The scripts load two more files only when needed (sync.js when records wait on the device, sha256.js
+without crypto.subtle): a Chromium visit checks that a normal visit loads nothing beyond what is
+counted. The JavaScript served from static/js is built by `make assets` from the readable
+static/src.
 """
 import hashlib
 from pathlib import Path
@@ -47,7 +49,8 @@ def test_files_loaded_when_needed_exist_and_are_not_in_the_page(app, client, log
 
 
 def test_built_scripts_match_their_readable_sources():
-    """static/src/BUILD (written by `make assets`) holds the hashes of the sources and of their builds."""
+    """static/src/BUILD (written by `make assets`) holds the hashes of the sources and of their
+    builds."""
     recorded = dict(reversed(line.split()) for line in (STATIC / "src" / "BUILD").read_text().splitlines())
     sources = sorted(p.name for p in (STATIC / "src").glob("*.js"))
     assert sorted(p.name for p in (STATIC / "js").glob("*.js")) == sources

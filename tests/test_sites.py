@@ -1,5 +1,6 @@
-"""Sites (issue 21): the register, observations per site visit during a shift (form and idempotent API),
-the supervisor's summary, and the map drawn on the server with the same numbers as its table."""
+"""Sites (issue 21): the register, observations per site visit during a shift (form and
+idempotent API), the supervisor's summary, and the map drawn on the server with the same numbers
+as its table."""
 import datetime as dt
 import re
 import uuid
@@ -21,7 +22,8 @@ def _iso(value):
 
 
 class _Api:
-    """A test client that sends the worker's bearer token with every request (as the phone's queue does)."""
+    """A test client that sends the worker's bearer token with every request (as the phone's
+    queue does)."""
 
     def __init__(self, client, headers):
         self.client, self.headers = client, headers
@@ -270,7 +272,8 @@ def test_site_observation_replaces_the_per_shift_one_in_the_close_form(app, api,
 # --- the map ---------------------------------------------------------------------------------------------
 
 class _MapReader(HTMLParser):
-    """Collects the map's site markers, the table's cells, and anything that would need a script or a style."""
+    """Collects the map's site markers, the table's cells, and anything that would need a script
+    or a style."""
 
     def __init__(self):
         super().__init__()

@@ -1,4 +1,5 @@
-"""The sites map in a phone's browser with JavaScript turned off, in the light and the dark scheme."""
+"""The sites map in a phone's browser with JavaScript turned off, in the light and the dark
+scheme."""
 import pytest
 from conftest import browser_login
 

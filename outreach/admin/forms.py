@@ -37,19 +37,23 @@ def _role_choices(roles):
 
 
 class InviteForm(FlaskForm):
-    email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(), Length(max=254), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Adresse e-mail invalide."))])
+    email = EmailField(_l("Adresse e-mail"), validators=[
+        DataRequired(), Length(max=254),
+        Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Adresse e-mail invalide."))])
     role = RadioField(_l("Rôle"), validators=[DataRequired()])
     organisation_id = SelectField(_l("Organisation"), coerce=int, validators=[Optional()])
     teams = MultiCheckboxField(_l("Équipes"), coerce=int)
     mode = RadioField(_l("Première connexion"), default="link", choices=[
-        SelectChoice("link", _l("Lien à usage unique (72 h)")), SelectChoice("temporary", _l("Mot de passe temporaire"))])
+        SelectChoice("link", _l("Lien à usage unique (72 h)")),
+        SelectChoice("temporary", _l("Mot de passe temporaire"))])
 
     def setup(self, roles, organisations, teams):
         self.role.choices = _role_choices(roles)
         self.organisation_id.choices = [SelectChoice(o.id, o.name) for o in organisations]
-        several = len({t.organisation_id for t in teams}) > 1  # an instance admin: say whose team it is
-        self.teams.choices = [SelectChoice(t.id, f"{t.name} · {t.organisation.name}" if several else t.name)
-                              for t in teams]
+        several = len({t.organisation_id for t in teams}) > 1  # an instance admin: whose team
+        self.teams.choices = [
+            SelectChoice(t.id, f"{t.name} · {t.organisation.name}" if several else t.name)
+            for t in teams]
         return self
 
     def validate_email(self, field):
@@ -76,7 +80,8 @@ class SetPasswordForm(FlaskForm):
     new = PasswordField(_l("Nouveau mot de passe"), validators=[DataRequired(), Length(max=200)],
                         render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(_l("Confirmer le mot de passe"),
-                            validators=[DataRequired(), EqualTo("new", message=_l("Les deux saisies diffèrent."))],
+                            validators=[DataRequired(),
+                                        EqualTo("new", message=_l("Les deux saisies diffèrent."))],
                             render_kw={"autocomplete": "new-password"})
 
     def validate_new(self, field):
@@ -86,15 +91,17 @@ class SetPasswordForm(FlaskForm):
 
 
 class TotpForm(FlaskForm):
-    """A new second factor: the password, the code of the factor in use (when there is one), then a code
-    of the new key."""
+    """A new second factor: the password, the code of the factor in use (when there is one), then
+    a code of the new key."""
     secret = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
-    password = PasswordField(_l("Mot de passe actuel"), validators=[DataRequired(), Length(max=200)],
+    password = PasswordField(_l("Mot de passe actuel"),
+                             validators=[DataRequired(), Length(max=200)],
                              render_kw={"autocomplete": "current-password"})
     current_code = StringField(_l("Code actuel de votre application (double facteur déjà activé)"),
                                validators=[Length(max=10)],
                                render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
-    code = StringField(_l("Code affiché par l'application"), validators=[DataRequired(), Length(max=10)],
+    code = StringField(_l("Code affiché par l'application"),
+                       validators=[DataRequired(), Length(max=10)],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
 
 

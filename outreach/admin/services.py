@@ -7,11 +7,11 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, time, timedelta
 
-from flask import abort, current_app
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from .. import audit
-from ..access import organisation_scope
+from ..access import get_scoped_or_404, organisation_scope, scoped
 from ..auth import throttle
 from ..auth.services import totp_step
 from ..extensions import db
@@ -23,30 +23,22 @@ INVITATION_HOURS = 72
 
 
 def scoped_users(admin):
-    query = db.select(User).order_by(User.email)
-    org_id = organisation_scope(admin)
-    return query if org_id is None else query.filter(User.organisation_id == org_id)
+    return scoped(db.select(User).order_by(User.email), User, admin)
 
 
 def get_user(admin, user_id):
     """The user ``user_id`` if ``admin`` manages it, else 404 (never reveal other organisations)."""
-    user = db.session.get(User, user_id)
-    org_id = organisation_scope(admin)
-    if user is None or (org_id is not None and user.organisation_id != org_id):
-        abort(404)
-    return user
+    return get_scoped_or_404(User, user_id, admin)
 
 
 def scoped_teams(admin):
     query = db.select(Team).filter_by(is_active=True).order_by(Team.name)
-    org_id = organisation_scope(admin)
-    return db.session.execute(query if org_id is None else query.filter(Team.organisation_id == org_id)).scalars().all()
+    return db.session.execute(scoped(query, Team, admin)).scalars().all()
 
 
 def scoped_organisations(admin):
-    org_id = organisation_scope(admin)
     query = db.select(Organisation).order_by(Organisation.name)
-    return db.session.execute(query if org_id is None else query.filter_by(id=org_id)).scalars().all()
+    return db.session.execute(scoped(query, Organisation, admin)).scalars().all()
 
 
 def assignable_roles(admin):
@@ -131,7 +123,8 @@ def set_temporary_password(admin, user):
 
 def change_role(admin, user, role):
     if role != user.role:
-        audit.record("role_changed", actor=admin, target=user, field="role", before=user.role, after=role)
+        audit.record("role_changed", actor=admin, target=user, field="role", before=user.role,
+                     after=role)
         user.role = role
         end_sessions(user)
 
@@ -160,7 +153,8 @@ def unlock_user(admin, user):
     """Lift the login delay of an account at once (it would end by itself after a while)."""
     state = throttle.account_delay(user.email)
     throttle.clear_account(user.email)
-    audit.record("user_unlocked", actor=admin, target=user, before=state[0] if state else 0, after=0)
+    audit.record("user_unlocked", actor=admin, target=user, before=state[0] if state else 0,
+                 after=0)
 
 
 def reset_totp(admin, user):
@@ -184,8 +178,9 @@ def totp_uri(user, secret):
 
 
 def enrol_totp(user, secret, code):
-    """Store ``secret`` when ``code`` proves the authenticator has it (the code is then used up); returns
-    success. The caller has checked the password and the code of the factor in use (confirm_identity)."""
+    """Store ``secret`` when ``code`` proves the authenticator has it (the code is then used up);
+    returns success. The caller has checked the password and the code of the factor in use
+    (confirm_identity)."""
     step = totp_step(secret, code)
     if step is None:
         return False
@@ -202,13 +197,16 @@ def audit_events(admin, action=None, email=None, start=None, end=None, limit=200
     from ..models import AuditEvent
     query = db.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     org_id = organisation_scope(admin)
-    if org_id is not None:  # its own organisation's events, and changes to the data every organisation shares
+    # its own organisation's events, and changes to the data every organisation shares
+    if org_id is not None:
         query = query.filter(db.or_(AuditEvent.organisation_id == org_id, db.and_(
-            AuditEvent.organisation_id.is_(None), AuditEvent.target_type.in_(audit.SHARED_TARGETS))))
+            AuditEvent.organisation_id.is_(None),
+            AuditEvent.target_type.in_(audit.SHARED_TARGETS))))
     if action:
         query = query.filter(AuditEvent.action == action)
     if email:
-        query = query.join(User, AuditEvent.actor_id == User.id).filter(User.email == email.strip().lower())
+        query = (query.join(User, AuditEvent.actor_id == User.id)
+                 .filter(User.email == email.strip().lower()))
     if start:  # the days the page shows: Paris days, stored as UTC
         query = query.filter(AuditEvent.occurred_at >= _paris_midnight_utc(start))
     if end:
@@ -223,7 +221,8 @@ def _paris_midnight_utc(day):
 
 def audit_actions():
     from ..models import AuditEvent
-    return db.session.execute(db.select(AuditEvent.action).distinct().order_by(AuditEvent.action)).scalars().all()
+    query = db.select(AuditEvent.action).distinct().order_by(AuditEvent.action)
+    return db.session.execute(query).scalars().all()
 
 
 __all__ = ["utcnow"]

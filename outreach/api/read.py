@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from flask import current_app, jsonify, request
 from flask_login import current_user
 
-from ..access import allow, organisation_scope
+from ..access import allow, organisation_scope, scoped
 from ..errors import ValidationError
 from ..extensions import db
 from ..indicators import services as ind
@@ -159,9 +159,8 @@ def _groups(query):
         return ind.months_between(query["period"].start, query["period"].end)
     model = _FILTER_MODELS[by]
     count = db.select(db.func.count()).select_from(model)
-    scope = organisation_scope(current_user)
-    if scope is not None and by in ("organisation", "team"):
-        count = count.where((model.id if by == "organisation" else model.organisation_id) == scope)
+    if by in ("organisation", "team"):
+        count = scoped(count, model)
     return db.session.execute(count).scalar()
 
 

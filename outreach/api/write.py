@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 
 from .. import contract
-from ..access import allow
+from ..access import allow, get_scoped
 from ..contacts import services as contacts
 from ..database import constraint_of, integrity_message, is_unique_violation
 from ..errors import Conflict, Forbidden, ValidationError
@@ -170,15 +170,12 @@ def shift_json(shift):
 
 
 def _own_shift(shift_id):
-    shift = db.session.get(Shift, shift_id)
-    if shift is None or shift.organisation_id != current_user.organisation_id:
-        return None
-    return shift
+    return get_scoped(Shift, shift_id)
 
 
 def _stored(model, record_id, to_json):
-    record = db.session.get(model, record_id)
-    if record is None or record.organisation_id != current_user.organisation_id:
+    record = get_scoped(model, record_id)
+    if record is None:
         return jsonify(errors={"id": _("Identifiant déjà utilisé.")}), 409
     return jsonify(to_json(record)), 200
 
@@ -225,7 +222,7 @@ def post_shift_close(shift_id):
     data = clock.correct_phone_times(close_data(_body()), "ended_at", shift)
     shifts.check_can_close(shift, current_user)
     shifts.lock_shift(shift)  # a replay racing with the first close waits for it, then answers 200
-    if shift.status != "open":
+    if not shift.is_open:
         return jsonify(shift_json(shift)), 200
     shifts.close_shift(shift, current_user, data)
     db.session.commit()
@@ -318,8 +315,8 @@ def post_encounter():
 @bp.route("/api/v1/encounters/<contact_id>", methods=["GET"])
 @allow(*WRITERS)
 def get_encounter(contact_id):
-    contact = db.session.get(Contact, contact_id)
-    if contact is None or contact.organisation_id != current_user.organisation_id:
+    contact = get_scoped(Contact, contact_id)
+    if contact is None:
         return jsonify(errors={"id": _("Contact inconnu.")}), 404
     return jsonify(encounter_json(contact))
 
@@ -390,10 +387,10 @@ def _step_replay(referral, data):
 @bp.route("/api/v1/referrals/<referral_id>/steps", methods=["POST"])
 @allow(*WRITERS)
 def post_referral_step(referral_id):
-    data = step_data(_body())
     referral = referrals.get_referral(referral_id, current_user)
-    if referral is None:
+    if referral is None:  # before reading the body: another organisation's id is answered as an unknown one
         return jsonify(errors={"referral_id": _("Orientation inconnue.")}), 404
+    data = step_data(_body())
     replay = _step_replay(referral, data)
     if replay is not None:
         return replay

@@ -15,7 +15,8 @@ class LoginForm(FlaskForm):
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
 
     def validate_email(self, field):
-        if "\x00" in (field.data or ""):  # PostgreSQL text cannot hold NUL: refuse it here, not with a 500
+        # PostgreSQL text cannot hold NUL: refuse it here, not with a 500
+        if "\x00" in (field.data or ""):
             raise ValidationError(_l("Adresse e-mail invalide."))
 
 
@@ -25,7 +26,8 @@ class ChangePasswordForm(FlaskForm):
     new = PasswordField(_l("Nouveau mot de passe"), validators=[DataRequired(), Length(max=200)],
                         render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(_l("Confirmer le nouveau mot de passe"),
-                            validators=[DataRequired(), EqualTo("new", message=_l("Les deux saisies diffèrent."))],
+                            validators=[DataRequired(),
+                                        EqualTo("new", message=_l("Les deux saisies diffèrent."))],
                             render_kw={"autocomplete": "new-password"})
 
     def validate_new(self, field):

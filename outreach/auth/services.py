@@ -35,11 +35,13 @@ def password_problem(password):
 
 
 def find_user(email):
-    return db.session.execute(db.select(User).filter_by(email=email.strip().lower())).scalar_one_or_none()
+    query = db.select(User).filter_by(email=email.strip().lower())
+    return db.session.execute(query).scalar_one_or_none()
 
 
 class Refused(Exception):
-    """A login or a re-authentication refused: ``message`` for the person, ``status`` for the answer."""
+    """A login or a re-authentication refused: ``message`` for the person, ``status`` for the
+    answer."""
 
     def __init__(self, message, status=401):
         super().__init__(message)
@@ -49,9 +51,9 @@ class Refused(Exception):
 def authenticate(email, password, code, address):
     """The user whose password and (when enrolled) one-time code are right, else ``Refused``.
 
-    Every failure, a wrong or missing code included, is audited as a failure and counts towards the login
-    delays; while a delay runs nothing is checked, and the answer is the same for every account, existing
-    or not. Does not commit."""
+    Every failure, a wrong or missing code included, is audited as a failure and counts towards
+    the login delays; while a delay runs nothing is checked, and the answer is the same for every
+    account, existing or not. Does not commit."""
     _check_wait(email, address)
     user = find_user(email)
     if not verify_password(user, password) or not user.is_enabled:
@@ -67,9 +69,9 @@ def authenticate(email, password, code, address):
 
 
 def confirm_identity(user, password, code, address, with_code=True):
-    """A signed-in user proves it again before changing a credential: the password, and with ``with_code``
-    the current one-time code when enrolled. Failures count and are audited as for a login. Raises
-    ``Refused``; does not commit."""
+    """A signed-in user proves it again before changing a credential: the password, and with
+    ``with_code`` the current one-time code when enrolled. Failures count and are audited as for a
+    login. Raises ``Refused``; does not commit."""
     _check_wait(user.email, address)
     if not verify_password(user, password):
         _fail(user, user.email, address, "password", action="reauth_failed")
@@ -82,8 +84,8 @@ def confirm_identity(user, password, code, address, with_code=True):
 def _check_wait(email, address):
     seconds = throttle.wait_seconds(email, address)
     if seconds:
-        raise Refused(_("Trop de tentatives pour ce compte ou depuis cette adresse : réessayez dans "
-                        "%(minutes)d min.", minutes=math.ceil(seconds / 60)), 429)
+        raise Refused(_("Trop de tentatives pour ce compte ou depuis cette adresse : "
+                        "réessayez dans %(minutes)d min.", minutes=math.ceil(seconds / 60)), 429)
 
 
 def _fail(user, email, address, reason, action="login_failed"):
@@ -97,14 +99,15 @@ def _fail(user, email, address, reason, action="login_failed"):
 
 
 def change_password(user, new_password):
-    """Every session of the user ends and every API token is revoked; the caller signs this browser in again."""
+    """Every session of the user ends and every API token is revoked; the caller signs this
+    browser in again."""
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
     revoke_access(user, user)
     audit.record("password_changed", actor=user, target=user)
 
 
-# --- TOTP --------------------------------------------------------------------------------------------
+# --- TOTP ------------------------------------------------------------------------------------
 
 def totp_step(secret, code):
     """The 30-s time step, within one step of now, whose code is ``code``; None when none is."""
@@ -119,14 +122,15 @@ def totp_step(secret, code):
 
 
 def consume_totp(user, code):
-    """True when the user has no second factor, or ``code`` is a current code of it from a later time step
-    than the last one accepted: a code works once, even when two requests race (one conditional UPDATE).
-    The step is recorded."""
+    """True when the user has no second factor, or ``code`` is a current code of it from a later
+    time step than the last one accepted: a code works once, even when two requests race (one
+    conditional UPDATE). The step is recorded."""
     if not user.totp_secret:
         return True
     step = totp_step(user.totp_secret, code)
     if step is None:
         return False
     later = (User.totp_last_step.is_(None)) | (User.totp_last_step < step)
-    done = db.session.execute(db.update(User).where(User.id == user.id, later).values(totp_last_step=step))
+    done = db.session.execute(db.update(User).where(User.id == user.id, later)
+                              .values(totp_last_step=step))
     return done.rowcount == 1

@@ -1,10 +1,11 @@
 """Progressive login delays, per account and per address, never a lockout.
 
-After LOGIN_DELAY_AFTER consecutive failures on one account (LOGIN_DELAY_AFTER_ADDRESS from one address,
-whatever the accounts), the next attempt must wait 30 s, then twice as long after each further failure, up
-to LOGIN_MAX_DELAY_MINUTES. Unknown accounts count exactly like real ones, so the answer never tells whether
-an account exists. The counters live in the database: every worker and every instance sees the same ones.
-A key is forgotten a day after its last failure; a successful login clears its account's counter.
+After LOGIN_DELAY_AFTER consecutive failures on one account (LOGIN_DELAY_AFTER_ADDRESS from one
+address, whatever the accounts), the next attempt must wait 30 s, then twice as long after each
+further failure, up to LOGIN_MAX_DELAY_MINUTES. Unknown accounts count exactly like real ones, so
+the answer never tells whether an account exists. The counters live in the database: every worker
+and every instance sees the same ones. A key is forgotten a day after its last failure; a successful
+login clears its account's counter.
 """
 import hashlib
 import math
@@ -36,7 +37,8 @@ def _keys(email, address):
 
 
 def wait_seconds(email, address):
-    """Seconds before the next attempt for this account from this address may be checked (0: now)."""
+    """Seconds before the next attempt for this account from this address may be checked (0:
+    now)."""
     keys = [key for key, _free in _keys(email, address)]
     until = db.session.execute(db.select(db.func.max(LoginThrottle.blocked_until)).where(
         LoginThrottle.key.in_(keys))).scalar()
@@ -45,7 +47,8 @@ def wait_seconds(email, address):
 
 
 def record_failure(email, address):
-    """Count one failure on the account and on the address; returns the wait it imposes (seconds, 0: none)."""
+    """Count one failure on the account and on the address; returns the wait it imposes (seconds,
+    0: none)."""
     now = utcnow()
     _forget_old(now)
     waits = [_count(key, free, now) for key, free in _keys(email, address)]
@@ -53,7 +56,8 @@ def record_failure(email, address):
 
 
 def _count(key, free, now):
-    row = _locked_row(key, now)  # rows older than FORGET_AFTER were just deleted: counting starts again
+    # rows older than FORGET_AFTER were just deleted: counting starts again
+    row = _locked_row(key, now)
     row.failures += 1
     row.last_failed_at = now
     delay = _delay(row.failures - free)
@@ -69,7 +73,8 @@ def _delay(beyond):
 
 
 def _locked_row(key, now):
-    """The row of ``key``, created when missing, locked against a concurrent failure (PostgreSQL)."""
+    """The row of ``key``, created when missing, locked against a concurrent failure
+    (PostgreSQL)."""
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     db.session.execute(insert(LoginThrottle).values(key=key, failures=0, last_failed_at=now)
                        .on_conflict_do_nothing())
@@ -78,7 +83,8 @@ def _locked_row(key, now):
 
 
 def _forget_old(now):
-    db.session.execute(db.delete(LoginThrottle).where(LoginThrottle.last_failed_at < now - FORGET_AFTER))
+    db.session.execute(db.delete(LoginThrottle)
+                       .where(LoginThrottle.last_failed_at < now - FORGET_AFTER))
 
 
 def clear_account(email):
@@ -87,7 +93,8 @@ def clear_account(email):
 
 
 def account_delay(email):
-    """(failures, blocked until) of the account while a wait is imposed on it, else None (the admin page)."""
+    """(failures, blocked until) of the account while a wait is imposed on it, else None (the
+    admin page)."""
     row = db.session.get(LoginThrottle, account_key(email))
     if row is None or row.blocked_until is None or row.blocked_until <= utcnow():
         return None

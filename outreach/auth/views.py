@@ -36,7 +36,8 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = authenticate(form.email.data, form.password.data, form.totp.data, request.remote_addr)
+            user = authenticate(form.email.data, form.password.data, form.totp.data,
+                                request.remote_addr)
         except Refused as refused:
             db.session.commit()  # the failure, its audit row and its delay
             flash(refused.message, "error")

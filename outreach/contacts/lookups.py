@@ -57,7 +57,7 @@ def look_up_person(user, shift, digest):
 
     Raises Conflict outside an open shift (as recording a contact does), ValidationError for a malformed digest, TooManyLookups over the
     limit (after writing the alert)."""
-    if shift is None or shift.status != "open":
+    if shift is None or not shift.is_open:
         raise Conflict(_("Recherche possible seulement pendant une maraude ouverte."))
     code = pseudonyms.code_from_digest(digest)
     if any(_count(user, LOOKUP, seconds) >= amount for amount, seconds in _windows("PERSON_LOOKUP_LIMIT")):

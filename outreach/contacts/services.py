@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import audit, contract
+from ..access import can_see
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..models import (
@@ -47,10 +48,10 @@ def _check_contract(data, has_person):
 
 
 def _check_shift(shift, user):
-    if shift is None or shift.organisation_id != user.organisation_id:
+    if shift is None or not can_see(shift, user):
         raise ValidationError({"shift_id": _("Maraude inconnue.")})
     lock_shift(shift)  # a close or a validation committed meanwhile must be seen
-    if shift.status == "validated":
+    if shift.is_locked:
         raise Forbidden(_("La maraude est close et validée : ce contact ne peut plus y entrer. "
                           "Il reste sur l'appareil ; montrez-le à votre coordinateur·rice."))
 
@@ -59,7 +60,7 @@ def _mark_late(contact, shift):
     """A contact reaching a closed (not yet validated) shift, e.g. from a phone's queue after the supervisor
     closed it: kept when it happened before the shift's end, flagged "arrivé après la clôture" for the
     supervisor's review and audited; one timed after the end is refused."""
-    if shift.status == "open":
+    if shift.is_open:
         return
     if contact.occurred_at > shift.ended_at:
         raise Forbidden(_("La maraude est close : ce contact est postérieur à sa fin."))
@@ -166,7 +167,7 @@ def _build_contact(shift, user, data):
 
 def can_undo(contact, user):
     limit = dt.timedelta(minutes=current_app.config["UNDO_MINUTES"])
-    return (contact.created_by_id == user.id and contact.shift.status == "open"
+    return (contact.created_by_id == user.id and contact.shift.is_open
             and utcnow() - contact.created_at <= limit)
 
 
@@ -195,7 +196,7 @@ def check_editable(contact, user):
     from ..review.services import ensure_editable
     ensure_editable(contact.shift, user)
     check_team(contact, user)
-    if contact.shift.status == "validated":
+    if contact.shift.is_locked:
         raise Forbidden(_("Maraude validée : modification impossible ici."))
 
 
@@ -307,7 +308,7 @@ def update_contact(contact, user, data):
         contact.orientations = _orientations(data.get("orientations"))
         _edit_person(contact, data, shift)
         _merge_referrals(contact, data.get("referral_programme_ids"), user)
-    if shift.status != "open":
+    if not shift.is_open:
         _audit_changes(contact, user, before, snapshot(contact))
     return contact
 
@@ -322,7 +323,7 @@ def remove_contact(contact, user):
     """Delete a contact of the organisation's shift while that shift is still open."""
     lock_shift(contact.shift)
     check_editable(contact, user)
-    if contact.shift.status != "open":
+    if not contact.shift.is_open:
         raise Forbidden(_("La maraude est close : le contact ne peut plus être supprimé."))
     _delete(contact, user, "remove")
 

@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from .. import contract
+from ..access import get_scoped
 from ..database import constraint_of, integrity_message
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
@@ -126,10 +127,7 @@ def lookup():
 def _contact_or_none(contact_id):
     if not is_uuid(contact_id):
         return None
-    contact = db.session.get(Contact, contact_id)
-    if contact is None or contact.organisation_id != current_user.organisation_id:
-        return None
-    return contact
+    return get_scoped(Contact, contact_id)
 
 
 def _stored_values(contact):
@@ -166,7 +164,7 @@ def _not_found():
 
 
 def _after_edit(shift):
-    if shift.status != "open" and current_user.role == "supervisor":
+    if not shift.is_open and current_user.role == "supervisor":
         return redirect(url_for("review.shift", shift_id=shift.id))
     return redirect(url_for("shifts.current") + "#contacts")
 

@@ -82,7 +82,8 @@ def contact_rows(org_id, key):
 
 
 def export_contacts(organisation, user, separator=";"):
-    """CSV text of the organisation's contacts with per-export codes; audits the export (caller commits)."""
+    """CSV text of the organisation's contacts with per-export codes; audits the export (caller
+    commits)."""
     key = secrets.token_bytes(32)
     out = io.StringIO()
     writer = CsvWriter(out, separator)

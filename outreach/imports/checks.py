@@ -122,7 +122,8 @@ def choice_parser(name):
 
 
 def parse_count(text, _lookups):
-    """The contract's people count (1 when empty); whether the kind allows it is checked with the row."""
+    """The contract's people count (1 when empty); whether the kind allows it is checked with the
+    row."""
     text = text or "1"
     try:
         return contract.parse_whole(text, "people_count", contract.check_people_count), OK
@@ -131,7 +132,8 @@ def parse_count(text, _lookups):
 
 
 def parse_materials(text, lookups):
-    """``code:quantity|...`` (quantity 1 when left out), each item's total within the contract's bounds."""
+    """``code:quantity|...`` (quantity 1 when left out), each item's total within the contract's
+    bounds."""
     found, errors, known = {}, [], lookups.refs["material"]
     for part in _split(text.lower()):
         code, _sep, qty = part.partition(":")
@@ -193,7 +195,8 @@ def _canon(column, value):
 
 
 class Parsed:
-    """Checked rows held column by column: ``values[column][i]`` and ``canon[column][i]`` belong to row i."""
+    """Checked rows held column by column: ``values[column][i]`` and ``canon[column][i]`` belong
+    to row i."""
 
     def __init__(self, lines, values, canon):
         self.lines, self.values, self.canon = lines, values, canon
@@ -202,7 +205,8 @@ class Parsed:
         return len(self.lines)
 
     def content_keys(self):
-        """Each row's content key: its canonical texts joined in column order (the base of its id)."""
+        """Each row's content key: its canonical texts joined in column order (the base of its
+        id)."""
         return ["|".join(parts) for parts in zip(*(self.canon[c] for c in PARSERS))]
 
     def keep(self, indices):
@@ -214,7 +218,8 @@ class Parsed:
 
 
 class Checker:
-    """Checks rows against one organisation's lookups column by column, parsing each distinct cell once."""
+    """Checks rows against one organisation's lookups column by column, parsing each distinct
+    cell once."""
 
     def __init__(self, lookups):
         self.lookups = lookups
@@ -225,9 +230,11 @@ class Checker:
         return value, messages, "" if messages else _canon(column, value)
 
     def check_all(self, rows):
-        """(Parsed of the valid rows, [RowError] in line then column order) for ``rows`` [(line, {column: text})].
+        """(Parsed of the valid rows, [RowError] in line then column order) for ``rows`` [(line,
+        {column: text})].
 
-        Each column is read, parsed (once per distinct text) and split with C-level ``map`` calls."""
+        Each column is read, parsed (once per distinct text) and split with C-level ``map``
+        calls."""
         lines = [line for line, _values in rows]
         columns = _columns([values for _line, values in rows])
         values, canon, bad = {}, {}, {}
@@ -254,8 +261,9 @@ class Checker:
 
 
 def _columns(cells):
-    """{column: texts of every row}: one C-level ``map`` per column when each row has every column (a file made
-    from the template; twice as fast as transposing row tuples), else ``get`` with "" for what a row lacks."""
+    """{column: texts of every row}: one C-level ``map`` per column when each row has every
+    column (a file made from the template; twice as fast as transposing row tuples), else ``get``
+    with "" for what a row lacks."""
     try:
         return {column: list(map(itemgetter(column), cells)) for column in PARSERS}
     except KeyError:
@@ -263,8 +271,8 @@ def _columns(cells):
 
 
 def _coherence(values, digest_texts):
-    """Rules across columns: the contact contract (a known person has a digest and counts 1, an anonymous
-    passage or a refusal has no digest), and accompanied needs a place."""
+    """Rules across columns: the contact contract (a known person has a digest and counts 1, an
+    anonymous passage or a refusal has no digest), and accompanied needs a place."""
     rows = zip(values["kind"], values["digest"], values["people_count"], digest_texts)
     for i, (kind, digest, count, text) in enumerate(rows):
         if kind is not None:  # an unknown kind is reported on its own column

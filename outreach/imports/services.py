@@ -107,10 +107,7 @@ def import_contacts(rows, organisation, user, partial=False, source=""):
 
 def _refresh(months):
     """Bring the indicators' roll-ups up to date for the months touched."""
-    try:
-        from ..indicators.rollups import refresh_rollups
-    except ImportError:  # indicators not installed
-        return
+    from ..indicators.rollups import refresh_rollups
     if months:
         refresh_rollups(db.session, months=months)
 

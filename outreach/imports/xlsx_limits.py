@@ -1,10 +1,11 @@
 """What an uploaded XLSX may cost, checked before openpyxl parses it.
 
-An XLSX file is a zip of XML parts: a few kilobytes can unpack into hundreds of megabytes of shared strings,
-a row of millions of cells, or a dimension that claims the whole sheet. Before parsing, the zip's declared
-sizes are checked (zipfile never inflates a part past its declared size: a lie fails its CRC), then each
-worksheet is scanned as a SAX stream (defusedxml, no DTD or entity) counting cells per row and in all, and column
-and row positions. Only then does openpyxl read the first sheet, in read-only mode.
+An XLSX file is a zip of XML parts: a few kilobytes can unpack into hundreds of megabytes of shared
+strings, a row of millions of cells, or a dimension that claims the whole sheet. Before parsing, the
+zip's declared sizes are checked (zipfile never inflates a part past its declared size: a lie fails
+its CRC), then each worksheet is scanned as a SAX stream (defusedxml, no DTD or entity) counting
+cells per row and in all, and column and row positions. Only then does openpyxl read the first
+sheet, in read-only mode.
 """
 import io
 import re
@@ -18,10 +19,10 @@ from ..errors import TooLarge, ValidationError
 
 MAX_PARTS = 200                      # zip members of a workbook (a plain one has about 10)
 MAX_UNZIPPED = 64 * 1024 * 1024      # all parts together, uncompressed
-MAX_SHARED_STRINGS = 16 * 1024 * 1024  # xl/sharedStrings.xml, uncompressed (openpyxl holds it all in memory)
+MAX_SHARED_STRINGS = 16 * 1024 * 1024  # xl/sharedStrings.xml, uncompressed (openpyxl holds it all)
 MAX_COLUMNS = 64                     # cells in one row, and the last column a cell may sit in
 MAX_ROW_NUMBER = 1_048_576           # Excel's last row
-CELLS_PER_ROW = 32                   # with a row limit: at most this many cells per allowed row, on average
+CELLS_PER_ROW = 32                   # with a row limit: most cells per allowed row, on average
 _SHEET = re.compile(r"^xl/worksheets/[^/]+\.xml$", re.IGNORECASE)
 _CELL_REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
 
@@ -35,16 +36,19 @@ def _mb(size):
 
 
 def check_xlsx(data, max_rows=None):
-    """Raise TooLarge (or ValidationError for a broken zip) unless parsing ``data`` stays bounded."""
+    """Raise TooLarge (or ValidationError for a broken zip) unless parsing ``data`` stays
+    bounded."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         parts = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
         raise ValidationError({"file": _("Le fichier XLSX est illisible.")}) from None
     if len(parts) > MAX_PARTS:
-        raise _too_large(_("%(n)s parties dans le classeur, %(max)s au plus.", n=len(parts), max=MAX_PARTS))
+        raise _too_large(_("%(n)s parties dans le classeur, %(max)s au plus.", n=len(parts),
+                           max=MAX_PARTS))
     for part in parts:
-        if part.filename.lower().endswith("sharedstrings.xml") and part.file_size > MAX_SHARED_STRINGS:
+        shared = part.filename.lower().endswith("sharedstrings.xml")
+        if shared and part.file_size > MAX_SHARED_STRINGS:
             raise _too_large(_("%(size)s Mo de textes partagés, %(max)s Mo au plus.",
                                size=_mb(part.file_size), max=_mb(MAX_SHARED_STRINGS)))
     unzipped = sum(p.file_size for p in parts)
@@ -69,8 +73,8 @@ def _ignore(*_args):
 
 
 class _SheetCounter:
-    """SAX content handler counting cells per row and in all; raises TooLarge at the first one over a limit.
-    Every other SAX event (characters, end tags...) is ignored."""
+    """SAX content handler counting cells per row and in all; raises TooLarge at the first one
+    over a limit. Every other SAX event (characters, end tags...) is ignored."""
 
     def __init__(self, max_cells):
         self.max_cells, self.cells, self.in_row = max_cells, 0, 0
@@ -91,7 +95,8 @@ class _SheetCounter:
 
 
 def _scan_sheet(archive, part, max_cells):
-    """Count cells as a SAX stream (defusedxml: no DTD, no entity); memory stays that of one element."""
+    """Count cells as a SAX stream (defusedxml: no DTD, no entity); memory stays that of one
+    element."""
     parser = DefusedExpatParser(forbid_dtd=True)
     parser.setContentHandler(_SheetCounter(max_cells))
     try:
@@ -111,5 +116,5 @@ def _check_cell(reference, in_row, cells, max_cells):
     if reference:
         found = _CELL_REF.match(reference)
         if found is None or _column_number(found.group(1)) > MAX_COLUMNS:
-            raise _too_large(_("cellule %(cell)s au-delà de la colonne %(max)s.", cell=reference[:12],
-                               max=MAX_COLUMNS))
+            raise _too_large(_("cellule %(cell)s au-delà de la colonne %(max)s.",
+                               cell=reference[:12], max=MAX_COLUMNS))

@@ -1,4 +1,5 @@
-"""Plan catalogue, indicators from roll-ups, pathway funnel (plan managers; supervisors: own organisation)."""
+"""Plan catalogue, indicators from roll-ups, pathway funnel (plan managers; supervisors: own
+organisation)."""
 from ..access import Blueprint
 from .rollups import install_listener
 

@@ -1,14 +1,15 @@
 """Cell keys: the records a published cell counts, as one number (see ``suppression``).
 
-An *atom* is one organisation's non-empty roll-up in one month: (organisation, roll-up measure, item,
-month). Every count the dashboards publish is a sum of atoms' values (sums) or counts the persons of the
-atoms' months (persons), so a cell's key is the sum, modulo 2^64, of the keys of the non-empty atoms it
-covers. The same records give the same atoms whatever the query (a period stretched over empty months, a
-team filter equal to its organisation, an item filter matching all there is), hence the same key and the
-same published value; another cell has another key, unpredictable without the secret of ``suppression``.
+An *atom* is one organisation's non-empty roll-up in one month: (organisation, roll-up measure,
+item, month). Every count the dashboards publish is a sum of atoms' values (sums) or counts the
+persons of the atoms' months (persons), so a cell's key is the sum, modulo 2^64, of the keys of the
+non-empty atoms it covers. The same records give the same atoms whatever the query (a period
+stretched over empty months, a team filter equal to its organisation, an item filter matching all
+there is), hence the same key and the same published value; another cell has another key,
+unpredictable without the secret of ``suppression``.
 
-One grouped read of the roll-ups per scope (organisation, team, sector, provisional) and window, as the
-evaluator reads values; keys are then summed like the values, per month.
+One grouped read of the roll-ups per scope (organisation, team, sector, provisional) and window, as
+the evaluator reads values; keys are then summed like the values, per month.
 """
 import hashlib
 from functools import lru_cache
@@ -38,8 +39,8 @@ def slot_key(rollup, item_id, month):
 
 
 def atom_key(organisation_id, rollup, item_id, month):
-    """Key of one atom: an organisation's key times its slot's (measure, item, month) key, modulo 2^64,
-    so that the keys of a slot's organisations can be summed in SQL and multiplied once."""
+    """Key of one atom: an organisation's key times its slot's (measure, item, month) key, modulo
+    2^64, so that the keys of a slot's organisations can be summed in SQL and multiplied once."""
     return organisation_key(organisation_id) * slot_key(rollup, item_id, month) & MASK
 
 
@@ -73,7 +74,8 @@ class CellKeys:
         return sum(key for month, key in by_month.items() if period[0] <= month <= period[1]) & MASK
 
     def _by_month(self, filters, period, rollups, ids):
-        """{month: sum of the keys of the atoms of ``rollups`` (and items ``ids``)} in the scope (cached)."""
+        """{month: sum of the keys of the atoms of ``rollups`` (and items ``ids``)} in the scope
+        (cached)."""
         atoms, scope = self._scope(filters, period)
         cache = (scope, tuple(rollups), tuple(ids) if ids is not None else None)
         if cache not in self._months:
@@ -95,7 +97,8 @@ class CellKeys:
         return self._atoms[scope], scope
 
     def prefetch(self, filters, by, keys):
-        """The atoms of every ``{by}_id`` in ``keys`` (the scopes of a drill-down) in one grouped read."""
+        """The atoms of every ``{by}_id`` in ``keys`` (the scopes of a drill-down) in one grouped
+        read."""
         if not self.window or not keys:
             return
         grouped = read_atoms({k: v for k, v in filters.items() if k != f"{by}_id"}, self.window, by,
@@ -106,9 +109,10 @@ class CellKeys:
 
 
 def read_atoms(filters, window, by=None, organisations=None):
-    """{group (None without ``by``): {roll-up measure: {item: {month: sum of atom keys over organisations}}}}
-    of the scope's non-empty atoms (organisation keys summed in SQL: one row per slot, as many rows as the
-    evaluator reads); ``by`` (team, sector, organisation) reads every group of a drill-down at once."""
+    """{group (None without ``by``): {roll-up measure: {item: {month: sum of atom keys over
+    organisations}}}} of the scope's non-empty atoms (organisation keys summed in SQL: one row
+    per slot, as many rows as the evaluator reads); ``by`` (team, sector, organisation) reads
+    every group of a drill-down at once."""
     by_sector = bool(filters.get("sector_id")) or by == "sector"
     t = RollupMonthly if by_sector or filters.get("team_id") or by == "team" else RollupOrgMonthly
     group = (getattr(t, f"{by}_id"),) if by and by != "organisation" else ()

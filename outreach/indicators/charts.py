@@ -1,7 +1,8 @@
 """Server-side SVG charts: tiny, no JavaScript, no CDN, CSP-safe (no style attributes).
 
-Each chart draws its axis, its period or row labels and its values as text; the page keeps the numbers in
-a table beside it (the text alternative), and the chart's ``aria-label`` says them too."""
+Each chart draws its axis, its period or row labels and its values as text; the page keeps the
+numbers in a table beside it (the text alternative), and the chart's ``aria-label`` says them
+too."""
 from markupsafe import Markup
 
 from ..numbers import number
@@ -35,8 +36,8 @@ def described(label, rows):
 
 
 def sparkline(series, width=120, height=28, label="", months=()):
-    """A polyline of the monthly values over a baseline, the last month marked; gaps (None, suppressed) are
-    skipped. With ``months`` the aria-label says every month's value."""
+    """A polyline of the monthly values over a baseline, the last month marked; gaps (None,
+    suppressed) are skipped. With ``months`` the aria-label says every month's value."""
     values = _numbers(series)
     known = [v for v in values if v is not None]
     if len(known) < 2:
@@ -56,8 +57,9 @@ def _short(text):
 
 
 def bars(rows, width=320, bar=14, label=""):
-    """Horizontal bars for a breakdown [(label, value)]: one line per row, its label on the left of the axis and
-    its value (as shown, "< 5" included) at the end of the bar; hidden and missing cells draw no bar."""
+    """Horizontal bars for a breakdown [(label, value)]: one line per row, its label on the left
+    of the axis and its value (as shown, "< 5" included) at the end of the bar; hidden and
+    missing cells draw no bar."""
     values = _numbers([v for _l, v in rows])
     top = max([v for v in values if v is not None] or [0]) or 1
     pitch = bar + 6

@@ -58,9 +58,6 @@ class Measure:
     def query(self, filters, period):
         return BUILDERS[self.kind](self, filters, period)
 
-    def evaluate(self, filters, period):
-        return Evaluator(filters).value(self.code, filters, period)
-
 
 def _sum(code, label, rollups, item_kind=None, by_sector=False, scale=1, unit=""):
     return Measure(code, label, "sum", tuple(rollups), item_kind, scale, by_sector, unit)
@@ -132,7 +129,6 @@ def _per_request(name, read):
 
 
 MEASURES = {m.code: m for m in MEASURE_LIST}
-COUNT_KINDS = {"sum", "persons"}
 
 
 # --- filters ----------------------------------------------------------------------
@@ -337,7 +333,7 @@ def _referral_source(filters, where):
     if filters.get("team_id"):
         where.append(Contact.team_id == filters["team_id"])
     if not provisional:
-        where.append(Shift.status == "validated")
+        where.append(Shift.is_locked)
     if provisional and not filters.get("team_id"):
         return Referral.__table__
     source = Referral.__table__.join(Contact.__table__, Contact.id == Referral.contact_id)

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..access import organisation_scope
+from ..access import organisation_scope, scoped
 from ..errors import ValidationError
 from ..extensions import db
 from ..models import (
@@ -167,11 +167,9 @@ def base_filters(args, user):
 
 
 def filter_choices(user):
-    scope = organisation_scope(user)
     orgs = db.select(Organisation).where(Organisation.is_partner_institution.is_(False)).order_by(Organisation.name)
     teams = db.select(Team).order_by(Team.name)
-    if scope is not None:
-        orgs, teams = orgs.where(Organisation.id == scope), teams.where(Team.organisation_id == scope)
+    orgs, teams = scoped(orgs, Organisation, user), scoped(teams, Team, user)
     return {"organisations": db.session.execute(orgs).scalars().all(),
             "teams": db.session.execute(teams).scalars().all(),
             "sectors": db.session.execute(db.select(Sector).order_by(Sector.position)).scalars().all()}

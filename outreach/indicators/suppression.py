@@ -28,6 +28,8 @@ from functools import lru_cache
 from flask import current_app
 from flask_babel import gettext as _
 
+from ..access import is_plan_level
+
 METHOD = "cell-key perturbation"
 
 
@@ -53,7 +55,7 @@ def threshold():
 
 def needs_suppression(user):
     """Plan managers and instance admins see every organisation: their aggregates are protected."""
-    return user.role == "manager" or (user.role == "admin" and user.organisation_id is None)
+    return is_plan_level(user)
 
 
 def is_enabled():

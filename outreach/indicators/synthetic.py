@@ -67,8 +67,9 @@ DEMO_CONTACTS_PER_DAY = 80  # about 29,000 contacts a year over the three demo t
 
 
 def build_demo_history(today=None, seed=1, per_day=DEMO_CONTACTS_PER_DAY):
-    """A year of history for the demo teams (``seed-demo --history``): the last 12 complete months, the
-    current month up to yesterday. Idempotent: a re-run only adds the days after the teams' last shift."""
+    """A year of history for the demo teams (``seed-demo --history``): the last 12 complete
+    months, the current month up to yesterday. Idempotent: a re-run only adds the days after the
+    teams' last shift."""
     today = today or date.today()
     world = _demo_world()
     if world is None:
@@ -311,7 +312,8 @@ class _History:
                 self.buffers[name] = []
 
     def _write_persons(self):
-        """Insert the persons first met since the last chunk (before the contacts pointing at them)."""
+        """Insert the persons first met since the last chunk (before the contacts pointing at
+        them)."""
         indexes = [i for i in self.persons if i not in self.written]
         digests = {i: hashlib.sha256(f"synthetic-{self.person_base}-{i}".encode()).hexdigest() for i in indexes}
         codes = codes_from_digests(digests.values())  # stage 2 as for a real person (stage 1 skipped: no inputs)
@@ -327,8 +329,9 @@ class _History:
 
 
 class _DemoHistory(_History):
-    """Every day of the period gets its shifts (the generic history may stop early when its count is reached):
-    the last week is closed and waits for a supervisor, the weeks before are validated."""
+    """Every day of the period gets its shifts (the generic history may stop early when its count
+    is reached): the last week is closed and waits for a supervisor, the weeks before are
+    validated."""
 
     def run(self):
         teams = self.world["teams"]

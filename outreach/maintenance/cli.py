@@ -42,18 +42,21 @@ def _env_value(name):
 
 
 @bp.cli.command("rotate-pseudonym-key")
-@click.option("--old-key-env", required=True, help="Name of the variable holding the current key (chain).")
+@click.option("--old-key-env", required=True,
+              help="Name of the variable holding the current key (chain).")
 @click.option("--new-key-env", required=True, help="Name of the variable holding the new key.")
 def rotate_pseudonym_key(old_key_env, new_key_env):
     """Re-key every stored pseudonym code in one transaction (keys read from the environment)."""
     try:
-        chain = rotate_codes(_env_value(old_key_env), _env_value(new_key_env), current_app.config["PSEUDONYM_KEY"])
+        chain = rotate_codes(_env_value(old_key_env), _env_value(new_key_env),
+                             current_app.config["PSEUDONYM_KEY"])
     except KeyError_ as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     if _update_dev_secrets(chain):
-        click.echo("codes re-keyed; instance/secrets.json now holds the new key chain. Restart the application.")
+        click.echo("codes re-keyed; instance/secrets.json now holds the new key chain. "
+                   "Restart the application.")
         return
     click.echo("codes re-keyed. Now set OUTREACH_PSEUDONYM_KEY to "
                f'"${old_key_env},${new_key_env}" and restart the application.')

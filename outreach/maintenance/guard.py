@@ -20,7 +20,8 @@ _POSTGRES = [
     "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()"),
 ]
 _REMOVE = {
-    "sqlite": ["DROP TRIGGER IF EXISTS audit_events_no_update", "DROP TRIGGER IF EXISTS audit_events_no_delete"],
+    "sqlite": ["DROP TRIGGER IF EXISTS audit_events_no_update",
+               "DROP TRIGGER IF EXISTS audit_events_no_delete"],
     "postgresql": ["DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events",
                    "DROP FUNCTION IF EXISTS audit_events_append_only()"],
 }

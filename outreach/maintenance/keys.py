@@ -35,7 +35,8 @@ def pseudonym_code(digest, setting):
 
 
 def pseudonym_codes(digests, setting):
-    """``{digest: stage-2 code}`` for many digests (imports): each key's HMAC state is prepared once."""
+    """``{digest: stage-2 code}`` for many digests (imports): each key's HMAC state is prepared
+    once."""
     layers = [hmac.new(key.encode(), digestmod=hashlib.sha256) for key in key_chain(setting)]
     codes = {}
     for digest in digests:
@@ -54,7 +55,8 @@ def _layer(key, code):
 
 def fingerprint(setting):
     """A short non-secret identifier of a chain, kept in the audit log."""
-    return hashlib.sha256(("outreach-key-fingerprint|" + ",".join(key_chain(setting))).encode()).hexdigest()[:16]
+    text = "outreach-key-fingerprint|" + ",".join(key_chain(setting))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def rotate_codes(old_setting, new_key, current_setting):

@@ -61,7 +61,8 @@ def plan_purge(cutoff):
     orphan_persons = select(Person.id).where(
         or_(Person.last_seen_on.is_(None), Person.last_seen_on < cutoff),
         ~exists().where(and_(Contact.person_id == Person.id, Contact.id.not_in(contacts))),
-        ~exists().where(and_(Referral.person_id == Person.id, Referral.contact_id.not_in(contacts))))
+        ~exists().where(and_(Referral.person_id == Person.id,
+                             Referral.contact_id.not_in(contacts))))
     return {
         "contacts": _count(contacts),
         "referrals": _count(select(Referral.id).where(Referral.contact_id.in_(contacts))),

@@ -2,10 +2,10 @@
 
 A phone sends its own clock with every write (``X-Client-Clock``: milliseconds since the epoch, read
 just before sending) and names the times of the body it took from that clock rather than from the
-worker's typing (``X-Client-Clock-Fields``: e.g. ``occurred_at``). Offset = phone clock - server clock.
-Beyond ``TOLERANCE`` the named times are moved by the offset (a record made offline hours ago was taken
-with the same clock) and the offset is written to the audit log; typed times (Paris wall-clock times
-the worker read) are kept as they are.
+worker's typing (``X-Client-Clock-Fields``: e.g. ``occurred_at``). Offset = phone clock - server
+clock. Beyond ``TOLERANCE`` the named times are moved by the offset (a record made offline hours ago
+was taken with the same clock) and the offset is written to the audit log; typed times (Paris
+wall-clock times the worker read) are kept as they are.
 """
 import datetime as dt
 
@@ -27,7 +27,8 @@ def phone_offset():
 
 
 def correct_phone_times(data, field, target):
-    """Move ``data[field]`` by the phone's offset when the phone took it from its own (wrong) clock."""
+    """Move ``data[field]`` by the phone's offset when the phone took it from its own (wrong)
+    clock."""
     offset = phone_offset()
     if offset is None or abs(offset) <= TOLERANCE:
         return data

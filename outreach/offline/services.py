@@ -41,7 +41,8 @@ def shell_urls():
     """Pages worth having offline; failures (e.g. not logged in yet) are skipped by the worker."""
     urls = [url_for("offline.page"), url_for("offline.queue")]
     for endpoint in SHELL_ENDPOINTS:
-        rules = list(current_app.url_map.iter_rules(endpoint)) if endpoint in current_app.view_functions else []
+        known = endpoint in current_app.view_functions
+        rules = list(current_app.url_map.iter_rules(endpoint)) if known else []
         if rules and not rules[0].arguments:
             urls.append(url_for(endpoint))
     return urls

@@ -12,7 +12,8 @@ from . import bp, services
 @public
 def manifest():
     body = json.dumps(services.manifest(), ensure_ascii=False)
-    return Response(body, mimetype="application/manifest+json", headers={"Cache-Control": "no-cache"})
+    return Response(body, mimetype="application/manifest+json",
+                    headers={"Cache-Control": "no-cache"})
 
 
 @bp.route("/sw.js")

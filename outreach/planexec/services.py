@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_
 
 from .. import audit
+from ..access import scoped
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..models import (
@@ -114,9 +115,7 @@ def programmes():
 def operator_choices(user):
     """Organisations whose places ``user`` may enter: their own for an organisation's admin, all otherwise."""
     query = db.select(Organisation).where(Organisation.is_partner_institution.is_(False)).order_by(Organisation.name)
-    if user.role == "admin" and user.organisation_id is not None:
-        query = query.where(Organisation.id == user.organisation_id)
-    return db.session.execute(query).scalars().all()
+    return db.session.execute(scoped(query, Organisation, user)).scalars().all()
 
 
 def record_capacity(user, programme_id, organisation_id, starts_on, places, note=""):

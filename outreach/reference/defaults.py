@@ -86,7 +86,8 @@ LISTS = {
         ("siao_115", "115 / SIAO", "115 / SIAO"),
         ("lhss_lam", "LHSS / LAM", "LHSS / LAM"),
         ("espace_repos", "Espace de repos", "Rest space"),
-        ("logement_accompagne", "Logement accompagné / pension de famille", "Supported long-stay housing"),
+        ("logement_accompagne", "Logement accompagné / pension de famille",
+         "Supported long-stay housing"),
     ],
     "refusal_reason": [
         ("pas_de_place", "Pas de place disponible", "No place available"),

@@ -16,7 +16,8 @@ KIND_LABELS = {
     "living_situation": _l("Situations de logement"), "product": _l("Produits consommés"),
     "need": _l("Besoins exprimés"), "material": _l("Matériel de réduction des risques"),
     "destination": _l("Destinations d'orientation"), "programme": _l("Dispositifs d'hébergement"),
-    "refusal_reason": _l("Motifs de refus"), "exit_reason": _l("Motifs de sortie"), SECTOR: _l("Secteurs"),
+    "refusal_reason": _l("Motifs de refus"), "exit_reason": _l("Motifs de sortie"),
+    SECTOR: _l("Secteurs"),
 }
 _CODE = re.compile(r"^[a-z0-9_]{1,40}$")
 EDITABLE = ("label", "label_en", "position", "is_active")
@@ -31,9 +32,11 @@ def _model(kind):
 def all_lists():
     """{kind: [items]} for every list, two queries in all."""
     lists = {kind: [] for kind in KINDS}
-    for item in db.session.execute(db.select(RefItem).order_by(RefItem.kind, RefItem.position, RefItem.id)).scalars():
+    query = db.select(RefItem).order_by(RefItem.kind, RefItem.position, RefItem.id)
+    for item in db.session.execute(query).scalars():
         lists[item.kind].append(item)
-    lists[SECTOR] = db.session.execute(db.select(Sector).order_by(Sector.position, Sector.id)).scalars().all()
+    lists[SECTOR] = db.session.execute(
+        db.select(Sector).order_by(Sector.position, Sector.id)).scalars().all()
     return lists
 
 
@@ -57,14 +60,15 @@ def add_item(kind, code, label, label_en=None):
     model = _model(kind)
     code = (code or "").strip().lower()
     if not _CODE.match(code):
-        raise ValidationError({"code": _l("Code : lettres minuscules, chiffres et _ (40 au plus).")})
+        raise ValidationError(
+            {"code": _l("Code : lettres minuscules, chiffres et _ (40 au plus).")})
     keys = {"code": code} if model is Sector else {"kind": kind, "code": code}
     if db.session.execute(db.select(model.id).filter_by(**keys)).first():
         raise ValidationError({"code": _l("Ce code existe déjà dans cette liste.")})
     last = db.session.execute(db.select(db.func.max(model.position)).filter_by(
         **({} if model is Sector else {"kind": kind}))).scalar() or 0
-    item = model(**keys, label=_clean_label(label, "label"), label_en=_clean_label(label_en, "label_en", False),
-                 position=last + 1)
+    item = model(**keys, label=_clean_label(label, "label"),
+                 label_en=_clean_label(label_en, "label_en", False), position=last + 1)
     db.session.add(item)
     db.session.flush()
     audit.record("reference_added", target=item, after=f"{kind}:{code}")
@@ -72,8 +76,9 @@ def add_item(kind, code, label, label_en=None):
 
 
 def update_item(item, label, label_en, position, is_active):
-    values = {"label": _clean_label(label, "label"), "label_en": _clean_label(label_en, "label_en", False),
-              "position": position, "is_active": bool(is_active)}
+    values = {"label": _clean_label(label, "label"),
+              "label_en": _clean_label(label_en, "label_en", False), "position": position,
+              "is_active": bool(is_active)}
     for field in EDITABLE:
         if getattr(item, field) != values[field]:
             audit.record("reference_changed", target=item, field=field, before=getattr(item, field),

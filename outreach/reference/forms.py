@@ -19,5 +19,6 @@ class AddItemForm(FlaskForm):
 class EditItemForm(FlaskForm):
     label = StringField(_l("Libellé"), validators=[DataRequired(), Length(max=120)])
     label_en = StringField(_l("Libellé anglais"), validators=[Optional(), Length(max=120)])
-    position = IntegerField(_l("Ordre"), validators=[InputRequired(), NumberRange(min=0, max=10000)])
+    position = IntegerField(_l("Ordre"),
+                            validators=[InputRequired(), NumberRange(min=0, max=10000)])
     is_active = BooleanField(_l("Actif"))

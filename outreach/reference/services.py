@@ -29,10 +29,6 @@ def items(kind, active_only=True):
     return db.session.execute(query).scalars().all()
 
 
-def by_code(kind, code):
-    return db.session.execute(db.select(RefItem).filter_by(kind=kind, code=code)).scalar_one_or_none()
-
-
 def codes_to_ids(kind):
     """{code: id} of every item of a kind (active or not), for imports and APIs."""
     rows = db.session.execute(db.select(RefItem.code, RefItem.id).filter_by(kind=kind))

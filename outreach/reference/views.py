@@ -13,7 +13,8 @@ from .forms import AddItemForm, EditItemForm
 def _page(status=200, errors=None):
     return render_template("reference/index.html", lists=all_lists(), labels=KIND_LABELS,
                            can_edit=is_plan_level(current_user),
-                           add_form=AddItemForm(formdata=None), edit_form=EditItemForm(formdata=None),
+                           add_form=AddItemForm(formdata=None),
+                           edit_form=EditItemForm(formdata=None),
                            errors=errors or {}), status
 
 
@@ -24,8 +25,9 @@ def index():
 
 def _fail(kind, form_errors):
     db.session.rollback()
-    flash(_("Rien n'a été enregistré : %(e)s", e=" ".join(
-        f"{k} : {' '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in form_errors.items())), "error")
+    errors = " ".join(f"{k} : {' '.join(map(str, v)) if isinstance(v, list) else v}"
+                      for k, v in form_errors.items())
+    flash(_("Rien n'a été enregistré : %(e)s", e=errors), "error")
     return _page(422, {kind: form_errors})
 
 
@@ -55,7 +57,8 @@ def edit(kind, item_id):
     if not form.validate_on_submit():
         return _fail(kind, form.errors)
     try:
-        update_item(item, form.label.data, form.label_en.data, form.position.data, form.is_active.data)
+        update_item(item, form.label.data, form.label_en.data, form.position.data,
+                    form.is_active.data)
     except ValidationError as exc:
         return _fail(kind, exc.errors)
     db.session.commit()

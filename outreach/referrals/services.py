@@ -14,7 +14,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, update
 from werkzeug.exceptions import NotFound
 
-from .. import audit
+from .. import access, audit
+from ..access import can_see, get_scoped, scoped, sees_person_level
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
 from ..models import Contact, Person, Referral, ReferralEvent, RefItem, Team, utcnow
@@ -30,7 +31,7 @@ DATE_COLUMNS = {"proposed": "proposed_on", "accepted": "accepted_on", "refused":
                 "admitted": "admitted_on", "exited": "exited_on"}
 REASON_KINDS = {"refused": "refusal_reason", "exited": "exit_reason"}
 REASON_COLUMNS = {"refused": "refusal_reason", "exited": "exit_reason"}
-PERSON_LEVEL_ROLES = ("worker", "supervisor", "admin")
+PERSON_LEVEL_ROLES = access.PERSON_LEVEL_ROLES  # the name the handover module reads
 STALE_DAYS = 7
 SHORT_CODE = 6
 
@@ -63,7 +64,7 @@ def short_code(person):
 
 
 def _check_person_level(user):
-    if user.role not in PERSON_LEVEL_ROLES or user.organisation_id is None:
+    if not sees_person_level(user):
         raise Forbidden(_("Accès réservé aux équipes de l'organisation."))
 
 
@@ -82,8 +83,9 @@ def open_referrals(user, programme_id=None, status=None, on=None):
              .join(RefItem, RefItem.id == Referral.programme_id)
              .join(Contact, Contact.id == Referral.contact_id).join(Team, Team.id == Contact.team_id)
              .outerjoin(Person, Person.id == Referral.person_id)
-             .where(Referral.organisation_id == user.organisation_id, Referral.status.in_(OPEN_STATES))
+             .where(Referral.status.in_(OPEN_STATES))
              .order_by(last_step.desc(), Referral.updated_at.desc(), Referral.id))
+    query = scoped(query, Referral, user)
     if programme_id is not None:
         query = query.where(Referral.programme_id == programme_id)
     if status is not None:
@@ -103,9 +105,9 @@ def recently_ended(user, on=None):
     ended = func.coalesce(Referral.exited_on, Referral.refused_on)
     query = (db.select(Referral, RefItem, Person, ended).join(RefItem, RefItem.id == Referral.programme_id)
              .outerjoin(Person, Person.id == Referral.person_id)
-             .where(Referral.organisation_id == user.organisation_id, Referral.status.in_(FINAL_STATES),
-                    ended >= since)
+             .where(Referral.status.in_(FINAL_STATES), ended >= since)
              .order_by(ended.desc(), Referral.updated_at.desc(), Referral.id))
+    query = scoped(query, Referral, user)
     return [(referral, programme, short_code(person), _as_date(day))
             for referral, programme, person, day in db.session.execute(query)]
 
@@ -117,10 +119,7 @@ def _as_date(value):
 def get_referral(referral_id, user):
     """The referral if it belongs to the user's organisation, else None (answered 404)."""
     _check_person_level(user)
-    referral = db.session.get(Referral, referral_id) if _is_uuid(referral_id) else None
-    if referral is None or referral.organisation_id != user.organisation_id:
-        return None
-    return referral
+    return get_scoped(Referral, referral_id, user) if _is_uuid(referral_id) else None
 
 
 def _is_uuid(value):
@@ -155,7 +154,7 @@ def _always_recordable(item):
 def advance_referral(referral, user, status, occurred_on, reason_id=None):
     """Record the next step of ``referral``; returns the new ReferralEvent."""
     _check_person_level(user)
-    if referral is None or referral.organisation_id != user.organisation_id:
+    if referral is None or not can_see(referral, user):
         raise NotFound()
     _check_transition(referral, status)
     day = _check_date(referral, occurred_on)
@@ -230,7 +229,7 @@ def undo_last_step(referral, user, reason):
     the step's date and reason are cleared, its event is removed and the audit log keeps what was undone and
     why. Returns the state restored."""
     _check_person_level(user)
-    if referral is None or referral.organisation_id != user.organisation_id:
+    if referral is None or not can_see(referral, user):
         raise NotFound()
     if user.role not in UNDO_ROLES:
         raise Forbidden(_("Seul·e un·e coordinateur·rice peut annuler une étape."))

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
 from .. import audit, contract
-from ..access import organisation_scope
+from ..access import can_see, get_scoped, scoped
 from ..contacts.forms import parse_time
 from ..contacts.services import check_occurred_at, drop_person
 from ..errors import Forbidden, ValidationError
@@ -54,27 +54,21 @@ def field_label(name):
 
 def ensure_editable(shift, user):
     """Raise Forbidden when ``user`` may not change ``shift`` or its contacts (validated: supervisors only)."""
-    if organisation_scope(user) not in (None, shift.organisation_id):
+    if not can_see(shift, user):
         raise Forbidden(_("Maraude d'une autre organisation."))
     lock_shift(shift)  # until commit: a validation racing with this edit is seen, or waits for it
-    if shift.status == "validated" and user.role not in ("supervisor", "admin"):
+    if shift.is_locked and user.role not in ("supervisor", "admin"):
         raise Forbidden(_("Maraude validée : modification réservée au superviseur."))
 
 
 def get_shift(shift_id, user):
     """The shift if it belongs to the user's organisation, else None (answered with 404)."""
-    shift = db.session.get(Shift, shift_id)
-    if shift is None or organisation_scope(user) not in (None, shift.organisation_id):
-        return None
-    return shift
+    return get_scoped(Shift, shift_id, user)
 
 
 def list_shifts(user, team_id=None, status=None, week=None, page=1):
     """(shifts of page ``page``, newest first, PAGE_SIZE per page; whether an older page exists)."""
-    query = db.select(Shift).order_by(Shift.started_at.desc(), Shift.id)
-    org_id = organisation_scope(user)
-    if org_id is not None:
-        query = query.filter(Shift.organisation_id == org_id)
+    query = scoped(db.select(Shift).order_by(Shift.started_at.desc(), Shift.id), Shift, user)
     if team_id:
         query = query.filter(Shift.team_id == team_id)
     if status:
@@ -100,7 +94,7 @@ def anomalies(shift_ids, now=None):
 
 def _long_open(ids, now):
     rows = db.session.execute(db.select(Shift.id).filter(
-        Shift.id.in_(ids), Shift.status == "open",
+        Shift.id.in_(ids), Shift.is_open,
         Shift.started_at < now - timedelta(hours=OPEN_HOURS))).scalars()
     return [(sid, _("Ouverte depuis plus de %(h)s h", h=OPEN_HOURS)) for sid in rows]
 
@@ -231,7 +225,7 @@ def trail(shift):
 def validate_shift(shift, user, seen=None):
     """Validate a closed shift; ``seen``: the digest of the summary the supervisor read (refused if stale)."""
     lock_shift(shift)
-    if shift.status != "closed":
+    if not shift.is_closed:
         raise ValidationError({"status": _("Seule une maraude clôturée peut être validée.")})
     if seen is not None and seen != summary_digest(summary(shift)):
         raise ValidationError({"summary": _("La synthèse a changé depuis son affichage : relisez-la avant de "
@@ -242,7 +236,7 @@ def validate_shift(shift, user, seen=None):
 
 def unvalidate_shift(shift, user, reason):
     lock_shift(shift)
-    if shift.status != "validated":
+    if not shift.is_locked:
         raise ValidationError({"status": _("Cette maraude n'est pas validée.")})
     _require_reason(reason)
     shift.status, shift.validated_at, shift.validated_by_id = "closed", None, None
@@ -378,9 +372,7 @@ def week_series(user, team_id, week_start):
              .outerjoin(Referral, Referral.contact_id == Contact.id)
              .filter(Contact.team_id == team_id, Contact.occurred_on >= start,
                      Contact.occurred_on < week_start + timedelta(days=7)))
-    org_id = organisation_scope(user)
-    if org_id is not None:
-        query = query.filter(Contact.organisation_id == org_id)
+    query = scoped(query, Contact, user)
     rows = {day: (c, p, r) for day, c, p, r in db.session.execute(query.group_by(Contact.occurred_on))}
     return [(week_start + timedelta(days=i), rows.get(week_start + timedelta(days=i), (0, 0, 0)),
              rows.get(start + timedelta(days=i), (0, 0, 0))) for i in range(7)]

@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..access import organisation_scope
+from ..access import get_scoped_or_404, scoped
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..models import Contact, RefItem, Sector, Team
@@ -28,11 +28,7 @@ def _week(value):
 
 
 def _teams():
-    query = db.select(Team).order_by(Team.name)
-    org_id = organisation_scope(current_user)
-    if org_id is not None:
-        query = query.filter(Team.organisation_id == org_id)
-    return db.session.execute(query).scalars().all()
+    return db.session.execute(scoped(db.select(Team).order_by(Team.name), Team)).scalars().all()
 
 
 @bp.get("/")
@@ -104,9 +100,7 @@ def unvalidate(shift_id):
 
 @bp.post("/contact/<contact_id>/corriger")
 def correct(contact_id):
-    contact = db.session.get(Contact, contact_id)
-    if contact is None or services.get_shift(contact.shift_id, current_user) is None:
-        abort(404)
+    contact = get_scoped_or_404(Contact, contact_id)
     form = request.form
     return _apply(contact.shift, lambda: services.correct_contact(
         contact, current_user, form.get("field", ""), form.get("value", ""), form.get("reason", "")),
@@ -115,9 +109,7 @@ def correct(contact_id):
 
 @bp.get("/semaine/<int:team_id>")
 def week(team_id):
-    team = db.session.get(Team, team_id)
-    if team is None or organisation_scope(current_user) not in (None, team.organisation_id):
-        abort(404)
+    team = get_scoped_or_404(Team, team_id)
     start = _week(request.args.get("week")) or _week(date.today().isoformat())
     days = services.week_series(current_user, team_id, start)
     top = max([max(d[1] + d[2]) for d in days] + [1])

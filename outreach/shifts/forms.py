@@ -9,7 +9,8 @@ from ..models import Sector, utcnow
 
 def _sector_ids(form):
     wanted = form.getlist("sectors")
-    rows = db.session.execute(db.select(Sector.code, Sector.id).where(Sector.code.in_(wanted))).all() if wanted else []
+    query = db.select(Sector.code, Sector.id).where(Sector.code.in_(wanted))
+    rows = db.session.execute(query).all() if wanted else []
     if len(rows) != len(set(wanted)):
         raise ValidationError({"sectors": _("Secteur inconnu.")})
     return [sector_id for _code, sector_id in rows]
@@ -23,14 +24,17 @@ def start_data(form, user):
         raise ValidationError({"team": _("Choisissez une de vos équipes.")})
     return {"id": form.get("id") or None, "team_id": team.id,
             "started_at": parse_time(form, "started_at", utcnow()),
-            "sector_ids": _sector_ids(form) or [s.id for s in team.sectors],  # none ticked: the team's list
-            "staff_count": parse_int(form, "staff_count", 1), "stock_out": quantities(form, "stock_out-")}
+            # none ticked: the team's list
+            "sector_ids": _sector_ids(form) or [s.id for s in team.sectors],
+            "staff_count": parse_int(form, "staff_count", 1),
+            "stock_out": quantities(form, "stock_out-")}
 
 
 def close_data(form, shift):
     check_values(form)
     police = form.get("police_presence")
-    return {"ended_at": parse_time(form, "ended_at", shift.started_at), "ambiance": form.get("ambiance") or None,
+    return {"ended_at": parse_time(form, "ended_at", shift.started_at),
+            "ambiance": form.get("ambiance") or None,
             "police_presence": None if not police else police in ("1", "true", "y", "oui", "on"),
             "unapproached_women": parse_int(form, "unapproached_women"),
             "unapproached_men": parse_int(form, "unapproached_men"),

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect, text
 
+from ..access import can_see
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
 from ..models import RefItem, Sector, Shift, ShiftStock, Team, utcnow
@@ -51,7 +52,7 @@ def lock_shift(shift):
 
 
 def open_shift_for(user):
-    query = db.select(Shift).filter_by(opened_by_id=user.id, status="open")
+    query = db.select(Shift).filter_by(opened_by_id=user.id).where(Shift.is_open)
     return db.session.execute(query.order_by(Shift.started_at.desc())).scalars().first()
 
 
@@ -65,7 +66,7 @@ def is_uuid(value):
 
 def last_closed_shift_for(user):
     """The user's latest closed (not yet validated) shift: its contacts can still be edited."""
-    query = db.select(Shift).filter_by(opened_by_id=user.id, status="closed")
+    query = db.select(Shift).filter_by(opened_by_id=user.id).where(Shift.is_closed)
     return db.session.execute(query.order_by(Shift.started_at.desc())).scalars().first()
 
 
@@ -138,7 +139,7 @@ def _stock_back(shift, quantities):
 def check_can_close(shift, user):
     """The one rule for closing a shift, on the page and in the API: the worker who opened it, or a
     supervisor of its organisation (a shift left open at dawn). Anyone else: Forbidden."""
-    if shift is None or shift.organisation_id != user.organisation_id:
+    if shift is None or not can_see(shift, user):
         raise ValidationError({"shift_id": _("Maraude inconnue.")})
     if shift.opened_by_id != user.id and user.role != "supervisor":
         raise Forbidden(_("Seule la personne qui a ouvert la maraude, ou un·e coordinateur·rice, peut la clore."))
@@ -148,7 +149,7 @@ def close_shift(shift, user, data):
     """Close an open shift with its end time and territory observation."""
     check_can_close(shift, user)
     lock_shift(shift)
-    if shift.status != "open":
+    if not shift.is_open:
         raise Conflict(_("Cette maraude est déjà close."))
     ended = to_utc(data.get("ended_at") or utcnow())
     if ended < shift.started_at:

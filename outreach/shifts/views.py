@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from ..access import get_scoped, scoped
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
 from ..models import Contact, Shift
@@ -14,8 +15,7 @@ def _contacts(shift):
     """The shift's contacts, most recent first (with their person and material for the list)."""
     if shift is None:
         return []
-    return db.session.execute(db.select(Contact).filter_by(
-        shift_id=shift.id, organisation_id=current_user.organisation_id)
+    return db.session.execute(scoped(db.select(Contact).filter_by(shift_id=shift.id), Contact)
         .options(db.selectinload(Contact.person), db.selectinload(Contact.materials))
         .order_by(Contact.occurred_at.desc())).scalars().all()
 
@@ -57,8 +57,8 @@ def start():
 
 @bp.post("/maraude/<shift_id>/close")
 def close(shift_id):
-    shift = db.session.get(Shift, shift_id) if services.is_uuid(shift_id) else None
-    if shift is None or shift.organisation_id != current_user.organisation_id:
+    shift = get_scoped(Shift, shift_id) if services.is_uuid(shift_id) else None
+    if shift is None:
         return _page({"shift_id": _("Maraude inconnue.")}, 404)
     try:
         services.close_shift(shift, current_user, forms.close_data(request.form, shift))

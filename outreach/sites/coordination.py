@@ -5,6 +5,7 @@ import datetime as dt
 from flask_babel import gettext as _
 
 from .. import audit
+from ..access import can_see
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..models import Organisation, PlanAction
@@ -49,7 +50,7 @@ def list_partners(active_only=False):
 
 def set_shift_partners(shift, user, partner_ids):
     """Replace the partners present on ``shift`` (own organisation, not validated)."""
-    if shift is None or shift.organisation_id != user.organisation_id:
+    if shift is None or not can_see(shift, user):
         raise ValidationError({"shift_id": _("Maraude inconnue.")})
     lock_shift(shift)
     if shift.is_locked:

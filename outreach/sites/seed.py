@@ -35,7 +35,7 @@ def _past_shifts_without_observations():
     since = utcnow().date() - dt.timedelta(weeks=DEMO_WEEKS)
     observed = db.select(SiteObservation.shift_id)
     return db.session.execute(db.select(Shift).where(
-        Shift.status != "open", Shift.shift_on >= since, Shift.id.not_in(observed))).scalars().all()
+        ~Shift.is_open, Shift.shift_on >= since, Shift.id.not_in(observed))).scalars().all()
 
 
 def _observation(shift, site, rng):

@@ -9,7 +9,7 @@ import re
 from flask_babel import gettext as _
 
 from .. import audit
-from ..access import organisation_scope
+from ..access import can_see, get_scoped
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..models import Sector, Shift, utcnow
@@ -146,7 +146,7 @@ def _label(value):
 # --- observations -------------------------------------------------------------------------------------
 
 def _check_shift(shift, user):
-    if shift is None or shift.organisation_id != user.organisation_id:
+    if shift is None or not can_see(shift, user):
         raise ValidationError({"shift_id": _("Maraude inconnue.")})
     lock_shift(shift)  # a close committed meanwhile must be seen: nothing lands in a closed shift
     if not shift.is_open:
@@ -214,7 +214,7 @@ def record_site_observation(shift, user, data):
 
 def observations_of_shift(shift, user):
     """A shift's observations, for its organisation only (the review summary, the shift page)."""
-    if shift is None or organisation_scope(user) not in (None, shift.organisation_id):
+    if shift is None or not can_see(shift, user):
         return []
     return db.session.execute(db.select(SiteObservation).filter_by(shift_id=shift.id)
                               .options(db.joinedload(SiteObservation.site))
@@ -223,12 +223,8 @@ def observations_of_shift(shift, user):
 
 def get_observation(observation_id, user):
     """The observation if ``user``'s organisation owns it, else None."""
-    observation = db.session.get(SiteObservation, observation_id)
-    if observation is None or observation.organisation_id != user.organisation_id:
-        return None
-    return observation
+    return get_scoped(SiteObservation, observation_id, user)
 
 
 def own_shift(shift_id, user):
-    shift = db.session.get(Shift, shift_id) if shift_id else None
-    return shift if shift is not None and shift.organisation_id == user.organisation_id else None
+    return get_scoped(Shift, shift_id or None, user)
