@@ -9,6 +9,7 @@ Row scope (organisation, team) is applied by ``scope_to_user`` in queries.
 """
 import flask
 from flask import current_app, g, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .models import ROLES
@@ -87,7 +88,7 @@ def is_api_endpoint(app, endpoint):
 
 def _deny(status):
     if is_api_endpoint(current_app, request.endpoint) or request.path.startswith("/api/"):
-        message = {401: "authentification requise", 403: "accès refusé"}[status]
+        message = _("authentification requise") if status == 401 else _("accès refusé")
         return jsonify(error=message), status
     if status == 401:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

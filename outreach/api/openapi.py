@@ -3,7 +3,7 @@ from flask import jsonify
 
 from ..access import public
 from ..sites import api as sites_api
-from . import bp, read, write_doc
+from . import bp, lists_doc, read, write_doc
 
 SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer",
                                "description": "Jeton créé par `flask --app wsgi create-token EMAIL`"}}
@@ -13,9 +13,19 @@ def document():
     return {"openapi": "3.1.0",
             "info": {"title": "outreach API", "version": "1",
                      "description": "Lecture du plan et des indicateurs (secret statistique selon le rôle)."},
-            "paths": {**read.OPENAPI_PATHS, **write_doc.PATHS, **sites_api.OPENAPI_PATHS},
-            "components": {"schemas": {**read.OPENAPI_SCHEMAS, **write_doc.SCHEMAS, **sites_api.OPENAPI_SCHEMAS},
+            "paths": _merged(read.OPENAPI_PATHS, write_doc.PATHS, lists_doc.PATHS, sites_api.OPENAPI_PATHS),
+            "components": {"schemas": {**read.OPENAPI_SCHEMAS, **write_doc.SCHEMAS, **lists_doc.SCHEMAS,
+                                       **sites_api.OPENAPI_SCHEMAS},
                            "securitySchemes": SECURITY_SCHEMES}}
+
+
+def _merged(*documents):
+    """Paths of every module, the methods of one path (GET and POST /api/v1/encounters) side by side."""
+    paths = {}
+    for document in documents:
+        for path, methods in document.items():
+            paths.setdefault(path, {}).update(methods)
+    return paths
 
 
 @bp.route("/api/v1/openapi.json", methods=["GET"])
