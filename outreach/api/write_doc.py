@@ -41,7 +41,7 @@ SCHEMAS = {
                     "allOf": contract.json_rules(), "properties": {
         "id": _UUID, "shift_id": _UUID, "occurred_at": CONTACT["occurred_at"], "sector": {"type": "string"},
         "kind": CONTACT["kind"],
-        "person": {"type": "object", "description": "Seulement pour kind = known.",
+        "person": {"type": "object", "description": "Seulement pour kind = known.", "required": ["digest"],
                    "properties": {"digest": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                                   "weak": {"type": "boolean"}}},
         "people_count": CONTACT["people_count"], "sex": CONTACT["sex"], "age_band": CONTACT["age_band"],
