@@ -12,6 +12,7 @@ import functools
 
 import flask
 from flask import current_app, g, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import false
 
@@ -92,7 +93,7 @@ def is_api_endpoint(app, endpoint):
 
 def _deny(status):
     if is_api_endpoint(current_app, request.endpoint) or request.path.startswith("/api/"):
-        message = {401: "authentification requise", 403: "accès refusé"}[status]
+        message = _("authentification requise") if status == 401 else _("accès refusé")
         return jsonify(error=message), status
     if status == 401:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
@@ -177,11 +178,6 @@ def scoped(query, model, user=None):
         return query
     column = owners()[model][0]
     return query.where(false() if allowed is False else column == allowed)
-
-
-def scope_to_user(query, model, user):
-    """``scoped`` under the name modules written before it use (API lists)."""
-    return scoped(query, model, user)
 
 
 def can_see_organisation(user, organisation_id):

@@ -3,4 +3,4 @@ from ..access import Blueprint
 
 bp = Blueprint("api", __name__, roles={"worker", "supervisor", "manager", "admin"}, api=True)
 
-from . import openapi, read, write  # noqa: F401
+from . import lists, openapi, read, review, write  # noqa: F401

@@ -1,48 +1,43 @@
 """Read API: the plan catalogue and indicator values (suppressed as for the caller's role).
 
-GET /api/v1/plan        the catalogue (axes, actions, indicators, targets)
-GET /api/v1/indicators  values over ``from``..``to`` (ISO dates, default: the last 12 months),
-                        optional ``group_by`` (month, team, sector, organisation), filters
-                        ``organisation``/``team``/``sector`` (codes) and ``indicator`` (codes, repeated),
-                        paginated over indicators (``page``, ``per_page``).
+GET /api/v1/plan        the catalogue (axes, actions, indicators with numerator, denominator, factor and their
+                        filters, targets)
+GET /api/v1/indicators  values over a period, optional ``group_by`` (month, team, sector, organisation) and
+                        ``indicator`` (codes, repeated), paginated over indicators (``page``, ``per_page``).
+The period and filter arguments are those of the pages and exports (``outreach.queryargs``, one parser);
+a refused argument answers 400 with ``errors`` naming it, in the caller's language.
 Plan managers read every organisation with disclosure control (``indicators.suppression``: perturbed
 counts, small ones withheld), supervisors their own exactly; workers get 403.
 One read is bounded: a period longer than READ_MAX_MONTHS or an answer of more than READ_MAX_VALUES
 values is refused with 400 and a message saying what to ask instead.
 ``OPENAPI_PATHS`` and ``OPENAPI_SCHEMAS`` describe both routes for the OpenAPI document.
 """
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import current_app, jsonify, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..access import allow, organisation_scope, scoped
-from ..errors import ValidationError
+from .. import queryargs
+from ..access import allow, scoped
 from ..extensions import db
 from ..indicators import services as ind
-from ..indicators.rollups import add_months, month_start
+from ..indicators.rollups import add_months
 from ..indicators.suppression import Hidden, describe, rules_for
-from ..models import Organisation, Sector, Team
+from ..models import Indicator
+from ..queryargs import BadQuery
 from . import bp
 
 READERS = ("manager", "supervisor")
 GROUPS = ("month", "team", "sector", "organisation")
 MAX_PER_PAGE = 100
-FIRST_MONTH = date(2000, 1, 1)
 
 
-class BadQuery(Exception):
-    """A malformed argument: 422."""
-    status = 422
-
-    def __init__(self, field, message):
-        super().__init__(message)
-        self.errors = {field: message}
-
-
-class TooLarge(BadQuery):
-    """Well-formed, but over the bounds of one read (READ_MAX_MONTHS, READ_MAX_VALUES): 400."""
-    status = 400
+@bp.errorhandler(BadQuery)
+def _bad_query(error):
+    """A query argument refused (``outreach.queryargs``), or a read over its bounds: 400 naming it."""
+    db.session.rollback()
+    return jsonify(errors=error.errors), 400
 
 
 @bp.route("/api/v1/plan", methods=["GET"])
@@ -50,7 +45,7 @@ class TooLarge(BadQuery):
 def read_plan():
     plan = ind.load_plan()
     if plan is None:
-        return jsonify(error="aucun plan installé"), 404
+        return jsonify(error=_("Aucun plan installé.")), 404
     return jsonify(plan=_plan_json(plan))
 
 
@@ -68,7 +63,9 @@ def _action_json(action):
 
 def _indicator_json(item):
     return {"code": item.code, "name": item.name, "definition": item.definition, "unit": item.unit,
-            "numerator": item.numerator, "denominator": item.denominator, "factor": item.factor,
+            "numerator": item.numerator, "numerator_filters": item.numerator_filters or {},
+            "denominator": item.denominator, "denominator_filters": item.denominator_filters or {},
+            "factor": item.factor,
             "direction": item.direction, "baseline": item.baseline,
             "targets": [{"from": t.starts_on.isoformat(), "to": t.ends_on.isoformat(), "value": t.value}
                         for t in item.targets]}
@@ -77,17 +74,14 @@ def _indicator_json(item):
 @bp.route("/api/v1/indicators", methods=["GET"])
 @allow(*READERS)
 def read_indicators():
-    try:
-        query = _query(request.args)
-        plan = ind.load_plan()
-        items = [i for a in (plan.axes if plan else []) for x in a.actions for i in x.indicators]
-        if query["codes"]:
-            items = [i for i in items if i.code in query["codes"]]
-        start = (query["page"] - 1) * query["per_page"]
-        page = items[start:start + query["per_page"]]
-        _check_size(len(page), query)
-    except BadQuery as error:
-        return jsonify(errors=error.errors), error.status
+    query = _query(request.args)
+    plan = ind.load_plan()
+    items = [i for a in (plan.axes if plan else []) for x in a.actions for i in x.indicators]
+    if query["codes"]:
+        items = [i for i in items if i.code in query["codes"]]
+    start = (query["page"] - 1) * query["per_page"]
+    page = items[start:start + query["per_page"]]
+    _check_size(len(page), query)
     return jsonify(period={"from": query["period"].start.isoformat(), "to": _last_day(query["period"].end)},
                    group_by=query["group_by"], page=query["page"], per_page=query["per_page"], total=len(items),
                    suppression=describe(rules_for(current_user)),
@@ -114,40 +108,22 @@ def _last_day(month):
     return (add_months(month, 1) - timedelta(days=1)).isoformat()
 
 
-# --- query arguments -------------------------------------------------------------
+# --- query arguments (``outreach.queryargs``: the same as the pages' and the exports') --------------
 
 def _query(args):
-    period = _period(args)
-    group_by = args.get("group_by") or None
-    if group_by is not None and group_by not in GROUPS:
-        raise BadQuery("group_by", "valeur inconnue (month, team, sector ou organisation)")
-    return {"period": period, "group_by": group_by, "filters": _filters(args),
-            "codes": set(args.getlist("indicator")), "page": _int(args, "page", 1, 1, 10_000),
-            "per_page": _int(args, "per_page", 50, 1, MAX_PER_PAGE)}
+    return {"period": queryargs.parse_period(args), "group_by": queryargs.parse_choice(args, "group_by", GROUPS),
+            "filters": queryargs.parse_filters(args, current_user), "codes": _indicator_codes(args),
+            "page": queryargs.parse_int(args, "page", 1, 1, 10_000),
+            "per_page": queryargs.parse_int(args, "per_page", 50, 1, MAX_PER_PAGE)}
 
 
-def _date(args, field, default):
-    text = args.get(field)
-    if not text:
-        return default
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise BadQuery(field, "date invalide (attendu AAAA-MM-JJ)") from None
-
-
-def _period(args):
-    """Whole months from ``from`` to ``to``, kept within 2000..next year; longer than READ_MAX_MONTHS is
-    refused (400). The period actually used is returned in the answer."""
-    today = date.today()
-    end = _clamp(month_start(_date(args, "to", today)))
-    start = _clamp(month_start(_date(args, "from", add_months(end, -11))))
-    start = min(start, end)
-    try:
-        ind.check_period_length(start, end)
-    except ValidationError as error:
-        raise TooLarge("from", error.errors["from"]) from None
-    return ind.Period(start, end, "custom")
+def _indicator_codes(args):
+    codes = set(args.getlist("indicator"))
+    known = set(db.session.execute(db.select(Indicator.code).where(Indicator.code.in_(codes))).scalars())
+    unknown = sorted(c.replace("\x00", "")[:40] for c in codes - known)
+    if unknown:
+        raise BadQuery({"indicator": _("Code inconnu : « %(code)s ».", code=", ".join(unknown))})
+    return codes
 
 
 def _groups(query):
@@ -157,7 +133,7 @@ def _groups(query):
         return 0
     if by == "month":
         return ind.months_between(query["period"].start, query["period"].end)
-    model = _FILTER_MODELS[by]
+    model = queryargs.CODE_MODELS[by]
     count = db.select(db.func.count()).select_from(model)
     if by in ("organisation", "team"):
         count = scoped(count, model)
@@ -167,40 +143,13 @@ def _groups(query):
 def _check_size(indicators, query):
     """400 when the answer would hold more than READ_MAX_VALUES values."""
     limit = current_app.config["READ_MAX_VALUES"]
-    values = indicators * (1 + _groups(query))
+    groups = _groups(query)
+    values = indicators * (1 + groups)
     if values > limit:
-        raise TooLarge("per_page", f"réponse trop grande : {values} valeurs ({indicators} indicateurs × "
-                       f"{values // max(indicators, 1) - 1} groupes + totaux), {limit} au plus ; demandez moins "
-                       "d'indicateurs par page (per_page, indicator), une période plus courte ou un autre group_by")
-
-
-def _clamp(month):
-    return min(max(month, FIRST_MONTH), date(date.today().year + 1, 12, 1))
-
-
-def _int(args, field, default, low, high):
-    text = args.get(field)
-    if text is None:
-        return default
-    if not text.isdigit() or not low <= int(text) <= high:
-        raise BadQuery(field, f"entier attendu entre {low} et {high}")
-    return int(text)
-
-
-_FILTER_MODELS = {"organisation": Organisation, "team": Team, "sector": Sector}
-
-
-def _filters(args):
-    filters = {"include_provisional": args.get("provisional") in ("1", "true")}
-    for key, model in _FILTER_MODELS.items():
-        code = args.get(key)
-        if code:
-            found = None if "\x00" in code else db.session.execute(db.select(model.id).filter_by(code=code)).scalar()
-            filters[f"{key}_id"] = -1 if found is None else found  # an unknown code matches nothing
-    scope = organisation_scope(current_user)
-    if scope is not None:
-        filters["organisation_id"] = scope if filters.get("organisation_id") in (None, scope) else -1
-    return filters
+        raise BadQuery({"per_page": _(
+            "Réponse trop grande : %(values)s valeurs (%(indicators)s indicateurs × %(groups)s groupes + totaux), "
+            "%(limit)s au plus ; demandez moins d'indicateurs par page (per_page, indicator), une période plus "
+            "courte ou un autre group_by.", values=values, indicators=indicators, groups=groups, limit=limit)})
 
 
 # --- OpenAPI ---------------------------------------------------------------------
@@ -209,6 +158,15 @@ _ERRORS = {"401": {"description": "Authentification requise",
                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
            "403": {"description": "Rôle non autorisé (intervenant·e)",
                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}
+
+QUERY_ERRORS = {
+    "description": "Paramètre refusé, nommé dans errors (traduit selon Accept-Language) : date illisible, to avant "
+                   "from, code inconnu, ou lecture trop coûteuse (période plus longue que OUTREACH_READ_MAX_MONTHS, "
+                   "réponse de plus de OUTREACH_READ_MAX_VALUES valeurs)",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/QueryErrors"},
+                                     "example": {"errors": {"team": "Code inconnu : « nord ».",
+                                                            "to": "La fin de la période (to) doit suivre son "
+                                                                  "début (from)."}}}}}
 
 _VALUE_PROPS = {"value": {"type": ["number", "null"]}, "shown": {"type": "string"}, "suppressed": {"type": "boolean"}}
 
@@ -226,7 +184,8 @@ OPENAPI_SCHEMAS = {
                 {"number": "1.1", "title": "Maraudes", "lead_partner": "Ville", "operators": "Aurore, Gaïa",
                  "status": "in_progress", "indicators": [
                      {"code": "contacts", "name": "Rencontres", "definition": "", "unit": "", "numerator": "contacts",
-                      "denominator": None, "factor": 1, "direction": "higher", "baseline": None, "targets": []}]}]}]}}},
+                      "numerator_filters": {"kind": "known"}, "denominator": None, "denominator_filters": {},
+                      "factor": 1, "direction": "higher", "baseline": None, "targets": []}]}]}]}}},
     "IndicatorValues": {
         "type": "object", "required": ["period", "items", "page", "per_page", "total", "suppression"],
         "properties": {
@@ -252,8 +211,7 @@ OPENAPI_SCHEMAS = {
 }
 
 
-def _param(name, description, schema):
-    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+_param = queryargs.query_param
 
 
 OPENAPI_PATHS = {
@@ -268,24 +226,12 @@ OPENAPI_PATHS = {
         "summary": "Valeurs des indicateurs sur une période, avec le secret statistique du rôle",
         "operationId": "readIndicators", "security": [{"bearer": []}],
         "parameters": [
-            _param("from", "Premier jour (AAAA-MM-JJ ; défaut : 12 derniers mois). Les mois entiers sont comptés ; "
-                   "la période réellement utilisée (depuis 2000) est renvoyée ; plus longue que OUTREACH_READ_MAX_MONTHS "
-                   "(60 mois par défaut) : 400",
-                   {"type": "string", "format": "date"}),
-            _param("to", "Dernier jour (AAAA-MM-JJ)", {"type": "string", "format": "date"}),
+            *queryargs.OPENAPI_PARAMETERS.values(),
             _param("group_by", "Découpage", {"type": "string", "enum": list(GROUPS)}),
-            _param("organisation", "Code d'organisation (un code inconnu ne correspond à rien)", {"type": "string"}),
-            _param("team", "Code d'équipe", {"type": "string"}),
-            _param("sector", "Code de secteur", {"type": "string"}),
             _param("indicator", "Code d'indicateur (répétable)", {"type": "string"}),
-            _param("provisional", "Inclure les maraudes non validées", {"type": "string", "enum": ["0", "1"]}),
             _param("page", "Page", {"type": "integer", "minimum": 1, "maximum": 10000}),
             _param("per_page", "Indicateurs par page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE})],
         "responses": {"200": {"description": "Valeurs", "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/IndicatorValues"}}}},
-            "400": {"description": "Lecture trop coûteuse : période plus longue que OUTREACH_READ_MAX_MONTHS ou "
-                    "réponse de plus de OUTREACH_READ_MAX_VALUES valeurs", "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/QueryErrors"}}}},
-            "422": {"description": "Paramètre invalide", "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/QueryErrors"}}}}, **_ERRORS}}},
+            "400": QUERY_ERRORS, **_ERRORS}}},
 }

@@ -293,7 +293,12 @@ def encounter_json(contact):
             "people_count": contact.people_count,
             "person": {"known": person is not None,
                        "last_seen_on": person.last_seen_on.isoformat() if person and person.last_seen_on else None,
-                       "last_seen_team": seen.name if seen else None}}
+                       "last_seen_team": seen.name if seen else None},
+            "orientations": [{"id": o.id, "destination": o.destination.code, "accompanied": o.is_accompanied}
+                             for o in sorted(contact.orientations, key=lambda o: o.id)],
+            "referrals": [{"id": r.id, "programme": r.programme.code, "status": r.status,
+                           "steps_url": f"/api/v1/referrals/{r.id}/steps"}
+                          for r in sorted(contact.referrals, key=lambda r: (r.proposed_on, r.id))]}
 
 
 @bp.route("/api/v1/encounters", methods=["POST"])

@@ -24,6 +24,7 @@ _CODES = {"type": "array", "items": {"type": "string"}}
 _UUID = {"type": "string", "format": "uuid"}
 _TIME = contract.TIME_SCHEMA
 _ANY = {"type": "object"}
+_ENCOUNTER = {"$ref": "#/components/schemas/Encounter"}  # lists_doc.SCHEMAS
 
 SCHEMAS = {
     "ShiftIn": {"type": "object", "required": ["id", "team"], "example": SHIFT_EXAMPLE, "properties": {
@@ -41,7 +42,7 @@ SCHEMAS = {
                     "allOf": contract.json_rules(), "properties": {
         "id": _UUID, "shift_id": _UUID, "occurred_at": CONTACT["occurred_at"], "sector": {"type": "string"},
         "kind": CONTACT["kind"],
-        "person": {"type": "object", "description": "Seulement pour kind = known.",
+        "person": {"type": "object", "description": "Seulement pour kind = known.", "required": ["digest"],
                    "properties": {"digest": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                                   "weak": {"type": "boolean"}}},
         "people_count": CONTACT["people_count"], "sex": CONTACT["sex"], "age_band": CONTACT["age_band"],
@@ -90,12 +91,16 @@ PATHS = {
     "/api/v1/shifts/{shift_id}/close": {"post": {
         **_post("closeShift", "Clore une maraude", "ShiftClose", CLOSE_EXAMPLE),
         "parameters": [{"name": "shift_id", "in": "path", "required": True, "schema": {"type": "string"}}]}},
-    "/api/v1/encounters": {"post": _post("recordEncounter", "Enregistrer un contact (idempotent par id)",
-                                         "EncounterIn", ENCOUNTER_EXAMPLE)},
+    "/api/v1/encounters": {"post": {
+        **_post("recordEncounter", "Enregistrer un contact (idempotent par id) ; la réponse donne l'id de chaque "
+                "orientation et orientation d'hébergement créée (referrals[].id pour /referrals/{id}/steps)",
+                "EncounterIn", ENCOUNTER_EXAMPLE),
+        "responses": _responses(_ENCOUNTER, created=True)}},
     "/api/v1/encounters/{contact_id}": {"get": {
-        "operationId": "readEncounter", "summary": "Un contact de l'organisation", "security": [{"bearer": []}],
+        "operationId": "readEncounter", "summary": "Un contact de l'organisation, avec les id de ses orientations",
+        "security": [{"bearer": []}],
         "parameters": [{"name": "contact_id", "in": "path", "required": True, "schema": {"type": "string"}}],
-        "responses": _responses(_ANY)}},
+        "responses": _responses(_ENCOUNTER)}},
     "/api/v1/referrals/{referral_id}/steps": {"post": {
         **_post("advanceReferral", "Enregistrer l'étape suivante d'une orientation d'hébergement (rejouer la même "
                 "étape répond 200 sans rien créer)", "ReferralStepIn", STEP_EXAMPLE),

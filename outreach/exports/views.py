@@ -4,11 +4,10 @@ from datetime import date
 from flask import Response, abort, render_template, request
 from flask_login import current_user
 
-from .. import audit
+from .. import audit, queryargs
 from ..access import allow
 from ..errors import ValidationError
 from ..extensions import db
-from ..indicators import services as ind
 from ..models import Indicator
 from . import bp, rows, tables
 
@@ -17,7 +16,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _context():
-    return ind.parse_period(request.args), ind.base_filters(request.args, current_user)
+    return queryargs.parse_period(request.args), queryargs.parse_filters(request.args, current_user)
 
 
 def _separator():

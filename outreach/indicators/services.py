@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..access import organisation_scope, scoped
+from ..access import scoped
 from ..errors import ValidationError
 from ..extensions import db
 from ..models import (
@@ -72,14 +72,6 @@ def running_label(month):
     return month_label(month)
 
 
-def _parse_month(text, field):
-    try:
-        year, month = (int(x) for x in str(text).split("-")[:2])
-        return date(year, month, 1)
-    except (TypeError, ValueError):
-        raise ValidationError({field: _("Mois invalide (attendu AAAA-MM).")}) from None
-
-
 def local_today():
     """Today in the app's zone (Paris): the month that is "en cours"."""
     from ..referrals.services import today
@@ -98,30 +90,9 @@ def is_running(month, today=None):
 
 
 def parse_period(args, today=None):
-    """A Period from query arguments: period=month|quarter|year|custom|last12 and month/year/quarter/from/to.
-
-    "last12" is the last 12 *complete* months: a trend never ends with the false drop of a partial month."""
-    today = today or local_today()
-    kind = args.get("period") or "last12"
-    this_month = month_start(today)
-    if kind == "month":
-        start = _parse_month(args.get("month") or this_month.isoformat(), "month")
-        return Period(start, start, kind)
-    if kind == "quarter":
-        start = _parse_month(args.get("month") or this_month.isoformat(), "month")
-        start = date(start.year, (start.month - 1) // 3 * 3 + 1, 1)
-        return Period(start, add_months(start, 2), kind)
-    if kind == "year":
-        year = _int(args.get("year") or today.year, "year")
-        return Period(date(year, 1, 1), date(year, 12, 1), kind)
-    if kind == "custom":
-        start = _parse_month(args.get("from"), "from")
-        end = _parse_month(args.get("to") or this_month.isoformat(), "to")
-        if end < start:
-            raise ValidationError({"to": _("La fin de la période doit suivre son début.")})
-        check_period_length(start, end)
-        return Period(start, end, kind)
-    return Period(add_months(this_month, -12), add_months(this_month, -1), "last12")
+    """A Period from query arguments: the one parser of pages, exports and API (``outreach.queryargs``)."""
+    from ..queryargs import parse_period
+    return parse_period(args, today)
 
 
 def months_between(start, end):
@@ -139,31 +110,12 @@ def check_period_length(start, end, field="from"):
                                         "Choisissez une période plus courte.", months=months, limit=limit)})
 
 
-def _int(value, field):
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = 0
-    if not 2000 <= number <= 2100:
-        raise ValidationError({field: _("Année invalide.")})
-    return number
-
-
 # --- filters ----------------------------------------------------------------------
 
 def base_filters(args, user):
-    """Dashboard filters (ids) from query arguments, forced to the user's organisation when scoped."""
-    filters = {"include_provisional": args.get("provisional") == "1"}
-    for key in ("organisation_id", "team_id", "sector_id"):
-        value = args.get(key.removesuffix("_id"))
-        if value:
-            if not str(value).isdigit():
-                raise ValidationError({key.removesuffix("_id"): _("Filtre invalide.")})
-            filters[key] = int(value)
-    scope = organisation_scope(user)
-    if scope is not None:
-        filters["organisation_id"] = scope
-    return filters
+    """Dashboard filters (ids) of the codes in the query arguments (``outreach.queryargs``)."""
+    from ..queryargs import parse_filters
+    return parse_filters(args, user)
 
 
 def filter_choices(user):

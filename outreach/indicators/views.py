@@ -3,6 +3,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import queryargs
 from ..access import allow, is_plan_level, plan_level
 from ..errors import TooLarge, ValidationError
 from ..extensions import db
@@ -15,9 +16,7 @@ from .suppression import legend
 
 
 def _context():
-    period = services.parse_period(request.args)
-    filters = services.base_filters(request.args, current_user)
-    return period, filters
+    return queryargs.parse_period(request.args), queryargs.parse_filters(request.args, current_user)
 
 
 def _bad_request(error):
