@@ -6,7 +6,14 @@ from sqlalchemy import event, select
 
 from outreach.contacts import services as contacts
 from outreach.extensions import db
-from outreach.models import Contact, ContactMaterial, ReferenceVersion, RefItem, Shift, User
+from outreach.models import (
+    Contact,
+    ContactMaterial,
+    ReferenceVersion,
+    RefItem,
+    Shift,
+    User,
+)
 from outreach.reference import services as reference
 
 WORKER = "worker@aurore.demo"

@@ -471,6 +471,8 @@ def refresh_rollups(session, months=None):
     lock(conn)
     frozen = frozen_before(conn)
     if months is None:
+        from ..seed import analyze
+        analyze(conn)  # a full rebuild follows a bulk write: plan its scans on fresh statistics
         last_mark = conn.execute(select(func.max(RollupDirty.id))).scalar()
         if frozen is None:
             _rebuild(conn, all_window, lambda t: [], full=True)
