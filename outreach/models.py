@@ -188,6 +188,14 @@ class RefItem(Labelled, db.Model):
     is_frequent = db.Column(db.Boolean, nullable=False, default=False)
 
 
+class ReferenceVersion(db.Model):
+    """One row whose ``version`` changes with every edit of a reference list or sector (a random token, so a
+    rolled-back edit never reuses one): what each process compares to its in-memory lists (reference/cache.py)."""
+    __tablename__ = "reference_versions"
+    id = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    version = db.Column(db.String(32), nullable=False)
+
+
 # --- shifts (maraudes) ------------------------------------------------------------
 
 shift_sectors = db.Table(

@@ -72,3 +72,15 @@ def seed_demo():
     db.session.flush()
     seed_plan_execution()
     return created
+
+
+BULK_TABLES = ("contacts", "persons", "shifts", "contact_materials", "contact_products", "contact_needs",
+               "orientations", "referrals", "referral_events")
+
+
+def analyze(connection, tables=BULK_TABLES):
+    """PostgreSQL: fresh statistics after a bulk seed or import (a table filled in one transaction keeps the
+    statistics of its empty self until autovacuum comes by, and the planner scans where an index would do).
+    Runs inside the caller's transaction; nothing to do on SQLite, whose planner needs no statistics here."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("ANALYZE " + ", ".join(f'"{t}"' for t in tables))

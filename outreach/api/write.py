@@ -20,6 +20,7 @@ from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import csrf, db
 from ..models import Contact, RefItem, Sector, Shift
 from ..offline import clock
+from ..reference import services as reference
 from ..referrals import services as referrals
 from ..security import is_token_request
 from ..shifts import services as shifts
@@ -93,9 +94,7 @@ def _code(kind, value, field):
 
 
 def _code_map(kind):
-    if kind == "sector":
-        return dict(db.session.execute(db.select(Sector.code, Sector.id)).all())
-    return dict(db.session.execute(db.select(RefItem.code, RefItem.id).filter_by(kind=kind)).all())
+    return reference.codes_to_ids(kind)  # this process's copy of the lists (no SQL while none changed)
 
 
 def _quantities(kind, values, field):

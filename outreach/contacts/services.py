@@ -16,11 +16,10 @@ from ..models import (
     Orientation,
     Referral,
     ReferralEvent,
-    RefItem,
-    Sector,
     utcnow,
 )
 from ..pseudonyms import services as pseudonyms
+from ..reference import services as reference
 from ..shifts.services import local_date, lock_shift, to_utc
 
 DUPLICATE_ID = _l("Identifiant de contact déjà utilisé.")  # the API answers a replay itself (200)
@@ -30,11 +29,10 @@ def _refs(kind, ids, field):
     ids = [i for i in (ids or [])]
     if any(isinstance(i, bool) or not isinstance(i, int) for i in ids):
         raise ValidationError({field: _("Valeur inconnue.")})
-    items = db.session.execute(db.select(RefItem).where(
-        RefItem.kind == kind, RefItem.id.in_(ids))).scalars().all() if ids else []
-    if len(items) != len(set(ids)):
+    found = reference.by_ids(kind, ids) if ids else {}
+    if len(found) != len(set(ids)):
         raise ValidationError({field: _("Valeur inconnue.")})
-    return items
+    return sorted(found.values(), key=lambda item: (item.position, item.id))
 
 
 def _ref(kind, item_id, field):
@@ -87,7 +85,7 @@ def _sector(data):
     sector_id = data.get("sector_id")
     if sector_id is None:
         return None
-    sector = db.session.get(Sector, sector_id) if isinstance(sector_id, int) else None
+    sector = reference.sector(sector_id) if isinstance(sector_id, int) and not isinstance(sector_id, bool) else None
     if sector is None:
         raise ValidationError({"sector": _("Secteur inconnu.")})
     return sector
@@ -123,7 +121,7 @@ def _person(contact, data, shift):
     if contact.kind != "known":
         return
     code = pseudonyms.code_from_digest(data.get("digest"))
-    person, is_new = pseudonyms.touch_person(code, bool(data.get("is_weak")), contact.occurred_on, shift.team)
+    person, is_new = pseudonyms.touch_person(code, bool(data.get("is_weak")), contact.occurred_on, shift.team_id)
     contact.person, contact.is_first_contact = person, is_new
 
 

@@ -36,13 +36,12 @@ def import_contacts_command(path, organisation_code, partial, email):
 
 
 def _run(path, org, user, partial):
-    with open(path, "rb") as handle:
-        data = handle.read()
+    """The file is read as a stream, twice (checked, then written), in bounded batches."""
     try:
-        rows = reading.read_rows(data, path)
+        return services.import_contacts(reading.file_rows(path), org, user, partial=partial,
+                                        source=os.path.basename(path))
     except ValidationError as error:
         raise click.ClickException("; ".join(error.errors.values())) from None
-    return services.import_contacts(rows, org, user, partial=partial, source=os.path.basename(path))
 
 
 def _user(org, email):

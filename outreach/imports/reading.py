@@ -2,7 +2,7 @@
 import csv
 import io
 from datetime import date, datetime, time
-from itertools import islice
+from itertools import chain, islice
 
 from flask_babel import format_number
 from flask_babel import gettext as _
@@ -32,6 +32,25 @@ def read_rows(data, filename, max_rows=None):
     return _at_most(_csv_rows(text), max_rows)
 
 
+def file_rows(path):
+    """A callable giving a fresh iterator of the rows of the file at ``path`` at each call (what
+    ``services.import_contacts`` reads twice): a CSV is read as a stream, line by line, whatever its size;
+    an XLSX's rows are streamed from its (compressed) bytes. Errors are those of ``read_rows``."""
+    if path.lower().endswith(".xlsx"):
+        with open(path, "rb") as handle:
+            data = handle.read()
+        return lambda: _xlsx_rows(data)
+    return lambda: _csv_file_rows(path)
+
+
+def _csv_file_rows(path):
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        try:
+            yield from _csv_rows(handle)
+        except UnicodeDecodeError:
+            raise ValidationError({"file": _("Le fichier doit être encodé en UTF-8.")}) from None
+
+
 def _at_most(rows, max_rows):
     """The list of ``rows`` (an iterator), or a ValidationError once there are more than ``max_rows``."""
     if max_rows is None:
@@ -45,9 +64,11 @@ def _at_most(rows, max_rows):
 
 
 def _csv_rows(text):
-    first = text.split("\n", 1)[0]
+    """Rows of a CSV given as text or as an open text file (read line by line)."""
+    lines = io.StringIO(text, newline="") if isinstance(text, str) else text
+    first = lines.readline()
     delimiter = ";" if first.count(";") >= first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(chain([first], lines), delimiter=delimiter)
     try:
         columns = _header(next(reader, None))
         for values in reader:

@@ -19,9 +19,9 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from itertools import repeat
+from itertools import islice, repeat
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, text, update
 
 from .. import audit, contract
 from ..extensions import db
@@ -40,6 +40,7 @@ from ..models import (
     utcnow,
 )
 from ..pseudonyms.services import codes_from_digests
+from ..seed import analyze
 from .checks import Checker, Lookups
 
 NAMESPACE = uuid.UUID("6f1d7c2e-9a43-5b8e-b1c4-0d2a7e5f3c91")
@@ -87,22 +88,48 @@ def check_rows(rows, lookups):
     return Checker(lookups).check_all(rows)
 
 
+BATCH_ROWS = 20_000  # rows checked, then written, at a time: the memory an import needs whatever the file's size
+
+
 def import_contacts(rows, organisation, user, partial=False, source=""):
-    """Check then import ``rows`` ([(line, {column: text})]); does not commit. Returns an ImportReport."""
+    """Check then import ``rows``; does not commit. Returns an ImportReport.
+
+    ``rows``: a list of (line, {column: text}), or a callable giving a fresh iterator of them each time it is
+    called (``reading.file_rows``: a file read as a stream). Two passes of bounded batches: every row is checked
+    first, and nothing is written when one fails (unless ``partial``); then each batch is checked again and
+    written, all in the caller's transaction (all or nothing: the caller commits or rolls back)."""
+    again = rows if callable(rows) else (lambda: rows)
     lookups = load_lookups(organisation)
-    parsed, errors = check_rows(rows, lookups)
-    report = ImportReport(total=len(rows), valid=len(parsed), errors=errors)
-    if errors and not partial:
+    report, batches, only = ImportReport(), 0, None
+    for batch in _batches(again()):
+        parsed, errors = check_rows(batch, lookups)
+        report.total, report.valid = report.total + len(batch), report.valid + len(parsed)
+        report.errors.extend(errors)
+        batches, only = batches + 1, parsed
+    if report.errors and not partial:
         return report
-    writer = _Writer(organisation, user, lookups)
-    report.created = writer.write(parsed)
-    report.already = len(parsed) - report.created
+    writer = _Writer(organisation, user, lookups, staged=batches > 1)
+    with _sqlite_cache(writer.conn), writer.staging():
+        if batches > 1:
+            for batch in _batches(again()):
+                report.created += writer.write(check_rows(batch, lookups)[0])
+        elif only is not None:
+            report.created = writer.write(only)
+    report.already = report.valid - report.created
+    if report.created:
+        analyze(writer.conn)
     _refresh(writer.months)
     audit.record("import.contacts", actor=user, target=("organisations", organisation.id),
                  organisation_id=organisation.id,
-                 details={"source": source, "rows": len(rows), "created": report.created,
-                          "already": report.already, "rejected": len(rows) - len(parsed), "partial": partial})
+                 details={"source": source, "rows": report.total, "created": report.created,
+                          "already": report.already, "rejected": report.total - report.valid, "partial": partial})
     return report
+
+
+def _batches(rows):
+    rows = iter(rows)
+    while batch := list(islice(rows, BATCH_ROWS)):
+        yield batch
 
 
 def _refresh(months):
@@ -144,11 +171,27 @@ class _Rows:
 class _Writer:
     """Turns checked rows into bulk writes: shifts, persons, contacts and their details."""
 
-    def __init__(self, organisation, user, lookups):
+    def __init__(self, organisation, user, lookups, staged=False):
         self.org, self.user, self.lookups = organisation, user, lookups
         self.conn = db.session.connection()
         self.months = set()
         self.now = utcnow().strftime(DATETIME)
+        self.staged = staged  # a file in several batches: what a batch must know of the others is in the database
+        self.created_shifts = {}  # shift id -> (first, last contact time): a few per team and day
+
+    @contextmanager
+    def staging(self):
+        """Several batches: two temporary tables for the rules that span the whole file (the rank of identical
+        rows; the first contact of a person new in this file), dropped at the end."""
+        if not self.staged:
+            yield
+            return
+        for statement in STAGING:
+            self.conn.exec_driver_sql(statement)
+        yield
+        _first_contacts_again(self.conn)
+        for table in ("import_keys", "import_persons"):
+            self.conn.exec_driver_sql(f"DROP TABLE {table}")
 
     def write(self, parsed):
         if not len(parsed):
@@ -157,26 +200,50 @@ class _Writer:
         if not rows.ids:
             return 0
         order = sorted(range(len(rows.ids)), key=rows.ats.__getitem__)  # by time, file order among equals
-        with _sqlite_cache(self.conn):
-            self._shifts(rows, order)
-            person_ids, firsts = self._persons(rows, order)
-            self._contacts(rows, person_ids, firsts, order)
-            self._details(rows, person_ids)
-        self.months = {datetime.strptime(day[:7], "%Y-%m").date() for day in set(rows.days)}
+        self._shifts(rows, order)
+        person_ids, firsts = self._persons(rows, order)
+        self._contacts(rows, person_ids, firsts, order)
+        self._details(rows, person_ids)
+        self.months |= {datetime.strptime(day[:7], "%Y-%m").date() for day in set(rows.days)}
         return len(rows.ids)
+
+    def _ranks(self, keys):
+        """Each row's rank among identical rows of the file (1, 2, ... in file order); None when no row repeats
+        and no earlier batch held the same row. Earlier batches' counts are read from ``import_keys``."""
+        counts = Counter(keys)
+        before = {}
+        if self.staged:
+            hashes = {key: _key_hash(key) for key in counts}
+            before = self._seen(hashes)
+            if before:
+                self.conn.execute(text("DELETE FROM import_keys WHERE key_hash = :h"), [{"h": hashes[k]} for k in before])
+            self.conn.execute(text("INSERT INTO import_keys (key_hash, seen) VALUES (:h, :n)"),
+                              [{"h": hashes[k], "n": before.get(k, 0) + n} for k, n in counts.items()])
+        if not before and all(n == 1 for n in counts.values()):
+            return None
+        ranks, taken = [], Counter(before)
+        for key in keys:
+            taken[key] += 1
+            ranks.append(taken[key])
+        return ranks
+
+    def _seen(self, hashes):
+        """{key: rows of earlier batches with that key} (``import_keys``)."""
+        by_hash = {h: key for key, h in hashes.items()}
+        found = {}
+        for part in _chunks(by_hash):
+            rows = self.conn.execute(text("SELECT key_hash, seen FROM import_keys WHERE key_hash IN :hashes")
+                                     .bindparams(bindparam("hashes", expanding=True)), {"hashes": part})
+            found.update((by_hash[h], n) for h, n in rows)
+        return found
 
     def _new_rows(self, parsed):
         """Ids, times and shifts of the rows whose contact is not stored yet. A contact's shift id is derived
         from its team and date, so only rows whose shift already exists can be stored: only those are looked up."""
         prefix, keys = f"{self.org.code}|", parsed.content_keys()
-        names = [f"{prefix}{key}|1" for key in keys]
-        repeated = {key for key, count in Counter(keys).items() if count > 1}
-        if repeated:  # identical rows are distinct contacts: ranked 1, 2, ... in file order
-            ranks = Counter()
-            for i, key in enumerate(keys):
-                if key in repeated:
-                    ranks[key] += 1
-                    names[i] = f"{prefix}{key}|{ranks[key]}"
+        ranks = self._ranks(keys)  # identical rows are distinct contacts: ranked 1, 2, ... in file order
+        names = [f"{prefix}{key}|1" for key in keys] if ranks is None else [
+            f"{prefix}{key}|{rank}" for key, rank in zip(keys, ranks)]
         ids = list(map(_uuid5, names))
         days, times = parsed.canon["date"], parsed.canon["time"]
         groups, shift_ids = {}, []
@@ -214,10 +281,27 @@ class _Writer:
         ends = dict(zip(shift_ids, ats))  # a later row overwrites: each shift's last contact
         starts = dict(zip(reversed(shift_ids), reversed(ats)))
         teams, org, user, now = self.lookups.teams, self.org.id, self.user.id, self.now
+        new = sorted(sid for sid in ends if sid not in self.existing_shifts)
         self._insert(Shift.__table__, SHIFT_COLUMNS, [
-            (sid, org, teams[self.shift_groups[sid][0]], user, starts[sid], end, self.shift_groups[sid][1],
-             "validated", 1, 0, 0, 0, 0, now, now, user, now, now, 1)
-            for sid, end in sorted(ends.items()) if sid not in self.existing_shifts])
+            (sid, org, teams[self.shift_groups[sid][0]], user, starts[sid], ends[sid], self.shift_groups[sid][1],
+             "validated", 1, 0, 0, 0, 0, now, now, user, now, now, 1) for sid in new])
+        self._grow_shifts(starts, ends)
+        if self.staged:
+            self.created_shifts.update((sid, (starts[sid], ends[sid])) for sid in new)
+
+    def _grow_shifts(self, starts, ends):
+        """A shift created by an earlier batch of this file spans this batch's contacts too."""
+        grown = []
+        for sid, (first, last) in ((s, self.created_shifts[s]) for s in ends if s in self.created_shifts):
+            span = (min(first, starts[sid]), max(last, ends[sid]))
+            if span != (first, last):
+                self.created_shifts[sid] = span
+                grown.append({"sid": sid, "start": datetime.strptime(span[0], DATETIME),
+                              "end": datetime.strptime(span[1], DATETIME)})
+        if grown:
+            table = Shift.__table__
+            self.conn.execute(update(table).where(table.c.id == bindparam("sid"))
+                              .values(started_at=bindparam("start"), ended_at=bindparam("end")), grown)
 
     # --- persons ----------------------------------------------------------------
 
@@ -237,7 +321,11 @@ class _Writer:
         ids = {code: pid for code, (pid, _first_on) in stored.items()}
         new = sorted(code for code in spans if code not in ids)
         self._insert(Person.__table__, PERSON_COLUMNS, [(c, False) + spans[c] for c in new])
-        ids.update((code, pid) for code, (pid, _first_on) in self._stored_persons(new).items())
+        created = self._stored_persons(new)
+        ids.update((code, pid) for code, (pid, _first_on) in created.items())
+        if self.staged and created:
+            self.conn.execute(text("INSERT INTO import_persons (person_id) VALUES (:p)"),
+                              [{"p": pid} for pid, _first_on in created.values()])
         self._move_last_seen(spans, ids, set(new))
         self.first_seen = {ids[c]: _earlier(stored.get(c, (None, None))[1], spans[c][0]) for c in spans}
         firsts = [False] * len(row_codes)
@@ -308,6 +396,30 @@ class _Writer:
         self._insert(Referral.__table__, REFERRAL_COLUMNS, sorted(
             (_uuid5(f"{cid}|referral|{c}"), cid, org, pid, first_seen.get(pid), programme[c], "proposed", day, now)
             for cid, codes, pid, day in zip(ids, rows.programme, person_ids, rows.days) if codes for c in codes))
+
+
+STAGING = ("DROP TABLE IF EXISTS import_keys", "DROP TABLE IF EXISTS import_persons",
+           "CREATE TEMPORARY TABLE import_keys (key_hash BIGINT PRIMARY KEY, seen INTEGER NOT NULL)",
+           "CREATE TEMPORARY TABLE import_persons (person_id INTEGER PRIMARY KEY)")
+
+
+def _key_hash(key):
+    """A row's content key as a signed 64-bit integer (what ``import_keys`` holds instead of the text)."""
+    return int.from_bytes(_sha1(key.encode(), usedforsecurity=False).digest()[:8], "big", signed=True)
+
+
+def _first_contacts_again(conn):
+    """Persons new in this file whose earliest contact came in a later batch than their first one: the first-contact
+    flag moves to their earliest contact (as a file read in one batch sets it)."""
+    conn.exec_driver_sql(
+        "UPDATE contacts SET is_first_contact = false WHERE is_first_contact"
+        " AND person_id IN (SELECT person_id FROM import_persons)"
+        " AND occurred_at > (SELECT min(c.occurred_at) FROM contacts c WHERE c.person_id = contacts.person_id)")
+    conn.exec_driver_sql(
+        "UPDATE contacts SET is_first_contact = true WHERE id IN ("
+        " SELECT (SELECT c.id FROM contacts c WHERE c.person_id = p.person_id ORDER BY c.occurred_at, c.id LIMIT 1)"
+        " FROM import_persons p WHERE NOT EXISTS ("
+        "  SELECT 1 FROM contacts f WHERE f.person_id = p.person_id AND f.is_first_contact))")
 
 
 def utc_times(days, times):

@@ -471,6 +471,8 @@ def refresh_rollups(session, months=None):
     lock(conn)
     frozen = frozen_before(conn)
     if months is None:
+        from ..seed import analyze
+        analyze(conn)  # a full rebuild follows a bulk write: plan its scans on fresh statistics
         last_mark = conn.execute(select(func.max(RollupDirty.id))).scalar()
         if frozen is None:
             _rebuild(conn, all_window, lambda t: [], full=True)
@@ -590,12 +592,28 @@ def _contact_keys(contact):
             for t in _values(contact, "team_id") for d in _values(contact, "occurred_on") if d}
 
 
-def _lookup_contacts(conn, contact_ids):
-    if not contact_ids:
-        return {}
-    rows = conn.execute(select(Contact.id, Contact.organisation_id, Contact.team_id, Contact.occurred_on)
-                        .where(Contact.id.in_(contact_ids)))
-    return {r.id: (r.organisation_id, r.team_id, r.occurred_on) for r in rows}
+CONTACT_KEY = ("organisation_id", "team_id", "occurred_on")
+
+
+def _lookup_contacts(session, contact_ids, objects):
+    """{contact id: (organisation, team, day)}: from the session's own objects when it holds them loaded
+    (a contact saved with its material, orientations and referrals: no SQL), else one SELECT. New objects
+    are not in the identity map yet during ``after_flush``: they come from ``objects``."""
+    flushed = {o.id: o for o in objects if isinstance(o, Contact)}
+    found, missing = {}, set()
+    for contact_id in contact_ids:
+        contact = flushed.get(contact_id) or session.identity_map.get(
+            sa_inspect(Contact).identity_key_from_primary_key([contact_id]))
+        state = sa_inspect(contact) if contact is not None else None
+        if state is not None and not state.deleted and not set(CONTACT_KEY) & state.unloaded:
+            found[contact_id] = tuple(getattr(contact, attr) for attr in CONTACT_KEY)
+        else:
+            missing.add(contact_id)
+    if missing:
+        rows = session.connection().execute(select(Contact.id, *[getattr(Contact, a) for a in CONTACT_KEY])
+                                            .where(Contact.id.in_(missing)))
+        found.update({r.id: (r.organisation_id, r.team_id, r.occurred_on) for r in rows})
+    return found
 
 
 def _referral_keys(referral, contacts):
@@ -630,7 +648,7 @@ def _touched(session):
 def dirty_keys(session, objects):
     conn = session.connection()
     child_ids = {o.contact_id for o in objects if isinstance(o, (ContactMaterial, Orientation, Referral))}
-    contacts = _lookup_contacts(conn, child_ids)
+    contacts = _lookup_contacts(session, child_ids, objects)
     keys = set()
     for obj in objects:
         if isinstance(obj, Contact):

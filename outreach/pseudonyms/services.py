@@ -10,6 +10,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import make_transient_to_detached
 
 from ..errors import ValidationError
 from ..extensions import db
@@ -106,26 +107,37 @@ def person_status(code, user):
             "last_seen_team": team.name if team else None}
 
 
-def _insert_person(code, is_weak, seen_on):
-    """INSERT the person unless its code exists, atomically on both databases; True when inserted.
+def _insert_person(code, is_weak, seen_on, team_id):
+    """INSERT the person unless its code exists, atomically on both databases; the new Person or None.
 
     Two workers meeting the same new person at the same moment both run this: on PostgreSQL the second
-    waits on the unique code until the first commits, then inserts nothing (never a unique violation)."""
+    waits on the unique code until the first commits, then inserts nothing (never a unique violation). The
+    inserted row comes back with RETURNING and joins the session as it is (no second SELECT)."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(Person).values(code=code, is_weak=is_weak, first_seen_on=seen_on)
-    statement = statement.on_conflict_do_nothing(index_elements=["code"]).returning(Person.id)
-    return db.session.execute(statement).scalar() is not None
+    statement = insert(Person).values(code=code, is_weak=is_weak, first_seen_on=seen_on, last_seen_on=seen_on,
+                                      last_seen_team_id=team_id)
+    statement = statement.on_conflict_do_nothing(index_elements=["code"]).returning(*Person.__table__.c)
+    row = db.session.execute(statement).mappings().first()
+    if row is None:
+        return None
+    person = Person(**row)
+    make_transient_to_detached(person)
+    return db.session.merge(person, load=False)
 
 
-def touch_person(code, is_weak, seen_on, team):
-    """Create or get the person for ``code`` (atomic create-or-get) and update its dates; (person, is_new)."""
+def touch_person(code, is_weak, seen_on, team_id):
+    """Create or get the person for ``code`` (atomic create-or-get) and update its dates; (person, is_new).
+
+    Two statements: the SELECT, then the INSERT (new) or the UPDATE of its dates at the flush (known)."""
     person = find_person(code)
-    is_new = person is None and _insert_person(code, is_weak, seen_on)
     if person is None:
-        person = find_person(code)
+        person = _insert_person(code, is_weak, seen_on, team_id)
+        if person is not None:
+            return person, True
+        person = find_person(code)  # inserted meanwhile by another writer
     if person.first_seen_on is None or seen_on < person.first_seen_on:
         person.first_seen_on = seen_on
     if person.last_seen_on is None or seen_on >= person.last_seen_on:
-        person.last_seen_on, person.last_seen_team = seen_on, team
-    return person, is_new
+        person.last_seen_on, person.last_seen_team_id = seen_on, team_id
+    return person, False

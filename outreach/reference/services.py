@@ -1,7 +1,7 @@
 """Reference lists: install the defaults idempotently, read active items by kind."""
 from ..extensions import db
 from ..models import RefItem, Sector
-from . import defaults
+from . import cache, defaults
 
 
 def ensure_defaults():
@@ -23,13 +23,29 @@ def ensure_defaults():
 
 
 def items(kind, active_only=True):
-    query = db.select(RefItem).filter_by(kind=kind).order_by(RefItem.position, RefItem.id)
-    if active_only:
-        query = query.filter_by(is_active=True)
-    return db.session.execute(query).scalars().all()
+    """The items of a list in display order (from this process's copy: no SQL while no list changed)."""
+    rows = cache.current().by_kind.get(kind, [])
+    return cache.attach([i for i in rows if i.is_active or not active_only])
+
+
+def by_ids(kind, ids):
+    """{id: item} of the given ids that belong to ``kind`` (unknown ones are left out)."""
+    lists = cache.current()
+    found = [lists.items[i] for i in set(ids) if i in lists.items and lists.items[i].kind == kind]
+    return {item.id: item for item in cache.attach(found)}
 
 
 def codes_to_ids(kind):
-    """{code: id} of every item of a kind (active or not), for imports and APIs."""
-    rows = db.session.execute(db.select(RefItem.code, RefItem.id).filter_by(kind=kind))
-    return dict(rows.all())
+    """{code: id} of every item of a kind (active or not), for imports and APIs; ``"sector"`` for sectors."""
+    lists = cache.current()
+    return dict(lists.sector_codes if kind == "sector" else lists.codes.get(kind, {}))
+
+
+def sectors(active_only=True):
+    return cache.attach([s for s in cache.current().sectors if s.is_active or not active_only])
+
+
+def sector(sector_id):
+    """The sector of that id, or None."""
+    found = cache.current().sector_ids.get(sector_id)
+    return cache.attach([found])[0] if found is not None else None
