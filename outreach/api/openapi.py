@@ -2,6 +2,7 @@
 from flask import jsonify
 
 from ..access import public
+from ..planexec import api as planexec_api
 from ..sites import api as sites_api
 from . import bp, read, write_doc
 
@@ -13,8 +14,10 @@ def document():
     return {"openapi": "3.1.0",
             "info": {"title": "outreach API", "version": "1",
                      "description": "Lecture du plan et des indicateurs (secret statistique selon le rôle)."},
-            "paths": {**read.OPENAPI_PATHS, **write_doc.PATHS, **sites_api.OPENAPI_PATHS},
-            "components": {"schemas": {**read.OPENAPI_SCHEMAS, **write_doc.SCHEMAS, **sites_api.OPENAPI_SCHEMAS},
+            "paths": {**read.OPENAPI_PATHS, **write_doc.PATHS, **sites_api.OPENAPI_PATHS,
+                      **planexec_api.OPENAPI_PATHS},
+            "components": {"schemas": {**read.OPENAPI_SCHEMAS, **write_doc.SCHEMAS, **sites_api.OPENAPI_SCHEMAS,
+                                       **planexec_api.OPENAPI_SCHEMAS},
                            "securitySchemes": SECURITY_SCHEMES}}
 
 
