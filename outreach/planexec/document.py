@@ -87,13 +87,21 @@ def install_action(action, spec, kept, user, default_day):
     alone (the CSV's column, an older file) starts a history when there is none."""
     data = {key: spec[key] if key in spec else (kept or {}).get(key, []) for key in ACTION_KEYS}
     where = _("action %(n)s", n=action.number)
-    history = data["status_history"] or _status_alone(spec.get("status"))
-    for item in history or []:
-        _status(action, item or {}, user, where, default_day)
-    for item in data["milestones"] or []:
-        _milestone(action, item or {}, where)
-    for item in data["budgets"] or []:
-        _budget(action, item or {}, where)
+    history = _items(data, "status_history", where) or _status_alone(spec.get("status"))
+    for item in history:
+        _status(action, item, user, where, default_day)
+    for item in _items(data, "milestones", where):
+        _milestone(action, item, where)
+    for item in _items(data, "budgets", where):
+        _budget(action, item, where)
+
+
+def _items(data, key, where):
+    """``data[key]``: a list of mappings, else Failed (a file's shape is checked before its values)."""
+    items = data.get(key) or []
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise Failed(_("%(w)s : « %(k)s » doit être une liste d'éléments avec leurs champs", w=where, k=key))
+    return items
 
 
 def _status_alone(status):
@@ -170,10 +178,10 @@ def _text(value):
 def install_registers(spec, user):
     """Add the document's places and estimates that are not there yet; returns (places added, estimates added)."""
     added = [0, 0]
-    for item in spec.get("places") or []:
-        added[0] += _place(item or {}, user)
-    for item in spec.get("estimates") or []:
-        added[1] += _estimate(item or {}, user)
+    for item in _items(spec, "places", _("plan")):
+        added[0] += _place(item, user)
+    for item in _items(spec, "estimates", _("plan")):
+        added[1] += _estimate(item, user)
     return tuple(added)
 
 
