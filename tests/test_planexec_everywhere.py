@@ -249,3 +249,41 @@ def test_the_csv_status_column_is_the_current_status(app):
         rows = parse(text, "plan.csv")["plan"]["axes"]
         statuses = {a["number"]: a["status"] for axis in rows for a in axis["actions"]}
         assert statuses["2.1"] == "done" and statuses["2.3"] == "abandoned" and statuses["4.2"] == "not_started"
+
+
+# --- exports and open data -----------------------------------------------------------
+
+def test_the_report_card_downloads_as_csv_with_every_table_and_is_audited(app, client):
+    do_login(client, "manager@plan.demo")
+    response = client.get("/execution/tableau.csv?from=2021-01-01&to=2021-12-31")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    text = response.get_data(as_text=True)
+    for title in ("Actions", "Statuts", "Budget", "Places", "Occupation mensuelle", "Couverture", "définitions"):
+        assert f"\n{title};" in text, title
+    assert "\nBudget;État / DRIHL;1500000;8200000;7900000" in text  # 2021: spent far over the initial commitment
+    assert "\nActions;2;2.3;Hébergement pérenne en aval;Abandonnée;2021-02-01;" in text
+    with app.app_context():
+        event = db.session.execute(db.select(AuditEvent).filter_by(action="export.plan_card")).scalar_one()
+        assert event.details["format"] == "csv"
+    assert client.get("/execution/tableau.pdf").status_code == 404
+
+
+def test_the_open_data_file_has_places_statuses_and_budgets_as_entered_and_protected_stays(app, tmp_path):
+    import sqlite_utils
+    path = str(tmp_path / "open.db")
+    result = app.test_cli_runner().invoke(args=["export-sqlite", path, "--from", "2021-01", "--to", "2021-12"])
+    assert result.exit_code == 0, result.output
+    database = sqlite_utils.Database(path)
+    budget = list(database["plan_budget"].rows)
+    assert sum(r["spent"] for r in budget) == sum(b[5] for b in BUDGETS)
+    statuses = {r["action"]: r["status"] for r in database["plan_action_status"].rows}
+    assert statuses["2.2"] == "partly_done" and statuses["2.3"] == "abandoned"
+    months = [r for r in database["plan_places_by_month"].rows if r["programme"] == "assore"]
+    assert len(months) == 12 and months[0]["places"] == 450 and months[0]["place_nights"] == 31 * 450
+    stays = list(database["plan_stays"].rows)
+    assert all(r["value"] is None or r["value"] >= 5 for r in stays)
+    assert all((r["value"] is None) == r["shown"].startswith("<") for r in stays)
+    coverage = next(database["plan_coverage"].rows)
+    assert coverage["estimate_low"] == 700 and coverage["estimate_high"] == 800
+    described = {(r["table_name"], r["column_name"]) for r in database["_descriptions"].rows}
+    assert ("plan_places_by_month", "nights_used") in described
