@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_
 
 from .. import audit
+from ..access import is_plan_level
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..models import (
@@ -33,6 +34,17 @@ TEXT_MAX = 500
 MAX_PLACES = 100_000
 MAX_CENTS = 10**13  # 100 billion euros: anything above is a typing error
 YEARS = (2000, 2100)
+
+
+# --- who -----------------------------------------------------------------------------
+
+def require_plan_level(user):
+    """Statuses, milestones, budgets and estimates are the plan's, shared by every organisation: plan managers
+    and instance admins change them, never one organisation's admin (``access.plan_level``). Places are apart:
+    an organisation's admin enters its own (``operator_choices``)."""
+    if not is_plan_level(user):
+        raise Forbidden(_("Seuls les pilotes du plan et les administrateurs de l'instance modifient le plan, ses "
+                          "budgets et ses estimations."))
 
 
 # --- parsing -----------------------------------------------------------------------
@@ -187,6 +199,7 @@ def get_action(action_id):
 
 def record_action_status(user, action, status, effective_on, reason, evidence=""):
     """A new dated status of ``action`` (history kept: the status on a day is the latest dated on or before it)."""
+    require_plan_level(user)
     if status not in ACTION_STATUSES:
         raise ValidationError({"status": _("Statut inconnu.")})
     effective_on, reason, evidence = _first_error(
@@ -203,6 +216,7 @@ def record_action_status(user, action, status, effective_on, reason, evidence=""
 
 
 def add_milestone(user, action, title, due_on, created_on):
+    require_plan_level(user)
     title, due_on, created_on = _first_error(
         lambda: parse_text(title, "title", _("Jalon"), maximum=200),
         lambda: parse_date(due_on, "due_on", _("Échéance")),
@@ -218,6 +232,7 @@ def add_milestone(user, action, title, due_on, created_on):
 
 
 def complete_milestone(user, milestone, done_on):
+    require_plan_level(user)
     done_on = parse_date(done_on, "done_on", _("Date de réalisation"))
     if done_on < milestone.created_on:
         raise ValidationError({"done_on": _("Date de réalisation : elle ne peut pas précéder la création du jalon.")})
@@ -243,6 +258,7 @@ def funders():
 
 def save_budget_line(user, action_id, funder_code, year, planned, committed, spent):
     """Create or replace the amounts of one (action, funder, year); the audit keeps the amounts before."""
+    require_plan_level(user)
     action = db.session.get(PlanAction, _int_or_none(action_id))
     if action is None:
         raise ValidationError({"action": _("Action inconnue.")})
@@ -285,6 +301,7 @@ def _amounts_text(line):
 
 def record_estimate(user, estimated_on, area, low, high, source):
     """A dated, sourced estimate; ``high`` empty means a single value."""
+    require_plan_level(user)
     estimated_on, area, source, low = _first_error(
         lambda: parse_date(estimated_on, "estimated_on", _("Date de l'estimation")),
         lambda: parse_text(area, "area", _("Territoire"), maximum=120),
@@ -329,6 +346,7 @@ def import_budget_lines(user, data):
     """Save every line of a CSV file (columns ``BUDGET_COLUMNS``, ``;``-separated), or none: any bad line raises
     ValidationError listing each problem with its line number (the caller rolls back). Importing the same file
     again changes nothing. Returns the number of lines read."""
+    require_plan_level(user)
     rows = _read_budget_csv(data)
     actions = {a.number: a.id for a in db.session.execute(db.select(PlanAction)).scalars()}
     problems = []
