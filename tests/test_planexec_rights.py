@@ -8,14 +8,20 @@ import pytest
 from conftest import do_login
 
 from outreach.extensions import db
-from outreach.models import ActionMilestone, AuditEvent, Organisation, PlanAction, RefItem
+from outreach.models import (
+    ActionMilestone,
+    AuditEvent,
+    Organisation,
+    PlanAction,
+    RefItem,
+)
 
 ROLES = ("worker@aurore.demo", "supervisor@aurore.demo", "admin@aurore.demo", "admin@gaia.demo", "manager@plan.demo")
 
 
 def _ids(app):
     with app.app_context():
-        one = lambda model, **k: db.session.execute(db.select(model).filter_by(**k)).scalars().first()  # noqa: E731
+        one = lambda model, **k: db.session.execute(db.select(model).filter_by(**k)).scalars().first()
         return {"action": one(PlanAction, number="3.3").id, "milestone": one(ActionMilestone).id,
                 "assore": one(RefItem, kind="programme", code="assore").id,
                 "aurore": one(Organisation, code="aurore").id}
