@@ -338,6 +338,23 @@ def budget_csv(lines):
     return "\ufeff" + out.getvalue()
 
 
+def budget_xlsx(lines):
+    """The same lines as ``budget_csv`` in a workbook (amounts as numbers): the XLSX template to fill in."""
+    from openpyxl import Workbook
+
+    from ..cells import append_row
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "budgets"
+    append_row(sheet, BUDGET_COLUMNS)
+    for line in lines:
+        append_row(sheet, [line.action.number, line.funder.code, line.year,
+                           *(getattr(line, column) / 100 for _n, column in AMOUNT_FIELDS)])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def _cents_text(cents):
     return f"{cents // 100},{cents % 100:02d}"
 
@@ -361,17 +378,57 @@ def import_budget_lines(user, data):
     return len(rows)
 
 
+MAX_BUDGET_ROWS = 10_000
+
+
 def _read_budget_csv(data):
+    if data[:4] == b"PK\x03\x04":  # an XLSX workbook (a zip): its first sheet, same columns
+        return _checked_rows(_read_budget_xlsx(data))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationError({"file": _("Fichier illisible : enregistrez-le en CSV UTF-8.")}) from None
     reader = csv.DictReader(io.StringIO(text), delimiter=";")
-    missing = [c for c in BUDGET_COLUMNS if c not in (reader.fieldnames or [])]
+    _check_columns(reader.fieldnames)
+    return _checked_rows((reader.line_num, row) for row in reader)
+
+
+def _check_columns(columns):
+    missing = [c for c in BUDGET_COLUMNS if c not in (columns or [])]
     if missing:
         raise ValidationError({"file": _("Colonnes manquantes : %(c)s (séparateur attendu : point-virgule).",
                                          c=", ".join(missing))})
-    rows = [(reader.line_num, row) for row in reader if any((v or "").strip() for v in row.values() if isinstance(v, str))]
+
+
+def _read_budget_xlsx(data):
+    """(line, {column: text}) of the first sheet, once the contact import's limits (``check_xlsx``) bound what
+    parsing may cost; cells read as that import reads them."""
+    from openpyxl import load_workbook
+
+    from ..imports.xlsx_limits import check_xlsx
+    check_xlsx(data, MAX_BUDGET_ROWS)
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 (openpyxl raises many kinds of errors on a broken file)
+        raise ValidationError({"file": _("Le fichier XLSX est illisible.")}) from None
+    try:
+        lines = book.worksheets[0].iter_rows(values_only=True)
+        columns = [str(v or "").strip().lower() for v in next(lines, None) or []]
+        _check_columns(columns)
+        return [(number, dict(zip(columns, map(_amount_cell, values), strict=False)))
+                for number, values in enumerate(lines, start=2)]
+    finally:
+        book.close()
+
+
+def _amount_cell(value):
+    """A number typed in a spreadsheet cell (1234.5) as the page's parser reads it; any other cell as text."""
+    from ..imports.reading import _cell
+    return f"{value:.2f}" if isinstance(value, float) and not value.is_integer() else _cell(value)
+
+
+def _checked_rows(rows):
+    rows = [(n, row) for n, row in rows if any((v or "").strip() for v in row.values() if isinstance(v, str))]
     if not rows:
         raise ValidationError({"file": _("Le fichier ne contient aucune ligne.")})
     return rows

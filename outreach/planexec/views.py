@@ -251,6 +251,12 @@ def budgets_csv():
     return Response(text, mimetype="text/csv", headers={"Content-Disposition": 'attachment; filename="budgets.csv"'})
 
 
+@bp.route("/budgets.xlsx")
+def budgets_xlsx():
+    data = services.budget_xlsx(measures.budget_lines(0, 9999))
+    return Response(data, mimetype=XLSX, headers={"Content-Disposition": 'attachment; filename="budgets.xlsx"'})
+
+
 # --- population estimates ------------------------------------------------------------
 
 @bp.route("/estimations", methods=["GET", "POST"])
