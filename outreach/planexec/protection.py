@@ -12,12 +12,15 @@ true value alone: whoever learnt that function from one known cell could undo th
 then subtract two cells to recover a withheld count.) Persons reached is the dashboard's own file-active
 cell, with the dashboard's key, so both surfaces publish one value for it.
 """
+from functools import lru_cache
+
 from ..indicators.cellkeys import MASK, CellKeys, _hash
 from ..indicators.measures import MEASURES
 from ..indicators.suppression import current_rules
 from ..indicators.suppression import protect_count as protect
 
 
+@lru_cache(maxsize=200_000)
 def record_key(referral_id):
     return _hash(f"referral|{referral_id}") | 1
 
