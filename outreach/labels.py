@@ -32,8 +32,8 @@ REFERRAL_STATUS = {"proposed": _l("Proposée"), "accepted": _l("Acceptée"), "re
                    "admitted": _l("Admise"), "exited": _l("Sortie")}
 ROLE = {"worker": _l("Intervenant·e"), "supervisor": _l("Coordinateur·rice"),
         "manager": _l("Pilote du plan"), "admin": _l("Administrateur·rice")}
-ACTION_STATUS = {"planned": _l("prévue"), "in_progress": _l("engagée"), "delayed": _l("en retard"),
-                 "done": _l("réalisée"), "abandoned": _l("abandonnée")}
+ACTION_STATUS = {"not_started": _l("Non démarrée"), "started": _l("Démarrée"),
+                 "partly_done": _l("Réalisée en partie"), "done": _l("Réalisée"), "abandoned": _l("Abandonnée")}
 AMBIANCE = {"calme": _l("calme"), "tendue": _l("tendue"), "agitee": _l("agitée")}
 AUDIT_ACTION = {
     "login": _l("Connexion"), "login_failed": _l("Échec de connexion"),

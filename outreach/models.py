@@ -476,10 +476,18 @@ class PlanAction(db.Model):
     title = db.Column(db.String(200), nullable=False)
     lead_partner = db.Column(db.String(120))
     operators = db.Column(db.String(300))
-    status = db.Column(db.String(30), nullable=False, default="in_progress")
-    position = db.Column(db.Integer, nullable=False, default=0)
+    position = db.Column(db.Integer, nullable=False, default=0)  # status: its dated history (ActionStatusChange)
     axis = db.relationship("PlanAxis", back_populates="actions")
     indicators = db.relationship("Indicator", cascade="all, delete-orphan", order_by="Indicator.position")
+    status_changes = db.relationship("ActionStatusChange", viewonly=True,
+                                     order_by="(ActionStatusChange.effective_on, ActionStatusChange.id)")
+
+    @property
+    def current_status(self):
+        """The latest dated status on or before today (``planexec``); none yet: not started."""
+        from .referrals.services import today
+        day = today()
+        return next((c.status for c in reversed(self.status_changes) if c.effective_on <= day), "not_started")
 
 
 class Indicator(db.Model):

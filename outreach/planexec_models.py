@@ -31,7 +31,8 @@ class PlaceCapacity(db.Model):
 
 
 class ActionStatusChange(db.Model):
-    """An action's status from ``effective_on``, who recorded it, why, and the evidence."""
+    """An action's status from ``effective_on``, who recorded it, why, and the evidence: the one home of an
+    action's status (the current one is the latest row dated on or before today)."""
     __tablename__ = "action_status_changes"
     __table_args__ = (_enum_check("status", ACTION_STATUSES),
                       Index("ix_action_status_changes_action", "action_id", "effective_on"))
@@ -41,7 +42,7 @@ class ActionStatusChange(db.Model):
     effective_on = db.Column(db.Date, nullable=False)
     reason = db.Column(db.String(500), nullable=False)
     evidence = db.Column(db.String(500), nullable=False, default="")
-    recorded_by_id = db.Column(db.ForeignKey("users.id"), nullable=False)
+    recorded_by_id = db.Column(db.ForeignKey("users.id"))  # None: from a catalogue import or the 0013 migration
     recorded_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     action = db.relationship("PlanAction")
     recorded_by = db.relationship("User")

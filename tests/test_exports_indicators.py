@@ -153,7 +153,9 @@ def test_sqlite_snapshot_holds_suppressed_aggregates_only(app, tmp_path):
     assert result.exit_code == 0, result.output
     database = sqlite_utils.Database(path)
     assert set(database.table_names()) == {"plan_indicators", "indicator_by_month", "indicator_by_organisation",
-                                           "indicator_by_sector", "funnel_by_programme", "_descriptions"}
+                                           "indicator_by_sector", "funnel_by_programme", "_descriptions",
+                                           "plan_action_status", "plan_budget", "plan_places_by_month", "plan_stays",
+                                           "plan_coverage"}
     for table in database.tables:
         if table.name in ("plan_indicators", "_descriptions"):
             continue

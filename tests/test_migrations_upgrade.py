@@ -26,6 +26,7 @@ FIXTURE = os.path.join(os.path.dirname(__file__), "data", "demo_0001.json")
 DROPPED_ON_PURPOSE = {
     ("users", "failed_logins"): "0003: login delays counted per account and address in login_throttles",
     ("users", "locked_at"): "0003: no more lockouts (login delays instead); an admin lifts a delay",
+    ("plan_actions", "status"): "0013: an action's status lives in its dated history (action_status_changes)",
 }
 SHA256_0001 = "008bee99b0363d6c17e7de7998831918da6930bb0a496536f943875f7f23a4f5"  # as released in 0.1.0
 
@@ -167,6 +168,16 @@ def test_upgrade_from_0001_keeps_demo_logins_and_a_shift_left_open(upgraded, tmp
     # the manager's figures read the upgraded roll-ups and their backlog of marks
     do_login(client, "manager@plan.demo")
     assert client.get("/indicateurs?from=2022-01&to=2026-11").status_code == 200
+
+
+def test_upgrade_keeps_each_action_status_readable_from_its_history(upgraded):
+    """0013 drops plan_actions.status: every action not 'planned' then has one dated status row saying the same."""
+    _url, fixture, engine = upgraded
+    old = {a["id"]: a["status"] for a in _rows(fixture, "plan_actions")}
+    words = {"in_progress": "started", "delayed": "started", "done": "done", "abandoned": "abandoned"}
+    with engine.connect() as conn:
+        now = dict(conn.execute(text("SELECT action_id, status FROM action_status_changes")).all())
+    assert old and now == {i: words[s] for i, s in old.items() if s != "planned"}
 
 
 def _open_shift(fixture, email):

@@ -371,3 +371,33 @@ def test_two_dates_are_compared_side_by_side(app, client):
         assert f"{sum(counts[s] for s in card.ENGAGED)} / {sum(counts.values())}" in compared
     assert client.get("/execution/actions?au=2021-06-30&au=").status_code == 200  # an empty second date
     assert client.get("/execution/actions?au=2021-06-31").status_code == 422
+
+
+def test_the_xlsx_budget_template_imports_back_and_a_typed_amount_is_exact(app, client):
+    import io
+
+    from openpyxl import load_workbook
+    do_login(client, "manager@plan.demo")
+    data = client.get("/execution/budgets.xlsx").get_data()
+    book = load_workbook(io.BytesIO(data))
+    sheet = book.active
+    assert [c.value for c in sheet[1]] == ["action", "funder", "year", "planned", "committed", "spent"]
+    sheet.append(["3.3", "ars", 2022, 1234.5, "2 000,10 €", 0])
+    out = io.BytesIO()
+    book.save(out)
+    before = _budget_count(app)
+    response = client.post("/execution/budgets/import", data={"file": (io.BytesIO(out.getvalue()), "budgets.xlsx")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302, _text(response)[-800:]
+    assert _budget_count(app) == before + 1
+    with app.app_context():
+        line = db.session.execute(db.select(BudgetLine).join(PlanAction).filter(PlanAction.number == "3.3")
+                                  ).scalar_one()
+        assert (line.planned_cents, line.committed_cents, line.spent_cents) == (123_450, 200_010, 0)
+    sheet.append(["3.3", "banque", 2023, 1, 1, 1])
+    out = io.BytesIO()
+    book.save(out)
+    response = client.post("/execution/budgets/import", data={"file": (io.BytesIO(out.getvalue()), "budgets.xlsx")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422 and "Financeur inconnu." in _text(response)
+    assert _budget_count(app) == before + 1

@@ -2,7 +2,7 @@
 knows, with one primary-key read, when the lists it keeps in memory are out of date.
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 """
 import uuid
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

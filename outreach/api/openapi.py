@@ -2,6 +2,7 @@
 from flask import jsonify
 
 from ..access import public
+from ..planexec import api as planexec_api
 from ..sites import api as sites_api
 from . import bp, lists_doc, read, write_doc
 
@@ -17,9 +18,10 @@ def document():
                                     "son périmètre et revue par les superviseur·e·s. Les paramètres de période "
                                     "et de filtre sont ceux des pages et des exports ; un paramètre refusé "
                                     "répond 400 en le nommant, en français ou selon Accept-Language."},
-            "paths": _merged(read.OPENAPI_PATHS, write_doc.PATHS, lists_doc.PATHS, sites_api.OPENAPI_PATHS),
+            "paths": _merged(read.OPENAPI_PATHS, write_doc.PATHS, lists_doc.PATHS, sites_api.OPENAPI_PATHS,
+                             planexec_api.OPENAPI_PATHS),
             "components": {"schemas": {**read.OPENAPI_SCHEMAS, **write_doc.SCHEMAS, **lists_doc.SCHEMAS,
-                                       **sites_api.OPENAPI_SCHEMAS},
+                                       **sites_api.OPENAPI_SCHEMAS, **planexec_api.OPENAPI_SCHEMAS},
                            "securitySchemes": SECURITY_SCHEMES}}
 
 

@@ -57,7 +57,7 @@ def _plan_json(plan):
 
 def _action_json(action):
     return {"number": action.number, "title": action.title, "lead_partner": action.lead_partner,
-            "operators": action.operators, "status": action.status,
+            "operators": action.operators, "status": action.current_status,
             "indicators": [_indicator_json(i) for i in action.indicators]}
 
 
@@ -182,7 +182,7 @@ OPENAPI_SCHEMAS = {
         "example": {"plan": {"code": "plan_crack_2019", "title": "Plan crack", "is_illustrative": True, "axes": [
             {"number": "1", "title": "Accompagner", "actions": [
                 {"number": "1.1", "title": "Maraudes", "lead_partner": "Ville", "operators": "Aurore, Gaïa",
-                 "status": "in_progress", "indicators": [
+                 "status": "started", "indicators": [
                      {"code": "contacts", "name": "Rencontres", "definition": "", "unit": "", "numerator": "contacts",
                       "numerator_filters": {"kind": "known"}, "denominator": None, "denominator_filters": {},
                       "factor": 1, "direction": "higher", "baseline": None, "targets": []}]}]}]}}},

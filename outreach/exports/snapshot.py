@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from ..indicators import services as ind
 from ..indicators.rollups import add_months
 from ..indicators.suppression import Hidden, rules_for
+from ..planexec import opendata as plan_execution
 from . import tables
 
 PUBLIC_READER = SimpleNamespace(role="manager", organisation_id=None)  # protected as for a plan manager
@@ -39,7 +40,9 @@ DESCRIPTIONS = {
     "funnel_by_programme": ("Shelter referral pathway by programme over the snapshot period.", {
         "programme": "Programme", "step": "Step of the pathway", "value": "Count as published (perturbed); NULL when withheld",
         "shown": "Value as published"}),
+    **plan_execution.OPEN_DATA_DESCRIPTIONS,
 }
+NUMBERS = {"value", *plan_execution.OPEN_DATA_NUMBERS}
 NOTE = ("Disclosure control (cell-key perturbation, as the ABS TableBuilder and the ONS census): every count is "
         "shifted by at most {d}, always by the same amount for the same records, and every count below {n} (zero "
         "included) is withheld and shown as '< {n}'; ratios and medians are computed from published counts. "
@@ -111,9 +114,10 @@ def write_snapshot(path, period):
         "indicator_by_organisation": list(_breakdown_rows(indicators, period, "organisation")),
         "indicator_by_sector": list(_breakdown_rows(indicators, period, "sector")),
         "funnel_by_programme": list(_funnel(period)),
+        **plan_execution.open_data_rows(period),
     }
     for name, rows in content.items():
-        columns = {c: (float if c == "value" else str) for c in DESCRIPTIONS[name][1]}
+        columns = {c: (float if c in NUMBERS else str) for c in DESCRIPTIONS[name][1]}
         database[name].create(columns)
         database[name].insert_all(rows)
     _describe(database, path, period)

@@ -3,9 +3,11 @@
 A document is ``{"plan": {code, title, starts_on, ends_on, is_illustrative, axes: [
 {number, title, actions: [{number, title, lead_partner, operators, status,
 indicators: [{code, name, definition, unit, numerator, numerator_filters,
-denominator, denominator_filters, factor, baseline, direction, targets: [...]}]}]}]}}``.
+denominator, denominator_filters, factor, baseline, direction, targets: [...]}],
+status_history, milestones, budgets}]}], places, estimates}}`` (execution data: ``planexec.document``).
 CSV: one row per indicator (``CSV_COLUMNS``), filters as ``key=code;key=code`` and
-targets as ``start:end:value|...``. Installing replaces the plan with the same code.
+targets as ``start:end:value|...``; its ``status`` is the current one (the dated history travels in YAML).
+Installing replaces the plan with the same code; an action keeps its history unless the document gives one.
 """
 import csv
 import io
@@ -21,13 +23,14 @@ from ..cells import CsvWriter, restore
 from ..errors import TooLarge, ValidationError
 from ..extensions import db
 from ..models import Indicator, IndicatorTarget, Plan, PlanAction, PlanAxis
+from ..planexec import document as execution
 from .measures import MEASURES
 
 MAX_CHARS = 2_000_000       # the illustrative catalogue is about 30 KB
 MAX_YAML_EVENTS = 200_000
 MAX_INDICATORS = 2_000
 SEED_FILE = os.path.join(os.path.dirname(__file__), "catalogue.yaml")
-ACTION_STATUSES = ("planned", "in_progress", "delayed", "done", "abandoned")
+ACTION_STATUSES = ("not_started", "started", "partly_done", "done", "abandoned", *execution.OLD_STATUSES)
 FILTER_KEYS = ("organisation", "team", "sector", "programme", "destination", "material", "site", "arrondissement")
 CSV_COLUMNS = ["plan_code", "plan_title", "axis_number", "axis_title", "action_number", "action_title",
                "lead_partner", "operators", "status", "indicator_code", "name", "definition", "unit",
@@ -120,7 +123,7 @@ def _add_csv_row(plan, row, line):
     axis = _find_or_add(plan["axes"], row["axis_number"], {"title": row["axis_title"], "actions": []})
     action = _find_or_add(axis["actions"], row["action_number"], {
         "title": row["action_title"], "lead_partner": row.get("lead_partner") or None,
-        "operators": row.get("operators") or None, "status": row.get("status") or "in_progress",
+        "operators": row.get("operators") or None, "status": row.get("status") or None,
         "indicators": []})
     action["indicators"].append({
         "code": row["indicator_code"], "name": row["name"], "definition": row.get("definition") or "",
@@ -210,25 +213,38 @@ def import_plan(document, user=None, source=""):
     code = document["plan"].get("code")
     old = db.session.execute(db.select(Plan).filter_by(code=code)).scalar_one_or_none() if code else None
     before = _summary(old) if old is not None else None
-    plan = install_plan(document)
+    plan = install_plan(document, user)
+    added = _registers(document["plan"], user)
     after = _summary(plan)
     audit.record("plan_imported", actor=user, target=plan, before=before, after=after,
-                 details={"code": plan.code, "title": plan.title, "source": source[:200]})
+                 details={"code": plan.code, "title": plan.title, "source": source[:200],
+                          "places_added": added[0], "estimates_added": added[1]})
     return plan
+
+
+def _registers(spec, user):
+    try:
+        return execution.install_registers(spec, user)
+    except execution.Failed as exc:
+        raise ValidationError({"fichier": str(exc)}) from None
 
 
 def _summary(plan):
     actions = [a for axis in plan.axes for a in axis.actions]
+    counts = [db.session.execute(db.select(db.func.count()).select_from(model).where(
+        model.action_id.in_([a.id for a in actions]))).scalar() for model in execution.ACTION_MODELS]
     return (f"{plan.code}: {len(plan.axes)} axes, {len(actions)} actions, "
-            f"{sum(len(a.indicators) for a in actions)} indicators")
+            f"{sum(len(a.indicators) for a in actions)} indicators, {counts[0]} statuses, {counts[1]} milestones, "
+            f"{counts[2]} budget lines")
 
 
-def install_plan(document):
+def install_plan(document, user=None):
     """Replace the plan with the document's code by the document's content; returns the Plan (no commit)."""
     spec = document["plan"]
     if not spec.get("code") or not spec.get("title"):
         _fail(_("plan"), _("code et titre obligatoires"))
     old = db.session.execute(db.select(Plan).filter_by(code=spec["code"])).scalar_one_or_none()
+    kept = execution.snapshot(old)
     if old is not None:
         db.session.delete(old)
         db.session.flush()
@@ -238,7 +254,22 @@ def install_plan(document):
     plan.axes = [_axis(a, i, seen) for i, a in enumerate(spec.get("axes") or [])]
     db.session.add(plan)
     db.session.flush()
+    _install_execution(plan, spec, kept, user)
     return plan
+
+
+def _install_execution(plan, spec, kept, user):
+    """Each action's status history, milestones and budget lines (``planexec.document``)."""
+    from ..planexec.card import today
+    specs = {str(a["number"]): a for axis in spec.get("axes") or [] for a in axis.get("actions") or []}
+    try:
+        for axis in plan.axes:
+            for action in axis.actions:
+                execution.install_action(action, specs.get(action.number, {}), kept.get(action.number), user,
+                                         plan.starts_on or today())
+        db.session.flush()
+    except execution.Failed as exc:
+        raise ValidationError({"fichier": str(exc)}) from None
 
 
 def _axis(spec, position, seen):
@@ -248,10 +279,10 @@ def _axis(spec, position, seen):
 
 
 def _action(spec, position, seen):
-    status = spec.get("status") or "in_progress"
-    if status not in ACTION_STATUSES:
+    status = spec.get("status")
+    if status is not None and status not in ACTION_STATUSES:
         _fail(_("action %(n)s", n=spec.get("number")), _("statut « %(value)s » invalide", value=status))
-    action = PlanAction(number=str(spec["number"]), title=spec.get("title") or "", status=status,
+    action = PlanAction(number=str(spec["number"]), title=spec.get("title") or "",
                         lead_partner=spec.get("lead_partner"), operators=spec.get("operators"), position=position)
     action.indicators = [_indicator(s, i, seen) for i, s in enumerate(spec.get("indicators") or [])]
     return action
@@ -294,13 +325,13 @@ def dump(plan):
         "code": plan.code, "title": plan.title, "starts_on": plan.starts_on, "ends_on": plan.ends_on,
         "is_illustrative": plan.is_illustrative,
         "axes": [{"number": a.number, "title": a.title, "actions": [_dump_action(x) for x in a.actions]}
-                 for a in plan.axes]}}
+                 for a in plan.axes], **execution.dump_registers()}}
 
 
 def _dump_action(action):
     return {"number": action.number, "title": action.title, "lead_partner": action.lead_partner,
-            "operators": action.operators, "status": action.status,
-            "indicators": [_dump_indicator(i) for i in action.indicators]}
+            "operators": action.operators, "status": action.current_status,
+            "indicators": [_dump_indicator(i) for i in action.indicators], **execution.dump_action(action)}
 
 
 def _dump_indicator(ind):
@@ -331,7 +362,7 @@ def _csv_row(plan, axis, action, ind):
     join = ";".join
     return {"plan_code": plan.code, "plan_title": plan.title, "axis_number": axis.number, "axis_title": axis.title,
             "action_number": action.number, "action_title": action.title, "lead_partner": action.lead_partner or "",
-            "operators": action.operators or "", "status": action.status, "indicator_code": ind["code"],
+            "operators": action.operators or "", "status": action.current_status, "indicator_code": ind["code"],
             "name": ind["name"], "definition": ind["definition"], "unit": ind["unit"], "numerator": ind["numerator"],
             "numerator_filters": join(f"{k}={v}" for k, v in ind["numerator_filters"].items()),
             "denominator": ind["denominator"] or "",

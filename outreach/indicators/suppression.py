@@ -64,7 +64,14 @@ def is_enabled():
 
 def rules_for(user):
     """The protection applied to ``user``'s figures, or None when they are exact."""
-    if not (is_enabled() and needs_suppression(user)):
+    if not needs_suppression(user):
+        return None
+    return current_rules()
+
+
+def current_rules():
+    """The instance's protection (None when turned off): for figures that span every organisation, whoever reads."""
+    if not is_enabled():
         return None
     return Rules(threshold(), max(0, int(current_app.config.get("DISCLOSURE_NOISE", 2))), disclosure_key())
 

@@ -9,14 +9,14 @@ from ..errors import ValidationError
 from ..extensions import db
 from ..indicators.services import load_plan
 from ..indicators.suppression import Hidden
+from ..labels import ACTION_STATUS
 from ..models import PlaceCapacity, RefItem
 from ..reference.defaults import NO_PLACE_REFUSAL, STABLE_HOUSING_EXIT
 from . import measures
 from .measures import Period
-from .protection import protect_count
+from .protection import protect_count, protect_persons
 
-STATUS_LABELS = {"not_started": _l("Non démarrée"), "started": _l("Démarrée"), "partly_done": _l("Réalisée en partie"),
-                 "done": _l("Réalisée"), "abandoned": _l("Abandonnée")}
+STATUS_LABELS = ACTION_STATUS  # one home for the words: ``labels``
 ENGAGED = ("started", "partly_done", "done")
 # What each figure means: shown under its table on the page and in the XLSX's definitions sheet.
 DEFINITIONS = {
@@ -108,8 +108,7 @@ def report_card(period):
     plan = load_plan()
     if plan is None:
         return None
-    programmes = db.session.execute(db.select(RefItem).filter_by(kind="programme")
-                                    .order_by(RefItem.position, RefItem.id)).scalars().all()
+    programmes = all_programmes()
     codes_to_ids = {p.code: p.id for p in programmes}
     axes = progress(plan, period.last)
     lines = measures.budget_lines(period.first.year, period.last.year)
@@ -129,6 +128,11 @@ def report_card(period):
             "budget": budget_section(lines), "places": places,
             "places_by_id": {p["programme"].id: p for p in places},
             "coverage": coverage(period.last)}
+
+
+def all_programmes():
+    return db.session.execute(db.select(RefItem).filter_by(kind="programme")
+                              .order_by(RefItem.position, RefItem.id)).scalars().all()
 
 
 def cost_per_place_night(card, steps, years):
@@ -166,29 +170,33 @@ def places_section(programmes, period):
 def _programme_section(programme, period, months, steps, reasons, no_place):
     ids = [programme.id]
     rows = [_month_row(month, place_n, used, steps) for month, place_n, used in months]
-    place_total, used_total = sum(p for _m, p, _u in months), sum(u for _m, _p, u in months)
+    place_total, used_total = sum(p for _m, p, _u in months), measures.tally_sum(u for _m, _p, u in months)
     stays = measures.length_of_stay(ids, period)
     exits = measures.exits_by_reason(ids, period)
     returns = measures.returns_to_street(ids, period)
-    completed = protect_count(stays["completed"])
-    stable = sum(n for rid, n in exits.items() if rid in reasons and reasons[rid].code == STABLE_HOUSING_EXIT)
+    completed = protect_count(stays["completed"], "completed")
+    stable = measures.tally_sum(n for rid, n in exits.items() if rid in reasons and reasons[rid].code == STABLE_HOUSING_EXIT)
+    person_nights = protect_count(used_total, "person_nights")
     return {
         "programme": programme, "months": rows,
         "has_stays": bool(used_total or stays["completed"] or stays["open"] or exits), "places_end": measures.places_on(steps, period.last),
-        "place_nights": place_total, "person_nights": protect_count(used_total),
-        "rate": rate(protect_count(used_total), place_total),
+        "place_nights": place_total, "person_nights": person_nights,
+        "rate": rate(person_nights, place_total),
         "completed": completed, "median": None if _hidden(completed) else stays["median"],
-        "buckets": [protect_count(n) for n in stays["buckets"]], "open": protect_count(stays["open"]),
-        "open_median": None if _hidden(protect_count(stays["open"])) else stays["open_median"],
-        "exits": [(reasons.get(rid), protect_count(n)) for rid, n in sorted(exits.items(), key=lambda kv: -kv[1])],
-        "exits_stable": protect_count(stable),
-        "returns": {k: protect_count(v) for k, v in returns.items()},
-        "refusals_no_place": protect_count(measures.refusals_no_place(ids, no_place, period)) if no_place else None,
+        "buckets": [protect_count(n, f"stay_length.{i}") for i, n in enumerate(stays["buckets"])],
+        "open": protect_count(stays["open"], "open_stays"),
+        "open_median": None if _hidden(protect_count(stays["open"], "open_stays")) else stays["open_median"],
+        "exits": [(reasons.get(rid), protect_count(n, "exits"))
+                  for rid, n in sorted(exits.items(), key=lambda kv: -kv[1])],
+        "exits_stable": protect_count(stable, "exits"),
+        "returns": {k: protect_count(v, "exits" if k == "exits" else f"returns.{k}") for k, v in returns.items()},
+        "refusals_no_place": protect_count(measures.refusals_no_place(ids, no_place, period), "refusals")
+        if no_place else None,
     }
 
 
 def _month_row(month, place_n, used, steps):
-    used = protect_count(used)
+    used = protect_count(used, "person_nights")
     return {"month": month.first, "places": measures.places_on(steps, month.last), "place_nights": place_n,
             "person_nights": used, "rate": rate(used, place_n)}
 
@@ -207,7 +215,7 @@ def rate(used, available):
 def coverage(day):
     """Distinct persons met over the 12 months ending ``day`` against the latest estimate, as a range."""
     estimate = measures.estimate_on(day)
-    persons = protect_count(measures.persons_met(day))
+    persons = protect_persons(measures.persons_met(day), measures.month_start(day))
     if estimate is None or _hidden(persons):
         return {"estimate": estimate, "persons": persons, "low": None, "high": None}
     return {"estimate": estimate, "persons": persons,

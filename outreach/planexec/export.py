@@ -2,7 +2,7 @@
 then a definitions sheet. Written with the dashboard exports' writer (``exports.tables``)."""
 from flask_babel import gettext as _
 
-from ..exports.tables import Sheet, percent, to_xlsx
+from ..exports.tables import Sheet, percent, to_csv, to_xlsx
 from .card import DEFINITIONS, STATUS_LABELS
 
 
@@ -100,3 +100,9 @@ def card_xlsx(data):
     sheets = [actions_sheet(data), statuses_sheet(data), budget_sheet(data), places_sheet(data), months_sheet(data),
               coverage_sheet(data)]
     return to_xlsx(sheets, definitions_sheet(data))
+
+
+def card_csv(data, separator=";"):
+    """Every table of the report card in one CSV (a first column names the table), then the definitions."""
+    return to_csv([actions_sheet(data), statuses_sheet(data), budget_sheet(data), places_sheet(data),
+                   months_sheet(data), coverage_sheet(data), definitions_sheet(data)], separator)

@@ -52,4 +52,4 @@ class EstimateForm(FlaskForm):
 
 
 class BudgetImportForm(FlaskForm):
-    file = FileField(_l("Fichier CSV"))
+    file = FileField(_l("Fichier CSV ou XLSX"))

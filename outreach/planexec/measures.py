@@ -50,6 +50,21 @@ class Period:
         return (self.last - self.first).days + 1
 
 
+class Tally(int):
+    """A count that remembers the referral rows it counts (``ids``): its cell, for ``protection``."""
+
+    def __new__(cls, value, ids=()):
+        tally = super().__new__(cls, value)
+        tally.ids = tuple(ids)
+        return tally
+
+
+def tally_sum(tallies):
+    """The sum of counts, over the union of their rows (a stay counted in two months is one row of the total)."""
+    tallies = list(tallies)
+    return Tally(sum(tallies), dict.fromkeys(rid for t in tallies for rid in t.ids))
+
+
 def shift_months(day, n):
     """The same day ``n`` months later (earlier), clamped to the month's end: 31 Jan + 1 -> 28/29 Feb."""
     first = add_months(month_start(day), n)
@@ -92,48 +107,58 @@ def places_on(steps, day):
 
 
 def stays(programme_ids, period):
-    """(programme_id, person_id, admitted_on, exited_on or None) of stays using a night of ``period``
+    """(programme_id, referral id, admitted_on, exited_on or None) of stays using a night of ``period``
     or ending in it; an exit after the period is not known yet on its last day."""
     rows = db.session.execute(
-        db.select(Referral.programme_id, Referral.person_id, Referral.admitted_on, Referral.exited_on)
+        db.select(Referral.programme_id, Referral.id, Referral.admitted_on, Referral.exited_on)
         .where(Referral.programme_id.in_(programme_ids), Referral.admitted_on.isnot(None),
                Referral.admitted_on <= period.last,
                or_(Referral.exited_on.is_(None), Referral.exited_on >= period.first))).all()
-    return [(p, person, a, e if e is not None and e <= period.last else None) for p, person, a, e in rows]
+    return [(p, rid, a, e if e is not None and e <= period.last else None) for p, rid, a, e in rows]
 
 
 def occupancy(programme_ids, period):
-    """{programme_id: [(month Period, place_nights, person_nights), ...]} for every month of ``period``."""
+    """{programme_id: [(month Period, place_nights, person_nights Tally), ...]} for every month of ``period``."""
     steps = capacity_steps(programme_ids, period.last)
     by_programme = defaultdict(list)
-    for programme_id, _person, admitted, exited in stays(programme_ids, period):
-        by_programme[programme_id].append((admitted, exited))
-    return {pid: [(month, place_nights(steps.get(pid, []), month),
-                   sum(overlap_days(a, e, month) for a, e in by_programme[pid]))
+    for programme_id, rid, admitted, exited in stays(programme_ids, period):
+        by_programme[programme_id].append((rid, admitted, exited))
+    return {pid: [(month, place_nights(steps.get(pid, []), month), _nights(by_programme[pid], month))
                   for month in period.months()] for pid in programme_ids}
+
+
+def _nights(rows, period):
+    used = [(rid, overlap_days(a, e, period)) for rid, a, e in rows]
+    return Tally(sum(n for _r, n in used), (rid for rid, n in used if n))
 
 
 def length_of_stay(programme_ids, period):
     """Completed stays of the period (exit in it): count, median days, buckets; open stays at its end."""
-    completed, open_days = [], []
-    for _p, _person, admitted, exited in stays(programme_ids, period):
+    completed, open_days = {}, {}
+    for _p, rid, admitted, exited in stays(programme_ids, period):
         if exited is not None:
-            completed.append((exited - admitted).days)
+            completed[rid] = (exited - admitted).days
         else:
-            open_days.append((period.last - admitted).days + 1)
-    buckets = [sum(1 for d in completed if low <= d and (high is None or d <= high)) for low, high in STAY_BUCKETS]
-    return {"completed": len(completed), "median": statistics.median(completed) if completed else None,
-            "buckets": buckets, "open": len(open_days),
-            "open_median": statistics.median(open_days) if open_days else None}
+            open_days[rid] = (period.last - admitted).days + 1
+    buckets = [Tally(len(ids), ids) for ids in
+               ([r for r, d in completed.items() if low <= d and (high is None or d <= high)]
+                for low, high in STAY_BUCKETS)]
+    return {"completed": Tally(len(completed), completed),
+            "median": statistics.median(completed.values()) if completed else None,
+            "buckets": buckets, "open": Tally(len(open_days), open_days),
+            "open_median": statistics.median(open_days.values()) if open_days else None}
 
 
 def exits_by_reason(programme_ids, period):
-    """{exit_reason_id: count} of exits in the period."""
+    """{exit_reason_id: count (Tally)} of exits in the period."""
     rows = db.session.execute(
-        db.select(Referral.exit_reason_id, func.count())
+        db.select(Referral.exit_reason_id, Referral.id)
         .where(Referral.programme_id.in_(programme_ids), Referral.exited_on.between(period.first, period.last))
-        .group_by(Referral.exit_reason_id)).all()
-    return dict(rows)
+        .order_by(Referral.id)).all()
+    by_reason = defaultdict(list)
+    for reason, rid in rows:
+        by_reason[reason].append(rid)
+    return {reason: Tally(len(ids), ids) for reason, ids in by_reason.items()}
 
 
 def returns_to_street(programme_ids, period):
@@ -147,10 +172,10 @@ def returns_to_street(programme_ids, period):
                           Referral.exited_on.between(period.first, period.last))
                    .group_by(Referral.id, Referral.exited_on))
     rows = db.session.execute(first_after).all()
-    counts = {"exits": len(rows)}
+    counts = {"exits": Tally(len(rows), (rid for rid, _e, _s in rows))}
     for months in RETURN_WINDOWS:
-        counts[months] = sum(1 for _id, exited, seen in rows
-                             if seen is not None and _as_date(seen) <= shift_months(exited, months))
+        ids = [rid for rid, exited, seen in rows if seen is not None and _as_date(seen) <= shift_months(exited, months)]
+        counts[months] = Tally(len(ids), ids)
     return counts
 
 
@@ -159,10 +184,11 @@ def _as_date(value):
 
 
 def refusals_no_place(programme_ids, refusal_reason_id, period):
-    return db.session.execute(
-        db.select(func.count()).select_from(Referral)
+    ids = db.session.execute(
+        db.select(Referral.id)
         .where(Referral.programme_id.in_(programme_ids), Referral.refusal_reason_id == refusal_reason_id,
-               Referral.refused_on.between(period.first, period.last))).scalar_one()
+               Referral.refused_on.between(period.first, period.last))).scalars().all()
+    return Tally(len(ids), ids)
 
 
 # --- action progress ----------------------------------------------------------------

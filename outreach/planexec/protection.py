@@ -1,25 +1,43 @@
 """The one place where plan-execution figures derived from persons meet disclosure protection.
 
 The report card counts across every organisation, whoever reads it, so its person-derived counts are
-protected for every reader (not only plan managers): withheld below the threshold, otherwise perturbed by
-the dashboard's bounded noise (``indicators.suppression``). These figures are computed from referral rows,
-not from roll-up atoms, so their cell key is the figure's family rather than the records' keys: the same true
-value of a family always publishes the same value, whatever the period asked.
-"""
-from flask import current_app
+protected for every reader (not only plan managers), by the dashboard's one rule (``indicators.suppression``):
+withheld below the threshold, otherwise perturbed by bounded noise drawn from the cell's key.
 
-from ..indicators.suppression import Rules, disclosure_key, is_enabled, threshold
+A cell's key comes from the records it counts, as ``indicators.cellkeys`` does for roll-up atoms: here the
+sum (modulo 2^64) of the keys of the referral rows (stays, exits, refusals) behind the figure. The same
+records give the same published value whatever the period asked; two cells with the same true value but
+other records get independent noise. (A key per family, as first written, made the noise a function of the
+true value alone: whoever learnt that function from one known cell could undo the noise of every other,
+then subtract two cells to recover a withheld count.) Persons reached is the dashboard's own file-active
+cell, with the dashboard's key, so both surfaces publish one value for it.
+"""
+from functools import lru_cache
+
+from ..indicators.cellkeys import MASK, CellKeys, _hash
+from ..indicators.measures import MEASURES
+from ..indicators.suppression import current_rules
 from ..indicators.suppression import protect_count as protect
 
-FAMILY = "planexec"
+
+@lru_cache(maxsize=200_000)
+def record_key(referral_id):
+    return _hash(f"referral|{referral_id}") | 1
 
 
-def _rules():
-    if not is_enabled():
-        return None
-    return Rules(threshold(), max(0, int(current_app.config.get("DISCLOSURE_NOISE", 2))), disclosure_key())
+def records_key(referral_ids):
+    """Key of a cell counting (or summing over) these referral rows."""
+    return sum(record_key(i) for i in referral_ids) & MASK
 
 
-def protect_count(value):
-    """A count of persons, stays or exits as a plan-level reader may see it."""
-    return protect(value, FAMILY, _rules(), family=FAMILY)
+def protect_count(tally, family):
+    """A count (stays, nights, exits: a ``measures.Tally`` of referral rows) as any plan-level reader may see it;
+    ``family`` names the figure, so that two figures over the same records are perturbed independently."""
+    return protect(tally, records_key(tally.ids), current_rules(), family=f"planexec.{family}")
+
+
+def protect_persons(value, month):
+    """The dashboard's file active ending with ``month``, published with the dashboard's cell key."""
+    measure = MEASURES["file_active"]
+    key = CellKeys((month, month)).key(measure, {}, (month, month))
+    return protect(value, key, current_rules(), family=measure.kind)

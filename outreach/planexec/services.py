@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_
 
 from .. import audit
-from ..access import scoped
+from ..access import is_plan_level, scoped
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..models import (
@@ -34,6 +34,17 @@ TEXT_MAX = 500
 MAX_PLACES = 100_000
 MAX_CENTS = 10**13  # 100 billion euros: anything above is a typing error
 YEARS = (2000, 2100)
+
+
+# --- who -----------------------------------------------------------------------------
+
+def require_plan_level(user):
+    """Statuses, milestones, budgets and estimates are the plan's, shared by every organisation: plan managers
+    and instance admins change them, never one organisation's admin (``access.plan_level``). Places are apart:
+    an organisation's admin enters its own (``operator_choices``)."""
+    if not is_plan_level(user):
+        raise Forbidden(_("Seuls les pilotes du plan et les administrateurs de l'instance modifient le plan, ses "
+                          "budgets et ses estimations."))
 
 
 # --- parsing -----------------------------------------------------------------------
@@ -186,6 +197,7 @@ def get_action(action_id):
 
 def record_action_status(user, action, status, effective_on, reason, evidence=""):
     """A new dated status of ``action`` (history kept: the status on a day is the latest dated on or before it)."""
+    require_plan_level(user)
     if status not in ACTION_STATUSES:
         raise ValidationError({"status": _("Statut inconnu.")})
     effective_on, reason, evidence = _first_error(
@@ -202,6 +214,7 @@ def record_action_status(user, action, status, effective_on, reason, evidence=""
 
 
 def add_milestone(user, action, title, due_on, created_on):
+    require_plan_level(user)
     title, due_on, created_on = _first_error(
         lambda: parse_text(title, "title", _("Jalon"), maximum=200),
         lambda: parse_date(due_on, "due_on", _("Échéance")),
@@ -217,6 +230,7 @@ def add_milestone(user, action, title, due_on, created_on):
 
 
 def complete_milestone(user, milestone, done_on):
+    require_plan_level(user)
     done_on = parse_date(done_on, "done_on", _("Date de réalisation"))
     if done_on < milestone.created_on:
         raise ValidationError({"done_on": _("Date de réalisation : elle ne peut pas précéder la création du jalon.")})
@@ -242,6 +256,7 @@ def funders():
 
 def save_budget_line(user, action_id, funder_code, year, planned, committed, spent):
     """Create or replace the amounts of one (action, funder, year); the audit keeps the amounts before."""
+    require_plan_level(user)
     action = db.session.get(PlanAction, _int_or_none(action_id))
     if action is None:
         raise ValidationError({"action": _("Action inconnue.")})
@@ -284,6 +299,7 @@ def _amounts_text(line):
 
 def record_estimate(user, estimated_on, area, low, high, source):
     """A dated, sourced estimate; ``high`` empty means a single value."""
+    require_plan_level(user)
     estimated_on, area, source, low = _first_error(
         lambda: parse_date(estimated_on, "estimated_on", _("Date de l'estimation")),
         lambda: parse_text(area, "area", _("Territoire"), maximum=120),
@@ -320,6 +336,23 @@ def budget_csv(lines):
     return "\ufeff" + out.getvalue()
 
 
+def budget_xlsx(lines):
+    """The same lines as ``budget_csv`` in a workbook (amounts as numbers): the XLSX template to fill in."""
+    from openpyxl import Workbook
+
+    from ..cells import append_row
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "budgets"
+    append_row(sheet, BUDGET_COLUMNS)
+    for line in lines:
+        append_row(sheet, [line.action.number, line.funder.code, line.year,
+                           *(getattr(line, column) / 100 for _n, column in AMOUNT_FIELDS)])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def _cents_text(cents):
     return f"{cents // 100},{cents % 100:02d}"
 
@@ -328,6 +361,7 @@ def import_budget_lines(user, data):
     """Save every line of a CSV file (columns ``BUDGET_COLUMNS``, ``;``-separated), or none: any bad line raises
     ValidationError listing each problem with its line number (the caller rolls back). Importing the same file
     again changes nothing. Returns the number of lines read."""
+    require_plan_level(user)
     rows = _read_budget_csv(data)
     actions = {a.number: a.id for a in db.session.execute(db.select(PlanAction)).scalars()}
     problems = []
@@ -342,17 +376,57 @@ def import_budget_lines(user, data):
     return len(rows)
 
 
+MAX_BUDGET_ROWS = 10_000
+
+
 def _read_budget_csv(data):
+    if data[:4] == b"PK\x03\x04":  # an XLSX workbook (a zip): its first sheet, same columns
+        return _checked_rows(_read_budget_xlsx(data))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationError({"file": _("Fichier illisible : enregistrez-le en CSV UTF-8.")}) from None
     reader = csv.DictReader(io.StringIO(text), delimiter=";")
-    missing = [c for c in BUDGET_COLUMNS if c not in (reader.fieldnames or [])]
+    _check_columns(reader.fieldnames)
+    return _checked_rows((reader.line_num, row) for row in reader)
+
+
+def _check_columns(columns):
+    missing = [c for c in BUDGET_COLUMNS if c not in (columns or [])]
     if missing:
         raise ValidationError({"file": _("Colonnes manquantes : %(c)s (séparateur attendu : point-virgule).",
                                          c=", ".join(missing))})
-    rows = [(reader.line_num, row) for row in reader if any((v or "").strip() for v in row.values() if isinstance(v, str))]
+
+
+def _read_budget_xlsx(data):
+    """(line, {column: text}) of the first sheet, once the contact import's limits (``check_xlsx``) bound what
+    parsing may cost; cells read as that import reads them."""
+    from openpyxl import load_workbook
+
+    from ..imports.xlsx_limits import check_xlsx
+    check_xlsx(data, MAX_BUDGET_ROWS)
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 (openpyxl raises many kinds of errors on a broken file)
+        raise ValidationError({"file": _("Le fichier XLSX est illisible.")}) from None
+    try:
+        lines = book.worksheets[0].iter_rows(values_only=True)
+        columns = [str(v or "").strip().lower() for v in next(lines, None) or []]
+        _check_columns(columns)
+        return [(number, dict(zip(columns, map(_amount_cell, values), strict=False)))
+                for number, values in enumerate(lines, start=2)]
+    finally:
+        book.close()
+
+
+def _amount_cell(value):
+    """A number typed in a spreadsheet cell (1234.5) as the page's parser reads it; any other cell as text."""
+    from ..imports.reading import _cell
+    return f"{value:.2f}" if isinstance(value, float) and not value.is_integer() else _cell(value)
+
+
+def _checked_rows(rows):
+    rows = [(n, row) for n, row in rows if any((v or "").strip() for v in row.values() if isinstance(v, str))]
     if not rows:
         raise ValidationError({"file": _("Le fichier ne contient aucune ligne.")})
     return rows

@@ -83,18 +83,23 @@ COMPARED_DATES = 4
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@bp.route("/tableau.xlsx")
-def card_xlsx():
+@bp.route("/tableau.<fmt>")
+def card_file(fmt):
+    """The report card as XLSX (a sheet per table, definitions first) or CSV (every table, one after another)."""
+    if fmt not in ("xlsx", "csv"):
+        abort(404)
     period, error = _period()
     data = card.report_card(period) if period else None
     if data is None:
         abort(422 if error else 404)
     audit.record("export.plan_card", actor=current_user,
-                 details={"format": "xlsx", "from": period.first.isoformat(), "to": period.last.isoformat()})
+                 details={"format": fmt, "from": period.first.isoformat(), "to": period.last.isoformat()})
     db.session.commit()
-    name = f"tableau-de-bord-du-plan-{period.first.isoformat()}-{period.last.isoformat()}.xlsx"
-    return Response(export.card_xlsx(data), mimetype=XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    name = f"tableau-de-bord-du-plan-{period.first.isoformat()}-{period.last.isoformat()}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "csv":
+        return Response(export.card_csv(data), mimetype="text/csv", headers=headers)
+    return Response(export.card_xlsx(data), mimetype=XLSX, headers=headers)
 
 
 # --- places ------------------------------------------------------------------------
@@ -244,6 +249,12 @@ def budgets_import():
 def budgets_csv():
     text = services.budget_csv(measures.budget_lines(0, 9999))
     return Response(text, mimetype="text/csv", headers={"Content-Disposition": 'attachment; filename="budgets.csv"'})
+
+
+@bp.route("/budgets.xlsx")
+def budgets_xlsx():
+    data = services.budget_xlsx(measures.budget_lines(0, 9999))
+    return Response(data, mimetype=XLSX, headers={"Content-Disposition": 'attachment; filename="budgets.xlsx"'})
 
 
 # --- population estimates ------------------------------------------------------------

@@ -1,0 +1,108 @@
+"""The plan's report card at scale: server time of one year's card (every section: statuses, budgets, places and
+occupancy, stays, exits, returns, coverage) on the dashboard's synthetic history, and the SQL statements it runs.
+
+    python -m bench.planexec --encounters 1000000 [--db PATH] [--repeat 7] [--postgresql]
+
+Target: <= 50 ms server time at 1M contacts (the dashboard's budget). The database is built once with the
+dashboard bench's ``build`` (demo seed, plan execution included, then ``build_history``) in a file of its own.
+"""
+import argparse
+import json
+import os
+import tempfile
+
+from bench.dashboard import POSTGRES_URL, _app, _ok, _timed, build, statements
+
+TARGET_MS = 50
+
+
+def _year(app):
+    from outreach.planexec import card
+    with app.test_request_context():
+        period = card.parse_period({}, card.today())
+    return f"from={period.first.isoformat()}&to={period.last.isoformat()}", period
+
+
+def measure(app, repeat=7):
+    from sqlalchemy import func, select
+
+    from outreach.extensions import db
+    from outreach.models import Contact, Referral
+    from outreach.planexec import card
+    query, period = _year(app)
+    with app.test_request_context():
+        contacts = db.session.execute(select(func.count()).select_from(Contact)).scalar()
+        stays = db.session.execute(select(func.count()).select_from(Referral)
+                                   .where(Referral.admitted_on.isnot(None))).scalar()
+        card.report_card(period)  # warm
+        compute_ms, compute_min = _timed(lambda: (card.report_card(period), db.session.rollback()), repeat)
+    client = app.test_client()
+    client.post("/connexion", data={"email": "manager@plan.demo", "password": "demo-password"})
+    url = f"/execution/?{query}"
+    page_ms, page_min = _timed(lambda: _ok(client.get(url), url), repeat)
+    api = f"/api/v1/plan/places?{query}"
+    api_ms, _ = _timed(lambda: _ok(client.get(api), api), repeat)
+    return {"contacts": contacts, "stays": stays, "card_compute_ms": round(compute_ms, 1),
+            "card_compute_min_ms": round(compute_min, 1), "card_page_ms": round(page_ms, 1),
+            "card_page_min_ms": round(page_min, 1), "card_page_statements": statements(app, client, url),
+            "api_places_ms": round(api_ms, 1), "target_ms": TARGET_MS, "load_average": os.getloadavg()[0]}
+
+
+def run(encounters=1_000_000, db_path=None, repeat=7, seed=1):
+    db_path = db_path or os.path.join(tempfile.gettempdir(), f"outreach-bench-planexec-{encounters}.db")
+    fresh = not os.path.exists(db_path)
+    app = _app(db_path)
+    result = {"backend": "sqlite", "encounters": encounters, "db": db_path}
+    if fresh:
+        result["build_s"] = round(build(app, encounters, seed), 1)
+    result.update(measure(app, repeat))
+    _print(result)
+    return result
+
+
+def run_postgresql(encounters=1_000_000, repeat=7, seed=1):
+    from sqlalchemy import create_engine, text
+    name = f"outreach_bench_planexec_{encounters}_{os.getpid()}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    app = None
+    try:
+        app = _app(os.path.join(tempfile.mkdtemp(prefix="outreach-bench-pg-"), "unused.db"),
+                   admin.url.set(database=name).render_as_string(hide_password=False))
+        result = {"backend": "postgresql", "encounters": encounters, "build_s": round(build(app, encounters, seed), 1)}
+        result.update(measure(app, repeat))
+        _print(result)
+        return result
+    finally:
+        if app is not None:
+            with app.app_context():
+                from outreach.extensions import db
+                db.session.remove()
+                db.engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _print(r):
+    verdict = "ok" if r["card_page_ms"] <= r["target_ms"] else "OVER"
+    print(f"== plan report card, one year, {r['contacts']} contacts, {r['stays']} stays ({r['backend']}): "
+          f"page {r['card_page_ms']} ms ({r['card_page_statements']} statements; target <= {r['target_ms']} ms: "
+          f"{verdict}), computation {r['card_compute_ms']} ms, API places {r['api_places_ms']} ms", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--encounters", type=int, default=1_000_000)
+    parser.add_argument("--db", default=None)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--postgresql", action="store_true")
+    args = parser.parse_args()
+    result = run_postgresql(args.encounters, args.repeat) if args.postgresql else \
+        run(args.encounters, args.db, args.repeat)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
