@@ -76,8 +76,17 @@ def dashboard_sheets(period, filters, user):
                                _as_unit(row["target"], item), percent(_visible(row, "share")),
                                _visible(row, "change"), _as_unit(row["previous"], item)])
         sheets.append(sheet)
+    sheets.append(month_states_sheet(period, filters))
     indicators = [r["indicator"] for b in actions for r in b["rows"]]
     return sheets, indicators
+
+
+def month_states_sheet(period, filters):
+    """Each month of the period: provisional, signed off or accepted (``outreach.signoff``)."""
+    from ..labels import MONTH_STATE
+    from ..signoff.services import period_states
+    return Sheet(_("États des mois"), [_("Mois"), _("État du mois")],
+                 [[label, str(MONTH_STATE[state])] for _month, label, state in period_states(period, filters)])
 
 
 def breakdown_sheets(indicator, period, filters, user, by):
