@@ -74,7 +74,7 @@ AUDIT_ACTION = {
 AUDIT_TARGET = {"users": _l("Compte"), "shifts": _l("Maraude"), "contacts": _l("Contact"),
                 "referrals": _l("Orientation hébergement"), "organisations": _l("Organisation"),
                 "ref_items": _l("Élément de liste"), "sectors": _l("Secteur"), "teams": _l("Équipe"),
-                "month_signoffs": _l("Mois")}
+                "month_signoffs": _l("Mois"), "referral_handovers": _l("Orientation transmise")}
 FIELD = {
     "status": _l("État"), "role": _l("Rôle"), "teams": _l("Équipes"), "kind": _l("Type de contact"),
     "occurred_at": _l("Heure"), "sector": _l("Secteur"), "sector_id": _l("Secteur"),
@@ -92,7 +92,8 @@ DETAIL = {"ip": _l("adresse IP"), "teams": _l("équipes"), "view": _l("vue"), "f
           "layers": _l("couches de clé"), "old_fingerprint": _l("empreinte de l'ancienne clé"),
           "new_fingerprint": _l("empreinte de la nouvelle clé"), "organisation_id": _l("organisation"),
           "team_id": _l("équipe"), "sector_id": _l("secteur"), "include_provisional": _l("données provisoires"),
-          "month": _l("mois"), "to_organisation": _l("vers"), "from_organisation": _l("de")}
+          "month": _l("mois"), "to_organisation": _l("vers"), "from_organisation": _l("de"),
+          "handed_over_on": _l("le")}
 EXPORT_VIEW = {"dashboard": _l("tableau de bord"), "funnel": _l("parcours"), "indicator": _l("indicateur")}
 
 FAMILIES = {

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from outreach.extensions import db
 from outreach.models import AuditEvent, Contact, Shift, Team, User, utcnow
+from outreach.indicators.services import month_label
 from outreach.signoff.services import month_states, recent_months
 from outreach.site_models import MonthSignoff
 
@@ -168,9 +169,13 @@ def test_sign_off_states_label_each_month_on_the_dashboard_and_in_the_exports(ap
     states_block = page[page.index('id="month-states"'):page.index("</section>", page.index('id="month-states"'))]
     assert states_block.count('data-state="accepted"') == 1
     assert states_block.count('data-state="provisional"') == 11
+    with app.app_context():
+        accepted_label = month_label(w["month"])
     csv = manager.get(f"/export/indicateurs.csv?organisation={w['org']}").get_data(as_text=True)
-    assert "État du mois" in csv and "Accepté" in csv and "Provisoire" in csv
+    header, first = csv.splitlines()[:2]
+    assert header.endswith("État des mois")
+    assert f"{accepted_label} : Accepté" in first and "Provisoire" in first
     book = load_workbook(io.BytesIO(manager.get(f"/export/indicateurs.xlsx?organisation={w['org']}").data))
-    sheet = book["États des mois"]
-    values = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert any("Accepté" in row for row in values)
+    rows = list(book.worksheets[1].iter_rows(values_only=True))
+    column = [str(c) for c in rows[0]].index("État des mois")
+    assert all(f"{accepted_label} : Accepté" in row[column] for row in rows[1:] if row[0])

@@ -92,7 +92,7 @@ def _record(action, user, row, before, **extra):
 def sign_off_month(user, organisation_id, month):
     """The organisation's admin signs a finished month whose shifts are all validated."""
     if user.role != "admin" or user.organisation_id is None or user.organisation_id != organisation_id:
-        raise Forbidden(_("Seul·e l'admin de l'organisation signe ses mois."))
+        raise Forbidden(_("Seul·e l'administrateur·rice de l'organisation signe ses mois."))
     if month >= current_month():
         raise ValidationError({"month": _("Un mois se signe une fois terminé.")})
     total, validated = shift_counts(organisation_id, month)
@@ -143,7 +143,7 @@ def reopen_month(user, row, reason):
     if row is None or row.status not in LOCKED:
         raise ValidationError({"reason": _("Ce mois n'est ni signé ni accepté.")})
     if not can_reopen(user, row):
-        raise Forbidden(_("Seul·e un·e pilote du plan ou l'admin de l'organisation rouvre un mois."))
+        raise Forbidden(_("Seul·e un·e pilote du plan ou l'administrateur·rice de l'organisation rouvre un mois."))
     reason = _text(reason, "reason", _("Le motif de la réouverture est obligatoire."))
     before, row.status = row.status, "provisional"
     row.reopen_reason, row.reopened_at = reason, utcnow()
