@@ -9,8 +9,8 @@ from conftest import do_login
 from openpyxl import load_workbook
 
 from outreach.extensions import db
-from outreach.models import AuditEvent, Contact, Shift, Team, User, utcnow
 from outreach.indicators.services import month_label
+from outreach.models import AuditEvent, Contact, Shift, Team, User, utcnow
 from outreach.signoff.services import month_states, recent_months
 from outreach.site_models import MonthSignoff
 
