@@ -179,3 +179,22 @@ def test_sign_off_states_label_each_month_on_the_dashboard_and_in_the_exports(ap
     rows = list(book.worksheets[1].iter_rows(values_only=True))
     column = [str(c) for c in rows[0]].index("État des mois")
     assert all(f"{accepted_label} : Accepté" in row[column] for row in rows[1:] if row[0])
+
+
+def test_sign_off_demo_seed_covers_every_state_and_a_handover(app):
+    from outreach.indicators.synthetic import build_demo_history
+    from outreach.site_models import CoordinationMeeting, ReferralHandover
+    from outreach.sites.seed import seed_after_history
+    with app.test_request_context():
+        build_demo_history(today=dt.date.today(), per_day=2)
+        seed_after_history()
+        db.session.commit()
+        again = seed_after_history()  # idempotent
+        db.session.commit()
+        rows = db.session.execute(db.select(MonthSignoff)).scalars().all()
+        assert {r.status for r in rows} == {"signed_off", "returned", "accepted", "provisional"}
+        assert any(r.status == "provisional" and r.reopen_reason for r in rows)
+        assert all(r.comment for r in rows if r.status == "returned")
+        assert again == "demo sign-offs: 0 months"
+        assert db.session.execute(db.select(db.func.count(ReferralHandover.id))).scalar() == 1
+        assert db.session.execute(db.select(db.func.count(CoordinationMeeting.id))).scalar() == 3
