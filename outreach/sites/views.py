@@ -175,6 +175,7 @@ def _helpers():
     return {"site_observation_panel": observation_panel, "site_observation_form_today": observation_form_today,
             "site_observations_of": lambda shift: services.observations_of_shift(shift, current_user),
             "shift_partners_of": coordination.partners_of,
+            "late_coordination_decisions": lambda: coordination.late_decisions(local_date(utcnow())),
             "site_count_labels": COUNT_LABELS}
 
 
