@@ -218,7 +218,12 @@ def _reference_label(kind, part):
     code, _, quantity = part.partition(":")
     accompanied = code.endswith("+acc")
     code = code.removesuffix("+acc")
-    query = db.select(Sector) if kind == "sector" else db.select(RefItem).filter_by(kind=kind)
+    from .models import (  # lists with a table of their own, as sectors (reference.editing)
+        Partner,
+        SiteType,
+    )
+    standalone = {"sector": Sector, "site_type": SiteType, "partner": Partner}
+    query = db.select(standalone[kind]) if kind in standalone else db.select(RefItem).filter_by(kind=kind)
     item = db.session.execute(query.filter_by(code=code)).scalars().first()
     text = item.display_label if item else code
     if quantity:
