@@ -121,8 +121,9 @@ def make_history(app):
 def _received_handover(aurore):
     from outreach.referrals.handover import hand_over
     gaia = _by_email("supervisor@gaia.demo")
-    referral = db.session.execute(db.select(Referral).filter_by(organisation_id=gaia.organisation_id,
-                                                                status="proposed")).scalars().first()
+    referral = db.session.execute(db.select(Referral).filter(
+        Referral.organisation_id == gaia.organisation_id, Referral.status.in_(("proposed", "accepted", "admitted")))
+        .order_by(Referral.proposed_on.desc())).scalars().first()
     handover = hand_over(referral, gaia, aurore.id, date.today())
     db.session.commit()
     return handover
