@@ -28,6 +28,7 @@ BLUEPRINTS = (
     "outreach.offline",
     "outreach.maintenance",
     "outreach.sites",
+    "outreach.signoff",
 )
 
 

@@ -84,6 +84,9 @@ def seed_demo_command(encounters, random_seed, history):
     if history:
         from .indicators.synthetic import build_demo_history
         click.echo(build_demo_history(seed=random_seed))
+        from .sites.seed import seed_after_history
+        click.echo(seed_after_history())
+        db.session.commit()
     if encounters:
         from .indicators.synthetic import build_history
         click.echo(build_history(encounters, random_seed))

@@ -35,6 +35,8 @@ ROLE = {"worker": _l("Intervenant·e"), "supervisor": _l("Coordinateur·rice"),
 ACTION_STATUS = {"not_started": _l("Non démarrée"), "started": _l("Démarrée"),
                  "partly_done": _l("Réalisée en partie"), "done": _l("Réalisée"), "abandoned": _l("Abandonnée")}
 AMBIANCE = {"calme": _l("calme"), "tendue": _l("tendue"), "agitee": _l("agitée")}
+MONTH_STATE = {"provisional": _l("Provisoire"), "signed_off": _l("Signé"), "accepted": _l("Accepté"),
+               "returned": _l("Renvoyé")}
 AUDIT_ACTION = {
     "login": _l("Connexion"), "login_failed": _l("Échec de connexion"),
     "login_refused_locked": _l("Connexion refusée (compte verrouillé)"), "account_locked": _l("Compte verrouillé"),
@@ -64,10 +66,15 @@ AUDIT_ACTION = {
     "coordination_meeting_recorded": _l("Réunion de coordination enregistrée"),
     "coordination_decision_added": _l("Décision de coordination ajoutée"),
     "coordination_decision_done": _l("Décision de coordination suivie"),
+    "month.sign_off": _l("Mois signé"), "month.accept": _l("Mois accepté"),
+    "month.return": _l("Mois renvoyé pour correction"), "month.reopen": _l("Mois rouvert"),
+    "referral.handover_sent": _l("Orientation transmise à une autre organisation"),
+    "referral.handover_received": _l("Orientation reçue d'une autre organisation"),
 }
 AUDIT_TARGET = {"users": _l("Compte"), "shifts": _l("Maraude"), "contacts": _l("Contact"),
                 "referrals": _l("Orientation hébergement"), "organisations": _l("Organisation"),
-                "ref_items": _l("Élément de liste"), "sectors": _l("Secteur"), "teams": _l("Équipe")}
+                "ref_items": _l("Élément de liste"), "sectors": _l("Secteur"), "teams": _l("Équipe"),
+                "month_signoffs": _l("Mois"), "referral_handovers": _l("Orientation transmise")}
 FIELD = {
     "status": _l("État"), "role": _l("Rôle"), "teams": _l("Équipes"), "kind": _l("Type de contact"),
     "occurred_at": _l("Heure"), "sector": _l("Secteur"), "sector_id": _l("Secteur"),
@@ -84,14 +91,16 @@ DETAIL = {"ip": _l("adresse IP"), "teams": _l("équipes"), "view": _l("vue"), "f
           "persons": _l("personnes"), "contacts": _l("contacts"), "referrals": _l("orientations hébergement"),
           "layers": _l("couches de clé"), "old_fingerprint": _l("empreinte de l'ancienne clé"),
           "new_fingerprint": _l("empreinte de la nouvelle clé"), "organisation_id": _l("organisation"),
-          "team_id": _l("équipe"), "sector_id": _l("secteur"), "include_provisional": _l("données provisoires")}
+          "team_id": _l("équipe"), "sector_id": _l("secteur"), "include_provisional": _l("données provisoires"),
+          "month": _l("mois"), "to_organisation": _l("vers"), "from_organisation": _l("de"),
+          "handed_over_on": _l("le")}
 EXPORT_VIEW = {"dashboard": _l("tableau de bord"), "funnel": _l("parcours"), "indicator": _l("indicateur")}
 
 FAMILIES = {
     "shift_status": SHIFT_STATUS, "contact_kind": CONTACT_KIND, "sex": SEX, "age_band": AGE_BAND,
     "referral_status": REFERRAL_STATUS, "role": ROLE, "action_status": ACTION_STATUS, "ambiance": AMBIANCE,
     "audit_action": AUDIT_ACTION, "audit_target": AUDIT_TARGET, "field": FIELD, "detail": DETAIL,
-    "export_view": EXPORT_VIEW,
+    "export_view": EXPORT_VIEW, "month_state": MONTH_STATE,
 }
 # Audited fields whose values are codes of a family above.
 VALUE_FAMILY = {"kind": "contact_kind", "sex": "sex", "age_band": "age_band", "role": "role"}
@@ -142,7 +151,8 @@ def audit_value(event, value):
         kind, _, code = value.partition(":")
         return _reference_label(kind, code)
     if field == "status":
-        return label("referral_status" if event.target_type == "referrals" else "shift_status", value)
+        family = {"referrals": "referral_status", "month_signoffs": "month_state"}.get(event.target_type)
+        return label(family or "shift_status", value)
     if field in VALUE_FAMILY:
         return label(VALUE_FAMILY[field], value)
     if field in ("sector_id", "living_situation_id") and value.isdigit():
@@ -208,7 +218,12 @@ def _reference_label(kind, part):
     code, _, quantity = part.partition(":")
     accompanied = code.endswith("+acc")
     code = code.removesuffix("+acc")
-    query = db.select(Sector) if kind == "sector" else db.select(RefItem).filter_by(kind=kind)
+    from .models import (  # lists with a table of their own, as sectors (reference.editing)
+        Partner,
+        SiteType,
+    )
+    standalone = {"sector": Sector, "site_type": SiteType, "partner": Partner}
+    query = db.select(standalone[kind]) if kind in standalone else db.select(RefItem).filter_by(kind=kind)
     item = db.session.execute(query.filter_by(code=code)).scalars().first()
     text = item.display_label if item else code
     if quantity:

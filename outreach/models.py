@@ -662,7 +662,9 @@ from .planexec_models import (  # noqa: F401
 from .site_models import (  # noqa: F401
     CoordinationDecision,
     CoordinationMeeting,
+    MonthSignoff,
     Partner,
+    ReferralHandover,
     Site,
     SiteObservation,
     SiteType,

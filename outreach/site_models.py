@@ -149,3 +149,57 @@ class CoordinationDecision(db.Model):
 
     def is_late(self, today):
         return self.done_on is None and self.follow_up_on is not None and self.follow_up_on < today
+
+
+# --- a referral handed over to another organisation --------------------------------------------------------
+
+class ReferralHandover(db.Model):
+    """A referral handed over to another organisation: the receiving one reads the referral, its person's code
+    and "last seen" line, never a contact of the sending one (``outreach.referrals.handover``)."""
+    __tablename__ = "referral_handovers"
+    __table_args__ = (
+        CheckConstraint("from_organisation_id <> to_organisation_id", name="organisations_differ"),
+        Index("ix_referral_handovers_to_on", "to_organisation_id", "handed_over_on"),
+        Index("ix_referral_handovers_from_on", "from_organisation_id", "handed_over_on"),
+    )
+    id = db.Column(db.Integer, primary_key=True)
+    referral_id = db.Column(db.ForeignKey("referrals.id", ondelete="CASCADE"), nullable=False, unique=True)
+    from_organisation_id = db.Column(db.ForeignKey("organisations.id"), nullable=False)
+    to_organisation_id = db.Column(db.ForeignKey("organisations.id"), nullable=False)
+    handed_over_on = db.Column(db.Date, nullable=False)
+    handed_over_by_id = db.Column(db.ForeignKey("users.id"), nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    referral = db.relationship("Referral")
+    from_organisation = db.relationship("Organisation", foreign_keys=[from_organisation_id])
+    to_organisation = db.relationship("Organisation", foreign_keys=[to_organisation_id])
+
+
+# --- a month signed off by an organisation, accepted or returned by the plan -------------------------------
+
+SIGNOFF_STATES = ("provisional", "signed_off", "accepted", "returned")
+
+
+class MonthSignoff(db.Model):
+    """One organisation's month: provisional (or reopened) -> signed off by its admin -> accepted by a plan
+    manager, or returned with a comment. No row means provisional (``outreach.signoff``)."""
+    __tablename__ = "month_signoffs"
+    __table_args__ = (
+        _enum_check("status", SIGNOFF_STATES),
+        db.UniqueConstraint("organisation_id", "month", name="organisation_month"),
+        CheckConstraint("status <> 'returned' OR comment IS NOT NULL", name="returned_has_comment"),
+    )
+    id = db.Column(db.Integer, primary_key=True)
+    organisation_id = db.Column(db.ForeignKey("organisations.id"), nullable=False)
+    month = db.Column(db.Date, nullable=False, index=True)  # its first day
+    status = db.Column(db.String(12), nullable=False, default="provisional")
+    signed_off_at = db.Column(db.DateTime)
+    signed_off_by_id = db.Column(db.ForeignKey("users.id"))
+    decided_at = db.Column(db.DateTime)
+    decided_by_id = db.Column(db.ForeignKey("users.id"))
+    comment = db.Column(db.String(500))  # what the plan manager asks to fix (returned)
+    reopen_reason = db.Column(db.String(500))
+    reopened_at = db.Column(db.DateTime)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    organisation = db.relationship("Organisation")
+    signed_off_by = db.relationship("User", foreign_keys=[signed_off_by_id])
+    decided_by = db.relationship("User", foreign_keys=[decided_by_id])

@@ -74,9 +74,10 @@ NAV = {
                    ("sites.map_page", _l("Sites"))],
     "manager": [("indicators.dashboard", _l("Indicateurs")), ("indicators.funnel", _l("Parcours")),
                 ("indicators.catalogue", _l("Plan")), ("planexec.card_page", _l("Exécution du plan")),
-                ("reference.index", _l("Listes")), ("sites.map_page", _l("Sites"))],
+                ("reference.index", _l("Listes")), ("sites.map_page", _l("Sites")), ("signoff.index", _l("Mois"))],
     "admin": [("admin.users", _l("Utilisateurs")), ("reference.index", _l("Listes")),
-              ("admin.audit", _l("Journal")), ("imports.index", _l("Import")), ("planexec.places", _l("Places"))],
+              ("admin.audit", _l("Journal")), ("imports.index", _l("Import")), ("planexec.places", _l("Places")),
+              ("signoff.index", _l("Mois"))],
 }
 
 

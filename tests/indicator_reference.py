@@ -282,3 +282,19 @@ class Reference:
 
     def m_site_people_seen(self, f, w):
         return sum(o.people_seen for o in getattr(self.facts, "site_observations", ()))
+
+    # working together (issue 21): the random histories record no partner, handover, meeting or decision
+    def m_shifts_with_partners(self, f, w):
+        return 0
+
+    def m_handovers(self, f, w):
+        return 0
+
+    def m_meetings_held(self, f, w):
+        return 0
+
+    def m_decisions_due(self, f, w):
+        return 0
+
+    def m_decisions_on_time(self, f, w):
+        return 0

@@ -97,3 +97,24 @@ def test_coordination_partners_present_on_a_shift_are_recorded_and_shown_to_the_
     with app.app_context():
         changed = db.session.execute(db.select(AuditEvent).filter_by(action="shift_partners_changed")).scalar_one()
         assert changed.after == "empp,police"
+
+
+def test_coordination_meeting_late_follow_ups_show_on_the_plan_page(app, client, login):
+    login("manager@plan.demo")
+    held = utcnow().date() - dt.timedelta(days=30)
+    form = {"held_on": held.isoformat(), "title": "Comité de suivi", "organisations": _org_ids(app, "aurore"),
+            "text": "Rouvrir la halte de nuit", "follow_up_on": (held + dt.timedelta(days=7)).isoformat()}
+    assert client.post("/coordination", data=form).status_code == 302
+    form.update(text="Bilan des seringues ramassées", follow_up_on=(utcnow().date() + dt.timedelta(days=7)).isoformat())
+    assert client.post("/coordination", data=form).status_code == 302
+    page = client.get("/execution/").get_data(as_text=True)
+    late = page[page.index('id="late-follow-ups"'):page.index("</section>", page.index('id="late-follow-ups"'))]
+    assert "Rouvrir la halte de nuit" in late and "Bilan des seringues" not in late
+    with app.app_context():
+        decision = db.session.execute(db.select(CoordinationDecision).filter_by(text="Rouvrir la halte de nuit")) \
+            .scalar_one()
+        decision.done_on = utcnow().date()
+        db.session.commit()
+    page = client.get("/execution/").get_data(as_text=True)
+    late = page[page.index('id="late-follow-ups"'):page.index("</section>", page.index('id="late-follow-ups"'))]
+    assert "Rouvrir la halte de nuit" not in late and "Aucun suivi en retard." in late

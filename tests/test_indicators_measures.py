@@ -115,8 +115,40 @@ def world(ctx):
         Referral(contact_id=c3.id, organisation_id=c3.organisation_id, person_id=p3.id, programme_id=phase.id,
                  status="admitted", proposed_on=date(2026, 3, 20), accepted_on=date(2026, 3, 20),
                  admitted_on=date(2026, 3, 21))])
+    db.session.flush()
+    _working_together(w, nord, provisional, c1)
     db.session.commit()
     return w
+
+
+def _working_together(w, validated, provisional, contact):
+    """Issue 21: partners on a validated and a provisional shift, one handover, meetings and decisions."""
+    from outreach.models import Organisation
+    from outreach.site_models import (
+        CoordinationDecision,
+        CoordinationMeeting,
+        Partner,
+        ReferralHandover,
+        shift_partners,
+    )
+    partner = db.session.execute(db.select(Partner).order_by(Partner.id)).scalars().first()
+    db.session.execute(shift_partners.insert(), [{"shift_id": validated.id, "partner_id": partner.id},
+                                                 {"shift_id": provisional.id, "partner_id": partner.id}])
+    gaia = db.session.execute(db.select(Organisation).filter_by(code="gaia")).scalar_one()
+    db.session.add(ReferralHandover(referral_id=contact.referrals[0].id, from_organisation_id=contact.organisation_id,
+                                    to_organisation_id=gaia.id, handed_over_on=date(2026, 3, 15),
+                                    handed_over_by_id=w.user.id))
+    march = CoordinationMeeting(held_on=date(2026, 3, 10), title="Comité", created_by_id=w.user.id,
+                                organisations=[gaia], decisions=[
+                                    CoordinationDecision(text="à temps", follow_up_on=date(2026, 3, 20),
+                                                         done_on=date(2026, 3, 18)),
+                                    CoordinationDecision(text="en retard", follow_up_on=date(2026, 3, 25),
+                                                         done_on=date(2026, 3, 28)),
+                                    CoordinationDecision(text="avril", follow_up_on=date(2026, 4, 5))])
+    february = CoordinationMeeting(held_on=date(2026, 2, 20), title="Comité", created_by_id=w.user.id,
+                                   organisations=[gaia], decisions=[
+                                       CoordinationDecision(text="pas faite", follow_up_on=date(2026, 3, 10))])
+    db.session.add_all([march, february])
 
 
 EXPECTED = {
@@ -131,6 +163,10 @@ EXPECTED = {
 
 # site observations (issue 21): validated shifts only, as every measure without include_provisional
 EXPECTED.update({"site_visits": 2, "site_people_seen": 16, "site_used_material": 9})
+# working together (issue 21): a partner on one validated shift (the provisional one left out), one handover,
+# one meeting in March, three decisions due in March of which one done by its date
+EXPECTED.update({"shifts_with_partners": 1, "handovers": 1, "meetings_held": 1, "decisions_due": 3,
+                 "decisions_on_time": 1})
 
 
 @pytest.mark.parametrize("code", sorted(EXPECTED))

@@ -111,11 +111,24 @@ def make_history(app):
         db.session.commit()
         referral = db.session.execute(db.select(Referral).filter_by(organisation_id=aurore.id, status="refused")
                                       ).scalars().first()
+        handover = _received_handover(aurore)  # issue 21: a referral Gaïa handed over to Aurore
         return {"shift_id": shift.id, "contact_id": contact.id, "referral_id": referral.id,
+                "handover_id": handover.id,
                 "team_id": shift.team_id, "user_id": worker.id,
                 "code": db.session.execute(db.select(Indicator.code)).scalars().first(),
                 "token": "x", "fmt": "csv", "kind": "material",
                 "action_id": db.session.execute(db.select(PlanAction.id)).scalars().first()}
+
+
+def _received_handover(aurore):
+    from outreach.referrals.handover import hand_over
+    gaia = _by_email("supervisor@gaia.demo")
+    referral = db.session.execute(db.select(Referral).filter(
+        Referral.organisation_id == gaia.organisation_id, Referral.status.in_(("proposed", "accepted", "admitted")))
+        .order_by(Referral.proposed_on.desc())).scalars().first()
+    handover = hand_over(referral, gaia, aurore.id, date.today())
+    db.session.commit()
+    return handover
 
 
 def page_urls(app, values):

@@ -130,18 +130,31 @@ def test_site_register_refuses_bad_input_with_a_message_naming_the_field(app, cl
     assert _count(app, Site) == _count_named(app)
 
 
-def test_site_types_are_an_editable_list_of_the_plan(app, client, login):
+def test_site_types_and_partners_are_edited_with_the_common_reference_lists(app, client, login):
     login("manager@plan.demo")
-    assert client.post("/sites/listes/types", data={"code": "squat", "label": "Squat", "label_en": "Squat"}).status_code == 302
+    assert client.post("/admin/listes/site_type", data={"code": "squat", "label": "Squat", "label_en": "Squat"}) \
+        .status_code == 302
     with app.app_context():
         item = db.session.execute(db.select(SiteType).filter_by(code="squat")).scalar_one()
-    assert client.post(f"/sites/listes/types/{item.id}", data={"label": "Squat / immeuble", "label_en": "",
-                                                       "position": 9, "is_active": ""}).status_code == 302
+    assert client.post(f"/admin/listes/site_type/{item.id}", data={"label": "Squat / immeuble", "label_en": "",
+                                                                   "position": 9, "is_active": ""}).status_code == 302
+    assert client.post("/admin/listes/partner", data={"code": "samu", "label": "SAMU"}).status_code == 302
+    assert client.post("/admin/listes/site_type", data={"code": "squat", "label": "Encore"}).status_code == 422
     with app.app_context():
         item = db.session.get(SiteType, item.id)
         assert (item.label, item.is_active) == ("Squat / immeuble", False)
-        actions = set(db.session.execute(db.select(AuditEvent.action)).scalars())
-        assert {"site_type_added", "site_type_changed"} <= actions
+        events = db.session.execute(db.select(AuditEvent).filter(
+            AuditEvent.action.in_(("reference_added", "reference_changed")))).scalars().all()
+        assert {(e.action, e.target_type) for e in events} >= {
+            ("reference_added", "site_types"), ("reference_changed", "site_types"), ("reference_added", "partners")}
+        assert all(e.organisation_id is None for e in events)  # shared: in every organisation admin's log
+    lists = client.get("/admin/listes").get_data(as_text=True)
+    assert 'id="site_type"' in lists and 'id="partner"' in lists and "Squat / immeuble" in lists
+    register = client.get("/sites").get_data(as_text=True)
+    assert 'href="/admin/listes#site_type"' in register and "<code>squat</code>" not in register
+    admin = app.test_client()
+    do_login(admin, "admin@aurore.demo")
+    assert "Squat / immeuble" in admin.get("/admin/journal").get_data(as_text=True)
 
 
 # --- observations ----------------------------------------------------------------------------------------

@@ -66,7 +66,8 @@ def dashboard_sheets(period, filters, user):
     """One sheet per plan action: each indicator's value, target, share, change and previous value."""
     _plan, actions = ind.dashboard(period, filters, user)
     header = [_("Code"), _("Indicateur"), _("Unité"), _("Valeur"), _("Cible"), _("Part de la cible"),
-              _("Évolution"), _("Période précédente")]
+              _("Évolution"), _("Période précédente"), _("État des mois")]
+    states = month_states_text(period, filters)
     sheets = []
     for block in actions:
         sheet = Sheet(f"{block['action'].number} {block['action'].title}", header)
@@ -74,10 +75,25 @@ def dashboard_sheets(period, filters, user):
             item = row["indicator"]
             sheet.rows.append([item.code, item.name, item.unit, _as_unit(row["value"], item),
                                _as_unit(row["target"], item), percent(_visible(row, "share")),
-                               _visible(row, "change"), _as_unit(row["previous"], item)])
+                               _visible(row, "change"), _as_unit(row["previous"], item), states])
         sheets.append(sheet)
     indicators = [r["indicator"] for b in actions for r in b["rows"]]
     return sheets, indicators
+
+
+def month_states_text(period, filters):
+    """Each month of the period with its state (provisional, signed off, accepted; ``outreach.signoff``),
+    consecutive months of one state together: "janv. 2026 – sept. 2026 : Provisoire · oct. 2026 : Accepté"."""
+    from ..labels import MONTH_STATE
+    from ..signoff.services import period_states
+    runs = []
+    for _month, label, state in period_states(period, filters):
+        if runs and runs[-1][2] == state:
+            runs[-1][1] = label
+        else:
+            runs.append([label, label, state])
+    return " · ".join(f"{first if first == last else f'{first} – {last}'} : {MONTH_STATE[state]}"
+                      for first, last, state in runs)
 
 
 def breakdown_sheets(indicator, period, filters, user, by):

@@ -103,6 +103,23 @@ MEASURE_LIST += [
 ]
 
 
+# --- working together (issue 21): read from their tables (``outreach.sites.measures``) ------------------------
+MEASURE_LIST += [
+    Measure("shifts_with_partners", _l("Maraudes avec des partenaires présents"), "direct"),
+    Measure("handovers", _l("Orientations transmises à une autre organisation"), "direct"),
+    # meetings and decisions count no person: published as they are (``params["not_people"]``)
+    Measure("meetings_held", _l("Réunions de coordination tenues"), "direct", params={"not_people": True}),
+    Measure("decisions_due", _l("Décisions de coordination à suivre"), "direct", params={"not_people": True}),
+    Measure("decisions_on_time", _l("Décisions de coordination suivies à temps"), "direct",
+            params={"not_people": True}),
+]
+
+
+def direct_query(measure, filters, period):
+    from ..sites.measures import QUERIES
+    return QUERIES[measure.code](filters, period)
+
+
 def site_item_ids(filters):
     """Ids of the sites chosen by the ``site`` and ``arrondissement`` filters; None when unfiltered."""
     codes, numbers = filters.get("site"), filters.get("arrondissement")
@@ -340,7 +357,7 @@ def _referral_source(filters, where):
     return source if provisional else source.join(Shift.__table__, Shift.id == Contact.shift_id)
 
 
-BUILDERS = {"sum": sum_query, "persons": persons_query, "median": median_query}
+BUILDERS = {"sum": sum_query, "persons": persons_query, "median": median_query, "direct": direct_query}
 
 
 def median_days(rows):

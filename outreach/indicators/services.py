@@ -239,7 +239,7 @@ class Dashboard:
     def protect(self, code, own_filters, period, value, filters=None):
         """A measure's count as published: perturbed with its cell key, or withheld (medians already are)."""
         measure = m.MEASURES[code]
-        if self.rules is None or measure.kind == "median" or not is_shown(value):
+        if self.rules is None or measure.kind == "median" or measure.params.get("not_people") or not is_shown(value):
             return value
         key = self.keys.key(measure, self.merged(own_filters, filters), period.bounds)
         return protect_count(value, key, self.rules, measure.kind)
@@ -286,7 +286,7 @@ class Dashboard:
     def _monthly(self, code, own_filters):
         measure = m.MEASURES[code]
         filters = merged_filters(self.filters, own_filters)
-        if measure.kind == "sum":
+        if measure.kind in ("sum", "direct"):
             return [self.evaluator.value(code, filters, (mo, mo)) for mo in self.spark_months]
         if measure.kind != "persons" or measure.params.get("window"):
             return [None] * 12

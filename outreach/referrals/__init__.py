@@ -5,4 +5,4 @@ from ..access import Blueprint
 # own organisation (as in review). Plan managers see aggregates only: person-level rows answer 403.
 bp = Blueprint("referrals", __name__, roles={"worker", "supervisor", "admin"}, url_prefix="/orientations")
 
-from . import views  # noqa: F401
+from . import handover, views  # noqa: F401

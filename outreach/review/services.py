@@ -29,6 +29,7 @@ from ..models import (
     utcnow,
 )
 from ..shifts.services import local_date, lock_shift
+from ..signoff.services import check_month_open
 
 OPEN_HOURS = 14
 DUPLICATE_MINUTES = 15
@@ -59,6 +60,7 @@ def ensure_editable(shift, user):
     lock_shift(shift)  # until commit: a validation racing with this edit is seen, or waits for it
     if shift.is_locked and user.role not in ("supervisor", "admin"):
         raise Forbidden(_("Maraude validée : modification réservée au superviseur."))
+    check_month_open(shift)
 
 
 def get_shift(shift_id, user):
@@ -238,6 +240,7 @@ def unvalidate_shift(shift, user, reason):
     lock_shift(shift)
     if not shift.is_locked:
         raise ValidationError({"status": _("Cette maraude n'est pas validée.")})
+    check_month_open(shift)
     _require_reason(reason)
     shift.status, shift.validated_at, shift.validated_by_id = "closed", None, None
     audit.record("shift.unvalidate", actor=user, target=shift, field="status", before="validated",

@@ -76,9 +76,9 @@ def _apply(shift, action, message):
     except ValidationError as exc:
         db.session.rollback()
         return _summary_page(shift, exc.errors, 422)
-    except Forbidden:
+    except Forbidden as exc:  # e.g. a month signed off or accepted: the page says why (signoff.check_month_open)
         db.session.rollback()
-        abort(403)
+        return _summary_page(shift, {"status": str(exc)}, 403)
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("review.shift", shift_id=shift.id))

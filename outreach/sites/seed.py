@@ -47,3 +47,73 @@ def _observation(shift, site, rng):
                            police_presence=rng.random() < 0.3, syringes_collected=rng.randint(0, 6),
                            pipes_collected=rng.randint(0, 15), mediations_residents=rng.randint(0, 2),
                            mediations_shopkeepers=rng.randint(0, 1), created_by_id=shift.opened_by_id)
+
+
+# --- after the demo history (``seed-demo --history``): working together, and the months signed off --------
+
+def seed_after_history(today=None):
+    """Site observations, partners and a handover on the history's shifts, meetings with decisions, and
+    sign-offs in every state. Idempotent."""
+    from ..signoff.seed import seed_signoff_demo
+    seed_sites_demo()
+    _partners_on_shifts()
+    _demo_meetings(today or utcnow().date())
+    _demo_handover()
+    return seed_signoff_demo(today)
+
+
+def _partners_on_shifts():
+    from ..site_models import Partner, shift_partners
+    partners = db.session.execute(db.select(Partner).filter_by(is_active=True).order_by(Partner.id)).scalars().all()
+    since = utcnow().date() - dt.timedelta(weeks=DEMO_WEEKS)
+    done = db.select(shift_partners.c.shift_id)
+    shifts = db.session.execute(db.select(Shift.id).where(Shift.status != "open", Shift.shift_on >= since,
+                                                          Shift.id.not_in(done))).scalars().all()
+    rows = []
+    for shift_id in shifts:
+        rng = random.Random("partners" + shift_id)
+        if partners and rng.random() < 0.3:
+            rows += [{"shift_id": shift_id, "partner_id": p.id} for p in rng.sample(partners, rng.randint(1, 2))]
+    if rows:
+        db.session.execute(shift_partners.insert(), rows)
+
+
+def _demo_meetings(today):
+    from ..models import Organisation, PlanAction, User
+    from ..site_models import CoordinationDecision, CoordinationMeeting
+    if db.session.execute(db.select(CoordinationMeeting.id)).first() is not None:
+        return
+    manager = db.session.execute(db.select(User).filter_by(role="manager")).scalars().first()
+    organisations = db.session.execute(db.select(Organisation).where(
+        Organisation.is_partner_institution.is_(False))).scalars().all()
+    action = db.session.execute(db.select(PlanAction).order_by(PlanAction.id)).scalars().first()
+    if manager is None or not organisations:
+        return
+    for days, title, decisions in (
+            (70, "Comité de suivi Stalingrad", [("Maraude commune le jeudi soir", 20, 15)]),
+            (40, "Réunion des maraudes du 19e", [("Point hebdomadaire avec la police", 14, 21),
+                                                 ("Signaler les seringues aux abords de l'école", 10, None)]),
+            (5, "Comité de pilotage du plan", [("Ouvrir un espace de repos de nuit", 30, None)])):
+        held = today - dt.timedelta(days=days)
+        db.session.add(CoordinationMeeting(held_on=held, title=title, created_by_id=manager.id,
+                                           organisations=organisations, decisions=[
+            CoordinationDecision(text=text, action=action, follow_up_on=held + dt.timedelta(days=due),
+                                 done_on=held + dt.timedelta(days=done) if done is not None else None)
+            for text, due, done in decisions]))
+
+
+def _demo_handover():
+    from ..models import Organisation, Referral, User
+    from ..referrals.handover import hand_over
+    from ..site_models import ReferralHandover
+    if db.session.execute(db.select(ReferralHandover.id)).first() is not None:
+        return
+    sender = db.session.execute(db.select(User).filter_by(email="supervisor@aurore.demo")).scalar_one_or_none()
+    receiver = db.session.execute(db.select(Organisation).filter_by(code="gaia")).scalar_one_or_none()
+    if sender is None or receiver is None:
+        return
+    referral = db.session.execute(db.select(Referral).where(
+        Referral.organisation_id == sender.organisation_id, Referral.status.in_(("proposed", "accepted")))
+        .order_by(Referral.proposed_on.desc())).scalars().first()
+    if referral is not None:
+        hand_over(referral, sender, receiver.id, max(referral.proposed_on, utcnow().date() - dt.timedelta(days=1)))

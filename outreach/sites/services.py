@@ -111,38 +111,6 @@ def update_site(site, values):
     return site
 
 
-def add_list_item(model, action, code, label, label_en):
-    """Add to an editable list of this capability (site types, partners): stable code, labels, last position."""
-    code = (code or "").strip().lower()
-    if not _CODE.match(code):
-        raise ValidationError({"code": _("Code : lettres minuscules, chiffres et _ (40 au plus).")})
-    if db.session.execute(db.select(model.id).filter_by(code=code)).first():
-        raise ValidationError({"code": _("Ce code existe déjà dans cette liste.")})
-    last = db.session.execute(db.select(db.func.max(model.position))).scalar() or 0
-    item = model(code=code, label=_label(label), label_en=(label_en or "").strip() or None, position=last + 1)
-    db.session.add(item)
-    db.session.flush()
-    audit.record(f"{action}_added", target=item, after=code, organisation_id=None)
-    return item
-
-
-def update_list_item(item, action, label, label_en, position, is_active):
-    values = {"label": _label(label), "label_en": (label_en or "").strip() or None, "position": position,
-              "is_active": bool(is_active)}
-    for field, value in values.items():
-        if getattr(item, field) != value:
-            audit.record(f"{action}_changed", target=item, field=field, before=getattr(item, field), after=value,
-                         details={"code": item.code}, organisation_id=None)
-            setattr(item, field, value)
-
-
-def _label(value):
-    value = (value or "").strip()
-    if not value or len(value) > 120:
-        raise ValidationError({"label": _("Le libellé est obligatoire (120 caractères au plus).")})
-    return value
-
-
 # --- observations -------------------------------------------------------------------------------------
 
 def _check_shift(shift, user):

@@ -7,9 +7,8 @@ from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..indicators.suppression import display, legend
 from ..models import Sector, utcnow
-from ..reference.forms import AddItemForm, EditItemForm
 from ..shifts.services import is_uuid, local_date, open_shift_for
-from ..site_models import Partner, Site, SiteType
+from ..site_models import Site
 from . import bp, coordination, figures, services
 from .forms import (
     COUNT_LABELS,
@@ -34,12 +33,9 @@ def _site_form(site=None, formdata=None):
 
 def _register(status=200, errors=None):
     sites = services.list_sites()
-    return render_template("sites/index.html", sites=sites, lists={
-                               "types": (_("Types de site"), services.list_site_types()),
-                               "partenaires": (_("Partenaires"), coordination.list_partners())},
-                           can_edit=is_plan_level(current_user), new_form=_site_form(),
-                           edit_forms={s.id: _site_form(s) for s in sites},
-                           type_form=AddItemForm(formdata=None), errors=errors or {}), status
+    return render_template("sites/index.html", sites=sites, can_edit=is_plan_level(current_user),
+                           new_form=_site_form(), edit_forms={s.id: _site_form(s) for s in sites},
+                           errors=errors or {}), status
 
 
 @bp.get("/sites")
@@ -89,49 +85,6 @@ def edit(site_id):
     return redirect(url_for("sites.index", _anchor=f"site-{site.code}"))
 
 
-LISTS = {"types": (SiteType, "site_type"), "partenaires": (Partner, "partner")}
-
-
-def _list_model(kind):
-    if kind not in LISTS:
-        abort(404)
-    return LISTS[kind]
-
-
-@bp.post("/sites/listes/<kind>")
-@plan_level
-def add_list_item(kind):
-    model, action = _list_model(kind)
-    form = AddItemForm()
-    if not form.validate_on_submit():
-        return _failed(form.errors)
-    try:
-        services.add_list_item(model, action, form.code.data, form.label.data, form.label_en.data)
-    except ValidationError as exc:
-        return _failed(exc.errors)
-    db.session.commit()
-    flash(_("Élément ajouté."), "success")
-    return redirect(url_for("sites.index", _anchor=kind))
-
-
-@bp.post("/sites/listes/<kind>/<int:item_id>")
-@plan_level
-def edit_list_item(kind, item_id):
-    model, action = _list_model(kind)
-    item = db.session.get(model, item_id) or abort(404)
-    form = EditItemForm()
-    if not form.validate_on_submit():
-        return _failed(form.errors)
-    try:
-        services.update_list_item(item, action, form.label.data, form.label_en.data, form.position.data,
-                                  form.is_active.data)
-    except ValidationError as exc:
-        return _failed(exc.errors)
-    db.session.commit()
-    flash(_("Élément « %(code)s » enregistré.", code=item.code), "success")
-    return redirect(url_for("sites.index", _anchor=kind))
-
-
 # --- the map --------------------------------------------------------------------------------------------
 
 @bp.get("/sites/carte")
@@ -175,6 +128,7 @@ def _helpers():
     return {"site_observation_panel": observation_panel, "site_observation_form_today": observation_form_today,
             "site_observations_of": lambda shift: services.observations_of_shift(shift, current_user),
             "shift_partners_of": coordination.partners_of,
+            "late_coordination_decisions": lambda: coordination.late_decisions(local_date(utcnow())),
             "site_count_labels": COUNT_LABELS}
 
 
