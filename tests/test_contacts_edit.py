@@ -188,7 +188,7 @@ def test_supervisor_edits_closed_shift_of_own_organisation(app, client, login):
     supervisor = app.test_client()
     do_login(supervisor, "supervisor@aurore.demo")
     review = supervisor.get(f"/revue/maraude/{_shift_id(app)}").get_data(as_text=True)
-    assert "· Personne · 1 personne" in review and "· known ·" not in review
+    assert "· Personne · ×1" in review and "· known ·" not in review
     correction = supervisor.get(f"/revue/contact/{contact_id}/corriger").get_data(as_text=True)
     assert f'href="/maraude/contacts/{contact_id}">Modifier tout le contact' in correction  # its own control
     assert supervisor.get(f"/maraude/contacts/{contact_id}").status_code == 200

@@ -28,7 +28,7 @@ def test_supervisor_reviews_a_shift(live_app, page):
     form.get_by_label("Motif de la correction (obligatoire)").fill("compté deux fois")
     with page.expect_navigation():
         form.get_by_role("button", name="Enregistrer la correction").click()
-    assert "Correction enregistrée (2 champs)." in page.locator("main").inner_text()
+    assert "Correction enregistrée : Tranche d'âge, Nombre de personnes." in page.locator("main").inner_text()
     assert "18-25 ans" in page.locator("#contacts").inner_text()
     page.locator("#validate").click()
     page.wait_for_load_state()

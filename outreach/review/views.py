@@ -2,13 +2,12 @@ from datetime import date, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from ..access import organisation_scope
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
-from ..labels import label
+from ..labels import field_label, label
 from ..models import Contact, ContactMaterial, RefItem, Sector, Team
 from ..shifts.services import local_clock
 from . import bp, services
@@ -152,8 +151,7 @@ def correct(contact_id):
         db.session.rollback()
         abort(403)
     db.session.commit()
-    flash(ngettext("Correction enregistrée (%(num)s champ).", "Correction enregistrée (%(num)s champs).",
-                   len(changed)), "success")
+    flash(_("Correction enregistrée : %(fields)s.", fields=", ".join(field_label(f) for f in changed)), "success")
     return redirect(url_for("review.shift", shift_id=contact.shift_id, _anchor=f"contact-{contact.id}"))
 
 
