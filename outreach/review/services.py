@@ -28,11 +28,11 @@ from ..models import (
     ShiftStock,
     utcnow,
 )
+from ..referrals.services import AWAITING, STALE_DAYS
 from ..shifts.services import local_clock, local_date, lock_shift
 
 OPEN_HOURS = 14
 DUPLICATE_MINUTES = 15
-STALE_DAYS = 7
 CORRECTABLE = ("kind", "sector_id", "people_count", "sex", "age_band", "living_situation_id", "occurred_at")
 CHOICES = {"kind": contract.KINDS, "sex": contract.SEXES, "age_band": contract.AGE_BANDS}
 CHOICE_FAMILY = {"kind": "contact_kind", "sex": "sex", "age_band": "age_band"}
@@ -137,10 +137,10 @@ def _over_given(ids):
 def _stale_referrals(ids, now):
     rows = db.session.execute(
         db.select(Contact.shift_id, func.count()).join(Referral, Referral.contact_id == Contact.id)
-        .filter(Contact.shift_id.in_(ids), Referral.status.in_(("proposed", "accepted")),
+        .filter(Contact.shift_id.in_(ids), Referral.status.in_(AWAITING),
                 Referral.updated_at < now - timedelta(days=STALE_DAYS))
         .group_by(Contact.shift_id)).all()
-    return [(sid, _("%(n)s orientation(s) sans nouvelle depuis %(d)s j", n=n, d=STALE_DAYS)) for sid, n in rows]
+    return [(sid, _("%(n)s orientation(s) hébergement sans nouvelle depuis %(d)s jours", n=n, d=STALE_DAYS)) for sid, n in rows]
 
 
 def _grouped(query):
