@@ -224,3 +224,18 @@ def test_week_view_equals_sql_counts(app, client, login):
             assert tuple(int(n) for n in numbers) == expected, day
     assert [r[1] for r in rows] == ["4", "0", "1", "0", "0", "0", "5"]
     assert [r[4] for r in rows] == ["0", "2", "0", "0", "0", "0", "3"]
+
+
+def test_materials_are_folded_unless_the_contact_has_some_or_one_was_refused(app, client, login):
+    ids = _setup(app)
+    login("supervisor@aurore.demo")
+    url = f"/revue/contact/{ids['contact']}/corriger"
+    assert '<details id="materials">' in client.get(url).get_data(as_text=True)
+    refused = client.post(url, data={f"material-{ids['material']}": "-1", "reason": "x"})
+    assert refused.status_code == 422 and '<details id="materials" open>' in refused.get_data(as_text=True)
+    assert client.post(url, data={f"material-{ids['material']}": "3", "reason": "kits"}).status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert '<details id="materials" open>' in page and f'value="3" name="material-{ids["material"]}"' in page
+    with app.app_context():
+        assert [(m.material_id, m.quantity) for m in db.session.get(Contact, ids["contact"]).materials] == [
+            (ids["material"], 3)]
