@@ -83,6 +83,9 @@ FIELD = {
     "products": _l("Produits"), "needs": _l("Besoins"), "materials": _l("Matériel donné"),
     "orientations": _l("Orientations"), "referrals": _l("Orientations hébergement"), "person": _l("Code personne"),
     "label": _l("Libellé"), "label_en": _l("Libellé anglais"), "position": _l("Ordre"), "is_active": _l("Actif"),
+    # the correction form's own fields
+    "material": _l("Matériel"), "field": _l("Champ"), "value": _l("Nouvelle valeur"), "reason": _l("Motif"),
+    "summary": _l("Synthèse"),
 }
 DETAIL = {"ip": _l("adresse IP"), "teams": _l("équipes"), "view": _l("vue"), "format": _l("format"),
           "from": _l("du"), "to": _l("au"), "filters": _l("filtres"), "rows": _l("lignes"),

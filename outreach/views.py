@@ -68,8 +68,8 @@ def handle_unexpected(error):
 
 
 NAV = {
-    "worker": [("shifts.current", _l("Maraude")), ("referrals.index", _l("Orientations en cours"))],
-    "supervisor": [("review.board", _l("Équipes")), ("referrals.index", _l("Orientations en cours")),
+    "worker": [("shifts.current", _l("Maraude")), ("referrals.index", _l("Orientations hébergement"))],
+    "supervisor": [("review.board", _l("Équipes")), ("referrals.index", _l("Orientations hébergement")),
                    ("indicators.dashboard", _l("Indicateurs")), ("imports.index", _l("Import")),
                    ("sites.map_page", _l("Sites"))],
     "manager": [("indicators.dashboard", _l("Indicateurs")), ("indicators.funnel", _l("Parcours")),

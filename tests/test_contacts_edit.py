@@ -188,8 +188,9 @@ def test_supervisor_edits_closed_shift_of_own_organisation(app, client, login):
     supervisor = app.test_client()
     do_login(supervisor, "supervisor@aurore.demo")
     review = supervisor.get(f"/revue/maraude/{_shift_id(app)}").get_data(as_text=True)
-    assert f'href="/maraude/contacts/{contact_id}">Modifier tout le contact' in review  # the review page links it
     assert "· Personne · ×1" in review and "· known ·" not in review
+    correction = supervisor.get(f"/revue/contact/{contact_id}/corriger").get_data(as_text=True)
+    assert f'href="/maraude/contacts/{contact_id}">Modifier tout le contact' in correction  # its own control
     assert supervisor.get(f"/maraude/contacts/{contact_id}").status_code == 200
     response = supervisor.post(f"/maraude/contacts/{contact_id}", data={"kind": "known", "sex": "x"})
     assert response.status_code == 302 and f"/revue/maraude/{_shift_id(app)}" in response.headers["Location"]

@@ -1,8 +1,11 @@
 """Referral lifecycle: dated steps by whom, allowed transitions only, organisation scope, open list, funnel."""
+import re
 from datetime import date, datetime, timedelta
+from html import unescape
 
 import pytest
 from conftest import do_login
+from flask_babel import format_date
 from werkzeug.exceptions import NotFound
 
 from outreach.errors import Forbidden, ValidationError
@@ -20,6 +23,7 @@ from outreach.models import (
     User,
 )
 from outreach.referrals import services
+from outreach.shifts.services import local_clock
 
 
 def _user(email):
@@ -94,7 +98,9 @@ def test_full_lifecycle_is_dated_says_who_and_goes_on_after_validation(app):
     accepted, admitted = today - timedelta(days=15), today - timedelta(days=10)
     response = _step(worker, rid, "accepted", accepted)
     assert response.status_code == 302
-    assert "Orientation ASSORE : acceptée le" in worker.get(response.location).get_data(as_text=True)
+    with app.test_request_context():
+        said = f"Orientation hébergement ASSORE : acceptée le {format_date(accepted)}."  # "1 déc. 2026"
+    assert said in worker.get(response.location).get_data(as_text=True)
     replay = _step(worker, rid, "accepted", accepted)  # the same form sent twice
     assert replay.status_code == 302 and "déjà enregistrée" in worker.get(replay.location).get_data(as_text=True)
     assert _step(supervisor, rid, "admitted", admitted).status_code == 302
@@ -216,7 +222,7 @@ def test_list_shows_only_the_organisations_open_referrals_and_flags_stale_ones(a
     assert all(f"/orientations/{rid}" in ended for rid in closed)  # ended lately: listed apart
     assert elsewhere not in html
     assert "111111" in html and "Maraude Est (19e)" in html  # short code and team
-    assert html.index(est) < html.index(open_ids[0])  # newest step first
+    assert html.index(open_ids[0]) < html.index(open_ids[1]) < html.index(open_ids[2])  # proposals first
     client = _client(app, "supervisor@aurore.demo")
     only_phase = client.get("/orientations/?programme=phase").get_data(as_text=True)
     assert est in only_phase and open_ids[0] not in only_phase
@@ -234,6 +240,47 @@ def test_list_shows_only_the_organisations_open_referrals_and_flags_stale_ones(a
     assert html.count("stale-flag") == 1 and "Sans nouvelles depuis 10 jours" in html
     row = html[html.index(old):]
     assert row.index("stale-flag") < row.index("</li>")
+
+
+def _rows(html):
+    """The open list's rows as a person reads them, in order."""
+    body = html.split('id="referrals"')[1].split("</ul>")[0]
+    return [re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", row))).strip()
+            for row in re.findall(r'<li class="referral-row[^"]*">(.*?)</li>', body, re.DOTALL)]
+
+
+def test_open_referrals_can_be_told_apart_and_what_needs_action_comes_first(app):
+    waiting = make_referral(app, 2, person_code="ab12cd" + "0" * 58)
+    anonymous = make_referral(app, 1, programme="phase", team_code="aurore_est", status="accepted")
+    staying = make_referral(app, 20, status="admitted", person_code="ef34" + "0" * 60)
+    stale = make_referral(app, 10, programme="siao_115", person_code="9" * 64)
+    html = _client(app, "worker@aurore.demo").get("/orientations/").get_data(as_text=True)
+    rows = _rows(html)
+    with app.test_request_context(), app.app_context():
+        day = {rid: format_date(db.session.get(Referral, rid).proposed_on) for rid in (waiting, anonymous, staying,
+                                                                                        stale)}
+        met = db.session.get(Referral, anonymous).contact.occurred_at
+        met_on, met_at = format_date(met), local_clock(met)
+    order = [html.index(f"/orientations/{rid}") for rid in (stale, waiting, anonymous, staying)]
+    assert order == sorted(order)  # stale, then proposed, accepted, admitted
+    assert rows[0].startswith("115 / SIAO · 999999 Proposée Sans nouvelles depuis 10 jours")
+    assert rows[1] == f"ASSORE · AB12CD Proposée Maraude Nord (18e) · proposée le {day[waiting]}"
+    assert rows[2] == (f"PHASE · rencontre du {met_on} à {met_at} Acceptée Maraude Est (19e) · "
+                       f"proposée le {day[anonymous]} · acceptée le {day[anonymous]}")
+    assert "Sans nouvelles" not in rows[3]  # a stay in place waits for nobody
+
+
+def test_referral_pages_write_dates_in_words_and_say_orientation_hebergement(app):
+    rid = make_referral(app, 3, status="accepted")
+    ended = make_referral(app, 1, status="refused", person_code="7" * 64)
+    worker = _client(app, "worker@aurore.demo")
+    for url in ("/orientations/", f"/orientations/{rid}", f"/orientations/{ended}"):
+        html = worker.get(url).get_data(as_text=True)
+        text = re.sub(r"<[^>]+>", " ", html.split("<main")[1].split("</main>")[0])
+        assert not re.search(r"\b\d{4}-\d\d-\d\d\b|\b\d\d/\d\d/\d{4}\b|\(\d+ j\)", text), url
+        assert "Orientation" in text and "hébergement" in text, url
+    nav = worker.get("/orientations/").get_data(as_text=True).split("<nav")[1].split("</nav>")[0]
+    assert "Orientations hébergement" in nav and "Orientations en cours" not in nav
 
 
 def _catch_up():

@@ -24,7 +24,7 @@ def test_worker_advances_a_referral_on_a_phone(page, live_app):
     assert page.locator(".stale-flag").count() == 1
     _open(page, stale)
     page.locator("#step-accepted button[type=submit]").click()
-    page.wait_for_selector("text=/Orientation ASSORE : acceptée le/")
+    page.wait_for_selector("text=/Orientation hébergement ASSORE : acceptée le/")
     _open(page, stale)
     page.locator("#step-admitted button[type=submit]").click()
     page.wait_for_selector("text=/admise le/")

@@ -19,15 +19,20 @@ def test_supervisor_reviews_a_shift(live_app, page):
     page.goto("/revue/")
     assert "hors des horaires" in page.locator("#shifts").inner_text()
     page.locator(f"a[href$='/revue/maraude/{sid}']").click()
-    page.locator("#contacts details summary").first.click()
-    form = page.locator(".correct-form").first
-    form.locator("select[name=field]").select_option("people_count")
-    form.locator("input[name=value]").fill("1")
-    form.locator("input[name=reason]").fill("compté deux fois")
-    form.get_by_role("button", name="Corriger").click()
-    page.wait_for_load_state()
+    page.locator("#contacts .row-link").first.tap()  # the row opens its contact's correction form
+    page.wait_for_url("**/corriger")
+    form = page.locator("#correct-form")
+    assert form.get_by_label("Type de contact").input_value() == "anonymous"
+    form.get_by_label("Tranche d'âge").select_option(label="18-25 ans")
+    form.get_by_label("Nombre de personnes").fill("1")
+    form.get_by_label("Motif de la correction (obligatoire)").fill("compté deux fois")
+    with page.expect_navigation():
+        form.get_by_role("button", name="Enregistrer la correction").click()
+    assert "Correction enregistrée : Tranche d'âge, Nombre de personnes." in page.locator("main").inner_text()
+    assert "18-25 ans" in page.locator("#contacts").inner_text()
     page.locator("#validate").click()
     page.wait_for_load_state()
     assert page.locator("#status").inner_text() == "validée"
     trail = page.locator("#trail").inner_text()
-    assert "compté deux fois" in trail and "Nombre de personnes" in trail
+    assert "compté deux fois" in trail and "Nombre de personnes : 2 → 1" in trail
+    assert "Tranche d'âge : ∅ → 18-25 ans" in trail

@@ -2,6 +2,7 @@
 board paging, week view equal to direct SQL counts, print marks and CSP-safe charts."""
 import re
 from datetime import date, timedelta
+from html import unescape
 
 from sqlalchemy import text
 from test_review_services import START, make_contact, make_person, make_shift
@@ -27,7 +28,8 @@ def _setup(app):
 
 
 def _correct(client, cid, field, value):
-    return client.post(f"/revue/contact/{cid}/corriger", data={"field": field, "value": value, "reason": "test"})
+    """The correction form as a browser posts it: the changed field under its own name, with the reason."""
+    return client.post(f"/revue/contact/{cid}/corriger", data={field: value, "reason": "test"})
 
 
 BAD = [
@@ -79,20 +81,62 @@ def test_reference_corrections_by_id_or_code(app, client, login):
     assert "Secteur" in trail and "Situation de logement" in trail and "sector_id" not in trail
 
 
-def test_correction_form_shows_french_labels(app, client, login):
+def _selects(html):
+    """{select name: [(value, label, selected)]} of a page."""
+    found = {}
+    for name, body in re.findall(r'<select name="([^"]+)"[^>]*>(.*?)</select>', html, re.DOTALL):
+        found[name] = [(v, unescape(t), bool(sel)) for v, sel, t in
+                       re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', body)]
+    return found
+
+
+def test_coded_fields_are_corrected_with_a_select_of_their_labels(app, client, login):
     ids = _setup(app)
     login("supervisor@aurore.demo")
-    page = client.get(f"/revue/maraude/{ids['shift']}").get_data(as_text=True)
-    options = dict(re.findall(r'<option value="([^"]+)">([^<]+)</option>', page[page.index('name="field"'):]))
-    assert options["sector_id"] == "Secteur"
-    assert options["living_situation_id"] == "Situation de logement"
-    assert options["people_count"] == "Nombre de personnes"
-    assert options["age_band"] == "Tranche d'âge" or options["age_band"] == "Tranche d&#39;âge"
-    assert not any(v in ("kind", "sector_id", "people_count", "sex", "age_band", "living_situation_id")
-                   for v in options.values())
-    # the value list offers the active sectors' codes, not the inactive one
-    datalist = page[page.index('<datalist id="correct-values">'):page.index("</datalist>")]
-    assert f'value="{ids["sector"][1]}"' in datalist and 'value="ancien"' not in datalist
+    summary = client.get(f"/revue/maraude/{ids['shift']}").get_data(as_text=True)
+    row = re.search(r'<li id="contact-([^"]+)"><a class="row-link" href="([^"]+)"', summary)
+    assert row and row.group(1) == ids["contact"]  # the row is the way to its correction form
+    page = client.get(row.group(2)).get_data(as_text=True)
+    selects = _selects(page)
+    assert [(v, t) for v, t, _ in selects["age_band"] if v] == [
+        ("u18", "moins de 18 ans"), ("18_25", "18-25 ans"), ("26_35", "26-35 ans"), ("36_45", "36-45 ans"),
+        ("46_55", "46-55 ans"), ("o55", "plus de 55 ans"), ("unknown", "âge inconnu")]
+    assert [t for v, t, sel in selects["kind"] if sel] == ["Personne"]
+    assert [t for v, t, sel in selects["age_band"] if sel] == ["— non renseigné —"]
+    assert {t for _, t, _ in selects["sex"]} >= {"Femme", "Homme"}
+    assert (str(ids["sector"][0]), True) in {(v, True) for v, _, _ in selects["sector_id"]}
+    assert str(ids["inactive_sector"]) not in {v for v, _, _ in selects["sector_id"]}
+    assert "attendu" not in page and 'list="' not in page  # no free text answered by a list of codes
+    assert 'href="/maraude/contacts/' in page and "Modifier tout le contact" in page
+    response = client.post(row.group(2), data={"age_band": "26_35", "sector_id": str(ids["sector"][0]),
+                                               "kind": "known", "reason": "relu avec l'équipe"})
+    assert response.status_code == 302 and response.location.endswith(f"#contact-{ids['contact']}")
+    with app.app_context():
+        contact = db.session.get(Contact, ids["contact"])
+        assert (contact.age_band, contact.sector_id, contact.kind) == ("26_35", ids["sector"][0], "known")
+        fields = sorted(e.field for e in db.session.execute(db.select(AuditEvent).filter_by(
+            action="contact.correct")).scalars())
+        assert fields == ["age_band", "sector_id"]  # the unchanged kind is not a correction
+    summary = client.get(f"/revue/maraude/{ids['shift']}").get_data(as_text=True)
+    assert "26-35 ans" in summary[summary.index('id="contacts"'):]
+
+
+def test_the_correction_form_refuses_in_place_and_keeps_what_was_typed(app, client, login):
+    ids = _setup(app)
+    login("supervisor@aurore.demo")
+    url = f"/revue/contact/{ids['contact']}/corriger"
+    response = client.post(url, data={"people_count": "0", "age_band": "o55", "reason": "x"})
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 422 and "Nombre de personnes" in html
+    assert 'id="field-people_count" aria-invalid="true"' in html
+    assert [t for v, t, sel in _selects(html)["age_band"] if sel] == ["plus de 55 ans"]
+    nothing = client.post(url, data={"age_band": "", "reason": "x"})
+    assert nothing.status_code == 422 and "Aucune valeur n'a changé" in unescape(nothing.get_data(as_text=True))
+    no_reason = client.post(url, data={"age_band": "o55", "reason": " "})
+    assert no_reason.status_code == 422 and "Le motif est obligatoire" in no_reason.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Contact, ids["contact"]).age_band is None
+        assert db.session.execute(db.select(AuditEvent).filter_by(action="contact.correct")).first() is None
 
 
 def test_print_marks_and_no_inline_styles(app, client, login):
@@ -180,3 +224,18 @@ def test_week_view_equals_sql_counts(app, client, login):
             assert tuple(int(n) for n in numbers) == expected, day
     assert [r[1] for r in rows] == ["4", "0", "1", "0", "0", "0", "5"]
     assert [r[4] for r in rows] == ["0", "2", "0", "0", "0", "0", "3"]
+
+
+def test_materials_are_folded_unless_the_contact_has_some_or_one_was_refused(app, client, login):
+    ids = _setup(app)
+    login("supervisor@aurore.demo")
+    url = f"/revue/contact/{ids['contact']}/corriger"
+    assert '<details id="materials">' in client.get(url).get_data(as_text=True)
+    refused = client.post(url, data={f"material-{ids['material']}": "-1", "reason": "x"})
+    assert refused.status_code == 422 and '<details id="materials" open>' in refused.get_data(as_text=True)
+    assert client.post(url, data={f"material-{ids['material']}": "3", "reason": "kits"}).status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert '<details id="materials" open>' in page and f'value="3" name="material-{ids["material"]}"' in page
+    with app.app_context():
+        assert [(m.material_id, m.quantity) for m in db.session.get(Contact, ids["contact"]).materials] == [
+            (ids["material"], 3)]

@@ -115,7 +115,7 @@ def test_anomalies_flagged(rctx):
     flags = services.anomalies([long_open.id, shift.id, clean.id], now=now)
     assert len(flags[long_open.id]) == 1
     text_ = " ".join(flags[shift.id])
-    assert "hors des horaires" in text_ and "doublon" in text_ and "Matériel" in text_ and "sans nouvelle" in text_
+    assert "hors des horaires" in text_ and "doublon" in text_ and "Matériel" in text_ and "1 orientation(s) hébergement sans nouvelle depuis 7 jours" in text_
     assert clean.id not in flags
 
 

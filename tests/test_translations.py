@@ -104,7 +104,7 @@ def test_language_link_switches_login_and_home_to_english(client):
     assert "Incorrect email address or password." in bad.get_data(as_text=True)
     client.post("/connexion", data={"email": "worker@aurore.demo", "password": "demo-password"})
     home = _text(client, "/accueil")
-    for text in ("Welcome", "Choose a section from the menu.", "Outreach shift", "Open referrals",
+    for text in ("Welcome", "Choose a section from the menu.", "Outreach shift", "Shelter referrals",
                  "Outreach worker", "Sign out", "Privacy"):
         assert text in home
     assert "Bienvenue" not in home and "Se déconnecter" not in home

@@ -25,6 +25,7 @@ from ..shifts.services import local_date
 
 NEXT_STEPS = {"proposed": ("accepted", "refused"), "accepted": ("admitted", "refused"), "admitted": ("exited",)}
 OPEN_STATES = tuple(NEXT_STEPS)
+AWAITING = ("proposed", "accepted")  # a step from someone else is expected
 STEPS = ("accepted", "refused", "admitted", "exited")  # what can be recorded after the proposal
 FINAL_STATES = ("refused", "exited")
 DATE_COLUMNS = {"proposed": "proposed_on", "accepted": "accepted_on", "refused": "refused_on",
@@ -44,6 +45,7 @@ class OpenReferral:
     last_step_on: dt.date
     days_since: int
     code_short: str | None
+    contact_at: dt.datetime | None = None  # the encounter where it was proposed: tells anonymous ones apart
 
     @property
     def status(self):
@@ -51,7 +53,14 @@ class OpenReferral:
 
     @property
     def is_stale(self):
-        return self.days_since > STALE_DAYS
+        """Waiting for an answer or an admission for more than STALE_DAYS (a stay in place is not waiting)."""
+        return self.status in AWAITING and self.days_since > STALE_DAYS
+
+    @property
+    def action_order(self):
+        """What needs action first: stale ones, then proposals, then acceptances, then stays; the longest
+        waiting first within each."""
+        return (not self.is_stale, OPEN_STATES.index(self.status), self.last_step_on, self.referral.id)
 
 
 def today():
@@ -73,25 +82,26 @@ def _last_step_column():
 
 
 def open_referrals(user, programme_id=None, status=None, on=None):
-    """The user's organisation's referrals not yet refused or exited, most recent step first."""
+    """The user's organisation's referrals not yet refused or exited, what needs action first (``action_order``)."""
     _check_person_level(user)
     if status is not None and status not in OPEN_STATES:
         raise ValidationError({"status": _("État inconnu.")})
     on = on or today()
     last_step = _last_step_column()
-    query = (db.select(Referral, RefItem, Team, Person, last_step)
+    query = (db.select(Referral, RefItem, Team, Person, last_step, Contact.occurred_at)
              .join(RefItem, RefItem.id == Referral.programme_id)
              .join(Contact, Contact.id == Referral.contact_id).join(Team, Team.id == Contact.team_id)
              .outerjoin(Person, Person.id == Referral.person_id)
-             .where(Referral.status.in_(OPEN_STATES))
-             .order_by(last_step.desc(), Referral.updated_at.desc(), Referral.id))
+             .where(Referral.status.in_(OPEN_STATES)))
     query = scoped(query, Referral, user)
     if programme_id is not None:
         query = query.where(Referral.programme_id == programme_id)
     if status is not None:
         query = query.where(Referral.status == status)
-    return [OpenReferral(referral, programme, team, _as_date(last), (on - _as_date(last)).days, short_code(person))
-            for referral, programme, team, person, last in db.session.execute(query)]
+    rows = [OpenReferral(referral, programme, team, _as_date(last), (on - _as_date(last)).days, short_code(person),
+                         contact_at)
+            for referral, programme, team, person, last, contact_at in db.session.execute(query)]
+    return sorted(rows, key=lambda row: row.action_order)
 
 
 RECENT_DAYS = 14

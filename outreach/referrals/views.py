@@ -1,5 +1,6 @@
 """Thin views: the list of open referrals, one referral's page, and the step form (plain POST)."""
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -8,13 +9,15 @@ from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
 from ..labels import REFERRAL_STATUS
 from ..reference import services as reference
+from ..shifts.services import local_clock
 from . import bp, forms, services
 
 STATUS_LABELS = REFERRAL_STATUS
 
 
 def _labels():
-    return {"status_labels": STATUS_LABELS, "field_labels": forms.FIELD_LABELS, "stale_days": services.STALE_DAYS}
+    return {"status_labels": STATUS_LABELS, "field_labels": forms.FIELD_LABELS, "stale_days": services.STALE_DAYS,
+            "clock": local_clock}
 
 
 def _referral_or_404(referral_id):
@@ -90,7 +93,7 @@ def advance(referral_id):
     if refused:
         return refused
     db.session.commit()
-    flash(_("Orientation %(programme)s : %(step)s le %(day)s.", programme=referral.programme.display_label,
+    flash(_("Orientation hébergement %(programme)s : %(step)s le %(day)s.", programme=referral.programme.display_label,
             step=STATUS_LABELS[referral.status].lower(), day=_day(referral)), "success")
     return redirect(url_for("referrals.index"))
 
@@ -109,4 +112,4 @@ def undo(referral_id):
 
 
 def _day(referral):
-    return services.last_step_on(referral).strftime("%d/%m/%Y")
+    return format_date(services.last_step_on(referral))

@@ -8,7 +8,6 @@ import json
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
 from .. import audit, contract
@@ -17,6 +16,7 @@ from ..contacts.forms import parse_time
 from ..contacts.services import check_occurred_at, drop_person
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
+from ..labels import field_label
 from ..models import (
     Contact,
     ContactMaterial,
@@ -28,31 +28,16 @@ from ..models import (
     ShiftStock,
     utcnow,
 )
-from ..shifts.services import local_date, lock_shift
+from ..referrals.services import AWAITING, STALE_DAYS
+from ..shifts.services import local_clock, local_date, lock_shift
 from ..signoff.services import check_month_open
 
 OPEN_HOURS = 14
 DUPLICATE_MINUTES = 15
-STALE_DAYS = 7
 CORRECTABLE = ("kind", "sector_id", "people_count", "sex", "age_band", "living_situation_id", "occurred_at")
 CHOICES = {"kind": contract.KINDS, "sex": contract.SEXES, "age_band": contract.AGE_BANDS}
+CHOICE_FAMILY = {"kind": "contact_kind", "sex": "sex", "age_band": "age_band"}
 PAGE_SIZE = 100
-FIELD_LABELS = {
-    "kind": _l("Type de contact"), "sector_id": _l("Secteur"), "people_count": _l("Nombre de personnes"),
-    "sex": _l("Sexe"), "age_band": _l("Tranche d'âge"), "living_situation_id": _l("Situation de logement"),
-    "material": _l("Matériel"), "field": _l("Champ"), "value": _l("Nouvelle valeur"), "reason": _l("Motif"),
-    "status": _l("État"), "summary": _l("Synthèse"), "occurred_at": _l("Heure"),
-}
-
-
-def field_label(name):
-    """French label of a correctable field (``material-<id>`` fields show the material's label)."""
-    if name and name.startswith("material-"):
-        item = _reference(RefItem, name.partition("-")[2], "material")
-        return item.display_label if item else FIELD_LABELS["material"]
-    return str(FIELD_LABELS.get(name, name or ""))
-
-
 def ensure_editable(shift, user):
     """Raise Forbidden when ``user`` may not change ``shift`` or its contacts (validated: supervisors only)."""
     if not can_see(shift, user):
@@ -148,10 +133,10 @@ def _over_given(ids):
 def _stale_referrals(ids, now):
     rows = db.session.execute(
         db.select(Contact.shift_id, func.count()).join(Referral, Referral.contact_id == Contact.id)
-        .filter(Contact.shift_id.in_(ids), Referral.status.in_(("proposed", "accepted")),
+        .filter(Contact.shift_id.in_(ids), Referral.status.in_(AWAITING),
                 Referral.updated_at < now - timedelta(days=STALE_DAYS))
         .group_by(Contact.shift_id)).all()
-    return [(sid, _("%(n)s orientation(s) sans nouvelle depuis %(d)s j", n=n, d=STALE_DAYS)) for sid, n in rows]
+    return [(sid, _("%(n)s orientation(s) hébergement sans nouvelle depuis %(d)s jours", n=n, d=STALE_DAYS)) for sid, n in rows]
 
 
 def _grouped(query):
@@ -275,6 +260,35 @@ def correct_contact(contact, user, field, value, reason):
     if code:
         audit.record("contact.correct", actor=user, target=contact, field="person", before=code, after=None,
                      reason=reason.strip())
+
+
+def current_values(contact):
+    """What the correction form shows and posts back for each field: codes, ids, the Paris clock time and
+    each material's quantity, as text; a posted value equal to it is not a correction."""
+    values = {"kind": contact.kind, "sex": contact.sex or "", "age_band": contact.age_band or "",
+              "sector_id": str(contact.sector_id or ""), "people_count": str(contact.people_count),
+              "living_situation_id": str(contact.living_situation_id or ""),
+              "occurred_at": local_clock(contact.occurred_at)}
+    values.update({f"material-{m.material_id}": str(m.quantity) for m in contact.materials})
+    return values
+
+
+def correct_contact_fields(contact, user, posted, reason):
+    """Every field of ``posted`` ({field: text}) whose value differs from ``current_values``, corrected with one
+    reason; the kind first (a correction to anonymous may then change the count). A refusal names its field."""
+    _require_reason(reason)
+    before = current_values(contact)
+    changed = [(f, v.strip()) for f, v in posted.items()
+               if v is not None and v.strip() != before.get(f, "0" if f.startswith("material-") else "")]
+    if not changed:
+        raise ValidationError({"value": _("Aucune valeur n'a changé.")})
+    for field, value in sorted(changed, key=lambda item: item[0] != "kind"):
+        try:
+            correct_contact(contact, user, field, value, reason)
+        except ValidationError as exc:
+            key = "field" if "field" in exc.errors else field  # an unknown field is refused as such
+            raise ValidationError({key: " ".join(exc.errors.values())}) from None
+    return [field for field, _value in changed]
 
 
 def _check_shape(contact, field, new):

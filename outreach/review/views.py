@@ -7,7 +7,8 @@ from flask_login import current_user
 from ..access import get_scoped_or_404, scoped
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
-from ..models import Contact, RefItem, Sector, Team
+from ..labels import field_label, label
+from ..models import Contact, ContactMaterial, RefItem, Sector, Team
 from ..shifts.services import local_clock
 from . import bp, services
 
@@ -51,16 +52,35 @@ def shift(shift_id):
 
 def _summary_page(shift, errors=None, status=200):
     contacts = db.session.execute(db.select(Contact).filter_by(shift_id=shift.id)
-                                  .options(db.selectinload(Contact.materials))
+                                  .options(db.selectinload(Contact.materials).joinedload(ContactMaterial.material),
+                                           db.joinedload(Contact.sector))
                                   .order_by(Contact.occurred_at)).scalars().all()
     numbers = services.summary(shift)
     return render_template("review/shift.html", shift=shift, s=numbers, digest=services.summary_digest(numbers),
                            contacts=contacts, clock=local_clock,
-                           trail=services.trail(shift), errors=errors or {}, labels=services.FIELD_LABELS,
-                           field_label=services.field_label, correctable=services.CORRECTABLE,
-                           choices=services.CHOICES,
-                           sectors=_active(Sector), materials=_active(RefItem, "material"),
-                           living=_active(RefItem, "living_situation")), status
+                           trail=services.trail(shift), errors=errors or {}), status
+
+
+def _correction_page(contact, errors=None, status=200, posted=None):
+    """One contact's correction form: each field with its own widget (a select of labels for a coded field)."""
+    values = {**services.current_values(contact), **(posted or {})}
+    return render_template("review/contact.html", contact=contact, shift=contact.shift, values=values,
+                           errors=errors or {}, selects=_selects(contact), materials=_active(RefItem, "material"),
+                           clock=local_clock), status
+
+
+def _selects(contact):
+    """(value posted, label shown) of every coded field: its labels, never its codes; a list's entry retired
+    since the contact stays offered as its current value (posting it back changes nothing)."""
+    selects = {field: [(code, label(family, code)) for code in services.CHOICES[field]]
+               for field, family in services.CHOICE_FAMILY.items()}
+    for field, items, current in (("sector_id", _active(Sector), contact.sector),
+                                  ("living_situation_id", _active(RefItem, "living_situation"),
+                                   contact.living_situation)):
+        if current is not None and current not in items:
+            items = [*items, current]
+        selects[field] = [(str(item.id), item.display_label) for item in items]
+    return selects
 
 
 def _active(model, kind=None):
@@ -98,13 +118,30 @@ def unvalidate(shift_id):
     return _apply(shift, lambda: services.unvalidate_shift(shift, current_user, reason), _("Validation retirée."))
 
 
+@bp.get("/contact/<contact_id>/corriger")
+def correction(contact_id):
+    return _correction_page(get_scoped_or_404(Contact, contact_id))
+
+
 @bp.post("/contact/<contact_id>/corriger")
 def correct(contact_id):
     contact = get_scoped_or_404(Contact, contact_id)
     form = request.form
-    return _apply(contact.shift, lambda: services.correct_contact(
-        contact, current_user, form.get("field", ""), form.get("value", ""), form.get("reason", "")),
-        _("Correction enregistrée."))
+    if "field" in form:  # one field at a time: {"field": ..., "value": ...}
+        posted = {form["field"]: form.get("value", "")}
+    else:
+        posted = {k: v for k, v in form.items() if k in services.CORRECTABLE or k.startswith("material-")}
+    try:
+        changed = services.correct_contact_fields(contact, current_user, posted, form.get("reason", ""))
+    except ValidationError as exc:
+        db.session.rollback()
+        return _correction_page(contact, exc.errors, 422, posted)
+    except Forbidden:
+        db.session.rollback()
+        abort(403)
+    db.session.commit()
+    flash(_("Correction enregistrée : %(fields)s.", fields=", ".join(field_label(f) for f in changed)), "success")
+    return redirect(url_for("review.shift", shift_id=contact.shift_id, _anchor=f"contact-{contact.id}"))
 
 
 @bp.get("/semaine/<int:team_id>")

@@ -70,6 +70,27 @@ def last_closed_shift_for(user):
     return db.session.execute(query.order_by(Shift.started_at.desc())).scalars().first()
 
 
+def start_choices(user):
+    """What the start form proposes: (team, sector codes ticked, [(team, its active sectors)]). The team and
+    sectors of the user's last shift when that team is still theirs (read from the shifts, so nothing that
+    identifies anyone is kept on the phone); otherwise the first team, and every sector when there is one
+    team. A sector shared by two teams is listed under the first."""
+    teams = [t for t in user.teams if t.is_active] or list(user.teams)
+    last = db.session.execute(db.select(Shift).filter_by(opened_by_id=user.id)
+                              .order_by(Shift.started_at.desc()).limit(1)).scalars().first()
+    team = last.team if last is not None and last.team in teams else (teams[0] if teams else None)
+    groups, seen = [], set()
+    for each in teams:
+        sectors = [s for s in each.sectors if s.is_active and s.code not in seen]
+        seen.update(s.code for s in sectors)
+        groups.append((each, sectors))
+    if last is not None and last.team is team:
+        ticked = {s.code for s in last.sectors} & seen
+    else:
+        ticked = seen if len(teams) == 1 else set()
+    return team, ticked, groups
+
+
 def _check_uuid(value, field="id"):
     try:
         return str(uuid.UUID(str(value)))

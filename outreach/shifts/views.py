@@ -27,6 +27,7 @@ def _page(errors=None, status=200):
     from ..contacts.views import form_context
     return render_template("shifts/current.html", shift=shift, contacts=_contacts(shift or recent),
                            recent=recent, errors=errors or {}, frequent=frequent, clock=services.local_clock,
+                           start=services.start_choices(current_user) if shift is None else None,
                            **form_context(shift)), status
 
 
