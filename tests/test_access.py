@@ -120,7 +120,7 @@ def test_shared_data_routes_are_plan_level_and_an_instance_admin_reaches_them(ap
 # argument in neither map fails test_every_route_argument_is_classified: add it here, with a row of
 # organisation B to ask for.
 OWNED_IDS = {"shift_id", "contact_id", "referral_id", "observation_id", "team_id", "user_id",
-             "token_id"}
+             "token_id", "handover_id"}
 SHARED_ARGUMENTS = {
     "kind", "item_id",  # reference lists
     "site_id", "meeting_id", "decision_id",  # sites and coordination, shared by the plan's actors
@@ -128,6 +128,9 @@ SHARED_ARGUMENTS = {
     "code", "fmt",  # indicator codes, export formats, languages
     "token",  # an invitation: the signed token is the access
     "filename",  # static files
+    # A month's sign-off names the organisation: its admin signs its own, a plan manager accepts or
+    # returns any; another organisation's admin gets 404 (tests/test_signoff.py, sign_off tests).
+    "organisation_id", "month_text",
 }
 ROLES_OF_A = DEMO_BY_ROLE  # Aurore's worker, supervisor and admin, and the plan manager
 MARKERS_OF_B = ("Équipe mobile Gaïa", "worker@gaia.demo", "gaia_mobile")
@@ -185,13 +188,38 @@ def org_b(app):
                                       team_id=team.id, site=site, observed_at=started,
                                       observed_on=day, people_seen=3, created_by_id=worker.id)
         db.session.add_all([contact, observation])
+        handover = _handover_to(team.organisation_id, programme, day)
         new_api_token(worker, label="gaia")
         db.session.commit()
         token = db.session.execute(db.select(ApiToken.id).filter_by(user_id=worker.id)).scalar_one()
         return {"shift_id": shift.id, "contact_id": contact.id, "referral_id": referral.id,
                 "observation_id": observation.id, "team_id": team.id, "user_id": worker.id,
-                "token_id": token,
+                "token_id": token, "handover_id": handover.id,
                 "organisation_id": team.organisation_id}
+
+
+def _handover_to(organisation_id, programme, day):
+    """A referral of Aurore handed over to ``organisation_id``: B reads it, Aurore's roles do not
+    receive it (its received page is B's)."""
+    from outreach.extensions import db
+    from outreach.models import Contact, Referral, Shift, Team, User, utcnow
+    from outreach.site_models import ReferralHandover
+    team = db.session.execute(db.select(Team).filter_by(code="aurore_nord")).scalar_one()
+    worker = db.session.execute(db.select(User).filter_by(email="worker@aurore.demo")).scalar_one()
+    shift = Shift(organisation_id=team.organisation_id, team_id=team.id, opened_by_id=worker.id,
+                  started_at=utcnow(), shift_on=day, status="open")
+    contact = Contact(shift=shift, organisation_id=team.organisation_id, team_id=team.id,
+                      occurred_at=utcnow(), occurred_on=day, kind="anonymous", people_count=1,
+                      created_by_id=worker.id)
+    referral = Referral(organisation_id=team.organisation_id, programme=programme,
+                        status="proposed", proposed_on=day)
+    contact.referrals.append(referral)
+    handover = ReferralHandover(referral=referral, from_organisation_id=team.organisation_id,
+                                to_organisation_id=organisation_id, handed_over_on=day,
+                                handed_over_by_id=worker.id)
+    db.session.add_all([contact, handover])
+    db.session.flush()
+    return handover
 
 
 def _url_with(rule, ids):

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from outreach.extensions import db
 from outreach.indicators.services import month_label
-from outreach.models import AuditEvent, Contact, Shift, Team, User, utcnow
+from outreach.models import AuditEvent, Contact, Organisation, Shift, Team, User, utcnow
 from outreach.signoff.services import month_states, recent_months
 from outreach.site_models import MonthSignoff
 
@@ -162,20 +162,21 @@ def test_sign_off_states_label_each_month_on_the_dashboard_and_in_the_exports(ap
         db.session.commit()
         states = month_states(recent_months(), w["org"])
         assert states[w["month"]] == "accepted" and states[recent_months()[0]] == "provisional"
+        code = db.session.get(Organisation, w["org"]).code
     manager = app.test_client()
     do_login(manager, "manager@plan.demo")
-    page = manager.get(f"/indicateurs?organisation={w['org']}").get_data(as_text=True)
+    page = manager.get(f"/indicateurs?organisation={code}").get_data(as_text=True)
     assert 'id="month-states"' in page
     states_block = page[page.index('id="month-states"'):page.index("</section>", page.index('id="month-states"'))]
     assert states_block.count('data-state="accepted"') == 1
     assert states_block.count('data-state="provisional"') == 11
     with app.app_context():
         accepted_label = month_label(w["month"])
-    csv = manager.get(f"/export/indicateurs.csv?organisation={w['org']}").get_data(as_text=True)
+    csv = manager.get(f"/export/indicateurs.csv?organisation={code}").get_data(as_text=True)
     header, first = csv.splitlines()[:2]
     assert header.endswith("État des mois")
     assert f"{accepted_label} : Accepté" in first and "Provisoire" in first
-    book = load_workbook(io.BytesIO(manager.get(f"/export/indicateurs.xlsx?organisation={w['org']}").data))
+    book = load_workbook(io.BytesIO(manager.get(f"/export/indicateurs.xlsx?organisation={code}").data))
     rows = list(book.worksheets[1].iter_rows(values_only=True))
     column = [str(c) for c in rows[0]].index("État des mois")
     assert all(f"{accepted_label} : Accepté" in row[column] for row in rows[1:] if row[0])

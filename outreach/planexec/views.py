@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import audit
+from ..access import plan_level
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..indicators.services import load_plan
@@ -179,6 +180,7 @@ def action(action_id):
 
 
 @bp.route("/actions/<int:action_id>/statut", methods=["POST"])
+@plan_level
 def action_status(action_id):
     action = _action_or_404(action_id)
     form = _status_form()
@@ -189,6 +191,7 @@ def action_status(action_id):
 
 
 @bp.route("/actions/<int:action_id>/jalons", methods=["POST"])
+@plan_level
 def milestone_add(action_id):
     action = _action_or_404(action_id)
     form = MilestoneForm()
@@ -199,6 +202,7 @@ def milestone_add(action_id):
 
 
 @bp.route("/jalons/<int:milestone_id>/fait", methods=["POST"])
+@plan_level
 def milestone_done(milestone_id):
     milestone = db.session.get(ActionMilestone, milestone_id) or abort(404)
     form = MilestoneDoneForm()
@@ -235,6 +239,7 @@ def _budget_tables():
 
 
 @bp.route("/budgets/import", methods=["POST"])
+@plan_level
 def budgets_import():
     form = BudgetImportForm()
     upload = form.file.data

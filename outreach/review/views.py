@@ -136,9 +136,9 @@ def correct(contact_id):
     except ValidationError as exc:
         db.session.rollback()
         return _correction_page(contact, exc.errors, 422, posted)
-    except Forbidden:
+    except Forbidden as exc:  # a validated shift (field roles), a month signed off or accepted: say why
         db.session.rollback()
-        abort(403)
+        return _correction_page(contact, {"status": str(exc)}, 403, posted)
     db.session.commit()
     flash(_("Correction enregistrée : %(fields)s.", fields=", ".join(field_label(f) for f in changed)), "success")
     return redirect(url_for("review.shift", shift_id=contact.shift_id, _anchor=f"contact-{contact.id}"))
