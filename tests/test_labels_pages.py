@@ -72,7 +72,7 @@ def codes_in(text, code=CODE):
 
 def english_code_pattern():
     """Most codes are English words ("closed", "known"), natural in English prose: in English,
-    look for the codes no sentence holds ("in_progress", "contact.correct", "18_25")."""
+    look for the codes no sentence holds ("partly_done", "contact.correct", "18_25")."""
     kept = [c for c in CODES if not c.isalpha()]
     return re.compile(r"(?<![\w.@-])(" + "|".join(map(re.escape, kept)) + r")(?![\w@-])")
 
@@ -166,10 +166,10 @@ def test_no_page_shows_an_internal_code(app, history, role, lang):
 
 
 def test_the_checker_finds_the_codes_the_issue_names():
-    text = visible_text("<p>État : closed → validated · contact.correct <b>in_progress</b></p><td>users 12</td>"
+    text = visible_text("<p>État : closed → validated · contact.correct <b>partly_done</b></p><td>users 12</td>"
                         "<script>var kind = 'known'</script><p>worker@aurore.demo</p>"
                         "<p>c0ffee00-1234-4abc-8def-0123456789ab</p>")
-    assert codes_in(text) == ["c0ffee00-1234-4abc-8def-0123456789ab", "closed", "contact.correct", "in_progress",
+    assert codes_in(text) == ["c0ffee00-1234-4abc-8def-0123456789ab", "closed", "contact.correct", "partly_done",
                               "users", "validated"]
 
 
