@@ -108,7 +108,7 @@ class World:
 def _page_args(world, spec):
     args = {"period": "custom", "from": spec["months"][0].isoformat()[:7], "to": spec["months"][-1].isoformat()[:7]}
     if spec.get("filter"):
-        args[spec["filter"][0]] = str(world.ids[spec["filter"]])
+        args[spec["filter"][0]] = spec["filter"][1]  # by code, as in the API
     return args
 
 

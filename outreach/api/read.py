@@ -118,7 +118,7 @@ def _query(args):
 
 
 def _indicator_codes(args):
-    codes = set(args.getlist("indicator"))
+    codes = {code for code in args.getlist("indicator") if code}
     known = set(db.session.execute(db.select(Indicator.code).where(Indicator.code.in_(codes))).scalars())
     unknown = sorted(c.replace("\x00", "")[:40] for c in codes - known)
     if unknown:
