@@ -134,6 +134,8 @@ def test_the_correction_form_refuses_in_place_and_keeps_what_was_typed(app, clie
     assert nothing.status_code == 422 and "Aucune valeur n'a changé" in unescape(nothing.get_data(as_text=True))
     no_reason = client.post(url, data={"age_band": "o55", "reason": " "})
     assert no_reason.status_code == 422 and "Le motif est obligatoire" in no_reason.get_data(as_text=True)
+    too_long = client.post(url, data={"age_band": "o55", "reason": "x" * 501})
+    assert too_long.status_code == 422 and "Le motif dépasse 500 caractères" in too_long.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Contact, ids["contact"]).age_band is None
         assert db.session.execute(db.select(AuditEvent).filter_by(action="contact.correct")).first() is None

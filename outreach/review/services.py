@@ -18,6 +18,7 @@ from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..labels import field_label
 from ..models import (
+    AuditEvent,
     Contact,
     ContactMaterial,
     Orientation,
@@ -201,7 +202,6 @@ def _referrals(sid):
 
 def trail(shift):
     """Audit events of the shift and of its contacts, oldest first."""
-    from ..models import AuditEvent
     contact_ids = db.select(Contact.id).filter(Contact.shift_id == shift.id)
     return db.session.execute(db.select(AuditEvent).filter(
         ((AuditEvent.target_type == "shifts") & (AuditEvent.target_id == shift.id))
@@ -232,9 +232,14 @@ def unvalidate_shift(shift, user, reason):
                  after="closed", reason=reason.strip())
 
 
+REASON_MAX = AuditEvent.reason.type.length  # what the audit trail keeps
+
+
 def _require_reason(reason):
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Le motif est obligatoire.")})
+    if len(reason.strip()) > REASON_MAX:
+        raise ValidationError({"reason": _("Le motif dépasse %(n)s caractères.", n=REASON_MAX)})
 
 
 def correct_contact(contact, user, field, value, reason):

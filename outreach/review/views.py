@@ -4,6 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import contract
 from ..access import get_scoped_or_404, scoped
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
@@ -66,7 +67,8 @@ def _correction_page(contact, errors=None, status=200, posted=None):
     values = {**services.current_values(contact), **(posted or {})}
     return render_template("review/contact.html", contact=contact, shift=contact.shift, values=values,
                            errors=errors or {}, selects=_selects(contact), materials=_active(RefItem, "material"),
-                           clock=local_clock), status
+                           clock=local_clock, contract=contract,
+                           reason_max=services.REASON_MAX), status
 
 
 def _selects(contact):
