@@ -42,9 +42,11 @@ def _next_month(month):
     return (month + dt.timedelta(days=32)).replace(day=1)
 
 
-def get_signoff(organisation_id, month):
-    return db.session.execute(db.select(MonthSignoff).filter_by(organisation_id=organisation_id, month=month)) \
-        .scalar_one_or_none()
+def get_signoff(organisation_id, month, lock=False):
+    """The month's row or None; ``lock``: held until the transaction ends (two plan managers deciding at once:
+    the second sees the first's decision). SQLite has one writer at a time anyway."""
+    query = db.select(MonthSignoff).filter_by(organisation_id=organisation_id, month=month)
+    return db.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
 
 
 def status_of(organisation_id, month):

@@ -2,6 +2,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from ..access import allow, can_see_organisation, is_plan_level, plan_level
 from ..errors import Forbidden, ValidationError
@@ -45,6 +46,9 @@ def _step(write, success, anchor):
     except ValidationError as exc:
         db.session.rollback()
         return _page(422, exc.errors, {**request.form, "anchor": anchor})
+    except IntegrityError:  # signed twice at the same moment: the unique (organisation, month) row
+        db.session.rollback()
+        return _page(409, {"month": _("Ce mois vient d'être modifié par quelqu'un d'autre. Rechargez la page.")})
     db.session.commit()
     flash(success, "success")
     return redirect(url_for("signoff.index", _anchor=anchor))
@@ -63,7 +67,7 @@ def sign_off(organisation_id, month_text):
 
 
 def _signed(organisation, month):
-    return services.get_signoff(organisation.id, month)
+    return services.get_signoff(organisation.id, month, lock=True)
 
 
 @bp.post("/<int:organisation_id>/<month_text>/accepter")
