@@ -48,7 +48,8 @@ def test_a_too_long_line_fails_the_check(tmp_path):
 
 def test_the_files_not_yet_wrapped_all_still_have_a_long_line():
     """Wrapping a file's lines and leaving it on the list would let new long lines in unseen."""
-    listed = sorted(_ruff_settings()["lint"]["per-file-ignores"])
+    listed = sorted(path for path in _ruff_settings()["lint"]["per-file-ignores"]
+                    if (ROOT / path).exists())  # it also names files of branches merged later
     options = ["--isolated", "--select", "E501", "--line-length", "100"]
     still_long = {path for path, _row in _too_long(*options, *listed)}
     assert [path for path in listed if path not in still_long] == []
