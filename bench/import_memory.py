@@ -1,12 +1,14 @@
-"""Peak memory of a command-line import (``import-contacts``: the file read as a stream, in bounded batches)
-for a CSV file of ``rows`` rows, on a fresh SQLite file or an empty PostgreSQL database.
+"""Peak memory of a command-line import (``import-contacts``: the file read as a stream, in
+bounded batches) for a CSV file of ``rows`` rows, on a fresh SQLite file or an empty PostgreSQL
+database.
 
     python -m bench.import_memory --rows 1000000 [--postgresql]
 
-The import runs in a child process; ``peak_rss_mb`` is its peak resident memory (getrusage), ``base_rss_mb``
-the same process before the import (interpreter, app, modules), ``import_mb`` the difference: what the import
-itself needs. Target: <= 200 MB whatever the file size.
+The import runs in a child process; ``peak_rss_mb`` is its peak resident memory (getrusage),
+``base_rss_mb`` the same process before the import (interpreter, app, modules), ``import_mb`` the
+difference: what the import itself needs. Target: <= 200 MB whatever the file size.
 """
+
 import argparse
 import csv
 import json
@@ -44,13 +46,14 @@ with app.app_context():
     db.session.commit()
     elapsed = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"created": report.created, "errors": len(report.errors), "seconds": round(elapsed, 1),
-                  "base_rss_mb": round(base / 1024), "peak_rss_mb": round(peak / 1024)}))
+print(json.dumps({"created": report.created, "errors": len(report.errors),
+                  "seconds": round(elapsed, 1), "base_rss_mb": round(base / 1024),
+                  "peak_rss_mb": round(peak / 1024)}))
 """
 
 
 def write_csv(path, rows):
-    """A template CSV of ``rows`` rows, written chunk by chunk (the generator never holds the whole file)."""
+    """A template CSV of ``rows`` rows, written chunk by chunk (never the whole file in memory)."""
     columns = None
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=";")
@@ -79,8 +82,14 @@ def run(rows=200_000, postgresql=False):
     try:
         env = dict(os.environ, OUTREACH_INSTANCE_PATH=tmp)
         started = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", CHILD, url, path], cwd=dashboard.ROOT, env=env,  # nosec B603
-                             capture_output=True, text=True, check=False)
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, url, path],
+            cwd=dashboard.ROOT,
+            env=env,  # nosec B603
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if out.returncode:
             raise RuntimeError(out.stderr[-2000:])
         result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -89,9 +98,15 @@ def run(rows=200_000, postgresql=False):
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
-    return {"backend": "postgresql" if postgresql else "sqlite", "rows": rows, "file_mb": round(size / 2**20),
-            **result, "import_mb": result["peak_rss_mb"] - result["base_rss_mb"], "target_mb": TARGET_MB,
-            "wall_s": round(time.perf_counter() - started, 1)}
+    return {
+        "backend": "postgresql" if postgresql else "sqlite",
+        "rows": rows,
+        "file_mb": round(size / 2**20),
+        **result,
+        "import_mb": result["peak_rss_mb"] - result["base_rss_mb"],
+        "target_mb": TARGET_MB,
+        "wall_s": round(time.perf_counter() - started, 1),
+    }
 
 
 def main():

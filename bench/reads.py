@@ -1,18 +1,20 @@
-"""Manager pages and the write path at scale, on SQLite or PostgreSQL, beside bench/dashboard.py's figures:
+"""Manager pages and the write path at scale, on SQLite or PostgreSQL, beside bench/dashboard.py:
 
-- every manager page (dashboard, one indicator, pathway, plan, drill-downs by team, sector and month, read API
-  for the year): server time (median of a few GETs, test client: no network) and SQL statements;
-- the first read after a busy night: a backlog of roll-up marks (every team marked for the running and the
-  previous month, ``MARKS_PER_SLICE`` marks each, as a night of contacts leaves them), then one GET of the
-  dashboard, which catches up first;
-- a contact save: SQL statements of one POST /maraude/contacts (known person with a kit) and of the service
-  alone (``record_contact`` + commit).
+- every manager page (dashboard, one indicator, pathway, plan, drill-downs by team, sector and
+  month): server time (median of a few GETs, test client: no network) and SQL statements;
+- the first read after a busy night: a backlog of roll-up marks (every team marked for the running
+  and the previous month, ``MARKS_PER_SLICE`` marks each, as a night of contacts leaves them), then
+  one GET of the dashboard, which catches up first;
+- a contact save: SQL statements of one POST /maraude/contacts (known person with a kit) and of the
+  service alone (``record_contact`` + commit).
 
     python -m bench.reads --encounters 200000 [--postgresql]
 
-``run(encounters)`` / ``run_postgresql(encounters)`` return a dict for bench/run.py; the database is built
-as bench/dashboard.py builds it (SQLite file reused; PostgreSQL: a database of its own, dropped).
+``run(encounters)`` / ``run_postgresql(encounters)`` return a dict for bench/run.py; the database
+is built as bench/dashboard.py builds it (SQLite file reused; PostgreSQL: a database of its own,
+dropped).
 """
+
 import argparse
 import json
 import os
@@ -25,8 +27,15 @@ from sqlalchemy import create_engine, event, select, text
 
 from bench import dashboard
 
-MANAGER_PAGES = ("/indicateurs", "/indicateurs/contacts", "/parcours", "/plan", "/indicateurs/contacts?by=team",
-                 "/indicateurs/contacts?by=sector", "/indicateurs/contacts?by=month")
+MANAGER_PAGES = (
+    "/indicateurs",
+    "/indicateurs/contacts",
+    "/parcours",
+    "/plan",
+    "/indicateurs/contacts?by=team",
+    "/indicateurs/contacts?by=sector",
+    "/indicateurs/contacts?by=month",
+)
 MARKS_PER_SLICE = 20
 WORKER = "worker@aurore.demo"
 
@@ -58,30 +67,44 @@ def pages(app, client, engine):
     out = {}
     for url in MANAGER_PAGES:
         dashboard._ok(client.get(url), url)
-        out[url] = {"ms": _ms(lambda url=url: dashboard._ok(client.get(url), url)),
-                    "statements": _count(engine, lambda url=url: client.get(url))}
+        out[url] = {
+            "ms": _ms(lambda url=url: dashboard._ok(client.get(url), url)),
+            "statements": _count(engine, lambda url=url: client.get(url)),
+        }
     return out
 
 
 def backlog(app, client):
-    """Marks for every team, running and previous month; then the first dashboard read (catch-up included)."""
+    """Marks for every team, running and previous month; then the first dashboard read (its
+    catch-up included)."""
     from outreach.extensions import db
     from outreach.indicators.rollups import add_months, month_start
     from outreach.models import RollupDirty, Team
+
     today = month_start(date.today())
     months = (add_months(today, -1), today)
     with app.app_context():
         teams = db.session.execute(select(Team.organisation_id, Team.id)).all()
-        db.session.execute(RollupDirty.__table__.insert(), [
-            {"organisation_id": org, "team_id": team, "month": month}
-            for org, team in teams for month in months for _ in range(MARKS_PER_SLICE)])
+        db.session.execute(
+            RollupDirty.__table__.insert(),
+            [
+                {"organisation_id": org, "team_id": team, "month": month}
+                for org, team in teams
+                for month in months
+                for _ in range(MARKS_PER_SLICE)
+            ],
+        )
         db.session.commit()
         marks = db.session.execute(select(db.func.count()).select_from(RollupDirty)).scalar()
     started = time.perf_counter()
     dashboard._ok(client.get("/indicateurs"), "/indicateurs")
     first = round((time.perf_counter() - started) * 1000, 1)
-    return {"marks": marks, "slices": len(teams) * len(months), "first_read_ms": first,
-            "next_read_ms": _ms(lambda: client.get("/indicateurs"), 3)}
+    return {
+        "marks": marks,
+        "slices": len(teams) * len(months),
+        "first_read_ms": first,
+        "next_read_ms": _ms(lambda: client.get("/indicateurs"), 3),
+    }
 
 
 def save_statements(app, engine):
@@ -90,24 +113,38 @@ def save_statements(app, engine):
     from outreach.extensions import db
     from outreach.models import Shift, User
     from outreach.reference import services as reference
+
     worker = app.test_client()
     worker.post("/connexion", data={"email": WORKER, "password": "demo-password"})
     with app.app_context():
         user = db.session.execute(select(User).filter_by(email=WORKER)).scalar_one()
         team = user.teams[0].code
     worker.post("/maraude", data={"team": team, "staff_count": "2"})
-    form = {"kind": "known", "pseudo_initial": "B", "pseudo_name": "BENCH", "pseudo_birth": "1980",
-            "pseudo_sex": "f", "material-kit_base": "1"}
+    form = {
+        "kind": "known",
+        "pseudo_initial": "B",
+        "pseudo_name": "BENCH",
+        "pseudo_birth": "1980",
+        "pseudo_sex": "f",
+        "material-kit_base": "1",
+    }
     worker.post("/maraude/contacts", data=form)
     post = _count(engine, lambda: worker.post("/maraude/contacts", data=form))
     with app.test_request_context():
         user = db.session.execute(select(User).filter_by(email=WORKER)).scalar_one()
-        shift = db.session.execute(select(Shift).filter_by(opened_by_id=user.id, status="open")).scalars().first()
+        shift = (
+            db.session.execute(select(Shift).filter_by(opened_by_id=user.id, status="open"))
+            .scalars()
+            .first()
+        )
         kit = reference.codes_to_ids("material")["kit_base"]
 
         def save():
-            contacts.record_contact(shift, user, {"kind": "known", "digest": "b" * 64, "materials": {kit: 1}})
+            contacts.record_contact(
+                shift, user, {"kind": "known", "digest": "b" * 64, "materials": {kit: 1}}
+            )
             db.session.commit()
+
         save()
         service = _count(engine, save)
     return {"post_contact_statements": post, "record_contact_statements": service}
@@ -115,12 +152,17 @@ def save_statements(app, engine):
 
 def measure(app):
     from outreach.extensions import db
+
     with app.app_context():
         engine = db.engine
     client = app.test_client()
     client.post("/connexion", data={"email": "manager@plan.demo", "password": "demo-password"})
-    return {"pages": pages(app, client, engine), "backlog": backlog(app, client),
-            **save_statements(app, engine), "load_average": round(os.getloadavg()[0], 1)}
+    return {
+        "pages": pages(app, client, engine),
+        "backlog": backlog(app, client),
+        **save_statements(app, engine),
+        "load_average": round(os.getloadavg()[0], 1),
+    }
 
 
 def run(encounters=1_000_000, db_path=None):
@@ -143,14 +185,21 @@ def run_postgresql(encounters=1_000_000):
     url = admin.url.set(database=name).render_as_string(hide_password=False)
     app = None
     try:
-        app = dashboard._app(os.path.join(tempfile.mkdtemp(prefix="outreach-reads-pg-"), "unused.db"), url)
-        result = {"backend": "postgresql", "encounters": encounters, "build_s": round(dashboard.build(app, encounters), 1)}
+        app = dashboard._app(
+            os.path.join(tempfile.mkdtemp(prefix="outreach-reads-pg-"), "unused.db"), url
+        )
+        result = {
+            "backend": "postgresql",
+            "encounters": encounters,
+            "build_s": round(dashboard.build(app, encounters), 1),
+        }
         result.update(measure(app))
         return result
     finally:
         if app is not None:
             with app.app_context():
                 from outreach.extensions import db
+
                 db.session.remove()
                 db.engine.dispose()
         with admin.connect() as conn:
@@ -159,15 +208,22 @@ def run_postgresql(encounters=1_000_000):
 
 
 def print_result(result):
-    print(f"== manager pages, {result['backend']} {result['encounters']:,} contacts (server ms, SQL statements;"
-          f" target <= 100 ms at 1M), load average {result['load_average']} ==")
+    print(
+        f"== manager pages, {result['backend']} {result['encounters']:,} contacts"
+        f" (server ms, SQL statements; target <= 100 ms at 1M),"
+        f" load average {result['load_average']} =="
+    )
     for url, figures in result["pages"].items():
         print(f"  {url:<36} {figures['ms']:>8} ms ({figures['statements']})")
     b = result["backlog"]
-    print(f"  first read after {b['marks']} marks ({b['slices']} slices)  {b['first_read_ms']:>8} ms;"
-          f" next read {b['next_read_ms']} ms")
-    print(f"  contact save: {result['record_contact_statements']} statements (service + commit),"
-          f" {result['post_contact_statements']} for the whole POST (target <= 8 per save)")
+    print(
+        f"  first read after {b['marks']} marks ({b['slices']} slices)  {b['first_read_ms']:>8} ms;"
+        f" next read {b['next_read_ms']} ms"
+    )
+    print(
+        f"  contact save: {result['record_contact_statements']} statements (service + commit),"
+        f" {result['post_contact_statements']} for the whole POST (target <= 8 per save)"
+    )
 
 
 def main():

@@ -1,7 +1,8 @@
-"""An import reads its file in bounded batches (checked, then written, in one transaction): the database ends up
-exactly as when the file is read in one batch (identical rows ranked across batches, a person's first contact in
-a later batch, a shift whose contacts span batches), a bad row in the last batch leaves nothing written, and the
-command line streams a CSV file from disk."""
+"""An import reads its file in bounded batches (checked, then written, in one transaction): the
+database ends up exactly as when the file is read in one batch (identical rows ranked across
+batches, a person's first contact in a later batch, a shift whose contacts span batches), a bad row
+in the last batch leaves nothing written, and the command line streams a CSV file from disk."""
+
 import csv
 
 import pytest
@@ -12,31 +13,51 @@ from outreach.extensions import db
 from outreach.imports import services
 from outreach.models import Contact
 
-IMPORTED = ("contact_products", "contact_needs", "contact_materials", "orientations", "referrals", "contacts",
-            "persons", "shifts")
+IMPORTED = (
+    "contact_products",
+    "contact_needs",
+    "contact_materials",
+    "orientations",
+    "referrals",
+    "contacts",
+    "persons",
+    "shifts",
+)
 
 
 def _rows():
     rows = synthetic_rows(400, seed=11)
     known = next(cells for _line, cells in rows[:30] if cells["digest"])
-    late = dict(known, date="2023-12-31", time="19:00")  # a person of the first batch, met before all its rows
+    late = dict(
+        known, date="2023-12-31", time="19:00"
+    )  # a person of the first batch, met before all its rows
     twins = [dict(rows[i][1]) for i in (3, 7, 7, 120)]  # identical to rows of the first batch
-    same_shift = dict(rows[0][1], time="23:59", kind="anonymous", digest="", people_count="2", programme="")
+    same_shift = dict(
+        rows[0][1], time="23:59", kind="anonymous", digest="", people_count="2", programme=""
+    )
     extra = [late, *twins, same_shift]
     return rows + [(len(rows) + 2 + i, cells) for i, cells in enumerate(extra)]
 
 
 def _state():
     """What an import wrote, without the ids a sequence gives (persons are named by their code)."""
+
     def all_rows(sql):
         return sorted(tuple(str(v) for v in row) for row in db.session.execute(text(sql)))
+
     return {
-        "contacts": all_rows("SELECT c.id, c.shift_id, c.occurred_at, c.kind, c.people_count, c.is_first_contact,"
-                             " p.code FROM contacts c LEFT JOIN persons p ON p.id = c.person_id"),
-        "persons": all_rows("SELECT code, first_seen_on, last_seen_on, last_seen_team_id FROM persons"),
+        "contacts": all_rows(
+            "SELECT c.id, c.shift_id, c.occurred_at, c.kind, c.people_count, c.is_first_contact,"
+            " p.code FROM contacts c LEFT JOIN persons p ON p.id = c.person_id"
+        ),
+        "persons": all_rows(
+            "SELECT code, first_seen_on, last_seen_on, last_seen_team_id FROM persons"
+        ),
         "shifts": all_rows("SELECT id, started_at, ended_at, shift_on FROM shifts"),
-        "referrals": all_rows("SELECT r.id, r.contact_id, r.person_first_seen_on, p.code FROM referrals r"
-                              " JOIN persons p ON p.id = r.person_id"),
+        "referrals": all_rows(
+            "SELECT r.id, r.contact_id, r.person_first_seen_on, p.code FROM referrals r"
+            " JOIN persons p ON p.id = r.person_id"
+        ),
         "materials": all_rows("SELECT contact_id, material_id, quantity FROM contact_materials"),
         "products": all_rows("SELECT contact_id, product_id FROM contact_products"),
     }
@@ -56,7 +77,12 @@ def test_a_file_in_batches_is_written_as_in_one(app, monkeypatch):
         _forget_import()
         monkeypatch.setattr(services, "BATCH_ROWS", 37)
         report = _import(rows)
-        assert (report.total, report.created, report.already, report.errors) == (len(rows), len(rows), 0, [])
+        assert (report.total, report.created, report.already, report.errors) == (
+            len(rows),
+            len(rows),
+            0,
+            [],
+        )
         assert _state() == whole
         assert _import(rows).created == 0  # imported again: nothing new, batch by batch
         assert _state() == whole
@@ -88,6 +114,8 @@ def test_the_command_line_streams_a_csv_file(app, monkeypatch, tmp_path, delimit
     assert result.exit_code == 0, result.output
     assert f"{len(rows)} created, 0 already present" in result.output
     with app.app_context():
-        assert db.session.execute(select(db.func.count()).select_from(Contact)).scalar() == len(rows)
+        assert db.session.execute(select(db.func.count()).select_from(Contact)).scalar() == len(
+            rows
+        )
     again = runner.invoke(args=["import-contacts", str(path), "--organisation", "aurore"])
     assert f"0 created, {len(rows)} already present" in again.output

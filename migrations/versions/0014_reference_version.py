@@ -1,9 +1,10 @@
-"""Reference lists' version: one row that every edit of a list or a sector changes, so each server process
-knows, with one primary-key read, when the lists it keeps in memory are out of date.
+"""Reference lists' version: one row that every edit of a list or a sector changes, so each server
+process knows, with one primary-key read, when the lists it keeps in memory are out of date.
 
 Revision ID: 0014
 Revises: 0013
 """
+
 import uuid
 
 import sqlalchemy as sa

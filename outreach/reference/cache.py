@@ -1,16 +1,19 @@
-"""Reference lists and sectors kept in memory, one copy per process (per app), checked once per request.
+"""Reference lists and sectors kept in memory, one copy per process (per app), checked once per
+request.
 
-A contact save used to read the lists a dozen times (codes of the form, items by id). Each process now keeps
-one copy of every list and sector and, once per request (``flask.g``), compares the version row
-(``reference_versions``, one primary-key read) with the version its copy was read at. Every flush that adds,
-changes or deletes an item or a sector writes a new random version in the same transaction (``_bump``), so
-every other process (gunicorn worker, server) reloads at its next request once the edit is committed, and a
-rolled-back edit leaves a version nobody will meet again. While the session holds such an uncommitted edit,
-reads go to the database (the editing request sees its own change; the shared copy never holds it).
+A contact save used to read the lists a dozen times (codes of the form, items by id). Each process
+now keeps one copy of every list and sector and, once per request (``flask.g``), compares the
+version row (``reference_versions``, one primary-key read) with the version its copy was read at.
+Every flush that adds, changes or deletes an item or a sector writes a new random version in the
+same transaction (``_bump``), so every other process (gunicorn worker, server) reloads at its next
+request once the edit is committed, and a rolled-back edit leaves a version nobody will meet again.
+While the session holds such an uncommitted edit, reads go to the database (the editing request sees
+its own change; the shared copy never holds it).
 
-The cached objects are detached; callers get session copies (``Session.merge(load=False)``, no SQL), so they
-can be put in relationships and rendered like rows read from the database.
+The cached objects are detached; callers get session copies (``Session.merge(load=False)``, no SQL),
+so they can be put in relationships and rendered like rows read from the database.
 """
+
 import itertools
 import uuid
 
@@ -51,18 +54,30 @@ def _detached(model, rows):
 
 
 def _read(version):
-    items = db.session.execute(select(RefItem.__table__).order_by(
-        RefItem.kind, RefItem.position, RefItem.id)).mappings().all()
-    sectors = db.session.execute(select(Sector.__table__).order_by(Sector.position, Sector.id)).mappings().all()
+    items = (
+        db.session.execute(
+            select(RefItem.__table__).order_by(RefItem.kind, RefItem.position, RefItem.id)
+        )
+        .mappings()
+        .all()
+    )
+    sectors = (
+        db.session.execute(select(Sector.__table__).order_by(Sector.position, Sector.id))
+        .mappings()
+        .all()
+    )
     return Lists(version, _detached(RefItem, items), _detached(Sector, sectors))
 
 
 def _version():
-    return db.session.execute(select(ReferenceVersion.version).where(ReferenceVersion.id == 1)).scalar()
+    return db.session.execute(
+        select(ReferenceVersion.version).where(ReferenceVersion.id == 1)
+    ).scalar()
 
 
 def current():
-    """The lists as this request sees them: the process's copy when its version is the database's."""
+    """The lists as this request sees them: the process's copy when its version is the
+    database's."""
     if db.session.info.get(CHANGED):
         db.session.flush()
         return _read(None)  # this transaction's own edit: never shared
@@ -79,7 +94,8 @@ def current():
 
 
 def attach(objects):
-    """Session copies of cached objects (no SQL): usable in relationships, lazy attributes and all."""
+    """Session copies of cached objects (no SQL): usable in relationships, lazy attributes and
+    all."""
     merge = db.session.merge
     return [merge(obj, load=False) for obj in objects]
 

@@ -1,4 +1,5 @@
 """Reference lists: install the defaults idempotently, read active items by kind."""
+
 from ..extensions import db
 from ..models import RefItem, Sector
 from . import cache, defaults
@@ -12,9 +13,17 @@ def ensure_defaults():
         for position, entry in enumerate(entries):
             code, label, label_en, *unit = entry
             if (kind, code) not in existing:
-                db.session.add(RefItem(kind=kind, code=code, label=label, label_en=label_en,
-                                       unit=unit[0] if unit else None, position=position,
-                                       is_frequent=code in frequent))
+                db.session.add(
+                    RefItem(
+                        kind=kind,
+                        code=code,
+                        label=label,
+                        label_en=label_en,
+                        unit=unit[0] if unit else None,
+                        position=position,
+                        is_frequent=code in frequent,
+                    )
+                )
     known = set(db.session.execute(db.select(Sector.code)).scalars())
     for position, (code, label, district) in enumerate(defaults.SECTORS):
         if code not in known:
@@ -23,7 +32,8 @@ def ensure_defaults():
 
 
 def items(kind, active_only=True):
-    """The items of a list in display order (from this process's copy: no SQL while no list changed)."""
+    """The items of a list in display order (from this process's copy: no SQL while no list
+    changed)."""
     rows = cache.current().by_kind.get(kind, [])
     return cache.attach([i for i in rows if i.is_active or not active_only])
 
@@ -36,7 +46,8 @@ def by_ids(kind, ids):
 
 
 def codes_to_ids(kind):
-    """{code: id} of every item of a kind (active or not), for imports and APIs; ``"sector"`` for sectors."""
+    """{code: id} of every item of a kind (active or not), for imports and APIs; ``"sector"``
+    for sectors."""
     lists = cache.current()
     return dict(lists.sector_codes if kind == "sector" else lists.codes.get(kind, {}))
 
