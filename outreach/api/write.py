@@ -293,9 +293,9 @@ def encounter_json(contact):
             "person": {"known": person is not None,
                        "last_seen_on": person.last_seen_on.isoformat() if person and person.last_seen_on else None,
                        "last_seen_team": seen.name if seen else None},
-            "orientations": [{"id": o.id, "destination": o.destination.code, "accompanied": o.is_accompanied}
+            "orientations": [{"id": o.id, "destination": reference.code_of(o.destination_id), "accompanied": o.is_accompanied}
                              for o in sorted(contact.orientations, key=lambda o: o.id)],
-            "referrals": [{"id": r.id, "programme": r.programme.code, "status": r.status,
+            "referrals": [{"id": r.id, "programme": reference.code_of(r.programme_id), "status": r.status,
                            "steps_url": f"/api/v1/referrals/{r.id}/steps"}
                           for r in sorted(contact.referrals, key=lambda r: (r.proposed_on, r.id))]}
 

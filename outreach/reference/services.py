@@ -45,6 +45,13 @@ def by_ids(kind, ids):
     return {item.id: item for item in cache.attach(found)}
 
 
+def code_of(item_id):
+    """The code of a list item by id, from this process's copy (None for an unknown id): an answer
+    that names an item by code reads no list."""
+    found = cache.current().items.get(item_id)
+    return found.code if found is not None else None
+
+
 def codes_to_ids(kind):
     """{code: id} of every item of a kind (active or not), for imports and APIs; ``"sector"``
     for sectors."""
