@@ -124,7 +124,7 @@ def _digests_in_page(page):
     for initial, name, birth, sex in CORPUS:
         for field, value in (("pseudo_initial", initial), ("pseudo_name", name), ("pseudo_birth", birth)):
             page.locator(f"[name={field}]").fill(value)
-        page.eval_on_selector_all("[name=pseudo_sex]", "(els, sex) => els.forEach(e => { e.checked = e.value == sex; })", sex)
+        page.eval_on_selector_all("#contact-form [name=sex]", "(els, sex) => els.forEach(e => { e.checked = e.value == sex; })", sex)
         if not (initial.strip() or name.strip() or birth.strip()):
             digests.append(None)
             continue

@@ -17,11 +17,18 @@ from ..database import constraint_of, integrity_message
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
 from ..models import Contact
+from ..pseudonyms import inputs as code_inputs
 from ..reference import services as reference
 from ..shifts.services import is_uuid, local_clock, open_shift_for
 from . import bp, forms, lookups, services, tally
 
 LISTS = ("living_situation", "product", "need", "material", "destination", "programme")
+
+
+@bp.app_context_processor
+def code_inputs_definition():
+    """The code inputs' one definition, for the forms and the privacy page."""
+    return {"code_inputs": code_inputs}
 
 
 def sector_choices(shift):

@@ -237,33 +237,43 @@
   function clockFields(fd, body) {  // the times taken from the phone's clock (nothing typed): the server corrects them
     return ["occurred_at", "started_at", "ended_at", "observed_at"].filter(function (name) { return body[name] && !val(fd, name); });
   }
+  // One record: posted at once when online and nothing waits (to keep the order), else kept on the device.
+  // Resolves to {state: "saved" (json: the answer) | "refused" (errors) | "queued" | "full"}.
+  function send(type, url, body, token, label, clock) {
+    function keep() {
+      return add(type, url, body, label, clock).then(function () {
+        sync().catch(nothing);
+        return { state: "queued" };
+      }, function () { return { state: "full" }; });  // storage full (or refused)
+    }
+    return all().then(function (records) {
+      if (waiting(records).length || !nav.onLine) return keep();
+      return post(url, body, token, clock).then(function (res) {
+        var s = res.status, errors = refusal(res);
+        if (s > 199 && s < 300) return { state: "saved", json: res.json };
+        if (errors) return { state: "refused", errors: errors };
+        return keep();  // network, session or server trouble: sync.js retries
+      });
+    });
+  }
   function save(form, type) {
     var el = form.elements, url = form.getAttribute("data-api"), fd = new FormData(form);
     if (el.id && !el.id.value && type != "close") el.id.value = uuid();
     var body = BODY[type](form, fd), clock = clockFields(fd, body);
     if (type != "close") body.id = body.id || uuid();  // a retry reuses it: idempotent
-    return all().then(function (records) {
-      if (waiting(records).length || !nav.onLine) return queue(form, type, url, body, clock);  // keep the order
-      return post(url, body, el.csrf_token && el.csrf_token.value, clock).then(function (res) {
-        var s = res.status, errors = refusal(res);
-        if (s > 199 && s < 300) {
-          if (!SAVED[type]) return location.reload();
-          notice(form, SAVED[type]);
-          reset(form);
-          return type == "contact" && emit(form, "saved", res.json);  // log.js: undo, the list
-        }
-        if (errors) return showErrors(form, errors);
-        return queue(form, type, url, body, clock);  // network, session or server trouble: sync.js retries
-      });
-    });
-  }
-  function queue(form, type, url, body, clock) {
-    return add(type, url, body, label(form, type, body), clock).then(function () {
+    return send(type, url, body, el.csrf_token && el.csrf_token.value, label(form, type, body), clock).then(function (out) {
+      if (out.state == "saved") {
+        if (!SAVED[type]) return location.reload();
+        notice(form, SAVED[type]);
+        reset(form);
+        return type == "contact" && emit(form, "saved", out.json);  // log.js: undo, the list
+      }
+      if (out.state == "refused") return showErrors(form, out.errors);
+      if (out.state == "full") return notice(form, full(type), true);  // what was typed stays
       notice(form, T.queued);
       reset(form);
       emit(form, "queued", body);
-      sync().catch(nothing);
-    }, function () { notice(form, full(type), true); });  // storage full (or refused): say so, keep what was typed
+    });
   }
   D.addEventListener("submit", function (ev) {
     var form = ev.target, type = TYPES[form.getAttribute("id")];
@@ -312,7 +322,7 @@
     if (W.outreachQueuePage) W.outreachQueuePage.draw(records);
   }
 
-  W.outreachQueue = { add: add, all: all, put: put, update: update, remove: remove, sync: sync, render: render, uuid: uuid,
+  W.outreachQueue = { add: add, send: send, iso: iso, all: all, put: put, update: update, remove: remove, sync: sync, render: render, uuid: uuid,
     user: user, hhmm: hhmm, timeout: TIMEOUT,
     clear: function () { return load().then(function (e) { return e.clear(); }); },
     status: function () { return S; },
