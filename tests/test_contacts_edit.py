@@ -153,7 +153,7 @@ def test_edit_after_close_is_audited_and_listed(app, client, login):
     assert 'id="recent-shift"' in page and f"/maraude/contacts/{contact_id}" in page
     assert 'id="contact-delete"' not in client.get(f"/maraude/contacts/{contact_id}").get_data(as_text=True)
     assert client.post(f"/maraude/contacts/{contact_id}",
-                       data={"kind": "known", "material-kit_base": "2"}).status_code == 302
+                       data={"kind": "known", "sex": "m", "material-kit_base": "2"}).status_code == 302
     with app.app_context():
         events = db.session.execute(db.select(AuditEvent).filter_by(action="contact.edit")).scalars().all()
         assert [(e.field, e.before, e.after) for e in events] == [("materials", "kit_base:1", "kit_base:2")]

@@ -17,7 +17,7 @@ def shift_page(app, client, login):
     assert client.post("/maraude", data={"team": team}).status_code == 302
 
     def tap(**fields):
-        html = client.get("/maraude").get_data(as_text=True)
+        html = client.get("/maraude/compteur").get_data(as_text=True)
         form = html[html.index('id="tally-form"'):]
         form = form[:form.index("</form>")]
         data = {"id": str(uuid.uuid4()), "group": re.search(r'name="group" value="([^"]*)"', form).group(1)}
@@ -35,14 +35,14 @@ def _contacts(app):
 
 
 def _totals(client):
-    html = client.get("/maraude").get_data(as_text=True)
+    html = client.get("/maraude/compteur").get_data(as_text=True)
     return {k: int(v) for k, v in re.findall(r'data-total="(\w+)">(\d+)<', html)}, html
 
 
 def test_a_group_of_four_with_four_kits_is_two_taps_and_a_resent_form_adds_nothing(app, client, shift_page):
     first = shift_page(people="4")
     client.post("/maraude/compteur", data=first)  # the same form again (a double tap, a resend)
-    html = client.get("/maraude").get_data(as_text=True)
+    html = client.get("/maraude/compteur").get_data(as_text=True)
     each = re.search(r'<button name="quantity" value="(\d+)" data-each', html).group(1)
     assert each == "4"
     shift_page(quantity=each)
@@ -56,7 +56,7 @@ def test_a_group_of_four_with_four_kits_is_two_taps_and_a_resent_form_adds_nothi
 def test_a_refusal_is_one_tap_and_undo_takes_back_the_last_tap_only(app, client, shift_page):
     shift_page(kind="refusal")
     shift_page(people="2")
-    html = client.get("/maraude").get_data(as_text=True)
+    html = client.get("/maraude/compteur").get_data(as_text=True)
     more = re.search(r'<button name="people_count" value="(\d+)"', html).group(1)
     shift_page(people_count=more)
     assert _contacts(app) == [("anonymous", 3, 0), ("refusal", 1, 0)]
@@ -75,7 +75,7 @@ def test_a_replayed_set_changes_nothing_and_a_removal_sent_twice_is_answered_bot
     shift_page(people="3")
     with app.app_context():
         group = db.session.execute(db.select(Contact.id)).scalar_one()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/maraude").get_data(as_text=True)).group(1)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/maraude/compteur").get_data(as_text=True)).group(1)
     headers = {"X-CSRFToken": token}
     body = {"people_count": 5, "material": "kit_base", "quantity": 2}
     for _ in range(2):

@@ -47,7 +47,7 @@ def form_context(shift):
     undo = session.get("undo_contact")
     sectors, default_sector = sector_choices(shift)
     return {"lists": lists, "sexes": contract.SEXES, "age_bands": contract.AGE_BANDS, "contract": contract,
-            "undo_id": undo, "tally": lambda: tally_context(shift, lists["material"]),
+            "undo_id": undo,
             "plan_salt": current_app.config["PLAN_SALT"], "sector_choices": sectors,
             "default_sector": default_sector}
 
@@ -310,6 +310,16 @@ def _undo_tap(shift, material, state):
                          quantity=undo["quantity"])
 
 
+@bp.get("/maraude/compteur", endpoint="tally_page")
+def tally_page():
+    shift = open_shift_for(current_user)
+    if shift is None:
+        return redirect(url_for("shifts.current"))
+    _, default_sector = sector_choices(shift)
+    return render_template("contacts/tally.html", shift=shift, default_sector=default_sector,
+                           tally=lambda: tally_context(shift, [_tally_material(shift)]))
+
+
 @bp.post("/maraude/compteur", endpoint="tally")
 def tally_tap():
     """The tally without JavaScript: the tapped button names the number to reach."""
@@ -332,7 +342,7 @@ def tally_tap():
         return _error_page({"tally": str(exc)}, 403)
     db.session.commit()
     session["tally"] = state
-    return redirect(url_for("shifts.current") + "#tally-form")
+    return redirect(url_for("contacts.tally_page"))
 
 
 def _material(code):

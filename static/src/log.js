@@ -103,9 +103,6 @@
       return digest(form).then(function () { resubmit(form); }, function () { form.submit(); });  // the server codes it
     }
     hideRaw(form);
-    var kind = form.elements.kind.value, given = form.elements["material-" + tallyMaterial()];
-    formCounts = { form: true, refusal: kind == "refusal", people: kind == "anonymous" ? +form.elements.people_count.value : 0,
-                   quantity: given && !given.disabled ? +given.value || 0 : 0 };  // for the tally's totals once saved
   }, true);
   // A synthetic submit event, not requestSubmit(): after a tap, Chromium fired no second submit event and
   // the first tap saved nothing. queue.js handles (and cancels) it as a tap's; without queue.js, the plain POST.
@@ -146,8 +143,6 @@
     if (ev.target.getAttribute("id") == "contact-form" && D.querySelector(".contact-count")) listed(ev.target, ev.detail);
   });
   function listed(form, c) {  // the counters and the list, at once
-    if (formCounts) tallyCount(formCounts, { people: 0, quantity: 0 }, 1);
-    formCounts = null;
     var list = D.getElementById("contacts"), li = D.createElement("li"), empty = list && list.querySelector(".muted");
     D.querySelectorAll(".contact-count").forEach(function (n) { n.textContent = +n.textContent + 1; });
     if (!list || !c.occurred_at) return;
@@ -172,98 +167,5 @@
     if (Q._.waiting(records).some(function (r) { return r.type == "close" && r.shiftId == shift; })) closedHere();
   });
 
-  // --- the tally (templates/contacts/_tally.html, outreach/contacts/tally.py) ----------------------
-  // One tap, one record through the queue (sent now, or kept on the device): a group or a refusal is a
-  // new contact; "+1 au groupe" and the material's buttons set the group's numbers (a replay changes
-  // nothing); undo sends the previous numbers back, or removes the group. Taps are sent one after the other.
-  var tallyChain = Promise.resolve(), tallyUndo = [], tallyGroup, formCounts;
-  function tallyMaterial() { var form = document.getElementById("tally-form"); return form && form.getAttribute("data-material"); }
-  function tallyButtons(form) {  // [+1 au groupe, material +1, one each, undo]
-    return ["people_count]", "quantity]:not([data-each])", "quantity][data-each]", "undo]"].map(function (name) {
-      return form.querySelector("button[name=" + name) || {};
-    });
-  }
-  function tallyDraw(form) {  // the buttons carry the numbers to reach, as the server draws them
-    var group = tallyGroup, buttons = tallyButtons(form);
-    form.elements.group.value = group.id;
-    buttons[0].value = group.people + 1;
-    buttons[1].value = group.quantity + 1;
-    buttons[2].value = group.people;
-    buttons[0].disabled = buttons[2].disabled = !group.id;
-    buttons[3].disabled = !tallyUndo.length;
-  }
-  function tallyCount(tap, before, sign) {  // the running totals move by what a tap changed (sign -1: taken back)
-    var moves = { people: tap.refusal ? 0 : tap.people - before.people, given: tap.quantity - before.quantity,
-                  refusals: (tap.created || tap.form) && tap.refusal ? 1 : 0, contacts: tap.created ? 1 : 0 };
-    document.querySelectorAll("#tally-totals [data-total], .contact-count").forEach(function (total) {
-      total.textContent = +total.textContent + sign * moves[total.getAttribute("data-total") || "contacts"];
-    });
-  }
-  function tallySend(form, url, body, label, failed) {
-    var said = document.getElementById("tally-said"), msg = said.getAttribute("data-msg").split("|");
-    body.shift_id = form.elements.shift_id.value;
-    tallyChain = tallyChain.then(function () {
-      return window.outreachQueue.send(body.kind ? "contact" : "tally", url, body, form.elements.csrf_token.value, label);
-    }).then(function (out) {
-      var errors = out.errors || {};
-      said.textContent = out.state == "queued" ? msg[2] : out.state == "saved" ? msg[body.removed ? 1 : 0]
-        : Object.keys(errors).map(function (name) { return errors[name]; }).join(" ") || msg[3];
-      if (out.state == "refused" || out.state == "full") failed();
-    });
-  }
-  function tallyTap(form, button) {
-    var name = button.name, value = +button.value, queue = window.outreachQueue, code = form.getAttribute("data-material");
-    var before = tallyGroup, fresh = name != "people_count" && (name != "quantity" || !before.id), tap, body;
-    if (name == "undo") return tallyBack(form, button);
-    tap = fresh ? { id: queue.uuid(), created: true, refusal: name == "kind", people: name == "people" ? value : 1, quantity: 0 }
-      : { id: before.id, people: before.people, quantity: before.quantity };
-    if (name == "people_count") tap.people = value;
-    if (name == "quantity") tap.quantity = value;
-    if (fresh) {
-      var sector = document.querySelector("#contact-form [name=sector]:checked"), materials = {};
-      if (tap.quantity) materials[code] = tap.quantity;
-      body = { id: tap.id, kind: tap.refusal ? "refusal" : "anonymous", people_count: tap.people, materials: materials,
-               occurred_at: queue.iso(), sector: sector && sector.value };
-      before = { people: 0, quantity: 0 };
-    } else {
-      body = { people_count: tap.people, material: code || undefined, quantity: tap.quantity };
-    }
-    var step = { group: tallyGroup, tap: tap, before: before };
-    tallyUndo.push(step);
-    tallyGroup = tap.refusal ? { id: "", people: 0, quantity: 0 } : tap;
-    tallyCount(tap, before, 1);
-    tallyDraw(form);
-    var label = button.closest("fieldset"), words = [form.querySelector("h2").textContent, button.textContent];
-    if (label) words.splice(1, 0, label.querySelector("legend").textContent);
-    tallySend(form, fresh ? form.getAttribute("data-api") : form.getAttribute("data-set").replace("ID", tap.id), body,
-              words.join(" · "), function () {  // refused, or the device is full: this tap did not happen
-      tallyUndo.splice(tallyUndo.indexOf(step) >>> 0, 1);
-      if (tallyGroup === tap) tallyGroup = step.group;
-      tallyCount(tap, before, -1);
-      tallyDraw(form);
-    });
-  }
-  function tallyBack(form, button) {  // take back the last tap
-    var step = tallyUndo.pop(), tap = step && step.tap;
-    if (!step) return;
-    tallyGroup = step.group;
-    tallyCount(tap, step.before, -1);
-    tallyDraw(form);
-    tallySend(form, form.getAttribute("data-set").replace("ID", tap.id), tap.created ? { removed: true }
-      : { people_count: step.before.people, material: form.getAttribute("data-material") || undefined,
-          quantity: step.before.quantity }, button.textContent, Boolean);
-  }
-  document.addEventListener("submit", function (ev) {
-    var form = ev.target, button = ev.submitter;
-    if (form.getAttribute("id") != "tally-form" || !window.outreachQueue || !button || !button.name) return;
-    ev.preventDefault();
-    tallyTap(form, button);
-  });
-  var tallyForm = document.getElementById("tally-form");
-  if (tallyForm) {  // the group the server drew (after taps without JavaScript), then this page's taps
-    var drawn = tallyButtons(tallyForm), id = tallyForm.elements.group.value;
-    tallyGroup = { id: id, people: id ? drawn[0].value - 1 : 0, quantity: id ? drawn[1].value - 1 : 0 };
-    tallyDraw(tallyForm);
-  }
   window.outreachLogInit = init;
 })();
