@@ -218,3 +218,60 @@ def test_a_contact_kept_on_the_device_counts_at_once_and_is_confirmed_in_view(pa
     expect(page.locator("#sync-status")).to_be_hidden()  # sent
     with live_app.app_context():
         assert db.session.execute(db.select(Contact.kind)).scalars().all() == ["refusal"]
+
+
+SMALL_TARGETS = """() => [...document.querySelectorAll(
+    'button, summary, select, input:not([type=hidden]), label.chip, nav a, .foot a, a.button, .actions a')]
+  .filter(e => e.offsetParent && !(e.matches('input[type=radio], input[type=checkbox]') && e.closest('label')))
+  .map(e => { const r = e.getBoundingClientRect(); return [e.tagName + ' ' + (e.textContent || e.name || '').trim().slice(0, 30), Math.round(r.width), Math.round(r.height)]; })
+  .filter(([, w, h]) => w < 44 || h < 44)"""
+
+
+def test_every_worker_page_has_thumb_sized_targets_on_a_phone(page, live_app):
+    """Issue 16 item 9: buttons, toggles, menu and footer links, chips and fields at least 44 × 44 px on every
+    page a worker opens (links inside a sentence or a table cell are text, not targets)."""
+    from test_axe_every_page import _html_pages
+    from test_labels_pages import make_history, page_urls
+    urls = [url for _, url in page_urls(live_app, make_history(live_app))]
+    pages = _html_pages(live_app, urls, "worker@aurore.demo") + ["/maraude/compteur"]
+    page.set_viewport_size({"width": 390, "height": 844})
+    browser_login(page, "worker@aurore.demo")
+    page.goto("/maraude")
+    if page.locator("#shift-form").count():
+        page.locator("#shift-form button[type=submit]").tap()
+        page.wait_for_selector("#contact-form")
+    small = {}
+    for url in pages:
+        page.goto(url)
+        page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+        found = page.evaluate(SMALL_TARGETS)
+        if found:
+            small[url] = found
+    assert len(pages) >= 4
+    assert small == {}
+    page.evaluate("const b = document.createElement('button'); b.textContent = 'x';"
+                  " b.style.setProperty('min-height', '20px'); b.style.setProperty('height', '20px');"
+                  " document.body.append(b)")
+    assert page.evaluate(SMALL_TARGETS), "the measure sees a small button"  # the check itself can fail
+
+
+def test_the_tally_and_logging_pages_pass_axe_light_and_dark_with_an_open_shift(page, live_app):
+    from test_browser_foundation import axe_violations
+    page.set_viewport_size({"width": 390, "height": 844})
+    browser_login(page, "worker@aurore.demo")
+    page.goto("/maraude")
+    page.locator("#shift-form button[type=submit]").tap()
+    page.wait_for_selector("#contact-form")
+    page.locator("#tally-link").tap()
+    page.wait_for_selector("#tally-form")
+    page.locator("#tally-form button[name=people][value='3']").tap()  # the group's buttons enabled
+    expect(page.locator("#tally-said")).to_have_text("Enregistré.")
+    found = {}
+    for url in ("/maraude/compteur", "/maraude"):
+        page.goto(url)
+        page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+        for scheme in ("light", "dark"):
+            page.emulate_media(color_scheme=scheme)
+            if violations := axe_violations(page):
+                found[f"{url} ({scheme})"] = violations
+    assert found == {}
