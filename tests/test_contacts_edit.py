@@ -33,7 +33,7 @@ def _start(client, app, **extra):
 
 def _known(client, name="ZORGLUBIX", **extra):
     data = {"kind": "known", "pseudo_initial": "Q", "pseudo_name": name, "pseudo_birth": "1977",
-            "pseudo_sex": "m", "material-kit_base": "1", **extra}
+            "sex": "m", "material-kit_base": "1", **extra}
     assert client.post("/maraude/contacts", data=data).status_code == 302
 
 
@@ -107,7 +107,7 @@ def test_new_code_inputs_replace_the_code_and_never_leak(app, client, login):
     old_code = _only(app, Person).code
     response = client.post(f"/maraude/contacts/{contact_id}", data={
         "kind": "known", "pseudo_initial": "W", "pseudo_name": "QUIXOTERIA", "pseudo_birth": "1980",
-        "pseudo_sex": "f"}, follow_redirects=True)
+        "sex": "f"}, follow_redirects=True)
     assert response.status_code == 200 and b"QUIXOTERIA" not in response.data.upper()
     with app.app_context():
         contact = db.session.get(Contact, contact_id)
@@ -153,7 +153,7 @@ def test_edit_after_close_is_audited_and_listed(app, client, login):
     assert 'id="recent-shift"' in page and f"/maraude/contacts/{contact_id}" in page
     assert 'id="contact-delete"' not in client.get(f"/maraude/contacts/{contact_id}").get_data(as_text=True)
     assert client.post(f"/maraude/contacts/{contact_id}",
-                       data={"kind": "known", "material-kit_base": "2"}).status_code == 302
+                       data={"kind": "known", "sex": "m", "material-kit_base": "2"}).status_code == 302
     with app.app_context():
         events = db.session.execute(db.select(AuditEvent).filter_by(action="contact.edit")).scalars().all()
         assert [(e.field, e.before, e.after) for e in events] == [("materials", "kit_base:1", "kit_base:2")]

@@ -14,7 +14,7 @@ def _start(client, team):
 
 def _known(client, name="ZORGLUBIX", **extra):
     data = {"kind": "known", "pseudo_initial": "Q", "pseudo_name": name, "pseudo_birth": "1977",
-            "pseudo_sex": "m", "material-kit_base": "1"}
+            "sex": "m", "material-kit_base": "1"}
     data.update(extra)
     return client.post("/maraude/contacts", data=data)
 

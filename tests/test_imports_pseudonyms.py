@@ -26,7 +26,7 @@ def test_imported_code_equals_the_live_form_code(app, client, login):
     assert client.post("/maraude", data={"team": "aurore_nord", "staff_count": "2"}).status_code == 302
     assert client.post("/maraude/contacts", data={
         "kind": "known", "pseudo_initial": INPUTS[0], "pseudo_name": INPUTS[1], "pseudo_birth": INPUTS[2],
-        "pseudo_sex": INPUTS[3]}).status_code == 302
+        "sex": INPUTS[3]}).status_code == 302
     with app.app_context():
         live = db.session.execute(select(Person.code)).scalar_one()
         digest, _weak = digest_from_inputs(*INPUTS)

@@ -85,7 +85,7 @@ def test_the_form_without_javascript_codes_full_width_digits_as_the_browser(app,
     for birth in ("１９７７", "1977"):
         response = client.post("/maraude/contacts", data={
             "kind": "known", "pseudo_initial": "é", "pseudo_name": "Cœur  d’Alène", "pseudo_birth": birth,
-            "pseudo_sex": "m"})
+            "sex": "m"})
         assert response.status_code == 302
     digest = hashlib.pbkdf2_hmac("sha256", b"E|COEUR DALENE|1977|M", b"plan-crack-paris-2019", 200_000).hex()
     with app.app_context():

@@ -36,7 +36,7 @@ def _open_shift(page):
 def _type_code(page, initial, name, birth, sex=None):
     """As a worker: the sex chip, then each input tapped and typed; the cursor stays in the last one."""
     if sex:
-        page.locator(f"#pseudo label.chip:has(input[value={sex}])").tap()
+        page.locator(f"#contact-form label.chip:has(input[name=sex][value={sex}])").tap()
     for field, value in (("pseudo_initial", initial), ("pseudo_name", name), ("pseudo_birth", birth)):
         page.locator(f"[name={field}]").tap()
         page.keyboard.type(value)
@@ -89,7 +89,7 @@ def test_a_sex_chosen_after_checking_is_coded(page, live_app):
     _type_code(page, "P", "Petit", "1966", "f")
     page.locator("#pseudo-check").tap()
     page.wait_for_selector("#pseudo-status:not(:empty)")
-    page.locator("#pseudo label.chip:has(input[value=m])").tap()
+    page.locator("#contact-form label.chip:has(input[name=sex][value=m])").tap()
     _tap_save(page)
     assert _stored_codes(live_app) == [_code(live_app, "P", "Petit", "1966", "m")]
 
@@ -124,7 +124,7 @@ def _digests_in_page(page):
     for initial, name, birth, sex in CORPUS:
         for field, value in (("pseudo_initial", initial), ("pseudo_name", name), ("pseudo_birth", birth)):
             page.locator(f"[name={field}]").fill(value)
-        page.eval_on_selector_all("[name=pseudo_sex]", "(els, sex) => els.forEach(e => { e.checked = e.value == sex; })", sex)
+        page.eval_on_selector_all("#contact-form [name=sex]", "(els, sex) => els.forEach(e => { e.checked = e.value == sex; })", sex)
         if not (initial.strip() or name.strip() or birth.strip()):
             digests.append(None)
             continue

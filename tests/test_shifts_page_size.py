@@ -9,6 +9,7 @@ counted. The JavaScript served from static/js is built by `make assets` from the
 static/src.
 """
 import hashlib
+import re
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -76,3 +77,11 @@ def test_a_visit_loads_only_what_is_counted(page, live_server):
     html = page.content().encode()
     counted = set(page_parts(html, lambda url: b""))
     assert files <= counted, (files, counted)
+
+
+def test_readable_sources_have_no_one_letter_globals():
+    """static/src is written for people (issue 16 item 10): the minifier shortens names, not the author."""
+    for path in sorted((STATIC / "src").glob("*.js")):
+        top = re.findall(r"^ {0,2}var ([^;]+)", path.read_text(), re.MULTILINE)
+        names = [part.split("=")[0].strip() for line in top for part in line.split(",")]
+        assert not [n for n in names if re.fullmatch(r"[A-Za-z]", n)], (path.name, names)

@@ -2,6 +2,7 @@
 
 An encounter's kinds, limits and time rule come from the contact contract (``outreach.contract``)."""
 from .. import contract
+from ..pseudonyms import inputs as code_inputs
 
 CONTACT = contract.json_schema()
 
@@ -42,7 +43,10 @@ SCHEMAS = {
                     "allOf": contract.json_rules(), "properties": {
         "id": _UUID, "shift_id": _UUID, "occurred_at": CONTACT["occurred_at"], "sector": {"type": "string"},
         "kind": CONTACT["kind"],
-        "person": {"type": "object", "description": "Seulement pour kind = known.", "required": ["digest"],
+        "person": {"type": "object", "description": "Seulement pour kind = known. digest = étape 1 du code "
+                                                    "(README, « Pseudonym codes ») calculée sur : "
+                                                    + " ; ".join(code_inputs.sentences()),
+                   "required": ["digest"],
                    "properties": {"digest": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                                   "weak": {"type": "boolean"}}},
         "people_count": CONTACT["people_count"], "sex": CONTACT["sex"], "age_band": CONTACT["age_band"],

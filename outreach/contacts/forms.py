@@ -9,11 +9,12 @@ from .. import contract
 from ..errors import ValidationError
 from ..extensions import db
 from ..models import Sector
+from ..pseudonyms import inputs
 from ..pseudonyms import services as pseudonyms
 from ..reference import services as reference
 from ..shifts.services import local_date
 
-RAW_FIELDS = ("pseudo_initial", "pseudo_name", "pseudo_birth", "pseudo_sex")
+RAW_FIELDS = tuple(field for field, _label, _help in inputs.INPUTS)  # the sex is the contact's own field
 MAX_VALUE = 200
 
 

@@ -18,11 +18,18 @@ from ..database import constraint_of, integrity_message
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
 from ..models import Contact
+from ..pseudonyms import inputs as code_inputs
 from ..reference import services as reference
 from ..shifts.services import is_uuid, local_clock, open_shift_for
-from . import bp, forms, lookups, services
+from . import bp, forms, lookups, services, tally
 
 LISTS = ("living_situation", "product", "need", "material", "destination", "programme")
+
+
+@bp.app_context_processor
+def code_inputs_definition():
+    """The code inputs' one definition, for the forms and the privacy page."""
+    return {"code_inputs": code_inputs}
 
 
 def sector_choices(shift):
@@ -44,6 +51,25 @@ def form_context(shift):
             "undo_id": undo,
             "plan_salt": current_app.config["PLAN_SALT"], "sector_choices": sectors,
             "default_sector": default_sector}
+
+
+def _tally_group(shift, state):
+    """The group the last taps counted (kept in the session), while it is an anonymous passage of the shift."""
+    contact = _contact_or_none(state.get("group"))
+    return contact if contact is not None and contact.shift_id == shift.id and contact.kind == "anonymous" else None
+
+
+def tally_context(shift, materials):
+    if shift is None:
+        return None
+    state = session.get("tally") or {}
+    material = tally.tally_material(materials)
+    group = _tally_group(shift, state)
+    people, quantity = tally.counts_of(group, material) if group else (0, 0)
+    said = state.pop("said", "")
+    session["tally"] = state
+    return {"material": material, "group": group, "people": people, "quantity": quantity, "said": said,
+            "undo": state.get("undo"), "totals": tally.totals(shift, material)}
 
 
 def _error_page(errors, status):
@@ -222,3 +248,132 @@ def remove(contact_id):
         session.pop("undo_contact", None)
     flash(_("Contact supprimé."))
     return redirect(url_for("shifts.current") + "#contacts")
+
+
+# --- the tally (compteur): one tap, one idempotent record (outreach/contacts/tally.py) ----------------
+
+def _said(key):
+    return {"saved": _("Enregistré."), "undone": _("Annulé.")}[key]
+
+
+def _tally_material(shift):
+    return tally.tally_material(services.order_by_use(reference.items("material"), shift.team_id, shift.shift_on))
+
+
+def _new_group(shift, form, data):
+    """A group or a refusal under the form's id; a resent form finds it stored and adds nothing."""
+    existing = _existing(form.get("id"))
+    if existing is not None:
+        if existing.shift_id != shift.id:
+            raise ValidationError({"id": services.DUPLICATE_ID})
+        return existing
+    _, default_sector = sector_choices(shift)
+    data.update(id=form.get("id") or None, sector_id=default_sector.id if default_sector else None)
+    return services.record_contact(shift, current_user, data)
+
+
+def _tap(shift, form, material, state):
+    """Apply one tap of the plain form; returns what undoes it."""
+    group = _tally_group(shift, state)
+    number = forms.parse_int(form, next((n for n in ("people", "people_count", "quantity") if form.get(n)), "x"))
+    if form.get("kind") == "refusal":
+        contact = _new_group(shift, form, tally.group_data("refusal", 1))
+        state["group"] = None
+        return {"id": contact.id, "created": True}
+    if form.get("people") or (form.get("quantity") and group is None):
+        people, quantity = (number, 0) if form.get("people") else (1, number)
+        contact = _new_group(shift, form, tally.group_data("anonymous", people, material, quantity))
+        state["group"] = contact.id
+        return {"id": contact.id, "created": True}
+    if group is None:
+        raise ValidationError({"people_count": _("Comptez d'abord un passage.")})
+    people, quantity = tally.counts_of(group, material)
+    if form.get("people_count"):
+        tally.set_counts(group, current_user, people_count=number)
+    else:
+        tally.set_counts(group, current_user, material=material, quantity=number)
+    return {"id": group.id, "people": people, "quantity": quantity}
+
+
+def _undo_tap(shift, material, state):
+    undo = state.get("undo") or {}
+    contact = _contact_or_none(undo.get("id"))
+    if contact is None or contact.shift_id != shift.id:
+        return
+    if undo.get("created"):
+        services.delete_contact(contact, current_user)
+        state["group"] = None
+    else:
+        tally.set_counts(contact, current_user, people_count=undo["people"], material=material,
+                         quantity=undo["quantity"])
+
+
+@bp.get("/maraude/compteur", endpoint="tally_page")
+def tally_page():
+    shift = open_shift_for(current_user)
+    if shift is None:
+        return redirect(url_for("shifts.current"))
+    _, default_sector = sector_choices(shift)
+    return render_template("contacts/tally.html", shift=shift, default_sector=default_sector,
+                           tally=lambda: tally_context(shift, [_tally_material(shift)]))
+
+
+@bp.post("/maraude/compteur", endpoint="tally")
+def tally_tap():
+    """The tally without JavaScript: the tapped button names the number to reach."""
+    shift = open_shift_for(current_user)
+    if shift is None:
+        return _error_page({"shift_id": _("Aucune maraude ouverte.")}, 409)
+    state, material = dict(session.get("tally") or {}), _tally_material(shift)
+    try:
+        if request.form.get("undo"):
+            _undo_tap(shift, material, state)
+            state.update(undo=None, said=_said("undone"))
+        else:
+            state.update(undo=_tap(shift, request.form, material, state), said=_said("saved"))
+        db.session.flush()
+    except ValidationError as exc:
+        db.session.rollback()
+        return _error_page(exc.errors, 422)
+    except Forbidden as exc:
+        db.session.rollback()
+        return _error_page({"tally": str(exc)}, 403)
+    db.session.commit()
+    session["tally"] = state
+    return redirect(url_for("contacts.tally_page"))
+
+
+def _material(code):
+    if code is None:
+        return None
+    material = reference.by_code("material", code) if isinstance(code, str) else None
+    if material is None:
+        raise ValidationError({"material": _("Valeur inconnue.")})
+    return material
+
+
+@bp.post("/maraude/compteur/<contact_id>")
+def tally_set(contact_id):
+    """A tap sent by the phone's queue (JSON): set a group's numbers, or remove it (undo). Idempotent."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return jsonify(errors={"_": _("Requête JSON attendue.")}), 400
+    contact = _contact_or_none(contact_id)
+    try:
+        if body.get("removed") is True:
+            if contact is not None:  # already gone: the same undo sent again
+                services.delete_contact(contact, current_user)
+        elif contact is None:
+            return jsonify(errors={"id": _("Contact inconnu.")}), 404
+        else:
+            material = _material(body.get("material"))
+            tally.set_counts(contact, current_user, body.get("people_count"), material, body.get("quantity"))
+        db.session.flush()
+    except ValidationError as exc:
+        db.session.rollback()
+        return jsonify(errors=exc.errors), 422
+    except Forbidden as exc:
+        db.session.rollback()
+        return jsonify(errors={"contact": str(exc)}), 403
+    db.session.commit()
+    return jsonify(id=contact_id, removed=contact is None or body.get("removed") is True)

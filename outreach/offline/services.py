@@ -9,7 +9,7 @@ import os
 from flask import current_app, url_for
 
 SW_TEMPLATE = "offline/sw.js"
-SHELL_ENDPOINTS = ("shifts.current", "contacts.new")
+SHELL_ENDPOINTS = ("shifts.current", "contacts.new", "contacts.tally_page")
 
 
 def _files(folder):

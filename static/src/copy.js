@@ -3,17 +3,17 @@
    a clipboard the button stays hidden and the text can still be selected by hand. */
 (function () {
   "use strict";
-  var D = document;
+  var doc = document;
   if (!navigator.clipboard) return;
-  D.querySelectorAll("button[data-copy]").forEach(function (button) {
-    var id = button.getAttribute("data-copy"), source = D.getElementById(id), status = D.getElementById(id + "-status");
+  doc.querySelectorAll("button[data-copy]").forEach(function (button) {
+    var id = button.getAttribute("data-copy"), source = doc.getElementById(id), status = doc.getElementById(id + "-status");
     if (!source) return;
     button.hidden = false;
     button.addEventListener("click", function () {
       navigator.clipboard.writeText(source.textContent.trim()).then(function () {
         if (status) status.textContent = button.getAttribute("data-done");
       }, function () {
-        var range = D.createRange();  // refused (permissions): select the text for a manual copy
+        var range = doc.createRange();  // refused (permissions): select the text for a manual copy
         range.selectNodeContents(source);
         window.getSelection().removeAllRanges();
         window.getSelection().addRange(range);

@@ -4,7 +4,7 @@
    undo button, the counters and the contact in the list, as without JavaScript. */
 (function () {
   "use strict";
-  var D = document, undoTimer;
+  var doc = document, undoTimer;
   // Stage 1 of the person code, as outreach/pseudonyms/services.py (README "Pseudonym codes").
   var FOLD = { "Æ": "AE", "Ð": "D", "Đ": "D", "Ħ": "H", "Ł": "L", "Ŋ": "N", "Ø": "O", "Œ": "OE", "Þ": "TH", "Ŧ": "T",
                "ẞ": "SS", "Ɓ": "B", "Ɗ": "D", "Ɛ": "E", "Ɔ": "O", "Ƙ": "K", "Ɲ": "N", "Ƴ": "Y" };
@@ -22,15 +22,15 @@
     return !m ? "" : m[2] ? [m[1], two(m[2]), two(m[3])].join("-") : m[1];
   }
   function parts(form) {  // [initial, name, birth, sex] normalised; null when initial, name and birth are empty
-    var el = form.elements, sex = { f: "F", m: "M", x: "X" }[el.pseudo_sex.value] || "";
+    var el = form.elements, sex = { f: "F", m: "M", x: "X" }[el.sex.value] || "";  // the contact's sex is the code's
     var p = [norm(el.pseudo_initial.value).slice(0, 1), norm(el.pseudo_name.value), birth(el.pseudo_birth.value)];
     return p.join("") ? p.concat(sex) : null;
   }
   function pbkdf2(password, form) {  // hex; crypto.subtle is missing on plain-http origins: sha256.js then
-    var S = crypto.subtle, E = new TextEncoder(), salt = form.getAttribute("data-plan-salt"), n = +form.getAttribute("data-iterations");
-    if (!S) return import("/static/js/sha256.js").then(function () { return window.outreachPbkdf2(password, salt, n); });
-    return S.importKey("raw", E.encode(password), "PBKDF2", false, ["deriveBits"]).then(function (key) {
-      return S.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt: E.encode(salt), iterations: n }, key, 256);
+    var subtle = crypto.subtle, encoder = new TextEncoder(), salt = form.getAttribute("data-plan-salt"), n = +form.getAttribute("data-iterations");
+    if (!subtle) return import("/static/js/sha256.js").then(function () { return window.outreachPbkdf2(password, salt, n); });
+    return subtle.importKey("raw", encoder.encode(password), "PBKDF2", false, ["deriveBits"]).then(function (key) {
+      return subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt: encoder.encode(salt), iterations: n }, key, 256);
     }).then(function (buf) {
       return [].map.call(new Uint8Array(buf), function (b) { return (b + 256).toString(16).slice(1); }).join("");
     });
@@ -47,7 +47,7 @@
   }
   window.outreachStage1 = { norm: norm, birth: birth, pbkdf2: pbkdf2 };  // for tests/test_pseudonyms_browser.py
   function check(form) {  // known or new: only the digest leaves the device
-    var status = D.getElementById("pseudo-status"), msg = status.getAttribute("data-msg").split("|");
+    var status = doc.getElementById("pseudo-status"), msg = status.getAttribute("data-msg").split("|");
     digest(form).then(function (d) {
       return d && fetch(form.getAttribute("data-lookup"), { method: "POST", credentials: "same-origin", body: JSON.stringify({ digest: d }),
         headers: { "Content-Type": "application/json", "X-CSRFToken": form.elements.csrf_token.value } })
@@ -63,26 +63,26 @@
     });
   }
   function own(ev) { return ev.target.closest("#contact-form"); }
-  D.addEventListener("click", function (ev) {
+  doc.addEventListener("click", function (ev) {
     var form = own(ev), t = ev.target;
     if (form && t.id == "pseudo-check") check(form);
     if (form && t.className == "step") { t = t.previousElementSibling; t.value = (+t.value || 0) + 1; }
   });
-  D.addEventListener("input", function (ev) {  // a changed code input makes the digest and the status stale
+  doc.addEventListener("input", function (ev) {  // a changed code input makes the digest and the status stale
     var form = own(ev);
-    if (!form || ev.target.name.indexOf("pseudo_")) return;
+    if (!form || (ev.target.name.indexOf("pseudo_") && ev.target.name != "sex")) return;
     form.elements.digest.value = form.elements.is_weak.value = "";
-    D.getElementById("pseudo-status").textContent = "";
+    doc.getElementById("pseudo-status").textContent = "";
   });
-  D.addEventListener("change", function (ev) {
+  doc.addEventListener("change", function (ev) {
     var form = own(ev), name = ev.target.name;
-    if (form && name == "pseudo_sex") check(form);
+    if (form && name == "sex" && form.elements.kind.value == "known") check(form);
     if (form && name == "kind") {  // a code belongs to a known person only
       form.elements.digest.value = form.elements.is_weak.value = "";
       showKind(form);
     }
   });
-  D.addEventListener("reset", function (ev) {  // queue.js resets the form after a save: back to its default type
+  doc.addEventListener("reset", function (ev) {  // queue.js resets the form after a save: back to its default type
     var form = own(ev);
     if (form) setTimeout(function () { showKind(form); });
   });
@@ -94,7 +94,7 @@
       part.querySelectorAll("input").forEach(function (input) { input.disabled = off; });
     });
   }
-  D.addEventListener("submit", function (ev) {  // capture: before queue.js reads the form or the browser posts it
+  doc.addEventListener("submit", function (ev) {  // capture: before queue.js reads the form or the browser posts it
     var form = own(ev);
     if (!form) return;
     if (form.elements.kind.value == "known" && !form.elements.digest.value && parts(form)) {
@@ -111,23 +111,22 @@
   }
   function hideRaw(form) {  // the code inputs are never sent; back once the page has the next contact
     var raw = form.querySelectorAll("[name^=pseudo_]");
-    raw.forEach(function (e) { if (e.type != "radio") e.value = ""; e.disabled = true; });
+    raw.forEach(function (e) { e.value = ""; e.disabled = true; });
     setTimeout(function () {
-      raw.forEach(function (e) { e.checked = false; });
       form.elements.digest.value = form.elements.is_weak.value = "";
       showKind(form);
     });
   }
   function init(form) {
     form.querySelectorAll("[name^=material-]").forEach(function (input) {
-      var b = D.createElement("button");
+      var b = doc.createElement("button");
       b.type = "button"; b.className = "step"; b.textContent = "+1";
       input.after(b);
     });
     showKind(form);
   }
-  D.addEventListener("outreach:saved", function (ev) {  // as the plain POST: undo for a few minutes, the list
-    var c = ev.detail, undo = D.getElementById("undo"), form = D.getElementById("undo-form");
+  doc.addEventListener("outreach:saved", function (ev) {  // as the plain POST: undo for a few minutes, the list
+    var c = ev.detail, undo = doc.getElementById("undo"), form = doc.getElementById("undo-form");
     if (undo) {
       form.action = form.action.replace(/[^/]+\/undo$/, c.id + "/undo");
       undo.hidden = false;
@@ -136,16 +135,16 @@
     }
     listed(ev.target, c);
   });
-  D.addEventListener("outreach:queued", function (ev) {  // undo is for a contact the server has
-    var undo = D.getElementById("undo");
+  doc.addEventListener("outreach:queued", function (ev) {  // undo is for a contact the server has
+    var undo = doc.getElementById("undo");
     if (undo) undo.hidden = true;
     if (ev.target.id == "shift-close-form") closedHere();  // (no field named "id" in that form)
     // waiting on the device: logged all the same (on a shift the server drew; one started offline has no list here)
-    if (ev.target.getAttribute("id") == "contact-form" && D.querySelector(".contact-count")) listed(ev.target, ev.detail);
+    if (ev.target.getAttribute("id") == "contact-form" && doc.querySelector(".contact-count")) listed(ev.target, ev.detail);
   });
   function listed(form, c) {  // the counters and the list, at once
-    var list = D.getElementById("contacts"), li = D.createElement("li"), empty = list && list.querySelector(".muted");
-    D.querySelectorAll(".contact-count").forEach(function (n) { n.textContent = +n.textContent + 1; });
+    var list = doc.getElementById("contacts"), li = doc.createElement("li"), empty = list && list.querySelector(".muted");
+    doc.querySelectorAll(".contact-count").forEach(function (n) { n.textContent = +n.textContent + 1; });
     if (!list || !c.occurred_at) return;
     if (empty) empty.remove();  // "Aucun contact."
     var kind = form.querySelector("[name=kind][value=" + c.kind + "]").parentNode;  // its chip, as the server's list
@@ -156,16 +155,17 @@
   // A close waiting on the device ends the shift here too, also on the cached page after a reload
   // offline: the server refuses contacts for a closed shift, so none can be logged into it any more.
   function closedHere() {
-    var forms = D.getElementById("shift-forms");
+    var forms = doc.getElementById("shift-forms");
     if (!forms) return;  // a shift started offline: start.js shows the start form again
     forms.hidden = true;
-    D.getElementById("closed-here").hidden = false;
+    doc.getElementById("closed-here").hidden = false;
   }
-  var form = D.getElementById("contact-form"), Q = window.outreachQueue;
+  var form = doc.getElementById("contact-form"), queue = window.outreachQueue;
   if (form) init(form);
-  if (form && Q) Q.all().then(function (records) {
+  if (form && queue) queue.all().then(function (records) {
     var shift = form.elements.shift_id.value;
-    if (Q._.waiting(records).some(function (r) { return r.type == "close" && r.shiftId == shift; })) closedHere();
+    if (queue._.waiting(records).some(function (r) { return r.type == "close" && r.shiftId == shift; })) closedHere();
   });
+
   window.outreachLogInit = init;
 })();

@@ -4,10 +4,10 @@
    (the field keeps the focus and what is typed), and a fix is written only over the version shown. */
 (function () {
   "use strict";
-  var Q = window.outreachQueue;
-  if (!Q) return;
+  var queue = window.outreachQueue;
+  if (!queue) return;
   var EN = document.documentElement.lang === "en";
-  var T = EN ? {
+  var messages = EN ? {
     queued: "saved on this device", sending: "sending", sent: "sent", rejected: "refused",
     errors: "The server refused this record:", fix: "Send again", discard: "Discard",
     confirmDiscard: "Discard this record for good?", otherUser: "waiting for its author to log in"
@@ -45,9 +45,9 @@
     return e;
   }
   function stateOf(r) {
-    if (r.user !== Q.user) return T.otherUser;
-    if (Q.status().sending[r.seq]) return T.sending;
-    return r.state === "refused" ? T.rejected : T.queued;
+    if (r.user !== queue.user) return messages.otherUser;
+    if (queue.status().sending[r.seq]) return messages.sending;
+    return r.state === "refused" ? messages.rejected : messages.queued;
   }
   function key(r) { return [r.seq, r.v, r.state, stateOf(r)].join("|"); }
   function editing(li) {  // focus inside, or something typed and not sent yet
@@ -67,7 +67,7 @@
       nodes.push(keep ? li : item(r));
     });
     Object.keys(old).forEach(function (seq) { old[seq].remove(); });  // sent or discarded meanwhile
-    Q.status().sent.forEach(function (label) { nodes.push(el("li", "queue-item sent", label + " — " + T.sent)); });
+    queue.status().sent.forEach(function (label) { nodes.push(el("li", "queue-item sent", label + " — " + messages.sent)); });
     nodes.forEach(function (node, i) {  // only what changed moves: the item being edited stays in place
       if (list.children[i] !== node) list.insertBefore(node, list.children[i] || null);
     });
@@ -81,7 +81,7 @@
     li.setAttribute("data-key", key(r));
     li.appendChild(el("span", "", r.label + " — "));
     li.appendChild(el("strong", "queue-state", stateOf(r)));
-    if (r.state === "refused" && r.user === Q.user) li.appendChild(fixForm(r));
+    if (r.state === "refused" && r.user === queue.user) li.appendChild(fixForm(r));
     return li;
   }
   function fixField(form, r, field) {
@@ -99,9 +99,9 @@
   }
   function fixForm(r) {
     var form = el("form", "queue-fix");
-    form.appendChild(el("p", "", T.errors));
+    form.appendChild(el("p", "", messages.errors));
     Object.keys(r.errors || {}).forEach(function (field) { fixField(form, r, field); });
-    var again = el("button", "primary", T.fix), drop = el("button", "", T.discard), actions = el("p", "actions");
+    var again = el("button", "primary", messages.fix), drop = el("button", "", messages.discard), actions = el("p", "actions");
     again.type = "submit";
     drop.type = "button";
     drop.setAttribute("data-discard", r.seq);
@@ -115,7 +115,7 @@
   function retry(r, form) {  // over the stored record, only if it is still the refused version shown
     var typed = {};
     Array.prototype.forEach.call(form.querySelectorAll("input"), function (input) { typed[input.name] = input.value; });
-    Q.update(r.seq, function (rec) {
+    queue.update(r.seq, function (rec) {
       if (rec.v !== r.v || rec.state !== "refused") return false;
       Object.keys(typed).forEach(function (name) {
         rec.body[name] = typeof rec.body[name] === "number" ? Number(typed[name]) : typed[name];
@@ -125,15 +125,15 @@
     }).then(function () {
       form.parentNode.removeAttribute("data-dirty");
       if (form.contains(document.activeElement)) document.activeElement.blur();
-      Q.render();
-      return Q.sync();
+      queue.render();
+      return queue.sync();
     });
   }
   document.addEventListener("click", function (ev) {
     var b = ev.target.closest("[data-discard]");
-    if (b && window.confirm(T.confirmDiscard)) Q.remove(Number(b.getAttribute("data-discard"))).then(Q.render);
-    if (ev.target.id === "queue-sync") Q.sync();
+    if (b && window.confirm(messages.confirmDiscard)) queue.remove(Number(b.getAttribute("data-discard"))).then(queue.render);
+    if (ev.target.id === "queue-sync") queue.sync();
   });
   window.outreachQueuePage = { draw: draw };
-  Q.render();
+  queue.render();
 })();

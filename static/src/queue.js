@@ -7,11 +7,11 @@
    discards them; a logout erases only its own user's records (see README, "La file d'attente"). */
 (function () {
   "use strict";
-  var W = window, D = document, nav = navigator;
-  if (!W.indexedDB || !W.fetch) return;
+  var win = window, doc = document, nav = navigator;
+  if (!win.indexedDB || !win.fetch) return;
   if (nav.serviceWorker) nav.serviceWorker.register("/sw.js").catch(Boolean);
-  var user = D.body.getAttribute("data-user"), who = D.body.getAttribute("data-user-email"), EN = D.documentElement.lang == "en";
-  var T = EN ? {
+  var user = doc.body.getAttribute("data-user"), who = doc.body.getAttribute("data-user-email"), EN = doc.documentElement.lang == "en";
+  var messages = EN ? {
     pending: "%n pending", refused: "%n refused", relogin: "log in again to send", saved: "Contact saved.",
     observed: "Site observation saved.",
     queued: "No network: saved on this device, it will be sent automatically.",
@@ -77,7 +77,7 @@
   // with backoff by sync.js. The phone's clock goes along; the server corrects the times taken from it.
   var TIMEOUT = 2e4;
   function request(url, init) {
-    var ctl = W.AbortController && new AbortController(), t = ctl && setTimeout(function () { ctl.abort(); }, W.outreachQueue.timeout);
+    var ctl = win.AbortController && new AbortController(), t = ctl && setTimeout(function () { ctl.abort(); }, win.outreachQueue.timeout);
     init.credentials = "same-origin";
     init.redirect = "manual";
     init.signal = ctl && ctl.signal;
@@ -98,9 +98,9 @@
   }
 
   // --- sync.js sends the queue (retries, backoff, order); loaded only when records wait ----------
-  var S = { auth: false, sending: {}, sent: [] }, engine;
+  var state = { auth: false, sending: {}, sent: [] }, engine;
   function load() {  // a failed load (offline, no cache yet) is tried again on the next call
-    return engine = engine || import("/static/js/sync.js").then(function () { return W.outreachSync; }, function (e) {
+    return engine = engine || import("/static/js/sync.js").then(function () { return win.outreachSync; }, function (e) {
       engine = null;
       throw e;
     });
@@ -185,17 +185,17 @@
   };
   function count(fd, name) { return num(val(fd, name)) || 0; }
   var TYPES = { "contact-form": "contact", "shift-form": "shift", "shift-close-form": "close", "site-observation-form": "observation" };
-  var SAVED = { contact: T.saved, observation: T.observed };  // these forms stay for the next one; the others reload
+  var SAVED = { contact: messages.saved, observation: messages.observed };  // these forms stay for the next one; the others reload
 
   // --- the forms -----------------------------------------------------------------------------
   function notice(form, text, bad) {
     var p = form.querySelector(".offline-notice") || form.previousElementSibling;  // in the form: next to its button
-    if (!p || !p.classList.contains("offline-notice")) form.before(p = D.createElement("p"));
+    if (!p || !p.classList.contains("offline-notice")) form.before(p = doc.createElement("p"));
     p.className = "flash offline-notice flash-" + (bad ? "error" : "success");
     p.setAttribute("role", bad ? "alert" : "status");
     p.textContent = text;
   }
-  function full(type) { return type == "observation" ? T.full.replace("Contact NON enregistré", "Observation NON enregistrée") : T.full; }
+  function full(type) { return type == "observation" ? messages.full.replace("Contact NON enregistré", "Observation NON enregistrée") : messages.full; }
   function clearErrors(form) {
     form.querySelectorAll(".js-error").forEach(function (e) { e.remove(); });
   }
@@ -205,7 +205,7 @@
       var msg = [].concat(errors[name]).join(" "), el = form.elements[name] || form.elements[name + "_id"], p;
       if (el && !el.tagName) el = el[0];  // radio buttons
       if (el) {
-        p = D.createElement("p");
+        p = doc.createElement("p");
         p.className = "field-error js-error";
         p.textContent = msg;
         (el.closest("fieldset,.field,label") || el).append(p);
@@ -237,35 +237,45 @@
   function clockFields(fd, body) {  // the times taken from the phone's clock (nothing typed): the server corrects them
     return ["occurred_at", "started_at", "ended_at", "observed_at"].filter(function (name) { return body[name] && !val(fd, name); });
   }
+  // One record: posted at once when online and nothing waits (to keep the order), else kept on the device.
+  // Resolves to {state: "saved" (json: the answer) | "refused" (errors) | "queued" | "full"}.
+  function send(type, url, body, token, label, clock) {
+    function keep() {
+      return add(type, url, body, label, clock).then(function () {
+        sync().catch(nothing);
+        return { state: "queued" };
+      }, function () { return { state: "full" }; });  // storage full (or refused)
+    }
+    return all().then(function (records) {
+      if (waiting(records).length || !nav.onLine) return keep();
+      return post(url, body, token, clock).then(function (res) {
+        var s = res.status, errors = refusal(res);
+        if (s > 199 && s < 300) return { state: "saved", json: res.json };
+        if (errors) return { state: "refused", errors: errors };
+        return keep();  // network, session or server trouble: sync.js retries
+      });
+    });
+  }
   function save(form, type) {
     var el = form.elements, url = form.getAttribute("data-api"), fd = new FormData(form);
     if (el.id && !el.id.value && type != "close") el.id.value = uuid();
     var body = BODY[type](form, fd), clock = clockFields(fd, body);
     if (type != "close") body.id = body.id || uuid();  // a retry reuses it: idempotent
-    return all().then(function (records) {
-      if (waiting(records).length || !nav.onLine) return queue(form, type, url, body, clock);  // keep the order
-      return post(url, body, el.csrf_token && el.csrf_token.value, clock).then(function (res) {
-        var s = res.status, errors = refusal(res);
-        if (s > 199 && s < 300) {
-          if (!SAVED[type]) return location.reload();
-          notice(form, SAVED[type]);
-          reset(form);
-          return type == "contact" && emit(form, "saved", res.json);  // log.js: undo, the list
-        }
-        if (errors) return showErrors(form, errors);
-        return queue(form, type, url, body, clock);  // network, session or server trouble: sync.js retries
-      });
-    });
-  }
-  function queue(form, type, url, body, clock) {
-    return add(type, url, body, label(form, type, body), clock).then(function () {
-      notice(form, T.queued);
+    return send(type, url, body, el.csrf_token && el.csrf_token.value, label(form, type, body), clock).then(function (out) {
+      if (out.state == "saved") {
+        if (!SAVED[type]) return location.reload();
+        notice(form, SAVED[type]);
+        reset(form);
+        return type == "contact" && emit(form, "saved", out.json);  // log.js: undo, the list
+      }
+      if (out.state == "refused") return showErrors(form, out.errors);
+      if (out.state == "full") return notice(form, full(type), true);  // what was typed stays
+      notice(form, messages.queued);
       reset(form);
       emit(form, "queued", body);
-      sync().catch(nothing);
-    }, function () { notice(form, full(type), true); });  // storage full (or refused): say so, keep what was typed
+    });
   }
-  D.addEventListener("submit", function (ev) {
+  doc.addEventListener("submit", function (ev) {
     var form = ev.target, type = TYPES[form.getAttribute("id")];
     if (!user) return;
     if (form.getAttribute("id") == "logout-form") {  // sync.js warns about unsent records, then clears the device
@@ -285,10 +295,10 @@
     drawing = drawing || setTimeout(function () { drawing = 0; all().then(draw, Boolean); }, 50);
   }
   function others(records) {  // whose records wait for them (never erased by someone else's logout)
-    var by = {}, box = D.getElementById("queue-others");
+    var by = {}, box = doc.getElementById("queue-others");
     records.forEach(function (r) { if (r.user != user) by[r.who || "?"] = (by[r.who || "?"] || 0) + 1; });
-    var text = Object.keys(by).map(function (u) { return T.others.replace("%n", by[u]).replace(/%u/g, u); }).join(" ");
-    if (!box && text) D.querySelector("main").prepend(box = D.createElement("p"));
+    var text = Object.keys(by).map(function (u) { return messages.others.replace("%n", by[u]).replace(/%u/g, u); }).join(" ");
+    if (!box && text) doc.querySelector("main").prepend(box = doc.createElement("p"));
     if (!box) return;
     box.id = "queue-others";
     box.className = "flash flash-error";
@@ -298,28 +308,28 @@
   }
   function draw(records) {
     others(records);
-    var own = records.filter(function (r) { return r.user == user; }), parts = [], box = D.getElementById("sync-status");
+    var own = records.filter(function (r) { return r.user == user; }), parts = [], box = doc.getElementById("sync-status");
     var refused = own.filter(function (r) { return r.state == "refused"; }).length;
-    if (own.length > refused) parts.push(T.pending.replace("%n", own.length - refused));
-    if (refused) parts.push(T.refused.replace("%n", refused));
-    if (S.auth && own.length) parts.push(T.relogin);
+    if (own.length > refused) parts.push(messages.pending.replace("%n", own.length - refused));
+    if (refused) parts.push(messages.refused.replace("%n", refused));
+    if (state.auth && own.length) parts.push(messages.relogin);
     if (box) {
       box.hidden = !parts.length;
-      box.className = "sync" + (refused || S.auth ? " error" : " pending");
+      box.className = "sync" + (refused || state.auth ? " error" : " pending");
       box.innerHTML = '<a href="/file-attente"></a>';
       box.firstChild.textContent = parts.join(" · ");
     }
-    if (W.outreachQueuePage) W.outreachQueuePage.draw(records);
+    if (win.outreachQueuePage) win.outreachQueuePage.draw(records);
   }
 
-  W.outreachQueue = { add: add, all: all, put: put, update: update, remove: remove, sync: sync, render: render, uuid: uuid,
+  win.outreachQueue = { add: add, send: send, iso: iso, all: all, put: put, update: update, remove: remove, sync: sync, render: render, uuid: uuid,
     user: user, hhmm: hhmm, timeout: TIMEOUT,
     clear: function () { return load().then(function (e) { return e.clear(); }); },
-    status: function () { return S; },
+    status: function () { return state; },
     _: { en: EN, post: post, request: request, refusal: refusal, waiting: waiting, tx: tx } };  // for sync.js
   if (!user) return all().then(others, nothing);  // e.g. the login page: whose records wait here
   ["contact-form", "shift-form", "site-observation-form"].forEach(function (id) {  // a page served from the cache must not reuse an id
-    var form = D.getElementById(id);
+    var form = doc.getElementById(id);
     if (form && form.elements.id) form.elements.id.value = uuid();
   });
   function start(online) {  // now and when the network returns: send what waits
@@ -328,6 +338,6 @@
       if (waiting(records).length) sync(online);
     }, nothing);
   }
-  W.addEventListener("online", start);
+  win.addEventListener("online", start);
   start();
 })();

@@ -5,7 +5,7 @@
    inner and outer states computed once. */
 window.outreachPbkdf2 = (function () {
   "use strict";
-  var K = new Int32Array([
+  var ROUND = new Int32Array([
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
     0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
     0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -15,19 +15,19 @@ window.outreachPbkdf2 = (function () {
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2]);
   var IV = new Int32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
-  var W = new Int32Array(64);
+  var schedule = new Int32Array(64);
 
   function compress(h, m, out) {  // one 64-byte block m (16 words) from state h into out (may be h)
     var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7], i, x, y, t1, t2;
     for (i = 0; i < 64; i++) {
-      if (i < 16) W[i] = m[i];
+      if (i < 16) schedule[i] = m[i];
       else {
-        x = W[i - 15]; y = W[i - 2];
-        W[i] = (((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3)) + W[i - 7] +
-          (((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10)) + W[i - 16] | 0;
+        x = schedule[i - 15]; y = schedule[i - 2];
+        schedule[i] = (((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3)) + schedule[i - 7] +
+          (((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10)) + schedule[i - 16] | 0;
       }
       t1 = k + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) +
-        ((e & f) ^ (~e & g)) + K[i] + W[i] | 0;
+        ((e & f) ^ (~e & g)) + ROUND[i] + schedule[i] | 0;
       t2 = (((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) +
         ((a & b) ^ (a & c) ^ (b & c)) | 0;
       k = g; g = f; f = e; e = d + t1 | 0; d = c; c = b; b = a; a = t1 + t2 | 0;

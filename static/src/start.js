@@ -5,20 +5,20 @@
    is over: the start form stays for the next one. */
 (function () {
   "use strict";
-  var D = document, Q = window.outreachQueue, PLACEHOLDER = "queued-shift";
-  if (!Q) return;
+  var doc = document, queue = window.outreachQueue, PLACEHOLDER = "queued-shift";
+  if (!queue) return;
   function reveal(shift) {
-    var tpl = D.getElementById("contact-tpl"), closeTpl = D.getElementById("close-tpl"),
-        observeTpl = D.getElementById("observe-tpl"), start = D.getElementById("shift-form"), first;
+    var tpl = doc.getElementById("contact-tpl"), closeTpl = doc.getElementById("close-tpl"),
+        observeTpl = doc.getElementById("observe-tpl"), start = doc.getElementById("shift-form"), first;
     if (!tpl || !start) return;
     if (closeTpl) start.after(closeTpl.content);
     if (observeTpl) start.after(observeTpl.content);
     start.after(tpl.content);  // first: contact, observation, close
     start.remove();
-    var form = D.getElementById("contact-form"), close = D.getElementById("shift-close-form"),
-        observe = D.getElementById("site-observation-form");
+    var form = doc.getElementById("contact-form"), close = doc.getElementById("shift-close-form"),
+        observe = doc.getElementById("site-observation-form");
     form.elements.shift_id.value = shift.id;
-    form.elements.id.value = Q.uuid();
+    form.elements.id.value = queue.uuid();
     form.querySelectorAll("[name=sector]").forEach(function (r) {  // the shift's sectors, the first checked
       if (shift.sectors.length && shift.sectors.indexOf(r.value) < 0) r.parentNode.remove();
       else if (!first) first = r.checked = true;
@@ -29,17 +29,17 @@
     if (observe) {
       observe.setAttribute("action", observe.getAttribute("action").replace(PLACEHOLDER, shift.id));
       observe.elements.shift_id.value = shift.id;
-      observe.elements.id.value = Q.uuid();
+      observe.elements.id.value = queue.uuid();
     }
     window.outreachLogInit(form);
   }
-  D.addEventListener("outreach:queued", function (ev) {
+  doc.addEventListener("outreach:queued", function (ev) {
     var id = ev.target.getAttribute("id");
     if (id == "shift-form") reveal(ev.detail);
     else if (id == "shift-close-form") location.reload();  // the shift is over: the start form again
   });
-  Q.all().then(function (records) {
-    var mine = records.filter(function (r) { return r.user == Q.user && r.state != "refused"; });
+  queue.all().then(function (records) {
+    var mine = records.filter(function (r) { return r.user == queue.user && r.state != "refused"; });
     var closed = mine.filter(function (r) { return r.type == "close"; }).map(function (r) { return r.shiftId; });
     var shift = mine.filter(function (r) { return r.type == "shift" && closed.indexOf(r.id) < 0; }).pop();
     if (shift) reveal(shift.body);
