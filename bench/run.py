@@ -253,6 +253,7 @@ def main():
         out["import_memory_postgresql"] = optional("import_memory", rows=import_rows, postgresql=True)
     out["offline_sync"] = optional("offline_sync", contacts=200)
     out["import_speed"] = optional("import_speed", rows=int(os.environ.get("BENCH_IMPORT_ROWS", "200000")))
+    out["lighthouse"] = optional("lighthouse")  # mobile accessibility of the logging and tally pages (100)
     out["planexec"] = optional("planexec", encounters=encounters)  # the plan's report card, one year (<= 50 ms)
     out["elapsed_s"] = round(time.monotonic() - started, 1)
     with open(RESULTS, "w") as fh:
