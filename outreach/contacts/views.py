@@ -346,7 +346,8 @@ def tally_tap():
 def _material(code):
     if code is None:
         return None
-    material = reference.by_code("material", code) if isinstance(code, str) else None
+    material_id = reference.codes_to_ids("material").get(code) if isinstance(code, str) else None
+    material = reference.by_ids("material", [material_id]).get(material_id) if material_id else None
     if material is None:
         raise ValidationError({"material": _("Valeur inconnue.")})
     return material
