@@ -3,10 +3,22 @@
 - ``app``: the app on a migrated database, parametrized over SQLite and, when
   ``TEST_DATABASE_URL`` is set, PostgreSQL (a fresh database per run, dropped at the end).
   The demo seed is run once per run and its rows copied in before each test; tables are emptied
-  after each test, so tests may commit freely.
+  after each test, so tests may commit freely (a rollback-per-test fixture would not hold for the tests
+  that go through a second connection: a live server's threads, a gunicorn, a subprocess).
+- ``make test`` runs pytest-xdist (one worker per core): every database above is per worker (a SQLite file
+  in the worker's temporary directory, a PostgreSQL database named after the worker's pid), and a module
+  with a module-scoped fixture stays on one worker (``xdist_group``, set in pytest_collection_modifyitems).
+- Browser tests (those on ``live_app``: a real Chromium against a live server) run on ONE backend,
+  PostgreSQL when TEST_DATABASE_URL is set (production), else SQLite: what they check is what a person
+  sees and does on the page; the server code behind each page is tested on both backends through the
+  test client. The SQLite copies are deselected, and counted as such in pytest's summary.
+- Gunicorn tests (``gunicorn_server``) stay on both backends: concurrent writers are where the two differ.
+- Markers: ``slow`` for gunicorn, browser and property tests, ``browser`` for browser tests (set here);
+  ``make test`` runs them all, ``-m "not slow"`` leaves them out for a quick loop.
 - Waits: for events, never for a fixed time; PATIENCE (bench/harness.py) is only a hang guard.
 - ``client``, ``login(client, email)``, ``demo``: the demo organisations and users.
-- Browser tests: ``live_server`` + pytest-playwright on Debian's Chromium, phone viewport.
+- Browser tests: ``live_server`` + pytest-playwright on Debian's Chromium (one browser per worker, a new
+  context per test), phone viewport.
 - ``gunicorn_server``: a real gunicorn (4 workers) on a fresh database of each backend, with a worker's
   API token and an open shift (bench/harness.py).
 """
