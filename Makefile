@@ -49,8 +49,11 @@ run: seed
 	@echo "outreach on http://127.0.0.1:$(PORT)"
 	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
+# One pytest-xdist worker per core (TEST_WORKERS=0 for a single process), each on databases of its own;
+# a module with a module-scoped fixture stays on one worker (--dist loadgroup, see tests/conftest.py).
+TEST_WORKERS ?= auto
 test: install-test node_modules/.installed
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 	$(BIN)/bandit -q -r outreach -ll
 	$(BIN)/ruff check -q $(LINTED)
 

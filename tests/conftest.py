@@ -3,10 +3,22 @@
 - ``app``: the app on a migrated database, parametrized over SQLite and, when
   ``TEST_DATABASE_URL`` is set, PostgreSQL (a fresh database per run, dropped at the end).
   The demo seed is run once per run and its rows copied in before each test; tables are emptied
-  after each test, so tests may commit freely.
+  after each test, so tests may commit freely (a rollback-per-test fixture would not hold for the tests
+  that go through a second connection: a live server's threads, a gunicorn, a subprocess).
+- ``make test`` runs pytest-xdist (one worker per core): every database above is per worker (a SQLite file
+  in the worker's temporary directory, a PostgreSQL database named after the worker's pid), and a module
+  with a module-scoped fixture stays on one worker (``xdist_group``, set in pytest_collection_modifyitems).
+- Browser tests (those on ``live_app``: a real Chromium against a live server) run on ONE backend,
+  PostgreSQL when TEST_DATABASE_URL is set (production), else SQLite: what they check is what a person
+  sees and does on the page; the server code behind each page is tested on both backends through the
+  test client. The SQLite copies are deselected, and counted as such in pytest's summary.
+- Gunicorn tests (``gunicorn_server``) stay on both backends: concurrent writers are where the two differ.
+- Markers: ``slow`` for gunicorn, browser and property tests, ``browser`` for browser tests (set here);
+  ``make test`` runs them all, ``-m "not slow"`` leaves them out for a quick loop.
 - Waits: for events, never for a fixed time; PATIENCE (bench/harness.py) is only a hang guard.
 - ``client``, ``login(client, email)``, ``demo``: the demo organisations and users.
-- Browser tests: ``live_server`` + pytest-playwright on Debian's Chromium, phone viewport.
+- Browser tests: ``live_server`` + pytest-playwright on Debian's Chromium (one browser per worker, a new
+  context per test), phone viewport.
 - ``gunicorn_server``: a real gunicorn (4 workers) on a fresh database of each backend, with a worker's
   API token and an open shift (bench/harness.py).
 """
@@ -33,6 +45,26 @@ BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") e
 # PATIENCE (seconds, TEST_PATIENCE) only turns a wait that never ends into a failure: it is far above what
 # a 2-core machine at load 20 needs, and no test asserts how long something took.
 expect.set_options(timeout=PATIENCE * 1000)
+
+
+def _share_url_builders():
+    """Each test builds its own app, and werkzeug compiles two URL-builder functions per route with ``ast`` +
+    ``compile`` (~200 per app): most of a test's set-up time. The generated code depends only on the rule's
+    text, its parsed parts and defaults (the rule itself is passed in at call time), so the functions are
+    compiled once per process and bound to each new Rule. Same code, same URLs: test speed only."""
+    from werkzeug.routing.rules import Rule
+    compiled, original = {}, Rule._compile_builder
+
+    def _compile_builder(self, append_unknown=True):
+        key = (self.rule, self.host, self.subdomain, self.map.host_matching, tuple(self._trace),
+               repr(sorted((self.defaults or {}).items())), append_unknown)
+        if key not in compiled:
+            compiled[key] = original(self, append_unknown)
+        return compiled[key]
+    Rule._compile_builder = _compile_builder
+
+
+_share_url_builders()
 
 
 def _postgres_database():
@@ -75,7 +107,22 @@ def database_url(request, tmp_path_factory):
         url, drop = _postgres_database()
     _upgrade(_make_app(url, tmpdir))
     yield url
+    if url in _ENGINES:
+        _ENGINES.pop(url).dispose()
     drop()
+
+
+_ENGINES = {}
+
+
+def _engine(app):
+    """One engine per database and process for the per-test reset: its compiled statements and its pooled
+    connection are reused from test to test (each test's app builds its own engine, compiling the ~40
+    DELETEs and INSERTs again and opening a new connection, which cost more than the reset itself)."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if url not in _ENGINES:
+        _ENGINES[url] = create_engine(url, pool_size=1)
+    return _ENGINES[url]
 
 
 def empty_tables(app):
@@ -85,14 +132,15 @@ def empty_tables(app):
     table), deleting the few rows a test leaves costs milliseconds."""
     with app.app_context():
         db.session.remove()
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-        with db.engine.begin() as conn:
-            if db.engine.dialect.name == "postgresql":
-                conn.exec_driver_sql("; ".join(f'DELETE FROM "{t}"' for t in tables))
-                _set_sequences(conn)
-            else:
-                for table in tables:
-                    conn.execute(text(f'DELETE FROM "{table}"'))
+    engine = _engine(app)
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("; ".join(f'DELETE FROM "{t}"' for t in tables))
+            _set_sequences(conn)
+        else:
+            for table in tables:
+                conn.exec_driver_sql(f'DELETE FROM "{table}"')
 
 
 def _set_sequences(conn):
@@ -142,11 +190,12 @@ def insert_demo(app, rows):
     """An empty database (whatever a test without the ``app`` fixture left), then the demo seed with the ids
     ``seed_demo()`` gave it."""
     empty_tables(app)
-    with app.app_context(), db.engine.begin() as conn:
+    engine = _engine(app)
+    with engine.begin() as conn:
         for table in db.metadata.sorted_tables:
             if rows.get(table.name):
                 conn.execute(table.insert(), rows[table.name])
-        if db.engine.dialect.name == "postgresql":
+        if engine.dialect.name == "postgresql":
             _set_sequences(conn)
 
 
@@ -198,11 +247,37 @@ def ctx(app):
 
 # --- browser tests -----------------------------------------------------------
 
+def _serves_a_browser(item):
+    return "live_app" in getattr(item, "fixturenames", ())
+
+
+def _module_fixture(item):
+    """True when the test uses a module-scoped fixture of its own (two gunicorns, a database upgraded from
+    0001, 400 MB of hostile files…): built once per module, so the module stays on one xdist worker."""
+    info = getattr(item, "_fixtureinfo", None)
+    return info is not None and any(d.scope == "module" for defs in info.name2fixturedefs.values() for d in defs)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks (--dist loadgroup)
 def pytest_collection_modifyitems(config, items):
-    for item in items:  # a real gunicorn or a property test takes seconds: `-m "not slow"` leaves them out
-        function = getattr(item, "obj", None)
-        if "gunicorn_server" in getattr(item, "fixturenames", ()) or getattr(function, "is_hypothesis_test", False):
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if _serves_a_browser(item) and "postgresql" in BACKENDS and params.get("database_url") == "sqlite":
+            dropped.append(item)  # a browser test runs on one backend: PostgreSQL, the production one
+            continue
+        kept.append(item)
+        function = getattr(item, "obj", None)  # a real gunicorn, a browser or a property test takes seconds:
+        if ("gunicorn_server" in getattr(item, "fixturenames", ()) or _serves_a_browser(item)  # `-m "not slow"`
+                or getattr(function, "is_hypothesis_test", False)):  # leaves them out, `make test` runs them
             item.add_marker(pytest.mark.slow)
+        if _serves_a_browser(item):
+            item.add_marker(pytest.mark.browser)
+        if _module_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
     if CHROMIUM or os.environ.get("CI") == "true":
         return  # in CI a missing browser must fail the run (see browser_type_launch_args)
     reason = "no Chromium found (apt-get install chromium)"

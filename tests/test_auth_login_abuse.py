@@ -9,6 +9,7 @@ import pytest
 from auth_helpers import clock_fixture  # noqa: F401 (the clock fixture)
 from conftest import _make_app
 
+from bench.harness import PATIENCE
 from outreach import ROOT as ROOT_DIR
 from outreach.extensions import db
 from outreach.models import AuditEvent
@@ -100,7 +101,7 @@ def _gunicorn(workers, **env):
 def test_production_refuses_several_workers_with_per_process_limits(tmp_path, workers):
     proc = _gunicorn(workers, OUTREACH_INSTANCE_PATH=str(tmp_path),
                      OUTREACH_DATABASE_URL=f"sqlite:///{tmp_path}/x.db", OUTREACH_RATELIMIT_STORAGE_URI="memory://")
-    output, _ = proc.communicate(timeout=60)
+    output, _ = proc.communicate(timeout=PATIENCE)  # a hang guard: it refuses to start
     assert proc.returncode != 0 and "OUTREACH_RATELIMIT_STORAGE_URI" in output and f"{workers} workers" in output
 
 

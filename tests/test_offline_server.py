@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from bench.harness import PATIENCE
 from outreach.extensions import db
 from outreach.models import AuditEvent, Contact, Person, Shift, User
 from outreach.security import new_api_token
@@ -63,7 +64,7 @@ def test_two_workers_meeting_the_same_new_person_at_once_both_store_their_contac
 
         def post(who, shift_id, digest=digest, barrier=barrier):
             client, body = app.test_client(), _contact(shift_id, digest)
-            barrier.wait(10)
+            barrier.wait(PATIENCE)
             answer = client.post("/api/v1/encounters", headers=who[0], json=body)
             answers.append((answer.status_code, answer.get_json()))
 
@@ -71,7 +72,7 @@ def test_two_workers_meeting_the_same_new_person_at_once_both_store_their_contac
         for t in threads:
             t.start()
         for t in threads:
-            t.join(30)
+            t.join(PATIENCE)
     assert [a[0] for a in answers] == [201] * 2 * rounds, [a for a in answers if a[0] != 201][:3]
     with app.app_context():
         assert db.session.execute(db.select(db.func.count()).select_from(Person)).scalar() == rounds
