@@ -34,10 +34,12 @@ def _plans(app):
      "      indicators:\n" + "      - {code: c, name: n, numerator: contacts}\n" * 2_001, 413,
      "indicateurs"),
 ])
-def test_hostile_or_malformed_plans_are_refused_before_any_expansion(app, client, login, text, status, message):
+def test_hostile_or_malformed_plans_are_refused_before_any_expansion(app, client, login, text,
+                                                                    status, message):
     before = _plans(app)
     login("manager@plan.demo")
-    tracemalloc.start()  # refused before any expansion: memory, not the clock (a busy machine is slow)
+    # refused before any expansion: memory, not the clock (a busy machine is slow)
+    tracemalloc.start()
     try:
         response = _post(client, text)
         _current, peak = tracemalloc.get_traced_memory()
