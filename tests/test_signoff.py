@@ -199,3 +199,41 @@ def test_sign_off_demo_seed_covers_every_state_and_a_handover(app):
         assert again == "demo sign-offs: 0 months"
         assert db.session.execute(db.select(db.func.count(ReferralHandover.id))).scalar() == 1
         assert db.session.execute(db.select(db.func.count(CoordinationMeeting.id))).scalar() == 3
+
+
+def test_sign_off_an_accepted_month_takes_no_imported_contact_until_reopened(app, month_world):
+    """An import is not a correction, but it changes a month's figures just as much: a file with a
+    row in an accepted month is refused whole (naming the line and the month's state), nothing is
+    written; once the month is reopened the same file imports."""
+    w = month_world
+    with app.app_context():
+        db.session.add(MonthSignoff(organisation_id=w["org"], month=w["month"], status="accepted"))
+        db.session.commit()
+    day = (w["month"] + dt.timedelta(days=3)).isoformat()
+    other = (recent_months()[3] + dt.timedelta(days=3)).isoformat()  # a provisional month
+    header = "date;time;team;sector;kind;people_count;sex;age_band;living_situation;products;needs;" \
+             "materials;orientation;accompanied;programme;digest"
+    text = "\r\n".join([header, f"{other};21:00;aurore_nord;;anonymous;2;;;;;;;;;;",
+                        f"{day};21:40;aurore_nord;;anonymous;2;;;;;;;;;;"]) + "\r\n"
+    admin = app.test_client()
+    do_login(admin, "admin@aurore.demo")
+
+    def post():
+        return admin.post("/import", data={"file": (io.BytesIO(text.encode()), "contacts.csv")},
+                          content_type="multipart/form-data")
+
+    def contacts():
+        with app.app_context():
+            return db.session.execute(db.select(db.func.count(Contact.id))).scalar()
+
+    before = contacts()
+    refused = post()
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "accepté" in page and "rouvert" in page
+    assert contacts() == before
+    with app.app_context():
+        row = db.session.execute(db.select(MonthSignoff).filter_by(organisation_id=w["org"])).scalar_one()
+        row.status = "provisional"
+        db.session.commit()
+    assert post().status_code in (302, 303)
+    assert contacts() == before + 2

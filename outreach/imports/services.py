@@ -41,7 +41,7 @@ from ..models import (
 )
 from ..pseudonyms.services import codes_from_digests
 from ..seed import analyze
-from .checks import Checker, Lookups
+from .checks import Checker, Lookups, RowError
 
 NAMESPACE = uuid.UUID("6f1d7c2e-9a43-5b8e-b1c4-0d2a7e5f3c91")
 _NAMESPACE_BYTES = NAMESPACE.bytes
@@ -100,13 +100,15 @@ def import_contacts(rows, organisation, user, partial=False, source=""):
     written, all in the caller's transaction (all or nothing: the caller commits or rolls back)."""
     again = rows if callable(rows) else (lambda: rows)
     lookups = load_lookups(organisation)
-    report, batches, only = ImportReport(), 0, None
+    report, batches, only, months = ImportReport(), 0, None, {}
     for batch in _batches(again()):
         parsed, errors = check_rows(batch, lookups)
         report.total, report.valid = report.total + len(batch), report.valid + len(parsed)
         report.errors.extend(errors)
         batches, only = batches + 1, parsed
-    if report.errors and not partial:
+        for line, day in zip(parsed.lines, parsed.values["date"], strict=True):
+            months.setdefault(day.replace(day=1), line)
+    if _refuse_locked_months(report, organisation, months) or (report.errors and not partial):
         return report
     writer = _Writer(organisation, user, lookups, staged=batches > 1)
     with _sqlite_cache(writer.conn), writer.staging():
@@ -124,6 +126,19 @@ def import_contacts(rows, organisation, user, partial=False, source=""):
                  details={"source": source, "rows": report.total, "created": report.created,
                           "already": report.already, "rejected": report.total - report.valid, "partial": partial})
     return report
+
+
+def _refuse_locked_months(report, organisation, months):
+    """A month its organisation signed off (or the plan accepted) takes no new contact until it is
+    reopened: the whole file is refused, naming the first line of each such month."""
+    from ..signoff.services import locked_month_message, locked_months
+    locked = locked_months(organisation.id, months)
+    for month, status in sorted(locked.items()):
+        report.errors.append(RowError(months[month], "date", locked_month_message(status)))
+    if locked:
+        report.errors.sort(key=lambda e: e.line)
+        report.valid = 0
+    return bool(locked)
 
 
 def _batches(rows):

@@ -161,6 +161,22 @@ def check_month_open(shift):
                           "toute correction.", state=_state_word(status)))
 
 
+def locked_months(organisation_id, months):
+    """{month: status} of those ``months`` (first days) signed off or accepted: nothing may be added to
+    them (an import) or changed in them until they are reopened. One query."""
+    if not months:
+        return {}
+    rows = db.session.execute(db.select(MonthSignoff.month, MonthSignoff.status).where(
+        MonthSignoff.organisation_id == organisation_id, MonthSignoff.month.in_(list(months)),
+        MonthSignoff.status.in_(list(LOCKED))))
+    return dict(rows.all())
+
+
+def locked_month_message(status):
+    return _("Le mois est %(state)s : il doit être rouvert, avec un motif, avant d'y ajouter des "
+             "contacts.", state=_state_word(status))
+
+
 def _state_word(status):
     from ..labels import MONTH_STATE
     return str(MONTH_STATE[status]).lower()
