@@ -33,7 +33,8 @@ def records_key(referral_ids):
 def protect_count(tally, family):
     """A count (stays, nights, exits: a ``measures.Tally`` of referral rows) as any plan-level reader may see it;
     ``family`` names the figure, so that two figures over the same records are perturbed independently."""
-    return protect(tally, records_key(tally.ids), current_rules(), family=f"planexec.{family}")
+    key = records_key(tally.ids) if tally.key is None else tally.key & MASK
+    return protect(tally, key, current_rules(), family=f"planexec.{family}")
 
 
 def protect_persons(value, month):
