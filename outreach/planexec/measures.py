@@ -346,7 +346,8 @@ def estimate_on(day):
 
 def persons_met(last_day):
     """The dashboard's file active (distinct pseudonym codes met on validated shifts in the 12 months ending with
-    the month of ``last_day``; anonymous passages never): one definition of "persons reached" for the whole app."""
-    from ..indicators.measures import MEASURES, run
+    the month of ``last_day``; anonymous passages never): one definition of "persons reached" for the whole app,
+    read as the dashboard reads it (its span counts: a dozen roll-up rows, not a distinct count over persons)."""
+    from ..indicators.measures import Evaluator
     month = month_start(last_day)
-    return run(MEASURES["file_active"], {}, (month, month))
+    return Evaluator({}).value("file_active", {}, (month, month))
