@@ -58,7 +58,7 @@ class Tally(int):
 
     def __new__(cls, value, ids=(), key=None):
         tally = super().__new__(cls, value)
-        tally.ids = tuple(ids)
+        tally.ids = None if ids is None else tuple(ids)  # None: only the key is known
         tally.key = key
         return tally
 
@@ -66,8 +66,8 @@ class Tally(int):
 def tally_sum(tallies):
     """The sum of counts, over the union of their rows (a stay counted in two months is one row of the total)."""
     tallies = list(tallies)
-    if any(t.key is not None for t in tallies):
-        raise ValueError("a sum of keyed tallies: their rows are not known")
+    if any(t.ids is None for t in tallies):
+        raise ValueError("a sum of tallies whose rows are not known")
     return Tally(sum(tallies), dict.fromkeys(rid for t in tallies for rid in t.ids))
 
 
@@ -126,23 +126,28 @@ class Facts:
         self.month_starts = [day_number(m.first) for m in period.months()]
         self._key = record_key
         r = Referral
-        rows = db.session.execute(
+        rows = db.session.connection().execute(  # Core: no ORM layer over thousands of plain tuples
             db.select(r.programme_id, r.id, epoch_days(r.admitted_on), epoch_days(r.exited_on), r.exit_reason_id,
                       r.refusal_reason_id, epoch_days(r.refused_on))
             .where(r.programme_id.in_(self.ids),
                    or_(and_(r.admitted_on.isnot(None), r.admitted_on <= period.last,
                             or_(r.exited_on.is_(None), r.exited_on >= period.first)),
                        r.exited_on.between(period.first, period.last),
-                       r.refused_on.between(period.first, period.last)))
-            .order_by(r.id)).all()
+                       r.refused_on.between(period.first, period.last)))).all()
         self.rows = defaultdict(list)
-        for row in rows:
+        for row in sorted(rows, key=_by_id):  # ordered here: in SQL, an order on the text key is a random walk
             self.rows[row[0]].append(row[1:])
         self._returns = None
+        self._stays = {}
 
     def stays(self, programme_id):
         """(referral id, admitted, exited or None) in day numbers: stays using a night of the period or ending
         in it; an exit after the period is not known yet on its last day."""
+        if programme_id not in self._stays:
+            self._stays[programme_id] = self._read_stays(programme_id)
+        return self._stays[programme_id]
+
+    def _read_stays(self, programme_id):
         first, last = self.first, self.last
         return [(rid, a, e if e is not None and e <= last else None)
                 for rid, a, e, *_rest in self.rows[programme_id]
@@ -178,8 +183,8 @@ class Facts:
         for i, month in enumerate(self.period.months()):
             key += keys_delta[i]
             used = sum(daily[starts[i] - first:ends[i] - first])
-            months.append((month, place_nights(steps, month), Tally(used, key=key if used else 0)))
-        return months, Tally(sum(u for _m, _p, u in months), key=total_key if total_ids else 0)
+            months.append((month, place_nights(steps, month), Tally(used, None, key if used else 0)))
+        return months, Tally(sum(u for _m, _p, u in months), None, total_key if total_ids else 0)
 
     def length_of_stay(self, programme_id):
         """Completed stays of the period (exit in it): count, median days, buckets; open stays at its end."""
@@ -229,19 +234,22 @@ class Facts:
         seen = (db.select(func.min(c.occurred_on))
                 .where(c.person_id == r.person_id, c.occurred_on > r.exited_on, c.occurred_on <= self.period.last)
                 .correlate(r).scalar_subquery())
-        rows = db.session.execute(
+        rows = db.session.connection().execute(
             db.select(r.programme_id, r.id, epoch_days(r.exited_on), epoch_days(seen))
             .where(r.programme_id.in_(self.ids), r.person_id.isnot(None),
-                   r.exited_on.between(self.period.first, self.period.last))
-            .order_by(r.id)).all()
+                   r.exited_on.between(self.period.first, self.period.last))).all()
         by_programme = defaultdict(list)
-        for programme_id, *rest in rows:
+        for programme_id, *rest in sorted(rows, key=_by_id):
             by_programme[programme_id].append(tuple(rest))
         return by_programme
 
     def _tally(self, ids):
         ids = list(ids)
-        return Tally(len(ids), ids)
+        return Tally(len(ids), ids, sum(map(self._key, ids)))
+
+
+def _by_id(row):
+    return row[1]
 
 
 def stays(programme_ids, period):
