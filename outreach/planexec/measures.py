@@ -15,6 +15,7 @@ import datetime as dt
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from itertools import accumulate
 
 from sqlalchemy import and_, func, or_
 
@@ -124,6 +125,7 @@ class Facts:
         self.period, self.ids = period, list(programme_ids)
         self.first, self.last = day_number(period.first), day_number(period.last)
         self.month_starts = [day_number(m.first) for m in period.months()]
+        self.month_of = [bisect.bisect_right(self.month_starts, d) - 1 for d in range(self.first, self.last + 1)]
         self._key = record_key
         r = Referral
         rows = db.session.connection().execute(  # Core: no ORM layer over thousands of plain tuples
@@ -157,32 +159,27 @@ class Facts:
         """[(month Period, place_nights, person_nights Tally), ...] for every month; and the period's person-nights
         (a Tally over the stays with a night in it)."""
         first, stop = self.first, self.last + 1
-        starts = self.month_starts
-        n = len(starts)
+        starts, month_of = self.month_starts, self.month_of
         nights_delta = [0] * (stop - first + 1)
-        keys_delta = [0] * (n + 1)
-        total_key, total_ids = 0, 0
+        keys_delta = [0] * (len(starts) + 1)
+        total_key, total_ids, key_of = 0, 0, self._key
         for rid, a, e in self.stays(programme_id):
-            lo, hi = max(a, first), stop if e is None else min(e, stop)
+            lo, hi = max(a, first) - first, (stop if e is None or e > stop else e) - first
             if hi <= lo:
                 continue
-            nights_delta[lo - first] += 1
-            nights_delta[hi - first] -= 1
-            i, j = bisect.bisect_right(starts, lo) - 1, bisect.bisect_right(starts, hi - 1)
-            key = self._key(rid)
-            keys_delta[i] += key
-            keys_delta[j] -= key
+            nights_delta[lo] += 1
+            nights_delta[hi] -= 1
+            key = key_of(rid)
+            keys_delta[month_of[lo]] += key
+            keys_delta[month_of[hi - 1] + 1] -= key
             total_key += key
             total_ids += 1
-        daily, running = [], 0
-        for delta in nights_delta[:-1]:
-            running += delta
-            daily.append(running)
-        ends = starts[1:] + [stop]
+        nights_before = [0, *accumulate(accumulate(nights_delta[:-1]))]  # nights used before each day
+        ends = [*starts[1:], stop]
         months, key = [], 0
         for i, month in enumerate(self.period.months()):
             key += keys_delta[i]
-            used = sum(daily[starts[i] - first:ends[i] - first])
+            used = nights_before[ends[i] - first] - nights_before[starts[i] - first]
             months.append((month, place_nights(steps, month), Tally(used, None, key if used else 0)))
         return months, Tally(sum(u for _m, _p, u in months), None, total_key if total_ids else 0)
 
