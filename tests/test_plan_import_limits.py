@@ -1,6 +1,7 @@
 """The plan catalogue import is bounded like the contact import: size, aliases, entries; never a
 500."""
 import io
+import sys
 import tracemalloc
 
 import pytest
@@ -34,18 +35,31 @@ def _plans(app):
      "      indicators:\n" + "      - {code: c, name: n, numerator: contacts}\n" * 2_001, 413,
      "indicateurs"),
 ])
-def test_hostile_or_malformed_plans_are_refused_before_any_expansion(app, client, login, text,
-                                                                    status, message):
+def test_hostile_or_malformed_plans_are_refused_without_expanding(app, client, login, text, status,
+                                                                 message):
+    """Refused before the document is walked: the request's Python calls and peak memory stay
+    bounded (an alias bomb walked would be 9^9 nodes). Bounds that do not depend on the machine's
+    speed; how fast lives in ``make bench``."""
     before = _plans(app)
     login("manager@plan.demo")
-    # refused before any expansion: memory, not the clock (a busy machine is slow)
+    calls, limit = [0], 2_000_000
+
+    def count(_frame, event, _arg):
+        if event == "call":
+            calls[0] += 1
+            if calls[0] >= limit:
+                raise RuntimeError("the import walks the document")  # fail now, not after 9^9 nodes
+
     tracemalloc.start()
+    sys.setprofile(count)
     try:
         response = _post(client, text)
-        _current, peak = tracemalloc.get_traced_memory()
     finally:
+        sys.setprofile(None)
+        peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-    assert peak < 40 * 2**20
+    assert calls[0] < limit, calls
+    assert peak < 16_000_000 + 10 * len(text), peak
     assert response.status_code == status
     assert message in response.get_data(as_text=True)
     assert _plans(app) == before

@@ -160,6 +160,41 @@ def _upload(client, text, name):
                        content_type="multipart/form-data")
 
 
+def test_a_supervisor_downloads_no_email_address_and_an_import_keeps_who_recorded_each_status(app, client):
+    with app.app_context():
+        users = db.session.execute(db.select(User.email)).scalars().all()
+        change = db.session.execute(db.select(ActionStatusChange).order_by(ActionStatusChange.id)).scalars().first()
+        change.recorded_by = _one(User, email="admin@gaia.demo")  # someone other than the importer
+        db.session.commit()
+    do_login(client, "supervisor@aurore.demo")
+    text = client.get("/plan/export/yaml").get_data(as_text=True)
+    history = [c for axis in yaml.safe_load(text)["plan"]["axes"] for a in axis["actions"] for c in a["status_history"]]
+    assert history and all(set(c) == {"status", "effective_on", "reason", "evidence"} for c in history)
+    assert not [email for email in users if email in text]
+    before = _execution(app)
+    client.post("/deconnexion")
+    do_login(client, "manager@plan.demo")
+    response = _upload(client, text, "plan.yaml")
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    assert _execution(app) == before  # every status keeps its recorder: admin@gaia.demo's stays theirs
+    with app.app_context():
+        recorders = db.session.execute(db.select(User.email).join(ActionStatusChange.recorded_by)).scalars().all()
+        assert recorders.count("admin@gaia.demo") == 1
+
+
+def test_an_older_file_naming_the_recorder_by_email_still_imports(app, client):
+    do_login(client, "manager@plan.demo")
+    document = yaml.safe_load(client.get("/plan/export/yaml").get_data(as_text=True))
+    action = document["plan"]["axes"][0]["actions"][0]
+    action["status_history"] = [{"status": "started", "effective_on": "2022-03-04", "reason": "Ancien fichier",
+                                 "evidence": "", "recorded_by": "admin@gaia.demo"}]
+    response = _upload(client, yaml.safe_dump(document, allow_unicode=True), "plan.yaml")
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    with app.app_context():
+        row = db.session.execute(db.select(ActionStatusChange).filter_by(reason="Ancien fichier")).scalar_one()
+        assert row.recorded_by.email == "admin@gaia.demo"
+
+
 def test_the_yaml_export_imports_back_with_every_status_milestone_budget_place_and_estimate(app, client):
     before = _execution(app)
     assert all(before.values()), {k: len(v) for k, v in before.items()}

@@ -150,9 +150,10 @@ def budget_section(lines):
 
 
 def places_section(programmes, period):
-    """Per programme with a capacity or a stay: months, stays, exits, returns (person figures protected)."""
+    """Per programme with a capacity or a stay: months, stays, exits, returns (person figures protected). The
+    period's referral rows are read once for every programme (``measures.Facts``)."""
     ids = [p.id for p in programmes]
-    occupancy = measures.occupancy(ids, period)
+    facts = measures.Facts(ids, period)
     steps = measures.capacity_steps(ids, period.last)
     registered = set(db.session.execute(db.select(PlaceCapacity.programme_id).distinct()).scalars())
     reasons = {r.id: r for r in db.session.execute(db.select(RefItem).where(
@@ -160,20 +161,21 @@ def places_section(programmes, period):
     no_place = next((r.id for r in reasons.values() if r.kind == "refusal_reason" and r.code == NO_PLACE_REFUSAL), None)
     sections = []
     for programme in programmes:
-        months = occupancy[programme.id]
-        if programme.id not in registered and not any(used for _m, _p, used in months):
+        months, used_total = facts.occupancy(programme.id, steps.get(programme.id, []))
+        if programme.id not in registered and not used_total:
             continue
-        sections.append(_programme_section(programme, period, months, steps.get(programme.id, []), reasons, no_place))
+        sections.append(_programme_section(programme, facts, months, used_total, steps.get(programme.id, []),
+                                           reasons, no_place))
     return sections
 
 
-def _programme_section(programme, period, months, steps, reasons, no_place):
-    ids = [programme.id]
+def _programme_section(programme, facts, months, used_total, steps, reasons, no_place):
+    period, pid = facts.period, programme.id
     rows = [_month_row(month, place_n, used, steps) for month, place_n, used in months]
-    place_total, used_total = sum(p for _m, p, _u in months), measures.tally_sum(u for _m, _p, u in months)
-    stays = measures.length_of_stay(ids, period)
-    exits = measures.exits_by_reason(ids, period)
-    returns = measures.returns_to_street(ids, period)
+    place_total = sum(p for _m, p, _u in months)
+    stays = facts.length_of_stay(pid)
+    exits = facts.exits_by_reason(pid)
+    returns = facts.returns_to_street(pid)
     completed = protect_count(stays["completed"], "completed")
     stable = measures.tally_sum(n for rid, n in exits.items() if rid in reasons and reasons[rid].code == STABLE_HOUSING_EXIT)
     person_nights = protect_count(used_total, "person_nights")
@@ -190,7 +192,7 @@ def _programme_section(programme, period, months, steps, reasons, no_place):
                   for rid, n in sorted(exits.items(), key=lambda kv: -kv[1])],
         "exits_stable": protect_count(stable, "exits"),
         "returns": {k: protect_count(v, "exits" if k == "exits" else f"returns.{k}") for k, v in returns.items()},
-        "refusals_no_place": protect_count(measures.refusals_no_place(ids, no_place, period), "refusals")
+        "refusals_no_place": protect_count(facts.refusals(pid, no_place), "refusals")
         if no_place else None,
     }
 

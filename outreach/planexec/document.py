@@ -1,6 +1,6 @@
 """Plan execution in the plan catalogue's document (``indicators.catalogue``): dump and install.
 
-Per action: ``status_history`` [{status, effective_on, reason, evidence, recorded_by}], ``milestones`` [{title,
+Per action: ``status_history`` [{status, effective_on, reason, evidence}], ``milestones`` [{title,
 created_on, due_on, done_on}], ``budgets`` [{funder, year, planned, committed, spent}] (euros). Per plan: ``places``
 [{programme, organisation, starts_on, places, note}] and ``estimates`` [{estimated_on, area, low, high, source}].
 
@@ -8,6 +8,10 @@ Every value goes through the same parsers as the pages (``services``), so a file
 Installing replaces the plan, so an action whose document has none of these keys keeps the history it had
 (an indicators-only file, such as the CSV, never wipes statuses, milestones or budgets). Places and estimates
 are not the plan's: a row is added when it is not there yet, so importing the same file twice adds nothing.
+
+Who recorded a status is not in the file (supervisors download it: no e-mail addresses leave through it). On
+import, a status the action already had keeps its recorder; a new one is the importer's; an older file's
+``recorded_by`` (an e-mail address) is still read.
 """
 from flask_babel import gettext as _
 
@@ -46,7 +50,9 @@ def _euros(cents):
     return cents / 100
 
 
-def dump_action(action):
+def dump_action(action, recorders=False):
+    """The action's execution data as the file holds it; ``recorders``: with each status's recorder id (only
+    for ``snapshot``, never written to a file)."""
     changes = db.session.execute(db.select(ActionStatusChange).filter_by(action_id=action.id)
                                  .order_by(ActionStatusChange.effective_on, ActionStatusChange.id)).scalars()
     milestones = db.session.execute(db.select(ActionMilestone).filter_by(action_id=action.id)
@@ -55,7 +61,7 @@ def dump_action(action):
                                .order_by(BudgetLine.year, BudgetLine.funder_id)).scalars()
     return {
         "status_history": [{"status": c.status, "effective_on": _day(c.effective_on), "reason": c.reason,
-                            "evidence": c.evidence, "recorded_by": c.recorded_by.email if c.recorded_by else None}
+                            "evidence": c.evidence, **({RECORDER: c.recorded_by_id} if recorders else {})}
                            for c in changes],
         "milestones": [{"title": m.title, "created_on": _day(m.created_on), "due_on": _day(m.due_on),
                         "done_on": _day(m.done_on)} for m in milestones],
@@ -79,7 +85,10 @@ def snapshot(plan):
     """{action number: its execution data} of the plan about to be replaced."""
     if plan is None:
         return {}
-    return {action.number: dump_action(action) for axis in plan.axes for action in axis.actions}
+    return {action.number: dump_action(action, recorders=True) for axis in plan.axes for action in axis.actions}
+
+
+RECORDER = object()  # the snapshot's key for a status's recorder id: no file's key can be it
 
 
 def install_action(action, spec, kept, user, default_day):
@@ -88,8 +97,9 @@ def install_action(action, spec, kept, user, default_day):
     data = {key: spec[key] if key in spec else (kept or {}).get(key, []) for key in ACTION_KEYS}
     where = _("action %(n)s", n=action.number)
     history = _items(data, "status_history", where) or _status_alone(spec.get("status"))
+    recorders = {_same(item): item[RECORDER] for item in (kept or {}).get("status_history", [])}
     for item in history:
-        _status(action, item, user, where, default_day)
+        _status(action, item, user, where, default_day, recorders)
     for item in _items(data, "milestones", where):
         _milestone(action, item, where)
     for item in _items(data, "budgets", where):
@@ -125,7 +135,12 @@ def _user(email, user):
     return user
 
 
-def _status(action, item, user, where, default_day):
+def _same(item):
+    """What makes two status rows the same status (its recorder aside)."""
+    return tuple(str(item.get(k) or "") for k in ("status", "effective_on", "reason", "evidence"))
+
+
+def _status(action, item, user, where, default_day, recorders):
     status = OLD_STATUSES.get(item.get("status"), item.get("status"))
     if status not in services.ACTION_STATUSES:
         raise Failed(_("%(w)s : statut « %(s)s » inconnu", w=where, s=item.get("status")))
@@ -134,9 +149,14 @@ def _status(action, item, user, where, default_day):
     reason = _checked(where, lambda: services.parse_text(item.get("reason"), "reason", _("Motif")))
     evidence = _checked(where, lambda: services.parse_text(item.get("evidence"), "evidence", _("Élément de preuve"),
                                                            required=False))
-    recorder = _user(item.get("recorded_by"), user)
+    same = (status, effective_on.isoformat(), reason or "", evidence or "")
+    if same in recorders:
+        recorder_id = recorders[same]
+    else:
+        recorder = _user(item.get("recorded_by"), user)
+        recorder_id = recorder.id if recorder else None
     db.session.add(ActionStatusChange(action=action, status=status, effective_on=effective_on, reason=reason,
-                                      evidence=evidence, recorded_by_id=recorder.id if recorder else None))
+                                      evidence=evidence, recorded_by_id=recorder_id))
 
 
 def _milestone(action, item, where):

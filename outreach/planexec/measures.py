@@ -10,14 +10,17 @@ Conventions (also written on the report card):
 - a return to the street = an exit of the period followed by a contact with the same pseudonym code
   within 6 (12) months and no later than the period's end.
 """
+import bisect
 import datetime as dt
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from itertools import accumulate
 
-from sqlalchemy import func, or_
+from sqlalchemy import and_, func, or_
 
 from ..extensions import db
+from ..indicators.measures import EPOCH, day_number, epoch_days
 from ..indicators.rollups import add_months, month_start
 from ..models import (
     ActionMilestone,
@@ -51,17 +54,21 @@ class Period:
 
 
 class Tally(int):
-    """A count that remembers the referral rows it counts (``ids``): its cell, for ``protection``."""
+    """A count that remembers the referral rows it counts (``ids``), or only their cell key (``key``: the sum of
+    the rows' keys, ``protection.records_key``): its cell, for ``protection``."""
 
-    def __new__(cls, value, ids=()):
+    def __new__(cls, value, ids=(), key=None):
         tally = super().__new__(cls, value)
-        tally.ids = tuple(ids)
+        tally.ids = None if ids is None else tuple(ids)  # None: only the key is known
+        tally.key = key
         return tally
 
 
 def tally_sum(tallies):
     """The sum of counts, over the union of their rows (a stay counted in two months is one row of the total)."""
     tallies = list(tallies)
+    if any(t.ids is None for t in tallies):
+        raise ValueError("a sum of tallies whose rows are not known")
     return Tally(sum(tallies), dict.fromkeys(rid for t in tallies for rid in t.ids))
 
 
@@ -106,89 +113,186 @@ def places_on(steps, day):
     return sum(places for start, stop, places in steps if start <= day and (stop is None or day < stop))
 
 
+class Facts:
+    """The referral figures of ``period`` for many programmes from two statements: the period's referral rows
+    (stays, exits, refusals; dates read as day numbers) and each exit's first street contact after it, split per
+    programme in Python. Every figure below is the same as counting day by day (``tests/test_planexec_places``).
+
+    Tallies carry their cell key (the sum of their rows' keys, ``protection``) instead of the rows themselves."""
+
+    def __init__(self, programme_ids, period):
+        from .protection import record_key
+        self.period, self.ids = period, list(programme_ids)
+        self.first, self.last = day_number(period.first), day_number(period.last)
+        self.month_starts = [day_number(m.first) for m in period.months()]
+        self.month_of = [bisect.bisect_right(self.month_starts, d) - 1 for d in range(self.first, self.last + 1)]
+        self._key = record_key
+        r = Referral
+        rows = db.session.connection().execute(  # Core: no ORM layer over thousands of plain tuples
+            db.select(r.programme_id, r.id, epoch_days(r.admitted_on), epoch_days(r.exited_on), r.exit_reason_id,
+                      r.refusal_reason_id, epoch_days(r.refused_on))
+            .where(r.programme_id.in_(self.ids),
+                   or_(and_(r.admitted_on.isnot(None), r.admitted_on <= period.last,
+                            or_(r.exited_on.is_(None), r.exited_on >= period.first)),
+                       r.exited_on.between(period.first, period.last),
+                       r.refused_on.between(period.first, period.last)))).all()
+        self.rows = defaultdict(list)
+        for row in sorted(rows, key=_by_id):  # ordered here: in SQL, an order on the text key is a random walk
+            self.rows[row[0]].append(row[1:])
+        self._returns = None
+        self._stays = {}
+
+    def stays(self, programme_id):
+        """(referral id, admitted, exited or None) in day numbers: stays using a night of the period or ending
+        in it; an exit after the period is not known yet on its last day."""
+        if programme_id not in self._stays:
+            self._stays[programme_id] = self._read_stays(programme_id)
+        return self._stays[programme_id]
+
+    def _read_stays(self, programme_id):
+        first, last = self.first, self.last
+        return [(rid, a, e if e is not None and e <= last else None)
+                for rid, a, e, *_rest in self.rows[programme_id]
+                if a is not None and a <= last and (e is None or e >= first)]
+
+    def occupancy(self, programme_id, steps):
+        """[(month Period, place_nights, person_nights Tally), ...] for every month; and the period's person-nights
+        (a Tally over the stays with a night in it)."""
+        first, stop = self.first, self.last + 1
+        starts, month_of = self.month_starts, self.month_of
+        nights_delta = [0] * (stop - first + 1)
+        keys_delta = [0] * (len(starts) + 1)
+        total_key, total_ids, key_of = 0, 0, self._key
+        for rid, a, e in self.stays(programme_id):
+            lo, hi = max(a, first) - first, (stop if e is None or e > stop else e) - first
+            if hi <= lo:
+                continue
+            nights_delta[lo] += 1
+            nights_delta[hi] -= 1
+            key = key_of(rid)
+            keys_delta[month_of[lo]] += key
+            keys_delta[month_of[hi - 1] + 1] -= key
+            total_key += key
+            total_ids += 1
+        nights_before = [0, *accumulate(accumulate(nights_delta[:-1]))]  # nights used before each day
+        ends = [*starts[1:], stop]
+        months, key = [], 0
+        for i, month in enumerate(self.period.months()):
+            key += keys_delta[i]
+            used = nights_before[ends[i] - first] - nights_before[starts[i] - first]
+            months.append((month, place_nights(steps, month), Tally(used, None, key if used else 0)))
+        return months, Tally(sum(u for _m, _p, u in months), None, total_key if total_ids else 0)
+
+    def length_of_stay(self, programme_id):
+        """Completed stays of the period (exit in it): count, median days, buckets; open stays at its end."""
+        completed, open_days = {}, {}
+        for rid, admitted, exited in self.stays(programme_id):
+            if exited is not None:
+                completed[rid] = exited - admitted
+            else:
+                open_days[rid] = self.last - admitted + 1
+        buckets = [self._tally([r for r, d in completed.items() if low <= d and (high is None or d <= high)])
+                   for low, high in STAY_BUCKETS]
+        return {"completed": self._tally(completed),
+                "median": statistics.median(completed.values()) if completed else None,
+                "buckets": buckets, "open": self._tally(open_days),
+                "open_median": statistics.median(open_days.values()) if open_days else None}
+
+    def exits_by_reason(self, programme_id):
+        """{exit_reason_id: count (Tally)} of exits in the period."""
+        by_reason = defaultdict(list)
+        for rid, _a, e, reason, *_rest in self.rows[programme_id]:
+            if e is not None and self.first <= e <= self.last:
+                by_reason[reason].append(rid)
+        return {reason: self._tally(ids) for reason, ids in by_reason.items()}
+
+    def refusals(self, programme_id, refusal_reason_id):
+        return self._tally([rid for rid, _a, _e, _x, reason, refused, *_rest in self.rows[programme_id]
+                            if reason == refusal_reason_id and refused is not None
+                            and self.first <= refused <= self.last])
+
+    def returns_to_street(self, programme_id):
+        """Exits of the period with a code, and how many were followed by a street contact of the same code
+        within 6 and 12 months (contacts up to the period's end only: the figure is the same later)."""
+        if self._returns is None:
+            self._returns = self._read_returns()
+        rows = self._returns.get(programme_id, [])
+        counts = {"exits": self._tally([rid for rid, _e, _s in rows])}
+        for months in RETURN_WINDOWS:
+            ids = [rid for rid, exited, seen in rows
+                   if seen is not None and seen <= day_number(shift_months(EPOCH + dt.timedelta(exited), months))]
+            counts[months] = self._tally(ids)
+        return counts
+
+    def _read_returns(self):
+        """{programme_id: [(referral id, exit day, first contact of the same code after it or None)]}: one
+        statement; the first contact is an index seek on contacts(person_id, occurred_on)."""
+        r, c = Referral, Contact
+        seen = (db.select(func.min(c.occurred_on))
+                .where(c.person_id == r.person_id, c.occurred_on > r.exited_on, c.occurred_on <= self.period.last)
+                .correlate(r).scalar_subquery())
+        rows = db.session.connection().execute(
+            db.select(r.programme_id, r.id, epoch_days(r.exited_on), epoch_days(seen))
+            .where(r.programme_id.in_(self.ids), r.person_id.isnot(None),
+                   r.exited_on.between(self.period.first, self.period.last))).all()
+        by_programme = defaultdict(list)
+        for programme_id, *rest in sorted(rows, key=_by_id):
+            by_programme[programme_id].append(tuple(rest))
+        return by_programme
+
+    def _tally(self, ids):
+        ids = list(ids)
+        return Tally(len(ids), ids, sum(map(self._key, ids)))
+
+
+def _by_id(row):
+    return row[1]
+
+
 def stays(programme_ids, period):
     """(programme_id, referral id, admitted_on, exited_on or None) of stays using a night of ``period``
     or ending in it; an exit after the period is not known yet on its last day."""
-    rows = db.session.execute(
-        db.select(Referral.programme_id, Referral.id, Referral.admitted_on, Referral.exited_on)
-        .where(Referral.programme_id.in_(programme_ids), Referral.admitted_on.isnot(None),
-               Referral.admitted_on <= period.last,
-               or_(Referral.exited_on.is_(None), Referral.exited_on >= period.first))).all()
-    return [(p, rid, a, e if e is not None and e <= period.last else None) for p, rid, a, e in rows]
+    facts = Facts(programme_ids, period)
+    return [(pid, rid, EPOCH + dt.timedelta(a), None if e is None else EPOCH + dt.timedelta(e))
+            for pid in facts.ids for rid, a, e in facts.stays(pid)]
 
 
 def occupancy(programme_ids, period):
     """{programme_id: [(month Period, place_nights, person_nights Tally), ...]} for every month of ``period``."""
     steps = capacity_steps(programme_ids, period.last)
-    by_programme = defaultdict(list)
-    for programme_id, rid, admitted, exited in stays(programme_ids, period):
-        by_programme[programme_id].append((rid, admitted, exited))
-    return {pid: [(month, place_nights(steps.get(pid, []), month), _nights(by_programme[pid], month))
-                  for month in period.months()] for pid in programme_ids}
-
-
-def _nights(rows, period):
-    used = [(rid, overlap_days(a, e, period)) for rid, a, e in rows]
-    return Tally(sum(n for _r, n in used), (rid for rid, n in used if n))
+    facts = Facts(programme_ids, period)
+    return {pid: facts.occupancy(pid, steps.get(pid, []))[0] for pid in programme_ids}
 
 
 def length_of_stay(programme_ids, period):
-    """Completed stays of the period (exit in it): count, median days, buckets; open stays at its end."""
-    completed, open_days = {}, {}
-    for _p, rid, admitted, exited in stays(programme_ids, period):
-        if exited is not None:
-            completed[rid] = (exited - admitted).days
-        else:
-            open_days[rid] = (period.last - admitted).days + 1
-    buckets = [Tally(len(ids), ids) for ids in
-               ([r for r, d in completed.items() if low <= d and (high is None or d <= high)]
-                for low, high in STAY_BUCKETS)]
-    return {"completed": Tally(len(completed), completed),
-            "median": statistics.median(completed.values()) if completed else None,
-            "buckets": buckets, "open": Tally(len(open_days), open_days),
-            "open_median": statistics.median(open_days.values()) if open_days else None}
+    return _merged(Facts(programme_ids, period), programme_ids, "length_of_stay")
 
 
 def exits_by_reason(programme_ids, period):
-    """{exit_reason_id: count (Tally)} of exits in the period."""
-    rows = db.session.execute(
-        db.select(Referral.exit_reason_id, Referral.id)
-        .where(Referral.programme_id.in_(programme_ids), Referral.exited_on.between(period.first, period.last))
-        .order_by(Referral.id)).all()
-    by_reason = defaultdict(list)
-    for reason, rid in rows:
-        by_reason[reason].append(rid)
-    return {reason: Tally(len(ids), ids) for reason, ids in by_reason.items()}
+    return _merged(Facts(programme_ids, period), programme_ids, "exits_by_reason")
 
 
 def returns_to_street(programme_ids, period):
-    """Exits of the period with a code, and how many were followed by a street contact of the same code
-    within 6 and 12 months (contacts up to the period's end only: the figure is the same later)."""
-    first_after = (db.select(Referral.id, Referral.exited_on, func.min(Contact.occurred_on))
-                   .select_from(Referral)
-                   .outerjoin(Contact, (Contact.person_id == Referral.person_id)
-                              & (Contact.occurred_on > Referral.exited_on) & (Contact.occurred_on <= period.last))
-                   .where(Referral.programme_id.in_(programme_ids), Referral.person_id.isnot(None),
-                          Referral.exited_on.between(period.first, period.last))
-                   .group_by(Referral.id, Referral.exited_on))
-    rows = db.session.execute(first_after).all()
-    counts = {"exits": Tally(len(rows), (rid for rid, _e, _s in rows))}
-    for months in RETURN_WINDOWS:
-        ids = [rid for rid, exited, seen in rows if seen is not None and _as_date(seen) <= shift_months(exited, months)]
-        counts[months] = Tally(len(ids), ids)
-    return counts
-
-
-def _as_date(value):
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+    return _merged(Facts(programme_ids, period), programme_ids, "returns_to_street")
 
 
 def refusals_no_place(programme_ids, refusal_reason_id, period):
-    ids = db.session.execute(
-        db.select(Referral.id)
-        .where(Referral.programme_id.in_(programme_ids), Referral.refusal_reason_id == refusal_reason_id,
-               Referral.refused_on.between(period.first, period.last))).scalars().all()
-    return Tally(len(ids), ids)
+    facts = Facts(programme_ids, period)
+    return tally_sum(facts.refusals(pid, refusal_reason_id) for pid in programme_ids)
+
+
+def _merged(facts, programme_ids, figure):
+    """A figure over one programme (the card's case) or several (their rows together)."""
+    if len(programme_ids) == 1:
+        return getattr(facts, figure)(programme_ids[0])
+    facts.rows[ALL] = sorted(row for pid in programme_ids for row in facts.rows[pid])
+    if figure == "returns_to_street":
+        facts._returns = facts._read_returns()
+        facts._returns[ALL] = sorted(row for pid in programme_ids for row in facts._returns.get(pid, []))
+    return getattr(facts, figure)(ALL)
+
+
+ALL = "all"
 
 
 # --- action progress ----------------------------------------------------------------
@@ -247,7 +351,8 @@ def estimate_on(day):
 
 def persons_met(last_day):
     """The dashboard's file active (distinct pseudonym codes met on validated shifts in the 12 months ending with
-    the month of ``last_day``; anonymous passages never): one definition of "persons reached" for the whole app."""
-    from ..indicators.measures import MEASURES, run
+    the month of ``last_day``; anonymous passages never): one definition of "persons reached" for the whole app,
+    read as the dashboard reads it (its span counts: a dozen roll-up rows, not a distinct count over persons)."""
+    from ..indicators.measures import Evaluator
     month = month_start(last_day)
-    return run(MEASURES["file_active"], {}, (month, month))
+    return Evaluator({}).value("file_active", {}, (month, month))

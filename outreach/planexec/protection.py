@@ -14,6 +14,8 @@ cell, with the dashboard's key, so both surfaces publish one value for it.
 """
 from functools import lru_cache
 
+from flask import current_app
+
 from ..indicators.cellkeys import MASK, CellKeys, _hash
 from ..indicators.measures import MEASURES
 from ..indicators.suppression import current_rules
@@ -33,7 +35,25 @@ def records_key(referral_ids):
 def protect_count(tally, family):
     """A count (stays, nights, exits: a ``measures.Tally`` of referral rows) as any plan-level reader may see it;
     ``family`` names the figure, so that two figures over the same records are perturbed independently."""
-    return protect(tally, records_key(tally.ids), current_rules(), family=f"planexec.{family}")
+    key = records_key(tally.ids) if tally.key is None else tally.key & MASK
+    return protect(tally, key, _rules(), family=f"planexec.{family}")
+
+
+def _rules():
+    """``current_rules()``, derived once per set of settings (a card protects some 200 cells)."""
+    config = current_app.config
+    settings = tuple(str(config.get(k)) for k in ("DISCLOSURE_CONTROL", "SUPPRESSION_THRESHOLD", "DISCLOSURE_NOISE",
+                                                   "DISCLOSURE_KEY", "PSEUDONYM_KEY"))
+    rules = _RULES.get(settings)
+    if rules is None:
+        rules = current_rules()
+        if len(_RULES) > 8:
+            _RULES.clear()
+        _RULES[settings] = rules
+    return rules
+
+
+_RULES = {}
 
 
 def protect_persons(value, month):
