@@ -241,3 +241,15 @@ def test_materials_are_folded_unless_the_contact_has_some_or_one_was_refused(app
     with app.app_context():
         assert [(m.material_id, m.quantity) for m in db.session.get(Contact, ids["contact"]).materials] == [
             (ids["material"], 3)]
+
+
+def test_the_board_filters_a_team_by_its_code_and_names_an_unknown_one(client, login):
+    """The board takes a team's code, as the indicator pages, the exports and the API do; an
+    unknown code is a 400 naming it, not a board of every team."""
+    login("supervisor@aurore.demo")
+    page = client.get("/revue/").get_data(as_text=True)
+    assert 'value="aurore_nord"' in page
+    chosen = client.get("/revue/?team=aurore_nord").get_data(as_text=True)
+    assert 'value="aurore_nord" selected' in chosen
+    refused = client.get("/revue/?team=nowhere")
+    assert refused.status_code == 400 and "nowhere" in refused.get_data(as_text=True)

@@ -35,14 +35,18 @@ def _teams():
 
 @bp.get("/")
 def board():
-    team_id = request.args.get("team", type=int)
+    teams, code = _teams(), request.args.get("team") or None
+    team = next((t for t in teams if t.code == code), None) if code else None
+    if code and team is None:  # a team by its code, as on the indicator pages, the exports and the API
+        return render_template("indicators/invalid.html", errors={"team": _(
+            "Code inconnu : « %(code)s ».", code=code.replace("\x00", "")[:40])}), 400
     status = request.args.get("status") or None
     week = _week(request.args.get("week"))
     page = min(max(request.args.get("page", 1, type=int), 1), 100000)
-    shifts, more = services.list_shifts(current_user, team_id, status, week, page)
+    shifts, more = services.list_shifts(current_user, team.id if team else None, status, week, page)
     flags = services.anomalies([s.id for s in shifts])
-    return render_template("review/board.html", shifts=shifts, flags=flags, teams=_teams(),
-                           team_id=team_id, status=status, week=week, page=page, more=more)
+    return render_template("review/board.html", shifts=shifts, flags=flags, teams=teams,
+                           team_code=code, status=status, week=week, page=page, more=more)
 
 
 @bp.get("/maraude/<shift_id>")
