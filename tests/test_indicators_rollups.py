@@ -9,6 +9,7 @@ from sqlalchemy import event
 
 from outreach.extensions import db
 from outreach.indicators import measures as m
+from outreach.indicators import rollups
 from outreach.indicators.rollups import catch_up, refresh_rollups, rollup_rows
 from outreach.models import (
     Contact,
@@ -241,6 +242,24 @@ def test_a_busy_nights_backlog_is_caught_up_in_a_bounded_number_of_statements(ru
     assert not db.session.execute(db.select(RollupDirty)).first()
     march = (date(2026, 3, 1), date(2026, 3, 1))
     assert m.run(m.MEASURES["contacts"], {"include_provisional": True}, march) == 2 * len(runner.teams)
+    kept = rollup_rows(db.session)
+    refresh_rollups(db.session)
+    assert rollup_rows(db.session) == kept
+
+
+def test_a_backlog_larger_than_one_transaction_is_caught_up_in_several(runner, monkeypatch):
+    """Each transaction of a catch-up claims at most ``MARKS_PER_TRANSACTION`` marks; the reader goes on
+    until every mark committed before it came is processed."""
+    monkeypatch.setattr(rollups, "MARKS_PER_TRANSACTION", 4)
+    for team_index in range(len(runner.teams)):
+        for day in DAYS:
+            runner.contact(team_index, day, "known", team_index, False)
+            db.session.flush()  # one mark per flush: several marks for one slice
+    db.session.commit()
+    marks = db.session.execute(db.select(db.func.count()).select_from(RollupDirty)).scalar_one()
+    assert marks >= 3 * 4  # three transactions at least
+    assert catch_up(db.session) == marks
+    assert not db.session.execute(db.select(RollupDirty)).first()
     kept = rollup_rows(db.session)
     refresh_rollups(db.session)
     assert rollup_rows(db.session) == kept

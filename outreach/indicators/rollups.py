@@ -561,23 +561,25 @@ def lock(conn):
 
 
 def pending(session):
-    """Whether any slice is marked dirty (one indexed SELECT: the cheap path of every read)."""
-    return session.execute(select(RollupDirty.id).limit(1)).first() is not None
+    """The last committed mark's id, or None when no slice is marked dirty (one read of the primary key's
+    end: the cheap path of every read)."""
+    return session.execute(select(func.max(RollupDirty.id))).scalar()
 
 
 MARKS_PER_TRANSACTION = 5000  # bounds one catch-up transaction (and how long it holds SQLite's write lock)
 
 
-def process_marks(conn, max_marks=None):
-    """Under the lock: claim committed marks (the oldest ``max_marks`` of them, or all) by deleting them,
-    and rebuild their slices in the same transaction; returns the number of marks processed.
+def process_marks(conn, max_marks=None, up_to=None):
+    """Under the lock: claim committed marks (the oldest ``max_marks`` of them up to id ``up_to``, or all)
+    by deleting them, and rebuild their slices in the same transaction; returns the number of marks claimed.
 
     The DELETE ... RETURNING removes exactly the marks it reads: a mark committed meanwhile (on PostgreSQL,
     even with a smaller id) stays for the next catch-up, and a rollback puts the claimed marks back."""
     lock(conn)
     claim = delete(RollupDirty)
-    if max_marks is not None:
-        claim = claim.where(RollupDirty.id.in_(select(RollupDirty.id).order_by(RollupDirty.id).limit(max_marks)))
+    if max_marks is not None or up_to is not None:
+        oldest = select(RollupDirty.id).order_by(RollupDirty.id).limit(max_marks)
+        claim = claim.where(RollupDirty.id.in_(oldest if up_to is None else oldest.where(RollupDirty.id <= up_to)))
     rows = conn.execute(claim.returning(RollupDirty.organisation_id, RollupDirty.team_id, RollupDirty.month)).all()
     if rows:
         refresh_keys(conn, {(r.organisation_id, r.team_id, _as_date(r.month)) for r in rows})
@@ -585,23 +587,26 @@ def process_marks(conn, max_marks=None):
 
 
 def catch_up(session):
-    """Bring the roll-ups up to date with every committed write (call before reading them).
+    """Bring the roll-ups up to date with every write committed before this call (call before reading them).
 
-    In transactions of at most ``MARKS_PER_TRANSACTION`` marks each, committed here, whatever the
-    number of slices they touch (set-based: a night's backlog is one transaction of a few dozen statements); when ``session`` itself holds uncommitted
-    writes, inside the session's transaction instead (they commit together, and SQLite's write
+    Set-based: a night's backlog, whatever the number of slices, is one transaction of a few dozen
+    statements. Bounded: the marks committed before the call, in transactions of at most
+    ``MARKS_PER_TRANSACTION`` marks each, committed here (writers waiting for SQLite's write lock never wait
+    for a whole backlog); marks committed meanwhile are the next reader's. When ``session`` itself holds
+    uncommitted writes, inside the session's transaction instead (they commit together, and SQLite's write
     lock is already the session's). Returns the number of marks processed."""
-    if not pending(session):
+    last = pending(session)
+    if last is None:
         return 0
     if _writing(session):
         return process_marks(session.connection())
     done = 0
     while True:
         with session.get_bind().begin() as conn:
-            processed = process_marks(conn, MARKS_PER_TRANSACTION)
-        if not processed:
-            return done
+            processed = process_marks(conn, MARKS_PER_TRANSACTION, up_to=last)
         done += processed
+        if processed < MARKS_PER_TRANSACTION:
+            return done
 
 
 def _writing(session):
