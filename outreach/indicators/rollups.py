@@ -26,6 +26,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -446,9 +447,11 @@ EVERY_TEAM = 0
 
 def slices_window(org, team, day):
     """Rows of the slices in ``SLICES``: joined on the organisation and the day's month, for the slice's
-    team or every team."""
+    team or every team. The first and last day of all the slices, given as values (``SLICES_SPAN``), let
+    PostgreSQL's planner see how few raw rows that is (it cannot estimate a range join)."""
     s = SLICES.c
-    return [s.organisation_id == org, day >= s.month, day < s.month_end,
+    return [day >= bindparam("slices_from", type_=Date), day < bindparam("slices_until", type_=Date),
+            s.organisation_id == org, day >= s.month, day < s.month_end,
             or_(s.team_id == EVERY_TEAM, s.team_id == team)]
 
 
@@ -478,10 +481,9 @@ def _fill_slices(conn, keys):
 
 @cache
 def _slice_statements(dialect):
-    """The INSERT ... SELECT of every roll-up measure over the slices in ``SLICES`` (built and compiled once)."""
-    monthly = [insert(RollupMonthly).from_select(ROLLUP_COLUMNS, stmt)
-               for stmt in source_statements(dialect, slices_window)]
-    return monthly + [insert(RollupPersonMonth).from_select(PERSON_COLUMNS, _person_source(dialect, slices_window))]
+    """(table, columns, SELECT) of every roll-up measure over the slices in ``SLICES`` (built once)."""
+    monthly = [(RollupMonthly, ROLLUP_COLUMNS, stmt) for stmt in source_statements(dialect, slices_window)]
+    return monthly + [(RollupPersonMonth, PERSON_COLUMNS, _person_source(dialect, slices_window))]
 
 
 def refresh_keys(conn, keys):
@@ -497,8 +499,9 @@ def refresh_keys(conn, keys):
     before = _slice_persons(conn, _in_slices)
     conn.execute(delete(RollupMonthly).where(*_in_slices(RollupMonthly)))
     conn.execute(delete(RollupPersonMonth).where(*_in_slices(RollupPersonMonth)))
-    for stmt in _slice_statements(conn.dialect.name):
-        conn.execute(stmt)
+    span = {"slices_from": min(m for _o, _t, m in keys), "slices_until": add_months(max(m for _o, _t, m in keys), 1)}
+    for table, columns, stmt in _slice_statements(conn.dialect.name):
+        conn.execute(insert(table).from_select(columns, stmt.params(span)))
     persons = {row[0] for row in before ^ _slice_persons(conn, _in_slices)}  # persons whose rows changed
     _rebuild_org(conn, _in_slice_months)
     _rebuild_spans(conn, persons)
