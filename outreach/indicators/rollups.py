@@ -7,9 +7,11 @@ with the data. No roll-up table is touched on write (cheap, and no two writers e
 rebuild the same slice).
 
 Readers call ``catch_up`` first: one refresher at a time (PostgreSQL advisory lock;
-SQLite's write lock) reads the committed marks, rebuilds those slices, deletes exactly
-the marks it read and commits. A contact committed meanwhile keeps its own mark for the
-next catch-up. Bulk paths (synthetic history, imports) call ``refresh_rollups``.
+SQLite's write lock) claims the committed marks (DELETE ... RETURNING: exactly those it
+reads), rebuilds all their slices together (one INSERT ... SELECT per roll-up measure
+joined to a temporary table of the slices: a night's backlog of any number of team-months
+costs a few dozen statements) and commits. A contact committed meanwhile keeps its own
+mark for the next catch-up. Bulk paths (synthetic history, imports) call ``refresh_rollups``.
 
 Months before the last purge cut-off are frozen: their raw rows are gone, so neither a
 catch-up nor a full rebuild recomputes them (that would wipe the historical values).
@@ -447,8 +449,9 @@ EVERY_TEAM = 0
 
 def slices_window(org, team, day):
     """Rows of the slices in ``SLICES``: joined on the organisation and the day's month, for the slice's
-    team or every team. The first and last day of all the slices, given as values (``SLICES_SPAN``), let
-    PostgreSQL's planner see how few raw rows that is (it cannot estimate a range join)."""
+    team or every team. The first and last day of all the slices, also given as values (``slices_from``,
+    ``slices_until``), let PostgreSQL's planner see how few raw rows that is (it cannot estimate a range
+    join, and would scan every contact)."""
     s = SLICES.c
     return [day >= bindparam("slices_from", type_=Date), day < bindparam("slices_until", type_=Date),
             s.organisation_id == org, day >= s.month, day < s.month_end,
@@ -458,13 +461,16 @@ def slices_window(org, team, day):
 def _in_slices(table):
     """Roll-up rows of the slices (their month first: the roll-up tables' keys start with it)."""
     s = SLICES.c
-    return [table.month.in_(select(s.month)), exists().where(s.organisation_id == table.organisation_id, s.month == table.month,
+    return [table.month.in_(select(s.month)),
+            exists().where(s.organisation_id == table.organisation_id, s.month == table.month,
                            or_(s.team_id == EVERY_TEAM, s.team_id == table.team_id))]
 
 
 def _in_slice_months(table):
+    """Organisation-level roll-up rows of the slices' (organisation, month)."""
     s = SLICES.c
-    return [table.month.in_(select(s.month)), exists().where(s.organisation_id == table.organisation_id, s.month == table.month)]
+    return [table.month.in_(select(s.month)),
+            exists().where(s.organisation_id == table.organisation_id, s.month == table.month)]
 
 
 def _fill_slices(conn, keys):
@@ -499,7 +505,8 @@ def refresh_keys(conn, keys):
     before = _slice_persons(conn, _in_slices)
     conn.execute(delete(RollupMonthly).where(*_in_slices(RollupMonthly)))
     conn.execute(delete(RollupPersonMonth).where(*_in_slices(RollupPersonMonth)))
-    span = {"slices_from": min(m for _o, _t, m in keys), "slices_until": add_months(max(m for _o, _t, m in keys), 1)}
+    months = [m for _o, _t, m in keys]
+    span = {"slices_from": min(months), "slices_until": add_months(max(months), 1)}
     for table, columns, stmt in _slice_statements(conn.dialect.name):
         conn.execute(insert(table).from_select(columns, stmt.params(span)))
     persons = {row[0] for row in before ^ _slice_persons(conn, _in_slices)}  # persons whose rows changed
