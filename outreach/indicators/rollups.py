@@ -458,6 +458,19 @@ def slices_window(org, team, day):
             or_(s.team_id == EVERY_TEAM, s.team_id == team)]
 
 
+def slices_month_window(dialect):
+    """``slices_window`` for referrals, which no index reads by date: both planners read them once (only
+    those dated within the slices' span go further) and look each one's slice up by its key, instead of
+    reading an organisation's referrals again for each of its slices (``org + 0``: no lookup from the
+    slices into the referrals by organisation, which SQLite's planner would otherwise prefer)."""
+    def window(org, team, day):
+        s = SLICES.c
+        return [day >= bindparam("slices_from", type_=Date), day < bindparam("slices_until", type_=Date),
+                s.organisation_id == org + 0, s.month == month_expr(day, dialect),
+                or_(s.team_id == EVERY_TEAM, s.team_id == team)]
+    return window
+
+
 def _in_slices(table):
     """Roll-up rows of the slices (their month first: the roll-up tables' keys start with it)."""
     s = SLICES.c
@@ -488,7 +501,10 @@ def _fill_slices(conn, keys):
 @cache
 def _slice_statements(dialect):
     """(table, columns, SELECT) of every roll-up measure over the slices in ``SLICES`` (built once)."""
-    monthly = [(RollupMonthly, ROLLUP_COLUMNS, stmt) for stmt in source_statements(dialect, slices_window)]
+    sources = (_contact_sources(dialect, slices_window) + _item_sources(dialect, slices_window)
+               + _referral_sources(dialect, slices_month_window(dialect)) + _shift_sources(dialect, slices_window)
+               + _site_sources(dialect, slices_window))
+    monthly = [(RollupMonthly, ROLLUP_COLUMNS, stmt) for stmt in sources]
     return monthly + [(RollupPersonMonth, PERSON_COLUMNS, _person_source(dialect, slices_window))]
 
 
