@@ -3,8 +3,9 @@
 - every manager page (dashboard, one indicator, pathway, plan, drill-downs by team, sector and
   month): server time (median of a few GETs, test client: no network) and SQL statements;
 - the first read after a busy night: a backlog of roll-up marks (every team marked for the running
-  and the previous month, ``MARKS_PER_SLICE`` marks each, as a night of contacts leaves them), then
-  one GET of the dashboard, which catches up first;
+  and the previous month, ``MARKS_PER_SLICE`` marks each, as a night of contacts leaves them), caught
+  up alone (``catch_up``: ms and statements); then the same backlog and one GET of the dashboard,
+  which catches up first;
 - a contact save: SQL statements of one POST /maraude/contacts (known person with a kit) and of the
   service alone (``record_contact`` + commit).
 
@@ -74,9 +75,9 @@ def pages(app, client, engine):
     return out
 
 
-def backlog(app, client):
-    """Marks for every team, running and previous month; then the first dashboard read (its
-    catch-up included)."""
+def _mark_backlog(app):
+    """Marks for every team, running and previous month, ``MARKS_PER_SLICE`` each; returns (marks,
+    slices)."""
     from outreach.extensions import db
     from outreach.indicators.rollups import add_months, month_start
     from outreach.models import RollupDirty, Team
@@ -96,13 +97,41 @@ def backlog(app, client):
         )
         db.session.commit()
         marks = db.session.execute(select(db.func.count()).select_from(RollupDirty)).scalar()
-    started = time.perf_counter()
-    dashboard._ok(client.get("/indicateurs"), "/indicateurs")
-    first = round((time.perf_counter() - started) * 1000, 1)
+    return marks, len(teams) * len(months)
+
+
+def backlog(app, client, engine):
+    """A night's backlog of marks, caught up alone (time and SQL statements of ``catch_up``); the same
+    backlog again, then the first dashboard read (its catch-up included), its time and statements."""
+    from outreach.extensions import db
+    from outreach.indicators.rollups import catch_up
+
+    marks, slices = _mark_backlog(app)
+    timed = {}
+
+    def alone():
+        with app.app_context():
+            started = time.perf_counter()
+            catch_up(db.session)
+            timed["catch_up"] = round((time.perf_counter() - started) * 1000, 1)
+            db.session.commit()
+
+    catch_up_statements = _count(engine, alone)
+    _mark_backlog(app)
+
+    def first_read():
+        started = time.perf_counter()
+        dashboard._ok(client.get("/indicateurs"), "/indicateurs")
+        timed["first_read"] = round((time.perf_counter() - started) * 1000, 1)
+
+    statements = _count(engine, first_read)
     return {
         "marks": marks,
-        "slices": len(teams) * len(months),
-        "first_read_ms": first,
+        "slices": slices,
+        "catch_up_ms": timed["catch_up"],
+        "catch_up_statements": catch_up_statements,
+        "first_read_ms": timed["first_read"],
+        "first_read_statements": statements,
         "next_read_ms": _ms(lambda: client.get("/indicateurs"), 3),
     }
 
@@ -159,7 +188,7 @@ def measure(app):
     client.post("/connexion", data={"email": "manager@plan.demo", "password": "demo-password"})
     return {
         "pages": pages(app, client, engine),
-        "backlog": backlog(app, client),
+        "backlog": backlog(app, client, engine),
         **save_statements(app, engine),
         "load_average": round(os.getloadavg()[0], 1),
     }
@@ -217,8 +246,12 @@ def print_result(result):
         print(f"  {url:<36} {figures['ms']:>8} ms ({figures['statements']})")
     b = result["backlog"]
     print(
+        f"  catch-up alone of {b['marks']} marks ({b['slices']} slices)  {b['catch_up_ms']:>8} ms"
+        f" ({b['catch_up_statements']})"
+    )
+    print(
         f"  first read after {b['marks']} marks ({b['slices']} slices)  {b['first_read_ms']:>8} ms;"
-        f" next read {b['next_read_ms']} ms"
+        f" ({b['first_read_statements']}); next read {b['next_read_ms']} ms"
     )
     print(
         f"  contact save: {result['record_contact_statements']} statements (service + commit),"

@@ -117,7 +117,7 @@ class History:
     def _touch(self, person, day, team):
         """As the live form does: the code's person, created or moved (first and last seen)."""
         self.first_seen[person] = min(self.first_seen.get(person, day), day)
-        return touch_person(code_from_digest(self.digest(person)), False, day, team)
+        return touch_person(code_from_digest(self.digest(person)), False, day, team.id)
 
     def _person_choice(self):
         return self.rng.choice([p for p in self.persons if p not in self.retired])

@@ -5,9 +5,11 @@ from datetime import date, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import event
 
 from outreach.extensions import db
 from outreach.indicators import measures as m
+from outreach.indicators import rollups
 from outreach.indicators.rollups import catch_up, refresh_rollups, rollup_rows
 from outreach.models import (
     Contact,
@@ -212,3 +214,52 @@ def test_a_referral_detached_from_its_person_leaves_the_first_contact_median(run
     db.session.commit()
     assert db.session.execute(db.select(Referral.person_first_seen_on)).scalar_one() is None
     assert m.run(m.MEASURES["median_days_to_admission"], {}, march) is None
+
+
+def test_a_busy_nights_backlog_is_caught_up_in_a_bounded_number_of_statements(runner):
+    """Contacts for every team over six months leave one mark per (team, month) slice; the catch-up
+    rebuilds them all together: its SQL statements do not grow with the slices (rebuilt one by one,
+    each slice cost some thirty statements), and the figures equal a full recomputation."""
+    for team_index in range(len(runner.teams)):
+        for month in range(1, 7):
+            for person_index in range(2):
+                runner.contact(team_index, date(2026, month, 10 + person_index), "known", person_index, True)
+    db.session.commit()
+    slices = db.session.execute(db.select(RollupDirty.organisation_id, RollupDirty.team_id, RollupDirty.month)
+                                .distinct()).all()
+    assert len(slices) == 6 * len(runner.teams) >= 18
+    statements = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert catch_up(db.session) == len(slices)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert len(statements) <= 80, len(statements)
+    assert not db.session.execute(db.select(RollupDirty)).first()
+    march = (date(2026, 3, 1), date(2026, 3, 1))
+    assert m.run(m.MEASURES["contacts"], {"include_provisional": True}, march) == 2 * len(runner.teams)
+    kept = rollup_rows(db.session)
+    refresh_rollups(db.session)
+    assert rollup_rows(db.session) == kept
+
+
+def test_a_backlog_larger_than_one_transaction_is_caught_up_in_several(runner, monkeypatch):
+    """Each transaction of a catch-up claims at most ``MARKS_PER_TRANSACTION`` marks; the reader goes on
+    until every mark committed before it came is processed."""
+    monkeypatch.setattr(rollups, "MARKS_PER_TRANSACTION", 4)
+    for team_index in range(len(runner.teams)):
+        for day in DAYS:
+            runner.contact(team_index, day, "known", team_index, False)
+            db.session.flush()  # one mark per flush: several marks for one slice
+    db.session.commit()
+    marks = db.session.execute(db.select(db.func.count()).select_from(RollupDirty)).scalar_one()
+    assert marks >= 3 * 4  # three transactions at least
+    assert catch_up(db.session) == marks
+    assert not db.session.execute(db.select(RollupDirty)).first()
+    kept = rollup_rows(db.session)
+    refresh_rollups(db.session)
+    assert rollup_rows(db.session) == kept

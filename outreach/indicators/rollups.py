@@ -7,35 +7,45 @@ with the data. No roll-up table is touched on write (cheap, and no two writers e
 rebuild the same slice).
 
 Readers call ``catch_up`` first: one refresher at a time (PostgreSQL advisory lock;
-SQLite's write lock) reads the committed marks, rebuilds those slices, deletes exactly
-the marks it read and commits. A contact committed meanwhile keeps its own mark for the
-next catch-up. Bulk paths (synthetic history, imports) call ``refresh_rollups``.
+SQLite's write lock) claims the committed marks (DELETE ... RETURNING: exactly those it
+reads), rebuilds all their slices together (one INSERT ... SELECT per roll-up measure
+joined to a temporary table of the slices: a night's backlog of any number of team-months
+costs a few dozen statements) and commits. A contact committed meanwhile keeps its own
+mark for the next catch-up. Bulk paths (synthetic history, imports) call ``refresh_rollups``.
 
 Months before the last purge cut-off are frozen: their raw rows are gone, so neither a
 catch-up nor a full rebuild recomputes them (that would wipe the historical values).
 """
 from contextlib import contextmanager
 from datetime import date, timedelta
+from functools import cache
 from itertools import groupby
 
 from sqlalchemy import (
+    Column,
     Date,
     Integer,
+    MetaData,
+    Table,
     and_,
+    bindparam,
     case,
     cast,
     delete,
     event,
+    exists,
     extract,
     func,
     insert,
     literal_column,
     or_,
     select,
+    text,
     true,
 )
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateTable
 
 from ..models import (
     AuditEvent,
@@ -260,13 +270,6 @@ def range_window(start, end):
     return lambda org, team, day: [org.in_(organisations), day >= start, day < end]
 
 
-def key_window(org_id, team_id, month):
-    """One organisation's month, for one team (or every team when ``team_id`` is None)."""
-    end = add_months(month, 1)
-    return lambda org, team, day: [org == org_id, day >= month, day < end] + (
-        [] if team_id is None else [team == team_id])
-
-
 # --- refresh ----------------------------------------------------------------------
 
 def _rebuild(conn, window, delete_where, full=False):
@@ -431,25 +434,100 @@ def _rebuild_counts(conn, scope, mode, months):
         .group_by(t.mode, t.month, following, t.multi_from)))
 
 
+# The slices of one catch-up, in a temporary table of the refresher's connection (emptied before use, and
+# on PostgreSQL at commit): every rebuild statement joins it, so a backlog of any number of slices costs
+# the same few statements (one INSERT ... SELECT per roll-up measure), not a rebuild per slice.
+# ``team_id`` 0: every team of the organisation that month. Not in the models' metadata: never migrated.
+SLICES = Table("rollup_slices", MetaData(),
+               Column("organisation_id", Integer, primary_key=True, autoincrement=False),
+               Column("month", Date, primary_key=True),
+               Column("team_id", Integer, primary_key=True, autoincrement=False),
+               Column("month_end", Date, nullable=False),
+               prefixes=["TEMPORARY"], postgresql_on_commit="DELETE ROWS")
+EVERY_TEAM = 0
+
+
+def slices_window(org, team, day):
+    """Rows of the slices in ``SLICES``: joined on the organisation and the day's month, for the slice's
+    team or every team. The first and last day of all the slices, also given as values (``slices_from``,
+    ``slices_until``), let PostgreSQL's planner see how few raw rows that is (it cannot estimate a range
+    join, and would scan every contact)."""
+    s = SLICES.c
+    return [day >= bindparam("slices_from", type_=Date), day < bindparam("slices_until", type_=Date),
+            s.organisation_id == org, day >= s.month, day < s.month_end,
+            or_(s.team_id == EVERY_TEAM, s.team_id == team)]
+
+
+def slices_month_window(dialect):
+    """``slices_window`` for referrals, which no index reads by date: both planners read them once (only
+    those dated within the slices' span go further) and look each one's slice up by its key, instead of
+    reading an organisation's referrals again for each of its slices (``org + 0``: no lookup from the
+    slices into the referrals by organisation, which SQLite's planner would otherwise prefer)."""
+    def window(org, team, day):
+        s = SLICES.c
+        return [day >= bindparam("slices_from", type_=Date), day < bindparam("slices_until", type_=Date),
+                s.organisation_id == org + 0, s.month == month_expr(day, dialect),
+                or_(s.team_id == EVERY_TEAM, s.team_id == team)]
+    return window
+
+
+def _in_slices(table):
+    """Roll-up rows of the slices (their month first: the roll-up tables' keys start with it)."""
+    s = SLICES.c
+    return [table.month.in_(select(s.month)),
+            exists().where(s.organisation_id == table.organisation_id, s.month == table.month,
+                           or_(s.team_id == EVERY_TEAM, s.team_id == table.team_id))]
+
+
+def _in_slice_months(table):
+    """Organisation-level roll-up rows of the slices' (organisation, month)."""
+    s = SLICES.c
+    return [table.month.in_(select(s.month)),
+            exists().where(s.organisation_id == table.organisation_id, s.month == table.month)]
+
+
+def _fill_slices(conn, keys):
+    """``SLICES`` := ``keys`` (organisation, team or None for every team, month)."""
+    conn.execute(CreateTable(SLICES, if_not_exists=True))
+    conn.execute(delete(SLICES))
+    conn.execute(insert(SLICES), [
+        {"organisation_id": o, "team_id": EVERY_TEAM if t is None else t, "month": m, "month_end": add_months(m, 1)}
+        for o, t, m in sorted(keys, key=_key_order)])
+    # its size, so that the planners walk the slices and read each one through the raw tables' indexes
+    # (organisation, date), instead of probing the slices for every raw row
+    conn.execute(text("ANALYZE temp.rollup_slices" if conn.dialect.name == "sqlite" else "ANALYZE rollup_slices"))
+
+
+@cache
+def _slice_statements(dialect):
+    """(table, columns, SELECT) of every roll-up measure over the slices in ``SLICES`` (built once)."""
+    sources = (_contact_sources(dialect, slices_window) + _item_sources(dialect, slices_window)
+               + _referral_sources(dialect, slices_month_window(dialect)) + _shift_sources(dialect, slices_window)
+               + _site_sources(dialect, slices_window))
+    monthly = [(RollupMonthly, ROLLUP_COLUMNS, stmt) for stmt in sources]
+    return monthly + [(RollupPersonMonth, PERSON_COLUMNS, _person_source(dialect, slices_window))]
+
+
 def refresh_keys(conn, keys):
-    """Recompute the (organisation_id, team_id, month) slices in ``keys`` (months frozen by a purge are kept)."""
+    """Recompute the (organisation_id, team_id, month) slices in ``keys`` (months frozen by a purge are kept),
+    all of them together: the number of statements does not grow with the number of slices."""
     frozen = frozen_before(conn)
     wide = {(o, m) for o, t, m in keys if t is None}
     keys = {(o, None if (o, m) in wide else t, m) for o, t, m in keys
             if o is not None and m is not None and (frozen is None or m >= frozen)}
-    persons = set()
-    for org_id, team_id, month in sorted(keys, key=lambda k: (k[0], k[1] or 0, k[2])):
-        persons |= _rebuild(conn, key_window(org_id, team_id, month), _key_delete(org_id, team_id, month))
-    for org_id, month in sorted({(o, m) for o, _t, m in keys}):
-        _rebuild_org(conn, lambda t, o=org_id, m=month: [t.organisation_id == o, t.month == m])
+    if not keys:
+        return
+    _fill_slices(conn, keys)
+    before = _slice_persons(conn, _in_slices)
+    conn.execute(delete(RollupMonthly).where(*_in_slices(RollupMonthly)))
+    conn.execute(delete(RollupPersonMonth).where(*_in_slices(RollupPersonMonth)))
+    months = [m for _o, _t, m in keys]
+    span = {"slices_from": min(months), "slices_until": add_months(max(months), 1)}
+    for table, columns, stmt in _slice_statements(conn.dialect.name):
+        conn.execute(insert(table).from_select(columns, stmt.params(span)))
+    persons = {row[0] for row in before ^ _slice_persons(conn, _in_slices)}  # persons whose rows changed
+    _rebuild_org(conn, _in_slice_months)
     _rebuild_spans(conn, persons)
-
-
-def _key_delete(org_id, team_id, month):
-    def where(table):
-        return [table.organisation_id == org_id, table.month == month] + (
-            [] if team_id is None else [table.team_id == team_id])
-    return where
 
 
 def frozen_before(conn):
@@ -509,51 +587,52 @@ def lock(conn):
 
 
 def pending(session):
-    """Whether any slice is marked dirty (one indexed SELECT: the cheap path of every read)."""
-    return session.execute(select(RollupDirty.id).limit(1)).first() is not None
+    """The last committed mark's id, or None when no slice is marked dirty (one read of the primary key's
+    end: the cheap path of every read)."""
+    return session.execute(select(func.max(RollupDirty.id))).scalar()
 
 
-SLICES_PER_TRANSACTION = 4  # bounds how long a catch-up holds SQLite's single write lock
+MARKS_PER_TRANSACTION = 5000  # bounds one catch-up transaction (and how long it holds SQLite's write lock)
 
 
-def process_marks(conn, max_slices=None):
-    """Under the lock: rebuild marked slices (at most ``max_slices`` of them) and delete exactly the
-    marks read for them; returns the number of marks processed."""
+def process_marks(conn, max_marks=None, up_to=None):
+    """Under the lock: claim committed marks (the oldest ``max_marks`` of them up to id ``up_to``, or all)
+    by deleting them, and rebuild their slices in the same transaction; returns the number of marks claimed.
+
+    The DELETE ... RETURNING removes exactly the marks it reads: a mark committed meanwhile (on PostgreSQL,
+    even with a smaller id) stays for the next catch-up, and a rollback puts the claimed marks back."""
     lock(conn)
-    rows = conn.execute(select(RollupDirty.id, RollupDirty.organisation_id, RollupDirty.team_id,
-                               RollupDirty.month).order_by(RollupDirty.id)).all()
-    keys = {}
-    for r in rows:
-        keys.setdefault((r.organisation_id, r.team_id, _as_date(r.month)), []).append(r.id)
-    if max_slices is not None:
-        keys = dict(list(keys.items())[:max_slices])
-    if not keys:
-        return 0
-    refresh_keys(conn, set(keys))
-    ids = [i for marks in keys.values() for i in marks]
-    for start in range(0, len(ids), 1000):
-        conn.execute(delete(RollupDirty).where(RollupDirty.id.in_(ids[start:start + 1000])))
-    return len(ids)
+    claim = delete(RollupDirty)
+    if max_marks is not None or up_to is not None:
+        oldest = select(RollupDirty.id).order_by(RollupDirty.id).limit(max_marks)
+        claim = claim.where(RollupDirty.id.in_(oldest if up_to is None else oldest.where(RollupDirty.id <= up_to)))
+    rows = conn.execute(claim.returning(RollupDirty.organisation_id, RollupDirty.team_id, RollupDirty.month)).all()
+    if rows:
+        refresh_keys(conn, {(r.organisation_id, r.team_id, _as_date(r.month)) for r in rows})
+    return len(rows)
 
 
 def catch_up(session):
-    """Bring the roll-ups up to date with every committed write (call before reading them).
+    """Bring the roll-ups up to date with every write committed before this call (call before reading them).
 
-    In short transactions of a few slices each, committed here, so that writers waiting for
-    SQLite's write lock never wait for a whole backlog; when ``session`` itself holds uncommitted
-    writes, inside the session's transaction instead (they commit together, and SQLite's write
+    Set-based: a night's backlog, whatever the number of slices, is one transaction of a few dozen
+    statements. Bounded: the marks committed before the call, in transactions of at most
+    ``MARKS_PER_TRANSACTION`` marks each, committed here (writers waiting for SQLite's write lock never wait
+    for a whole backlog); marks committed meanwhile are the next reader's. When ``session`` itself holds
+    uncommitted writes, inside the session's transaction instead (they commit together, and SQLite's write
     lock is already the session's). Returns the number of marks processed."""
-    if not pending(session):
+    last = pending(session)
+    if last is None:
         return 0
     if _writing(session):
         return process_marks(session.connection())
     done = 0
     while True:
         with session.get_bind().begin() as conn:
-            processed = process_marks(conn, SLICES_PER_TRANSACTION)
-        if not processed:
-            return done
+            processed = process_marks(conn, MARKS_PER_TRANSACTION, up_to=last)
         done += processed
+        if processed < MARKS_PER_TRANSACTION:
+            return done
 
 
 def _writing(session):
