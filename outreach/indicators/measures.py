@@ -367,9 +367,14 @@ def median_days(rows):
 
 def run(measure, filters, period):
     """The measure's value for ``filters`` over ``period`` (None when it cannot be answered)."""
+    catch_up(db.session)
+    return _value(measure, filters, period)
+
+
+def _value(measure, filters, period):
+    """``run`` once the roll-ups are caught up (an ``Evaluator`` caught up when it was made)."""
     if sector_unavailable(measure, filters):
         return None
-    catch_up(db.session)
     result = db.session.execute(measure.query(filters, period))
     if measure.kind == "median":
         return median_days(result.all())
@@ -399,10 +404,10 @@ class Evaluator:
         if measure.kind == "persons" and (measure.params["what"] in ("distinct", "new") or plan_wide):
             return self.persons(filters, person_window(measure, period))[measure.params["what"]]
         if measure.kind != "sum":
-            return run(measure, filters, period)
+            return _value(measure, filters, period)
         cells = self.cells(filters)
         if cells is None:
-            return run(measure, filters, period)
+            return _value(measure, filters, period)
         ids = item_ids(filters, measure.item_kind)
         by_month = self._by_month(cells, measure.rollups, ids)
         total = sum(v for month, v in by_month.items() if period[0] <= month <= period[1])
