@@ -403,6 +403,10 @@ class Evaluator:
         plan_wide = not (filters.get("organisation_id") or filters.get("team_id"))
         if measure.kind == "persons" and (measure.params["what"] in ("distinct", "new") or plan_wide):
             return self.persons(filters, person_window(measure, period))[measure.params["what"]]
+        if measure.kind == "direct" and self.window is not None \
+                and self.window[0] <= period[0] and period[1] <= self.window[1]:
+            by_month = self._direct(measure.code, filters)
+            return sum(v for month, v in by_month.items() if period[0] <= month <= period[1])
         if measure.kind != "sum":
             return _value(measure, filters, period)
         cells = self.cells(filters)
@@ -444,6 +448,19 @@ class Evaluator:
             part = cells.setdefault(key[0] if by else None, {})
             part.setdefault(measure, {}).setdefault(item, {})[_as_date(month)] = value
         return cells
+
+    def _direct(self, code, filters):
+        """{month: count} of a measure read from its own tables, over the evaluator's window, once."""
+        from ..sites.measures import monthly, monthly_decisions
+        key = ("direct", code, _freeze(filters))
+        if key not in self._values:
+            if code in ("decisions_due", "decisions_on_time"):  # both in one statement
+                due, on_time = monthly_decisions(db.session, filters, self.window)
+                self._values[("direct", "decisions_due", _freeze(filters))] = due
+                self._values[("direct", "decisions_on_time", _freeze(filters))] = on_time
+            else:
+                self._values[key] = monthly(db.session, code, filters, self.window)
+        return self._values[key]
 
     def _by_month(self, cells, rollups, ids):
         key = ("by_month", id(cells), rollups, tuple(ids) if ids is not None else None)

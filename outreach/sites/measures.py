@@ -9,7 +9,7 @@ figure; meetings and decisions do not depend on shifts. Months are Paris dates, 
 """
 from datetime import date
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 
 from ..models import Contact, Shift, Team
 from ..site_models import (
@@ -92,3 +92,36 @@ def decisions_on_time(filters, period):
 
 QUERIES = {"shifts_with_partners": shifts_with_partners, "handovers": handovers, "meetings_held": meetings_held,
            "decisions_due": decisions_due, "decisions_on_time": decisions_on_time}
+# The day each measure counts on: ``monthly`` groups a whole window by it in one statement.
+DAYS = {"shifts_with_partners": Shift.shift_on, "handovers": ReferralHandover.handed_over_on,
+        "meetings_held": CoordinationMeeting.held_on, "decisions_due": CoordinationDecision.follow_up_on,
+        "decisions_on_time": CoordinationDecision.follow_up_on}
+
+
+def _by_month(rows):
+    counts = {}
+    for on, *values in rows:
+        on = on if isinstance(on, date) else date.fromisoformat(str(on)[:10])
+        month = on.replace(day=1)
+        counts[month] = [a + (b or 0) for a, b in zip(counts.get(month, [0] * len(values)), values)]
+    return counts
+
+
+def monthly_decisions(session, filters, window):
+    """({month: decisions due}, {month: decisions followed up on time}) over ``window``, one
+    statement for both."""
+    d = CoordinationDecision
+    on_time = and_(d.done_on.is_not(None), d.done_on <= d.follow_up_on)
+    rows = session.execute(select(d.follow_up_on, func.count(d.id), func.count(case((on_time, 1))))
+                           .where(*_attended(filters, d.meeting_id), *_days(d.follow_up_on, window))
+                           .group_by(d.follow_up_on))
+    counts = _by_month(rows)
+    return ({m: v[0] for m, v in counts.items()}, {m: v[1] for m, v in counts.items()})
+
+
+def monthly(session, code, filters, window):
+    """{first day of a month: count} of measure ``code`` over ``window`` (first months), one statement:
+    the measure's own query, grouped by its day (a few rows a month), summed per month here."""
+    query, day = QUERIES[code](filters, window), DAYS[code]
+    grouped = query.with_only_columns(day, *query.selected_columns).group_by(day)
+    return {month: values[0] for month, values in _by_month(session.execute(grouped)).items()}
