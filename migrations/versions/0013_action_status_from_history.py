@@ -19,6 +19,8 @@ depends_on = None
 # The catalogue's old words -> the history's (``delayed`` is told by late milestones now).
 OLD_TO_NEW = {'planned': 'not_started', 'in_progress': 'started', 'delayed': 'started', 'done': 'done',
               'abandoned': 'abandoned'}
+NEW_TO_OLD = {'not_started': 'planned', 'started': 'in_progress', 'partly_done': 'in_progress', 'done': 'done',
+              'abandoned': 'abandoned'}
 REASON = "Statut repris du catalogue (avant l'historique daté)"
 
 
@@ -48,7 +50,18 @@ def _date(value):
 
 
 def downgrade():
+    """Each action's latest status back into ``plan_actions.status`` (in the old words), then the rows
+    that have no user (written by an import or by this revision's upgrade) go, as 0012 required a user."""
     with op.batch_alter_table('plan_actions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('status', sa.String(length=30), nullable=False, server_default='in_progress'))
+        batch_op.add_column(sa.Column('status', sa.String(length=30), nullable=False, server_default='planned'))
+    bind = op.get_bind()
+    latest = bind.execute(sa.text(
+        "SELECT c.action_id, c.status FROM action_status_changes c WHERE NOT EXISTS ("
+        "SELECT 1 FROM action_status_changes d WHERE d.action_id = c.action_id AND "
+        "(d.effective_on > c.effective_on OR (d.effective_on = c.effective_on AND d.id > c.id)))")).all()
+    for action_id, status in latest:
+        bind.execute(sa.text("UPDATE plan_actions SET status = :status WHERE id = :id"),
+                     {"status": NEW_TO_OLD.get(status, 'in_progress'), "id": action_id})
+    bind.execute(sa.text("DELETE FROM action_status_changes WHERE recorded_by_id IS NULL"))
     with op.batch_alter_table('action_status_changes', schema=None) as batch_op:
         batch_op.alter_column('recorded_by_id', existing_type=sa.Integer(), nullable=False)

@@ -357,9 +357,11 @@ def _material(code):
 def tally_set(contact_id):
     """A tap sent by the phone's queue (JSON): set a group's numbers, or remove it (undo). Idempotent."""
     body = request.get_json(silent=True)
+    contact = _contact_or_none(contact_id)  # first: another organisation's id is unknown, whatever is sent
     if not isinstance(body, dict):
+        if contact is None:
+            return jsonify(errors={"id": _("Contact inconnu.")}), 404
         return jsonify(errors={"_": _("Requête JSON attendue.")}), 400
-    contact = _contact_or_none(contact_id)
     try:
         if body.get("removed") is True:
             if contact is not None:  # already gone: the same undo sent again
