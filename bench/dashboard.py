@@ -11,6 +11,7 @@ SQLite database is built once with ``seed-demo --encounters`` and reused.
 server at 127.0.0.1:5432), builds, measures and drops it.
 """
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -181,10 +182,10 @@ def reads(app, client, repeat=7):
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
-def run_postgresql(encounters=1_000_000, repeat=7, seed=1):
-    """The same figures on PostgreSQL: a database of its own, created, built, measured and
-    dropped."""
-    name = f"outreach_bench_{encounters}_{os.getpid()}"
+@contextlib.contextmanager
+def postgres_app(name):
+    """An app on a PostgreSQL database of its own, created here and dropped on leaving (the
+    PostgreSQL runs of every bench module)."""
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
@@ -193,10 +194,7 @@ def run_postgresql(encounters=1_000_000, repeat=7, seed=1):
     app = None
     try:
         app = _app(os.path.join(tempfile.mkdtemp(prefix="outreach-bench-pg-"), "unused.db"), url)
-        result = {"backend": "postgresql", "encounters": encounters, "db": name,
-                  "build_s": round(build(app, encounters, seed), 1)}
-        result.update(measure(app, repeat))
-        return result
+        yield app
     finally:
         if app is not None:
             with app.app_context():
@@ -206,6 +204,17 @@ def run_postgresql(encounters=1_000_000, repeat=7, seed=1):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def run_postgresql(encounters=1_000_000, repeat=7, seed=1):
+    """The same figures on PostgreSQL: a database of its own, created, built, measured and
+    dropped."""
+    name = f"outreach_bench_{encounters}_{os.getpid()}"
+    with postgres_app(name) as app:
+        result = {"backend": "postgresql", "encounters": encounters, "db": name,
+                  "build_s": round(build(app, encounters, seed), 1)}
+        result.update(measure(app, repeat))
+        return result
 
 
 def run(encounters=1_000_000, db_path=None, repeat=7, seed=1):

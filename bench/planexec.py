@@ -23,7 +23,7 @@ import os
 import statistics
 import tempfile
 
-from bench.dashboard import POSTGRES_URL, _app, _ok, _timed, build, statements
+from bench.dashboard import _app, _ok, _timed, build, postgres_app, statements
 
 TARGET_MS = 50
 
@@ -77,28 +77,12 @@ def run(encounters=1_000_000, db_path=None, repeat=7, seed=1):
 
 
 def run_postgresql(encounters=1_000_000, repeat=7, seed=1):
-    from sqlalchemy import create_engine, text
-    name = f"outreach_bench_planexec_{encounters}_{os.getpid()}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    app = None
-    try:
-        app = _app(os.path.join(tempfile.mkdtemp(prefix="outreach-bench-pg-"), "unused.db"),
-                   admin.url.set(database=name).render_as_string(hide_password=False))
-        result = {"backend": "postgresql", "encounters": encounters, "build_s": round(build(app, encounters, seed), 1)}
+    with postgres_app(f"outreach_bench_planexec_{encounters}_{os.getpid()}") as app:
+        result = {"backend": "postgresql", "encounters": encounters,
+                  "build_s": round(build(app, encounters, seed), 1)}
         result.update(measure(app, repeat))
         _print(result)
         return result
-    finally:
-        if app is not None:
-            with app.app_context():
-                from outreach.extensions import db
-                db.session.remove()
-                db.engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _print(r):

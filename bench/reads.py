@@ -24,7 +24,7 @@ import tempfile
 import time
 from datetime import date
 
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import event, select
 
 from bench import dashboard
 
@@ -206,34 +206,11 @@ def run(encounters=1_000_000, db_path=None):
 
 
 def run_postgresql(encounters=1_000_000):
-    name = f"outreach_reads_{encounters}_{os.getpid()}"
-    admin = create_engine(dashboard.POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    app = None
-    try:
-        app = dashboard._app(
-            os.path.join(tempfile.mkdtemp(prefix="outreach-reads-pg-"), "unused.db"), url
-        )
-        result = {
-            "backend": "postgresql",
-            "encounters": encounters,
-            "build_s": round(dashboard.build(app, encounters), 1),
-        }
+    with dashboard.postgres_app(f"outreach_reads_{encounters}_{os.getpid()}") as app:
+        result = {"backend": "postgresql", "encounters": encounters,
+                  "build_s": round(dashboard.build(app, encounters), 1)}
         result.update(measure(app))
         return result
-    finally:
-        if app is not None:
-            with app.app_context():
-                from outreach.extensions import db
-
-                db.session.remove()
-                db.engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def print_result(result):
