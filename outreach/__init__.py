@@ -1,5 +1,6 @@
 """outreach: street outreach logging and plan monitoring, anonymous by design."""
-__version__ = "0.2.0.dev0"  # the one place: setup.cfg reads it, /healthz shows it, CHANGELOG.md says what changed
+# the one place: setup.cfg reads it, /healthz shows it, CHANGELOG.md says what changed
+__version__ = "0.2.0.dev0"
 
 import logging
 import os
@@ -41,7 +42,8 @@ def create_app(test_config=None):
         static_folder=os.path.join(ROOT, "static"),
     )
     app.config.from_mapping(config_module.load(app.instance_path, test_config))
-    app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # no blank lines from block tags: lighter pages
+    # no blank lines from block tags: lighter pages
+    app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
     _init_extensions(app)
     _register_blueprints(app)
     from . import access, cli, labels, numbers, security, views
@@ -58,7 +60,8 @@ def create_app(test_config=None):
     logging.getLogger("outreach").setLevel(logging.INFO)
     if app.config["ENV"] == "production" and config_module.limiter_problem(app.config, 2):
         # One process may use memory:// (gunicorn.conf.py refuses several); say so at every start.
-        logging.getLogger("outreach").warning(config_module.MEMORY_LIMITER.format(workers="several"))
+        logging.getLogger("outreach").warning(
+            config_module.MEMORY_LIMITER.format(workers="several"))
     return app
 
 

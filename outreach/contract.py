@@ -46,7 +46,7 @@ def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-# --- one field at a time ---------------------------------------------------------------------------
+# --- one field at a time --------------------------------------------------------------------------
 
 def check_kind(value, field="kind"):
     if value not in KINDS:
@@ -61,8 +61,9 @@ def check_choice(name, value, field=None):
         return None
     if value not in allowed:
         label = _("Sexe") if name == "sex" else _("Tranche d'âge")
-        raise ValidationError({field or name: _("%(label)s : valeur inconnue (%(codes)s).", label=label,
-                                                codes=", ".join(allowed))})
+        raise ValidationError(
+            {field or name: _("%(label)s : valeur inconnue (%(codes)s).", label=label,
+                              codes=", ".join(allowed))})
     return value
 
 
@@ -93,7 +94,7 @@ def parse_whole(text, field, check):
     return check(value, field)
 
 
-# --- across fields -----------------------------------------------------------------------------------
+# --- across fields --------------------------------------------------------------------------------
 
 def combination_errors(kind, has_person, people_count, person_field="person"):
     """{field: message} for what ``kind`` forbids: a known contact has one person and counts 1;
@@ -103,8 +104,9 @@ def combination_errors(kind, has_person, people_count, person_field="person"):
         if not has_person:
             errors[person_field] = _("Code personne obligatoire pour un contact connu.")
         if people_count != 1:
-            errors["people_count"] = _("Un contact connu compte une seule personne (nombre de personnes : 1) ; "
-                                       "pour un groupe, choisissez un passage anonyme.")
+            errors["people_count"] = _(
+                "Un contact connu compte une seule personne (nombre de personnes : 1) ; "
+                "pour un groupe, choisissez un passage anonyme.")
     elif has_person:
         errors[person_field] = _("Pas de code personne pour un passage anonyme ou un refus.")
     return errors
@@ -127,7 +129,7 @@ def check_contact(kind, has_person, people_count, person_field="person"):
     return people_count
 
 
-# --- time --------------------------------------------------------------------------------------------
+# --- time -----------------------------------------------------------------------------------------
 
 def to_utc(value):
     """Naive UTC for a datetime: aware -> converted; naive -> read as Paris local time."""
@@ -139,11 +141,13 @@ def to_utc(value):
 def parse_datetime(value, field):
     """An ISO 8601 date and time (text) as naive UTC; without a zone it is Paris local time."""
     try:
-        parsed = dt.datetime.fromisoformat(value) if isinstance(value, str) and len(value) > 10 else None
+        parsed = dt.datetime.fromisoformat(value) if isinstance(value,
+                                                                str) and len(value) > 10 else None
     except ValueError:
         parsed = None
     if parsed is None:
-        raise ValidationError({field: _("Date et heure ISO 8601 attendues (sans fuseau : heure de Paris).")})
+        raise ValidationError(
+            {field: _("Date et heure ISO 8601 attendues (sans fuseau : heure de Paris).")})
     return to_utc(parsed)
 
 
@@ -152,23 +156,26 @@ def local_to_utc(day, clock):
     return to_utc(dt.datetime.combine(day, clock))
 
 
-# --- the OpenAPI document ------------------------------------------------------------------------------
+# --- the OpenAPI document -------------------------------------------------------------------------
 
-TIME_DESCRIPTION = ("Date et heure ISO 8601. Avec un fuseau (Z, +01:00) elle est convertie ; sans fuseau "
-                    "(2026-11-20T21:00) elle est lue à l'heure de Paris (Europe/Paris). A time without a zone "
-                    "is Paris local time.")
+TIME_DESCRIPTION = ("Date et heure ISO 8601. Avec un fuseau (Z, +01:00) elle est convertie ; sans "
+                    "fuseau (2026-11-20T21:00) elle est lue à l'heure de Paris (Europe/Paris). A "
+                    "time without a zone is Paris local time.")
 
 
-TIME_SCHEMA = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", "description": TIME_DESCRIPTION,
-               "examples": ["2026-11-20T21:00:00Z", "2026-11-20T22:00:00+01:00", "2026-11-20T22:00"]}
+TIME_SCHEMA = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}",
+               "description": TIME_DESCRIPTION,
+               "examples": ["2026-11-20T21:00:00Z", "2026-11-20T22:00:00+01:00",
+                            "2026-11-20T22:00"]}
 
 
 def json_schema():
     """Schema pieces of an encounter, with the limits above."""
     return {
         "kind": {"type": "string", "enum": list(KINDS),
-                 "description": "known : une personne (person obligatoire, people_count = 1) ; anonymous, refusal : "
-                                "aucune personne (pas de person), people_count de "
+                 "description": "known : une personne (person obligatoire, people_count = 1) ; "
+                                "anonymous, refusal : aucune personne (pas de person), "
+                                "people_count de "
                                 f"{MIN_PEOPLE} à {MAX_PEOPLE}."},
         "people_count": {"type": "integer", "minimum": MIN_PEOPLE, "maximum": MAX_PEOPLE,
                          "description": "1 pour un contact connu."},

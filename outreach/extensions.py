@@ -29,9 +29,9 @@ LOCALES = ("fr", "en")
 
 
 def select_locale():
-    """French by default; English only when the user picked it (a cookie set by /langue), or, for the API,
-    asked for it with Accept-Language (an integrator has no cookie). Outside a request (command line,
-    background work) the default language."""
+    """French by default; English only when the user picked it (a cookie set by /langue), or, for
+    the API, asked for it with Accept-Language (an integrator has no cookie). Outside a request
+    (command line, background work) the default language."""
     chosen = request.cookies.get("lang") if has_request_context() else None
     if chosen not in LOCALES and has_request_context() and request.path.startswith("/api/"):
         chosen = request.accept_languages.best_match(LOCALES)
@@ -44,6 +44,7 @@ def _sqlite_pragmas(dbapi_connection, _record):
     if type(dbapi_connection).__module__ != "sqlite3":
         return
     cursor = dbapi_connection.cursor()
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=5000", "foreign_keys=ON"):
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=5000",
+                   "foreign_keys=ON"):
         cursor.execute("PRAGMA " + pragma)
     cursor.close()

@@ -1,4 +1,5 @@
-"""The one home of every label shown for a stored code: statuses, kinds, roles, audit actions and targets.
+"""The one home of every label shown for a stored code: statuses, kinds, roles, audit actions and
+targets.
 
 Templates call ``label(family, code)`` (a Jinja global) and exports call ``label()`` here, so the
 interface never shows an internal code ("closed", "contact.correct", "users 12") and a new code gets
@@ -33,32 +34,42 @@ REFERRAL_STATUS = {"proposed": _l("Proposée"), "accepted": _l("Acceptée"), "re
 ROLE = {"worker": _l("Intervenant·e"), "supervisor": _l("Coordinateur·rice"),
         "manager": _l("Pilote du plan"), "admin": _l("Administrateur·rice")}
 ACTION_STATUS = {"not_started": _l("Non démarrée"), "started": _l("Démarrée"),
-                 "partly_done": _l("Réalisée en partie"), "done": _l("Réalisée"), "abandoned": _l("Abandonnée")}
+                 "partly_done": _l("Réalisée en partie"), "done": _l("Réalisée"),
+                 "abandoned": _l("Abandonnée")}
 AMBIANCE = {"calme": _l("calme"), "tendue": _l("tendue"), "agitee": _l("agitée")}
-MONTH_STATE = {"provisional": _l("Provisoire"), "signed_off": _l("Signé"), "accepted": _l("Accepté"),
-               "returned": _l("Renvoyé")}
+MONTH_STATE = {"provisional": _l("Provisoire"), "signed_off": _l("Signé"),
+               "accepted": _l("Accepté"), "returned": _l("Renvoyé")}
 AUDIT_ACTION = {
     "login": _l("Connexion"), "login_failed": _l("Échec de connexion"),
-    "login_refused_locked": _l("Connexion refusée (compte verrouillé)"), "account_locked": _l("Compte verrouillé"),
+    "login_refused_locked": _l("Connexion refusée (compte verrouillé)"),
+    "account_locked": _l("Compte verrouillé"),
     "password_changed": _l("Mot de passe changé"), "user_invited": _l("Compte créé"),
-    "invitation_sent": _l("Lien d'invitation envoyé"), "invitation_accepted": _l("Invitation acceptée"),
-    "temporary_password_set": _l("Mot de passe temporaire donné"), "role_changed": _l("Rôle changé"),
+    "invitation_sent": _l("Lien d'invitation envoyé"),
+    "invitation_accepted": _l("Invitation acceptée"),
+    "temporary_password_set": _l("Mot de passe temporaire donné"),
+    "role_changed": _l("Rôle changé"),
     "teams_changed": _l("Équipes changées"), "user_enabled": _l("Compte réactivé"),
     "user_disabled": _l("Compte désactivé"), "user_unlocked": _l("Compte débloqué"),
     "totp_enrolled": _l("Double facteur activé"), "totp_reset": _l("Double facteur retiré"),
     "shift.validate": _l("Maraude validée"), "shift.unvalidate": _l("Validation retirée"),
     "contact.correct": _l("Contact corrigé"), "contact.edit": _l("Contact modifié"),
-    "referral.undo_step": _l("Étape d'orientation annulée"), "reference_added": _l("Élément de liste ajouté"),
-    "reference_changed": _l("Élément de liste modifié"), "export.contacts": _l("Export des contacts"),
-    "export.indicators": _l("Export des indicateurs"), "export.snapshot": _l("Export des données ouvertes"),
+    "referral.undo_step": _l("Étape d'orientation annulée"),
+    "reference_added": _l("Élément de liste ajouté"),
+    "reference_changed": _l("Élément de liste modifié"),
+    "export.contacts": _l("Export des contacts"),
+    "export.indicators": _l("Export des indicateurs"),
+    "export.snapshot": _l("Export des données ouvertes"),
     "import.contacts": _l("Import de contacts"), "purge": _l("Purge des données anciennes"),
     "pseudonym_key_rotated": _l("Clé des codes pseudonymes renouvelée"),
     "contact.delete": _l("Contact supprimé"), "contact.late": _l("Contact arrivé après la clôture"),
-    "device.clock": _l("Horloge d'un téléphone corrigée"), "login_delayed": _l("Connexion retardée"),
-    "reauth_failed": _l("Échec de confirmation d'identité"), "token_revoked": _l("Jeton d'API révoqué"),
+    "device.clock": _l("Horloge d'un téléphone corrigée"),
+    "login_delayed": _l("Connexion retardée"),
+    "reauth_failed": _l("Échec de confirmation d'identité"),
+    "token_revoked": _l("Jeton d'API révoqué"),
     "totp_changed": _l("Double facteur changé"), "plan_imported": _l("Plan importé"),
     "budget.save": _l("Ligne budgétaire enregistrée"), "capacity.record": _l("Places enregistrées"),
-    "estimate.record": _l("Estimation de population enregistrée"), "export.plan_card": _l("Export du tableau du plan"),
+    "estimate.record": _l("Estimation de population enregistrée"),
+    "export.plan_card": _l("Export du tableau du plan"),
     "milestone.add": _l("Jalon ajouté"), "milestone.done": _l("Jalon réalisé"),
     "site_added": _l("Site ajouté"), "site_changed": _l("Site modifié"),
     "site_observation_recorded": _l("Observation de site enregistrée"),
@@ -73,47 +84,60 @@ AUDIT_ACTION = {
 }
 AUDIT_TARGET = {"users": _l("Compte"), "shifts": _l("Maraude"), "contacts": _l("Contact"),
                 "referrals": _l("Orientation hébergement"), "organisations": _l("Organisation"),
-                "ref_items": _l("Élément de liste"), "sectors": _l("Secteur"), "teams": _l("Équipe"),
+                "ref_items": _l("Élément de liste"), "sectors": _l("Secteur"),
+                "teams": _l("Équipe"),
                 "month_signoffs": _l("Mois"), "referral_handovers": _l("Orientation transmise")}
 FIELD = {
     "status": _l("État"), "role": _l("Rôle"), "teams": _l("Équipes"), "kind": _l("Type de contact"),
     "occurred_at": _l("Heure"), "sector": _l("Secteur"), "sector_id": _l("Secteur"),
     "people_count": _l("Nombre de personnes"), "sex": _l("Sexe"), "age_band": _l("Tranche d'âge"),
-    "living_situation": _l("Situation de logement"), "living_situation_id": _l("Situation de logement"),
+    "living_situation": _l("Situation de logement"),
+    "living_situation_id": _l("Situation de logement"),
     "products": _l("Produits"), "needs": _l("Besoins"), "materials": _l("Matériel donné"),
-    "orientations": _l("Orientations"), "referrals": _l("Orientations hébergement"), "person": _l("Code personne"),
-    "label": _l("Libellé"), "label_en": _l("Libellé anglais"), "position": _l("Ordre"), "is_active": _l("Actif"),
+    "orientations": _l("Orientations"), "referrals": _l("Orientations hébergement"),
+    "person": _l("Code personne"),
+    "label": _l("Libellé"), "label_en": _l("Libellé anglais"), "position": _l("Ordre"),
+    "is_active": _l("Actif"),
     # the correction form's own fields
-    "material": _l("Matériel"), "field": _l("Champ"), "value": _l("Nouvelle valeur"), "reason": _l("Motif"),
-    "summary": _l("Synthèse"),
+    "material": _l("Matériel"), "field": _l("Champ"), "value": _l("Nouvelle valeur"),
+    "reason": _l("Motif"), "summary": _l("Synthèse"),
 }
 DETAIL = {"ip": _l("adresse IP"), "teams": _l("équipes"), "view": _l("vue"), "format": _l("format"),
           "from": _l("du"), "to": _l("au"), "filters": _l("filtres"), "rows": _l("lignes"),
-          "source": _l("fichier"), "created": _l("créés"), "cutoff": _l("date limite"), "path": _l("fichier"),
+          "source": _l("fichier"), "created": _l("créés"), "cutoff": _l("date limite"),
+          "path": _l("fichier"),
           "code": _l("code"), "failures": _l("échecs"), "email": _l("adresse saisie"),
-          "persons": _l("personnes"), "contacts": _l("contacts"), "referrals": _l("orientations hébergement"),
+          "persons": _l("personnes"), "contacts": _l("contacts"),
+          "referrals": _l("orientations hébergement"),
           "layers": _l("couches de clé"), "old_fingerprint": _l("empreinte de l'ancienne clé"),
-          "new_fingerprint": _l("empreinte de la nouvelle clé"), "organisation_id": _l("organisation"),
-          "team_id": _l("équipe"), "sector_id": _l("secteur"), "include_provisional": _l("données provisoires"),
+          "new_fingerprint": _l("empreinte de la nouvelle clé"),
+          "organisation_id": _l("organisation"),
+          "team_id": _l("équipe"), "sector_id": _l("secteur"),
+          "include_provisional": _l("données provisoires"),
           "month": _l("mois"), "to_organisation": _l("vers"), "from_organisation": _l("de"),
           "handed_over_on": _l("le")}
-EXPORT_VIEW = {"dashboard": _l("tableau de bord"), "funnel": _l("parcours"), "indicator": _l("indicateur")}
+EXPORT_VIEW = {"dashboard": _l("tableau de bord"), "funnel": _l("parcours"),
+               "indicator": _l("indicateur")}
 
 FAMILIES = {
     "shift_status": SHIFT_STATUS, "contact_kind": CONTACT_KIND, "sex": SEX, "age_band": AGE_BAND,
-    "referral_status": REFERRAL_STATUS, "role": ROLE, "action_status": ACTION_STATUS, "ambiance": AMBIANCE,
+    "referral_status": REFERRAL_STATUS, "role": ROLE, "action_status": ACTION_STATUS,
+    "ambiance": AMBIANCE,
     "audit_action": AUDIT_ACTION, "audit_target": AUDIT_TARGET, "field": FIELD, "detail": DETAIL,
     "export_view": EXPORT_VIEW, "month_state": MONTH_STATE,
 }
 # Audited fields whose values are codes of a family above.
 VALUE_FAMILY = {"kind": "contact_kind", "sex": "sex", "age_band": "age_band", "role": "role"}
 # Audited fields holding codes (comma-separated) of a reference list.
-REFERENCE_FIELD = {"sector": "sector", "living_situation": "living_situation", "products": "product",
-                   "needs": "need", "materials": "material", "orientations": "destination", "referrals": "programme"}
+REFERENCE_FIELD = {"sector": "sector", "living_situation": "living_situation",
+                   "products": "product",
+                   "needs": "need", "materials": "material", "orientations": "destination",
+                   "referrals": "programme"}
 
 
 def label(family, code):
-    """The label of ``code`` in ``family`` (a key of FAMILIES) as text; the code itself when unknown."""
+    """The label of ``code`` in ``family`` (a key of FAMILIES) as text; the code itself when
+    unknown."""
     if code is None:
         return ""
     found = FAMILIES[family].get(code)
@@ -126,7 +150,8 @@ def codes(family):
 
 
 def paris_datetime(naive_utc, style="short"):
-    """A stored naive-UTC datetime in Paris time (BABEL_DEFAULT_TIMEZONE), formatted by Babel for the language."""
+    """A stored naive-UTC datetime in Paris time (BABEL_DEFAULT_TIMEZONE), formatted by Babel for
+    the language."""
     return format_datetime(naive_utc, style) if naive_utc else ""
 
 
@@ -154,14 +179,16 @@ def audit_value(event, value):
         kind, _, code = value.partition(":")
         return _reference_label(kind, code)
     if field == "status":
-        family = {"referrals": "referral_status", "month_signoffs": "month_state"}.get(event.target_type)
+        family = {"referrals": "referral_status",
+                  "month_signoffs": "month_state"}.get(event.target_type)
         return label(family or "shift_status", value)
     if field in VALUE_FAMILY:
         return label(VALUE_FAMILY[field], value)
     if field in ("sector_id", "living_situation_id") and value.isdigit():
         return _reference_by_id(field, int(value))
     if field in REFERENCE_FIELD:
-        return ", ".join(_reference_label(REFERENCE_FIELD[field], part) for part in value.split(","))
+        return ", ".join(_reference_label(REFERENCE_FIELD[field], part)
+                         for part in value.split(","))
     if field == "teams":
         return ", ".join(_team_name(code) for code in value.split(","))
     if field == "occurred_at":
@@ -182,17 +209,20 @@ def audit_detail(key, value):
         view, _, code = value.partition(":")
         return label("export_view", view) + (f" {code}" if code else "")
     if isinstance(value, dict):
-        return ", ".join(f"{label('detail', k)} {audit_detail(k, v)}" for k, v in value.items()) or "∅"
+        return ", ".join(f"{label('detail', k)} {audit_detail(k, v)}"
+                         for k, v in value.items()) or "∅"
     if isinstance(value, bool):
         return str(_l("oui") if value else _l("non"))
     return str(value)
 
 
 FILTER_LIST = {"material": "material", "programme": "programme", "destination": "destination",
-               "product": "product", "need": "need", "living_situation": "living_situation", "sector": "sector"}
-FILTER_NAME = {"material": _l("Matériel"), "programme": _l("Dispositif"), "destination": _l("Destination"),
-               "product": _l("Produit"), "need": _l("Besoin"), "living_situation": _l("Situation de logement"),
-               "sector": _l("Secteur")}
+               "product": "product", "need": "need", "living_situation": "living_situation",
+               "sector": "sector"}
+FILTER_NAME = {"material": _l("Matériel"), "programme": _l("Dispositif"),
+               "destination": _l("Destination"),
+               "product": _l("Produit"), "need": _l("Besoin"),
+               "living_situation": _l("Situation de logement"), "sector": _l("Secteur")}
 
 
 def describe_filters(filters):
@@ -217,7 +247,8 @@ def _reference_by_id(field, ident):
 
 
 def _reference_label(kind, part):
-    """``kit_base:2`` -> "Kit base ×2"; ``csapa+acc`` -> "CSAPA (accompagné·e)"; ``assore`` -> "ASSORE"."""
+    """``kit_base:2`` -> "Kit base ×2"; ``csapa+acc`` -> "CSAPA (accompagné·e)"; ``assore`` ->
+    "ASSORE"."""
     code, _, quantity = part.partition(":")
     accompanied = code.endswith("+acc")
     code = code.removesuffix("+acc")
@@ -226,7 +257,8 @@ def _reference_label(kind, part):
         SiteType,
     )
     standalone = {"sector": Sector, "site_type": SiteType, "partner": Partner}
-    query = db.select(standalone[kind]) if kind in standalone else db.select(RefItem).filter_by(kind=kind)
+    query = (db.select(standalone[kind]) if kind in standalone
+             else db.select(RefItem).filter_by(kind=kind))
     item = db.session.execute(query.filter_by(code=code)).scalars().first()
     text = item.display_label if item else code
     if quantity:
@@ -242,7 +274,8 @@ def _team_name(code):
 
 
 def audit_target(event):
-    """What an audit event is about, in words: "Compte alice@…", "Maraude Maraude Nord (18e) · 3 mars 2026"."""
+    """What an audit event is about, in words: "Compte alice@…", "Maraude Maraude Nord (18e) · 3
+    mars 2026"."""
     kind = event.target_type
     if not kind:
         return ""
@@ -253,7 +286,8 @@ def audit_target(event):
 
 def _describe(kind, ident):
     model = {"users": User, "shifts": Shift, "contacts": Contact, "referrals": Referral,
-             "organisations": Organisation, "ref_items": RefItem, "sectors": Sector, "teams": Team}.get(kind)
+             "organisations": Organisation, "ref_items": RefItem, "sectors": Sector,
+             "teams": Team}.get(kind)
     if model is None or ident is None:
         return ""
     try:
@@ -276,6 +310,7 @@ def _describe(kind, ident):
 
 
 def init_app(app):
-    app.jinja_env.globals.update(label=label, format_date=format_date, now_utc=utcnow, paris_datetime=paris_datetime,
-                                 audit_value=audit_value, audit_target=audit_target, audit_field=field_label,
-                                 audit_detail=audit_detail)
+    app.jinja_env.globals.update(label=label, format_date=format_date, now_utc=utcnow,
+                                 paris_datetime=paris_datetime,
+                                 audit_value=audit_value, audit_target=audit_target,
+                                 audit_field=field_label, audit_detail=audit_detail)

@@ -16,7 +16,8 @@ from . import contract
 from .extensions import db
 
 ROLES = ("worker", "supervisor", "manager", "admin")
-SEXES, AGE_BANDS, CONTACT_KINDS = contract.SEXES, contract.AGE_BANDS, contract.KINDS  # the contact contract's
+# the contact contract's
+SEXES, AGE_BANDS, CONTACT_KINDS = contract.SEXES, contract.AGE_BANDS, contract.KINDS
 SHIFT_STATES = ("open", "closed", "validated")
 REFERRAL_STATES = ("proposed", "accepted", "refused", "admitted", "exited")
 REF_KINDS = ("living_situation", "product", "need", "material", "destination",
@@ -43,7 +44,8 @@ def _english():
 
 
 class Labelled:
-    """Lists with a French label and an optional English one: ``display_label`` is the one to show."""
+    """Lists with a French label and an optional English one: ``display_label`` is the one to
+    show."""
 
     @property
     def display_label(self):
@@ -125,7 +127,8 @@ class User(UserMixin, db.Model):
         return self.is_enabled
 
     def get_id(self):
-        # A password, role or state change bumps session_version (security.end_sessions), ending old sessions.
+        # A password, role or state change bumps session_version (security.end_sessions), ending old
+        # sessions.
         return f"{self.id}:{self.session_version}"
 
     @property
@@ -134,8 +137,9 @@ class User(UserMixin, db.Model):
 
 
 class UserSession(db.Model):
-    """One signed-in browser. The cookie holds a random value; only its SHA-256 is stored here, and the user
-    loader admits a cookie only while its row exists and is within the idle and absolute lifetimes."""
+    """One signed-in browser. The cookie holds a random value; only its SHA-256 is stored here, and
+    the user loader admits a cookie only while its row exists and is within the idle and absolute
+    lifetimes."""
     __tablename__ = "user_sessions"
     id = db.Column(db.String(64), primary_key=True)
     user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -162,8 +166,9 @@ class ApiToken(db.Model):
 
 
 class LoginThrottle(db.Model):
-    """Consecutive failed logins for one account or one address (``key`` is a SHA-256 of "account:EMAIL" or
-    "address:IP", so no typed address is kept), and until when the next attempt must wait."""
+    """Consecutive failed logins for one account or one address (``key`` is a SHA-256 of
+    "account:EMAIL" or "address:IP", so no typed address is kept), and until when the next attempt
+    must wait."""
     __tablename__ = "login_throttles"
     key = db.Column(db.String(64), primary_key=True)
     failures = db.Column(db.Integer, nullable=False, default=0)
@@ -189,8 +194,9 @@ class RefItem(Labelled, db.Model):
 
 
 class ReferenceVersion(db.Model):
-    """One row whose ``version`` changes with every edit of a reference list or sector (a random token, so a
-    rolled-back edit never reuses one): what each process compares to its in-memory lists (reference/cache.py)."""
+    """One row whose ``version`` changes with every edit of a reference list or sector (a random
+    token, so a rolled-back edit never reuses one): what each process compares to its in-memory
+    lists (reference/cache.py)."""
     __tablename__ = "reference_versions"
     id = db.Column(db.Integer, primary_key=True, autoincrement=False)
     version = db.Column(db.String(32), nullable=False)
@@ -250,8 +256,8 @@ class Shift(db.Model):
     contacts = db.relationship("Contact", back_populates="shift", order_by="Contact.occurred_at",
                                cascade="all, delete-orphan")
 
-    # The shift's state, in Python (``shift.is_open``) and in SQL (``where(Shift.is_open)``): the one place
-    # where the state codes are compared.
+    # The shift's state, in Python (``shift.is_open``) and in SQL (``where(Shift.is_open)``): the
+    # one place where the state codes are compared.
     @hybrid_property
     def is_open(self):
         return self.status == "open"
@@ -309,7 +315,8 @@ class Contact(db.Model):
     __tablename__ = "contacts"
     __table_args__ = (
         _enum_check("kind", CONTACT_KINDS),
-        *(CheckConstraint(text, name=name) for name, text in contract.CHECKS.items()),  # migration 0002
+        # migration 0002
+        *(CheckConstraint(text, name=name) for name, text in contract.CHECKS.items()),
         Index("ix_contacts_org_on", "organisation_id", "occurred_on"),
         Index("ix_contacts_person_on", "person_id", "occurred_on"),
     )
@@ -330,7 +337,8 @@ class Contact(db.Model):
     created_by_id = db.Column(db.ForeignKey("users.id"), nullable=False)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
-    # reached the server after its shift was closed (a phone's queue): kept, audited, shown for review
+    # reached the server after its shift was closed (a phone's queue): kept, audited, shown for
+    # review
     is_late = db.Column(db.Boolean, nullable=False, server_default=db.false())
 
     shift = db.relationship("Shift", back_populates="contacts")
@@ -341,8 +349,10 @@ class Contact(db.Model):
     created_by = db.relationship("User")
     products = db.relationship("RefItem", secondary=contact_products, order_by="RefItem.position")
     needs = db.relationship("RefItem", secondary=contact_needs, order_by="RefItem.position")
-    materials = db.relationship("ContactMaterial", cascade="all, delete-orphan", back_populates="contact")
-    orientations = db.relationship("Orientation", cascade="all, delete-orphan", back_populates="contact")
+    materials = db.relationship("ContactMaterial", cascade="all, delete-orphan",
+                                back_populates="contact")
+    orientations = db.relationship("Orientation", cascade="all, delete-orphan",
+                                   back_populates="contact")
     referrals = db.relationship("Referral", cascade="all, delete-orphan", back_populates="contact")
 
 
@@ -360,7 +370,8 @@ class Orientation(db.Model):
     """A care orientation: destination, accompanied physically or not."""
     __tablename__ = "orientations"
     id = db.Column(db.Integer, primary_key=True)
-    contact_id = db.Column(db.ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False, index=True)
+    contact_id = db.Column(db.ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False,
+                           index=True)
     destination_id = db.Column(db.ForeignKey("ref_items.id"), nullable=False)
     is_accompanied = db.Column(db.Boolean, nullable=False, default=False)
     contact = db.relationship("Contact", back_populates="orientations")
@@ -368,17 +379,19 @@ class Orientation(db.Model):
 
 
 class Referral(db.Model):
-    """A shelter referral and its dated lifecycle: proposed -> accepted|refused -> admitted -> exited."""
+    """A shelter referral and its dated lifecycle: proposed -> accepted|refused -> admitted ->
+    exited."""
     __tablename__ = "referrals"
     __table_args__ = (
         _enum_check("status", REFERRAL_STATES),
         Index("ix_referrals_org_status", "organisation_id", "status"),
         # covers the dashboard's medians: admissions of a period without reading the table
-        Index("ix_referrals_admitted", "admitted_on", "programme_id", "organisation_id", "proposed_on",
-              "person_first_seen_on"),
+        Index("ix_referrals_admitted", "admitted_on", "programme_id", "organisation_id",
+              "proposed_on", "person_first_seen_on"),
     )
     id = db.Column(db.String(36), primary_key=True, default=new_uuid)
-    contact_id = db.Column(db.ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False, index=True)
+    contact_id = db.Column(db.ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False,
+                           index=True)
     organisation_id = db.Column(db.ForeignKey("organisations.id"), nullable=False)
     person_id = db.Column(db.ForeignKey("persons.id"), index=True)
     # the person's first_seen_on, copied and kept in step by every writer (pseudonyms.touch_person,
@@ -400,8 +413,8 @@ class Referral(db.Model):
     programme = db.relationship("RefItem", foreign_keys=[programme_id])
     refusal_reason = db.relationship("RefItem", foreign_keys=[refusal_reason_id])
     exit_reason = db.relationship("RefItem", foreign_keys=[exit_reason_id])
-    events = db.relationship("ReferralEvent", cascade="all, delete-orphan", back_populates="referral",
-                             order_by="ReferralEvent.id")
+    events = db.relationship("ReferralEvent", cascade="all, delete-orphan",
+                             back_populates="referral", order_by="ReferralEvent.id")
 
 
 class ReferralEvent(db.Model):
@@ -409,7 +422,8 @@ class ReferralEvent(db.Model):
     __tablename__ = "referral_events"
     __table_args__ = (_enum_check("status", REFERRAL_STATES),)
     id = db.Column(db.Integer, primary_key=True)
-    referral_id = db.Column(db.ForeignKey("referrals.id", ondelete="CASCADE"), nullable=False, index=True)
+    referral_id = db.Column(db.ForeignKey("referrals.id", ondelete="CASCADE"), nullable=False,
+                            index=True)
     status = db.Column(db.String(12), nullable=False)
     occurred_on = db.Column(db.Date, nullable=False)
     reason_id = db.Column(db.ForeignKey("ref_items.id"))
@@ -464,7 +478,8 @@ class PlanAxis(db.Model):
     number = db.Column(db.String(10), nullable=False)
     title = db.Column(db.String(200), nullable=False)
     position = db.Column(db.Integer, nullable=False, default=0)
-    actions = db.relationship("PlanAction", cascade="all, delete-orphan", order_by="PlanAction.position")
+    actions = db.relationship("PlanAction", cascade="all, delete-orphan",
+                              order_by="PlanAction.position")
 
 
 class PlanAction(db.Model):
@@ -476,25 +491,30 @@ class PlanAction(db.Model):
     title = db.Column(db.String(200), nullable=False)
     lead_partner = db.Column(db.String(120))
     operators = db.Column(db.String(300))
-    position = db.Column(db.Integer, nullable=False, default=0)  # status: its dated history (ActionStatusChange)
+    # status: its dated history (ActionStatusChange)
+    position = db.Column(db.Integer, nullable=False, default=0)
     axis = db.relationship("PlanAxis", back_populates="actions")
-    indicators = db.relationship("Indicator", cascade="all, delete-orphan", order_by="Indicator.position")
+    indicators = db.relationship("Indicator", cascade="all, delete-orphan",
+                                 order_by="Indicator.position")
     status_changes = db.relationship("ActionStatusChange", viewonly=True,
-                                     order_by="(ActionStatusChange.effective_on, ActionStatusChange.id)")
+                                     order_by="(ActionStatusChange.effective_on, "
+                                              "ActionStatusChange.id)")
 
     @property
     def current_status(self):
         """The latest dated status on or before today (``planexec``); none yet: not started."""
         from .referrals.services import today
         day = today()
-        return next((c.status for c in reversed(self.status_changes) if c.effective_on <= day), "not_started")
+        return next((c.status for c in reversed(self.status_changes) if c.effective_on <= day),
+                    "not_started")
 
 
 class Indicator(db.Model):
     """numerator measure (with filters) / denominator measure x factor, as DHIS2 defines it."""
     __tablename__ = "indicators"
     id = db.Column(db.Integer, primary_key=True)
-    action_id = db.Column(db.ForeignKey("plan_actions.id", ondelete="CASCADE"), nullable=False, index=True)
+    action_id = db.Column(db.ForeignKey("plan_actions.id", ondelete="CASCADE"), nullable=False,
+                          index=True)
     code = db.Column(db.String(60), nullable=False, unique=True)
     name = db.Column(db.String(200), nullable=False)
     definition = db.Column(db.Text, nullable=False, default="")
@@ -508,7 +528,8 @@ class Indicator(db.Model):
     direction = db.Column(db.String(6), nullable=False, default="higher")
     position = db.Column(db.Integer, nullable=False, default=0)
     action = db.relationship("PlanAction", back_populates="indicators")
-    targets = db.relationship("IndicatorTarget", cascade="all, delete-orphan", order_by="IndicatorTarget.starts_on")
+    targets = db.relationship("IndicatorTarget", cascade="all, delete-orphan",
+                              order_by="IndicatorTarget.starts_on")
 
 
 class IndicatorTarget(db.Model):
@@ -521,10 +542,12 @@ class IndicatorTarget(db.Model):
     value = db.Column(db.Float, nullable=False)
 
 
-# --- indicators roll-ups (derived; marked dirty on write, caught up before reads by outreach.indicators.rollups) ---
+# --- indicators roll-ups (derived; marked dirty on write, caught up before reads by
+# outreach.indicators.rollups) ---
 
 class RollupDirty(db.Model):
-    """An (organisation, team, month) slice written since the last catch-up (``team_id`` None: every team).
+    """An (organisation, team, month) slice written since the last catch-up (``team_id`` None: every
+    team).
 
     Inserted by the write listener in the writer's transaction, so the mark commits with the data;
     ``outreach.indicators.rollups.catch_up`` rebuilds the slices and deletes the rows it read."""
@@ -553,7 +576,8 @@ class RollupMonthly(db.Model):
 
 
 class RollupOrgMonthly(db.Model):
-    """``rollup_monthly`` summed over teams and sectors: the dashboard's read without team or sector filter."""
+    """``rollup_monthly`` summed over teams and sectors: the dashboard's read without team or sector
+    filter."""
     __tablename__ = "rollup_org_monthly"
     month = db.Column(db.Date, primary_key=True)
     organisation_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
@@ -564,14 +588,15 @@ class RollupOrgMonthly(db.Model):
 
 
 class RollupPersonSpan(db.Model):
-    """One row per person and month seen within a scope (0: the whole plan, else an organisation id),
-    with the previous month seen in that scope. Distinct persons over months [a, b] are the rows
-    with a <= month <= b and no previous month >= a: a plain COUNT, exact.
+    """One row per person and month seen within a scope (0: the whole plan, else an organisation
+    id), with the previous month seen in that scope. Distinct persons over months [a, b] are the
+    rows with a <= month <= b and no previous month >= a: a plain COUNT, exact.
     ``mode`` 0 counts validated shifts only, 1 includes provisional data."""
     __tablename__ = "rollup_person_spans"
-    __table_args__ = (Index("ix_rollup_person_spans_scan", "scope_id", "mode", "month", "prev_month",
-                            "first_contacts", "next_month", "multi_from"),
-                      Index("ix_rollup_person_spans_person", "person_id"))
+    __table_args__ = (
+        Index("ix_rollup_person_spans_scan", "scope_id", "mode", "month", "prev_month",
+              "first_contacts", "next_month", "multi_from"),
+        Index("ix_rollup_person_spans_person", "person_id"))
     scope_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
     mode = db.Column(db.Integer, primary_key=True, autoincrement=False)
     person_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
@@ -586,10 +611,10 @@ class RollupPersonSpan(db.Model):
 
 
 class RollupSpanCount(db.Model):
-    """``rollup_person_spans`` counted by (scope, mode, month, previous month seen): distinct persons
-    over months [a, b] are the sum of ``persons`` for a <= month <= b and prev_month < a, new persons
-    the sum of ``first_contacts``; a few hundred rows a year instead of a person each. No previous
-    month: ``NO_MONTH`` (before every month)."""
+    """``rollup_person_spans`` counted by (scope, mode, month, previous month seen): distinct
+    persons over months [a, b] are the sum of ``persons`` for a <= month <= b and prev_month < a,
+    new persons the sum of ``first_contacts``; a few hundred rows a year instead of a person each.
+    No previous month: ``NO_MONTH`` (before every month)."""
     __tablename__ = "rollup_span_counts"
     scope_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
     mode = db.Column(db.Integer, primary_key=True, autoincrement=False)
@@ -600,9 +625,9 @@ class RollupSpanCount(db.Model):
 
 
 class RollupMultiCount(db.Model):
-    """Plan-scope spans with a ``multi_from``, counted by (mode, month, next month seen, multi_from):
-    persons met by 2+ organisations within [a, b] are the sum for a <= month <= b, next_month > b
-    and multi_from >= a. No next month: ``LAST_MONTH`` (after every month)."""
+    """Plan-scope spans with a ``multi_from``, counted by (mode, month, next month seen,
+    multi_from): persons met by 2+ organisations within [a, b] are the sum for a <= month <= b,
+    next_month > b and multi_from >= a. No next month: ``LAST_MONTH`` (after every month)."""
     __tablename__ = "rollup_multi_counts"
     mode = db.Column(db.Integer, primary_key=True, autoincrement=False)
     month = db.Column(db.Date, primary_key=True)
@@ -612,10 +637,12 @@ class RollupMultiCount(db.Model):
 
 
 class RollupPersonMonth(db.Model):
-    """Exact person-by-month-by-team rows: distinct persons over any period are a COUNT(DISTINCT) here."""
+    """Exact person-by-month-by-team rows: distinct persons over any period are a COUNT(DISTINCT)
+    here."""
     __tablename__ = "rollup_person_months"
-    __table_args__ = (Index("ix_rollup_person_months_month", "month", "person_id", "organisation_id",
-                            "team_id", "is_validated", "first_contacts"),)
+    __table_args__ = (
+        Index("ix_rollup_person_months_month", "month", "person_id", "organisation_id",
+              "team_id", "is_validated", "first_contacts"),)
     person_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
     month = db.Column(db.Date, primary_key=True)
     organisation_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
@@ -629,17 +656,21 @@ class RollupPersonMonth(db.Model):
 
 @event.listens_for(Session, "before_flush")
 def _referrals_first_seen(session, _context, _instances):
-    """``Referral.person_first_seen_on`` follows its person through the ORM: set on a new referral or a new
-    person, rewritten on every referral of a person whose first contact moves (bulk writers do the same)."""
+    """``Referral.person_first_seen_on`` follows its person through the ORM: set on a new referral
+    or a new person, rewritten on every referral of a person whose first contact moves (bulk writers
+    do the same)."""
     for obj in list(session.new) + list(session.dirty):
-        if isinstance(obj, Referral) and (obj in session.new or _changed(obj, "person", "person_id")):
-            # a person detached (set to None) still has its old person_id until this flush: trust the relation
+        if isinstance(obj, Referral) and (obj in session.new
+                                          or _changed(obj, "person", "person_id")):
+            # a person detached (set to None) still has its old person_id until this flush: trust
+            # the relation
             person = obj.person if _changed(obj, "person") else (
                 obj.person or (session.get(Person, obj.person_id) if obj.person_id else None))
             obj.person_first_seen_on = person.first_seen_on if person is not None else None
         elif isinstance(obj, Person) and obj.id is not None and _changed(obj, "first_seen_on"):
-            session.connection().execute(update(Referral.__table__).where(Referral.person_id == obj.id)
-                                         .values(person_first_seen_on=obj.first_seen_on))
+            session.connection().execute(
+                update(Referral.__table__).where(Referral.person_id == obj.id)
+                .values(person_first_seen_on=obj.first_seen_on))
 
 
 def _changed(obj, *attributes):
@@ -647,7 +678,8 @@ def _changed(obj, *attributes):
     return any(state.attrs[name].history.has_changes() for name in attributes)
 
 
-# --- plan execution (places, action progress, budgets, estimates): its own module, read in one sitting ---
+# --- plan execution (places, action progress, budgets, estimates): its own module, read in one
+# sitting ---
 from .planexec_models import (  # noqa: F401
     ACTION_STATUSES,
     ActionMilestone,
@@ -658,7 +690,7 @@ from .planexec_models import (  # noqa: F401
     PopulationEstimate,
 )
 
-# --- sites and site observations (issue 21): in their own module, part of this schema -----------------
+# --- sites and site observations (issue 21): in their own module, part of this schema -------------
 from .site_models import (  # noqa: F401
     CoordinationDecision,
     CoordinationMeeting,

@@ -1,4 +1,5 @@
-"""Plan execution: places, action progress, budgets, population estimates (imported by ``models.py``).
+"""Plan execution: places, action progress, budgets, population estimates (imported by
+``models.py``).
 
 None of these tables holds person data. Every register is append-only history where a date matters
 (capacity, action statuses, estimates): the value on a day is the latest row dated on or before it.
@@ -13,10 +14,12 @@ ACTION_STATUSES = ("not_started", "started", "partly_done", "done", "abandoned")
 
 
 class PlaceCapacity(db.Model):
-    """Places available in a programme run by an operator organisation, from ``starts_on`` until the next row."""
+    """Places available in a programme run by an operator organisation, from ``starts_on`` until the
+    next row."""
     __tablename__ = "place_capacities"
     __table_args__ = (CheckConstraint("places >= 0", name="places_not_negative"),
-                      Index("ix_place_capacities_programme", "programme_id", "organisation_id", "starts_on"))
+                      Index("ix_place_capacities_programme", "programme_id", "organisation_id",
+                            "starts_on"))
     id = db.Column(db.Integer, primary_key=True)
     programme_id = db.Column(db.ForeignKey("ref_items.id"), nullable=False)
     organisation_id = db.Column(db.ForeignKey("organisations.id"), nullable=False)
@@ -31,8 +34,8 @@ class PlaceCapacity(db.Model):
 
 
 class ActionStatusChange(db.Model):
-    """An action's status from ``effective_on``, who recorded it, why, and the evidence: the one home of an
-    action's status (the current one is the latest row dated on or before today)."""
+    """An action's status from ``effective_on``, who recorded it, why, and the evidence: the one
+    home of an action's status (the current one is the latest row dated on or before today)."""
     __tablename__ = "action_status_changes"
     __table_args__ = (_enum_check("status", ACTION_STATUSES),
                       Index("ix_action_status_changes_action", "action_id", "effective_on"))
@@ -42,7 +45,8 @@ class ActionStatusChange(db.Model):
     effective_on = db.Column(db.Date, nullable=False)
     reason = db.Column(db.String(500), nullable=False)
     evidence = db.Column(db.String(500), nullable=False, default="")
-    recorded_by_id = db.Column(db.ForeignKey("users.id"))  # None: from a catalogue import or the 0013 migration
+    # None: from a catalogue import or the 0013 migration
+    recorded_by_id = db.Column(db.ForeignKey("users.id"))
     recorded_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     action = db.relationship("PlanAction")
     recorded_by = db.relationship("User")
@@ -51,9 +55,11 @@ class ActionStatusChange(db.Model):
 class ActionMilestone(db.Model):
     """A milestone of an action: late on a day after ``due_on`` while not done by that day."""
     __tablename__ = "action_milestones"
-    __table_args__ = (CheckConstraint("done_on IS NULL OR done_on >= created_on", name="done_after_created"),)
+    __table_args__ = (
+        CheckConstraint("done_on IS NULL OR done_on >= created_on", name="done_after_created"),)
     id = db.Column(db.Integer, primary_key=True)
-    action_id = db.Column(db.ForeignKey("plan_actions.id", ondelete="CASCADE"), nullable=False, index=True)
+    action_id = db.Column(db.ForeignKey("plan_actions.id", ondelete="CASCADE"), nullable=False,
+                          index=True)
     title = db.Column(db.String(200), nullable=False)
     created_on = db.Column(db.Date, nullable=False)
     due_on = db.Column(db.Date, nullable=False)
@@ -74,10 +80,12 @@ class BudgetLine(db.Model):
     """Per action, funder and year: planned (initial commitment), committed and spent, in cents."""
     __tablename__ = "budget_lines"
     __table_args__ = (UniqueConstraint("action_id", "funder_id", "year"),
-                      CheckConstraint("planned_cents >= 0 AND committed_cents >= 0 AND spent_cents >= 0",
+                      CheckConstraint("planned_cents >= 0 AND committed_cents >= 0 AND spent_cents "
+                                      ">= 0",
                                       name="amounts_not_negative"))
     id = db.Column(db.Integer, primary_key=True)
-    action_id = db.Column(db.ForeignKey("plan_actions.id", ondelete="CASCADE"), nullable=False, index=True)
+    action_id = db.Column(db.ForeignKey("plan_actions.id", ondelete="CASCADE"), nullable=False,
+                          index=True)
     funder_id = db.Column(db.ForeignKey("funders.id"), nullable=False)
     year = db.Column(db.Integer, nullable=False)
     planned_cents = db.Column(db.BigInteger, nullable=False, default=0)
@@ -88,7 +96,8 @@ class BudgetLine(db.Model):
 
 
 class PopulationEstimate(db.Model):
-    """A dated, sourced estimate of the street population in scope: a value (low = high) or a range."""
+    """A dated, sourced estimate of the street population in scope: a value (low = high) or a
+    range."""
     __tablename__ = "population_estimates"
     __table_args__ = (CheckConstraint("low > 0 AND high >= low", name="range_valid"),)
     id = db.Column(db.Integer, primary_key=True)

@@ -1,16 +1,17 @@
-"""Query arguments of every read: the API, the indicator pages (dashboard, drill-down, funnel) and the exports
-call this module, so an argument set is accepted or refused alike everywhere.
+"""Query arguments of every read: the API, the indicator pages (dashboard, drill-down, funnel) and
+the exports call this module, so an argument set is accepted or refused alike everywhere.
 
-- ``period``: last12 (default, the last 12 complete months), month, quarter, year or custom; custom when
-  ``from`` or ``to`` is given without ``period``.
-- ``from``, ``to``, ``month``: ``YYYY-MM`` (a whole month) or ``YYYY-MM-DD`` (a day: its month for the
-  indicators, the day itself for the lists), years 2000 to 2100. ``to`` alone: the twelve months up to it;
-  ``from`` alone: up to this month. ``to`` before ``from``: refused, naming both.
+- ``period``: last12 (default, the last 12 complete months), month, quarter, year or custom; custom
+  when ``from`` or ``to`` is given without ``period``.
+- ``from``, ``to``, ``month``: ``YYYY-MM`` (a whole month) or ``YYYY-MM-DD`` (a day: its month for
+  the indicators, the day itself for the lists), years 2000 to 2100. ``to`` alone: the twelve months
+  up to it; ``from`` alone: up to this month. ``to`` before ``from``: refused, naming both.
 - ``organisation``, ``team``, ``sector``: codes; an unknown code is refused, naming the argument.
 - ``provisional``: ``1`` or ``true`` adds the shifts not yet validated.
 
-Every refusal is a ``BadQuery`` (a ValidationError whose ``errors`` name the arguments, in the interface
-language): the pages and exports answer it with 400 and the list of errors, the API with 400 and JSON.
+Every refusal is a ``BadQuery`` (a ValidationError whose ``errors`` name the arguments, in the
+interface language): the pages and exports answer it with 400 and the list of errors, the API with
+400 and JSON.
 """
 import re
 from datetime import date, timedelta
@@ -45,14 +46,16 @@ def parse_day(text, field, last=False):
     except ValueError:
         raise BadQuery({field: _("Date invalide (attendu AAAA-MM ou AAAA-MM-JJ).")}) from None
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise BadQuery({field: _("Année hors limites (%(low)s à %(high)s).", low=FIRST_YEAR, high=LAST_YEAR)})
+        raise BadQuery(
+            {field: _("Année hors limites (%(low)s à %(high)s).", low=FIRST_YEAR, high=LAST_YEAR)})
     if last and len(text) == 7:
         return add_months(day, 1) - timedelta(days=1)
     return day
 
 
 def parse_days(args):
-    """(first day or None, last day or None) of ``from`` and ``to``; ``to`` before ``from`` is refused."""
+    """(first day or None, last day or None) of ``from`` and ``to``; ``to`` before ``from`` is
+    refused."""
     start = parse_day(args["from"], "from") if args.get("from") else None
     end = parse_day(args["to"], "to", last=True) if args.get("to") else None
     if start and end and end < start:
@@ -108,8 +111,9 @@ def parse_year(text):
 
 
 def parse_filters(args, user):
-    """Filters (ids) of the ``organisation``, ``team`` and ``sector`` codes and ``provisional``; a user bound
-    to an organisation reads only it (another organisation's code then matches nothing)."""
+    """Filters (ids) of the ``organisation``, ``team`` and ``sector`` codes and ``provisional``; a
+    user bound to an organisation reads only it (another organisation's code then matches
+    nothing)."""
     filters = {"include_provisional": args.get("provisional") in TRUE}
     unknown = {}
     for key, model in CODE_MODELS.items():
@@ -125,7 +129,8 @@ def parse_filters(args, user):
         raise BadQuery(unknown)
     scope = organisation_scope(user)
     if scope is not None:
-        filters["organisation_id"] = scope if filters.get("organisation_id") in (None, scope) else -1
+        filters["organisation_id"] = (scope if filters.get("organisation_id") in (None, scope)
+                                      else -1)
     return filters
 
 
@@ -142,7 +147,8 @@ def parse_choice(args, field, choices):
     if not value:
         return None
     if value not in choices:
-        raise BadQuery({field: _("Valeur inconnue (attendu : %(choices)s).", choices=", ".join(choices))})
+        raise BadQuery(
+            {field: _("Valeur inconnue (attendu : %(choices)s).", choices=", ".join(choices))})
     return value
 
 
@@ -151,17 +157,20 @@ def parse_int(args, field, default, low, high):
     if text is None:
         return default
     if not (text.isascii() and text.isdigit() and low <= int(text) <= high):
-        raise BadQuery({field: _("Nombre entier attendu entre %(low)s et %(high)s.", low=low, high=high)})
+        raise BadQuery(
+            {field: _("Nombre entier attendu entre %(low)s et %(high)s.", low=low, high=high)})
     return int(text)
 
 
-# --- OpenAPI description of the shared arguments (the API documents what this module parses) ----------------
+# --- OpenAPI description of the shared arguments (the API documents what this module parses) ------
 
-_DAY_OR_MONTH = {"type": "string", "pattern": r"^\d{4}-\d{2}(-\d{2})?$", "examples": ["2026-03", "2026-03-15"]}
+_DAY_OR_MONTH = {"type": "string", "pattern": r"^\d{4}-\d{2}(-\d{2})?$",
+                 "examples": ["2026-03", "2026-03-15"]}
 
 
 def query_param(name, description, schema, example=None):
-    param = {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+    param = {"name": name, "in": "query", "required": False, "description": description,
+             "schema": schema}
     if example is not None:
         param["example"] = example
     return param
@@ -169,17 +178,23 @@ def query_param(name, description, schema, example=None):
 
 _P = query_param
 OPENAPI_PARAMETERS = {
-    "period": _P("period", "last12 (défaut : les 12 derniers mois complets), month, quarter, year ou custom ; "
-                 "custom quand from ou to est donné seul", {"type": "string", "enum": list(KINDS)}),
-    "month": _P("month", "Mois de period=month ou quarter (AAAA-MM ou AAAA-MM-JJ)", _DAY_OR_MONTH, "2026-03"),
-    "year": _P("year", "Année de period=year", {"type": "integer", "minimum": FIRST_YEAR, "maximum": LAST_YEAR}),
-    "from": _P("from", "Début : AAAA-MM (le mois entier) ou AAAA-MM-JJ ; années 2000 à 2100 ; après to : 400 "
-               "nommant from et to", _DAY_OR_MONTH, "2026-01"),
-    "to": _P("to", "Fin : AAAA-MM (le mois entier) ou AAAA-MM-JJ ; seul : les 12 mois qui s'y terminent",
+    "period": _P("period", "last12 (défaut : les 12 derniers mois complets), month, quarter, year "
+                           "ou custom ; custom quand from ou to est donné seul",
+                 {"type": "string", "enum": list(KINDS)}),
+    "month": _P("month", "Mois de period=month ou quarter (AAAA-MM ou AAAA-MM-JJ)", _DAY_OR_MONTH,
+                "2026-03"),
+    "year": _P("year", "Année de period=year",
+               {"type": "integer", "minimum": FIRST_YEAR, "maximum": LAST_YEAR}),
+    "from": _P("from", "Début : AAAA-MM (le mois entier) ou AAAA-MM-JJ ; années 2000 à 2100 ; "
+                       "après to : 400 nommant from et to", _DAY_OR_MONTH, "2026-01"),
+    "to": _P("to",
+             "Fin : AAAA-MM (le mois entier) ou AAAA-MM-JJ ; seul : les 12 mois qui s'y terminent",
              _DAY_OR_MONTH, "2026-03-31"),
-    "organisation": _P("organisation", "Code d'organisation (code inconnu : 400)", {"type": "string"}, "aurore"),
+    "organisation": _P("organisation", "Code d'organisation (code inconnu : 400)",
+                       {"type": "string"}, "aurore"),
     "team": _P("team", "Code d'équipe (code inconnu : 400)", {"type": "string"}, "aurore_nord"),
-    "sector": _P("sector", "Code de secteur (code inconnu : 400)", {"type": "string"}, "stalingrad"),
+    "sector": _P("sector", "Code de secteur (code inconnu : 400)", {"type": "string"},
+                 "stalingrad"),
     "provisional": _P("provisional", "1 ou true : inclure les maraudes non validées",
                       {"type": "string", "enum": ["0", "1", "false", "true"]}),
 }

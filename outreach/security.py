@@ -26,7 +26,8 @@ from .access import PUBLIC, is_api_endpoint, rule_for
 from .extensions import db, login_manager
 from .models import ApiToken, User, UserSession, utcnow
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters (RFC 9106, 64 MiB)
+# argon2id with the library's current recommended parameters (RFC 9106, 64 MiB)
+_hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("timing-equaliser")
 SESSION_KEY = "_sid"  # the random session id in the signed cookie (its SHA-256 is user_sessions.id)
 TOUCH_EVERY = timedelta(minutes=1)
@@ -52,7 +53,8 @@ CSP = "; ".join([  # noqa: FLY002 (one directive per line reads better)
 
 def _current_hasher():
     config = current_app.config
-    return _test_hasher if config.get("TESTING") and config.get("FAST_PASSWORD_HASHING") else _hasher
+    return (_test_hasher if config.get("TESTING") and config.get("FAST_PASSWORD_HASHING")
+            else _hasher)
 
 
 def hash_password(password):
@@ -62,12 +64,13 @@ def hash_password(password):
 def verify_password(user, password):
     """True when ``password`` matches; spends the same time when there is no user."""
     try:
-        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+        return _hasher.verify(user.password_hash if user else _DUMMY_HASH,
+                              password) and user is not None
     except (VerificationError, InvalidHashError):
         return False
 
 
-# --- API tokens: /api/ only, with an expiry, revocable -----------------------------------------------
+# --- API tokens: /api/ only, with an expiry, revocable --------------------------------------------
 
 def new_api_token(user, label="", days=None):
     """Create a bearer token valid ``days`` (default TOKEN_DAYS); only its SHA-256 is stored, the
@@ -86,7 +89,8 @@ def _digest(clear):
 def user_tokens(user):
     """Every token of ``user``, newest first (live, expired and revoked)."""
     return db.session.execute(db.select(ApiToken).filter_by(user_id=user.id)
-                              .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())).scalars().all()
+                              .order_by(ApiToken.created_at.desc(),
+                                        ApiToken.id.desc())).scalars().all()
 
 
 def get_user_token(user, token_id):
@@ -100,7 +104,8 @@ def get_user_token(user, token_id):
 def revoke_token(token, actor):
     if token.revoked_at is None:
         token.revoked_at = utcnow()
-        audit.record("token_revoked", actor=actor, target=token.user, details={"token": token.id, "label": token.label})
+        audit.record("token_revoked", actor=actor, target=token.user,
+                     details={"token": token.id, "label": token.label})
 
 
 def revoke_access(user, actor):
@@ -140,7 +145,7 @@ def _mark_token_request(app, user=None):
     request.environ["outreach.token_auth"] = True
 
 
-# --- server-side sessions -------------------------------------------------------------------------------
+# --- server-side sessions -------------------------------------------------------------------------
 # The signed cookie holds a random session id; the user loader admits it only while its
 # user_sessions row exists, was used within SESSION_HOURS and was created within SESSION_MAX_HOURS.
 # Logging out, a password change or disabling the account deletes the rows: a cookie copied earlier
@@ -150,10 +155,12 @@ def sign_in(user):
     """Log ``user`` in on this browser with a new session record. Does not commit."""
     clear = secrets.token_urlsafe(32)
     _forget_expired_sessions(user)
-    db.session.add(UserSession(id=_digest(clear), user_id=user.id, created_at=utcnow(), last_seen_at=utcnow()))
+    db.session.add(
+        UserSession(id=_digest(clear), user_id=user.id, created_at=utcnow(), last_seen_at=utcnow()))
     login_user(user)
     session[SESSION_KEY] = clear
-    session.permanent = True  # the cookie lasts SESSION_MAX_HOURS; idle expiry is checked here, on the server
+    # the cookie lasts SESSION_MAX_HOURS; idle expiry is checked here, on the server
+    session.permanent = True
 
 
 def sign_out():
@@ -175,12 +182,14 @@ def end_sessions(user):
 def _forget_expired_sessions(user):
     idle, oldest = _session_limits()
     db.session.execute(db.delete(UserSession).where(
-        UserSession.user_id == user.id, (UserSession.last_seen_at < idle) | (UserSession.created_at < oldest)))
+        UserSession.user_id == user.id,
+        (UserSession.last_seen_at < idle) | (UserSession.created_at < oldest)))
 
 
 def _session_limits():
     now, config = utcnow(), current_app.config
-    return now - timedelta(hours=config["SESSION_HOURS"]), now - timedelta(hours=config["SESSION_MAX_HOURS"])
+    return (now - timedelta(hours=config["SESSION_HOURS"]),
+            now - timedelta(hours=config["SESSION_MAX_HOURS"]))
 
 
 def _live_session(clear):
@@ -202,7 +211,8 @@ def _load_user(user_id):
         return None
     if _due(record.last_seen_at):
         record.last_seen_at = utcnow()
-        db.session.commit()  # loaded first thing (check_access or _load_signed_in_user): nothing else is pending
+        # loaded first thing (check_access or _load_signed_in_user): nothing else is pending
+        db.session.commit()
     return user
 
 
@@ -218,12 +228,13 @@ def is_token_request():
 
 
 def safe_next(target):
-    r"""``target`` when it is a path of this site, else None: the one check of every ``next`` argument.
+    r"""``target`` when it is a path of this site, else None: the one check of every ``next``
+    argument.
 
-    Browsers drop tabs and line breaks from a URL and read a backslash as a slash, so ``/%09/evil.example``
-    (``/\t/evil.example`` once decoded) and ``/\evil.example`` lead to another site: a control, blank or
-    backslash character refuses the target, as does a scheme, a host, or a path not starting with exactly
-    one slash."""
+    Browsers drop tabs and line breaks from a URL and read a backslash as a slash, so
+    ``/%09/evil.example`` (``/\t/evil.example`` once decoded) and ``/\evil.example`` lead to another
+    site: a control, blank or backslash character refuses the target, as does a scheme, a host, or a
+    path not starting with exactly one slash."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
     if any(_is_blank_or_control(ch) for ch in target):
@@ -283,7 +294,8 @@ _BEFORE_PASSWORD_CHANGE = {"auth.password", "auth.logout", "set_language"}
 def _password_change_first():
     """before_request: a temporary password must be changed before anything else."""
     endpoint = request.endpoint
-    if endpoint is None or endpoint in _BEFORE_PASSWORD_CHANGE or rule_for(current_app, endpoint) == PUBLIC:
+    if (endpoint is None or endpoint in _BEFORE_PASSWORD_CHANGE
+        or rule_for(current_app, endpoint) == PUBLIC):
         return None
     if not (current_user.is_authenticated and current_user.must_change_password):
         return None

@@ -10,9 +10,11 @@ from .security import hash_password
 DEMO_PASSWORD = "demo-password"
 
 ORGANISATIONS = [
-    ("aurore", "Aurore", False, [("aurore_nord", "Maraude Nord (18e)", ["chapelle", "eole", "barbes", "marx_dormoy"]),
-                                 ("aurore_est", "Maraude Est (19e)", ["stalingrad", "jaures", "rosa_parks", "forceval"])]),
-    ("gaia", "Gaïa", False, [("gaia_mobile", "Équipe mobile Gaïa", ["stalingrad", "forceval", "belleville", "porte_bagnolet"])]),
+    ("aurore", "Aurore", False,
+     [("aurore_nord", "Maraude Nord (18e)", ["chapelle", "eole", "barbes", "marx_dormoy"]),
+      ("aurore_est", "Maraude Est (19e)", ["stalingrad", "jaures", "rosa_parks", "forceval"])]),
+    ("gaia", "Gaïa", False, [("gaia_mobile", "Équipe mobile Gaïa",
+                              ["stalingrad", "forceval", "belleville", "porte_bagnolet"])]),
     ("plan", "Pilotage du plan (Ville, préfecture, ARS, MILDECA)", True, []),
 ]
 
@@ -39,7 +41,8 @@ def _get_or_create(model, defaults=None, **keys):
 def seed_organisations():
     sectors = {s.code: s for s in db.session.execute(db.select(Sector)).scalars()}
     for code, name, is_partner, teams in ORGANISATIONS:
-        org = _get_or_create(Organisation, {"name": name, "is_partner_institution": is_partner}, code=code)
+        org = _get_or_create(Organisation, {"name": name, "is_partner_institution": is_partner},
+                             code=code)
         for team_code, team_name, sector_codes in teams:
             team = _get_or_create(Team, {"name": team_name}, organisation_id=org.id, code=team_code)
             if not team.sectors:
@@ -74,13 +77,14 @@ def seed_demo():
     return created
 
 
-BULK_TABLES = ("contacts", "persons", "shifts", "contact_materials", "contact_products", "contact_needs",
-               "orientations", "referrals", "referral_events")
+BULK_TABLES = ("contacts", "persons", "shifts", "contact_materials", "contact_products",
+               "contact_needs", "orientations", "referrals", "referral_events")
 
 
 def analyze(connection, tables=BULK_TABLES):
-    """PostgreSQL: fresh statistics after a bulk seed or import (a table filled in one transaction keeps the
-    statistics of its empty self until autovacuum comes by, and the planner scans where an index would do).
-    Runs inside the caller's transaction; nothing to do on SQLite, whose planner needs no statistics here."""
+    """PostgreSQL: fresh statistics after a bulk seed or import (a table filled in one transaction
+    keeps the statistics of its empty self until autovacuum comes by, and the planner scans where an
+    index would do). Runs inside the caller's transaction; nothing to do on SQLite, whose planner
+    needs no statistics here."""
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("ANALYZE " + ", ".join(f'"{t}"' for t in tables))

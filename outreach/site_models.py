@@ -1,9 +1,10 @@
-"""Sites, what teams observe there, and working together (issue 21). Imported by ``outreach.models``: part of
-the schema.
+"""Sites, what teams observe there, and working together (issue 21). Imported by
+``outreach.models``: part of the schema.
 
-A site is a named spot of the street (shared by every organisation, like sectors); an observation is one
-visit of a site during a shift: counts only, no person, no free text. Partners present on a shift come from an
-editable list; coordination meetings record the organisations present and decisions (no person either).
+A site is a named spot of the street (shared by every organisation, like sectors); an observation is
+one visit of a site during a shift: counts only, no person, no free text. Partners present on a
+shift come from an editable list; coordination meetings record the organisations present and
+decisions (no person either).
 """
 from sqlalchemy import CheckConstraint, Index
 
@@ -12,11 +13,13 @@ from .models import Labelled, _enum_check, new_uuid, utcnow
 
 AMBIANCES = ("calme", "tendue", "agitee")
 OBSERVATION_COUNTS = ("people_seen", "unapproached_women", "unapproached_men", "unapproached_other",
-                      "syringes_collected", "pipes_collected", "mediations_residents", "mediations_shopkeepers")
+                      "syringes_collected", "pipes_collected", "mediations_residents",
+                      "mediations_shopkeepers")
 
 
 class ListItem(Labelled):
-    """Columns of an editable list of this module: a stable code, labels, a position, never deleted."""
+    """Columns of an editable list of this module: a stable code, labels, a position, never
+    deleted."""
     id = db.Column(db.Integer, primary_key=True)
     code = db.Column(db.String(40), nullable=False, unique=True)
     label = db.Column(db.String(120), nullable=False)
@@ -26,7 +29,8 @@ class ListItem(Labelled):
 
 
 class SiteType(ListItem, db.Model):
-    """Editable list of site types (lieu de consommation, deal, campement, abords de structure...)."""
+    """Editable list of site types (lieu de consommation, deal, campement, abords de
+    structure...)."""
     __tablename__ = "site_types"
 
 
@@ -36,7 +40,8 @@ class Site(db.Model):
     __table_args__ = (
         CheckConstraint("arrondissement BETWEEN 1 AND 20", name="arrondissement_valid"),
         CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="coordinates_paired"),
-        CheckConstraint("active_until IS NULL OR active_from IS NULL OR active_until >= active_from",
+        CheckConstraint("active_until IS NULL OR active_from IS NULL OR active_until >= "
+                        "active_from",
                         name="period_ordered"),
     )
     id = db.Column(db.Integer, primary_key=True)
@@ -59,8 +64,8 @@ class Site(db.Model):
 
 
 class SiteObservation(db.Model):
-    """One visit of a site during a shift: people seen, people not approached, ambiance, police, used material
-    picked up, mediations. Idempotent by its client-generated id (offline queue)."""
+    """One visit of a site during a shift: people seen, people not approached, ambiance, police,
+    used material picked up, mediations. Idempotent by its client-generated id (offline queue)."""
     __tablename__ = "site_observations"
     __table_args__ = (
         _enum_check("ambiance", AMBIANCES),
@@ -100,10 +105,11 @@ class SiteObservation(db.Model):
         return self.syringes_collected + self.pipes_collected
 
 
-# --- working together: partners on a shift, coordination meetings and their decisions ----------------------
+# --- working together: partners on a shift, coordination meetings and their decisions -------------
 
 class Partner(ListItem, db.Model):
-    """Editable list of partners a team may work beside (other associations, health or police services)."""
+    """Editable list of partners a team may work beside (other associations, health or police
+    services)."""
     __tablename__ = "partners"
 
 
@@ -115,7 +121,8 @@ shift_partners = db.Table(
 
 meeting_organisations = db.Table(
     "meeting_organisations",
-    db.Column("meeting_id", db.ForeignKey("coordination_meetings.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("meeting_id", db.ForeignKey("coordination_meetings.id", ondelete="CASCADE"),
+              primary_key=True),
     db.Column("organisation_id", db.ForeignKey("organisations.id"), primary_key=True),
 )
 
@@ -128,18 +135,20 @@ class CoordinationMeeting(db.Model):
     title = db.Column(db.String(200), nullable=False)
     created_by_id = db.Column(db.ForeignKey("users.id"), nullable=False)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
-    organisations = db.relationship("Organisation", secondary=meeting_organisations, order_by="Organisation.name")
-    decisions = db.relationship("CoordinationDecision", cascade="all, delete-orphan", back_populates="meeting",
-                                order_by="CoordinationDecision.id")
+    organisations = db.relationship("Organisation", secondary=meeting_organisations,
+                                    order_by="Organisation.name")
+    decisions = db.relationship("CoordinationDecision", cascade="all, delete-orphan",
+                                back_populates="meeting", order_by="CoordinationDecision.id")
 
 
 class CoordinationDecision(db.Model):
-    """A decision, optionally linked to a plan action, followed up by a date (late while not done after it)."""
+    """A decision, optionally linked to a plan action, followed up by a date (late while not done
+    after it)."""
     __tablename__ = "coordination_decisions"
     __table_args__ = (Index("ix_coordination_decisions_follow_up", "done_on", "follow_up_on"),)
     id = db.Column(db.Integer, primary_key=True)
-    meeting_id = db.Column(db.ForeignKey("coordination_meetings.id", ondelete="CASCADE"), nullable=False,
-                           index=True)
+    meeting_id = db.Column(db.ForeignKey("coordination_meetings.id", ondelete="CASCADE"),
+                           nullable=False, index=True)
     text = db.Column(db.String(500), nullable=False)
     action_id = db.Column(db.ForeignKey("plan_actions.id", ondelete="SET NULL"))
     follow_up_on = db.Column(db.Date)
@@ -151,11 +160,12 @@ class CoordinationDecision(db.Model):
         return self.done_on is None and self.follow_up_on is not None and self.follow_up_on < today
 
 
-# --- a referral handed over to another organisation --------------------------------------------------------
+# --- a referral handed over to another organisation -----------------------------------------------
 
 class ReferralHandover(db.Model):
-    """A referral handed over to another organisation: the receiving one reads the referral, its person's code
-    and "last seen" line, never a contact of the sending one (``outreach.referrals.handover``)."""
+    """A referral handed over to another organisation: the receiving one reads the referral, its
+    person's code and "last seen" line, never a contact of the sending one
+    (``outreach.referrals.handover``)."""
     __tablename__ = "referral_handovers"
     __table_args__ = (
         CheckConstraint("from_organisation_id <> to_organisation_id", name="organisations_differ"),
@@ -163,7 +173,8 @@ class ReferralHandover(db.Model):
         Index("ix_referral_handovers_from_on", "from_organisation_id", "handed_over_on"),
     )
     id = db.Column(db.Integer, primary_key=True)
-    referral_id = db.Column(db.ForeignKey("referrals.id", ondelete="CASCADE"), nullable=False, unique=True)
+    referral_id = db.Column(db.ForeignKey("referrals.id", ondelete="CASCADE"), nullable=False,
+                            unique=True)
     from_organisation_id = db.Column(db.ForeignKey("organisations.id"), nullable=False)
     to_organisation_id = db.Column(db.ForeignKey("organisations.id"), nullable=False)
     handed_over_on = db.Column(db.Date, nullable=False)
@@ -174,14 +185,14 @@ class ReferralHandover(db.Model):
     to_organisation = db.relationship("Organisation", foreign_keys=[to_organisation_id])
 
 
-# --- a month signed off by an organisation, accepted or returned by the plan -------------------------------
+# --- a month signed off by an organisation, accepted or returned by the plan ----------------------
 
 SIGNOFF_STATES = ("provisional", "signed_off", "accepted", "returned")
 
 
 class MonthSignoff(db.Model):
-    """One organisation's month: provisional (or reopened) -> signed off by its admin -> accepted by a plan
-    manager, or returned with a comment. No row means provisional (``outreach.signoff``)."""
+    """One organisation's month: provisional (or reopened) -> signed off by its admin -> accepted by
+    a plan manager, or returned with a comment. No row means provisional (``outreach.signoff``)."""
     __tablename__ = "month_signoffs"
     __table_args__ = (
         _enum_check("status", SIGNOFF_STATES),

@@ -49,14 +49,15 @@ def handle_http_error(error):
     status = error.code or 500
     message = str(ERROR_MESSAGES.get(status, ERROR_MESSAGES[400]))
     if isinstance(error, CSRFError):
-        message = _("Le formulaire a expiré ou n'est pas valide (jeton CSRF). Rechargez la page et recommencez.")
+        message = _("Le formulaire a expiré ou n'est pas valide (jeton CSRF). Rechargez la page et recommencez.")  # noqa: E501
     response = jsonify(error=message) if _wants_json() else render_template(
         "errors/error.html", status=status, message=message)
     return response, status, _kept_headers(error)
 
 
 def _kept_headers(error):
-    """The headers the error itself carries (a 405's ``Allow``, a 429's ``Retry-After``), not its type."""
+    """The headers the error itself carries (a 405's ``Allow``, a 429's ``Retry-After``), not its
+    type."""
     return [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
 
 
@@ -68,16 +69,20 @@ def handle_unexpected(error):
 
 
 NAV = {
-    "worker": [("shifts.current", _l("Maraude")), ("referrals.index", _l("Orientations hébergement"))],
-    "supervisor": [("review.board", _l("Équipes")), ("referrals.index", _l("Orientations hébergement")),
+    "worker": [("shifts.current", _l("Maraude")),
+               ("referrals.index", _l("Orientations hébergement"))],
+    "supervisor": [("review.board", _l("Équipes")),
+                   ("referrals.index", _l("Orientations hébergement")),
                    ("indicators.dashboard", _l("Indicateurs")), ("imports.index", _l("Import")),
                    ("sites.map_page", _l("Sites"))],
     "manager": [("indicators.dashboard", _l("Indicateurs")), ("indicators.funnel", _l("Parcours")),
-                ("indicators.catalogue", _l("Plan")), ("planexec.card_page", _l("Exécution du plan")),
-                ("reference.index", _l("Listes")), ("sites.map_page", _l("Sites")), ("signoff.index", _l("Mois"))],
+                ("indicators.catalogue", _l("Plan")),
+                ("planexec.card_page", _l("Exécution du plan")),
+                ("reference.index", _l("Listes")), ("sites.map_page", _l("Sites")),
+                ("signoff.index", _l("Mois"))],
     "admin": [("admin.users", _l("Utilisateurs")), ("reference.index", _l("Listes")),
-              ("admin.audit", _l("Journal")), ("imports.index", _l("Import")), ("planexec.places", _l("Places")),
-              ("signoff.index", _l("Mois"))],
+              ("admin.audit", _l("Journal")), ("imports.index", _l("Import")),
+              ("planexec.places", _l("Places")), ("signoff.index", _l("Mois"))],
 }
 
 

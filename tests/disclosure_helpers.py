@@ -1,15 +1,16 @@
 """A differencing attacker for the disclosure-control tests (issue 17).
 
-``make_history`` imports a random history (validated contacts) for four teams: Aurore's two large ones, and
-two small organisations (Gaïa, and Charonne created here), over three months and three sectors.
-``World.run`` sends one manager query through a real surface (read API, drill-down page and CSV, dashboard
-CSV and XLSX, funnel CSV, open-data SQLite file) and returns its cells: (code, atom set, shown text).
-A cell's atom set is what a manager knows of it from its definition: for contacts, the (team, sector,
-month) triples it counts; for distinct persons, (team, months) pairs (persons are met by one team here, so
-teams add up). ``solve`` is the attacker: from the published texts and the method the API states, it
-bounds every cell, then narrows bounds by subtraction (a cell minus a cell inside it) and addition (two
-disjoint cells whose union was published), until nothing moves. A hidden cell is recovered when its bounds
-close on one value from 1 to threshold - 1 for a single organisation.
+``make_history`` imports a random history (validated contacts) for four teams: Aurore's two large
+ones, and two small organisations (Gaïa, and Charonne created here), over three months and three
+sectors. ``World.run`` sends one manager query through a real surface (read API, drill-down page and
+CSV, dashboard CSV and XLSX, funnel CSV, open-data SQLite file) and returns its cells: (code, atom
+set, shown text). A cell's atom set is what a manager knows of it from its definition: for contacts,
+the (team, sector, month) triples it counts; for distinct persons, (team, months) pairs (persons are
+met by one team here, so teams add up). ``solve`` is the attacker: from the published texts and the
+method the API states, it bounds every cell, then narrows bounds by subtraction (a cell minus a cell
+inside it) and addition (two disjoint cells whose union was published), until nothing moves. A
+hidden cell is recovered when its bounds close on one value from 1 to threshold - 1 for a single
+organisation.
 """
 import csv
 import hashlib
@@ -33,7 +34,8 @@ from outreach.security import hash_password, new_api_token
 
 SECTORS = ("stalingrad", "forceval", "chapelle")
 CODES = ("contacts", "distinct_persons")
-TEAMS = {"aurore_nord": "aurore", "aurore_est": "aurore", "gaia_mobile": "gaia", "charonne_rue": "charonne"}
+TEAMS = {"aurore_nord": "aurore", "aurore_est": "aurore", "gaia_mobile": "gaia",
+         "charonne_rue": "charonne"}
 BIG = ("aurore_nord", "aurore_est")
 INFINITY = 10 ** 9
 
@@ -99,14 +101,16 @@ class World:
         out = [(code, self.atoms(code, teams, sectors, months), total)]
         for label, shown in groups:
             kind, key = self.labels[label]
-            out.append((code, self.atoms(code, *self.group(kind, key, teams, sectors, months)), shown))
+            out.append(
+                (code, self.atoms(code, *self.group(kind, key, teams, sectors, months)), shown))
         return [c for c in out if c[1] and c[2] not in (None, "", "—")]
 
 
 # --- the surfaces ------------------------------------------------------------------
 
 def _page_args(world, spec):
-    args = {"period": "custom", "from": spec["months"][0].isoformat()[:7], "to": spec["months"][-1].isoformat()[:7]}
+    args = {"period": "custom", "from": spec["months"][0].isoformat()[:7],
+            "to": spec["months"][-1].isoformat()[:7]}
     if spec.get("filter"):
         args[spec["filter"][0]] = spec["filter"][1]  # by code, as in the API
     return args
@@ -114,14 +118,15 @@ def _page_args(world, spec):
 
 def _api(world, client, spec):
     last = add_months(spec["months"][-1], 1) - timedelta(days=1)
-    args = {"from": spec["months"][0].isoformat(), "to": last.isoformat(), "indicator": spec["code"],
-            "group_by": spec["by"]}
+    args = {"from": spec["months"][0].isoformat(), "to": last.isoformat(),
+            "indicator": spec["code"], "group_by": spec["by"]}
     if spec.get("filter"):
         args[spec["filter"][0]] = spec["filter"][1]
     body = client.get("/api/v1/indicators", query_string=args,
                       headers={"Authorization": f"Bearer {world.token}"}).get_json()
     item = body["items"][0]
-    return world.cells(spec["code"], spec, item["shown"], [(g["key"], g["shown"]) for g in item.get("groups", [])])
+    return world.cells(spec["code"], spec, item["shown"],
+                       [(g["key"], g["shown"]) for g in item.get("groups", [])])
 
 
 def _csv_rows(response):
@@ -154,8 +159,10 @@ def _dashboard_csv(world, client, spec):
 
 
 def _dashboard_xlsx(world, client, spec):
-    book = load_workbook(io.BytesIO(client.get("/export/indicateurs.xlsx", query_string=_page_args(world, spec)).data))
-    found = {r[0]: _xlsx_value(r) for s in book.worksheets[1:] for r in s.iter_rows(min_row=2, values_only=True)}
+    book = (load_workbook(io.BytesIO(
+        client.get("/export/indicateurs.xlsx", query_string=_page_args(world, spec)).data)))
+    found = {r[0]: _xlsx_value(r) for s in book.worksheets[1:]
+             for r in s.iter_rows(min_row=2, values_only=True)}
     return [c for code in CODES for c in world.cells(code, spec, None if found.get(code) is None
                                                       else str(found[code]))]
 
@@ -177,7 +184,8 @@ def _open_data(world, client, spec):
     return list(world.snapshot)
 
 
-SURFACES = {"api": _api, "drill_csv": _drill_csv, "drill_page": _drill_page, "dashboard_csv": _dashboard_csv,
+SURFACES = {"api": _api, "drill_csv": _drill_csv, "drill_page": _drill_page,
+            "dashboard_csv": _dashboard_csv,
             "dashboard_xlsx": _dashboard_xlsx, "funnel_csv": _funnel_csv, "open_data": _open_data}
 GROUPED = ("api", "drill_csv", "drill_page")
 
@@ -185,7 +193,8 @@ GROUPED = ("api", "drill_csv", "drill_page")
 def random_spec(world, rng):
     surface = rng.choice(list(SURFACES))
     start = rng.randrange(3)
-    spec = {"surface": surface, "code": rng.choice(CODES), "by": rng.choice(("organisation", "team", "sector", "month")),
+    spec = {"surface": surface, "code": rng.choice(CODES),
+            "by": rng.choice(("organisation", "team", "sector", "month")),
             "months": world.months[start:rng.randrange(start, 3) + 1]}
     choice = rng.choice(["none", "none", "organisation", "team", "sector"])
     if choice == "organisation":
@@ -207,21 +216,24 @@ def make_history(app, seed, rng):
         db.session.add(charonne)
         db.session.flush()
         db.session.add(Team(code="charonne_rue", name="Charonne rue", organisation_id=charonne.id))
-        db.session.add(User(email="supervisor@charonne.demo", role="supervisor", organisation=charonne,
-                            password_hash=hash_password("charonne-password")))
+        db.session.add(
+            User(email="supervisor@charonne.demo", role="supervisor", organisation=charonne,
+                 password_hash=hash_password("charonne-password")))
         db.session.flush()
         rows = {org: [] for org in ("aurore", "gaia", "charonne")}
         for team, org in TEAMS.items():
             for month in world.months:
                 for sector in SECTORS:
-                    count = rng.choice((0, 2, 5, 7, 11)) if team in BIG else rng.choice((0, 0, 1, 1, 2, 3, 4))
+                    count = (rng.choice((0, 2, 5, 7, 11)) if team in BIG
+                             else rng.choice((0, 0, 1, 1, 2, 3, 4)))
                     for _ in range(count):
                         rows[org].append(_contact(world, rng, seed, team, sector, month))
         for org, items in rows.items():
             import_rows(org, items)
         db.session.commit()
         _name(world)
-        manager = db.session.execute(db.select(User).filter_by(email="manager@plan.demo")).scalar_one()
+        manager = db.session.execute(
+            db.select(User).filter_by(email="manager@plan.demo")).scalar_one()
         world.token = new_api_token(manager, "attacker")
         db.session.commit()
     return world
@@ -237,9 +249,10 @@ def _contact(world, rng, seed, team, sector, month):
         world.known += 1
         world.persons.setdefault(team, {}).setdefault(month, set()).add(person)
     return {"date": day.isoformat(), "time": "21:00", "team": team, "sector": sector,
-            "kind": "known" if known else "anonymous", "people_count": "1", "sex": "m", "age_band": "26_35",
-            "living_situation": "rue", "products": "crack", "needs": "", "materials": "", "orientation": "",
-            "accompanied": "", "programme": "", "digest": digest}
+            "kind": "known" if known else "anonymous", "people_count": "1", "sex": "m",
+            "age_band": "26_35",
+            "living_situation": "rue", "products": "crack", "needs": "", "materials": "",
+            "orientation": "", "accompanied": "", "programme": "", "digest": digest}
 
 
 def _name(world):
@@ -270,11 +283,14 @@ def load_snapshot(app, world, path):
     everything = {"surface": "open_data", "months": world.months}
     cells = []
     for code in CODES:
-        for month, shown in conn.execute("SELECT month, shown FROM indicator_by_month WHERE indicator = ?", (code,)):
+        for month, shown in conn.execute("SELECT month, shown FROM indicator_by_month WHERE "
+                                         "indicator = ?", (code,)):
             spec = {**everything, "months": [date.fromisoformat(month)]}
             cells += world.cells(code, spec, shown)
-        for table, column in (("indicator_by_organisation", "organisation"), ("indicator_by_sector", "sector")):
-            rows = conn.execute(f"SELECT {column}, shown FROM {table} WHERE indicator = ?", (code,)).fetchall()
+        for table, column in (("indicator_by_organisation", "organisation"),
+                              ("indicator_by_sector", "sector")):
+            rows = conn.execute(f"SELECT {column}, shown FROM {table} WHERE indicator = ?",
+                                (code,)).fetchall()
             cells += world.cells(code, everything, None, rows)
     conn.close()
     world.snapshot = cells
@@ -299,7 +315,8 @@ class Method:
         """The true values a published text allows."""
         text = str(shown).replace("\u202f", "").replace(" ", "")
         if text.startswith("<"):
-            return (0, self.threshold - 1 + self.noise) if self.perturbed else (1, self.threshold - 1)
+            return (0,
+                    self.threshold - 1 + self.noise) if self.perturbed else (1, self.threshold - 1)
         if text == "s":
             return (0, INFINITY)
         value = int(float(text.replace(",", ".")))
@@ -370,5 +387,6 @@ def recovered(world, known, method):
 def unsound(world, known):
     """Cells whose true value falls outside the attacker's bounds: the stated method was not
     followed."""
-    return [(code, low, high, world.truth(code, atoms)) for (code, atoms), (low, high) in known.items()
+    return [(code, low, high, world.truth(code, atoms))
+            for (code, atoms), (low, high) in known.items()
             if not low <= world.truth(code, atoms) <= high]

@@ -7,17 +7,20 @@ from outreach.models import Organisation, User
 
 
 def _row(day, team, kind="anonymous", digest="", materials="kit_base:1", programme=""):
-    return {"date": day.isoformat(), "time": "21:00", "team": team, "sector": "stalingrad", "kind": kind,
-            "people_count": "1", "sex": "m", "age_band": "26_35", "living_situation": "rue", "products": "crack",
-            "needs": "", "materials": materials, "orientation": "", "accompanied": "", "programme": programme,
-            "digest": digest}
+    return {"date": day.isoformat(), "time": "21:00", "team": team, "sector": "stalingrad",
+            "kind": kind,
+            "people_count": "1", "sex": "m", "age_band": "26_35", "living_situation": "rue",
+            "products": "crack",
+            "needs": "", "materials": materials, "orientation": "", "accompanied": "",
+            "programme": programme, "digest": digest}
 
 
 def seed_contacts(app):
     """aurore: 40 contacts (12 known persons, some met twice), gaia: 3 contacts (small cells)."""
     day = date.today().replace(day=1) - timedelta(days=20)
     aurore = [_row(day - timedelta(days=i % 9), "aurore_nord" if i % 2 else "aurore_est",
-                   kind="known" if i < 24 else "anonymous", digest=f"{i % 12:064x}" if i < 24 else "",
+                   kind="known" if i < 24 else "anonymous",
+                   digest=f"{i % 12:064x}" if i < 24 else "",
                    programme="assore" if i in (1, 2, 3, 4, 5, 6) else "") for i in range(40)]
     gaia = [_row(day, "gaia_mobile", kind="known", digest=f"{100 + i:064x}") for i in range(3)]
     with app.app_context(), app.test_request_context():

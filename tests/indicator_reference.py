@@ -1,17 +1,18 @@
-"""A second, deliberately naive implementation of the catalogue's measures, written from the definitions
-in outreach/indicators/catalogue.yaml and nothing else: plain Python over the test's own record of what
-happened (no SQL, no roll-up). tests/test_indicators_reference.py compares every surface with it.
+"""A second, deliberately naive implementation of the catalogue's measures, written from the
+definitions in outreach/indicators/catalogue.yaml and nothing else: plain Python over the test's own
+record of what happened (no SQL, no roll-up). tests/test_indicators_reference.py compares every
+surface with it.
 
 The record holds "facts" as the definitions speak of them:
 
-- a contact: organisation, team, sector, Paris date, kind, person, people, whether its shift is validated,
-  material given, care orientations;
+- a contact: organisation, team, sector, Paris date, kind, person, people, whether its shift is
+  validated, material given, care orientations;
 - a shift: organisation, team, Paris start date and hour, staff, minutes, state, validation delay;
-- a referral: organisation and team of its contact, whether that contact's shift is validated, programme,
-  the date of each step, refusal and exit reasons, the person's first recorded contact.
+- a referral: organisation and team of its contact, whether that contact's shift is validated,
+  programme, the date of each step, refusal and exit reasons, the person's first recorded contact.
 
-After a purge, months before the cut-off keep the figures they had (their facts are taken as they were at
-the purge); later months follow the current facts.
+After a purge, months before the cut-off keep the figures they had (their facts are taken as they
+were at the purge); later months follow the current facts.
 """
 import statistics
 from dataclasses import dataclass, field, replace
@@ -94,15 +95,18 @@ class Facts:
         if self.frozen is None:
             return self
         old, cut = self.frozen, self.cutoff
-        keep_old = [c for c in old.contacts if c.month < cut] + [c for c in self.contacts if c.month >= cut]
-        shifts = [s for s in old.shifts if s.month < cut] + [s for s in self.shifts if s.month >= cut]
+        keep_old = [c for c in old.contacts if c.month < cut] + [c for c in self.contacts
+                                                                 if c.month >= cut]
+        shifts = [s for s in old.shifts if s.month < cut] + [s for s in self.shifts
+                                                             if s.month >= cut]
         referrals = _split_steps(old.referrals, lambda d: month_of(d) < cut) + _split_steps(
             self.referrals, lambda d: month_of(d) >= cut)
         return Facts(keep_old, shifts, referrals, whole_referrals=self.referrals)
 
 
 def _split_steps(referrals, keep):
-    """Referrals reduced to their steps dated in the kept months (a step counts in its own month)."""
+    """Referrals reduced to their steps dated in the kept months (a step counts in its own
+    month)."""
     out = []
     for r in referrals:
         steps = tuple((s, d) for s, d in r.steps if keep(d))
@@ -111,7 +115,7 @@ def _split_steps(referrals, keep):
     return out
 
 
-# --- the measures, from their definitions -------------------------------------------------------------------
+# --- the measures, from their definitions ---------------------------------------------------------
 
 class Reference:
     def __init__(self, facts, org_codes, team_orgs):
@@ -120,12 +124,14 @@ class Reference:
         self.team_orgs = team_orgs  # {team id: organisation id}
 
     def indicator(self, indicator, filters, window):
-        """(value) of a catalogue indicator: numerator / denominator x factor, or numerator x factor."""
-        num = self.measure(indicator["numerator"], {**filters, **indicator.get("numerator_filters", {})}, window)
+        """(value) of a catalogue indicator: numerator / denominator x factor, or numerator x
+        factor."""
+        num = self.measure(indicator["numerator"],
+                           {**filters, **indicator.get("numerator_filters", {})}, window)
         if not indicator.get("denominator"):
             return None if num is None else num * indicator.get("factor", 1)
-        den = self.measure(indicator["denominator"], {**filters, **indicator.get("denominator_filters", {})},
-                           window)
+        den = self.measure(indicator["denominator"],
+                           {**filters, **indicator.get("denominator_filters", {})}, window)
         if num is None or den is None:
             return None
         return None if den == 0 else num / den * indicator.get("factor", 1)
@@ -184,7 +190,8 @@ class Reference:
                    if c.person == person and (provisional or c.validated))
 
     def m_new_persons(self, f, w):
-        return sum(1 for p in self._persons(f, w) if self.first_month(p, f.get("provisional")) >= w[0])
+        return sum(1 for p in self._persons(f, w)
+                   if self.first_month(p, f.get("provisional")) >= w[0])
 
     def m_file_active(self, f, w):
         return len(self._persons(f, (shift_month(w[1], -11), w[1])))
@@ -208,11 +215,13 @@ class Reference:
                    if f.get("material") in (None, code))
 
     def m_orientations(self, f, w):
-        return sum(1 for c in self._contacts(f, w, with_sector=False) for dest, _acc in c.orientations
+        return sum(1 for c in self._contacts(f, w, with_sector=False)
+                   for dest, _acc in c.orientations
                    if f.get("destination") in (None, dest))
 
     def m_orientations_accompanied(self, f, w):
-        return sum(1 for c in self._contacts(f, w, with_sector=False) for dest, acc in c.orientations
+        return sum(1 for c in self._contacts(f, w, with_sector=False)
+                   for dest, acc in c.orientations
                    if acc and f.get("destination") in (None, dest))
 
     # referrals: each step counts in the month of its own date, following its shift's state
@@ -245,7 +254,8 @@ class Reference:
 
     def _median(self, f, w, start):
         a, b = w
-        referrals = self.facts.referrals if self.facts.whole_referrals is None else self.facts.whole_referrals
+        referrals = (self.facts.referrals if self.facts.whole_referrals is None
+                     else self.facts.whole_referrals)
         days = [(r.on("admitted") - start(r)).days for r in referrals
                 if self._in_scope(r, f) and f.get("programme") in (None, r.programme)
                 and r.on("admitted") is not None and a <= month_of(r.on("admitted")) <= b
@@ -267,7 +277,8 @@ class Reference:
         return len(self._shifts(f, w))
 
     def m_night_shifts(self, f, w):
-        return sum(1 for s in self._shifts(f, w) if s.local_hour >= NIGHT[0] or s.local_hour < NIGHT[1])
+        return sum(1 for s in self._shifts(f, w) if s.local_hour >= NIGHT[0]
+                   or s.local_hour < NIGHT[1])
 
     def m_staff_hours(self, f, w):
         return sum(s.staff * s.minutes for s in self._shifts(f, w) if s.minutes is not None) / 60
@@ -283,7 +294,8 @@ class Reference:
     def m_site_people_seen(self, f, w):
         return sum(o.people_seen for o in getattr(self.facts, "site_observations", ()))
 
-    # working together (issue 21): the random histories record no partner, handover, meeting or decision
+    # working together (issue 21): the random histories record no partner, handover, meeting or
+    # decision
     def m_shifts_with_partners(self, f, w):
         return 0
 

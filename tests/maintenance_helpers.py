@@ -37,16 +37,20 @@ def log_contact(day, digest=None, key="test-pseudonym-key", org="aurore", team="
     organisation, team_ = _one(Organisation, code=org), _one(Team, code=team)
     user = _one(User, email=worker)
     started = datetime.combine(day, time(20, 0))
-    shift = Shift(organisation=organisation, team=team_, opened_by=user, started_at=started, shift_on=day)
+    shift = Shift(organisation=organisation, team=team_, opened_by=user, started_at=started,
+                  shift_on=day)
     person = person_for(digest, key, day) if digest else None
     contact = Contact(shift=shift, organisation_id=organisation.id, team=team_, occurred_at=started,
                       occurred_on=day, kind="known" if person else "anonymous", person=person,
                       created_by=user)
-    contact.materials.append(ContactMaterial(material=_one(RefItem, kind="material", code="kit_base"), quantity=2))
-    contact.orientations.append(Orientation(destination=_one(RefItem, kind="destination", code="csapa")))
+    contact.materials.append(
+        ContactMaterial(material=_one(RefItem, kind="material", code="kit_base"), quantity=2))
+    contact.orientations.append(
+        Orientation(destination=_one(RefItem, kind="destination", code="csapa")))
     if referral:
-        contact.referrals.append(Referral(organisation_id=organisation.id, person=person, proposed_on=day,
-                                          programme=_one(RefItem, kind="programme", code="assore")))
+        contact.referrals.append(
+            Referral(organisation_id=organisation.id, person=person, proposed_on=day,
+                     programme=_one(RefItem, kind="programme", code="assore")))
     db.session.add_all([shift, contact])
     db.session.flush()
     return contact
@@ -61,5 +65,6 @@ def seed_history(key="test-pseudonym-key"):
     log_contact(old, digest="both", key=key)
     log_contact(old)
     log_contact(today, digest="both", key=key)
-    log_contact(today, digest="new-1", key=key, org="gaia", team="gaia_mobile", worker="worker@gaia.demo")
+    log_contact(today, digest="new-1", key=key, org="gaia", team="gaia_mobile",
+                worker="worker@gaia.demo")
     db.session.commit()

@@ -66,9 +66,11 @@ def test_admin_invites_changes_and_disables_a_user(page):
     assert page.get_by_role("button", name="Réactiver").is_visible()
 
     invited = _audit_rows(page, "user_invited")
-    assert len(invited) == 1 and "admin@aurore.demo" in invited[0] and "→ Intervenant·e" in invited[0]
+    assert (len(invited) == 1 and "admin@aurore.demo" in invited[0]
+            and "→ Intervenant·e" in invited[0])
     role = _audit_rows(page, "role_changed")
-    assert len(role) == 1 and "Intervenant·e → Coordinateur·rice" in role[0] and "admin@aurore.demo" in role[0]
+    assert (len(role) == 1 and "Intervenant·e → Coordinateur·rice" in role[0]
+            and "admin@aurore.demo" in role[0])
     teams = _audit_rows(page, "teams_changed")
     assert len(teams) == 1 and "Maraude Nord (18e) → Maraude Est (19e)" in teams[0]
     disabled = _audit_rows(page, "user_disabled")
@@ -86,13 +88,15 @@ def test_the_invitation_link_wraps_on_a_phone_and_copies_with_one_tap(page, cont
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     browser_login(page, "admin@aurore.demo")
     page.goto("/admin/utilisateurs")
-    page.get_by_label("Adresse e-mail").fill("une.adresse.vraiment.tres.longue.pour.un.telephone@aurore.demo")
+    page.get_by_label("Adresse e-mail").fill(
+        "une.adresse.vraiment.tres.longue.pour.un.telephone@aurore.demo")
     page.get_by_label("Intervenant·e").check()
     page.get_by_label("Maraude Est (19e)", exact=True).check()
     _submit(page, "Créer le compte")
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
     link = page.locator("#invitation-link")
-    assert link.bounding_box()["height"] > 30  # wrapped over several lines rather than cut or scrolled
+    # wrapped over several lines rather than cut or scrolled
+    assert link.bounding_box()["height"] > 30
     page.get_by_role("button", name="Copier le lien").click()
     page.get_by_text("Lien copié.").wait_for()
     assert page.evaluate("navigator.clipboard.readText()") == link.inner_text().strip()

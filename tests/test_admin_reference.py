@@ -23,14 +23,16 @@ def _count(app, model):
 def test_index_lists_every_list(client, login):
     login("admin@aurore.demo")
     page = client.get("/admin/listes").get_data(as_text=True)
-    for text in ("Matériel de réduction des risques", "kit_base", "assore", "pas_de_place", "Secteurs", "stalingrad"):
+    for text in ("Matériel de réduction des risques", "kit_base", "assore", "pas_de_place",
+                 "Secteurs", "stalingrad"):
         assert text in page or text == "pas_de_place"
 
 
 def test_add_relabel_reorder_deactivate(app, client, login):
     login("manager@plan.demo")
-    response = client.post("/admin/listes/material", data={"code": "kit_hiver", "label": "Kit hiver",
-                                                           "label_en": "Winter kit"})
+    response = client.post("/admin/listes/material",
+                           data={"code": "kit_hiver", "label": "Kit hiver",
+                                 "label_en": "Winter kit"})
     assert response.status_code == 302
     item_id = _item(app, "material", "kit_hiver")[0]
     response = client.post(f"/admin/listes/material/{item_id}", data={
@@ -50,13 +52,16 @@ def test_sector_edit_and_bad_input(app, client, login):
         "label": "Stalingrad (quai)", "position": "3", "is_active": "y"}).status_code == 302
     assert _item(app, "sector", "stalingrad")[1] == "Stalingrad (quai)"
     before = _count(app, RefItem)
-    for data in ({"code": "Bad Code!", "label": "x"}, {"code": "kit_base", "label": "dup"}, {"code": "ok", "label": ""}):
+    for data in ({"code": "Bad Code!", "label": "x"}, {"code": "kit_base", "label": "dup"},
+                 {"code": "ok", "label": ""}):
         response = client.post("/admin/listes/material", data=data)
         assert response.status_code == 422 and "été enregistré :" in response.get_data(as_text=True)
     assert _count(app, RefItem) == before
-    assert client.post(f"/admin/listes/sector/{sector_id}", data={"label": "", "position": "1"}).status_code == 422
+    assert client.post(f"/admin/listes/sector/{sector_id}",
+                       data={"label": "", "position": "1"}).status_code == 422
     assert client.post("/admin/listes/nope", data={"code": "x", "label": "x"}).status_code == 404
-    assert client.post(f"/admin/listes/product/{sector_id + 100000}", data={"label": "x", "position": "1"}).status_code == 404
+    assert client.post(f"/admin/listes/product/{sector_id + 100000}",
+                       data={"label": "x", "position": "1"}).status_code == 404
 
 
 def test_only_admins(client, login):

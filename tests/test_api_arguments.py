@@ -1,6 +1,6 @@
 """Query arguments are the same everywhere: the same set sent to the read API, the pages (dashboard,
-drill-down, funnel), the exports and the API lists is accepted by all or refused by all, naming the same
-arguments (one parser: outreach.queryargs)."""
+drill-down, funnel), the exports and the API lists is accepted by all or refused by all, naming the
+same arguments (one parser: outreach.queryargs)."""
 import html
 import json
 import re
@@ -25,7 +25,8 @@ CASES = [
     ({"from": "1999-12"}, {"from"}),
     ({"team": "nowhere"}, {"team"}),
     ({"team": "%00"}, {"team"}),
-    ({"sector": "nowhere", "organisation": "nope", "team": "aurore_nord"}, {"sector", "organisation"}),
+    ({"sector": "nowhere", "organisation": "nope", "team": "aurore_nord"},
+     {"sector", "organisation"}),
     # the indicators only: period kinds and the bound on a period's length
     ({"period": "month", "month": "2026-03-15"}, set()),
     ({"period": "quarter", "month": "2026-02"}, set()),
@@ -47,7 +48,8 @@ def _page_refusal(response):
 
 
 def _json_refusal(response):
-    assert response.status_code in (200, 400), (response.status_code, response.get_data(as_text=True))
+    assert response.status_code in (200, 400), (response.status_code,
+                                                response.get_data(as_text=True))
     return set() if response.status_code == 200 else set(response.get_json()["errors"])
 
 
@@ -56,11 +58,14 @@ def test_the_same_arguments_are_accepted_or_refused_alike(app, client, login, ar
     manager = _token(app, "manager@plan.demo")
     supervisor = _token(app, "supervisor@aurore.demo")
     answers = {"api /indicators": _json_refusal(client.get("/api/v1/indicators", headers=manager,
-                                                           query_string={**args, "indicator": "contacts"}))}
+                                                           query_string={
+                                                               **args, "indicator": "contacts"}))}
     is_long = args.get("from") == "2020-01"
-    if not INDICATOR_ONLY & set(args) and not is_long:  # the lists have no period kinds and no length bound
+    # the lists have no period kinds and no length bound
+    if not INDICATOR_ONLY & set(args) and not is_long:
         for url in ("/api/v1/shifts", "/api/v1/encounters", "/api/v1/referrals"):
-            answers["api " + url] = _json_refusal(client.get(url, headers=supervisor, query_string=args))
+            answers["api " + url] = _json_refusal(
+                client.get(url, headers=supervisor, query_string=args))
     login("manager@plan.demo")
     for url in ("/indicateurs", "/indicateurs/contacts", "/parcours", "/export/indicateurs.csv",
                 "/export/indicateurs/contacts.xlsx", "/export/parcours.csv"):
@@ -70,7 +75,8 @@ def test_the_same_arguments_are_accepted_or_refused_alike(app, client, login, ar
 
 def test_pages_offer_codes_and_keep_them_in_their_links(app, client, login):
     login("manager@plan.demo")
-    page = client.get("/indicateurs", query_string={"team": "aurore_nord", "from": "2026-01-05", "to": "2026-03"})
+    page = client.get("/indicateurs",
+                      query_string={"team": "aurore_nord", "from": "2026-01-05", "to": "2026-03"})
     text = page.get_data(as_text=True)
     assert page.status_code == 200
     assert re.search(r'<option value="aurore_nord" selected>', text)
@@ -82,8 +88,10 @@ def test_pages_offer_codes_and_keep_them_in_their_links(app, client, login):
 
 @pytest.mark.parametrize(("options", "ok", "named"), [
     (["--to", "2026-03"], True, ""), (["--to", "2026-03-31", "--from", "2026-01-02"], True, ""),
-    (["--from", "2026-05", "--to", "2026-01"], False, "(to)"), (["--to", "2026-13"], False, "AAAA-MM")])
+    (["--from", "2026-05", "--to", "2026-01"], False, "(to)"),
+    (["--to", "2026-13"], False, "AAAA-MM")])
 def test_export_sqlite_takes_the_same_dates(app, tmp_path, options, ok, named):
-    result = app.test_cli_runner().invoke(args=["export-sqlite", str(tmp_path / "open.db"), *options])
+    result = app.test_cli_runner().invoke(
+        args=["export-sqlite", str(tmp_path / "open.db"), *options])
     assert (result.exit_code == 0) is ok, result.output
     assert named in result.output

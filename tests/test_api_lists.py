@@ -1,5 +1,6 @@
-"""What an integrator needs without scraping a page: the ids of the referrals and orientations an encounter
-created, and the lists of one's own shifts, encounters and referrals, filtered by codes and paginated."""
+"""What an integrator needs without scraping a page: the ids of the referrals and orientations an
+encounter created, and the lists of one's own shifts, encounters and referrals, filtered by codes
+and paginated."""
 import pytest
 from test_api_write import SHIFT_ID, _token, encounter_body, shift_body
 
@@ -14,8 +15,10 @@ def worker(app):
 
 @pytest.fixture
 def night(app, client, worker):
-    """One shift of aurore_nord with five encounters, 22:00 to 22:40; the second one refers and orients."""
-    assert client.post("/api/v1/shifts", json=shift_body(sectors=["stalingrad"]), headers=worker).status_code == 201
+    """One shift of aurore_nord with five encounters, 22:00 to 22:40; the second one refers and
+    orients."""
+    assert client.post("/api/v1/shifts", json=shift_body(sectors=["stalingrad"]),
+                       headers=worker).status_code == 201
     ids = []
     for minute in range(0, 50, 10):
         extra = {"referrals": [{"programme": "assore"}], "orientations": [
@@ -31,7 +34,8 @@ def night(app, client, worker):
     return ids
 
 
-def test_an_encounter_returns_the_ids_of_what_it_created_and_the_steps_use_them(client, worker, night):
+def test_an_encounter_returns_the_ids_of_what_it_created_and_the_steps_use_them(
+        client, worker, night):
     created = client.get(f"/api/v1/encounters/{night[1]}", headers=worker).json
     [referral] = created["referrals"]
     [orientation] = created["orientations"]
@@ -40,7 +44,8 @@ def test_an_encounter_returns_the_ids_of_what_it_created_and_the_steps_use_them(
     assert isinstance(orientation["id"], int)
     step = client.post(referral["steps_url"], headers=worker,
                        json={"status": "accepted", "occurred_on": "2026-11-28"})
-    assert step.status_code == 201 and step.json["id"] == referral["id"] and step.json["status"] == "accepted"
+    assert (step.status_code == 201 and step.json["id"] == referral["id"]
+            and step.json["status"] == "accepted")
     replay = client.post("/api/v1/encounters", headers=worker, json=encounter_body(
         id=night[1], occurred_at="2026-11-27T22:10:00Z", sector="stalingrad",
         person={"digest": f"{10:064x}", "weak": False}, referrals=[{"programme": "assore"}]))
@@ -70,7 +75,8 @@ def test_encounters_are_listed_newest_first_page_after_page(client, worker, nigh
 
 def test_a_page_is_not_shifted_by_a_row_written_meanwhile(client, worker, night):
     first = client.get("/api/v1/encounters", headers=worker, query_string={"limit": 2}).json
-    late = encounter_body(occurred_at="2026-11-27T23:50:00Z", person={"digest": "e" * 64, "weak": False})
+    late = encounter_body(occurred_at="2026-11-27T23:50:00Z",
+                          person={"digest": "e" * 64, "weak": False})
     assert client.post("/api/v1/encounters", json=late, headers=worker).status_code == 201
     second = client.get(first["next"], headers=worker).json
     assert [i["id"] for i in first["items"] + second["items"]] == night[::-1][:4]
@@ -78,35 +84,46 @@ def test_a_page_is_not_shifted_by_a_row_written_meanwhile(client, worker, night)
 
 @pytest.mark.parametrize(("query", "expected"), [
     ({"kind": "anonymous"}, [4]), ({"kind": "known", "limit": 1}, [3]),
-    ({"team": "aurore_nord", "sector": "stalingrad", "from": "2026-11", "to": "2026-11-27"}, [4, 3, 2, 1, 0]),
+    ({"team": "aurore_nord", "sector": "stalingrad", "from": "2026-11", "to": "2026-11-27"},
+     [4, 3, 2, 1, 0]),
     ({"to": "2026-11-26"}, []), ({"from": "2026-11-28"}, []), ({"team": "aurore_est"}, []),
-    ({"shift": SHIFT_ID, "organisation": "aurore"}, [4, 3, 2, 1, 0]), ({"organisation": "gaia"}, [])])
+    ({"shift": SHIFT_ID, "organisation": "aurore"}, [4, 3, 2, 1, 0]),
+    ({"organisation": "gaia"}, [])])
 def test_encounter_filters(client, worker, night, query, expected):
     response = client.get("/api/v1/encounters", headers=worker, query_string=query)
     assert response.status_code == 200
     assert [i["id"] for i in response.json["items"]] == [night[i] for i in expected]
 
 
-@pytest.mark.parametrize("query", [{"team": "nord"}, {"sector": "nowhere"}, {"kind": "person"}, {"limit": "0"},
-                                   {"limit": "201"}, {"cursor": "not-a-cursor"}, {"from": "2026-11-31"},
-                                   {"cursor": "WyJ4Il0"}, {"from": "27/11/2026"}])
+@pytest.mark.parametrize(
+    "query", [{"team": "nord"}, {"sector": "nowhere"}, {"kind": "person"}, {"limit": "0"},
+              {"limit": "201"}, {"cursor": "not-a-cursor"}, {"from": "2026-11-31"},
+              {"cursor": "WyJ4Il0"}, {"from": "27/11/2026"}])
 def test_a_refused_list_argument_is_400_naming_it(client, worker, night, query):
     for url in ("/api/v1/encounters", "/api/v1/shifts", "/api/v1/referrals"):
         if "kind" in query and url != "/api/v1/encounters":
             continue
         response = client.get(url, headers=worker, query_string=query)
-        assert response.status_code == 400 and set(response.json["errors"]) == set(query), (url, response.json)
-    reversed_ = client.get("/api/v1/shifts", headers=worker, query_string={"from": "2026-11-28", "to": "2026-11-27"})
+        assert (response.status_code == 400
+                and set(response.json["errors"]) == set(query)), (url, response.json)
+    reversed_ = client.get("/api/v1/shifts", headers=worker,
+                           query_string={"from": "2026-11-28", "to": "2026-11-27"})
     assert reversed_.status_code == 400 and set(reversed_.json["errors"]) == {"from", "to"}
 
 
 def test_shifts_and_referrals_lists(app, client, worker, night):
-    shifts = client.get("/api/v1/shifts", headers=worker, query_string={"state": "open", "sector": "stalingrad"}).json
-    assert [s["id"] for s in shifts["items"]] == [SHIFT_ID] and shifts["items"][0]["team"] == "aurore_nord"
-    assert client.get("/api/v1/shifts", headers=worker, query_string={"state": "validated"}).json["items"] == []
-    referrals = client.get("/api/v1/referrals", headers=worker, query_string={"state": "proposed"}).json["items"]
-    assert [(r["contact_id"], r["programme"], r["team"]) for r in referrals] == [(night[1], "assore", "aurore_nord")]
-    assert client.get("/api/v1/referrals", headers=worker, query_string={"state": "admitted"}).json["items"] == []
+    shifts = client.get("/api/v1/shifts", headers=worker,
+                        query_string={"state": "open", "sector": "stalingrad"}).json
+    assert [s["id"]
+            for s in shifts["items"]] == [SHIFT_ID] and shifts["items"][0]["team"] == "aurore_nord"
+    assert client.get("/api/v1/shifts", headers=worker,
+                      query_string={"state": "validated"}).json["items"] == []
+    referrals = client.get("/api/v1/referrals", headers=worker,
+                           query_string={"state": "proposed"}).json["items"]
+    assert [(r["contact_id"], r["programme"], r["team"])
+            for r in referrals] == [(night[1], "assore", "aurore_nord")]
+    assert client.get("/api/v1/referrals", headers=worker,
+                      query_string={"state": "admitted"}).json["items"] == []
 
 
 def test_another_organisation_sees_none_of_it(app, client, night):
@@ -121,7 +138,8 @@ def test_another_organisation_sees_none_of_it(app, client, night):
 def test_a_worker_lists_the_encounters_of_their_own_teams(app, client, worker, night):
     supervisor = {"Authorization": "Bearer " + _token(app, "supervisor@aurore.demo")}
     with app.app_context():  # the worker moves from aurore_nord to aurore_est only
-        user = db.session.execute(db.select(User).filter_by(email="worker@aurore.demo")).scalar_one()
+        user = db.session.execute(
+            db.select(User).filter_by(email="worker@aurore.demo")).scalar_one()
         user.teams = [t for t in user.teams if t.code != "aurore_nord"]
         db.session.commit()
     for url in ("/api/v1/encounters", "/api/v1/referrals"):

@@ -58,12 +58,14 @@ def test_create_then_replay_shift_and_encounter(app, client, auth):
 
 
 def test_concurrent_replays_make_one_row(app, auth):
-    assert app.test_client().post("/api/v1/shifts", json=shift_body(), headers=auth).status_code == 201
+    assert app.test_client().post("/api/v1/shifts", json=shift_body(),
+                                  headers=auth).status_code == 201
     body = encounter_body()
     codes = []
 
     def post():
-        codes.append(app.test_client().post("/api/v1/encounters", json=body, headers=auth).status_code)
+        codes.append(
+            app.test_client().post("/api/v1/encounters", json=body, headers=auth).status_code)
 
     threads = [threading.Thread(target=post) for _ in range(4)]
     for t in threads:
@@ -84,7 +86,8 @@ def test_401_without_auth_and_403_for_manager(app, client):
 def test_422_names_the_bad_field(client, auth):
     bad = client.post("/api/v1/shifts", json=shift_body(team="gaia_mobile"), headers=auth)
     assert bad.status_code == 422 and "team" in bad.json["errors"]
-    assert client.post("/api/v1/shifts", data="{not json", headers={**auth, "Content-Type": "application/json"}
+    assert client.post("/api/v1/shifts", data="{not json",
+                       headers={**auth, "Content-Type": "application/json"}
                        ).status_code == 422
     client.post("/api/v1/shifts", json=shift_body(), headers=auth)
     bad = client.post("/api/v1/encounters", json=encounter_body(products=["nope"]), headers=auth)
@@ -106,7 +109,8 @@ def test_documented_examples_are_accepted_for_the_demo_worker(app, client, auth)
               if r.rule.startswith("/api/")}
     assert routes - {"/api/v1/openapi.json"} <= set(doc["paths"])
     example = doc["components"]["schemas"]
-    assert client.post("/api/v1/shifts", json=example["ShiftIn"]["example"], headers=auth).status_code == 201
+    assert client.post("/api/v1/shifts", json=example["ShiftIn"]["example"],
+                       headers=auth).status_code == 201
     encounter = example["EncounterIn"]["example"]
     assert encounter["shift_id"] == example["ShiftIn"]["example"]["id"]
     assert client.post("/api/v1/encounters", json=encounter, headers=auth).status_code == 201
@@ -122,7 +126,8 @@ def test_schemathesis_write_operations_never_5xx(app, auth):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     for result in schema.get_all_operations():
         operation = result.ok()
-        if not operation.path.startswith(("/api/v1/shifts", "/api/v1/encounters", "/api/v1/reference")):
+        if (not operation.path.startswith(
+                ("/api/v1/shifts", "/api/v1/encounters", "/api/v1/reference"))):
             continue
 
         @given(operation.as_strategy())

@@ -16,7 +16,8 @@ from outreach.models import AuditEvent
 from outreach.seed import DEMO_PASSWORD
 
 WORKER = "worker@aurore.demo"
-FREE, LONGEST = 5, 15  # the defaults of LOGIN_DELAY_AFTER and LOGIN_MAX_DELAY_MINUTES (literal: the tests also
+# the defaults of LOGIN_DELAY_AFTER and LOGIN_MAX_DELAY_MINUTES (literal: the tests also
+FREE, LONGEST = 5, 15
                        # ran against the code of before, which had neither)
 
 
@@ -39,9 +40,11 @@ def test_ten_failures_from_ten_addresses_do_not_lock_the_owner_out(app, client, 
 
 
 def test_delays_grow_and_end_by_themselves(app, client, clock):
-    statuses = [_attempt(client, WORKER, address=f"198.51.100.{i}").status_code for i in range(FREE + 1)]
+    statuses = [_attempt(client, WORKER, address=f"198.51.100.{i}").status_code
+                for i in range(FREE + 1)]
     assert statuses == [401] * (FREE + 1)
-    assert _attempt(client, WORKER, DEMO_PASSWORD).status_code == 429  # not even checked during the wait
+    # not even checked during the wait
+    assert _attempt(client, WORKER, DEMO_PASSWORD).status_code == 429
     clock(minutes=0.6)  # the first wait is 30 s
     assert _attempt(client, WORKER).status_code == 401  # checked again, wrong again: now 60 s
     clock(minutes=0.6)
@@ -61,12 +64,14 @@ def test_an_unknown_account_gets_the_same_answers_as_a_real_one(app):
     assert "verrouill" not in str(answers)
 
 
-@pytest.mark.parametrize("app_config", [{"LOGIN_DELAY_AFTER_ADDRESS": 4}])  # each unknown account costs a full hash
+# each unknown account costs a full hash
+@pytest.mark.parametrize("app_config", [{"LOGIN_DELAY_AFTER_ADDRESS": 4}])
 def test_one_address_trying_many_accounts_is_slowed_down(app, client):
     for i in range(app.config["LOGIN_DELAY_AFTER_ADDRESS"] + 1):
         _attempt(client, f"guess{i}@aurore.demo", address="192.0.2.66")
     assert _attempt(client, WORKER, DEMO_PASSWORD, address="192.0.2.66").status_code == 429
-    assert _attempt(app.test_client(), WORKER, DEMO_PASSWORD, address="192.0.2.67").status_code == 302
+    assert _attempt(app.test_client(), WORKER, DEMO_PASSWORD,
+                    address="192.0.2.67").status_code == 302
 
 
 def test_failures_count_across_processes(app, database_url, tmp_path):
@@ -93,26 +98,32 @@ def test_a_delay_is_audited(app, client):
 def _gunicorn(workers, **env):
     environment = {**os.environ, "OUTREACH_ENV": "production", "OUTREACH_SECRET_KEY": "s" * 32,
                    "OUTREACH_PSEUDONYM_KEY": "p" * 32, **env}
-    return subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", "127.0.0.1:0", "wsgi:app"],  # nosec B603
-                            cwd=ROOT_DIR, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # nosec B603
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", "127.0.0.1:0", "wsgi:app"],
+        cwd=ROOT_DIR, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 @pytest.mark.parametrize("workers", [2, 4])
 def test_production_refuses_several_workers_with_per_process_limits(tmp_path, workers):
     proc = _gunicorn(workers, OUTREACH_INSTANCE_PATH=str(tmp_path),
-                     OUTREACH_DATABASE_URL=f"sqlite:///{tmp_path}/x.db", OUTREACH_RATELIMIT_STORAGE_URI="memory://")
+                     OUTREACH_DATABASE_URL=f"sqlite:///{tmp_path}/x.db",
+                     OUTREACH_RATELIMIT_STORAGE_URI="memory://")
     output, _ = proc.communicate(timeout=PATIENCE)  # a hang guard: it refuses to start
-    assert proc.returncode != 0 and "OUTREACH_RATELIMIT_STORAGE_URI" in output and f"{workers} workers" in output
+    assert (proc.returncode != 0 and "OUTREACH_RATELIMIT_STORAGE_URI" in output
+            and f"{workers} workers" in output)
 
 
 def test_the_defaults_are_the_ones_tested(app):
-    assert (app.config["LOGIN_DELAY_AFTER"], app.config["LOGIN_MAX_DELAY_MINUTES"]) == (FREE, LONGEST)
+    assert (app.config["LOGIN_DELAY_AFTER"],
+            app.config["LOGIN_MAX_DELAY_MINUTES"]) == (FREE, LONGEST)
 
 
 def test_one_worker_may_count_in_memory(tmp_path):
     from outreach.config import limiter_problem
     assert limiter_problem({"ENV": "production", "RATELIMIT_STORAGE_URI": "memory://"}, 1) is None
-    assert limiter_problem({"ENV": "production", "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}, 4) is None
+    assert limiter_problem(
+        {"ENV": "production", "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}, 4) is None
     assert limiter_problem({"ENV": "development", "RATELIMIT_STORAGE_URI": "memory://"}, 4) is None
 
 
@@ -121,8 +132,10 @@ def test_the_readme_says_what_a_deployment_must_set():
         readme = fh.read()
     security = readme[readme.index("## Security"):]
     security = security[:security.index("\n## ", 5)]
-    for needed in ("HTTPS", "Strict-Transport-Security", "OUTREACH_HSTS_SECONDS", "OUTREACH_PROXY_HOPS=1",
-                   "OUTREACH_RATELIMIT_STORAGE_URI=redis://", "gunicorn.conf.py", "OUTREACH_SESSION_MAX_HOURS",
+    for needed in ("HTTPS", "Strict-Transport-Security", "OUTREACH_HSTS_SECONDS",
+                   "OUTREACH_PROXY_HOPS=1",
+                   "OUTREACH_RATELIMIT_STORAGE_URI=redis://", "gunicorn.conf.py",
+                   "OUTREACH_SESSION_MAX_HOURS",
                    "OUTREACH_TOKEN_DAYS", "OUTREACH_LOGIN_DELAY_AFTER"):
         assert needed in security, needed
     assert 'add_header Strict-Transport-Security' in readme  # the nginx block

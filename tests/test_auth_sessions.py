@@ -26,10 +26,11 @@ def _bearer(token):
 
 def _actions(app):
     with app.app_context():
-        return [e.action for e in db.session.execute(db.select(AuditEvent).order_by(AuditEvent.id)).scalars()]
+        return ([e.action for e in db.session.execute(
+            db.select(AuditEvent).order_by(AuditEvent.id)).scalars()])
 
 
-# --- sessions -------------------------------------------------------------------------------------------
+# --- sessions -------------------------------------------------------------------------------------
 
 def test_a_cookie_copied_before_logout_is_worth_nothing_after_it(client):
     do_login(client, WORKER)
@@ -73,19 +74,21 @@ def test_pages_do_not_rewrite_the_cookie(client):
     login or a logout (the cookie race of the closing note)."""
     do_login(client, WORKER)
     client.get("/maraude")
-    assert [c for c in client.get("/maraude").headers.getlist("Set-Cookie") if c.startswith("session=")] == []
+    assert [c for c in client.get("/maraude").headers.getlist("Set-Cookie")
+            if c.startswith("session=")] == []
 
 
 def test_a_password_change_ends_other_sessions_and_keeps_this_one(app, client):
     phone = app.test_client()
     do_login(phone, WORKER)
     do_login(client, WORKER)
-    response = client.post("/mot-de-passe", data={"current": DEMO_PASSWORD, "new": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    response = (client.post("/mot-de-passe", data={"current": DEMO_PASSWORD, "new": NEW_PASSWORD,
+                                                   "confirm": NEW_PASSWORD}))
     assert response.status_code == 302
     assert _signed_in(client) and not _signed_in(phone)
 
 
-# --- tokens -----------------------------------------------------------------------------------------
+# --- tokens ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("email,url", [
     (WORKER, "/orientations/"),
@@ -97,14 +100,17 @@ def test_a_token_opens_the_api_and_nothing_else(app, client, email, url):
     headers = _bearer(_token(app, email))
     response = client.get(url, headers=headers)
     assert response.status_code == 302 and "/connexion" in response.headers["Location"], url
-    assert client.get("/api/v1/plan", headers=headers).status_code != 401  # recognised there (403 to a worker)
+    # recognised there (403 to a worker)
+    assert client.get("/api/v1/plan", headers=headers).status_code != 401
 
 
 def test_a_token_stops_working_after_a_password_change(app, client):
     headers = _bearer(_token(app, WORKER))
     do_login(client, WORKER)
-    client.post("/mot-de-passe", data={"current": DEMO_PASSWORD, "new": NEW_PASSWORD, "confirm": NEW_PASSWORD})
-    assert client.application.test_client().get("/api/v1/reference", headers=headers).status_code == 401
+    client.post("/mot-de-passe",
+                data={"current": DEMO_PASSWORD, "new": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert client.application.test_client().get("/api/v1/reference",
+                                                headers=headers).status_code == 401
 
 
 def test_a_token_stops_working_when_the_account_is_disabled_and_stays_revoked(app, client):
@@ -174,12 +180,15 @@ def test_an_admin_lists_and_revokes_a_users_token_in_its_organisation_only(app, 
         ids = dict(db.session.execute(db.select(User.email, ApiToken.id).join(ApiToken.user)).all())
         users = dict(db.session.execute(db.select(User.email, User.id)).all())
     do_login(client, "admin@aurore.demo")
-    assert "Jetons d'API" in client.get(f"/admin/utilisateurs/{users[WORKER]}").get_data(as_text=True)
-    gaia_url = f"/admin/utilisateurs/{users['worker@gaia.demo']}/jetons/{ids['worker@gaia.demo']}/revoquer"
+    assert ("Jetons "
+            "d'API" in client.get(f"/admin/utilisateurs/{users[WORKER]}").get_data(as_text=True))
+    gaia_url = (f"/admin/utilisateurs/{users['worker@gaia.demo']}"
+                f"/jetons/{ids['worker@gaia.demo']}/revoquer")
     assert client.post(gaia_url).status_code == 404
     mixed = f"/admin/utilisateurs/{users[WORKER]}/jetons/{ids['worker@gaia.demo']}/revoquer"
     assert client.post(mixed).status_code == 404
-    assert client.post(f"/admin/utilisateurs/{users[WORKER]}/jetons/{ids[WORKER]}/revoquer").status_code == 302
+    assert (client.post(
+        f"/admin/utilisateurs/{users[WORKER]}/jetons/{ids[WORKER]}/revoquer").status_code == 302)
     fresh = app.test_client()
     assert fresh.get("/api/v1/reference", headers=aurore).status_code == 401
     assert fresh.get("/api/v1/reference", headers=gaia).status_code == 200

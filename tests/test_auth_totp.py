@@ -47,7 +47,8 @@ def test_a_code_works_once(app, secret):
     first = app.test_client()
     assert _login(first, code).status_code == 302
     assert _login(app.test_client(), code).status_code == 401  # replayed, from another browser
-    assert first.get("/").status_code == 302 and "/connexion" not in first.get("/").headers["Location"]
+    assert (first.get("/").status_code == 302
+            and "/connexion" not in first.get("/").headers["Location"])
 
 
 @pytest.mark.parametrize("code", ["", "000000", "12345", "abcdef"])
@@ -80,7 +81,8 @@ def test_changing_the_second_factor_needs_the_password_and_a_current_code(app, c
         assert client.post("/compte/double-facteur", data=form).status_code == 422, form
         assert _stored_secret(app) == secret
     response = client.post("/compte/double-facteur", data={
-        "secret": new, "code": new_code, "password": DEMO_PASSWORD, "current_code": _next_code(secret)})
+        "secret": new, "code": new_code, "password": DEMO_PASSWORD,
+        "current_code": _next_code(secret)})
     assert response.status_code == 302 and _stored_secret(app) == new
     assert ("totp_changed", None) in _events(app, "totp_changed")
     assert [r for _a, r in _events(app, "reauth_failed")] == ["password", "totp", "totp"]
@@ -97,25 +99,32 @@ def test_the_first_enrolment_needs_the_password(app, client):
     page = client.get("/compte/double-facteur").get_data(as_text=True)
     new = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
     form = {"secret": new, "code": pyotp.TOTP(new).now()}
-    assert client.post("/compte/double-facteur", data=form).status_code == 422 and _stored_secret(app) is None
-    assert client.post("/compte/double-facteur", data={**form, "password": DEMO_PASSWORD}).status_code == 302
+    assert client.post("/compte/double-facteur",
+                       data=form).status_code == 422 and _stored_secret(app) is None
+    assert client.post("/compte/double-facteur",
+                       data={**form, "password": DEMO_PASSWORD}).status_code == 302
     assert _stored_secret(app) == new
-    assert _login(app.test_client(), form["code"]).status_code == 401  # the enrolment code is used up
+    # the enrolment code is used up
+    assert _login(app.test_client(), form["code"]).status_code == 401
 
 
 def test_a_temporary_password_is_changed_before_anything_else(app, client):
     do_login(client, "admin@aurore.demo")
     with app.app_context():
-        worker_id = db.session.execute(db.select(User.id).filter_by(email="worker@aurore.demo")).scalar_one()
+        worker_id = db.session.execute(
+            db.select(User.id).filter_by(email="worker@aurore.demo")).scalar_one()
     page = client.post(f"/admin/utilisateurs/{worker_id}/identifiants", data={"mode": "temporary"})
-    temporary = re.search(r'<code class="secret">([^<]+)</code>', page.get_data(as_text=True)).group(1)
+    temporary = re.search(r'<code class="secret">([^<]+)</code>',
+                          page.get_data(as_text=True)).group(1)
     worker = app.test_client()
     assert _login(worker, "", password=temporary, email="worker@aurore.demo").status_code == 302
     for url in ("/maraude", "/orientations/", "/compte/jetons", "/"):
         response = worker.get(url)
-        assert response.status_code == 302 and response.headers["Location"].endswith("/mot-de-passe"), url
+        assert (response.status_code == 302
+                and response.headers["Location"].endswith("/mot-de-passe")), url
     assert worker.get("/api/v1/reference").status_code == 403
     assert worker.get("/mot-de-passe").status_code == 200
     new = "a long street passphrase"
-    assert worker.post("/mot-de-passe", data={"current": temporary, "new": new, "confirm": new}).status_code == 302
+    assert worker.post("/mot-de-passe",
+                       data={"current": temporary, "new": new, "confirm": new}).status_code == 302
     assert worker.get("/maraude").status_code == 200

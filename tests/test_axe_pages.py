@@ -19,9 +19,11 @@ pytestmark = pytest.mark.browser
 def summary_url(live_app):
     with live_app.test_request_context():
         build_demo_history(today=date.today(), per_day=2)
-        aurore = db.session.execute(db.select(Organisation.id).filter_by(code="aurore")).scalar_one()
-        shift_id = db.session.execute(db.select(Shift.id).filter_by(organisation_id=aurore, status="closed")
-                                      .order_by(Shift.shift_on.desc())).scalars().first()
+        aurore = db.session.execute(
+            db.select(Organisation.id).filter_by(code="aurore")).scalar_one()
+        shift_id = db.session.execute(
+            db.select(Shift.id).filter_by(organisation_id=aurore, status="closed")
+            .order_by(Shift.shift_on.desc())).scalars().first()
     return f"/revue/maraude/{shift_id}"
 
 
@@ -64,8 +66,10 @@ def test_the_summary_has_no_axe_violation_and_prints_what_a_reader_needs(page, s
     page.emulate_media(media="print")
     assert not page.locator(".flash").is_visible()  # ...not on paper
     head = page.locator("#print-head")
-    assert head.is_visible() and "Aurore" in head.inner_text() and "imprimée le" in head.inner_text()
+    assert (head.is_visible() and "Aurore" in head.inner_text()
+            and "imprimée le" in head.inner_text())
     summary = page.locator("#summary").inner_text()
     assert "Intervenant·es : " in summary and "Équipe :" not in summary
-    assert "validée" in page.locator("h1").inner_text() and "Maraude" in page.locator("h1").inner_text()
+    assert ("validée" in page.locator("h1").inner_text()
+            and "Maraude" in page.locator("h1").inner_text())
     assert not page.locator("#contacts").is_visible()

@@ -43,8 +43,10 @@ CASES = {
     "anonymous_with_person": ({"kind": "anonymous", "person": True, "people_count": 2}, "person"),
     "refusal_with_person": ({"kind": "refusal", "person": True}, "person"),
     "no_people": ({"kind": "anonymous", "people_count": 0}, "people_count"),
-    "too_many_people": ({"kind": "anonymous", "people_count": contract.MAX_PEOPLE + 1}, "people_count"),
-    "material_over_ceiling": ({"kind": "anonymous", "material": contract.MAX_QUANTITY + 1}, "materials"),
+    "too_many_people": ({"kind": "anonymous", "people_count": contract.MAX_PEOPLE + 1},
+                        "people_count"),
+    "material_over_ceiling": ({"kind": "anonymous", "material": contract.MAX_QUANTITY + 1},
+                              "materials"),
     "negative_material": ({"kind": "anonymous", "material": -1}, "materials"),
     "unknown_kind": ({"kind": "alien"}, "kind"),
     "unknown_sex": ({"kind": "anonymous", "sex": "z"}, "sex"),
@@ -62,7 +64,8 @@ def _team(app):
 
 def _start(app, client, started_at=None):
     if started_at is None:
-        assert client.post("/maraude", data={"team": _team(app), "staff_count": "2"}).status_code == 302
+        assert client.post("/maraude",
+                           data={"team": _team(app), "staff_count": "2"}).status_code == 302
         return
     body = {"id": str(uuid.uuid4()), "team": _team(app), "started_at": started_at, "staff_count": 2}
     response = _api(app).post("/api/v1/shifts", json=body, headers=_auth(app))
@@ -92,18 +95,21 @@ def _form(case):
 def _state(app):
     """Everything a refused write must leave as it was."""
     with app.app_context():
-        rows = db.session.execute(db.select(Contact.id, Contact.kind, Contact.person_id, Contact.people_count,
-                                            Contact.sex).order_by(Contact.id)).all()
-        count = lambda model: db.session.execute(db.select(db.func.count()).select_from(model)).scalar()
+        rows = db.session.execute(
+            db.select(Contact.id, Contact.kind, Contact.person_id, Contact.people_count,
+                      Contact.sex).order_by(Contact.id)).all()
+        count = lambda model: db.session.execute(
+            db.select(db.func.count()).select_from(model)).scalar()
         return rows, count(Person), count(AuditEvent), count(Referral), db.session.execute(
-            db.text("SELECT contact_id, material_id, quantity FROM contact_materials ORDER BY 1, 2")).all()
+            db.text("SELECT contact_id, material_id, quantity FROM contact_materials ORDER BY 1, "
+                    "2")).all()
 
 
 def _named(field, message):
     assert NAMES[field] in message.lower(), (field, message)
 
 
-# --- the paths ---------------------------------------------------------------------------------------
+# --- the paths ------------------------------------------------------------------------------------
 
 def _page_errors(response):
     """{field: message} of the error list of a page (new contact: "name : message", edit:
@@ -137,12 +143,15 @@ def via_api(app, client, case):
 
 
 def via_import(app, _client, case):
-    row = {"date": (dt.date.today() - dt.timedelta(days=3)).isoformat(), "time": "22:00", "team": _team(app),
+    row = {"date": (dt.date.today() - dt.timedelta(days=3)).isoformat(), "time": "22:00",
+           "team": _team(app),
            "kind": case["kind"], "people_count": str(case.get("people_count", 1)),
            "digest": DIGEST if case.get("person") else "",
-           "materials": f"kit_base:{case['material']}" if "material" in case else "", "sex": case.get("sex", "")}
+           "materials": f"kit_base:{case['material']}" if "material" in case else "",
+           "sex": case.get("sex", "")}
     with app.app_context():
-        organisation = db.session.execute(db.select(Organisation).filter_by(code="aurore")).scalar_one()
+        organisation = db.session.execute(
+            db.select(Organisation).filter_by(code="aurore")).scalar_one()
         user = db.session.execute(db.select(User).filter_by(email=SUPERVISOR)).scalar_one()
         report = import_contacts([(2, row)], organisation, user)
         db.session.commit()
@@ -201,16 +210,19 @@ def via_correction(app, client, case):
                                data={"field": field, "value": value, "reason": "vérification"})
     assert _state(app) == before
     text = unescape(response.get_data(as_text=True))
-    messages = re.findall(r'<div class="flash flash-error no-print" role="alert"><ul><li>([^<]*)</li>', text)
+    messages = re.findall(r'<div class="flash flash-error no-print" '
+                          r'role="alert"><ul><li>([^<]*)</li>', text)
     return response.status_code, {"value": messages[0]} if messages else {}
 
 
-PATHS = {"form": via_form, "api": via_api, "import": via_import, "edit": via_edit, "correction": via_correction}
+PATHS = {"form": via_form, "api": via_api, "import": via_import, "edit": via_edit,
+         "correction": via_correction}
 
 
 @pytest.mark.parametrize("case_name", CASES)
 @pytest.mark.parametrize("path", PATHS)
-def test_every_path_refuses_every_impossible_contact_naming_the_field(app, client, login, path, case_name):
+def test_every_path_refuses_every_impossible_contact_naming_the_field(app, client, login, path,
+                                                                      case_name):
     case, field = CASES[case_name]
     if path == "correction" and _correction(case) is None:
         pytest.skip("a correction to anonymous or refusal drops the person (tested below)")
@@ -237,8 +249,8 @@ def test_the_database_refuses_an_impossible_contact_written_around_the_services(
         user = db.session.execute(db.select(User).filter_by(email=WORKER)).scalar_one()
         team = user.teams[0]
         now = dt.datetime(2026, 11, 20, 21)
-        shift = Shift(organisation_id=team.organisation_id, team_id=team.id, opened_by_id=user.id, started_at=now,
-                      shift_on=now.date(), status="open")
+        shift = Shift(organisation_id=team.organisation_id, team_id=team.id, opened_by_id=user.id,
+                      started_at=now, shift_on=now.date(), status="open")
         db.session.add(shift)
         db.session.commit()
         base = {"shift_id": shift.id, "organisation_id": team.organisation_id, "team_id": team.id,
@@ -252,21 +264,25 @@ def test_the_database_refuses_an_impossible_contact_written_around_the_services(
                {"kind": "anonymous", "person_id": None, "people_count": contract.MAX_PEOPLE + 1}]
         for values in bad:
             with pytest.raises(IntegrityError):
-                db.session.execute(db.insert(Contact), [{"id": str(uuid.uuid4()), **base, **values}])
+                db.session.execute(db.insert(Contact),
+                                   [{"id": str(uuid.uuid4()), **base, **values}])
                 db.session.flush()
             db.session.rollback()
         good = [{"kind": "known", "person_id": person.id, "people_count": 1},
                 {"kind": "anonymous", "person_id": None, "people_count": contract.MAX_PEOPLE}]
-        db.session.execute(db.insert(Contact), [{"id": str(uuid.uuid4()), **base, **v} for v in good])
+        db.session.execute(db.insert(Contact),
+                           [{"id": str(uuid.uuid4()), **base, **v} for v in good])
         db.session.commit()
 
 
-# --- corrections: known -> anonymous drops the person, and the figures follow --------------------------
+# --- corrections: known -> anonymous drops the person, and the figures follow ---------------------
 
-def test_a_correction_to_anonymous_drops_the_person_and_the_distinct_persons_follow(app, client, login):
+def test_a_correction_to_anonymous_drops_the_person_and_the_distinct_persons_follow(
+        app, client, login):
     login(WORKER)
     _start(app, client)
-    assert client.post("/maraude/contacts", data={"kind": "known", "digest": DIGEST, "referral-assore": "on"}
+    assert client.post("/maraude/contacts",
+                       data={"kind": "known", "digest": DIGEST, "referral-assore": "on"}
                        ).status_code == 302
     with app.app_context():
         contact = db.session.execute(db.select(Contact)).scalar_one()
@@ -278,39 +294,47 @@ def test_a_correction_to_anonymous_drops_the_person_and_the_distinct_persons_fol
     supervisor = app.test_client()
     do_login(supervisor, SUPERVISOR)
     response = supervisor.post(f"/revue/contact/{contact_id}/corriger",
-                               data={"field": "kind", "value": "anonymous", "reason": "la personne a refusé son code"})
+                               data={"field": "kind", "value": "anonymous",
+                                     "reason": "la personne a refusé son code"})
     assert response.status_code == 302
     with app.app_context():
         contact = db.session.get(Contact, contact_id)
-        assert (contact.kind, contact.person_id, contact.is_first_contact) == ("anonymous", None, False)
+        assert (contact.kind, contact.person_id,
+                contact.is_first_contact) == ("anonymous", None, False)
         assert [r.person_id for r in contact.referrals] == [None]
-        fields = {e.field for e in db.session.execute(db.select(AuditEvent).filter_by(action="contact.correct"))
+        fields = {e.field for e in db.session.execute(
+            db.select(AuditEvent).filter_by(action="contact.correct"))
                   .scalars()}
         assert fields == {"kind", "person"}
         assert measures.Evaluator(filters).value("distinct_persons", filters, window) == 0
         assert measures.Evaluator(filters).value("contacts", filters, window) == 1
-        person = db.session.execute(db.select(Person)).scalar_one()  # no longer "known: last seen on ..."
-        assert (person.first_seen_on, person.last_seen_on, person.last_seen_team_id) == (None, None, None)
+        # no longer "known: last seen on ..."
+        person = db.session.execute(db.select(Person)).scalar_one()
+        assert (person.first_seen_on, person.last_seen_on,
+                person.last_seen_team_id) == (None, None, None)
 
 
-def test_an_edit_to_refusal_drops_the_person_whose_next_contact_becomes_the_first(app, client, login):
+def test_an_edit_to_refusal_drops_the_person_whose_next_contact_becomes_the_first(
+        app, client, login):
     login(WORKER)
     _start(app, client, "2026-11-30T21:00")
     for clock in ("22:00", "23:00"):  # the same person twice: the first is first contact
-        assert client.post("/maraude/contacts", data={"kind": "known", "digest": DIGEST, "occurred_at": clock}
+        assert client.post("/maraude/contacts",
+                           data={"kind": "known", "digest": DIGEST, "occurred_at": clock}
                            ).status_code == 302
     with app.app_context():
-        first, second = db.session.execute(db.select(Contact.id).order_by(Contact.occurred_at)).scalars()
+        first, second = db.session.execute(
+            db.select(Contact.id).order_by(Contact.occurred_at)).scalars()
         assert db.session.get(Contact, first).is_first_contact
     assert client.post(f"/maraude/contacts/{first}", data={"kind": "refusal"}).status_code == 302
     with app.app_context():
         contact, other = db.session.get(Contact, first), db.session.get(Contact, second)
-        assert (contact.kind, contact.person_id, contact.people_count, contact.is_first_contact) == (
-            "refusal", None, 1, False)
+        assert (contact.kind, contact.person_id, contact.people_count,
+                contact.is_first_contact) == ("refusal", None, 1, False)
         assert other.is_first_contact and other.person.first_seen_on == other.occurred_on
 
 
-# --- one home for the limits -----------------------------------------------------------------------------
+# --- one home for the limits ----------------------------------------------------------------------
 
 def test_the_openapi_document_takes_the_contract_from_the_code(app):
     with app.test_request_context():
@@ -331,15 +355,18 @@ def test_the_openapi_document_takes_the_contract_from_the_code(app):
 
 
 LIMITS = re.compile(rf"\b({contract.MAX_PEOPLE}|{contract.MAX_QUANTITY})\b")
-CONTACT_PATHS = ["outreach/contacts", "outreach/imports/checks.py", "outreach/review", "outreach/api/write.py",
+CONTACT_PATHS = ["outreach/contacts", "outreach/imports/checks.py", "outreach/review",
+                 "outreach/api/write.py",
                  "outreach/api/write_doc.py", "templates/contacts", "templates/review"]
 
 
 def test_the_contact_limits_are_written_once():
     """No copy of the people or material ceilings on any contact path: they read the contract
     (templates too)."""
-    files = [f for p in CONTACT_PATHS for f in ([ROOT / p] if (ROOT / p).is_file() else (ROOT / p).rglob("*.*"))]
-    copies = [(str(f.relative_to(ROOT)), line.strip()) for f in files if f.suffix in (".py", ".html")
+    files = [f for p in CONTACT_PATHS
+             for f in ([ROOT / p] if (ROOT / p).is_file() else (ROOT / p).rglob("*.*"))]
+    copies = [(str(f.relative_to(ROOT)), line.strip()) for f in files
+              if f.suffix in (".py", ".html")
               for line in f.read_text().splitlines() if LIMITS.search(line)]
     assert copies == []
     readme = (ROOT / "README.md").read_text()  # the documentation says the same limits
@@ -347,20 +374,30 @@ def test_the_contact_limits_are_written_once():
     assert f"{contract.MIN_QUANTITY} to {contract.MAX_QUANTITY:,} of each item" in readme
 
 
-# --- a time without a zone is Paris time -------------------------------------------------------------------
+# --- a time without a zone is Paris time ----------------------------------------------------------
 
-TIMES = [  # (shift start and contact time as sent without a zone, the contact's UTC time, its Paris date)
-    ("2026-11-30T21:00", "2026-11-30T23:30", dt.datetime(2026, 11, 30, 22, 30), dt.date(2026, 11, 30)),  # month end
-    ("2026-10-24T22:00", "2026-10-25T01:30", dt.datetime(2026, 10, 24, 23, 30), dt.date(2026, 10, 25)),  # summer time
-    ("2026-10-24T22:00", "2026-10-25T04:00", dt.datetime(2026, 10, 25, 3, 0), dt.date(2026, 10, 25)),  # winter time
-    ("2026-03-28T22:00", "2026-03-29T01:30", dt.datetime(2026, 3, 29, 0, 30), dt.date(2026, 3, 29)),  # before spring
-    ("2026-03-28T22:00", "2026-03-29T03:30", dt.datetime(2026, 3, 29, 1, 30), dt.date(2026, 3, 29)),  # after spring
+# (shift start and contact time as sent without a zone, the contact's UTC time, its Paris date)
+TIMES = [
+    # month end
+    ("2026-11-30T21:00", "2026-11-30T23:30", dt.datetime(2026, 11, 30, 22, 30),
+     dt.date(2026, 11, 30)),
+    # summer time
+    ("2026-10-24T22:00", "2026-10-25T01:30", dt.datetime(2026, 10, 24, 23, 30),
+     dt.date(2026, 10, 25)),
+    # winter time
+    ("2026-10-24T22:00", "2026-10-25T04:00", dt.datetime(2026, 10, 25, 3, 0),
+     dt.date(2026, 10, 25)),
+    # before spring
+    ("2026-03-28T22:00", "2026-03-29T01:30", dt.datetime(2026, 3, 29, 0, 30), dt.date(2026, 3, 29)),
+    # after spring
+    ("2026-03-28T22:00", "2026-03-29T03:30", dt.datetime(2026, 3, 29, 1, 30), dt.date(2026, 3, 29)),
 ]
 
 
 def _stored(app):
     with app.app_context():
-        contact = db.session.execute(db.select(Contact).order_by(Contact.created_at.desc())).scalars().first()
+        contact = db.session.execute(
+            db.select(Contact).order_by(Contact.created_at.desc())).scalars().first()
         return contact.occurred_at, contact.occurred_on
 
 
@@ -373,31 +410,37 @@ def test_the_api_reads_a_time_without_zone_as_paris_time(app, client, started, l
         assert shift.started_at == contract.to_utc(dt.datetime.fromisoformat(started))
         shift_id = shift.id
     for sent in (local, utc.isoformat() + "Z"):  # the same instant without and with a zone
-        body = {"id": str(uuid.uuid4()), "shift_id": shift_id, "kind": "anonymous", "occurred_at": sent}
+        body = {"id": str(uuid.uuid4()), "shift_id": shift_id, "kind": "anonymous",
+                "occurred_at": sent}
         response = client.post("/api/v1/encounters", json=body, headers=auth)
         assert response.status_code == 201, response.json
         assert response.json["occurred_at"] == utc.isoformat() + "Z"
         assert _stored(app) == (utc, day)
-    bad = {"id": str(uuid.uuid4()), "shift_id": shift_id, "kind": "anonymous", "occurred_at": "2026-11-31T25:00"}
+    bad = {"id": str(uuid.uuid4()), "shift_id": shift_id, "kind": "anonymous",
+           "occurred_at": "2026-11-31T25:00"}
     response = client.post("/api/v1/encounters", json=bad, headers=auth)
     assert response.status_code == 422 and set(response.json["errors"]) == {"occurred_at"}
 
 
 @pytest.mark.parametrize("started, local, utc, day", TIMES)
-def test_the_form_and_the_edit_read_their_hh_mm_as_paris_time(app, client, login, started, local, utc, day):
+def test_the_form_and_the_edit_read_their_hh_mm_as_paris_time(app, client, login, started, local,
+                                                              utc, day):
     login(WORKER)
     _start(app, client, started)
     clock = local[11:16]
-    assert client.post("/maraude/contacts", data={"kind": "anonymous", "occurred_at": clock}).status_code == 302
+    assert client.post("/maraude/contacts",
+                       data={"kind": "anonymous", "occurred_at": clock}).status_code == 302
     assert _stored(app) == (utc, day)
     with app.app_context():
         contact_id = db.session.execute(db.select(Contact.id)).scalar_one()
-    assert client.post(f"/maraude/contacts/{contact_id}", data={"kind": "anonymous", "occurred_at": "23:59"}
+    assert client.post(f"/maraude/contacts/{contact_id}",
+                       data={"kind": "anonymous", "occurred_at": "23:59"}
                        ).status_code == 302
     assert _stored(app) != (utc, day)
     # the edit (and a supervisor's edit of a closed shift, the correction path for a time) reads it
     # the same way
-    assert client.post(f"/maraude/contacts/{contact_id}", data={"kind": "anonymous", "occurred_at": clock}
+    assert client.post(f"/maraude/contacts/{contact_id}",
+                       data={"kind": "anonymous", "occurred_at": clock}
                        ).status_code == 302
     assert _stored(app) == (utc, day)
 
@@ -406,7 +449,8 @@ def test_the_form_and_the_edit_read_their_hh_mm_as_paris_time(app, client, login
 def test_the_import_reads_its_date_and_time_as_paris_time(app, started, local, utc, day):
     row = {"date": local[:10], "time": local[11:16], "team": "aurore_nord", "kind": "anonymous"}
     with app.app_context():
-        organisation = db.session.execute(db.select(Organisation).filter_by(code="aurore")).scalar_one()
+        organisation = db.session.execute(
+            db.select(Organisation).filter_by(code="aurore")).scalar_one()
         user = db.session.execute(db.select(User).filter_by(email=SUPERVISOR)).scalar_one()
         report = import_contacts([(2, row)], organisation, user)
         db.session.commit()
@@ -417,7 +461,8 @@ def test_the_import_reads_its_date_and_time_as_paris_time(app, started, local, u
 
 
 @pytest.mark.parametrize("started, local, utc, day", TIMES)
-def test_a_correction_reads_a_time_without_zone_as_paris_time(app, client, started, local, utc, day):
+def test_a_correction_reads_a_time_without_zone_as_paris_time(app, client, started, local, utc,
+                                                              day):
     """A supervisor corrects the time of a closed shift's contact: HH:MM or a date and time,
     Paris time."""
     _start(app, client, started)
@@ -425,7 +470,8 @@ def test_a_correction_reads_a_time_without_zone_as_paris_time(app, client, start
     start = contract.to_utc(dt.datetime.fromisoformat(started))
     with app.app_context():
         shift_id = db.session.execute(db.select(Shift.id)).scalar_one()
-    body = {"id": str(uuid.uuid4()), "shift_id": shift_id, "kind": "anonymous", "occurred_at": f"{start.isoformat()}Z"}
+    body = {"id": str(uuid.uuid4()), "shift_id": shift_id, "kind": "anonymous",
+            "occurred_at": f"{start.isoformat()}Z"}
     assert api.post("/api/v1/encounters", json=body, headers=auth).status_code == 201
     ended = {"ended_at": f"{(start + dt.timedelta(hours=8)).isoformat()}Z"}
     assert api.post(f"/api/v1/shifts/{shift_id}/close", json=ended, headers=auth).status_code == 200
@@ -434,18 +480,20 @@ def test_a_correction_reads_a_time_without_zone_as_paris_time(app, client, start
 
     def correct(value):
         return supervisor.post(f"/revue/contact/{body['id']}/corriger",
-                               data={"field": "occurred_at", "value": value, "reason": "heure notée à tort"})
+                               data={"field": "occurred_at", "value": value,
+                                     "reason": "heure notée à tort"})
 
-    for value, stored in ((local[11:16], (utc, day)), (f"{start.isoformat()}Z", (start, _stored(app)[1])),
-                          (local, (utc, day))):
+    for value, stored in ((local[11:16], (utc, day)),
+                          (f"{start.isoformat()}Z", (start, _stored(app)[1])), (local, (utc, day))):
         assert correct(value).status_code == 302, value
         assert _stored(app) == stored, value
-    assert correct((start - dt.timedelta(hours=3)).isoformat()).status_code == 422  # before the shift
+    # before the shift
+    assert correct((start - dt.timedelta(hours=3)).isoformat()).status_code == 422
     assert correct("demain").status_code == 422
     assert _stored(app) == (utc, day)
 
 
-# --- existing data: migration 0002 and the bulk writers -------------------------------------------------
+# --- existing data: migration 0002 and the bulk writers -------------------------------------------
 
 @pytest.fixture(params=BACKENDS)
 def at_0001(request, tmp_path):
@@ -453,7 +501,8 @@ def at_0001(request, tmp_path):
     written through tables reflected at 0001: today's models follow the head)."""
     from flask_migrate import upgrade
     from test_migrations_upgrade import _fixture, load_fixture
-    url, drop = (f"sqlite:///{tmp_path}/old.db", lambda: None) if request.param == "sqlite" else _postgres_database()
+    url, drop = (f"sqlite:///{tmp_path}/old.db",
+                 lambda: None) if request.param == "sqlite" else _postgres_database()
     old = _make_app(url, str(tmp_path))
     with old.app_context():
         upgrade(revision="0001")
@@ -473,10 +522,13 @@ def test_migration_0002_repairs_what_old_corrections_left_and_keeps_every_detail
     from flask_migrate import downgrade, upgrade
 
     with at_0001.app_context():
-        known = db.session.execute(db.text("SELECT id FROM contacts WHERE kind = 'known' ORDER BY id LIMIT 2")
-                                   ).scalars().all()
-        db.session.execute(db.text("UPDATE contacts SET kind = 'anonymous' WHERE id = :id"), {"id": known[0]})
-        db.session.execute(db.text("UPDATE contacts SET people_count = 7 WHERE id = :id"), {"id": known[1]})
+        known = db.session.execute(
+            db.text("SELECT id FROM contacts WHERE kind = 'known' ORDER BY id LIMIT 2")
+            ).scalars().all()
+        db.session.execute(db.text("UPDATE contacts SET kind = 'anonymous' WHERE id = :id"),
+                           {"id": known[0]})
+        db.session.execute(db.text("UPDATE contacts SET people_count = 7 WHERE id = :id"),
+                           {"id": known[1]})
         db.session.execute(db.text("DELETE FROM rollup_dirty"))
         db.session.commit()
         details = _details()
@@ -487,7 +539,8 @@ def test_migration_0002_repairs_what_old_corrections_left_and_keeps_every_detail
         assert _details() == details
         assert db.session.execute(db.select(db.func.count()).select_from(RollupDirty)).scalar() >= 1
         with pytest.raises(IntegrityError):
-            db.session.execute(db.update(Contact).where(Contact.id == known[1]).values(people_count=7))
+            db.session.execute(
+                db.update(Contact).where(Contact.id == known[1]).values(people_count=7))
         db.session.rollback()
         _details()
         downgrade(revision="0001")
@@ -498,8 +551,9 @@ def _details():
     """Rows per contact table; the reading transaction ends (PostgreSQL: its locks would block
     the migration)."""
     count = lambda table: db.session.execute(db.text(f"SELECT count(*) FROM {table}")).scalar()
-    found = {table: count(table) for table in ("contacts", "contact_materials", "orientations", "referrals",
-                                               "contact_products", "contact_needs")}
+    found = {table: count(table)
+             for table in ("contacts", "contact_materials", "orientations", "referrals",
+                           "contact_products", "contact_needs")}
     db.session.commit()
     return found
 
@@ -508,6 +562,7 @@ def test_the_synthetic_history_and_the_demo_satisfy_the_constraints(app):
     with app.app_context():
         build_history(500, seed=7)
         db.session.commit()
-        rows = db.session.execute(db.select(Contact.kind, Contact.person_id, Contact.people_count)).all()
+        rows = db.session.execute(
+            db.select(Contact.kind, Contact.person_id, Contact.people_count)).all()
     assert len(rows) >= 500
     assert all((p is not None and n == 1) if k == "known" else p is None for k, p, n in rows)

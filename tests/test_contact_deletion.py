@@ -23,15 +23,18 @@ def _shift_with_contact(app, email, team):
     client = app.test_client()
     do_login(client, email)
     assert client.post("/maraude", data={"team": team, "staff_count": "1"}).status_code == 302
-    assert client.post("/maraude/contacts", data={"kind": "anonymous", "people_count": "2"}).status_code == 302
+    assert client.post("/maraude/contacts",
+                       data={"kind": "anonymous", "people_count": "2"}).status_code == 302
     with app.app_context():
-        contact = db.session.execute(select(Contact).join(Team).filter(Team.code == team)).scalar_one()
+        contact = db.session.execute(
+            select(Contact).join(Team).filter(Team.code == team)).scalar_one()
         return client, contact.id
 
 
 def _deletions(app):
     with app.app_context():
-        return db.session.execute(select(AuditEvent).filter_by(action="contact.delete")).scalars().all()
+        return db.session.execute(
+            select(AuditEvent).filter_by(action="contact.delete")).scalars().all()
 
 
 def test_a_worker_cannot_delete_another_teams_contact(app):
@@ -58,7 +61,8 @@ def test_every_deletion_is_audited(app):
         undone = db.session.execute(select(Contact.id)).scalar_one()
     assert owner.post(f"/maraude/contacts/{undone}/undo").status_code == 302
     events = _deletions(app)
-    assert [(e.target_id, e.details["how"]) for e in events] == [(removed, "remove"), (undone, "undo")]
+    assert [(e.target_id, e.details["how"]) for e in events] == [(removed, "remove"),
+                                                                 (undone, "undo")]
     with app.app_context():
         est = db.session.execute(select(User).filter_by(email="est@aurore.demo")).scalar_one()
         assert {e.actor_id for e in events} == {est.id}

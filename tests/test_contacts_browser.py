@@ -70,16 +70,19 @@ def test_whole_shift_on_a_phone(page, live_app):
     with live_app.app_context():
         shift = db.session.execute(db.select(Shift)).scalar_one()
         assert shift.status == "closed"
-        kinds = sorted((c.kind, c.people_count) for c in db.session.execute(db.select(Contact)).scalars())
-        assert kinds == [("anonymous", 1), ("anonymous", 1), ("anonymous", 3), ("known", 1), ("known", 1),
-                         ("refusal", 1)]
+        kinds = sorted((c.kind, c.people_count)
+                       for c in db.session.execute(db.select(Contact)).scalars())
+        assert kinds == [("anonymous", 1), ("anonymous", 1), ("anonymous", 3), ("known", 1),
+                         ("known", 1), ("refusal", 1)]
         assert db.session.query(Person).count() == 1
-        assert [r.programme.code for r in db.session.execute(db.select(Referral)).scalars()] == ["assore"]
+        assert [r.programme.code
+                for r in db.session.execute(db.select(Referral)).scalars()] == ["assore"]
         orientation = db.session.execute(db.select(Orientation)).scalar_one()
         assert (orientation.destination.code, orientation.is_accompanied) == ("csapa", True)
         stock = db.session.execute(db.select(ShiftStock)).scalar_one()
         assert (stock.material.code, stock.taken_out, stock.brought_back) == ("kit_base", 20, 18)
-        given = sum(m.quantity for c in db.session.execute(db.select(Contact)).scalars() for m in c.materials)
+        given = sum(m.quantity for c in db.session.execute(db.select(Contact)).scalars()
+                    for m in c.materials)
         assert given == 2
 
 
@@ -93,7 +96,8 @@ def test_a_contact_is_corrected_from_the_shift_list_on_a_phone(page, live_app):
     page.reload()  # the list as the server draws it, with its "Modifier" links
     page.locator("#contacts .edit-contact").first.click()
     page.wait_for_selector("#contact-edit")
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")  # fits the phone
+    # fits the phone
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     page.locator("#contact-edit [name=people_count]").fill("3")
     page.locator("#contact-edit label.chip", has_text="Refus").first.click()
     page.locator("#contact-update").click()
@@ -103,7 +107,8 @@ def test_a_contact_is_corrected_from_the_shift_list_on_a_phone(page, live_app):
         contact = db.session.execute(db.select(Contact)).scalar_one()
         assert (contact.kind, contact.people_count) == ("refusal", 3)
     page.locator("#contacts .edit-contact").first.click()
-    page.locator("#contact-edit [name=people_count]").fill("0")  # refused with the field named, nothing changed
+    # refused with the field named, nothing changed
+    page.locator("#contact-edit [name=people_count]").fill("0")
     page.eval_on_selector("#contact-edit", "f => { f.noValidate = true; }")
     page.locator("#contact-update").click()
     page.wait_for_selector("[role=alert] li[data-field=people_count]")

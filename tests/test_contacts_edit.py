@@ -44,7 +44,8 @@ def _only(app, model):
 
 def _contact_ids(app):
     with app.app_context():
-        return db.session.execute(db.select(Contact.id).order_by(Contact.occurred_at)).scalars().all()
+        return db.session.execute(
+            db.select(Contact.id).order_by(Contact.occurred_at)).scalars().all()
 
 
 def _shift_id(app):
@@ -63,7 +64,8 @@ def test_current_page_lists_contacts_with_edit_links(app, client, login):
     login(WORKER)
     _start(client, app)
     _known(client)
-    assert client.post("/maraude/contacts", data={"kind": "anonymous", "people_count": "3"}).status_code == 302
+    assert client.post("/maraude/contacts",
+                       data={"kind": "anonymous", "people_count": "3"}).status_code == 302
     page = client.get("/maraude").get_data(as_text=True)
     items = re.findall(r"<li>(.*?)</li>", page.split('id="contacts"')[1], re.DOTALL)
     assert len(items) == 2 and "Passage anonyme ×3" in items[0]  # most recent first
@@ -83,20 +85,23 @@ def test_edit_form_is_prefilled_and_saves(app, client, login):
     page = client.get(f"/maraude/contacts/{contact_id}").get_data(as_text=True)
     assert 'value="known" checked' in page and 'name="material-kit_base"' in page
     assert re.search(r'name="material-kit_base"[^>]*value="1"', page)
-    assert 'value="hebergement" checked' in page and 'name="referral-assore" value="1" checked' in page
+    assert ('value="hebergement" checked' in page
+            and 'name="referral-assore" value="1" checked' in page)
     person_code = _only(app, Person).code
-    form = {"kind": "known", "material-kit_base": "4", "material-naloxone": "1", "needs": ["hygiene"],
-            "referral-assore": "1", "sex": "f", "age_band": "26_35"}
+    form = {"kind": "known", "material-kit_base": "4", "material-naloxone": "1",
+            "needs": ["hygiene"], "referral-assore": "1", "sex": "f", "age_band": "26_35"}
     response = client.post(f"/maraude/contacts/{contact_id}", data=form)
     assert response.status_code == 302, response.get_data(as_text=True)[:400]
     with app.app_context():
         contact = db.session.get(Contact, contact_id)
-        assert {m.material.code: m.quantity for m in contact.materials} == {"kit_base": 4, "naloxone": 1}
+        assert {m.material.code: m.quantity
+                for m in contact.materials} == {"kit_base": 4, "naloxone": 1}
         assert [n.code for n in contact.needs] == ["hygiene"] and contact.orientations == []
         assert (contact.sex, contact.age_band) == ("f", "26_35")
         assert contact.person.code == person_code  # no code inputs: the stored code is kept
         assert db.session.query(Referral).count() == 1
-        assert db.session.query(AuditEvent).filter_by(action="contact.edit").count() == 0  # shift open
+        # shift open
+        assert db.session.query(AuditEvent).filter_by(action="contact.edit").count() == 0
 
 
 def test_new_code_inputs_replace_the_code_and_never_leak(app, client, login):
@@ -137,7 +142,8 @@ def test_delete_while_open_only(app, client, login):
     first, second = _contact_ids(app)
     assert client.post(f"/maraude/contacts/{first}/supprimer").status_code == 302
     assert _contact_ids(app) == [second]
-    assert client.post(f"/maraude/{_shift_id(app)}/close", data={"ambiance": "calme"}).status_code == 302
+    assert client.post(f"/maraude/{_shift_id(app)}/close",
+                       data={"ambiance": "calme"}).status_code == 302
     response = client.post(f"/maraude/contacts/{second}/supprimer")
     assert response.status_code == 403 and "close" in response.get_data(as_text=True)
     assert _contact_ids(app) == [second]
@@ -148,15 +154,20 @@ def test_edit_after_close_is_audited_and_listed(app, client, login):
     _start(client, app)
     _known(client)
     contact_id = _contact_ids(app)[0]
-    assert client.post(f"/maraude/{_shift_id(app)}/close", data={"ambiance": "calme"}).status_code == 302
+    assert client.post(f"/maraude/{_shift_id(app)}/close",
+                       data={"ambiance": "calme"}).status_code == 302
     page = client.get("/maraude").get_data(as_text=True)
     assert 'id="recent-shift"' in page and f"/maraude/contacts/{contact_id}" in page
-    assert 'id="contact-delete"' not in client.get(f"/maraude/contacts/{contact_id}").get_data(as_text=True)
+    assert ('id="contact-delete"' not in client.get(
+        f"/maraude/contacts/{contact_id}").get_data(as_text=True))
     assert client.post(f"/maraude/contacts/{contact_id}",
-                       data={"kind": "known", "sex": "m", "material-kit_base": "2"}).status_code == 302
+                       data={"kind": "known", "sex": "m",
+                             "material-kit_base": "2"}).status_code == 302
     with app.app_context():
-        events = db.session.execute(db.select(AuditEvent).filter_by(action="contact.edit")).scalars().all()
-        assert [(e.field, e.before, e.after) for e in events] == [("materials", "kit_base:1", "kit_base:2")]
+        events = db.session.execute(
+            db.select(AuditEvent).filter_by(action="contact.edit")).scalars().all()
+        assert [(e.field, e.before, e.after)
+                for e in events] == [("materials", "kit_base:1", "kit_base:2")]
         assert events[0].target_id == contact_id
 
 
@@ -173,7 +184,8 @@ def test_validated_shift_hides_edit_and_answers_403(app, client, login):
     assert client.post(f"/maraude/contacts/{contact_id}/supprimer").status_code == 403
     supervisor = app.test_client()
     do_login(supervisor, "supervisor@aurore.demo")
-    assert supervisor.post(f"/maraude/contacts/{contact_id}", data={"kind": "refusal"}).status_code == 403
+    assert supervisor.post(f"/maraude/contacts/{contact_id}",
+                           data={"kind": "refusal"}).status_code == 403
     with app.app_context():
         assert db.session.get(Contact, contact_id).kind == "known"
         assert db.session.query(ContactMaterial).count() == 1
@@ -190,10 +202,13 @@ def test_supervisor_edits_closed_shift_of_own_organisation(app, client, login):
     review = supervisor.get(f"/revue/maraude/{_shift_id(app)}").get_data(as_text=True)
     assert "· Personne · ×1" in review and "· known ·" not in review
     correction = supervisor.get(f"/revue/contact/{contact_id}/corriger").get_data(as_text=True)
-    assert f'href="/maraude/contacts/{contact_id}">Modifier tout le contact' in correction  # its own control
+    # its own control
+    assert f'href="/maraude/contacts/{contact_id}">Modifier tout le contact' in correction
     assert supervisor.get(f"/maraude/contacts/{contact_id}").status_code == 200
-    response = supervisor.post(f"/maraude/contacts/{contact_id}", data={"kind": "known", "sex": "x"})
-    assert response.status_code == 302 and f"/revue/maraude/{_shift_id(app)}" in response.headers["Location"]
+    response = supervisor.post(f"/maraude/contacts/{contact_id}",
+                               data={"kind": "known", "sex": "x"})
+    assert (response.status_code == 302
+            and f"/revue/maraude/{_shift_id(app)}" in response.headers["Location"])
     gaia = app.test_client()
     do_login(gaia, "worker@gaia.demo")
     assert gaia.get(f"/maraude/contacts/{contact_id}").status_code == 404
@@ -207,13 +222,15 @@ def test_bad_edit_values_name_the_field(app, client, login):
     _start(client, app)
     _known(client)
     contact_id = _contact_ids(app)[0]
-    cases = [({"kind": ""}, "kind"), ({"kind": "alien"}, "kind"), ({"kind": "known", "sector": "mars"}, "sector"),
+    cases = [({"kind": ""}, "kind"), ({"kind": "alien"}, "kind"),
+             ({"kind": "known", "sector": "mars"}, "sector"),
              ({"kind": "known", "material-kit_base": "-1"}, "materials"),
              ({"kind": "known", "material-kit_base": "1001"}, "materials"),
              ({"kind": "known", "products": "licorne"}, "products"),
              ({"kind": "anonymous", "people_count": "0"}, "people_count"),
              ({"kind": "known", "occurred_at": "25:99"}, "occurred_at"),
-             ({"kind": "known", "sex": "\x00"}, "sex"), ({"kind": "known", "age_band": "é" * 5000}, "age_band"),
+             ({"kind": "known", "sex": "\x00"}, "sex"),
+             ({"kind": "known", "age_band": "é" * 5000}, "age_band"),
              ({"kind": "known", "digest": "zz"}, "digest")]
     for data, field in cases:
         response = client.post(f"/maraude/contacts/{contact_id}", data=data)
@@ -233,8 +250,10 @@ def test_time_outside_closed_shift_is_refused(app, client, login):
     with app.app_context():
         shift = db.session.get(Shift, _shift_id(app))
         later = local_clock(shift.ended_at + dt.timedelta(hours=2))
-    response = client.post(f"/maraude/contacts/{contact_id}", data={"kind": "known", "occurred_at": later})
-    assert response.status_code == 422 and 'data-field="occurred_at"' in response.get_data(as_text=True)
+    response = client.post(f"/maraude/contacts/{contact_id}",
+                           data={"kind": "known", "occurred_at": later})
+    assert (response.status_code == 422
+            and 'data-field="occurred_at"' in response.get_data(as_text=True))
 
 
 def test_sector_chips_come_from_the_shift_team(app, client, login):
@@ -248,7 +267,8 @@ def test_sector_chips_come_from_the_shift_team(app, client, login):
         shift = db.session.execute(db.select(Shift)).scalar_one()
         assert [s.code for s in shift.sectors] == [s.code for s in shift.team.sectors]
         codes = [s.code for s in shift.team.sectors]
-    form = client.get("/maraude").get_data(as_text=True).split('id="contact-form"')[1].split("</form>")[0]
+    form = client.get("/maraude").get_data(as_text=True).split(
+        'id="contact-form"')[1].split("</form>")[0]
     offered = re.findall(r'name="sector" value="([^"]+)"', form)
     assert offered == codes
     assert f'name="sector" value="{codes[0]}" checked' in form
@@ -259,7 +279,8 @@ def test_start_with_chosen_sectors_defaults_contact_sector(app, client, login):
     login(WORKER)
     codes = _team(app)[1]
     _start(client, app, sectors=[codes[1]])
-    form = client.get("/maraude").get_data(as_text=True).split('id="contact-form"')[1].split("</form>")[0]
+    form = client.get("/maraude").get_data(as_text=True).split(
+        'id="contact-form"')[1].split("</form>")[0]
     assert f'name="sector" value="{codes[1]}" checked' in form
     assert re.findall(r'name="sector" value="([^"]+)"', form) == codes
 
@@ -270,7 +291,8 @@ def test_replayed_form_ids_never_make_a_second_row(app, client, login):
     _start(client, app, id=first_shift)
     contact = {"kind": "anonymous", "id": "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a61"}
     assert client.post("/maraude/contacts", data=contact).status_code == 302
-    assert client.post("/maraude/contacts", data=contact).status_code == 302  # double tap: saved once
+    # double tap: saved once
+    assert client.post("/maraude/contacts", data=contact).status_code == 302
     assert len(_contact_ids(app)) == 1
     client.post(f"/maraude/{first_shift}/close", data={})
     replay = client.post("/maraude", data={"team": _team(app)[0], "id": first_shift})

@@ -1,4 +1,5 @@
-"""Plain-POST field logging: shift, contacts, scope, one person code across organisations, no raw-input leak."""
+"""Plain-POST field logging: shift, contacts, scope, one person code across organisations, no
+raw-input leak."""
 import logging
 import re
 
@@ -9,7 +10,8 @@ from outreach.models import Contact, Person, Referral, Shift
 
 
 def _start(client, team):
-    return client.post("/maraude", data={"team": team, "staff_count": "2", "sectors": [], "stock_out-kit_base": "20"})
+    return (client.post("/maraude", data={"team": team, "staff_count": "2", "sectors": [],
+                                          "stock_out-kit_base": "20"}))
 
 
 def _known(client, name="ZORGLUBIX", **extra):
@@ -35,11 +37,13 @@ def test_shift_contacts_close(app, client, login):
     client.post("/maraude/contacts", data={"kind": "anonymous", "people_count": "3"})
     client.post("/maraude/contacts", data={"kind": "refusal"})
     client.post("/maraude/contacts", data={"kind": "anonymous", "referral-assore": "1"})
-    client.post("/maraude/contacts", data={"kind": "anonymous", "orientation-csapa": "1", "accompanied-csapa": "1"})
+    client.post("/maraude/contacts",
+                data={"kind": "anonymous", "orientation-csapa": "1", "accompanied-csapa": "1"})
     with app.app_context():
         shift = db.session.execute(db.select(Shift)).scalar_one()
         shift_id = shift.id
-    assert client.post(f"/maraude/{shift_id}/close", data={"ambiance": "calme", "stock_back-kit_base": "5"}).status_code == 302
+    assert client.post(f"/maraude/{shift_id}/close",
+                       data={"ambiance": "calme", "stock_back-kit_base": "5"}).status_code == 302
     with app.app_context():
         contacts = db.session.execute(db.select(Contact)).scalars().all()
         assert sorted(c.kind for c in contacts) == ["anonymous"] * 3 + ["known"] * 2 + ["refusal"]
@@ -74,16 +78,19 @@ def test_two_organisations_one_code_and_scope(app, client, login):
     with app.app_context():
         assert db.session.query(Person).count() == 1
         assert db.session.query(Contact).count() == 2
-    assert "1 contact(s)" in re.sub(r"<[^>]+>", "", page)  # as read on screen (the count is in its own span)
+    # as read on screen (the count is in its own span)
+    assert "1 contact(s)" in re.sub(r"<[^>]+>", "", page)
 
 
 def test_bad_input_names_field(client, app, login):
     login("worker@aurore.demo")
     _start(client, _team(app, "worker@aurore.demo"))
-    for data, field in [({"kind": "nope"}, "kind"), ({"kind": "anonymous", "people_count": "x"}, "people_count"),
+    for data, field in [({"kind": "nope"}, "kind"),
+                        ({"kind": "anonymous", "people_count": "x"}, "people_count"),
                         ({"kind": "anonymous", "sector": "zz"}, "sector"),
                         ({"kind": "anonymous", "material-kit_base": "-3"}, "materials"),
-                        ({"kind": "known"}, "digest"), ({"kind": "anonymous", "occurred_at": "99"}, "occurred_at")]:
+                        ({"kind": "known"}, "digest"),
+                        ({"kind": "anonymous", "occurred_at": "99"}, "occurred_at")]:
         response = client.post("/maraude/contacts", data=data)
         assert response.status_code in (400, 409, 422), data
         assert field in response.get_data(as_text=True)

@@ -1,5 +1,6 @@
-"""`make run` (seed-demo --history, as the Makefile runs it) gives a plan manager a dashboard with figures for
-each of the last 12 complete months, the month in progress apart (issue 19, "Done means")."""
+"""`make run` (seed-demo --history, as the Makefile runs it) gives a plan manager a dashboard with
+figures for each of the last 12 complete months, the month in progress apart (issue 19, "Done
+means")."""
 import re
 from html import unescape
 
@@ -17,10 +18,12 @@ def test_make_runs_demo_gives_a_manager_twelve_complete_months_of_figures(app):
     dashboard = unescape(client.get("/indicateurs").get_data(as_text=True))
     with app.test_request_context():
         running = services.current_month()
-        months = [services.month_label(services.add_months(running.start, -n)) for n in range(12, 0, -1)]
+        months = [services.month_label(services.add_months(running.start, -n))
+                  for n in range(12, 0, -1)]
     summary = re.search(r"<summary>(.*?)</summary>", dashboard, re.DOTALL).group(1)
     assert f"{months[0]} à {months[-1]}" in summary
-    value = re.search(r'<tr class="indicator-row[^"]*"[^>]*>.*?<td class="num value[^"]*">([^<]+)</td>', dashboard,
+    value = re.search(r'<tr class="indicator-row[^"]*"[^>]*>.*?<td class="num '
+                      r'value[^"]*">([^<]+)</td>', dashboard,
                       re.DOTALL).group(1)
     assert re.fullmatch(r"[\d  ]+(,\d)?( %)?", value.strip()) and value.strip() != "0"
     drill = unescape(client.get("/indicateurs/contacts?by=month").get_data(as_text=True))

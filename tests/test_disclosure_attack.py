@@ -34,7 +34,8 @@ def _manager_queries(app, client, login, tmp_path, seed, count):
     world = make_history(app, seed, rng)
     login("manager@plan.demo")
     load_snapshot(app, world, tmp_path / f"open-{seed}.db")
-    specs = _chosen(world) + [random_spec(world, rng) for _ in range(count)] + [{"surface": "open_data"}]
+    specs = _chosen(world) + [random_spec(world, rng)
+                              for _ in range(count)] + [{"surface": "open_data"}]
     results = [world.run(client, spec) for spec in specs]
     body = client.get("/api/v1/indicators?indicator=contacts",
                       headers={"Authorization": f"Bearer {world.token}"}).get_json()
@@ -46,8 +47,10 @@ def _chosen(world):
     two."""
     first, second, third = ([m] for m in world.months)
     return [{"surface": "api", "code": "contacts", "by": "organisation", "months": first},
-            {"surface": "api", "code": "contacts", "by": "month", "months": first, "filter": ("organisation", "aurore")},
-            {"surface": "drill_csv", "code": "distinct_persons", "by": "organisation", "months": second},
+            {"surface": "api", "code": "contacts", "by": "month", "months": first,
+             "filter": ("organisation", "aurore")},
+            {"surface": "drill_csv", "code": "distinct_persons", "by": "organisation",
+             "months": second},
             {"surface": "dashboard_csv", "months": second, "filter": ("organisation", "aurore")},
             {"surface": "drill_page", "code": "contacts", "by": "team", "months": world.months},
             {"surface": "api", "code": "contacts", "by": "team", "months": first + second},
@@ -60,8 +63,10 @@ def _rounds(results, rng, triples):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_no_pair_or_triple_of_manager_queries_recovers_a_small_count(app, client, login, tmp_path, seed):
-    world, rng, specs, results, method = _manager_queries(app, client, login, tmp_path, seed, count=14)
+def test_no_pair_or_triple_of_manager_queries_recovers_a_small_count(app, client, login, tmp_path,
+                                                                     seed):
+    world, rng, specs, results, method = _manager_queries(app, client, login, tmp_path, seed,
+                                                          count=14)
     found, wrong = [], []
     for combination in _rounds(results, rng, triples=80):
         known = solve([c for i in combination for c in results[i]], method)
@@ -73,7 +78,8 @@ def test_no_pair_or_triple_of_manager_queries_recovers_a_small_count(app, client
 
 @pytest.mark.parametrize("seed", SEEDS[:1])
 def test_published_figures_stay_within_the_stated_bound(app, client, login, tmp_path, seed):
-    world, _rng, specs, results, method = _manager_queries(app, client, login, tmp_path, seed, count=30)
+    world, _rng, specs, results, method = _manager_queries(app, client, login, tmp_path, seed,
+                                                           count=30)
     errors, gaps, withheld = [], [], 0
     for spec, cells in zip(specs, results):
         for code, atoms, shown in cells:
@@ -84,10 +90,12 @@ def test_published_figures_stay_within_the_stated_bound(app, client, login, tmp_
             withheld += truth >= method.threshold and low == 0
         if spec["surface"] in GROUPED and len(cells) > 1:
             gaps += _gap(cells, method)
-    print(f"\n{len(errors)} published cells at or above the threshold: largest |published - true| = "
+    print(f"\n{len(errors)} published cells at or above the threshold: largest |published - true| "
+          "= "
           f"{max(errors)}, mean {sum(errors) / len(errors):.2f} (stated bound {method.noise}); "
           f"{withheld} withheld for a perturbed value below the threshold")
-    print(f"{len(gaps)} totals with every part published: largest |total - sum of parts| = {max(gaps, default=0)}")
+    print(f"{len(gaps)} totals with every part published: largest |total - sum of parts| = "
+          f"{max(gaps, default=0)}")
     assert errors and max(errors) <= method.noise
     assert all(gap <= method.noise * parts for gap, parts in zip(gaps, _parts(results, specs)))
 
@@ -112,6 +120,7 @@ def _parts(results, specs):
 def test_world_bounds_helpers_agree():
     world = World(months=[])
     method = Method(5, 2, True)
-    assert method.bounds("< 5") == (0, 6) and method.bounds("12") == (10, 14) and method.bounds("5") == (5, 7)
+    assert (method.bounds("< 5") == (0, 6) and method.bounds("12") == (10, 14)
+            and method.bounds("5") == (5, 7))
     assert world.organisation({("gaia_mobile", "x", 1)}) == "gaia"
     assert world.organisation({("gaia_mobile", "x", 1), ("aurore_est", "x", 1)}) is None

@@ -43,22 +43,27 @@ def _month_args(world):
     return {"from": world.months[0].isoformat(), "to": world.months[-1].isoformat()[:8] + "28"}
 
 
-def test_an_organisation_reads_its_own_figures_exactly_and_a_manager_protected_ones(app, client, login):
+def test_an_organisation_reads_its_own_figures_exactly_and_a_manager_protected_ones(
+        app, client, login):
     world = make_history(app, 3, random.Random(3))
-    truth = world.truth("contacts", world.atoms("contacts", ["charonne_rue"], world.sectors, world.months))
+    truth = world.truth("contacts",
+                        world.atoms("contacts", ["charonne_rue"], world.sectors, world.months))
     from outreach.extensions import db
     from outreach.models import User
     from outreach.security import new_api_token
     with app.app_context():
-        supervisor = db.session.execute(db.select(User).filter_by(email="supervisor@charonne.demo")).scalar_one()
+        supervisor = db.session.execute(
+            db.select(User).filter_by(email="supervisor@charonne.demo")).scalar_one()
         token = new_api_token(supervisor, "own")
         db.session.commit()
     own = World(months=world.months, token=token)
-    body, groups = _api(client, own, indicator="contacts", group_by="organisation", **_month_args(world))
+    body, groups = _api(client, own, indicator="contacts", group_by="organisation",
+                        **_month_args(world))
     assert body["suppression"]["applied"] is False and groups == {"Charonne": truth}
-    body, groups = _api(client, world, indicator="contacts", group_by="organisation", **_month_args(world))
-    assert body["suppression"] == {"applied": True, "method": "cell-key perturbation", "threshold": 5,
-                                   "max_noise": 2}
+    body, groups = _api(client, world, indicator="contacts", group_by="organisation",
+                        **_month_args(world))
+    assert body["suppression"] == {"applied": True, "method": "cell-key perturbation",
+                                   "threshold": 5, "max_noise": 2}
     assert groups["Charonne"] is None or abs(groups["Charonne"] - truth) <= 2
 
 
@@ -69,7 +74,8 @@ def test_disclosure_control_off_gives_a_manager_exact_figures(app, client, login
     assert body["suppression"]["applied"] is False
     for team in ("gaia_mobile", "charonne_rue", "aurore_est"):
         label = next(k for k, v in world.labels.items() if v == ("team", team))
-        assert groups[label] == world.truth("contacts", world.atoms("contacts", [team], world.sectors, world.months))
+        assert (groups[label] == world.truth(
+            "contacts", world.atoms("contacts", [team], world.sectors, world.months)))
 
 
 def test_production_refuses_to_turn_disclosure_control_off(tmp_path):
@@ -85,7 +91,8 @@ def test_ratios_are_computed_from_published_counts(app, client, login):
     body = client.get("/api/v1/indicators", query_string=args,
                       headers={"Authorization": f"Bearer {world.token}"}).get_json()
     values = {i["indicator"]: i["value"] for i in body["items"]}
-    contacts = world.truth("contacts", world.atoms("contacts", list(TEAMS), world.sectors, world.months))
+    contacts = world.truth("contacts",
+                           world.atoms("contacts", list(TEAMS), world.sectors, world.months))
     assert abs(values["contacts"] - contacts) <= 2
     with_code = values["share_with_code"] * values["contacts"] / 100  # the published numerator
     assert abs(with_code - round(with_code)) < 0.01 and abs(round(with_code) - world.known) <= 2
@@ -94,13 +101,15 @@ def test_ratios_are_computed_from_published_counts(app, client, login):
 def test_every_surface_states_what_was_done_to_the_numbers(app, client, login):
     world = make_history(app, 8, random.Random(8))
     login("manager@plan.demo")
-    args = {"period": "custom", "from": world.months[0].isoformat()[:7], "to": world.months[-1].isoformat()[:7]}
+    args = {"period": "custom", "from": world.months[0].isoformat()[:7],
+            "to": world.months[-1].isoformat()[:7]}
     for url in ("/indicateurs", "/indicateurs/contacts", "/parcours"):
         page = client.get(url, query_string=args).get_data(as_text=True)
         assert 'id="disclosure-legend"' in page and "décalé d&#39;au plus 2" in page, url
     book = load_workbook(io.BytesIO(client.get("/export/indicateurs.xlsx", query_string=args).data))
     notes = {r[0]: r[1] for r in book["Définitions"].iter_rows(values_only=True) if r and r[0]}
-    assert "décalé d'au plus 2" in notes["Secret statistique"] and "« < 5 »" in notes["Secret statistique"]
+    assert ("décalé d'au plus 2" in notes["Secret statistique"]
+            and "« < 5 »" in notes["Secret statistique"])
     own = app.test_client()
     do_login(own, "supervisor@charonne.demo", "charonne-password")
     page = own.get("/indicateurs", query_string=args).get_data(as_text=True)

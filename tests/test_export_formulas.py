@@ -22,10 +22,12 @@ PLUS, MINUS, AT = "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0", "@SUM(1+9)*cmd
 def _plant(app, indicator_numerator="contacts"):
     """Formula-like labels in an indicator, a sector, a programme and a team code."""
     with app.app_context():
-        indicator = db.session.execute(select(Indicator).filter_by(numerator=indicator_numerator)).scalars().first()
+        indicator = db.session.execute(
+            select(Indicator).filter_by(numerator=indicator_numerator)).scalars().first()
         indicator.name = EVIL
         db.session.execute(select(Sector).filter_by(code="stalingrad")).scalar_one().label = PLUS
-        db.session.execute(select(RefItem).filter_by(kind="programme", code="assore")).scalar_one().label = AT
+        db.session.execute(
+            select(RefItem).filter_by(kind="programme", code="assore")).scalar_one().label = AT
         db.session.execute(select(Team).filter_by(code="aurore_nord")).scalar_one().code = MINUS
         code = indicator.code
         db.session.commit()
@@ -37,12 +39,14 @@ def _period(day):
 
 
 def _csv_cells(response):
-    return [c for row in csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";") for c in row]
+    return [c for row in csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";")
+            for c in row]
 
 
 def _xlsx_cells(response):
     book = load_workbook(io.BytesIO(response.data))
-    return [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row if c.value is not None]
+    return [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row
+            if c.value is not None]
 
 
 def _assert_csv_neutralised(cells, *labels):
@@ -59,8 +63,10 @@ def _assert_xlsx_text(cells, *labels):
 
 
 @pytest.mark.parametrize("value, expected", [
-    (EVIL, "'" + EVIL), ("+1+1", "'+1+1"), ("-x", "'-x"), ("@A1", "'@A1"), ("\t=1", "'\t=1"), ("\r=1", "'\r=1"),
-    ("-3,5", "-3,5"), ("+12", "+12"), ("stalingrad", "stalingrad"), (7, 7), (None, None), ("< 5", "< 5")])
+    (EVIL, "'" + EVIL), ("+1+1", "'+1+1"), ("-x", "'-x"), ("@A1", "'@A1"), ("\t=1", "'\t=1"),
+    ("\r=1", "'\r=1"),
+    ("-3,5", "-3,5"), ("+12", "+12"), ("stalingrad", "stalingrad"), (7, 7), (None, None),
+    ("< 5", "< 5")])
 def test_the_one_rule(value, expected):
     assert neutralise(value) == expected
     assert is_formula_like(value) == (value != expected)
@@ -70,8 +76,10 @@ def test_dashboard_exports(app, client, login):
     day = seed_contacts(app)
     _plant(app)
     login("manager@plan.demo")
-    _assert_csv_neutralised(_csv_cells(client.get("/export/indicateurs.csv", query_string=_period(day))), EVIL)
-    _assert_xlsx_text(_xlsx_cells(client.get("/export/indicateurs.xlsx", query_string=_period(day))), EVIL)
+    _assert_csv_neutralised(
+        _csv_cells(client.get("/export/indicateurs.csv", query_string=_period(day))), EVIL)
+    _assert_xlsx_text(
+        _xlsx_cells(client.get("/export/indicateurs.xlsx", query_string=_period(day))), EVIL)
 
 
 def test_drill_down_and_funnel_exports(app, client, login):
@@ -79,10 +87,14 @@ def test_drill_down_and_funnel_exports(app, client, login):
     code = _plant(app)
     login("manager@plan.demo")
     by_sector = {**_period(day), "by": "sector"}
-    _assert_csv_neutralised(_csv_cells(client.get(f"/export/indicateurs/{code}.csv", query_string=by_sector)), PLUS)
-    _assert_xlsx_text(_xlsx_cells(client.get(f"/export/indicateurs/{code}.xlsx", query_string=by_sector)), PLUS)
-    _assert_xlsx_text(_xlsx_cells(client.get("/export/parcours.xlsx", query_string=_period(day))), AT)
-    _assert_csv_neutralised(_csv_cells(client.get("/export/parcours.csv", query_string=_period(day))), AT)
+    _assert_csv_neutralised(
+        _csv_cells(client.get(f"/export/indicateurs/{code}.csv", query_string=by_sector)), PLUS)
+    _assert_xlsx_text(
+        _xlsx_cells(client.get(f"/export/indicateurs/{code}.xlsx", query_string=by_sector)), PLUS)
+    _assert_xlsx_text(_xlsx_cells(client.get("/export/parcours.xlsx", query_string=_period(day))),
+                      AT)
+    _assert_csv_neutralised(
+        _csv_cells(client.get("/export/parcours.csv", query_string=_period(day))), AT)
 
 
 def test_contact_rows_export(app, client, login):

@@ -33,8 +33,9 @@ def _expected(app, email, args):
 def _in_xlsx(expected, actions):
     """What the XLSX holds for each value: withheld cells empty, percentages as fractions."""
     units = {r["indicator"].code: r["indicator"].unit for b in actions for r in b["rows"]}
-    return _rounded({code: None if v == "< 5" else v / 100 if units[code] == "%" and v is not None else v
-                     for code, v in expected.items()})
+    return _rounded(
+        {code: None if v == "< 5" else v / 100 if units[code] == "%" and v is not None else v
+         for code, v in expected.items()})
 
 
 def _rounded(values):
@@ -59,12 +60,14 @@ def test_xlsx_has_one_sheet_per_action_definitions_and_the_dashboard_values(app,
         found.update({r[0]: r[3] for r in rows[1:]})
     assert _rounded(found) == _in_xlsx(expected, actions)
     small = {**args, "organisation": "gaia"}  # by code, as in the API
-    book = load_workbook(io.BytesIO(client.get("/export/indicateurs.xlsx", query_string=small).data))
+    book = load_workbook(
+        io.BytesIO(client.get("/export/indicateurs.xlsx", query_string=small).data))
     with app.app_context():
         expected, _actions = _expected(app, "manager@plan.demo", small)
     found = {r[0]: r for s in book.worksheets[1:] for r in s.iter_rows(min_row=2, values_only=True)}
     assert _rounded({code: r[3] for code, r in found.items()}) == _in_xlsx(expected, _actions)
-    assert expected["contacts"] == "< 5" and found["contacts"][3] is None  # gaia's 3 contacts are hidden, as on screen
+    # gaia's 3 contacts are hidden, as on screen
+    assert expected["contacts"] == "< 5" and found["contacts"][3] is None
     assert "Valeur : < 5" in found["contacts"][-1]  # and flagged on their row
     definitions = [r for r in book["Définitions"].iter_rows(values_only=True)]
     assert definitions[0][0] == "Période"
@@ -85,14 +88,16 @@ def test_csv_uses_bom_and_semicolons_with_the_dashboard_values(app, client, logi
         expected, _actions = _expected(app, "manager@plan.demo", args)
     as_text = {k: "" if v is None else str(v).replace(".", ",") for k, v in expected.items()}
     assert {r[1]: r[4] for r in rows[1:]} == as_text
-    comma = client.get("/export/indicateurs.csv", query_string={**args, "sep": ","}).data.decode("utf-8")
+    comma = client.get("/export/indicateurs.csv",
+                       query_string={**args, "sep": ","}).data.decode("utf-8")
     assert next(csv.reader(io.StringIO(comma[1:])))[:2] == ["Tableau", "Code"]
 
 
 def test_a_supervisor_export_is_their_own_organisation_unsuppressed(app, client, login):
     day = seed_contacts(app)
     login("supervisor@aurore.demo")
-    args = {**_period_args(day), "organisation": "aurore"}  # their own (another's matches nothing, unknown: 400)
+    # their own (another's matches nothing, unknown: 400)
+    args = {**_period_args(day), "organisation": "aurore"}
     response = client.get("/export/indicateurs.xlsx", query_string=args)
     book = load_workbook(io.BytesIO(response.data))
     values = [r[3] for s in book.worksheets[1:] for r in s.iter_rows(min_row=2, values_only=True)]
@@ -108,7 +113,8 @@ def test_drill_down_and_funnel_exports_match_the_pages(app, client, login):
     login("manager@plan.demo")
     args = {**_period_args(day), "by": "organisation"}
     with app.test_request_context():
-        indicator = db.session.execute(select(ind.Indicator).filter_by(numerator="distinct_persons")).scalars().first()
+        indicator = db.session.execute(
+            select(ind.Indicator).filter_by(numerator="distinct_persons")).scalars().first()
         manager = db.session.execute(select(User).filter_by(email="manager@plan.demo")).scalar_one()
         rows, total = ind.breakdown(indicator, ind.parse_period(args), {}, manager, "organisation")
         code = indicator.code
@@ -118,7 +124,8 @@ def test_drill_down_and_funnel_exports_match_the_pages(app, client, login):
         [["Total de la période", str(cell(total))]]
     assert any(isinstance(v, Hidden) for _label, v in rows)
     funnel = client.get("/export/parcours.xlsx", query_string=_period_args(day))
-    assert load_workbook(io.BytesIO(funnel.data)).sheetnames == ["Définitions", "Parcours", "Par programme"]
+    assert load_workbook(io.BytesIO(funnel.data)).sheetnames == ["Définitions", "Parcours",
+                                                                 "Par programme"]
 
 
 def test_workers_are_refused(client, login):
@@ -133,7 +140,8 @@ def test_every_export_is_audited(app, client, login):
     client.get("/export/indicateurs.csv", query_string=_period_args(day))
     client.get("/export/parcours.csv", query_string=_period_args(day))
     with app.app_context():
-        events = db.session.execute(select(AuditEvent).filter_by(action="export.indicators")).scalars().all()
+        events = db.session.execute(
+            select(AuditEvent).filter_by(action="export.indicators")).scalars().all()
         assert [e.details["view"] for e in events] == ["dashboard", "funnel"]
 
 
@@ -149,29 +157,35 @@ def test_sqlite_snapshot_holds_suppressed_aggregates_only(app, tmp_path):
     day = seed_contacts(app)
     path = str(tmp_path / "open.db")
     month = day.strftime("%Y-%m")
-    result = app.test_cli_runner().invoke(args=["export-sqlite", path, "--from", month, "--to", month])
+    result = app.test_cli_runner().invoke(
+        args=["export-sqlite", path, "--from", month, "--to", month])
     assert result.exit_code == 0, result.output
     database = sqlite_utils.Database(path)
-    assert set(database.table_names()) == {"plan_indicators", "indicator_by_month", "indicator_by_organisation",
-                                           "indicator_by_sector", "funnel_by_programme", "_descriptions",
-                                           "plan_action_status", "plan_budget", "plan_places_by_month", "plan_stays",
-                                           "plan_coverage"}
+    assert set(database.table_names()) == {"plan_indicators", "indicator_by_month",
+                                           "indicator_by_organisation",
+                                           "indicator_by_sector", "funnel_by_programme",
+                                           "_descriptions",
+                                           "plan_action_status", "plan_budget",
+                                           "plan_places_by_month", "plan_stays", "plan_coverage"}
     for table in database.tables:
         if table.name in ("plan_indicators", "_descriptions"):
             continue
-        assert not [c for c in table.columns_dict if any(w in c for w in PERSON_WORDS if w != "code")]
+        assert not [c for c in table.columns_dict
+                    if any(w in c for w in PERSON_WORDS if w != "code")]
     by_org = list(database["indicator_by_organisation"].rows)
     hidden = [r for r in by_org if r["shown"] in ("< 5", "s")]
     assert hidden and all(r["value"] is None for r in hidden)
     gaia = [r for r in by_org if r["organisation"] == "Gaïa" and r["indicator"] in
-            {i["code"] for i in database["plan_indicators"].rows_where("name like ?", ["%personnes%"])}]
+            {i["code"]
+             for i in database["plan_indicators"].rows_where("name like ?", ["%personnes%"])}]
     assert gaia and all(r["value"] is None or r["value"] == 0 or r["value"] >= 5 for r in gaia)
     described = {(r["table_name"], r["column_name"]) for r in database["_descriptions"].rows}
     assert ("indicator_by_month", "shown") in described
     metadata = json.loads((tmp_path / "metadata.json").read_text())
     assert "indicator_by_month" in metadata["databases"]["open"]["tables"]
     with app.app_context():
-        assert db.session.execute(select(AuditEvent).filter_by(action="export.snapshot")).scalar_one()
+        assert db.session.execute(
+            select(AuditEvent).filter_by(action="export.snapshot")).scalar_one()
     assert os.path.getsize(path) > 0
 
 

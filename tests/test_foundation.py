@@ -95,9 +95,11 @@ def test_health_check_tells_the_running_version(client):
 
     import outreach
     response = client.get("/healthz")
-    assert response.status_code == 200 and response.json == {"status": "ok", "version": outreach.__version__}
+    assert response.status_code == 200 and response.json == {"status": "ok",
+                                                             "version": outreach.__version__}
     # the package metadata (pip show, setup.cfg's attr:) reads the same single number
-    assert importlib.metadata.version("outreach") == outreach.__version__, "stale install: run make install"
+    assert (importlib.metadata.version("outreach")
+            == outreach.__version__), "stale install: run make install"
     with open(os.path.join(ROOT, "CHANGELOG.md"), encoding="utf-8") as changelog:
         headings = re.findall(r"^## \[([^\]]+)\]", changelog.read(), re.MULTILINE)
     # a development version comes after the last release and before its own: its changes are
@@ -146,16 +148,19 @@ def test_a_missing_csrf_token_gets_a_clear_answer(tmp_path, database_url):
 
 def test_login_is_throttled_with_a_french_message(tmp_path, database_url):
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "x",
-                      "PSEUDONYM_KEY": "y", "WTF_CSRF_ENABLED": False, "LOGIN_LIMIT": "3 per minute"})
+                      "PSEUDONYM_KEY": "y", "WTF_CSRF_ENABLED": False,
+                      "LOGIN_LIMIT": "3 per minute"})
     client = app.test_client()
     codes = [client.post("/connexion", data={"email": "x@y.fr", "password": "bad"}).status_code
              for _ in range(4)]
     assert codes[:3] == [401, 401, 401] and codes[3] == 429
-    assert "Trop de tentatives" in client.post("/connexion", data={"email": "x@y.fr", "password": "b"}).get_data(as_text=True)
+    assert ("Trop de tentatives" in client.post(
+        "/connexion", data={"email": "x@y.fr", "password": "b"}).get_data(as_text=True))
 
 
-@pytest.mark.parametrize("email", ["worker@aurore.demo", "supervisor@aurore.demo", "admin@aurore.demo",
-                                   "worker@gaia.demo", "manager@plan.demo"])
+@pytest.mark.parametrize("email",
+                         ["worker@aurore.demo", "supervisor@aurore.demo", "admin@aurore.demo",
+                          "worker@gaia.demo", "manager@plan.demo"])
 def test_each_demo_role_lands_on_its_own_home_page(app, client, login, email):
     from outreach.access import HOME_ENDPOINTS
     login(email)
@@ -191,30 +196,37 @@ def test_nothing_is_loaded_from_outside_the_app():
 # --- command line -------------------------------------------------------------------
 
 def _flask(args, database_url, tmp_path, stdin=""):
-    env = {**os.environ, "OUTREACH_DATABASE_URL": database_url, "OUTREACH_INSTANCE_PATH": str(tmp_path),
+    env = {**os.environ, "OUTREACH_DATABASE_URL": database_url,
+           "OUTREACH_INSTANCE_PATH": str(tmp_path),
            "OUTREACH_SECRET_KEY": "x", "OUTREACH_PSEUDONYM_KEY": "test-pseudonym-key"}
     return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], input=stdin,
-                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=PATIENCE, check=False)
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=PATIENCE,
+                          check=False)
 
 
-def test_create_user_reads_the_password_from_stdin_and_enforces_the_policy(app, database_url, tmp_path):
+def test_create_user_reads_the_password_from_stdin_and_enforces_the_policy(
+        app, database_url, tmp_path):
     weak = _flask(["create-user", "new@aurore.demo", "--role", "worker", "--organisation", "aurore",
                    "--team", "aurore_nord"], database_url, tmp_path, stdin="short\n")
     assert weak.returncode != 0 and "12" in weak.stderr
     good = _flask(["create-user", "new@aurore.demo", "--role", "worker", "--organisation", "aurore",
-                   "--team", "aurore_nord"], database_url, tmp_path, stdin="a long street passphrase\n")
+                   "--team", "aurore_nord"], database_url, tmp_path,
+                  stdin="a long street passphrase\n")
     assert good.returncode == 0, good.stderr
     client = app.test_client()
-    ok = client.post("/connexion", data={"email": "new@aurore.demo", "password": "a long street passphrase"})
+    ok = client.post("/connexion",
+                     data={"email": "new@aurore.demo", "password": "a long street passphrase"})
     assert ok.status_code == 302
     with app.app_context():  # a real (non-test) app stores argon2id with the standard 64 MiB cost
-        stored = db.session.execute(db.select(User.password_hash).filter_by(email="new@aurore.demo")).scalar()
+        stored = db.session.execute(
+            db.select(User.password_hash).filter_by(email="new@aurore.demo")).scalar()
     assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
 
 
 def test_cheap_password_hashing_is_only_for_test_apps(tmp_path):
     from outreach.security import hash_password
-    for testing, expected in ((True, "$argon2id$v=19$m=1024,t=1,p=1$"), (False, "$argon2id$v=19$m=65536,t=3,p=4$")):
+    for testing, expected in ((True, "$argon2id$v=19$m=1024,t=1,p=1$"),
+                              (False, "$argon2id$v=19$m=65536,t=3,p=4$")):
         app = create_app({"TESTING": testing, "FAST_PASSWORD_HASHING": True, "SECRET_KEY": "x",
                           "PSEUDONYM_KEY": "y", "DATABASE_URL": f"sqlite:///{tmp_path}/h.db"})
         with app.app_context():
@@ -225,7 +237,8 @@ def test_create_token_prints_a_working_bearer_token(app, database_url, tmp_path)
     result = _flask(["create-token", "worker@aurore.demo"], database_url, tmp_path)
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip().splitlines()[-1]
-    with app.test_request_context("/api/v1/reference", headers={"Authorization": f"Bearer {token}"}):
+    with app.test_request_context("/api/v1/reference",
+                                  headers={"Authorization": f"Bearer {token}"}):
         from flask_login import current_user
         assert current_user.email == "worker@aurore.demo"
 
@@ -246,5 +259,6 @@ def test_behind_one_proxy_the_audit_log_records_the_client_address_not_nginx(app
                 headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"},
                 environ_base={"REMOTE_ADDR": "127.0.0.1"})
     with app.app_context():
-        event = db.session.execute(db.select(AuditEvent).filter_by(action="login_failed")).scalar_one()
+        event = db.session.execute(
+            db.select(AuditEvent).filter_by(action="login_failed")).scalar_one()
         assert event.details["ip"] == "203.0.113.7"

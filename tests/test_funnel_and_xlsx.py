@@ -25,20 +25,25 @@ def _board(email, filters=None):
 def test_shelter_pathway_and_care_orientations_are_two_chains(world):  # noqa: F811
     data = _board("supervisor@aurore.demo", {"organisation_id": db.session.execute(
         select(User.organisation_id).filter_by(email="supervisor@aurore.demo")).scalar()})
-    assert [s.code for s in data["shelter"]] == ["referrals_proposed", "referrals_accepted", "admissions",
+    assert [s.code for s in data["shelter"]] == ["referrals_proposed", "referrals_accepted",
+                                                 "admissions",
                                                 "exits_stable"]
     assert [s.code for s in data["care"]] == ["orientations", "orientations_accompanied"]
     proposed = data["shelter"][0].value
-    assert proposed and data["shelter"][0].share is None and data["care"][0].share is None  # chains start fresh
-    for before, after in zip(data["shelter"], data["shelter"][1:]):  # each step: share of the one before it
+    # chains start fresh
+    assert proposed and data["shelter"][0].share is None and data["care"][0].share is None
+    # each step: share of the one before it
+    for before, after in zip(data["shelter"], data["shelter"][1:]):
         assert after.share == (after.value / before.value * 100 if before.value else None)
     assert data["care"][1].share == data["care"][1].value / data["care"][0].value * 100
     assert data["no_place"].share == data["no_place"].value / proposed * 100
 
 
 def test_shares_come_from_published_counts_and_are_withheld_with_them():
-    assert services.step_share(Hidden(5), 12) == Hidden(5) and services.step_share(12, Hidden(5)) == Hidden(5)
-    assert services.step_share(8, 6) == 75 and services.step_share(0, 0) is None and services.step_share(None, 3) is None
+    assert services.step_share(Hidden(5),
+                               12) == Hidden(5) and services.step_share(12, Hidden(5)) == Hidden(5)
+    assert (services.step_share(8, 6) == 75 and services.step_share(0, 0) is None
+            and services.step_share(None, 3) is None)
 
 
 def test_the_funnel_page_shows_each_chain_apart(client, login, world):  # noqa: F811
@@ -51,8 +56,8 @@ def test_the_funnel_page_shows_each_chain_apart(client, login, world):  # noqa: 
     assert "Refusées faute de place" in page
     # 2 proposals in March: every shelter count is withheld from a plan manager, and so is every
     # share
-    assert "< 5" in shelter and "s de l'étape précédente" in shelter and re.search(r"\d+\s?% de l'étape", shelter) \
-        is None
+    assert "< 5" in shelter and "s de l'étape précédente" in shelter \
+        and re.search(r"\d+\s?% de l'étape", shelter) is None
 
 
 def _sheets(client, url):
@@ -70,17 +75,19 @@ def test_the_xlsx_is_tidy(app, client, login):
     assert len({n.lower() for n in book.sheetnames}) == len(book.sheetnames)
     assert "1.1 Renforcer les maraudes" in book.sheetnames
     for name in book.sheetnames:
-        assert len(name) <= 31 and not name.endswith((" à", " de", " des", " du", " la", " le", " et"))
+        assert (len(name) <= 31
+                and not name.endswith((" à", " de", " des", " du", " la", " le", " et")))
     hidden_rows = 0
     for sheet in book.worksheets[1:]:
         assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
         header = [c.value for c in sheet[1]]
-        assert header[:8] == ["Code", "Indicateur", "Unité", "Valeur", "Cible", "Part de la cible", "Évolution",
-                              "Période précédente"]
+        assert header[:8] == ["Code", "Indicateur", "Unité", "Valeur", "Cible", "Part de la cible",
+                              "Évolution", "Période précédente"]
         assert sheet.column_dimensions["B"].width > 8
         for row in sheet.iter_rows(min_row=2):
             for c in row[3:8]:  # numeric columns: numbers or empty, never "< 5"
-                assert c.value is None or isinstance(c.value, (int, float)), (sheet.title, c.coordinate, c.value)
+                assert (c.value is None
+                        or isinstance(c.value, (int, float))), (sheet.title, c.coordinate, c.value)
                 if isinstance(c.value, int):
                     assert c.number_format == "#,##0"
             if row[5].value is not None:
@@ -89,7 +96,8 @@ def test_the_xlsx_is_tidy(app, client, login):
                 assert row[3].number_format == "0.0%"
             if len(row) > 8 and row[8].value:
                 hidden_rows += 1
-                assert "< 5" in row[8].value and row[3].value is None or "Valeur" not in row[8].value
+                assert ("< 5" in row[8].value and row[3].value is None
+                        or "Valeur" not in row[8].value)
     assert hidden_rows  # the small gaia counts of a plan manager's export are flagged, not written
     definitions = book["Définitions"]
     header_row = next(r[0].row for r in definitions.iter_rows() if r[0].value == "Code")

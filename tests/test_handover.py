@@ -1,6 +1,6 @@
-"""A referral handed over to another organisation (issue 21 item 4): the receiving organisation reads the
-referral, the code and the "last seen" line, nothing else of the sending one (every route, web and API, for
-each of its roles); the handover is in both organisations' audit trails."""
+"""A referral handed over to another organisation (issue 21 item 4): the receiving organisation
+reads the referral, the code and the "last seen" line, nothing else of the sending one (every route,
+web and API, for each of its roles); the handover is in both organisations' audit trails."""
 import datetime as dt
 import html
 
@@ -34,28 +34,34 @@ def _one(model, **keys):
 
 @pytest.fixture
 def sent(app):
-    """Aurore's known person met on a validated shift, an ASSORE referral proposed, not yet handed over."""
+    """Aurore's known person met on a validated shift, an ASSORE referral proposed, not yet handed
+    over."""
     with app.app_context():
         team, worker = _one(Team, code="aurore_nord"), _one(User, email="worker@aurore.demo")
         day = utcnow().date() - dt.timedelta(days=3)
         started = dt.datetime(day.year, day.month, day.day, 19)
         shift = Shift(organisation_id=team.organisation_id, team_id=team.id, opened_by_id=worker.id,
-                      started_at=started, ended_at=started + dt.timedelta(hours=3), shift_on=day, status="validated",
+                      started_at=started, ended_at=started + dt.timedelta(hours=3), shift_on=day,
+                      status="validated",
                       validated_at=started + dt.timedelta(hours=20), staff_count=2)
-        person = Person(code="c0ffee" + "9" * 58, first_seen_on=day, last_seen_on=day, last_seen_team_id=team.id)
+        person = Person(code="c0ffee" + "9" * 58, first_seen_on=day, last_seen_on=day,
+                        last_seen_team_id=team.id)
         db.session.add_all([shift, person])
         db.session.flush()
         contact = Contact(shift_id=shift.id, organisation_id=shift.organisation_id, team_id=team.id,
-                          occurred_at=started, occurred_on=day, kind="known", person_id=person.id, people_count=1,
-                          sex="f", age_band="26_35", created_by_id=worker.id)
+                          occurred_at=started, occurred_on=day, kind="known", person_id=person.id,
+                          people_count=1, sex="f", age_band="26_35", created_by_id=worker.id)
         db.session.add(contact)
         db.session.flush()
-        referral = Referral(contact_id=contact.id, organisation_id=shift.organisation_id, person_id=person.id,
-                            person_first_seen_on=day, programme_id=_one(RefItem, kind="programme", code="assore").id,
+        referral = Referral(contact_id=contact.id, organisation_id=shift.organisation_id,
+                            person_id=person.id,
+                            person_first_seen_on=day,
+                            programme_id=_one(RefItem, kind="programme", code="assore").id,
                             status="proposed", proposed_on=day)
         db.session.add(referral)
         db.session.commit()
-        return {"referral": referral.id, "contact": contact.id, "shift": shift.id, "person": person.code,
+        return {"referral": referral.id, "contact": contact.id, "shift": shift.id,
+                "person": person.code,
                 "team": team.id, "team_name": team.name, "worker": worker.id, "day": day,
                 "gaia": _one(Organisation, code="gaia").id, "aurore": team.organisation_id}
 
@@ -64,7 +70,8 @@ def _hand_over(app, sent, email="supervisor@aurore.demo"):
     client = app.test_client()
     do_login(client, email)
     return client, client.post(f"/orientations/{sent['referral']}/transmettre",
-                               data={"to_organisation": str(sent["gaia"]), "handed_over_on": sent["day"].isoformat()})
+                               data={"to_organisation": str(sent["gaia"]),
+                                     "handed_over_on": sent["day"].isoformat()})
 
 
 def _handover_id(app):
@@ -72,21 +79,25 @@ def _handover_id(app):
         return db.session.execute(db.select(ReferralHandover.id)).scalar_one()
 
 
-def test_handover_shows_the_referral_code_and_last_seen_line_to_the_receiving_organisation(app, sent):
+def test_handover_shows_the_referral_code_and_last_seen_line_to_the_receiving_organisation(
+        app, sent):
     sender, response = _hand_over(app, sent)
     assert response.status_code == 302
-    assert "Transmise à Gaïa" in sender.get(f"/orientations/{sent['referral']}").get_data(as_text=True)
+    assert ("Transmise à "
+            "Gaïa" in sender.get(f"/orientations/{sent['referral']}").get_data(as_text=True))
     for email in RECEIVING:
         client = app.test_client()
         do_login(client, email)
-        assert "Orientations reçues d'autres organisations (1)" in client.get("/orientations/").get_data(as_text=True)
+        assert ("Orientations reçues d'autres organisations "
+                "(1)" in client.get("/orientations/").get_data(as_text=True))
         listing = client.get("/orientations/recues").get_data(as_text=True)
         assert "ASSORE" in listing and sent["person"][:6].upper() in listing
         page = client.get(f"/orientations/recues/{_handover_id(app)}").get_data(as_text=True)
         assert "ASSORE" in page and "Proposée" in page and sent["person"][:6].upper() in page
         last_seen = page[page.index('id="last-seen"'):]
         assert "vue pour la dernière fois" in last_seen and sent["team_name"] in last_seen
-    # the sending organisation's own list is unchanged; another organisation cannot hand it over again
+    # the sending organisation's own list is unchanged; another organisation cannot hand it over
+    # again
     assert _hand_over(app, sent)[1].status_code == 303
     with app.app_context():
         assert db.session.execute(db.select(db.func.count(ReferralHandover.id))).scalar() == 1
@@ -97,7 +108,8 @@ def test_handover_is_in_both_organisations_audit_trails(app, sent):
     with app.app_context():
         events = {e.action: e.organisation_id for e in db.session.execute(
             db.select(AuditEvent).filter(AuditEvent.action.like("referral.handover%"))).scalars()}
-    assert events == {"referral.handover_sent": sent["aurore"], "referral.handover_received": sent["gaia"]}
+    assert events == {"referral.handover_sent": sent["aurore"],
+                      "referral.handover_received": sent["gaia"]}
     for email, words in (("admin@aurore.demo", "Orientation transmise à une autre organisation"),
                          ("admin@gaia.demo", "Orientation reçue d'une autre organisation")):
         client = app.test_client()
@@ -111,7 +123,8 @@ def test_handover_refuses_a_stranger_a_bad_target_and_a_finished_referral(app, s
     client = app.test_client()
     do_login(client, "supervisor@aurore.demo")
     for target in (str(sent["aurore"]), "999999", "x", ""):
-        response = client.post(f"/orientations/{sent['referral']}/transmettre", data={"to_organisation": target})
+        response = client.post(f"/orientations/{sent['referral']}/transmettre",
+                               data={"to_organisation": target})
         assert response.status_code == 303, target
     future = (utcnow().date() + dt.timedelta(days=3)).isoformat()
     client.post(f"/orientations/{sent['referral']}/transmettre",
@@ -147,9 +160,11 @@ def _secrets(sent):
     return [sent["contact"], sent["shift"], sent["referral"], sent["person"]]
 
 
-def test_handover_receiving_organisation_reads_nothing_else_of_the_sending_one_route_by_route(app, sent):
-    """Every GET route, web and API, for each role of the receiving organisation, with each id of the sending
-    organisation: never a contact, shift, referral id or person code; only the handover pages answer 200."""
+def test_handover_receiving_organisation_reads_nothing_else_of_the_sending_one_route_by_route(
+        app, sent):
+    """Every GET route, web and API, for each role of the receiving organisation, with each id of
+    the sending organisation: never a contact, shift, referral id or person code; only the handover
+    pages answer 200."""
     _hand_over(app, sent)
     handover_id = _handover_id(app)
     with app.app_context():
@@ -168,12 +183,14 @@ def test_handover_receiving_organisation_reads_nothing_else_of_the_sending_one_r
             for url in _candidates(rule, sent, handover_id):
                 headers = tokens[email] if rule.rule.startswith("/api/") else {}
                 response = client.get(url, headers=headers)
-                body = response.data.replace(url.encode(), b"")  # pages link to themselves (language)
+                # pages link to themselves (language)
+                body = response.data.replace(url.encode(), b"")
                 assert response.status_code < 500, (email, url)
                 for secret in _secrets(sent):
                     assert secret.encode() not in body, (email, url, secret)
-                if rule.arguments & {"referral_id", "contact_id", "shift_id", "observation_id", "team_id",
-                                     "user_id"}:
-                    assert response.status_code in (302, 403, 404), (email, url, response.status_code)
+                if rule.arguments & {"referral_id", "contact_id", "shift_id", "observation_id",
+                                     "team_id", "user_id"}:
+                    assert response.status_code in (302, 403, 404), (email, url,
+                                                                     response.status_code)
                 checked += 1
     assert checked > 100

@@ -58,7 +58,8 @@ def whole_sheet_dimension(line):
 
 def one_row_of_three_million_cells():
     def chunks():
-        yield (f'<?xml version="1.0" encoding="UTF-8"?><worksheet {NS}><sheetData>' + _row(1, HEADER.split(";"))
+        yield (f'<?xml version="1.0" encoding="UTF-8"?><worksheet {NS}><sheetData>'
+               + _row(1, HEADER.split(";"))
                + '<row r="2">').encode()
         for _ in range(300):
             yield b"<c><v>1</v></c>" * 10_000
@@ -68,7 +69,8 @@ def one_row_of_three_million_cells():
 
 def four_hundred_mb_of_shared_strings():
     def chunks():
-        yield f'<?xml version="1.0" encoding="UTF-8"?><sst {NS} count="1" uniqueCount="1"><si><t>'.encode()
+        yield (f'<?xml version="1.0" encoding="UTF-8"?><sst {NS} count="1" '
+               'uniqueCount="1"><si><t>'.encode())
         block = b"A" * MB
         for _ in range(400):
             yield block
@@ -78,7 +80,8 @@ def four_hundred_mb_of_shared_strings():
 
 @pytest.fixture(scope="module")
 def hostile():
-    return {"cells": one_row_of_three_million_cells(), "strings": four_hundred_mb_of_shared_strings()}
+    return {"cells": one_row_of_three_million_cells(),
+            "strings": four_hundred_mb_of_shared_strings()}
 
 
 def _measured_upload(client, data):
@@ -92,18 +95,21 @@ def _measured_upload(client, data):
 
 
 def test_the_files_are_tiny(hostile):
-    assert len(whole_sheet_dimension(GOOD[0])) < 8_000  # openpyxl's theme and styles make most of it
+    # openpyxl's theme and styles make most of it
+    assert len(whole_sheet_dimension(GOOD[0])) < 8_000
     assert len(hostile["cells"]) < 200_000 and len(hostile["strings"]) < 800_000
 
 
 @pytest.mark.parametrize(("name", "message"), [("cells", "cellules sur une ligne"),
                                                ("strings", "Mo de textes partagés")])
-def test_a_file_that_unpacks_into_too_much_is_refused_with_413(app, client, login, hostile, name, message):
+def test_a_file_that_unpacks_into_too_much_is_refused_with_413(app, client, login, hostile, name,
+                                                               message):
     login("supervisor@aurore.demo")
     response, peak = _measured_upload(client, hostile[name])
     assert response.status_code == 413
     assert message in response.get_data(as_text=True)
-    assert peak < 40 * MB  # refused before unpacking: memory, not the clock (a busy machine is slow)
+    # refused before unpacking: memory, not the clock (a busy machine is slow)
+    assert peak < 40 * MB
     with app.app_context():
         assert _counts()["contacts"] == 0
 
@@ -132,6 +138,8 @@ def test_a_cell_past_the_last_column_or_row_is_refused(client, login):
 
 def test_a_csv_field_over_the_csv_limit_is_a_400_not_a_500(client, login):
     login("supervisor@aurore.demo")
-    data = (HEADER + "\r\n" + '"' + "x" * 200_000 + '";' + GOOD[0].split(";", 1)[1] + "\r\n").encode()
+    data = (HEADER + "\r\n" + '"' + "x" * 200_000 + '";' + GOOD[0].split(";", 1)[1]
+            + "\r\n").encode()
     response = _upload(client, data, name="contacts.csv")
-    assert response.status_code == 400 and "CSV illisible ligne 2" in response.get_data(as_text=True)
+    assert (response.status_code == 400
+            and "CSV illisible ligne 2" in response.get_data(as_text=True))

@@ -13,7 +13,8 @@ from outreach.models import Indicator
 MARCH = "period=month&month=2026-03"
 
 
-def test_manager_sees_every_organisation_with_small_counts_hidden(client, login, world):  # noqa: F811
+def test_manager_sees_every_organisation_with_small_counts_hidden(
+        client, login, world):  # noqa: F811
     login("manager@plan.demo")
     page = client.get(f"/indicateurs?{MARCH}").get_data(as_text=True)
     assert "Renforcer les maraudes" in page
@@ -69,14 +70,17 @@ def test_catalogue_round_trips_through_yaml_and_csv(ctx):
 
 def test_manager_uploads_a_plan_and_bad_files_are_refused_with_the_line(client, login, ctx):
     login("manager@plan.demo")
-    csv_text = to_csv(current_plan()).replace(";rencontres;contacts;", ";rencontres;contacts_everywhere;", 1)
-    response = client.post("/plan/import", data={"file": (io.BytesIO(csv_text.encode()), "plan.csv")},
+    csv_text = to_csv(current_plan()).replace(";rencontres;contacts;",
+                                              ";rencontres;contacts_everywhere;", 1)
+    response = client.post("/plan/import",
+                           data={"file": (io.BytesIO(csv_text.encode()), "plan.csv")},
                            content_type="multipart/form-data")
     assert response.status_code == 400
-    assert "ligne" in response.get_data(as_text=True) and "inconnue" in response.get_data(as_text=True)
-    good = "plan:\n  code: officiel\n  title: Plan officiel\n  axes:\n  - number: '1'\n    title: Axe\n" \
-           "    actions:\n    - number: '1.1'\n      title: Maraudes\n      indicators:\n" \
-           "      - {code: c1, name: Rencontres, numerator: contacts}\n"
+    assert ("ligne" in response.get_data(as_text=True)
+            and "inconnue" in response.get_data(as_text=True))
+    good = "plan:\n  code: officiel\n  title: Plan officiel\n  axes:\n  - number: '1'\n" \
+           "    title: Axe\n    actions:\n    - number: '1.1'\n      title: Maraudes\n" \
+           "      indicators:\n      - {code: c1, name: Rencontres, numerator: contacts}\n"
     response = client.post("/plan/import", data={"file": (io.BytesIO(good.encode()), "plan.yaml")},
                            content_type="multipart/form-data")
     assert response.status_code == 302
@@ -104,17 +108,19 @@ def test_every_period_renders(client, login, world, args):  # noqa: F811
 def _shifts_indicator_with_a_target():
     from outreach.models import IndicatorTarget, PlanAction
     action = db.session.execute(db.select(PlanAction)).scalars().first()
-    indicator = Indicator(action_id=action.id, code="test_shifts", name="Maraudes (test)", numerator="shifts",
-                          factor=1, direction="higher")
-    indicator.targets.append(IndicatorTarget(starts_on=date(2026, 3, 1), ends_on=date(2026, 3, 31), value=8))
+    indicator = Indicator(action_id=action.id, code="test_shifts", name="Maraudes (test)",
+                          numerator="shifts", factor=1, direction="higher")
+    indicator.targets.append(
+        IndicatorTarget(starts_on=date(2026, 3, 1), ends_on=date(2026, 3, 31), value=8))
     db.session.add(indicator)
     db.session.commit()
     return indicator
 
 
 def test_a_hidden_value_shows_no_share_change_or_status(world):  # noqa: F811
-    """4 shifts in March (0 in February): "< 5" for a plan manager, and neither 50 % of a target of 8
-    nor "+4" against February may give the count away; a supervisor sees hers in clear (3 shifts)."""
+    """4 shifts in March (0 in February): "< 5" for a plan manager, and neither 50 % of a target of
+    8 nor "+4" against February may give the count away; a supervisor sees hers in clear (3
+    shifts)."""
     from outreach.indicators import services
     from outreach.indicators.suppression import Hidden
     from outreach.models import User
@@ -125,9 +131,11 @@ def test_a_hidden_value_shows_no_share_change_or_status(world):  # noqa: F811
     assert isinstance(hidden["value"], Hidden)
     assert hidden["share"] is None and hidden["change"] is None and hidden["status"] == ""
     assert all(v is None or isinstance(v, Hidden) or v == 0 for v in hidden["series"])
-    clear = services.Dashboard(period, {"organisation_id": users["supervisor@aurore.demo"].organisation_id},
+    clear = services.Dashboard(period,
+                               {"organisation_id": users["supervisor@aurore.demo"].organisation_id},
                                users["supervisor@aurore.demo"]).row(indicator)
-    assert clear["value"] == 3 and clear["share"] == 37.5 and clear["change"] == 3 and clear["status"] == "bad"
+    assert (clear["value"] == 3 and clear["share"] == 37.5 and clear["change"] == 3
+            and clear["status"] == "bad")
 
 
 def _test_row(client):
@@ -136,7 +144,8 @@ def _test_row(client):
     return row[:row.index("</tr>")]
 
 
-def test_the_dashboard_page_hides_the_share_of_a_hidden_value(app, client, login, world):  # noqa: F811
+def test_the_dashboard_page_hides_the_share_of_a_hidden_value(
+        app, client, login, world):  # noqa: F811
     from conftest import do_login
     _shifts_indicator_with_a_target()
     login("manager@plan.demo")

@@ -30,9 +30,11 @@ from outreach.review import services as review
 from tests.conftest import do_login
 from tests.test_access import DEMO_BY_ROLE, _routes
 
-FAMILIES = ("shift_status", "contact_kind", "referral_status", "role", "action_status", "audit_action", "age_band")
+FAMILIES = ("shift_status", "contact_kind", "referral_status", "role", "action_status",
+            "audit_action", "age_band")
 FRENCH_WORDS = {"purge"}  # a code that is also the French word its label starts with
-CODES = sorted({c for f in FAMILIES for c in labels.codes(f) if len(c) > 3 and c not in FRENCH_WORDS} | {"u18", "o55"},
+CODES = sorted({c for f in FAMILIES for c in labels.codes(f) if len(c) > 3
+                and c not in FRENCH_WORDS} | {"u18", "o55"},
                key=len, reverse=True)
 CODE = re.compile(r"(?<![\w.@-])(" + "|".join(map(re.escape, CODES)) + r")(?![\w@-])")
 TARGET = re.compile(r"\b(" + "|".join(labels.AUDIT_TARGET) + r") (?:\d+\b|[0-9a-f]{8}-)")
@@ -94,11 +96,14 @@ def make_history(app):
         build_demo_history(today=date.today(), per_day=4)
         supervisor, admin = _by_email("supervisor@aurore.demo"), _by_email("admin@aurore.demo")
         aurore = db.session.execute(db.select(Organisation).filter_by(code="aurore")).scalar_one()
-        shift = db.session.execute(db.select(Shift).filter_by(organisation_id=aurore.id, status="closed")
-                                   .order_by(Shift.shift_on.desc())).scalars().first()
-        contact = db.session.execute(db.select(Contact).filter_by(shift_id=shift.id)).scalars().first()
+        shift = db.session.execute(
+            db.select(Shift).filter_by(organisation_id=aurore.id, status="closed")
+            .order_by(Shift.shift_on.desc())).scalars().first()
+        contact = db.session.execute(
+            db.select(Contact).filter_by(shift_id=shift.id)).scalars().first()
         review.correct_contact(contact, supervisor, "kind", "anonymous", "deux personnes")
-        review.correct_contact(contact, supervisor, "sector_id", str(shift.team.sectors[0].id), "secteur")
+        review.correct_contact(contact, supervisor, "sector_id", str(shift.team.sectors[0].id),
+                               "secteur")
         review.correct_contact(contact, supervisor, "age_band", "26_35", "âge")
         review.validate_shift(shift, supervisor)
         review.unvalidate_shift(shift, supervisor, "relecture")
@@ -109,8 +114,9 @@ def make_history(app):
         admin_services.change_teams(admin, worker, [worker.teams[0].id])
         admin_services.unlock_user(admin, worker)
         db.session.commit()
-        referral = db.session.execute(db.select(Referral).filter_by(organisation_id=aurore.id, status="refused")
-                                      ).scalars().first()
+        referral = db.session.execute(
+            db.select(Referral).filter_by(organisation_id=aurore.id, status="refused")
+            ).scalars().first()
         handover = _received_handover(aurore)  # issue 21: a referral Gaïa handed over to Aurore
         return {"shift_id": shift.id, "contact_id": contact.id, "referral_id": referral.id,
                 "handover_id": handover.id,
@@ -124,7 +130,8 @@ def _received_handover(aurore):
     from outreach.referrals.handover import hand_over
     gaia = _by_email("supervisor@gaia.demo")
     referral = db.session.execute(db.select(Referral).filter(
-        Referral.organisation_id == gaia.organisation_id, Referral.status.in_(("proposed", "accepted", "admitted")))
+        Referral.organisation_id == gaia.organisation_id,
+        Referral.status.in_(("proposed", "accepted", "admitted")))
         .order_by(Referral.proposed_on.desc())).scalars().first()
     handover = hand_over(referral, gaia, aurore.id, date.today())
     db.session.commit()
@@ -166,11 +173,12 @@ def test_no_page_shows_an_internal_code(app, history, role, lang):
 
 
 def test_the_checker_finds_the_codes_the_issue_names():
-    text = visible_text("<p>État : closed → validated · contact.correct <b>partly_done</b></p><td>users 12</td>"
-                        "<script>var kind = 'known'</script><p>worker@aurore.demo</p>"
+    text = visible_text("<p>État : closed → validated · contact.correct "
+                        "<b>partly_done</b></p><td>users 12</td><script>var kind = "
+                        "'known'</script><p>worker@aurore.demo</p>"
                         "<p>c0ffee00-1234-4abc-8def-0123456789ab</p>")
-    assert codes_in(text) == ["c0ffee00-1234-4abc-8def-0123456789ab", "closed", "contact.correct", "partly_done",
-                              "users", "validated"]
+    assert codes_in(text) == ["c0ffee00-1234-4abc-8def-0123456789ab", "closed", "contact.correct",
+                              "partly_done", "users", "validated"]
 
 
 def test_the_summary_and_its_corrections_speak_in_words_and_paris_time(app, history, client):
@@ -182,7 +190,8 @@ def test_the_summary_and_its_corrections_speak_in_words_and_paris_time(app, hist
     assert "Tranche d'âge" in text and "26-35 ans" in text
     assert "Heures de Paris" in text and "Intervenant·es : " in text
     with app.app_context():
-        event = db.session.execute(db.select(AuditEvent).filter_by(action="shift.unvalidate")).scalars().first()
+        event = db.session.execute(
+            db.select(AuditEvent).filter_by(action="shift.unvalidate")).scalars().first()
         with app.test_request_context():
             shown = labels.paris_datetime(event.occurred_at)
     assert shown in text
@@ -203,7 +212,8 @@ def test_the_audit_log_names_its_targets(app, history, client):
 def test_the_xlsx_definitions_name_their_filters_in_words(app, client):
     do_login(client, "manager@plan.demo")
     book = load_workbook(io.BytesIO(client.get("/export/indicateurs.xlsx").data))
-    cells = [str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for v in row if v]
+    cells = [str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+             for v in row if v]
     assert not [c for c in cells if re.search(r"\b(material|programme|destination)=", c)]
     assert "Matériel : Kit base" in " ".join(cells) and "Dispositif : ASSORE" in " ".join(cells)
 
@@ -223,5 +233,6 @@ def test_the_audit_log_shows_and_filters_paris_days(app, client):
         html = client.get(f"/admin/journal?start={day}&end={day}").get_data(as_text=True)
         return visible_text(html[html.index("<tbody>"):])
     on_the_2nd = rows("2026-06-02")
-    assert "Mot de passe changé" in on_the_2nd and "2 juin 2026" in on_the_2nd and "00:30" in on_the_2nd
+    assert ("Mot de passe changé" in on_the_2nd and "2 juin 2026" in on_the_2nd
+            and "00:30" in on_the_2nd)
     assert "Mot de passe changé" not in rows("2026-06-01")

@@ -1,11 +1,13 @@
-"""Issue 16, "faster than a paper tally": a scripted night on a 390 × 844 phone, tapped as a worker taps
-(locator.tap(), keyboard typing for text). Before every save Enregistrer is on screen without scrolling;
-after it the confirmation is on screen next to it and the shift's counter has moved. The same night
-completes without JavaScript (plain POST, the page lands on the form with the confirmation in view).
+"""Issue 16, "faster than a paper tally": a scripted night on a 390 × 844 phone, tapped as a worker
+taps (locator.tap(), keyboard typing for text). Before every save Enregistrer is on screen without
+scrolling; after it the confirmation is on screen next to it and the shift's counter has moved. The
+same night completes without JavaScript (plain POST, the page lands on the form with the
+confirmation in view).
 
-Tap budgets of the issue: a refusal in at most 2 taps (1 on the tally, 2 on the form); a known person with one
-kit in 2 taps after the code; an anonymous group of 4 with 4 kits in at most 3 (the tally's link, "4",
-"un chacun·e"). The tally's confirmation and running totals are on screen after each tap."""
+Tap budgets of the issue: a refusal in at most 2 taps (1 on the tally, 2 on the form); a known
+person with one kit in 2 taps after the code; an anonymous group of 4 with 4 kits in at most 3 (the
+tally's link, "4", "un chacun·e"). The tally's confirmation and running totals are on screen after
+each tap."""
 import pytest
 from conftest import browser_login
 from playwright.sync_api import expect
@@ -20,14 +22,16 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "screen": {"width": 390, "he
 
 
 class Night:
-    """A worker's thumb on the logging page: every tap counted, every save checked where the eyes are."""
+    """A worker's thumb on the logging page: every tap counted, every save checked where the eyes
+    are."""
 
     def __init__(self, page, live_app, js):
         self.page, self.live_app, self.js, self.taps, self.saved = page, live_app, js, 0, 0
 
     def tallied(self):
         with self.live_app.app_context():
-            return db.session.execute(db.select(db.func.count(Contact.id))).scalar_one() - self.saved
+            return (db.session.execute(db.select(db.func.count(Contact.id))).scalar_one()
+                    - self.saved)
 
     def tap(self, locator):
         locator.tap()
@@ -45,17 +49,20 @@ class Night:
     def kit(self):
         """One kit: the "+1" next to it with JavaScript, else its quantity typed."""
         if self.js:
-            self.tap(self.page.locator("#contact-form .stepper", has_text="Kit base").locator("button.step"))
+            self.tap(self.page.locator("#contact-form .stepper",
+                                       has_text="Kit base").locator("button.step"))
         else:
             self.type_into("material-kit_base", "1")
 
     def tally(self, name, value, said="Enregistré."):
         """One tap on the tally: its confirmation and totals in view, the record on the server."""
         page = self.page
-        button = page.locator(f"#tally-form button[name={name}]" + ("[data-each]" if value == "each" else
-                                                                     f"[value='{value}']"))
+        button = page.locator(f"#tally-form button[name={name}]"
+                              + ("[data-each]" if value == "each" else
+                                  f"[value='{value}']"))
         if self.js:
-            with page.expect_response(lambda r: r.request.method == "POST" and r.status in (200, 201)):
+            with page.expect_response(lambda r: r.request.method == "POST"
+                                      and r.status in (200, 201)):
                 self.tap(button)
         else:
             with page.expect_navigation():
@@ -68,7 +75,8 @@ class Night:
         page, save = self.page, self.page.locator("#contact-save")
         expect(save).to_be_in_viewport()  # in reach without scrolling
         if self.js:
-            with page.expect_response(lambda r: r.request.method == "POST" and "/encounters" in r.url) as answer:
+            with page.expect_response(lambda r: r.request.method == "POST"
+                                      and "/encounters" in r.url) as answer:
                 self.tap(save)
             assert answer.value.status == 201, answer.value.text()
         else:
@@ -82,14 +90,17 @@ class Night:
         expect(page.locator("#undo")).to_be_in_viewport()
         expect(page.locator("h1 .contact-count")).to_have_text(str(self.saved + self.tallied()))
         expect(page.locator("#saved .contact-count")).to_have_text(str(self.saved + self.tallied()))
-        expect(page.locator("#contacts li")).to_have_count(self.saved + self.tallied())  # "Aucun contact." gone
+        # "Aucun contact." gone
+        expect(page.locator("#contacts li")).to_have_count(self.saved + self.tallied())
         if self.js:
-            expect(page.locator("#contact-form [name=pseudo_name]")).to_be_enabled()  # the form is back
+            # the form is back
+            expect(page.locator("#contact-form [name=pseudo_name]")).to_be_enabled()
 
 
 @pytest.fixture(params=[True, False], ids=["js", "no_js"])
 def phone(request, browser, base_url):
-    context = browser.new_context(**PHONE, base_url=base_url, locale="fr-FR", java_script_enabled=request.param)
+    context = browser.new_context(**PHONE, base_url=base_url, locale="fr-FR",
+                                  java_script_enabled=request.param)
     yield context.new_page(), request.param
     context.close()
 
@@ -103,7 +114,8 @@ def test_scripted_night_on_a_phone_within_the_tap_budgets(phone, live_app):
     expect(page.locator("#contacts li")).to_have_text(["Aucun contact."])
     night = Night(page, live_app, js)
 
-    for name, text in (("pseudo_initial", "Q"), ("pseudo_name", "Zorglubix"), ("pseudo_birth", "1977")):
+    for name, text in (("pseudo_initial", "Q"), ("pseudo_name", "Zorglubix"),
+                       ("pseudo_birth", "1977")):
         night.type_into(name, text)
     night.tap(page.locator("#contact-form label.chip:has(input[name=sex][value=m])"))
     night.taps = 0  # the code typed: the budget counts from here
@@ -117,7 +129,8 @@ def test_scripted_night_on_a_phone_within_the_tap_budgets(phone, live_app):
     night.tally("people", "4")
     night.tally("quantity", "each")
     assert night.taps <= 3, "a group of 4 with 4 kits: at most 3 taps"
-    expect(page.locator("#tally-totals")).to_contain_text("Passages : 4 pers. · Kit base : 5 · Refus : 0")
+    expect(page.locator("#tally-totals")).to_contain_text("Passages : 4 pers. · Kit base : 5 · "
+                                                          "Refus : 0")
 
     night.taps = 0  # on the tally already
     night.tally("kind", "refusal")
@@ -151,8 +164,10 @@ def test_scripted_night_on_a_phone_within_the_tap_budgets(phone, live_app):
     with live_app.app_context():
         assert db.session.execute(db.select(Shift.status)).scalar_one() == "closed"
         contacts = db.session.execute(db.select(Contact)).scalars().all()
-        assert sorted((c.kind, c.people_count, sum(m.quantity for m in c.materials)) for c in contacts) == [
-            ("anonymous", 1, 0), ("anonymous", 4, 4), ("known", 1, 1), ("refusal", 1, 0), ("refusal", 1, 0)]
+        assert sorted((c.kind, c.people_count, sum(m.quantity for m in c.materials))
+                      for c in contacts) == [
+            ("anonymous", 1, 0), ("anonymous", 4, 4), ("known", 1, 1), ("refusal", 1, 0),
+            ("refusal", 1, 0)]
         orientation = db.session.execute(db.select(Orientation)).scalar_one()
         assert (orientation.destination.code, orientation.is_accompanied) == ("csapa", True)
 
@@ -171,8 +186,8 @@ def test_night_use_targets_are_thumb_sized_and_nothing_bright_dominates_in_the_d
     page.goto("/maraude")
     page.locator("#shift-form button[type=submit]").tap()
     page.wait_for_selector("#contact-form")
-    targets = ("#contact-form summary, #contact-form button.step, .top nav a, #logout-form button, .foot a, "
-               "#contact-form label.chip")
+    targets = ("#contact-form summary, #contact-form button.step, .top nav a, #logout-form button, "
+               ".foot a, #contact-form label.chip")
     small = page.eval_on_selector_all(targets, """els => els.filter(e => e.offsetParent).map(e => {
         const r = e.getBoundingClientRect(); return [e.textContent.trim(), r.width, r.height]; })
         .filter(([, w, h]) => w < 44 || h < 44)""")
@@ -186,14 +201,18 @@ def test_night_use_targets_are_thumb_sized_and_nothing_bright_dominates_in_the_d
 def test_material_comes_in_the_order_the_team_gives_it(app, client, login):
     login("worker@aurore.demo")
     with app.app_context():
-        team = db.session.execute(db.select(User).filter_by(email="worker@aurore.demo")).scalar_one().teams[0].code
+        team = db.session.execute(db.select(User).filter_by(
+            email="worker@aurore.demo")).scalar_one().teams[0].code
     client.post("/maraude", data={"team": team})
     page = client.get("/maraude").get_data(as_text=True)
-    assert page.index('name="material-kit_base"') < page.index('name="material-naloxone"')  # the set order
+    # the set order
+    assert page.index('name="material-kit_base"') < page.index('name="material-naloxone"')
     for _ in range(2):
-        assert client.post("/maraude/contacts", data={"kind": "anonymous", "material-naloxone": "3"}).status_code == 302
+        assert client.post("/maraude/contacts",
+                           data={"kind": "anonymous", "material-naloxone": "3"}).status_code == 302
     page = client.get("/maraude").get_data(as_text=True)
-    assert page.index('name="material-naloxone"') < page.index('name="material-kit_base"')  # given most, first
+    # given most, first
+    assert page.index('name="material-naloxone"') < page.index('name="material-kit_base"')
     frequent, folded = page.split("Autre matériel", 1)
     assert 'name="material-collation"' in frequent and 'name="material-couverture"' in folded
 
@@ -221,15 +240,22 @@ def test_a_contact_kept_on_the_device_counts_at_once_and_is_confirmed_in_view(pa
 
 
 SMALL_TARGETS = """() => [...document.querySelectorAll(
-    'button, summary, select, input:not([type=hidden]), label.chip, nav a, .foot a, a.button, .actions a')]
-  .filter(e => e.offsetParent && !(e.matches('input[type=radio], input[type=checkbox]') && e.closest('label')))
-  .map(e => { const r = e.getBoundingClientRect(); return [e.tagName + ' ' + (e.textContent || e.name || '').trim().slice(0, 30), Math.round(r.width), Math.round(r.height)]; })
+    'button, summary, select, input:not([type=hidden]), label.chip, nav a, .foot a, a.button, '
+    + '.actions a')]
+  .filter(e => e.offsetParent
+          && !(e.matches('input[type=radio], input[type=checkbox]') && e.closest('label')))
+  .map(e => {
+    const r = e.getBoundingClientRect();
+    return [e.tagName + ' ' + (e.textContent || e.name || '').trim().slice(0, 30),
+            Math.round(r.width), Math.round(r.height)];
+  })
   .filter(([, w, h]) => w < 44 || h < 44)"""
 
 
 def test_every_worker_page_has_thumb_sized_targets_on_a_phone(page, live_app):
-    """Issue 16 item 9: buttons, toggles, menu and footer links, chips and fields at least 44 × 44 px on every
-    page a worker opens (links inside a sentence or a table cell are text, not targets)."""
+    """Issue 16 item 9: buttons, toggles, menu and footer links, chips and fields at least 44 × 44
+    px on every page a worker opens (links inside a sentence or a table cell are text, not
+    targets)."""
     from test_axe_every_page import _html_pages
     from test_labels_pages import make_history, page_urls
     urls = [url for _, url in page_urls(live_app, make_history(live_app))]
@@ -250,9 +276,10 @@ def test_every_worker_page_has_thumb_sized_targets_on_a_phone(page, live_app):
     assert len(pages) >= 4
     assert small == {}
     page.evaluate("const b = document.createElement('button'); b.textContent = 'x';"
-                  " b.style.setProperty('min-height', '20px'); b.style.setProperty('height', '20px');"
-                  " document.body.append(b)")
-    assert page.evaluate(SMALL_TARGETS), "the measure sees a small button"  # the check itself can fail
+                  " b.style.setProperty('min-height', '20px'); b.style.setProperty('height', "
+                  "'20px'); document.body.append(b)")
+    # the check itself can fail
+    assert page.evaluate(SMALL_TARGETS), "the measure sees a small button"
 
 
 def test_the_tally_and_logging_pages_pass_axe_light_and_dark_with_an_open_shift(page, live_app):

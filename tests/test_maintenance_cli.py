@@ -42,7 +42,8 @@ def _rollup_tables():
     """Every roll-up table, whatever the indicators capability adds (names start with "rollup")."""
     tables = [t.name for t in db.metadata.sorted_tables if t.name.startswith("rollup")]
     with db.engine.connect() as conn:
-        return {t: sorted(map(repr, conn.execute(text(f'SELECT * FROM "{t}"')).all())) for t in tables}
+        return {t: sorted(map(repr, conn.execute(text(f'SELECT * FROM "{t}"')).all()))
+                for t in tables}
 
 
 def test_purge_removes_old_person_data_and_keeps_indicators(app, runner, ctx):
@@ -77,10 +78,12 @@ def _distinct_persons():
 
 def test_rotation_keeps_persons_and_matches_after(app, runner, ctx, monkeypatch):
     seed_history()
-    distinct, codes = _distinct_persons(), {p.id: p.code for p in db.session.execute(select(Person)).scalars()}
+    distinct, codes = _distinct_persons(), {p.id: p.code
+                                            for p in db.session.execute(select(Person)).scalars()}
     monkeypatch.setenv("OLD_KEY", "test-pseudonym-key")
     monkeypatch.setenv("NEW_KEY", NEW_KEY)
-    result = runner.invoke(args=["rotate-pseudonym-key", "--old-key-env", "OLD_KEY", "--new-key-env", "NEW_KEY"])
+    result = runner.invoke(
+        args=["rotate-pseudonym-key", "--old-key-env", "OLD_KEY", "--new-key-env", "NEW_KEY"])
     assert result.exit_code == 0, result.output
     assert NEW_KEY not in result.output and "test-pseudonym-key" not in result.output
     db.session.expire_all()
@@ -105,17 +108,20 @@ def test_rotation_refuses_a_wrong_old_key(app, runner, ctx, monkeypatch):
     seed_history()
     monkeypatch.setenv("OLD_KEY", "not-the-key")
     monkeypatch.setenv("NEW_KEY", NEW_KEY)
-    result = runner.invoke(args=["rotate-pseudonym-key", "--old-key-env", "OLD_KEY", "--new-key-env", "NEW_KEY"])
+    result = runner.invoke(
+        args=["rotate-pseudonym-key", "--old-key-env", "OLD_KEY", "--new-key-env", "NEW_KEY"])
     assert result.exit_code != 0 and "old key" in result.output
     db.session.expire_all()
-    assert pseudonym_code("both", "test-pseudonym-key") in {p.code for p in db.session.execute(select(Person)).scalars()}
+    assert (pseudonym_code("both", "test-pseudonym-key") in {
+        p.code for p in db.session.execute(select(Person)).scalars()})
     assert not _audits("pseudonym_key_rotated")
 
 
 def _snapshot():
     tables = [t.name for t in db.metadata.sorted_tables]
     with db.engine.connect() as conn:
-        return {t: sorted(map(repr, conn.execute(text(f'SELECT * FROM "{t}"')).all())) for t in tables}
+        return {t: sorted(map(repr, conn.execute(text(f'SELECT * FROM "{t}"')).all()))
+                for t in tables}
 
 
 def test_backup_then_restore_gives_identical_tables(app, runner, ctx, tmp_path):
@@ -148,7 +154,8 @@ def test_rotation_updates_development_secrets(app, runner, ctx, monkeypatch):
     monkeypatch.delenv("OUTREACH_PSEUDONYM_KEY", raising=False)
     monkeypatch.setenv("OLD_KEY", "test-pseudonym-key")
     monkeypatch.setenv("NEW_KEY", NEW_KEY)
-    result = runner.invoke(args=["rotate-pseudonym-key", "--old-key-env", "OLD_KEY", "--new-key-env", "NEW_KEY"])
+    result = runner.invoke(
+        args=["rotate-pseudonym-key", "--old-key-env", "OLD_KEY", "--new-key-env", "NEW_KEY"])
     assert result.exit_code == 0 and "secrets.json" in result.output
     with open(path, encoding="utf-8") as fh:
         assert json.load(fh)["PSEUDONYM_KEY"] == "test-pseudonym-key," + NEW_KEY
@@ -167,7 +174,8 @@ def test_audit_guard_refuses_raw_updates_and_deletes(app, runner, ctx):
             with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as conn:
                 conn.execute(text(statement))
         with db.engine.begin() as conn:
-            conn.execute(text("INSERT INTO audit_events (occurred_at, action) VALUES (CURRENT_TIMESTAMP, 'ok')"))
+            conn.execute(text("INSERT INTO audit_events (occurred_at, action) VALUES "
+                              "(CURRENT_TIMESTAMP, 'ok')"))
     finally:
         assert runner.invoke(args=["guard-audit-log", "--remove"]).exit_code == 0
     with db.engine.begin() as conn:

@@ -13,14 +13,17 @@ from outreach.security import new_api_token
 BAD_CONTACTS = [
     ({"kind": "anonymous", "people_count": "0"}, "Number of people between 1 and 500.",
      "Nombre de personnes entre 1 et 500."),
-    ({"kind": "anonymous", "occurred_at": "25:99"}, "Invalid time (HH:MM).", "Heure invalide (HH:MM)."),
-    ({"kind": "anonymous", "people_count": "many"}, "Whole number expected.", "Nombre entier attendu."),
+    ({"kind": "anonymous", "occurred_at": "25:99"}, "Invalid time (HH:MM).",
+     "Heure invalide (HH:MM)."),
+    ({"kind": "anonymous", "people_count": "many"}, "Whole number expected.",
+     "Nombre entier attendu."),
 ]
 
 
 def _worker_team(app):
     with app.app_context():
-        user = db.session.execute(db.select(User).filter_by(email="worker@aurore.demo")).scalar_one()
+        user = db.session.execute(
+            db.select(User).filter_by(email="worker@aurore.demo")).scalar_one()
         return user.teams[0].code
 
 
@@ -46,20 +49,24 @@ def test_shift_start_error_in_english(client, login):
     client.set_cookie("lang", "en")
     login("worker@aurore.demo")
     response = client.post("/maraude", data={"team": "nobody_s_team", "staff_count": "2"})
-    assert response.status_code == 422 and "Choose one of your teams." in response.get_data(as_text=True)
+    assert (response.status_code == 422
+            and "Choose one of your teams." in response.get_data(as_text=True))
 
 
 def test_api_errors_stay_french_by_default_and_follow_the_cookie(app, client):
     with app.app_context():
-        user = db.session.execute(db.select(User).filter_by(email="worker@aurore.demo")).scalar_one()
+        user = db.session.execute(
+            db.select(User).filter_by(email="worker@aurore.demo")).scalar_one()
         headers = {"Authorization": "Bearer " + new_api_token(user)}
         db.session.commit()
     body = {"id": "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b", "team": 5, "staff_count": 3}
     response = client.post("/api/v1/shifts", json=body, headers=headers)
-    assert response.status_code == 422 and response.json["errors"] == {"team": "Code d'équipe attendu."}
+    assert response.status_code == 422 and response.json["errors"] == {"team": "Code d'équipe "
+                                                                               "attendu."}
     client.set_cookie("lang", "en")
     response = client.post("/api/v1/shifts", json=body, headers=headers)
-    assert response.status_code == 422 and response.json["errors"] == {"team": "Team code expected."}
+    assert response.status_code == 422 and response.json["errors"] == {"team": "Team code "
+                                                                               "expected."}
 
 
 def test_month_labels_follow_the_language(app):

@@ -1,8 +1,9 @@
-"""Migrations are frozen since 0.1.0: a database of 0.1.0 (revision 0001) filled with demo data upgrades to
-the head with nothing lost, on SQLite and PostgreSQL.
+"""Migrations are frozen since 0.1.0: a database of 0.1.0 (revision 0001) filled with demo data
+upgrades to the head with nothing lost, on SQLite and PostgreSQL.
 
-The rows come from tests/data/demo_0001.json (how it was made: tests/data/make_demo_0001.py), written
-through tables reflected from the database at 0001, never through today's models, which follow the head.
+The rows come from tests/data/demo_0001.json (how it was made: tests/data/make_demo_0001.py),
+written through tables reflected from the database at 0001, never through today's models, which
+follow the head.
 """
 import datetime as dt
 import hashlib
@@ -21,14 +22,17 @@ from outreach.seed import DEMO_USERS
 
 VERSIONS = os.path.join(ROOT, "migrations", "versions")
 FIXTURE = os.path.join(os.path.dirname(__file__), "data", "demo_0001.json")
-# Columns a revision removed on purpose, with where their values went: {("table", "column"): "0005: ..."}.
-# Any other column missing at the head counts as lost data.
+# Columns a revision removed on purpose, with where their values went: {("table", "column"): "0005:
+# ..."}. Any other column missing at the head counts as lost data.
 DROPPED_ON_PURPOSE = {
-    ("users", "failed_logins"): "0003: login delays counted per account and address in login_throttles",
+    ("users", "failed_logins"): "0003: login delays counted per account and address in "
+                                "login_throttles",
     ("users", "locked_at"): "0003: no more lockouts (login delays instead); an admin lifts a delay",
-    ("plan_actions", "status"): "0013: an action's status lives in its dated history (action_status_changes)",
+    ("plan_actions", "status"): "0013: an action's status lives in its dated history "
+                                "(action_status_changes)",
 }
-SHA256_0001 = "008bee99b0363d6c17e7de7998831918da6930bb0a496536f943875f7f23a4f5"  # as released in 0.1.0
+# as released in 0.1.0
+SHA256_0001 = "008bee99b0363d6c17e7de7998831918da6930bb0a496536f943875f7f23a4f5"
 
 
 def _fixture():
@@ -62,7 +66,8 @@ def _plain(value):
 
 
 def load_fixture(engine, fixture):
-    """Insert every fixture row through tables reflected from ``engine``; reset PostgreSQL sequences."""
+    """Insert every fixture row through tables reflected from ``engine``; reset PostgreSQL
+    sequences."""
     meta = MetaData()
     meta.reflect(engine)
     with engine.begin() as conn:
@@ -71,8 +76,9 @@ def load_fixture(engine, fixture):
             if not data or not data["rows"]:
                 continue
             types = [table.c[name].type for name in data["columns"]]
-            conn.execute(table.insert(), [{name: _typed(v, t) for name, v, t in zip(data["columns"], row, types)}
-                                          for row in data["rows"]])
+            conn.execute(table.insert(),
+                         [{name: _typed(v, t) for name, v, t in zip(data["columns"], row, types)}
+                          for row in data["rows"]])
         if engine.dialect.name == "postgresql":
             _reset_sequences(conn, meta)
 
@@ -84,7 +90,8 @@ def _reset_sequences(conn, meta):
             sequence = conn.execute(text("SELECT pg_get_serial_sequence(:t, :c)"),
                                     {"t": table.name, "c": column.name}).scalar()
             if sequence:
-                conn.execute(text(f'SELECT setval(:s, COALESCE(MAX("{column.name}"), 1), MAX("{column.name}") '
+                conn.execute(text(f'SELECT setval(:s, COALESCE(MAX("{column.name}"), 1), '
+                                  f'MAX("{column.name}") '
                                   f'IS NOT NULL) FROM "{table.name}"'), {"s": sequence})
 
 
@@ -99,7 +106,8 @@ def missing_rows(engine, fixture):
                 lost[name] = [f"table dropped ({len(data['rows'])} rows)"] if data["rows"] else []
                 continue
             table = meta.tables[name]
-            dropped = [c for c in data["columns"] if c not in table.c and (name, c) not in DROPPED_ON_PURPOSE]
+            dropped = [c for c in data["columns"] if c not in table.c
+                       and (name, c) not in DROPPED_ON_PURPOSE]
             if dropped and data["rows"]:
                 lost[name] = [f"column {c} dropped" for c in dropped]
                 continue
@@ -117,7 +125,8 @@ def missing_rows(engine, fixture):
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def upgraded(request, tmp_path_factory):
-    """(url, fixture): a database created at 0001, filled with the fixture, then upgraded to the head."""
+    """(url, fixture): a database created at 0001, filled with the fixture, then upgraded to the
+    head."""
     tmpdir = str(tmp_path_factory.mktemp(f"upgrade-{request.param}"))
     if request.param == "sqlite":
         url, drop = "sqlite:///" + os.path.join(tmpdir, "0001.db"), (lambda: None)
@@ -151,12 +160,15 @@ def test_upgrade_from_0001_keeps_demo_logins_and_a_shift_left_open(upgraded, tmp
     url, fixture, _engine = upgraded
     app = _make_app(url, str(tmp_path))
     client = app.test_client()
-    released = {row[fixture["tables"]["users"]["columns"].index("email")] for row in fixture["tables"]["users"]["rows"]}
-    for email in sorted(released & {email for email, *_ in DEMO_USERS}):  # the demo logins 0.1.0 had
+    released = {row[fixture["tables"]["users"]["columns"].index("email")]
+                for row in fixture["tables"]["users"]["rows"]}
+    # the demo logins 0.1.0 had
+    for email in sorted(released & {email for email, *_ in DEMO_USERS}):
         do_login(client, email)
         assert client.get("/", follow_redirects=True).status_code == 200, email
         client.post("/deconnexion")
-    # an integrator's token minted on 0.1.0 still writes into the shift a worker left open during the upgrade
+    # an integrator's token minted on 0.1.0 still writes into the shift a worker left open during
+    # the upgrade
     open_shift = _open_shift(fixture, fixture["api_token"]["email"])
     headers = {"Authorization": f"Bearer {fixture['api_token']['token']}"}
     body = {"id": "7e0c6a52-5a55-4f3b-9a4e-2f1f0d6c0a11", "shift_id": open_shift["id"],
@@ -171,10 +183,12 @@ def test_upgrade_from_0001_keeps_demo_logins_and_a_shift_left_open(upgraded, tmp
 
 
 def test_upgrade_keeps_each_action_status_readable_from_its_history(upgraded):
-    """0013 drops plan_actions.status: every action not 'planned' then has one dated status row saying the same."""
+    """0013 drops plan_actions.status: every action not 'planned' then has one dated status row
+    saying the same."""
     _url, fixture, engine = upgraded
     old = {a["id"]: a["status"] for a in _rows(fixture, "plan_actions")}
-    words = {"in_progress": "started", "delayed": "started", "done": "done", "abandoned": "abandoned"}
+    words = {"in_progress": "started", "delayed": "started", "done": "done",
+             "abandoned": "abandoned"}
     with engine.connect() as conn:
         now = dict(conn.execute(text("SELECT action_id, status FROM action_status_changes")).all())
     assert old and now == {i: words[s] for i, s in old.items() if s != "planned"}
@@ -183,7 +197,8 @@ def test_upgrade_keeps_each_action_status_readable_from_its_history(upgraded):
 def _open_shift(fixture, email):
     users = _rows(fixture, "users")
     user_id = next(u["id"] for u in users if u["email"] == email)
-    return next(s for s in _rows(fixture, "shifts") if s["opened_by_id"] == user_id and s["status"] == "open")
+    return next(s for s in _rows(fixture, "shifts") if s["opened_by_id"] == user_id
+                and s["status"] == "open")
 
 
 def _rows(fixture, name):
@@ -196,7 +211,8 @@ def _rows(fixture, name):
 def test_revision_0001_is_frozen():
     with open(os.path.join(VERSIONS, "0001_initial.py"), "rb") as f:
         assert hashlib.sha256(f.read()).hexdigest() == SHA256_0001, (
-            "0001 shipped in 0.1.0 and is frozen: change the schema in a new revision (make migration m=...)")
+            "0001 shipped in 0.1.0 and is frozen: change the schema in a new revision (make "
+            "migration m=...)")
 
 
 def test_every_revision_file_is_named_by_its_four_digit_id():

@@ -29,7 +29,8 @@ def _unavailable(reason):
 def _postgres_url():
     url = os.environ.get("TEST_DATABASE_URL", "")
     if not url.startswith("postgresql"):
-        _unavailable("TEST_DATABASE_URL is not a PostgreSQL URL: two instances need one shared PostgreSQL")
+        _unavailable("TEST_DATABASE_URL is not a PostgreSQL URL: two instances need one shared "
+                     "PostgreSQL")
     engine = create_engine(url, connect_args={"connect_timeout": 3})
     try:
         with engine.connect() as conn:
@@ -65,11 +66,13 @@ def instances(tmp_path_factory):
     from conftest import _postgres_database
     url, drop = _postgres_database()
     prep = harness.prepare(str(tmp_path_factory.mktemp("prep")), url)
-    shared = {"OUTREACH_RATELIMIT_STORAGE_URI": REDIS_URL, "OUTREACH_LOGIN_LIMIT": f"{LOGIN_LIMIT} per minute"}
+    shared = {"OUTREACH_RATELIMIT_STORAGE_URI": REDIS_URL,
+              "OUTREACH_LOGIN_LIMIT": f"{LOGIN_LIMIT} per minute"}
     started = []
     try:
         for name in ("a", "b"):
-            started.append(harness.Gunicorn(str(tmp_path_factory.mktemp(name)), url, workers=2, **shared))
+            started.append(
+                harness.Gunicorn(str(tmp_path_factory.mktemp(name)), url, workers=2, **shared))
         yield started[0], started[1], prep["token"], prep["shift_id"], url
     finally:
         for gun in started:
@@ -89,33 +92,39 @@ def test_writes_through_both_instances_are_stored_once(instances):
     for jobs in sends.values():
         rng.shuffle(jobs)
     results = []
-    loaders = [threading.Thread(target=lambda p=port, j=jobs: results.extend(harness.load(p, j, 4, token=token)))
+    loaders = [threading.Thread(target=lambda p=port,
+                                j=jobs: results.extend(harness.load(p, j, 4, token=token)))
                for port, jobs in sends.items()]
     for t in loaders:
         t.start()
     for t in loaders:
         t.join()  # every request is bounded by harness.PATIENCE
-    assert {r[0] for r in results} <= {200, 201}, [r[:3] for r in results if r[0] not in (200, 201)][:3]
+    assert {r[0] for r in results} <= {200, 201}, [r[:3] for r in results
+                                                   if r[0] not in (200, 201)][:3]
     created = [r[3]["id"] for r in results if r[0] == 201]
-    assert sorted(created) == sorted(body["id"] for body in bodies)  # each contact created exactly once
+    # each contact created exactly once
+    assert sorted(created) == sorted(body["id"] for body in bodies)
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(text("SELECT id FROM contacts WHERE shift_id = :s"), {"s": shift}).scalars().all()
+            rows = conn.execute(text("SELECT id FROM contacts WHERE shift_id = :s"),
+                                {"s": shift}).scalars().all()
     finally:
         engine.dispose()
     assert sorted(rows) == sorted(created)
     # Whichever instance took the write, the other one reads it.
     for body in bodies[:20]:
         for gun in (a, b):
-            status, answer = harness.request(gun.port, "GET", f"/api/v1/encounters/{body['id']}", token=token)
+            status, answer = harness.request(gun.port, "GET", f"/api/v1/encounters/{body['id']}",
+                                             token=token)
             assert status == 200 and body["id"] in answer
 
 
 def test_login_failures_on_one_instance_count_on_the_other(instances):
     a, b, *_ = instances
     email = f"nobody-{uuid.uuid4().hex[:8]}@example.org"
-    on_a = [harness.Browser(a.port).post_form("/connexion", "/connexion", email=email, password="wrong", totp="")[0]
+    on_a = [harness.Browser(a.port).post_form("/connexion", "/connexion", email=email,
+                                              password="wrong", totp="")[0]
             for _ in range(LOGIN_LIMIT)]
     assert on_a == [401] * LOGIN_LIMIT
     # Instance B never saw these failures; the shared Redis counters refuse the next attempt anyway.

@@ -19,11 +19,15 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backgro
                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
 STAND_IN_FORM = """{% extends "base.html" %}{% block content %}
-<form id="contact-form" method="post" action="/essai/contact" data-api="/essai/api/encounters" class="card">
+<form id="contact-form" method="post" action="/essai/contact" data-api="/essai/api/encounters"
+      class="card">
   <input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
-  <input type="hidden" name="id" value="{{ new_id }}"><input type="hidden" name="shift_id" value="shift-1">
+  <input type="hidden" name="id" value="{{ new_id }}">
+  <input type="hidden" name="shift_id" value="shift-1">
   <fieldset><legend>Secteur</legend>
-    <label class="chip"><input type="radio" name="sector" value="stalingrad" checked>Stalingrad</label></fieldset>
+    <label class="chip"><input type="radio" name="sector" value="stalingrad"
+                               checked>Stalingrad</label>
+  </fieldset>
   <input type="hidden" name="kind" value="anonymous">
   <div class="field"><label for="people_count">Nombre de personnes</label>
     <input id="people_count" name="people_count" type="number" value="1"></div>
@@ -38,7 +42,8 @@ def _stand_in(app):
     log = app.extensions.setdefault("stand_in_log", [])
     failures = app.extensions.setdefault("stand_in_failures", [])  # push to answer 503 once
     posts = app.extensions.setdefault("stand_in_posts", [])  # every POST to the encounters API
-    slow = app.extensions.setdefault("stand_in_slow", {})  # {"seconds": s}: a server busy that long per contact
+    # {"seconds": s}: a server busy that long per contact
+    slow = app.extensions.setdefault("stand_in_slow", {})
     shifts_seen = set()
     bp = Blueprint("standin", __name__, roles={"worker"}, api=True)
 
@@ -58,7 +63,8 @@ def _stand_in(app):
         if data["shift_id"].startswith("queued-") and data["shift_id"] not in shifts_seen:
             return jsonify(errors={"shift_id": "Maraude inconnue."}), 422
         if data.get("people_count", 0) < 1:
-            return jsonify(errors={"people_count": "Le nombre de personnes doit être au moins 1."}), 422
+            return jsonify(
+                errors={"people_count": "Le nombre de personnes doit être au moins 1."}), 422
         store[data["id"]] = {"id": data["id"], "shift_id": data["shift_id"], "kind": data["kind"],
                              "people_count": data["people_count"]}
         return jsonify(store[data["id"]]), 201
@@ -94,7 +100,8 @@ def _context(playwright, user_dir, base_url):
     """A browser with a profile on disk: closing and reopening it keeps IndexedDB and the worker."""
     phone = {k: v for k, v in playwright.devices["Pixel 5"].items() if k != "default_browser_type"}
     context = playwright.chromium.launch_persistent_context(
-        str(user_dir), executable_path=CHROMIUM, args=LAUNCH_ARGS, **phone, locale="fr-FR", base_url=base_url)
+        str(user_dir), executable_path=CHROMIUM, args=LAUNCH_ARGS, **phone, locale="fr-FR",
+        base_url=base_url)
     context.set_default_timeout(PATIENCE * 1000)
     return context
 
@@ -126,7 +133,8 @@ def _queued(page):
 
 
 @pytest.mark.slow
-def test_twenty_contacts_offline_survive_reload_reopen_and_a_worker_update(playwright, server, tmp_path, monkeypatch):
+def test_twenty_contacts_offline_survive_reload_reopen_and_a_worker_update(
+        playwright, server, tmp_path, monkeypatch):
     base_url, on_server, form_url = server
     user_dir = tmp_path / "profile"
     context = _context(playwright, user_dir, base_url)
@@ -165,8 +173,10 @@ def test_twenty_contacts_offline_survive_reload_reopen_and_a_worker_update(playw
     monkeypatch.setattr(services, "static_version", lambda: "bumped-version")
     page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.update())")
     _until(page, "caches.keys().then(k => k.includes('outreach-shell-bumped-version'))")
-    _until(page, "caches.keys().then(k => k.filter(n => n.startsWith('outreach-shell-')).length === 1)")
-    assert [k for k in old_caches if k.startswith("outreach-shell-")] != ["outreach-shell-bumped-version"]
+    _until(page,
+           "caches.keys().then(k => k.filter(n => n.startsWith('outreach-shell-')).length === 1)")
+    assert [k for k in old_caches
+            if k.startswith("outreach-shell-")] != ["outreach-shell-bumped-version"]
     assert _queued(page) == 20
     assert on_server() == 0
 
@@ -182,7 +192,8 @@ def test_twenty_contacts_offline_survive_reload_reopen_and_a_worker_update(playw
 
     # replaying the whole queue again creates nothing
     sent = [r for r in queued if r["body"]["people_count"] == 1]
-    page.evaluate("rs => Promise.all(rs.map(r => outreachQueue.add(r.type, r.url, r.body, r.label)))", sent)
+    page.evaluate("rs => Promise.all(rs.map(r => outreachQueue.add(r.type, r.url, r.body, "
+                  "r.label)))", sent)
     page.evaluate("outreachQueue.sync()")
     _until(page, "outreachQueue.all().then(rs => rs.length === 1)")
     assert on_server() == 19
@@ -215,7 +226,8 @@ def test_logout_warns_then_clears_the_device(page, server):
     page.get_by_role("button", name="Se déconnecter").click()
     page.wait_for_url("**/connexion")
     assert _queued(page) == 0
-    cached = page.evaluate("caches.open('outreach-pages').then(c => c.keys()).then(ks => ks.map(k => k.url))")
+    cached = page.evaluate("caches.open('outreach-pages').then(c => c.keys()).then(ks => ks.map(k "
+                           "=> k.url))")
     assert not [url for url in cached if form_url in url]
 
 
@@ -236,7 +248,8 @@ def _session_ends_with_records_queued(page, form_url, count):
 def test_session_expired_offline_keeps_the_queue_until_login(page, server):
     _, on_server, form_url = server
     _session_ends_with_records_queued(page, form_url, 3)
-    expect(page.locator("#sync-status")).to_have_text("3 en attente · reconnectez-vous pour envoyer")
+    expect(page.locator("#sync-status")).to_have_text("3 en attente · reconnectez-vous pour "
+                                                      "envoyer")
     assert _queued(page) == 3 and on_server() == 0
     browser_login(page, "worker@aurore.demo")
     _until(page, "outreachQueue.all().then(rs => rs.length === 0)")
@@ -249,25 +262,29 @@ def test_online_a_refused_contact_shows_its_error_on_the_form(page, server):
     page.goto(form_url)
     first_id = page.locator("input[name=id]").input_value()
     _log_contact(page, people_count=0)
-    expect(page.locator("#contact-form .field-error")).to_have_text("Le nombre de personnes doit être au moins 1.")
+    expect(page.locator("#contact-form .field-error")).to_have_text("Le nombre de personnes doit "
+                                                                    "être au moins 1.")
     assert _queued(page) == 0 and on_server() == 0
     _log_contact(page, people_count=1)
     expect(page.locator(".offline-notice")).to_have_text("Contact enregistré.")
     expect(page.locator("#contact-form .field-error")).to_have_count(0)
     assert on_server() == 1 and _queued(page) == 0
-    assert page.locator("input[name=id]").input_value() != first_id  # the next contact gets a new id
+    # the next contact gets a new id
+    assert page.locator("input[name=id]").input_value() != first_id
     expect(page.locator("#sync-status")).to_be_hidden()
 
 
 ORDER_JS = """() => {
-  const c = (id, shift) => ({id: id, shift_id: shift, kind: 'anonymous', sector: 'stalingrad', people_count: 1});
+  const c = (id, shift) => ({id: id, shift_id: shift, kind: 'anonymous', sector: 'stalingrad',
+                             people_count: 1});
   const q = window.outreachQueue, add = (t, url, b) => q.add(t, url, b, t);
   return add('contact', '/essai/api/encounters', c('c1', 'queued-bad'))
     .then(() => add('shift', '/essai/api/shifts', {id: 'queued-good', staff_count: 2}))
     .then(() => add('contact', '/essai/api/encounters', c('c2', 'queued-good')))
     .then(() => add('shift', '/essai/api/shifts', {id: 'queued-bad', staff_count: 0}))
     .then(() => add('contact', '/essai/api/encounters', c('c3', 'queued-bad')))
-    .then(() => add('close', '/essai/api/shifts/queued-bad/close', {ended_at: '2026-01-01T23:00:00Z'}))
+    .then(() => add('close', '/essai/api/shifts/queued-bad/close',
+                    {ended_at: '2026-01-01T23:00:00Z'}))
     .then(() => add('contact', '/essai/api/encounters', c('c4', 'shift-1')));
 }"""
 
@@ -281,11 +298,14 @@ def test_order_kept_and_a_refused_shift_holds_only_its_own_records(page, server,
     page.evaluate(ORDER_JS)
     page.context.set_offline(False)
     page.evaluate("outreachQueue.sync()")
-    assert ("shift", "queued-good") in log and log.index(("shift", "queued-good")) < log.index(("contact", "c2"))
+    assert ("shift",
+            "queued-good") in log and log.index(("shift",
+                                                 "queued-good")) < log.index(("contact", "c2"))
     assert ("contact", "c3") not in log  # its shift was refused: it waits, it is not sent to fail
     assert on_server() == 2  # c2 and c4; c1 was queued before its (refused) shift
     left = {r["id"] or r["type"]: r["state"] for r in page.evaluate("outreachQueue.all()")}
-    assert left == {"c1": "refused", "queued-bad": "refused", "c3": "queued", "close": "queued"}  # held too
+    # held too
+    assert left == {"c1": "refused", "queued-bad": "refused", "c3": "queued", "close": "queued"}
 
 
 def test_a_server_error_is_retried_with_backoff(page, server, live_app):
@@ -299,5 +319,6 @@ def test_a_server_error_is_retried_with_backoff(page, server, live_app):
     failures.append(1)
     page.context.set_offline(False)
     _until(page, "outreachQueue.all().then(rs => rs.length === 0)")
-    assert failures == []  # the first try got the 503; the record stayed queued and went on the retry
+    # the first try got the 503; the record stayed queued and went on the retry
+    assert failures == []
     assert on_server() == 1

@@ -21,8 +21,8 @@ ADD = """([n, people, shift]) => {
   const q = window.outreachQueue, out = [];
   let chain = Promise.resolve();
   for (let i = 0; i < n; i++) chain = chain.then(() => {
-    const body = {id: q.uuid(), shift_id: shift || 'shift-1', kind: 'anonymous', sector: 'stalingrad',
-                  people_count: people};
+    const body = {id: q.uuid(), shift_id: shift || 'shift-1', kind: 'anonymous',
+                  sector: 'stalingrad', people_count: people};
     out.push(body.id);
     return q.add('contact', '/essai/api/encounters', body, 'Passage anonyme');
   });
@@ -32,7 +32,8 @@ ADD = """([n, people, shift]) => {
 
 def _second_worker(live_app, email="other-worker@aurore.demo"):
     with live_app.app_context():
-        model = db.session.execute(db.select(User).filter_by(email="worker@aurore.demo")).scalar_one()
+        model = db.session.execute(
+            db.select(User).filter_by(email="worker@aurore.demo")).scalar_one()
         db.session.add(User(email=email, role="worker", organisation_id=model.organisation_id,
                             teams=list(model.teams), password_hash=model.password_hash))
         db.session.commit()
@@ -44,7 +45,8 @@ def _logout(page):
     page.wait_for_url("**/connexion")
 
 
-def test_another_workers_logout_keeps_the_records_of_the_first(page, server, live_app):  # noqa: F811
+def test_another_workers_logout_keeps_the_records_of_the_first(
+        page, server, live_app):  # noqa: F811
     """Item 1: worker A's session ends with records queued; worker B logs in on the same phone, then
     out: A's records stay, every page says whose they are, and they go once A logs in again."""
     _, on_server, form_url = server
@@ -65,7 +67,8 @@ def test_another_workers_logout_keeps_the_records_of_the_first(page, server, liv
     expect(page.locator("#queue-others")).to_be_hidden()
 
 
-def test_a_logout_erases_only_its_own_users_records_after_saying_so(page, server, live_app):  # noqa: F811
+def test_a_logout_erases_only_its_own_users_records_after_saying_so(
+        page, server, live_app):  # noqa: F811
     form_url = server[2]
     other = _second_worker(live_app)
     _session_ends_with_records_queued(page, form_url, 1)
@@ -75,7 +78,8 @@ def test_a_logout_erases_only_its_own_users_records_after_saying_so(page, server
     _log_contact(page)
     _log_contact(page)
     expect(page.locator("#sync-status")).to_have_text("2 en attente")
-    page.context.route("**/essai/api/encounters", lambda route: route.abort())  # B's records cannot go
+    # B's records cannot go
+    page.context.route("**/essai/api/encounters", lambda route: route.abort())
     page.context.set_offline(False)
     dialogs = []
     page.once("dialog", lambda d: (dialogs.append(d.message), d.accept()))
@@ -86,7 +90,8 @@ def test_a_logout_erases_only_its_own_users_records_after_saying_so(page, server
     assert page.evaluate("outreachQueue.all().then(rs => rs[0].who)") == "worker@aurore.demo"
 
 
-def test_a_fix_typed_during_a_sync_is_stored_as_typed_even_with_a_second_tab(page, server, live_app):  # noqa: F811
+def test_a_fix_typed_during_a_sync_is_stored_as_typed_even_with_a_second_tab(
+        page, server, live_app):  # noqa: F811
     """Item 2: a worker types a fixed people count into a refused record while ten others are
     being sent and the logging page, open in a second tab, syncs its own stale copy of the queue.
     Twenty times: each stored with the number typed."""
@@ -143,7 +148,8 @@ def test_a_request_held_open_times_out_and_the_record_goes_on_a_retry(page, serv
     _, on_server, form_url = server
     browser_login(page, "worker@aurore.demo")
     page.goto(form_url)
-    page.evaluate("outreachQueue.timeout = 1500")  # a short network timeout for the test (20 s on phones)
+    # a short network timeout for the test (20 s on phones)
+    page.evaluate("outreachQueue.timeout = 1500")
     held = []
 
     def hold_first(route):
@@ -181,7 +187,8 @@ def test_a_full_storage_says_nothing_was_saved_and_keeps_the_form(page, server):
     assert _queued(page) == 1
 
 
-def test_an_acknowledged_records_digest_is_overwritten_before_it_is_deleted(page, server):  # noqa: F811
+def test_an_acknowledged_records_digest_is_overwritten_before_it_is_deleted(
+        page, server):  # noqa: F811
     """Item 9: after the sync the stage-1 digest stayed readable in IndexedDB's files. The record
     the server has is first written back with its digest overwritten, then deleted (what
     Chromium's own files keep of earlier writes until it compacts them is out of the page's
@@ -193,12 +200,19 @@ def test_an_acknowledged_records_digest_is_overwritten_before_it_is_deleted(page
     page.evaluate("""() => {
       window.lastWrite = {};
       const put = IDBObjectStore.prototype.put, del = IDBObjectStore.prototype.delete;
-      IDBObjectStore.prototype.put = function (rec) { window.lastWrite[rec.seq] = JSON.stringify(rec); return put.apply(this, arguments); };
-      IDBObjectStore.prototype.delete = function (seq) { window.deleted = (window.deleted || []).concat([window.lastWrite[seq]]); return del.apply(this, arguments); };
+      IDBObjectStore.prototype.put = function (rec) {
+        window.lastWrite[rec.seq] = JSON.stringify(rec);
+        return put.apply(this, arguments);
+      };
+      IDBObjectStore.prototype.delete = function (seq) {
+        window.deleted = (window.deleted || []).concat([window.lastWrite[seq]]);
+        return del.apply(this, arguments);
+      };
     }""")
     page.context.set_offline(True)
-    page.evaluate("""d => outreachQueue.add('contact', '/essai/api/encounters', {id: outreachQueue.uuid(),
-      shift_id: 'shift-1', kind: 'known', people_count: 1, person: {digest: d, weak: false}}, 'Personne')""", digest)
+    page.evaluate("""d => outreachQueue.add('contact', '/essai/api/encounters',
+      {id: outreachQueue.uuid(), shift_id: 'shift-1', kind: 'known', people_count: 1,
+       person: {digest: d, weak: false}}, 'Personne')""", digest)
     page.context.set_offline(False)
     page.evaluate("outreachQueue.sync()")
     _until(page, EMPTY)

@@ -20,7 +20,8 @@ FILL = """([bad]) => {
     const inputs = [...form.querySelectorAll(`input[name="${name}"]`)];
     const input = inputs.find(i => i.value === value) || inputs[0];
     if (input) input.checked = true;
-    if (input) input.dispatchEvent(new Event('change', {bubbles: true}));  // the page shows what the type needs
+    // the page shows what the type needs
+    if (input) input.dispatchEvent(new Event('change', {bubbles: true}));
     return input;
   };
   pick('kind', 'anonymous');
@@ -38,8 +39,10 @@ def real(live_app, live_server):
         pytest.skip("the API (/api/v1/encounters) is not there yet")
     from outreach.shifts.services import start_shift
     with live_app.app_context():
-        user = db.session.execute(db.select(User).filter_by(email="worker@aurore.demo")).scalar_one()
-        team = user.teams[0] if getattr(user, "teams", None) else db.session.execute(db.select(Team)).scalars().first()
+        user = db.session.execute(
+            db.select(User).filter_by(email="worker@aurore.demo")).scalar_one()
+        team = (user.teams[0] if getattr(user, "teams", None)
+                else db.session.execute(db.select(Team)).scalars().first())
         sector = db.session.execute(db.select(Sector).filter_by(code="stalingrad")).scalar_one()
         start_shift(user, {"id": str(uuid.uuid4()), "team_id": team.id, "sector_ids": [sector.id],
                            "staff_count": 2, "stock_out": {}})
@@ -98,11 +101,14 @@ def _start_shift_page(page):
 
 def _contacts_of_open_shift(live_app):
     with live_app.app_context():
-        user = db.session.execute(db.select(User).filter_by(email="worker@aurore.demo")).scalar_one()
-        shift = db.session.execute(db.select(Shift).filter_by(opened_by_id=user.id, status="open")).scalar_one_or_none()
+        user = db.session.execute(
+            db.select(User).filter_by(email="worker@aurore.demo")).scalar_one()
+        shift = db.session.execute(
+            db.select(Shift).filter_by(opened_by_id=user.id, status="open")).scalar_one_or_none()
         if shift is None:
             return None, []
-        contacts = db.session.execute(db.select(Contact).filter_by(shift_id=shift.id)).scalars().all()
+        contacts = db.session.execute(
+            db.select(Contact).filter_by(shift_id=shift.id)).scalars().all()
         return shift.id, sorted(c.kind for c in contacts)
 
 
@@ -138,13 +144,15 @@ def test_a_shift_started_offline_takes_its_contacts_at_once(page, live_app, live
     assert _contacts_of_open_shift(live_app) == (shift_id, ["anonymous", "refusal"])
 
 
-def test_a_whole_shift_offline_is_started_logged_and_closed_then_sent_in_order(page, live_app, live_server):
+def test_a_whole_shift_offline_is_started_logged_and_closed_then_sent_in_order(
+        page, live_app, live_server):
     status, shift_id = _shift_started_offline_with_one_contact(page)
     page.get_by_text("Clore la maraude").click()
     close = page.locator("#shift-close-form")
     assert close.get_attribute("data-api") == f"/api/v1/shifts/{shift_id}/close"
     close.get_by_role("button", name="Clore").click()
-    expect(page.locator("#shift-form")).to_be_visible()  # the shift is over on the phone: ready for the next
+    # the shift is over on the phone: ready for the next
+    expect(page.locator("#shift-form")).to_be_visible()
     expect(status).to_have_text("3 en attente")
     page.reload()  # offline again: the queued close keeps the shift over
     expect(page.locator("#shift-form")).to_be_visible()
@@ -154,9 +162,10 @@ def test_a_whole_shift_offline_is_started_logged_and_closed_then_sent_in_order(p
     _until(page, "outreachQueue.all().then(rs => rs.length === 0)")
     with live_app.app_context():
         shift = db.session.get(Shift, shift_id)
-        assert (shift.status, shift.ambiance, shift.police_presence) == ("closed", None, None)  # per site now
-        assert [c.kind for c in db.session.execute(db.select(Contact).filter_by(shift_id=shift_id)).scalars()] \
-            == ["anonymous"]
+        # per site now
+        assert (shift.status, shift.ambiance, shift.police_presence) == ("closed", None, None)
+        assert [c.kind for c in db.session.execute(
+            db.select(Contact).filter_by(shift_id=shift_id)).scalars()] == ["anonymous"]
 
 
 def test_a_shift_closed_offline_takes_no_more_contacts_on_the_phone(page, real, live_app):
@@ -184,7 +193,8 @@ def test_a_shift_closed_offline_takes_no_more_contacts_on_the_phone(page, real, 
         assert db.session.get(Shift, shift_id).status == "closed"
 
 
-def test_a_contact_saved_through_the_api_gets_the_plain_post_confirmation_and_undo(page, live_app, live_server):
+def test_a_contact_saved_through_the_api_gets_the_plain_post_confirmation_and_undo(
+        page, live_app, live_server):
     _start_shift_page(page)
     page.locator("#shift-form button[type=submit]").click()
     expect(page.locator("#contact-form")).to_be_visible()
@@ -192,7 +202,8 @@ def test_a_contact_saved_through_the_api_gets_the_plain_post_confirmation_and_un
     page.locator("#contact-form label.chip", has_text="Passage anonyme").first.click()  # type first
     page.locator("[name=people_count]").fill("3")
     page.locator("#contact-save").click()
-    expect(page.locator(".offline-notice")).to_have_text("Contact enregistré.")  # the JSON path, no reload
+    # the JSON path, no reload
+    expect(page.locator(".offline-notice")).to_have_text("Contact enregistré.")
     expect(page.locator("#undo")).to_be_visible()
     expect(page.locator("#contacts li").first).to_contain_text("Passage anonyme ×3")
     assert page.locator("[name=people_count]").input_value() == "1"  # ready for the next contact

@@ -44,12 +44,14 @@ def _contacts(live_app, shift_id):
 
 def _close_as_supervisor(live_app, shift_id):
     with live_app.app_context():
-        supervisor = db.session.execute(db.select(User).filter_by(email="supervisor@aurore.demo")).scalar_one()
+        supervisor = db.session.execute(
+            db.select(User).filter_by(email="supervisor@aurore.demo")).scalar_one()
         close_shift(db.session.get(Shift, shift_id), supervisor, {})
         db.session.commit()
 
 
-def test_contacts_waiting_when_the_supervisor_closes_the_shift_are_kept_and_flagged(page, real, live_app):  # noqa: F811
+def test_contacts_waiting_when_the_supervisor_closes_the_shift_are_kept_and_flagged(
+        page, real, live_app):  # noqa: F811
     """Item 3: all used to be refused "La maraude est close." with the shift's id offered as a
     field. Those made before the close now reach it, flagged for the supervisor; once the shift
     is validated a contact is refused with why, kept on the phone, shown in words, with no
@@ -64,7 +66,8 @@ def test_contacts_waiting_when_the_supervisor_closes_the_shift_are_kept_and_flag
     _close_as_supervisor(live_app, shift_id)
     page.context.set_offline(False)
     _until(page, EMPTY)
-    assert [(c.people_count, c.is_late) for c in _contacts(live_app, shift_id)] == [(1, True), (3, True)]
+    assert [(c.people_count, c.is_late)
+            for c in _contacts(live_app, shift_id)] == [(1, True), (3, True)]
 
     page.context.set_offline(True)
     _log(page, 1, people=2)
@@ -82,7 +85,8 @@ def test_contacts_waiting_when_the_supervisor_closes_the_shift_are_kept_and_flag
     expect(item.get_by_role("button", name="Supprimer")).to_be_visible()
 
 
-def test_a_refused_field_is_named_in_words_and_only_numbers_are_editable(page, real, live_app):  # noqa: F811
+def test_a_refused_field_is_named_in_words_and_only_numbers_are_editable(
+        page, real, live_app):  # noqa: F811
     """Item 11: refused items all read "Nouveau contact · 12:27" and named the field
     `people_count`."""
     browser_login(page, "worker@aurore.demo")
@@ -101,15 +105,16 @@ def test_a_refused_field_is_named_in_words_and_only_numbers_are_editable(page, r
 @pytest.fixture
 def wrong_phone(browser, playwright, live_server):
     """A phone in New York whose clock is 2 h ahead."""
-    context = browser.new_context(**playwright.devices["Pixel 5"], locale="fr-FR", base_url=live_server,
-                                  timezone_id="America/New_York")
+    context = browser.new_context(**playwright.devices["Pixel 5"], locale="fr-FR",
+                                  base_url=live_server, timezone_id="America/New_York")
     page = context.new_page()
     page.clock.install(time=dt.datetime.now(dt.UTC) + dt.timedelta(hours=2))
     yield page
     context.close()
 
 
-def test_a_phone_two_hours_ahead_in_new_york_stores_paris_times(wrong_phone, real, live_app):  # noqa: F811
+def test_a_phone_two_hours_ahead_in_new_york_stores_paris_times(
+        wrong_phone, real, live_app):  # noqa: F811
     """Item 6: 2 h ahead, contacts were refused "Heure hors de la maraude"; in New York a typed time
     was read an hour or more off. The server's clock decides; typed times are Paris times."""
     page = wrong_phone
@@ -126,5 +131,6 @@ def test_a_phone_two_hours_ahead_in_new_york_stores_paris_times(wrong_phone, rea
     _until(page, EMPTY)
     clock_taken, typed = _contacts(live_app, shift_id)
     real_now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    assert abs(clock_taken.occurred_at - real_now) < dt.timedelta(minutes=3), clock_taken.occurred_at
+    assert abs(clock_taken.occurred_at
+               - real_now) < dt.timedelta(minutes=3), clock_taken.occurred_at
     assert typed.occurred_at == typed_at.astimezone(dt.UTC).replace(tzinfo=None)

@@ -15,8 +15,10 @@ from outreach.models import Sector, User
 from outreach.site_models import SiteObservation
 
 pytestmark = pytest.mark.browser
-VISITS = ({"site": "stalingrad", "people_seen": 12, "unapproached_men": 3, "syringes_collected": 4, "ambiance": "Tendue"},
-          {"site": "eole", "people_seen": 7, "unapproached_women": 1, "pipes_collected": 9, "ambiance": "Calme"})
+VISITS = ({"site": "stalingrad", "people_seen": 12, "unapproached_men": 3, "syringes_collected": 4,
+           "ambiance": "Tendue"},
+          {"site": "eole", "people_seen": 7, "unapproached_women": 1, "pipes_collected": 9,
+           "ambiance": "Calme"})
 
 
 @pytest.fixture
@@ -26,7 +28,8 @@ def open_shift(live_app, live_server):
 
     from outreach.shifts.services import start_shift
     with live_app.app_context():
-        user = db.session.execute(db.select(User).filter_by(email="worker@aurore.demo")).scalar_one()
+        user = db.session.execute(
+            db.select(User).filter_by(email="worker@aurore.demo")).scalar_one()
         sector = db.session.execute(db.select(Sector).filter_by(code="stalingrad")).scalar_one()
         shift_id = str(uuid.uuid4())
         start_shift(user, {"id": shift_id, "team_id": user.teams[0].id, "sector_ids": [sector.id],
@@ -37,9 +40,10 @@ def open_shift(live_app, live_server):
 
     def rows():
         with live_app.app_context():
-            found = db.session.execute(db.select(SiteObservation).filter_by(shift_id=shift_id)).scalars().all()
-            return sorted((o.site.code, o.people_seen, o.unapproached_men, o.unapproached_women, o.syringes_collected,
-                           o.pipes_collected, o.ambiance) for o in found)
+            found = db.session.execute(
+                db.select(SiteObservation).filter_by(shift_id=shift_id)).scalars().all()
+            return sorted((o.site.code, o.people_seen, o.unapproached_men, o.unapproached_women,
+                           o.syringes_collected, o.pipes_collected, o.ambiance) for o in found)
     return live_server, shift_id, review_url, rows
 
 
@@ -74,15 +78,18 @@ def _offline_on_the_shift_page(playwright, base_url, tmp_path):
 
 
 @pytest.mark.slow
-def test_site_observations_recorded_offline_sync_once_and_the_supervisor_reads_them(playwright, open_shift, tmp_path):
+def test_site_observations_recorded_offline_sync_once_and_the_supervisor_reads_them(
+        playwright, open_shift, tmp_path):
     base_url, shift_id, review_url, rows = open_shift
     context, page = _offline_on_the_shift_page(playwright, base_url, tmp_path)
     status = page.locator("#sync-status")
     for n, visit in enumerate(VISITS, 1):
         _observe(page, visit)
         expect(status).to_have_text(f"{n} en attente")
-        expect(page.locator("#site-observations .offline-notice")).to_contain_text("enregistré sur l'appareil")
-        expect(page.locator("#site-observation-form [name=people_seen]")).to_have_value("0")  # ready for the next
+        expect(page.locator("#site-observations .offline-notice")).to_contain_text("enregistré sur "
+                                                                                   "l'appareil")
+        # ready for the next
+        expect(page.locator("#site-observation-form [name=people_seen]")).to_have_value("0")
     queued = page.evaluate("outreachQueue.all()")
     assert [(r["type"], r["shiftId"], r["body"]["site"]) for r in queued] == [
         ("observation", shift_id, "stalingrad"), ("observation", shift_id, "eole")]
@@ -95,7 +102,8 @@ def test_site_observations_recorded_offline_sync_once_and_the_supervisor_reads_t
     assert rows() == expected
     # The answers were lost (say): the phone sends the same two records again; nothing new on the
     # server.
-    page.evaluate("""(records) => Promise.all(records.map(r => outreachQueue.add(r.type, r.url, r.body, r.label, r.clock)))
+    page.evaluate("""(records) => Promise.all(records.map(
+                         r => outreachQueue.add(r.type, r.url, r.body, r.label, r.clock)))
                        .then(() => outreachQueue.sync())""", queued)
     _until(page, "outreachQueue.all().then(rs => rs.length === 0)")
     assert rows() == expected
@@ -114,7 +122,8 @@ def test_site_observations_recorded_offline_sync_once_and_the_supervisor_reads_t
 
 
 @pytest.mark.slow
-def test_site_observation_refused_stays_on_the_queue_page_with_its_field_in_words(playwright, open_shift, tmp_path):
+def test_site_observation_refused_stays_on_the_queue_page_with_its_field_in_words(
+        playwright, open_shift, tmp_path):
     base_url, _shift, _review, rows = open_shift
     context, page = _offline_on_the_shift_page(playwright, base_url, tmp_path)
     page.locator("#site-observation-form").evaluate("f => { f.noValidate = true; }")
@@ -134,7 +143,8 @@ def test_site_observation_refused_stays_on_the_queue_page_with_its_field_in_word
     context.close()
 
 
-def test_site_observation_in_a_shift_started_offline_is_sent_after_its_shift(page, live_app, live_server):
+def test_site_observation_in_a_shift_started_offline_is_sent_after_its_shift(
+        page, live_app, live_server):
     status, shift_id = _shift_started_offline_with_one_contact(page)
     page.locator("#site-observations summary").click()
     _observe(page, VISITS[1])
@@ -144,5 +154,6 @@ def test_site_observation_in_a_shift_started_offline_is_sent_after_its_shift(pag
     page.context.set_offline(False)
     _until(page, "outreachQueue.all().then(rs => rs.length === 0)")
     with live_app.app_context():
-        found = db.session.execute(db.select(SiteObservation).filter_by(shift_id=shift_id)).scalars().all()
+        found = db.session.execute(
+            db.select(SiteObservation).filter_by(shift_id=shift_id)).scalars().all()
         assert [(o.site.code, o.people_seen, o.pipes_collected) for o in found] == [("eole", 7, 9)]

@@ -32,7 +32,8 @@ def _start(app, client):
 
 def _events(app, action):
     with app.app_context():
-        return db.session.execute(select(AuditEvent).filter_by(action=action).order_by(AuditEvent.id)).scalars().all()
+        return db.session.execute(
+            select(AuditEvent).filter_by(action=action).order_by(AuditEvent.id)).scalars().all()
 
 
 def test_no_lookup_outside_an_open_shift(app, client, login):
@@ -56,7 +57,8 @@ def test_each_lookup_is_audited_without_the_digest(app, client, login):
         assert {e.actor_id for e in events} == {worker.id}
         assert {e.organisation_id for e in events} == {worker.organisation_id}
     for event in events:
-        stored = " ".join(str(v) for v in (event.target_id, event.before, event.after, event.reason, event.details))
+        stored = (" ".join(str(v) for v in (event.target_id, event.before, event.after,
+                                            event.reason, event.details)))
         assert _digest(1) not in stored and _digest(2) not in stored
 
 
@@ -66,7 +68,8 @@ def test_the_throttle_refuses_then_the_admin_sees_the_alert(app, client, login):
     answers = [_look_up(client, n).status_code for n in range(10)]
     assert answers == [200] * 6 + [429] * 4
     assert "Trop de recherches" in _look_up(client, 99).get_json()["errors"]["digest"]
-    assert len(_events(app, "person.lookup")) == 6  # refused lookups answer nothing and count nothing
+    # refused lookups answer nothing and count nothing
+    assert len(_events(app, "person.lookup")) == 6
     alerts = _events(app, "person.lookup_alert")
     assert len(alerts) == 1 and alerts[0].details["lookups"] == 4
     with app.app_context():
@@ -76,7 +79,8 @@ def test_the_throttle_refuses_then_the_admin_sees_the_alert(app, client, login):
     do_login(other, "admin@aurore.demo")
     page = other.get("/admin/utilisateurs").get_data(as_text=True)
     assert 'id="lookup-alerts"' in page and "worker@aurore.demo" in page
-    assert "worker@aurore.demo" in other.get("/admin/journal?action=person.lookup_alert").get_data(as_text=True)
+    assert ("worker@aurore.demo" in other.get(
+        "/admin/journal?action=person.lookup_alert").get_data(as_text=True))
     gaia = app.test_client()
     with app.app_context():
         gaia_org = db.session.execute(select(Organisation).filter_by(code="gaia")).scalar_one()
@@ -96,7 +100,8 @@ def test_the_throttle_is_per_user(app, client, login):
         _look_up(client, n)
     assert _look_up(client, 7).status_code == 429
     with app.app_context():
-        user = db.session.execute(select(User).filter_by(email="supervisor@aurore.demo")).scalar_one()
+        user = db.session.execute(
+            select(User).filter_by(email="supervisor@aurore.demo")).scalar_one()
         team = user.teams[0].code
     other = app.test_client()
     do_login(other, "supervisor@aurore.demo")

@@ -13,7 +13,8 @@ from outreach.seed import DEMO_PASSWORD, seed_demo
 def production_app(database_url, tmp_path, monkeypatch):
     monkeypatch.setenv("OUTREACH_INSTANCE_PATH", str(tmp_path))
     app = create_app({"ENV": "production", "DATABASE_URL": database_url, "SECRET_KEY": "s" * 32,
-                      "PSEUDONYM_KEY": "p" * 32, "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False})
+                      "PSEUDONYM_KEY": "p" * 32, "RATELIMIT_ENABLED": False,
+                      "WTF_CSRF_ENABLED": False})
     with app.app_context():
         seed_demo()
         db.session.commit()
@@ -26,7 +27,8 @@ def production_app(database_url, tmp_path, monkeypatch):
 
 def test_session_cookie_flags_in_production(production_app):
     client = production_app.test_client()
-    response = client.post("/connexion", data={"email": "worker@aurore.demo", "password": DEMO_PASSWORD},
+    response = client.post("/connexion",
+                           data={"email": "worker@aurore.demo", "password": DEMO_PASSWORD},
                            base_url="https://outreach.example")
     assert response.status_code == 302
     cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
@@ -36,8 +38,10 @@ def test_session_cookie_flags_in_production(production_app):
 
 
 def test_development_cookie_is_still_httponly_and_lax(client):
-    response = client.post("/connexion", data={"email": "worker@aurore.demo", "password": DEMO_PASSWORD})
-    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")).lower()
+    response = client.post("/connexion",
+                           data={"email": "worker@aurore.demo", "password": DEMO_PASSWORD})
+    cookie = next(c for c in response.headers.getlist("Set-Cookie")
+                  if c.startswith("session=")).lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
 
 
@@ -93,17 +97,20 @@ def test_a_page_warmed_in_the_background_during_logout_does_not_sign_back_in(cli
     for url in ("/maraude", "/api/v1/reference"):
         response = client.get(url, headers={"X-Outreach-Warm": "1"})
         assert _session_cookies(response) == [], url
-    assert client.get("/maraude").status_code == 302  # and the old cookie's server-side session is gone
+    # and the old cookie's server-side session is gone
+    assert client.get("/maraude").status_code == 302
 
 
 def test_after_logout_the_anonymous_session_is_not_refreshed(client):
     _login(client)
     client.post("/deconnexion")
-    assert "Vous êtes déconnecté·e." in client.get("/connexion").get_data(as_text=True)  # flash read: written
+    # flash read: written
+    assert "Vous êtes déconnecté·e." in client.get("/connexion").get_data(as_text=True)
     assert client.get("/maraude").status_code == 302
     assert _session_cookies(client.get("/connexion")) == []  # nothing changed: no cookie written
 
 
 def test_bearer_token_requests_get_no_cookie(app, client):
-    response = client.get("/api/v1/reference", headers={"Authorization": "Bearer " + _token(app, "worker@aurore.demo")})
+    response = client.get("/api/v1/reference",
+                          headers={"Authorization": "Bearer " + _token(app, "worker@aurore.demo")})
     assert response.status_code == 200 and _session_cookies(response) == []

@@ -45,7 +45,9 @@ def test_the_statements_of_one_read_do_not_grow_with_the_indicators(app, client,
     codes = _all_codes(app)
     assert len(codes) > 10
     base = {"from": _six_months_ago(), **({"group_by": group_by} if group_by else {})}
-    client.get("/api/v1/indicators", headers=headers, query_string={**base, "indicator": "contacts"})  # warm-up
+    # warm-up
+    client.get("/api/v1/indicators", headers=headers,
+               query_string={**base, "indicator": "contacts"})
     one, body = _statements(app, client, headers, {**base, "indicator": "contacts"})
     every, body_all = _statements(app, client, headers, {**base, "per_page": 100})
     assert len(body["items"]) == 1 and len(body_all["items"]) == len(codes)
@@ -60,17 +62,21 @@ def test_the_api_publishes_the_dashboards_cells(app, client):
     and the drill-down pages do (a board of its own per cell: the naive reference)."""
     seed_contacts(app)
     headers = _token(app, "manager@plan.demo")
-    for group_by, page in [(g, p) for g in ("month", "team", "sector", "organisation") for p in (1, 2)]:
+    for group_by, page in [(g, p) for g in ("month", "team", "sector", "organisation")
+                           for p in (1, 2)]:
         # 40 indicators a page: within READ_MAX_VALUES whatever the groups (11 sectors); two pages
         body = client.get("/api/v1/indicators", headers=headers,
-                          query_string={"from": _six_months_ago(), "group_by": group_by, "per_page": 40,
-                                        "page": page}).get_json()
+                          query_string={"from": _six_months_ago(), "group_by": group_by,
+                                        "per_page": 40, "page": page}).get_json()
         assert "suppression" in body, (group_by, body)
         assert body["suppression"]["applied"] is True
         with app.test_request_context():
-            user = db.session.execute(select(User).filter_by(email="manager@plan.demo")).scalar_one()
-            period = ind.Period(*(date.fromisoformat(body["period"][k]).replace(day=1) for k in ("from", "to")))
-            items = {i.code: i for a in ind.load_plan().axes for x in a.actions for i in x.indicators}
+            user = db.session.execute(
+                select(User).filter_by(email="manager@plan.demo")).scalar_one()
+            period = ind.Period(
+                *(date.fromisoformat(body["period"][k]).replace(day=1) for k in ("from", "to")))
+            items = {i.code: i for a in ind.load_plan().axes for x in a.actions
+                     for i in x.indicators}
             keys = ind.dimension_keys(group_by, period, {})
             for got in body["items"]:
                 item = items[got["indicator"]]

@@ -16,7 +16,8 @@ def test_the_api_refuses_a_period_over_the_limit(app, client, query):
 
 def test_the_api_refuses_an_answer_over_the_size_limit_and_says_what_to_ask(app, client):
     headers = _token(app, "manager@plan.demo")
-    query = "from=2021-01-01&to=2025-12-31&group_by=month"  # 60 months: allowed, but not for every indicator
+    # 60 months: allowed, but not for every indicator
+    query = "from=2021-01-01&to=2025-12-31&group_by=month"
     response = client.get(f"/api/v1/indicators?{query}", headers=headers)
     assert response.status_code == 400
     assert "500 au plus" in response.get_json()["errors"]["per_page"]
@@ -25,12 +26,15 @@ def test_the_api_refuses_an_answer_over_the_size_limit_and_says_what_to_ask(app,
     assert len(small.get_json()["items"]) == 5 and len(small.get_json()["items"][0]["groups"]) == 60
 
 
-@pytest.mark.parametrize("url", ["/indicateurs", "/parcours", "/export/indicateurs.csv", "/export/indicateurs.xlsx",
-                                 "/export/parcours.xlsx"])
+@pytest.mark.parametrize(
+    "url", ["/indicateurs", "/parcours", "/export/indicateurs.csv", "/export/indicateurs.xlsx",
+            "/export/parcours.xlsx"])
 def test_pages_and_exports_refuse_a_period_over_the_limit(client, login, url):
     login("manager@plan.demo")
-    too_long = client.get(url, query_string={"period": "custom", "from": "2000-01", "to": "2025-12"})
+    too_long = client.get(url,
+                          query_string={"period": "custom", "from": "2000-01", "to": "2025-12"})
     assert too_long.status_code == 400
     assert "Période trop longue" in too_long.get_data(as_text=True)
-    five_years = client.get(url, query_string={"period": "custom", "from": "2021-01", "to": "2025-12"})
+    five_years = client.get(url,
+                            query_string={"period": "custom", "from": "2021-01", "to": "2025-12"})
     assert five_years.status_code == 200

@@ -1,4 +1,5 @@
-"""Referral lifecycle: dated steps by whom, allowed transitions only, organisation scope, open list, funnel."""
+"""Referral lifecycle: dated steps by whom, allowed transitions only, organisation scope, open list,
+funnel."""
 import re
 from datetime import date, datetime, timedelta
 from html import unescape
@@ -34,34 +35,38 @@ def _item(kind, code):
     return db.session.execute(db.select(RefItem).filter_by(kind=kind, code=code)).scalar_one()
 
 
-def make_referral(app, days_ago=0, programme="assore", team_code="aurore_nord", status="proposed", person_code=None,
-                  shift_status="closed"):
-    """A referral proposed ``days_ago`` days ago during a shift of ``team_code`` (its own shift and contact)."""
+def make_referral(app, days_ago=0, programme="assore", team_code="aurore_nord", status="proposed",
+                  person_code=None, shift_status="closed"):
+    """A referral proposed ``days_ago`` days ago during a shift of ``team_code`` (its own shift and
+    contact)."""
     with app.app_context():
         return _make_referral(days_ago, programme, team_code, status, person_code, shift_status)
 
 
 def _make_referral(days_ago, programme, team_code, status, person_code, shift_status):
     team = db.session.execute(db.select(Team).filter_by(code=team_code)).scalar_one()
-    worker = db.session.execute(db.select(User).filter_by(organisation_id=team.organisation_id, role="worker")) \
-        .scalars().first()
+    worker = db.session.execute(db.select(User).filter_by(organisation_id=team.organisation_id,
+                                                          role="worker")).scalars().first()
     day = services.today() - timedelta(days=days_ago)
     start = datetime.combine(day, datetime.min.time()) + timedelta(hours=19)
     shift = Shift(organisation_id=team.organisation_id, team_id=team.id, opened_by_id=worker.id,
-                  started_at=start, ended_at=start + timedelta(hours=3), shift_on=day, status=shift_status)
+                  started_at=start, ended_at=start + timedelta(hours=3), shift_on=day,
+                  status=shift_status)
     person = None
     if person_code:
         person = Person(code=person_code, first_seen_on=day)
-    contact = Contact(shift=shift, organisation_id=team.organisation_id, team_id=team.id, occurred_at=start,
+    contact = Contact(shift=shift, organisation_id=team.organisation_id, team_id=team.id,
+                      occurred_at=start,
                       occurred_on=day, kind="known" if person else "anonymous", person=person,
                       created_by_id=worker.id)
-    referral = Referral(organisation_id=team.organisation_id, person=person, programme=_item("programme", programme),
-                        status=status, proposed_on=day,
+    referral = Referral(organisation_id=team.organisation_id, person=person,
+                        programme=_item("programme", programme), status=status, proposed_on=day,
                         accepted_on=day if status in ("accepted", "admitted", "exited") else None,
                         admitted_on=day if status in ("admitted", "exited") else None,
                         refused_on=day if status == "refused" else None,
                         exited_on=day if status == "exited" else None)
-    referral.events.append(ReferralEvent(status="proposed", occurred_on=day, recorded_by_id=worker.id))
+    referral.events.append(
+        ReferralEvent(status="proposed", occurred_on=day, recorded_by_id=worker.id))
     contact.referrals.append(referral)
     db.session.add(contact)
     db.session.commit()
@@ -92,25 +97,30 @@ def _status(app, referral_id):
 
 
 def test_full_lifecycle_is_dated_says_who_and_goes_on_after_validation(app):
-    rid = make_referral(app, days_ago=20, shift_status="validated")  # steps are new facts, not corrections
+    # steps are new facts, not corrections
+    rid = make_referral(app, days_ago=20, shift_status="validated")
     worker, supervisor = _client(app, "worker@aurore.demo"), _client(app, "supervisor@aurore.demo")
     today = services.today()
     accepted, admitted = today - timedelta(days=15), today - timedelta(days=10)
     response = _step(worker, rid, "accepted", accepted)
     assert response.status_code == 302
     with app.test_request_context():
-        said = f"Orientation hébergement ASSORE : acceptée le {format_date(accepted)}."  # "1 déc. 2026"
+        # "1 déc. 2026"
+        said = f"Orientation hébergement ASSORE : acceptée le {format_date(accepted)}."
     assert said in worker.get(response.location).get_data(as_text=True)
     replay = _step(worker, rid, "accepted", accepted)  # the same form sent twice
-    assert replay.status_code == 302 and "déjà enregistrée" in worker.get(replay.location).get_data(as_text=True)
+    assert (replay.status_code == 302
+            and "déjà enregistrée" in worker.get(replay.location).get_data(as_text=True))
     assert _step(supervisor, rid, "admitted", admitted).status_code == 302
-    assert _step(worker, rid, "exited", "", "logement_stable").status_code == 302  # date defaults to today
+    # date defaults to today
+    assert _step(worker, rid, "exited", "", "logement_stable").status_code == 302
     with app.app_context():
         referral = _fresh(rid)
-        assert (referral.status, referral.accepted_on, referral.admitted_on, referral.exited_on) == (
-            "exited", accepted, admitted, today)
+        assert (referral.status, referral.accepted_on, referral.admitted_on,
+                referral.exited_on) == ("exited", accepted, admitted, today)
         assert referral.exit_reason.code == "logement_stable"
-        steps = [(e.status, e.occurred_on, e.recorded_by.email, e.reason and e.reason.code) for e in referral.events]
+        steps = [(e.status, e.occurred_on, e.recorded_by.email, e.reason and e.reason.code)
+                 for e in referral.events]
     assert steps == [("proposed", today - timedelta(days=20), "worker@aurore.demo", None),
                      ("accepted", accepted, "worker@aurore.demo", None),
                      ("admitted", admitted, "supervisor@aurore.demo", None),
@@ -120,7 +130,8 @@ def test_full_lifecycle_is_dated_says_who_and_goes_on_after_validation(app):
     assert "Orientation terminée" in page and 'name="status"' not in page
 
 
-BAD_STEPS = [  # (steps recorded first, bad step, field named in the answer); offsets in days before today
+# (steps recorded first, bad step, field named in the answer); offsets in days before today
+BAD_STEPS = [
     ([], ("admitted", 0, ""), "Étape"),
     ([], ("exited", 0, "relais"), "Étape"),
     ([], ("proposed", 0, ""), "Étape"),
@@ -172,14 +183,16 @@ def test_no_place_refusal_is_always_recordable(app):
         for code in ("pas_de_place", "hors_criteres"):  # an admin deactivated both reasons
             _item("refusal_reason", code).is_active = False
         db.session.commit()
-    first, second = make_referral(app, days_ago=3), make_referral(app, days_ago=3, programme="phase")
+    first, second = make_referral(app, days_ago=3), make_referral(app, days_ago=3,
+                                                                  programme="phase")
     client = _client(app, "worker@aurore.demo")
     page = client.get(f"/orientations/{first}").get_data(as_text=True)
     assert "Pas de place disponible" in page and "Hors critères" not in page
     assert _step(client, first, "refused", "", "hors_criteres").status_code == 422
     assert _step(client, first, "refused", "", "pas_de_place").status_code == 302
     assert _step(client, second, "accepted").status_code == 302
-    assert _step(client, second, "refused", "", "pas_de_place").status_code == 302  # also after acceptance
+    # also after acceptance
+    assert _step(client, second, "refused", "", "pas_de_place").status_code == 302
     with app.app_context():
         for rid in (first, second):
             referral = _fresh(rid)
@@ -202,7 +215,8 @@ def test_another_organisation_gets_404_and_a_plan_manager_403(app):
     assert rid in admin.get("/orientations/").get_data(as_text=True)
     with app.app_context():
         with pytest.raises(NotFound):
-            services.advance_referral(_fresh(rid), _user("worker@gaia.demo"), "accepted", services.today())
+            services.advance_referral(_fresh(rid), _user("worker@gaia.demo"), "accepted",
+                                      services.today())
         with pytest.raises(Forbidden):
             services.open_referrals(_user("manager@plan.demo"))
 
@@ -214,7 +228,8 @@ def test_list_shows_only_the_organisations_open_referrals_and_flags_stale_ones(a
     elsewhere = make_referral(app, 1, team_code="gaia_mobile")
     est = make_referral(app, 0, programme="phase", team_code="aurore_est")
     html = _client(app, "worker@aurore.demo").get("/orientations/").get_data(as_text=True)
-    open_list, ended = html.split('id="referrals"')[1].split("</ul>")[0], html.split('id="ended"')[1]
+    open_list, ended = (html.split('id="referrals"')[1].split("</ul>")[0],
+                        html.split('id="ended"')[1])
     for rid in open_ids + [est]:
         assert f"/orientations/{rid}" in open_list
     for rid in closed + [elsewhere]:
@@ -222,7 +237,8 @@ def test_list_shows_only_the_organisations_open_referrals_and_flags_stale_ones(a
     assert all(f"/orientations/{rid}" in ended for rid in closed)  # ended lately: listed apart
     assert elsewhere not in html
     assert "111111" in html and "Maraude Est (19e)" in html  # short code and team
-    assert html.index(open_ids[0]) < html.index(open_ids[1]) < html.index(open_ids[2])  # proposals first
+    # proposals first
+    assert html.index(open_ids[0]) < html.index(open_ids[1]) < html.index(open_ids[2])
     client = _client(app, "supervisor@aurore.demo")
     only_phase = client.get("/orientations/?programme=phase").get_data(as_text=True)
     assert est in only_phase and open_ids[0] not in only_phase
@@ -234,7 +250,8 @@ def test_list_shows_only_the_organisations_open_referrals_and_flags_stale_ones(a
     assert bad.status_code == 400 and ">Dispositif</a> :" in bad.get_data(as_text=True)
     old, recent = make_referral(app, days_ago=10), make_referral(app, days_ago=7)
     with app.app_context():
-        rows = {r.referral.id: (r.days_since, r.is_stale) for r in services.open_referrals(_user("worker@aurore.demo"))}
+        rows = {r.referral.id: (r.days_since, r.is_stale)
+                for r in services.open_referrals(_user("worker@aurore.demo"))}
     assert (rows[old], rows[recent]) == ((10, True), (7, False))
     html = _client(app, "worker@aurore.demo").get("/orientations/").get_data(as_text=True)
     assert html.count("stale-flag") == 1 and "Sans nouvelles depuis 10 jours" in html
@@ -257,8 +274,9 @@ def test_open_referrals_can_be_told_apart_and_what_needs_action_comes_first(app)
     html = _client(app, "worker@aurore.demo").get("/orientations/").get_data(as_text=True)
     rows = _rows(html)
     with app.test_request_context(), app.app_context():
-        day = {rid: format_date(db.session.get(Referral, rid).proposed_on) for rid in (waiting, anonymous, staying,
-                                                                                        stale)}
+        day = {rid: format_date(db.session.get(Referral, rid).proposed_on)
+               for rid in (waiting, anonymous, staying,
+                            stale)}
         met = db.session.get(Referral, anonymous).contact.occurred_at
         met_on, met_at = format_date(met), local_clock(met)
     order = [html.index(f"/orientations/{rid}") for rid in (stale, waiting, anonymous, staying)]
@@ -284,7 +302,8 @@ def test_referral_pages_write_dates_in_words_and_say_orientation_hebergement(app
 
 
 def _catch_up():
-    """Run the roll-ups' deferred work when the module has such a step (another change may add a queue)."""
+    """Run the roll-ups' deferred work when the module has such a step (another change may add a
+    queue)."""
     for name in ("process_pending", "drain_pending", "catch_up", "flush_pending", "run_pending"):
         if hasattr(rollups, name):
             getattr(rollups, name)(db.session)
@@ -310,7 +329,8 @@ def test_funnel_counts_admissions_and_no_place_refusals(app):
         validated_only = indicators.funnel(period, scope, supervisor)
         funnel = indicators.funnel(period, {**scope, "include_provisional": True}, supervisor)
         rows = {p.code: row for p, row, _wait in funnel["programmes"]}
-    # the referrals were recorded in closed shifts: provisional data, like the contacts of those shifts
+    # the referrals were recorded in closed shifts: provisional data, like the contacts of those
+    # shifts
     assert [s.value for s in validated_only["shelter"][:3]] == [0, 0, 0]
     assert [s.value for s in funnel["shelter"][:3]] == [3, 2, 1]  # proposed, accepted, admitted
     steps = indicators.FUNNEL_STEPS + indicators.FUNNEL_EXTRA

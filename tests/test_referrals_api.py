@@ -15,7 +15,8 @@ from outreach.security import new_api_token
 
 def _auth(app, email="worker@aurore.demo"):
     with app.app_context():
-        token = new_api_token(db.session.execute(db.select(User).filter_by(email=email)).scalar_one())
+        token = new_api_token(
+            db.session.execute(db.select(User).filter_by(email=email)).scalar_one())
         db.session.commit()
     return {"Authorization": "Bearer " + token}
 
@@ -47,17 +48,22 @@ def test_bad_steps_422_naming_the_field_other_organisation_404_manager_403(app, 
                         ({"status": "nope", "occurred_on": day}, "status"),
                         ({"status": "accepted"}, "occurred_on"),
                         ({"status": "accepted", "occurred_on": "2999-01-01"}, "occurred_on"),
-                        ({"status": "accepted", "occurred_on": day, "reason": "pas_de_place"}, "reason"),
+                        ({"status": "accepted", "occurred_on": day, "reason": "pas_de_place"},
+                         "reason"),
                         ({"status": "refused", "occurred_on": day}, "reason"),
                         ({"status": "refused", "occurred_on": day, "reason": "relais"}, "reason"),
                         ({"status": "exited", "occurred_on": day, "reason": 3}, "reason")]:
         response = client.post(_url(rid), json=body, headers=auth)
-        assert response.status_code == 422 and field in response.json["errors"], (body, response.json)
-    assert client.post(_url(rid), data="[", headers={**auth, "Content-Type": "application/json"}).status_code == 422
+        assert (response.status_code == 422
+                and field in response.json["errors"]), (body, response.json)
+    assert client.post(_url(rid), data="[",
+                       headers={**auth, "Content-Type": "application/json"}).status_code == 422
     body = {"status": "accepted", "occurred_on": day}
-    assert client.post(_url(rid), json=body, headers=_auth(app, "worker@gaia.demo")).status_code == 404
+    assert client.post(_url(rid), json=body,
+                       headers=_auth(app, "worker@gaia.demo")).status_code == 404
     assert client.post(_url("\x00"), json=body, headers=auth).status_code == 404
-    assert client.post(_url(rid), json=body, headers=_auth(app, "manager@plan.demo")).status_code == 403
+    assert client.post(_url(rid), json=body,
+                       headers=_auth(app, "manager@plan.demo")).status_code == 403
     assert _status(app, rid) == ("proposed", 1)
 
 

@@ -1,4 +1,5 @@
-"""Phone viewport: a worker moves a referral from the list to admission and exit, without typing a date."""
+"""Phone viewport: a worker moves a referral from the list to admission and exit, without typing a
+date."""
 import pytest
 from conftest import browser_login
 from test_referrals import make_referral
@@ -33,8 +34,10 @@ def test_worker_advances_a_referral_on_a_phone(page, live_app):
     page.locator("#step-exited label.chip", has_text="Logement / hébergement stable").click()
     page.locator("#step-exited button[type=submit]").click()
     page.wait_for_selector("text=/sortie le/")
-    assert page.locator(f"#referrals a[href='/orientations/{stale}']").count() == 0  # no longer open
-    assert page.locator(f"#ended a[href='/orientations/{stale}']").count() == 1  # listed with the recently ended
+    # no longer open
+    assert page.locator(f"#referrals a[href='/orientations/{stale}']").count() == 0
+    # listed with the recently ended
+    assert page.locator(f"#ended a[href='/orientations/{stale}']").count() == 1
     with live_app.app_context():
         referral = db.session.get(Referral, stale)
         assert [(e.status, e.occurred_on, e.recorded_by.email) for e in referral.events][1:] == [

@@ -29,30 +29,37 @@ def _no_place_refusals(app):
         _catch_up()
         supervisor = _user("supervisor@aurore.demo")
         funnel = indicators.funnel(indicators.Period(month, month, "month"),
-                                   {"organisation_id": supervisor.organisation_id, "include_provisional": True},
+                                   {"organisation_id": supervisor.organisation_id,
+                                    "include_provisional": True},
                                    supervisor)  # the referral's shift is closed: provisional data
         rows = {p.code: row for p, row, _wait in funnel["programmes"]}
-        return rows["assore"][(indicators.FUNNEL_STEPS + indicators.FUNNEL_EXTRA).index("refusals_no_place")]
+        return (rows["assore"][(indicators.FUNNEL_STEPS
+                                + indicators.FUNNEL_EXTRA).index("refusals_no_place")])
 
 
 def test_supervisor_undoes_a_wrong_refusal_and_the_referral_moves_on(app):
     today = services.today()
-    rid = make_referral(app, days_ago=(today - max(today.replace(day=1), today - timedelta(days=2))).days)
+    rid = make_referral(
+        app, days_ago=(today - max(today.replace(day=1), today - timedelta(days=2))).days)
     worker, supervisor = _client(app, "worker@aurore.demo"), _client(app, "supervisor@aurore.demo")
     assert "Terminées ces" not in supervisor.get("/orientations/").get_data(as_text=True)
     assert _step(worker, rid, "accepted", today).status_code == 302
     assert _step(worker, rid, "refused", today, "pas_de_place").status_code == 302
     assert _no_place_refusals(app) == 1
-    assert "Annuler la dernière étape" not in worker.get(f"/orientations/{rid}").get_data(as_text=True)
-    listed = supervisor.get("/orientations/").get_data(as_text=True)  # gone from the open list, found again here
+    assert ("Annuler la dernière "
+            "étape" not in worker.get(f"/orientations/{rid}").get_data(as_text=True))
+    # gone from the open list, found again here
+    listed = supervisor.get("/orientations/").get_data(as_text=True)
     ended = listed.split('id="ended"')[1]
-    assert "Terminées ces 14 derniers jours (1)" in listed and f'href="/orientations/{rid}"' in ended
+    assert ("Terminées ces 14 derniers jours (1)" in listed
+            and f'href="/orientations/{rid}"' in ended)
     assert _undo(worker, rid).status_code == 403  # workers ask their supervisor
     page = supervisor.get(f"/orientations/{rid}").get_data(as_text=True)
     assert "Annuler la dernière étape" in page and "Annuler « Refusée »" in page
 
     missing = _undo(supervisor, rid, reason="  ")
-    assert missing.status_code == 422 and "Indiquez le motif de l&#39;annulation" in missing.get_data(as_text=True)
+    assert (missing.status_code == 422
+            and "Indiquez le motif de l&#39;annulation" in missing.get_data(as_text=True))
     assert _status(app, rid) == ("refused", 3)
 
     response = _undo(supervisor, rid)
@@ -60,9 +67,11 @@ def test_supervisor_undoes_a_wrong_refusal_and_the_referral_moves_on(app):
     assert "de nouveau « acceptée »" in supervisor.get(response.location).get_data(as_text=True)
     with app.app_context():
         referral = _fresh(rid)
-        assert (referral.status, referral.refused_on, referral.refusal_reason_id) == ("accepted", None, None)
+        assert (referral.status, referral.refused_on,
+                referral.refusal_reason_id) == ("accepted", None, None)
         assert [e.status for e in referral.events] == ["proposed", "accepted"]
-        audit = db.session.execute(db.select(AuditEvent).filter_by(action="referral.undo_step")).scalar_one()
+        audit = db.session.execute(
+            db.select(AuditEvent).filter_by(action="referral.undo_step")).scalar_one()
         assert (audit.target_id, audit.before, audit.after, audit.reason, audit.actor.email) == (
             rid, f"refused {today.isoformat()}", "accepted", "refus saisi sur la mauvaise personne",
             "supervisor@aurore.demo")
@@ -73,7 +82,8 @@ def test_supervisor_undoes_a_wrong_refusal_and_the_referral_moves_on(app):
 def test_nothing_to_undo_on_a_proposal_and_other_organisations_get_404(app):
     rid = make_referral(app)
     supervisor = _client(app, "supervisor@aurore.demo")
-    assert "Annuler la dernière étape" not in supervisor.get(f"/orientations/{rid}").get_data(as_text=True)
+    assert ("Annuler la dernière "
+            "étape" not in supervisor.get(f"/orientations/{rid}").get_data(as_text=True))
     refused = _undo(supervisor, rid)
     assert refused.status_code == 422 and "seulement proposée" in refused.get_data(as_text=True)
     assert _status(app, rid) == ("proposed", 1)

@@ -29,7 +29,8 @@ class _Writes:
 
     def __init__(self):
         self.rows, self.lock = [], threading.Lock()
-        self.enough, self.validated, self.after_validation = threading.Event(), threading.Event(), threading.Event()
+        self.enough, self.validated, self.after_validation = (threading.Event(), threading.Event(),
+                                                              threading.Event())
 
     def add(self, row, sent_after_validation):
         with self.lock:
@@ -47,7 +48,8 @@ def _writer(port, token, shift, stop, writes):
         late = writes.validated.is_set()
         sent = time.monotonic()
         try:
-            status, answer = harness.request(port, "POST", "/api/v1/encounters", body, token, conn=conn)
+            status, answer = harness.request(port, "POST", "/api/v1/encounters", body, token,
+                                             conn=conn)
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=harness.PATIENCE)
@@ -97,7 +99,8 @@ def _supervise(browser, page, barrier, out):
         shown = {"contacts": _number(html, "kind-anonymous"), "people": _number(html, "anonymous")}
         answer, body, location = browser.request("POST", page + "/valider", {
             "csrf_token": token or "", "summary": digest.group(1) if digest else ""})
-        out.append({**shown, "answer": answer, "body": body, "location": location, "at": time.monotonic()})
+        out.append(
+            {**shown, "answer": answer, "body": body, "location": location, "at": time.monotonic()})
         if answer != 422:
             return
 
@@ -106,16 +109,19 @@ def _stored(url, shift):
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            row = conn.execute(text("SELECT status, closed_at, validated_at FROM shifts WHERE id = :s"),
-                               {"s": shift}).one()
+            row = conn.execute(
+                text("SELECT status, closed_at, validated_at FROM shifts WHERE id = :s"),
+                {"s": shift}).one()
             contacts = {r[0]: r[1:] for r in conn.execute(text(
-                "SELECT id, created_at, people_count, is_late FROM contacts WHERE shift_id = :s"), {"s": shift})}
+                "SELECT id, created_at, people_count, is_late FROM contacts WHERE shift_id = :s"),
+                                                          {"s": shift})}
             validations = conn.execute(text(
-                "SELECT count(*) FROM audit_events WHERE action = 'shift.validate' AND target_id = :s"),
+                "SELECT count(*) FROM audit_events WHERE action = 'shift.validate' AND target_id = "
+                ":s"),
                 {"s": shift}).scalar()
             edits = conn.execute(text(
-                "SELECT occurred_at FROM audit_events WHERE action = 'contact.edit' AND target_id IN "
-                "(SELECT id FROM contacts WHERE shift_id = :s)"), {"s": shift}).scalars().all()
+                "SELECT occurred_at FROM audit_events WHERE action = 'contact.edit' AND target_id "
+                "IN (SELECT id FROM contacts WHERE shift_id = :s)"), {"s": shift}).scalars().all()
         return row, contacts, validations, edits
     finally:
         engine.dispose()
@@ -129,28 +135,33 @@ def test_validation_racing_with_writes_loses_nothing_and_locks_the_shift(gunicor
     gun, token, shift, url = gunicorn_server
     supervisors = [harness.Browser(gun.port), harness.Browser(gun.port)]
     editor = harness.Browser(gun.port)
-    assert [b.login(who) for b, who in ((supervisors[0], harness.SUPERVISOR), (supervisors[1], harness.SUPERVISOR),
+    assert [b.login(who) for b, who in ((supervisors[0], harness.SUPERVISOR),
+                                        (supervisors[1], harness.SUPERVISOR),
                                         (editor, harness.WORKER))] == [302, 302, 302]
     writes, stop = _Writes(), threading.Event()
-    threads = [threading.Thread(target=_writer, args=(gun.port, token, shift, stop, writes), daemon=True)
-               for _ in range(WRITERS)]
+    threads = [
+        threading.Thread(target=_writer, args=(gun.port, token, shift, stop, writes), daemon=True)
+        for _ in range(WRITERS)]
     for t in threads:
         t.start()
     assert writes.enough.wait(harness.PATIENCE), writes.rows[-3:]
     # The phone sends its close and replays it at once (a timeout): every copy answers 200, closed.
-    closes = harness.load(gun.port, [("POST", f"/api/v1/shifts/{shift}/close", {})] * 4, 4, token=token)
+    closes = harness.load(gun.port, [("POST", f"/api/v1/shifts/{shift}/close", {})] * 4, 4,
+                          token=token)
     assert [c[0] for c in closes] == [200] * 4, [c[:3] for c in closes]
     assert all('"status":"closed"' in c[2].replace(" ", "") for c in closes)
     with writes.lock:
         before_close = sorted(w[1] for w in writes.rows if w[0] == 201)[:BEFORE_CLOSE]
     edits, editing_started = [], threading.Event()
-    editing = threading.Thread(target=_editor, args=(editor, before_close, editing_started, writes.validated, edits),
-                               daemon=True)
+    editing = threading.Thread(
+        target=_editor, args=(editor, before_close, editing_started, writes.validated, edits),
+        daemon=True)
     editing.start()
     editing_started.wait(harness.PATIENCE)  # the supervisors read while the worker edits
 
     page, barrier, validated = f"/revue/maraude/{shift}", threading.Barrier(2), []
-    sups = [threading.Thread(target=_supervise, args=(b, page, barrier, validated)) for b in supervisors]
+    sups = [threading.Thread(target=_supervise, args=(b, page, barrier, validated))
+            for b in supervisors]
     for t in sups:
         t.start()
     for t in sups:
@@ -163,7 +174,8 @@ def test_validation_racing_with_writes_loses_nothing_and_locks_the_shift(gunicor
         t.join()
     writes = writes.rows
     after_validation = time.monotonic()
-    status, answer = harness.request(gun.port, "POST", "/api/v1/encounters", harness.encounter(shift), token)
+    status, answer = harness.request(gun.port, "POST", "/api/v1/encounters",
+                                     harness.encounter(shift), token)
     assert status == 403 and "close" in answer
 
     # Exactly one validation went through; every other attempt was told why (already validated, or
@@ -172,13 +184,15 @@ def test_validation_racing_with_writes_loses_nothing_and_locks_the_shift(gunicor
     answers = [v["answer"] for v in validated]
     assert answers.count(302) == 1, [(v["answer"], v.get("body", "")[-300:]) for v in validated]
     assert set(answers) <= {302, 422, "already validated"}, answers
-    reasons = ("Seule une maraude clôturée peut être validée", "La synthèse a changé depuis son affichage")
+    reasons = ("Seule une maraude clôturée peut être validée",
+               "La synthèse a changé depuis son affichage")
     assert all(any(r in v["body"] for r in reasons) for v in validated if v["answer"] == 422)
     row, contacts, validations, edit_times = _stored(url, shift)
     assert row[0] == "validated" and validations == 1
 
     # Writers: acknowledged (201) or refused because the shift is closed (403); never an error.
-    assert {w[0] for w in writes} <= {201, 403}, [w[:3] for w in writes if w[0] not in (201, 403)][:3]
+    assert {w[0] for w in writes} <= {201, 403}, [w[:3] for w in writes
+                                                  if w[0] not in (201, 403)][:3]
     acknowledged = {w[1] for w in writes if w[0] == 201}
     refused = [w for w in writes if w[0] == 403]
     assert len(acknowledged) >= BEFORE_CLOSE and refused, (len(acknowledged), len(refused))
@@ -191,7 +205,8 @@ def test_validation_racing_with_writes_loses_nothing_and_locks_the_shift(gunicor
     # unflagged.
     assert set(contacts) == acknowledged
     late = [c for c, (at, _, is_late) in contacts.items() if _as_text(at) > _as_text(row[1])]
-    assert all(contacts[c][2] for c in late), f"{len(late)} contact(s) created after the close, not flagged"
+    assert all(contacts[c][2]
+               for c in late), f"{len(late)} contact(s) created after the close, not flagged"
     assert not any(is_late for c, (at, _, is_late) in contacts.items() if c not in late)
     assert _as_text(row[1]) <= _as_text(row[2])
 
@@ -200,7 +215,8 @@ def test_validation_racing_with_writes_loses_nothing_and_locks_the_shift(gunicor
     assert {e[0] for e in edits} <= {302, 403}, [e for e in edits if e[0] not in (302, 403)][:3]
     kept = [e for e in edits if e[0] == 302]
     assert kept and any(e[0] == 403 and e[3] > validated_at for e in edits), len(edits)
-    last = {e[1]: e[2] for e in kept}  # one editor, one contact after the other: the last accepted wins
+    # one editor, one contact after the other: the last accepted wins
+    last = {e[1]: e[2] for e in kept}
     assert {c: contacts[c][1] for c in last} == last
     assert len(edit_times) >= len(kept) and all(_as_text(t) <= _as_text(row[2]) for t in edit_times)
 
@@ -208,7 +224,8 @@ def test_validation_racing_with_writes_loses_nothing_and_locks_the_shift(gunicor
     # counts.
     winner = next(v for v in validated if v["answer"] == 302)
     assert winner["location"].endswith(page)
-    assert (winner["contacts"], winner["people"]) == (len(contacts), sum(p for _, p, _ in contacts.values()))
+    assert (winner["contacts"], winner["people"]) == (len(contacts),
+                                                      sum(p for _, p, _ in contacts.values()))
     _, html, _ = supervisors[0].request("GET", page)
     assert _number(html, "kind-anonymous") == len(acknowledged) == len(contacts)
     assert _number(html, "anonymous") == sum(people for _, people, _ in contacts.values())

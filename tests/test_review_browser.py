@@ -1,4 +1,5 @@
-"""Browser (phone viewport): the supervisor sees an anomaly, corrects with a reason, validates, reads the trail."""
+"""Browser (phone viewport): the supervisor sees an anomaly, corrects with a reason, validates,
+reads the trail."""
 import pytest
 from test_review_services import make_contact, make_shift
 
@@ -28,7 +29,8 @@ def test_supervisor_reviews_a_shift(live_app, page):
     form.get_by_label("Motif de la correction (obligatoire)").fill("compté deux fois")
     with page.expect_navigation():
         form.get_by_role("button", name="Enregistrer la correction").click()
-    assert "Correction enregistrée : Tranche d'âge, Nombre de personnes." in page.locator("main").inner_text()
+    assert ("Correction enregistrée : Tranche d'âge, Nombre de "
+            "personnes." in page.locator("main").inner_text())
     assert "18-25 ans" in page.locator("#contacts").inner_text()
     page.locator("#validate").click()
     page.wait_for_load_state()

@@ -1,5 +1,6 @@
-"""Review pages: corrections checked against the reference lists (4xx in French, never a 500), French labels,
-board paging, week view equal to direct SQL counts, print marks and CSP-safe charts."""
+"""Review pages: corrections checked against the reference lists (4xx in French, never a 500),
+French labels, board paging, week view equal to direct SQL counts, print marks and CSP-safe
+charts."""
 import re
 from datetime import date, timedelta
 from html import unescape
@@ -20,15 +21,20 @@ def _setup(app):
         db.session.add(inactive)
         db.session.commit()
         ids = {"shift": shift.id, "contact": contact.id, "inactive_sector": inactive.id,
-               "material": db.session.execute(db.select(RefItem.id).filter_by(kind="material")).scalars().first(),
-               "living": db.session.execute(db.select(RefItem).filter_by(kind="living_situation")).scalars().first(),
-               "sector": db.session.execute(db.select(Sector).filter_by(is_active=True)).scalars().first()}
-        ids["living"], ids["sector"] = (ids["living"].id, ids["living"].code), (ids["sector"].id, ids["sector"].code)
+               "material": db.session.execute(
+                   db.select(RefItem.id).filter_by(kind="material")).scalars().first(),
+               "living": db.session.execute(
+                   db.select(RefItem).filter_by(kind="living_situation")).scalars().first(),
+               "sector": db.session.execute(
+                   db.select(Sector).filter_by(is_active=True)).scalars().first()}
+        ids["living"], ids["sector"] = (ids["living"].id,
+                                        ids["living"].code), (ids["sector"].id, ids["sector"].code)
         return ids
 
 
 def _correct(client, cid, field, value):
-    """The correction form as a browser posts it: the changed field under its own name, with the reason."""
+    """The correction form as a browser posts it: the changed field under its own name, with the
+    reason."""
     return client.post(f"/revue/contact/{cid}/corriger", data={field: value, "reason": "test"})
 
 
@@ -55,27 +61,31 @@ def test_bad_corrections_are_refused_in_french(app, client, login):
     ids = _setup(app)
     login("supervisor@aurore.demo")
     for field, value, label in BAD:
-        value = {"inactive": str(ids["inactive_sector"]), "material": str(ids["material"])}.get(value, value)
+        value = {"inactive": str(ids["inactive_sector"]),
+                 "material": str(ids["material"])}.get(value, value)
         field = field.replace("material-material", f"material-{ids['material']}")
         response = _correct(client, ids["contact"], field, value)
         assert response.status_code == 422, (field, value)
         assert label in response.get_data(as_text=True), (field, value)
     with app.app_context():
         contact = db.session.get(Contact, ids["contact"])
-        assert (contact.sector_id, contact.living_situation_id, contact.people_count, contact.sex) == (
-            None, None, 1, None)
+        assert (contact.sector_id, contact.living_situation_id, contact.people_count,
+                contact.sex) == (None, None, 1, None)
         assert not contact.materials
-        assert db.session.execute(db.select(AuditEvent).filter_by(action="contact.correct")).first() is None
+        assert db.session.execute(
+            db.select(AuditEvent).filter_by(action="contact.correct")).first() is None
 
 
 def test_reference_corrections_by_id_or_code(app, client, login):
     ids = _setup(app)
     login("supervisor@aurore.demo")
     assert _correct(client, ids["contact"], "sector_id", ids["sector"][1]).status_code == 302
-    assert _correct(client, ids["contact"], "living_situation_id", str(ids["living"][0])).status_code == 302
+    assert _correct(client, ids["contact"], "living_situation_id",
+                    str(ids["living"][0])).status_code == 302
     with app.app_context():
         contact = db.session.get(Contact, ids["contact"])
-        assert (contact.sector_id, contact.living_situation_id) == (ids["sector"][0], ids["living"][0])
+        assert (contact.sector_id, contact.living_situation_id) == (ids["sector"][0],
+                                                                    ids["living"][0])
     page = client.get(f"/revue/maraude/{ids['shift']}").get_data(as_text=True)
     trail = page[page.index('id="trail"'):]
     assert "Secteur" in trail and "Situation de logement" in trail and "sector_id" not in trail
@@ -99,21 +109,25 @@ def test_coded_fields_are_corrected_with_a_select_of_their_labels(app, client, l
     page = client.get(row.group(2)).get_data(as_text=True)
     selects = _selects(page)
     assert [(v, t) for v, t, _ in selects["age_band"] if v] == [
-        ("u18", "moins de 18 ans"), ("18_25", "18-25 ans"), ("26_35", "26-35 ans"), ("36_45", "36-45 ans"),
+        ("u18", "moins de 18 ans"), ("18_25", "18-25 ans"), ("26_35", "26-35 ans"),
+        ("36_45", "36-45 ans"),
         ("46_55", "46-55 ans"), ("o55", "plus de 55 ans"), ("unknown", "âge inconnu")]
     assert [t for v, t, sel in selects["kind"] if sel] == ["Personne"]
     assert [t for v, t, sel in selects["age_band"] if sel] == ["— non renseigné —"]
     assert {t for _, t, _ in selects["sex"]} >= {"Femme", "Homme"}
     assert (str(ids["sector"][0]), True) in {(v, True) for v, _, _ in selects["sector_id"]}
     assert str(ids["inactive_sector"]) not in {v for v, _, _ in selects["sector_id"]}
-    assert "attendu" not in page and 'list="' not in page  # no free text answered by a list of codes
+    # no free text answered by a list of codes
+    assert "attendu" not in page and 'list="' not in page
     assert 'href="/maraude/contacts/' in page and "Modifier tout le contact" in page
-    response = client.post(row.group(2), data={"age_band": "26_35", "sector_id": str(ids["sector"][0]),
-                                               "kind": "known", "reason": "relu avec l'équipe"})
+    response = client.post(row.group(2),
+                           data={"age_band": "26_35", "sector_id": str(ids["sector"][0]),
+                                 "kind": "known", "reason": "relu avec l'équipe"})
     assert response.status_code == 302 and response.location.endswith(f"#contact-{ids['contact']}")
     with app.app_context():
         contact = db.session.get(Contact, ids["contact"])
-        assert (contact.age_band, contact.sector_id, contact.kind) == ("26_35", ids["sector"][0], "known")
+        assert (contact.age_band, contact.sector_id,
+                contact.kind) == ("26_35", ids["sector"][0], "known")
         fields = sorted(e.field for e in db.session.execute(db.select(AuditEvent).filter_by(
             action="contact.correct")).scalars())
         assert fields == ["age_band", "sector_id"]  # the unchanged kind is not a correction
@@ -131,14 +145,18 @@ def test_the_correction_form_refuses_in_place_and_keeps_what_was_typed(app, clie
     assert 'id="field-people_count" aria-invalid="true"' in html
     assert [t for v, t, sel in _selects(html)["age_band"] if sel] == ["plus de 55 ans"]
     nothing = client.post(url, data={"age_band": "", "reason": "x"})
-    assert nothing.status_code == 422 and "Aucune valeur n'a changé" in unescape(nothing.get_data(as_text=True))
+    assert (nothing.status_code == 422
+            and "Aucune valeur n'a changé" in unescape(nothing.get_data(as_text=True)))
     no_reason = client.post(url, data={"age_band": "o55", "reason": " "})
-    assert no_reason.status_code == 422 and "Le motif est obligatoire" in no_reason.get_data(as_text=True)
+    assert (no_reason.status_code == 422
+            and "Le motif est obligatoire" in no_reason.get_data(as_text=True))
     too_long = client.post(url, data={"age_band": "o55", "reason": "x" * 501})
-    assert too_long.status_code == 422 and "Le motif dépasse 500 caractères" in too_long.get_data(as_text=True)
+    assert (too_long.status_code == 422
+            and "Le motif dépasse 500 caractères" in too_long.get_data(as_text=True))
     with app.app_context():
         assert db.session.get(Contact, ids["contact"]).age_band is None
-        assert db.session.execute(db.select(AuditEvent).filter_by(action="contact.correct")).first() is None
+        assert db.session.execute(
+            db.select(AuditEvent).filter_by(action="contact.correct")).first() is None
 
 
 def test_print_marks_and_no_inline_styles(app, client, login):
@@ -148,19 +166,23 @@ def test_print_marks_and_no_inline_styles(app, client, login):
     assert re.search(r'<section class="[^"]*no-print[^"]*" id="contacts"', page)
     actions = page[page.index('id="validate"') - 400:page.index('id="validate"')]
     assert 'class="card no-print actions"' in actions
-    assert 'id="summary"' in page and not re.search(r'class="[^"]*no-print[^"]*" id="summary"', page)
+    assert 'id="summary"' in page and not re.search(r'class="[^"]*no-print[^"]*" id="summary"',
+                                                    page)
     with app.app_context():
         team_id = db.session.get(Shift, ids["shift"]).team_id
-    for url in ("/revue/", f"/revue/maraude/{ids['shift']}", f"/revue/semaine/{team_id}?week=2026-11-16"):
+    for url in ("/revue/", f"/revue/maraude/{ids['shift']}",
+                f"/revue/semaine/{team_id}?week=2026-11-16"):
         html = client.get(url).get_data(as_text=True)
-        assert not re.search(r"\sstyle\s*=", html), url  # CSP style-src without unsafe-inline blocks them
+        # CSP style-src without unsafe-inline blocks them
+        assert not re.search(r"\sstyle\s*=", html), url
         assert "<script>" not in html
 
 
 def test_board_pages_reach_older_shifts(app, client, login, monkeypatch):
     monkeypatch.setattr(services, "PAGE_SIZE", 3)
     with app.app_context():
-        days = [make_shift(started=START - timedelta(days=i), ended=START - timedelta(days=i) + timedelta(hours=3))
+        days = [make_shift(started=START - timedelta(days=i),
+                           ended=START - timedelta(days=i) + timedelta(hours=3))
                 for i in range(7)]
         db.session.commit()
         ids = [s.id for s in days]  # newest first
@@ -181,14 +203,17 @@ def test_board_pages_reach_older_shifts(app, client, login, monkeypatch):
 
 def _week_rows(html):
     body = html[html.index('id="week"'):]
-    return re.findall(r'<tr><th scope="row"><time datetime="(\d{4}-\d\d-\d\d)">[^<]+</time></th><td class="num">(\d+)</td><td class="num">(\d+)</td>'
-                      r'<td class="num">(\d+)</td><td class="num">(\d+) / (\d+) / (\d+)</td>', body)
+    return re.findall(r'<tr><th scope="row"><time '
+                      r'datetime="(\d{4}-\d\d-\d\d)">[^<]+</time></th><td '
+                      r'class="num">(\d+)</td><td class="num">(\d+)</td><td '
+                      r'class="num">(\d+)</td><td class="num">(\d+) / (\d+) / (\d+)</td>', body)
 
 
 def _sql_day(team_id, day):
     params = {"team": team_id, "day": day}
     contacts = db.session.execute(text(
-        "select count(*), count(distinct person_id) from contacts where team_id = :team and occurred_on = :day"),
+        "select count(*), count(distinct person_id) from contacts where team_id = :team and "
+        "occurred_on = :day"),
         params).one()
     referrals = db.session.execute(text(
         "select count(*) from referrals r join contacts c on c.id = r.contact_id "
@@ -199,24 +224,29 @@ def _sql_day(team_id, day):
 def test_week_view_equals_sql_counts(app, client, login):
     week = date(2026, 11, 16)  # a Monday
     with app.app_context():
-        programme = db.session.execute(db.select(RefItem.id).filter_by(kind="programme")).scalars().first()
+        programme = db.session.execute(
+            db.select(RefItem.id).filter_by(kind="programme")).scalars().first()
         people = [make_person(c) for c in "abcd"]
-        for offset, count in ((-6, 2), (-1, 3), (0, 4), (2, 1), (6, 5), (7, 2)):  # previous week, week, next
-            started = START.replace(year=week.year, month=week.month, day=week.day) + timedelta(days=offset)
+        # previous week, week, next
+        for offset, count in ((-6, 2), (-1, 3), (0, 4), (2, 1), (6, 5), (7, 2)):
+            started = START.replace(year=week.year, month=week.month,
+                                    day=week.day) + timedelta(days=offset)
             shift = make_shift(started=started, ended=started + timedelta(hours=3))
             for i in range(count):
                 contact = make_contact(shift, 5 + i, person=people[i % 3] if i % 4 != 3 else None,
                                        kind="known" if i % 4 != 3 else "anonymous")
                 if i % 2 == 0:
-                    db.session.add(Referral(contact_id=contact.id, organisation_id=shift.organisation_id,
-                                            programme_id=programme, proposed_on=started.date(),
-                                            updated_at=started))
+                    db.session.add(
+                        Referral(contact_id=contact.id, organisation_id=shift.organisation_id,
+                                 programme_id=programme, proposed_on=started.date(),
+                                 updated_at=started))
         other = make_shift(team_code="aurore_est", started=START.replace(day=17))
         make_contact(other, 5)
         db.session.commit()
         team_id = shift.team_id
     login("supervisor@aurore.demo")
-    rows = _week_rows(client.get(f"/revue/semaine/{team_id}?week=2026-11-18").get_data(as_text=True))
+    rows = _week_rows(
+        client.get(f"/revue/semaine/{team_id}?week=2026-11-18").get_data(as_text=True))
     assert len(rows) == 7
     with app.app_context():
         for i, (day, *numbers) in enumerate(rows):
@@ -234,12 +264,16 @@ def test_materials_are_folded_unless_the_contact_has_some_or_one_was_refused(app
     url = f"/revue/contact/{ids['contact']}/corriger"
     assert '<details id="materials">' in client.get(url).get_data(as_text=True)
     refused = client.post(url, data={f"material-{ids['material']}": "-1", "reason": "x"})
-    assert refused.status_code == 422 and '<details id="materials" open>' in refused.get_data(as_text=True)
-    assert client.post(url, data={f"material-{ids['material']}": "3", "reason": "kits"}).status_code == 302
+    assert (refused.status_code == 422
+            and '<details id="materials" open>' in refused.get_data(as_text=True))
+    assert (client.post(
+        url, data={f"material-{ids['material']}": "3", "reason": "kits"}).status_code == 302)
     page = client.get(url).get_data(as_text=True)
-    assert '<details id="materials" open>' in page and f'value="3" name="material-{ids["material"]}"' in page
+    assert ('<details id="materials" open>' in page
+            and f'value="3" name="material-{ids["material"]}"' in page)
     with app.app_context():
-        assert [(m.material_id, m.quantity) for m in db.session.get(Contact, ids["contact"]).materials] == [
+        assert [(m.material_id, m.quantity)
+                for m in db.session.get(Contact, ids["contact"]).materials] == [
             (ids["material"], 3)]
 
 

@@ -32,7 +32,8 @@ def _material():
     return db.session.execute(db.select(RefItem).filter_by(kind="material")).scalars().first()
 
 
-def make_shift(status="closed", team_code="aurore_nord", started=START, ended=START + timedelta(hours=4)):
+def make_shift(status="closed", team_code="aurore_nord", started=START,
+               ended=START + timedelta(hours=4)):
     worker = _user("worker@aurore.demo")
     team = db.session.execute(db.select(Team).filter_by(code=team_code)).scalar_one()
     shift = Shift(organisation_id=team.organisation_id, team_id=team.id, opened_by_id=worker.id,
@@ -42,16 +43,20 @@ def make_shift(status="closed", team_code="aurore_nord", started=START, ended=ST
     return shift
 
 
-def make_contact(shift, minutes=10, kind="known", person=None, people=1, first=False, materials=None):
+def make_contact(shift, minutes=10, kind="known", person=None, people=1, first=False,
+                 materials=None):
     """A contact as the contract allows it: a known one gets a person of its own when none is
     given."""
     at = shift.started_at + timedelta(minutes=minutes)
     if kind == "known" and person is None:
         person = make_person(uuid.uuid4().hex * 2)
-    contact = Contact(shift_id=shift.id, organisation_id=shift.organisation_id, team_id=shift.team_id,
-                      occurred_at=at, occurred_on=at.date(), kind=kind, person_id=person and person.id,
+    contact = Contact(shift_id=shift.id, organisation_id=shift.organisation_id,
+                      team_id=shift.team_id,
+                      occurred_at=at, occurred_on=at.date(), kind=kind,
+                      person_id=person and person.id,
                       people_count=people, is_first_contact=first, created_by_id=shift.opened_by_id)
-    contact.materials = [ContactMaterial(material_id=mid, quantity=q) for mid, q in (materials or {}).items()]
+    contact.materials = [ContactMaterial(material_id=mid, quantity=q)
+                         for mid, q in (materials or {}).items()]
     db.session.add(contact)
     db.session.flush()
     return contact
@@ -88,11 +93,14 @@ def test_summary_numbers_equal_sql_counts(rctx):
     s = services.summary(shift)
     assert {k: n for k, n, _p in s["by_kind"]} == {
         k: n for k, n in db.session.execute(text(
-            "select kind, count(*) from contacts where shift_id = :sid group by kind"), {"sid": shift.id})}
-    assert s["persons"] == _scalar("select count(distinct person_id) from contacts where shift_id = :sid", shift.id) == 2
+            "select kind, count(*) from contacts where shift_id = :sid group by kind"),
+                                            {"sid": shift.id})}
+    assert s["persons"] == _scalar("select count(distinct person_id) from contacts where shift_id "
+                                   "= :sid", shift.id) == 2
     assert s["new_persons"] == 1
     assert s["anonymous"] == _scalar(
-        "select sum(people_count) from contacts where shift_id = :sid and kind = 'anonymous'", shift.id) == 4
+        "select sum(people_count) from contacts where shift_id = :sid and kind = 'anonymous'",
+        shift.id) == 4
     assert [tuple(r[1:]) for r in s["materials"]] == [(3, 10, 7)]
 
 
@@ -107,7 +115,8 @@ def test_anomalies_flagged(rctx):
     make_contact(shift, 600)  # after ended_at
     c = make_contact(shift, 30)
     db.session.add(Referral(contact_id=c.id, organisation_id=shift.organisation_id,
-                            programme_id=db.session.execute(db.select(RefItem.id).filter_by(kind="programme")).scalars().first(),
+                            programme_id=db.session.execute(db.select(RefItem.id).filter_by(
+                                kind="programme")).scalars().first(),
                             proposed_on=date(2026, 11, 1), updated_at=now - timedelta(days=8)))
     clean = make_shift()
     make_contact(clean, 10)
@@ -115,7 +124,8 @@ def test_anomalies_flagged(rctx):
     flags = services.anomalies([long_open.id, shift.id, clean.id], now=now)
     assert len(flags[long_open.id]) == 1
     text_ = " ".join(flags[shift.id])
-    assert "hors des horaires" in text_ and "doublon" in text_ and "Matériel" in text_ and "1 orientation(s) hébergement sans nouvelle depuis 7 jours" in text_
+    assert ("hors des horaires" in text_ and "doublon" in text_ and "Matériel" in text_
+            and "1 orientation(s) hébergement sans nouvelle depuis 7 jours" in text_)
     assert clean.id not in flags
 
 
@@ -136,7 +146,8 @@ def test_validation_locks_workers_and_corrections_are_audited(rctx):
     db.session.commit()
     assert contact.people_count == 3 and contact.materials[0].quantity == 2
     events = services.trail(shift)
-    assert next((e.field, e.before, e.after, e.reason) for e in events if e.action == "contact.correct") == (
+    assert next((e.field, e.before, e.after, e.reason) for e in events
+                if e.action == "contact.correct") == (
         "people_count", "2", "3", "compté deux fois")
     with pytest.raises(ValidationError):
         services.unvalidate_shift(shift, sup, "")
@@ -153,22 +164,26 @@ def test_pages_scope_validate_and_trail(app, client, login):
         other = make_shift(team_code="gaia_mobile")
         db.session.commit()
         sid, other_id = shift.id, other.id
-        cid = db.session.execute(db.select(Contact.id).filter_by(shift_id=sid, people_count=2)).scalar_one()
+        cid = db.session.execute(
+            db.select(Contact.id).filter_by(shift_id=sid, people_count=2)).scalar_one()
     login("supervisor@aurore.demo")
     board = client.get("/revue/")
     assert board.status_code == 200 and "hors des horaires" in board.get_data(as_text=True)
     assert client.get(f"/revue/maraude/{other_id}").status_code == 404
     assert client.post(f"/revue/contact/{cid}/corriger",
-                       data={"field": "people_count", "value": "1", "reason": ""}).status_code == 422
+                       data={"field": "people_count", "value": "1",
+                             "reason": ""}).status_code == 422
     assert client.post(f"/revue/contact/{cid}/corriger",
-                       data={"field": "people_count", "value": "1", "reason": "doublon"}).status_code == 302
+                       data={"field": "people_count", "value": "1",
+                             "reason": "doublon"}).status_code == 302
     assert client.post(f"/revue/maraude/{sid}/valider").status_code == 302
     page = client.get(f"/revue/maraude/{sid}").get_data(as_text=True)
     assert "validée" in page and "Maraude validée" in page and "doublon" in page
     assert client.post(f"/revue/maraude/{sid}/devalider", data={"reason": ""}).status_code == 422
     with app.app_context():
         assert db.session.get(Shift, sid).status == "validated"
-        assert db.session.execute(db.select(AuditEvent).filter_by(action="contact.correct")).scalar_one().reason == "doublon"
+        assert db.session.execute(db.select(AuditEvent).filter_by(
+            action="contact.correct")).scalar_one().reason == "doublon"
     with app.app_context():
         team_id = db.session.get(Shift, sid).team_id
     assert client.get(f"/revue/semaine/{team_id}?week=2026-11-16").status_code == 200
@@ -189,5 +204,6 @@ def test_worker_cannot_edit_a_validated_shift(app, client, login):
         sid, cid = shift.id, contact.id
     login("worker@aurore.demo")
     assert client.post(f"/revue/contact/{cid}/corriger",
-                       data={"field": "people_count", "value": "2", "reason": "x"}).status_code == 403
+                       data={"field": "people_count", "value": "2",
+                             "reason": "x"}).status_code == 403
     assert client.post(f"/revue/maraude/{sid}/devalider", data={"reason": "x"}).status_code == 403

@@ -69,7 +69,8 @@ def _writer(app, barrier, errors, digest, org, team, worker, rounds):
             for i in range(rounds):
                 log_contact(DAY, digest=f"{digest}-{i % 3}", org=org, team=team, worker=worker)
                 if i == 0 and barrier is not None:
-                    barrier.wait(timeout=PATIENCE)  # both transactions hold a flushed write to the same slice
+                    # both transactions hold a flushed write to the same slice
+                    barrier.wait(timeout=PATIENCE)
                 db.session.commit()
             db.session.remove()
     except Exception as error:  # noqa: BLE001 (reported by the test)
@@ -79,8 +80,10 @@ def _writer(app, barrier, errors, digest, org, team, worker, rounds):
 def _reader(app, stop, errors):
     try:
         with app.app_context():
-            while not stop.wait(0.02):  # dashboards reloading every 20 ms: far busier than real use,
-                catch_up(db.session)   # yet leaving SQLite's busy handler a chance to hand the lock over
+            # dashboards reloading every 20 ms: far busier than real use,
+            while not stop.wait(0.02):
+                # yet leaving SQLite's busy handler a chance to hand the lock over
+                catch_up(db.session)
                 db.session.commit()
             db.session.remove()
     except Exception as error:  # noqa: BLE001
@@ -95,7 +98,8 @@ def test_two_writers_on_one_slice_both_commit_and_catch_up_equals_a_full_rebuild
     barrier = threading.Barrier(2) if backend == "postgresql" else None
     stop, errors = threading.Event(), []
     args = ("aurore", "aurore_nord", "worker@aurore.demo", rounds)
-    writers = [threading.Thread(target=_writer, args=(app, barrier, errors, name, *args)) for name in ("a", "b")]
+    writers = [threading.Thread(target=_writer, args=(app, barrier, errors, name, *args))
+               for name in ("a", "b")]
     reader = threading.Thread(target=_reader, args=(app, stop, errors))
     reader.start()
     for thread in writers:

@@ -21,7 +21,8 @@ def _start(app, client, email="worker@aurore.demo"):
 
 
 def _known(client, digest):
-    return client.post("/maraude/contacts", data={"kind": "known", "digest": digest, "id": str(uuid.uuid4())})
+    return client.post("/maraude/contacts",
+                       data={"kind": "known", "digest": digest, "id": str(uuid.uuid4())})
 
 
 def test_a_new_person_after_the_synthetic_history(app, client):
@@ -40,8 +41,9 @@ def test_a_new_person_after_the_synthetic_history(app, client):
 def test_reset_sequences_after_explicit_ids(app):
     with app.app_context():
         conn = db.session.connection()
-        conn.execute(Person.__table__.insert(), [{"id": 500 + i, "code": f"{i:064x}", "is_weak": False}
-                                                  for i in range(3)])
+        conn.execute(Person.__table__.insert(),
+                     [{"id": 500 + i, "code": f"{i:064x}", "is_weak": False}
+                       for i in range(3)])
         reset_sequences(conn, {"persons"})
         person = Person(code="f" * 64, is_weak=False)
         db.session.add(person)
@@ -61,8 +63,9 @@ def test_a_constraint_error_is_not_a_duplicate_contact_id(app, client, monkeypat
     _start(app, client)
     assert _known(client, "a" * 64).status_code == 302
     _let_a_known_group_through(monkeypatch)
-    response = client.post("/maraude/contacts", data={"kind": "known", "digest": "b" * 64, "people_count": "3",
-                                                      "id": str(uuid.uuid4())})
+    response = client.post("/maraude/contacts",
+                           data={"kind": "known", "digest": "b" * 64, "people_count": "3",
+                                 "id": str(uuid.uuid4())})
     page = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "Identifiant de contact déjà utilisé" not in page
@@ -74,8 +77,8 @@ def test_the_api_says_the_same(app, client, monkeypatch):
     assert client.post("/api/v1/shifts", json=shift_body(), headers=auth).status_code == 201
     assert client.post("/api/v1/encounters", json=encounter_body(), headers=auth).status_code == 201
     _let_a_known_group_through(monkeypatch)
-    response = client.post("/api/v1/encounters", json=encounter_body(id=str(uuid.uuid4()), people_count=3),
-                           headers=auth)
+    response = client.post("/api/v1/encounters",
+                           json=encounter_body(id=str(uuid.uuid4()), people_count=3), headers=auth)
     assert response.status_code == 409  # a broken rule, not a race: not retried as a 503
     message = response.get_json()["errors"]["id"]
     assert "contrainte" in message and "known_one_person" in message

@@ -32,14 +32,16 @@ def admins(app):
 def _ids(app):
     with app.app_context():
         belleville = db.session.execute(select(Sector.id).filter_by(code="belleville")).scalar()
-        phase = db.session.execute(select(RefItem.id).filter_by(kind="programme", code="phase")).scalar()
+        phase = db.session.execute(
+            select(RefItem.id).filter_by(kind="programme", code="phase")).scalar()
         return belleville, phase
 
 
 def _labels(app):
     with app.app_context():
         return (db.session.execute(select(Sector.label).filter_by(code="belleville")).scalar(),
-                db.session.execute(select(RefItem.label).filter_by(kind="programme", code="phase")).scalar())
+                db.session.execute(
+                    select(RefItem.label).filter_by(kind="programme", code="phase")).scalar())
 
 
 def _plan_yaml(app, title):
@@ -58,11 +60,13 @@ def test_an_organisation_admin_cannot_change_shared_data(app, admins):
     aurore = admins("admin@aurore.demo")
     belleville, phase = _ids(app)
     before = _labels(app)
-    assert aurore.post(f"/admin/listes/sector/{belleville}", data={"label": "Gaïa ?", "position": "1",
-                                                                   "is_active": "y"}).status_code == 403
-    assert aurore.post(f"/admin/listes/programme/{phase}", data={"label": "X", "position": "1",
-                                                                 "is_active": "y"}).status_code == 403
-    assert aurore.post("/admin/listes/material", data={"code": "kit_x", "label": "X"}).status_code == 403
+    assert aurore.post(f"/admin/listes/sector/{belleville}",
+                       data={"label": "Gaïa ?", "position": "1",
+                             "is_active": "y"}).status_code == 403
+    assert aurore.post(f"/admin/listes/programme/{phase}",
+                       data={"label": "X", "position": "1", "is_active": "y"}).status_code == 403
+    assert aurore.post("/admin/listes/material",
+                       data={"code": "kit_x", "label": "X"}).status_code == 403
     with app.app_context():
         plans = db.session.execute(select(Plan.title)).scalars().all()
     assert _import(aurore, _plan_yaml(app, "Plan remplacé par Aurore")).status_code == 403
@@ -79,20 +83,24 @@ def test_an_organisation_admin_cannot_change_shared_data(app, admins):
 def test_plan_level_changes_are_in_every_organisations_log(app, admins, email):
     editor = admins(email)
     belleville, phase = _ids(app)
-    assert editor.post(f"/admin/listes/sector/{belleville}", data={"label": "Belleville (haut)", "position": "1",
-                                                                   "is_active": "y"}).status_code == 302
-    assert editor.post(f"/admin/listes/programme/{phase}", data={"label": "PHASE (Aurore)", "position": "1",
-                                                                 "is_active": "y"}).status_code == 302
+    assert editor.post(f"/admin/listes/sector/{belleville}",
+                       data={"label": "Belleville (haut)", "position": "1",
+                             "is_active": "y"}).status_code == 302
+    assert editor.post(f"/admin/listes/programme/{phase}",
+                       data={"label": "PHASE (Aurore)", "position": "1",
+                             "is_active": "y"}).status_code == 302
     assert _import(editor, _plan_yaml(app, "Plan officiel 2024")).status_code == 302
     assert _labels(app) == ("Belleville (haut)", "PHASE (Aurore)")
     assert "Plan officiel 2024" in editor.get("/plan").get_data(as_text=True)
     with app.app_context():
-        imported = db.session.execute(select(AuditEvent).filter_by(action="plan_imported")).scalar_one()
+        imported = db.session.execute(
+            select(AuditEvent).filter_by(action="plan_imported")).scalar_one()
         assert imported.organisation_id is None and imported.actor.email == email
         assert "indicators" in imported.before and "indicators" in imported.after
     for admin in ("admin@aurore.demo", "admin@gaia.demo"):
         log = admins(admin).get("/admin/journal").get_data(as_text=True)
-        assert "Belleville (haut)" in log and "PHASE (Aurore)" in log and "Plan importé" in log, admin
+        assert ("Belleville (haut)" in log and "PHASE (Aurore)" in log
+                and "Plan importé" in log), admin
 
 
 def test_the_import_plan_command_is_audited_too(app, tmp_path):
@@ -101,5 +109,6 @@ def test_the_import_plan_command_is_audited_too(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["import-plan", str(path)])
     assert result.exit_code == 0, result.output
     with app.app_context():
-        event = db.session.execute(select(AuditEvent).filter_by(action="plan_imported")).scalar_one()
+        event = db.session.execute(
+            select(AuditEvent).filter_by(action="plan_imported")).scalar_one()
         assert event.details["title"] == "Plan en ligne de commande" and event.actor_id is None

@@ -25,7 +25,8 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 
 def _team(app):
     with app.app_context():
-        return db.session.execute(db.select(User).filter_by(email="worker@aurore.demo")).scalar_one().teams[0].code
+        return db.session.execute(db.select(User).filter_by(
+            email="worker@aurore.demo")).scalar_one().teams[0].code
 
 
 def _logging_page(app, client, login):
@@ -38,7 +39,8 @@ def _logging_page(app, client, login):
 
 def test_logging_page_with_everything_it_loads_fits(app, client, login):
     parts = _logging_page(app, client, login)
-    assert {"/static/css/app.css", "/static/js/queue.js", "/static/js/log.js", "/manifest.webmanifest"} <= set(parts)
+    assert {"/static/css/app.css", "/static/js/queue.js", "/static/js/log.js",
+            "/manifest.webmanifest"} <= set(parts)
     assert sum(parts.values()) <= PAGE_BUDGET, parts
 
 
@@ -52,7 +54,8 @@ def test_files_loaded_when_needed_exist_and_are_not_in_the_page(app, client, log
 def test_built_scripts_match_their_readable_sources():
     """static/src/BUILD (written by `make assets`) holds the hashes of the sources and of their
     builds."""
-    recorded = dict(reversed(line.split()) for line in (STATIC / "src" / "BUILD").read_text().splitlines())
+    recorded = dict(reversed(line.split())
+                    for line in (STATIC / "src" / "BUILD").read_text().splitlines())
     sources = sorted(p.name for p in (STATIC / "src").glob("*.js"))
     assert sorted(p.name for p in (STATIC / "js").glob("*.js")) == sources
     for name in sources:
@@ -80,7 +83,8 @@ def test_a_visit_loads_only_what_is_counted(page, live_server):
 
 
 def test_readable_sources_have_no_one_letter_globals():
-    """static/src is written for people (issue 16 item 10): the minifier shortens names, not the author."""
+    """static/src is written for people (issue 16 item 10): the minifier shortens names, not the
+    author."""
     for path in sorted((STATIC / "src").glob("*.js")):
         top = re.findall(r"^ {0,2}var ([^;]+)", path.read_text(), re.MULTILINE)
         names = [part.split("=")[0].strip() for line in top for part in line.split(",")]

@@ -1,5 +1,5 @@
-"""The start form remembers the worker's last team and sectors (read from their last shift on the server; no
-cookie holds them) and lists the sectors under their team (issue 16 item 8)."""
+"""The start form remembers the worker's last team and sectors (read from their last shift on the
+server; no cookie holds them) and lists the sectors under their team (issue 16 item 8)."""
 import re
 
 from outreach.extensions import db
@@ -20,7 +20,8 @@ def _checked(form, name):
 def _groups(form):
     """{team name: [sector codes]} of the sectors' fieldsets."""
     return {legend: re.findall(r'name="sectors" value="([^"]+)"', body) for legend, body in
-            re.findall(r'<fieldset class="chips sector-group"><legend>([^<]+)</legend>(.*?)</fieldset>', form,
+            re.findall(r'<fieldset class="chips '
+                       r'sector-group"><legend>([^<]+)</legend>(.*?)</fieldset>', form,
                        re.DOTALL)}
 
 
@@ -35,14 +36,16 @@ def test_the_start_form_remembers_the_last_team_and_sectors_grouped_by_team(app,
     (first, first_name, first_sectors), (second, second_name, second_sectors) = teams[:2]
     login(WORKER)
     form = _form(client)
-    assert _checked(form, "team") == [first]  # never started a shift: the first team, nothing ticked
+    # never started a shift: the first team, nothing ticked
+    assert _checked(form, "team") == [first]
     assert _checked(form, "sectors") == []
     groups = _groups(form)
     assert list(groups) == [first_name, second_name]
     assert groups[first_name] == first_sectors
     assert set(groups[second_name]) <= set(second_sectors)
     chosen = groups[second_name][-1]
-    response = client.post("/maraude", data={"team": second, "sectors": [chosen], "staff_count": "2"})
+    response = client.post("/maraude",
+                           data={"team": second, "sectors": [chosen], "staff_count": "2"})
     assert response.status_code == 302
     with app.app_context():
         shift_id = db.session.execute(db.select(Shift.id)).scalar_one()
@@ -50,7 +53,8 @@ def test_the_start_form_remembers_the_last_team_and_sectors_grouped_by_team(app,
     form = _form(client)
     assert _checked(form, "team") == [second]
     assert _checked(form, "sectors") == [chosen]
-    assert [c.key for c in client._cookies.values()] == ["session"]  # remembered by the server, not a cookie
+    # remembered by the server, not a cookie
+    assert [c.key for c in client._cookies.values()] == ["session"]
 
 
 def test_a_team_taken_away_is_not_proposed_again(app, client, login):

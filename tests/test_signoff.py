@@ -1,6 +1,7 @@
-"""Monthly sign-off chain (issue 21 item 5): the organisation's admin signs a month once its shifts are
-validated; a plan manager accepts it or returns it with a comment the organisation reads; an accepted month
-refuses corrections until reopened with a reason, audited; the dashboard and the exports label each month."""
+"""Monthly sign-off chain (issue 21 item 5): the organisation's admin signs a month once its shifts
+are validated; a plan manager accepts it or returns it with a comment the organisation reads; an
+accepted month refuses corrections until reopened with a reason, audited; the dashboard and the
+exports label each month."""
 import datetime as dt
 import io
 
@@ -24,8 +25,10 @@ def _shift(team_code, day, status="validated"):
     team = db.session.execute(db.select(Team).filter_by(code=team_code)).scalar_one()
     user = db.session.execute(db.select(User).filter_by(email="worker@aurore.demo")).scalar_one()
     started = dt.datetime(day.year, day.month, day.day, 19)
-    shift = Shift(organisation_id=team.organisation_id, team_id=team.id, opened_by_id=user.id, started_at=started,
-                  ended_at=started + dt.timedelta(hours=3), closed_at=started + dt.timedelta(hours=3), shift_on=day,
+    shift = Shift(organisation_id=team.organisation_id, team_id=team.id, opened_by_id=user.id,
+                  started_at=started,
+                  ended_at=started + dt.timedelta(hours=3),
+                  closed_at=started + dt.timedelta(hours=3), shift_on=day,
                   status=status, staff_count=2,
                   validated_at=started + dt.timedelta(hours=20) if status == "validated" else None)
     db.session.add(shift)
@@ -40,9 +43,10 @@ def month_world(app):
     with app.app_context():
         done = _shift("aurore_nord", month + dt.timedelta(days=2))
         pending = _shift("aurore_est", month + dt.timedelta(days=9), status="closed")
-        contact = Contact(shift_id=done.id, organisation_id=done.organisation_id, team_id=done.team_id,
-                          occurred_at=done.started_at, occurred_on=done.shift_on, kind="anonymous", people_count=3,
-                          created_by_id=done.opened_by_id)
+        contact = Contact(shift_id=done.id, organisation_id=done.organisation_id,
+                          team_id=done.team_id,
+                          occurred_at=done.started_at, occurred_on=done.shift_on, kind="anonymous",
+                          people_count=3, created_by_id=done.opened_by_id)
         db.session.add(contact)
         db.session.commit()
         org_id = done.organisation_id
@@ -52,8 +56,8 @@ def month_world(app):
 
 def _status(app, w):
     with app.app_context():
-        row = db.session.execute(db.select(MonthSignoff).filter_by(organisation_id=w["org"], month=w["month"])) \
-            .scalar_one_or_none()
+        row = db.session.execute(db.select(MonthSignoff).filter_by(
+            organisation_id=w["org"], month=w["month"])).scalar_one_or_none()
         return row.status if row else "provisional"
 
 
@@ -92,7 +96,8 @@ def test_sign_off_chain_end_to_end_with_a_return_and_a_reopening(app, month_worl
     # the plan manager returns it with a comment: required, then read by the organisation
     assert manager.post(w["url"] + "/renvoyer", data={"comment": " "}).status_code == 422
     assert manager.post(w["url"] + "/renvoyer",
-                        data={"comment": "Le 3 : trois personnes en passage anonyme ?"}).status_code == 302
+                        data={"comment": "Le 3 : trois personnes en passage anonyme "
+                                         "?"}).status_code == 302
     assert _status(app, w) == "returned"
     row = _row(supervisor.get("/mois/").get_data(as_text=True), w)
     assert "Renvoyé" in row and "Le 3 : trois personnes en passage anonyme ?" in row
@@ -106,7 +111,8 @@ def test_sign_off_chain_end_to_end_with_a_return_and_a_reopening(app, month_worl
 
     # accepted: corrections and un-validations are refused, nothing changes
     assert _correct(supervisor, w, "5").status_code == 403
-    assert supervisor.post(f"/revue/maraude/{w['pending']}/devalider", data={"reason": "erreur"}).status_code == 403
+    assert supervisor.post(f"/revue/maraude/{w['pending']}/devalider",
+                           data={"reason": "erreur"}).status_code == 403
     with app.app_context():
         assert db.session.get(Contact, w["contact"]).people_count == 4
         assert db.session.get(Shift, w["pending"]).status == "validated"
@@ -114,17 +120,19 @@ def test_sign_off_chain_end_to_end_with_a_return_and_a_reopening(app, month_worl
     # reopening needs a reason; then corrections are possible again
     assert admin.post(w["url"] + "/rouvrir", data={"reason": ""}).status_code == 422
     assert _status(app, w) == "accepted"
-    assert admin.post(w["url"] + "/rouvrir", data={"reason": "Erreur de comptage signalée"}).status_code == 302
+    assert admin.post(w["url"] + "/rouvrir",
+                      data={"reason": "Erreur de comptage signalée"}).status_code == 302
     assert _status(app, w) == "provisional"
     assert _correct(supervisor, w, "5").status_code == 302
 
     with app.app_context():
         trail = db.session.execute(db.select(AuditEvent).filter(AuditEvent.action.like("month.%"))
                                    .order_by(AuditEvent.id)).scalars().all()
-        assert [e.action for e in trail] == ["month.sign_off", "month.return", "month.sign_off", "month.accept",
-                                             "month.reopen"]
+        assert [e.action for e in trail] == ["month.sign_off", "month.return", "month.sign_off",
+                                             "month.accept", "month.reopen"]
         assert {e.organisation_id for e in trail} == {w["org"]}
-        assert trail[1].reason.startswith("Le 3") and trail[-1].reason == "Erreur de comptage signalée"
+        assert trail[1].reason.startswith("Le "
+                                          "3") and trail[-1].reason == "Erreur de comptage signalée"
     journal = admin.get("/admin/journal").get_data(as_text=True)
     assert "Mois rouvert" in journal and "Erreur de comptage signalée" in journal
 
@@ -135,8 +143,10 @@ def test_sign_off_steps_belong_to_their_roles_and_organisations(app, month_world
         shift = db.session.get(Shift, w["pending"])
         shift.status, shift.validated_at = "validated", utcnow()
         db.session.commit()
-    for email, step, status in [("supervisor@aurore.demo", "/signer", 403), ("admin@gaia.demo", "/signer", 404),
-                                ("admin@aurore.demo", "/accepter", 403), ("worker@aurore.demo", "/signer", 403)]:
+    for email, step, status in [("supervisor@aurore.demo", "/signer", 403),
+                                ("admin@gaia.demo", "/signer", 404),
+                                ("admin@aurore.demo", "/accepter", 403),
+                                ("worker@aurore.demo", "/signer", 403)]:
         client = app.test_client()
         do_login(client, email)
         assert client.post(w["url"] + step).status_code == status, (email, step)
@@ -167,7 +177,8 @@ def test_sign_off_states_label_each_month_on_the_dashboard_and_in_the_exports(ap
     do_login(manager, "manager@plan.demo")
     page = manager.get(f"/indicateurs?organisation={code}").get_data(as_text=True)
     assert 'id="month-states"' in page
-    states_block = page[page.index('id="month-states"'):page.index("</section>", page.index('id="month-states"'))]
+    states_block = (page[page.index('id="month-states"'):page.index(
+        "</section>", page.index('id="month-states"'))])
     assert states_block.count('data-state="accepted"') == 1
     assert states_block.count('data-state="provisional"') == 11
     with app.app_context():
@@ -176,7 +187,8 @@ def test_sign_off_states_label_each_month_on_the_dashboard_and_in_the_exports(ap
     header, first = csv.splitlines()[:2]
     assert header.endswith("État des mois")
     assert f"{accepted_label} : Accepté" in first and "Provisoire" in first
-    book = load_workbook(io.BytesIO(manager.get(f"/export/indicateurs.xlsx?organisation={code}").data))
+    book = load_workbook(
+        io.BytesIO(manager.get(f"/export/indicateurs.xlsx?organisation={code}").data))
     rows = list(book.worksheets[1].iter_rows(values_only=True))
     column = [str(c) for c in rows[0]].index("État des mois")
     assert all(f"{accepted_label} : Accepté" in row[column] for row in rows[1:] if row[0])
@@ -211,8 +223,8 @@ def test_sign_off_an_accepted_month_takes_no_imported_contact_until_reopened(app
         db.session.commit()
     day = (w["month"] + dt.timedelta(days=3)).isoformat()
     other = (recent_months()[3] + dt.timedelta(days=3)).isoformat()  # a provisional month
-    header = "date;time;team;sector;kind;people_count;sex;age_band;living_situation;products;needs;" \
-             "materials;orientation;accompanied;programme;digest"
+    header = "date;time;team;sector;kind;people_count;sex;age_band;living_situation;products;" \
+             "needs;materials;orientation;accompanied;programme;digest"
     text = "\r\n".join([header, f"{other};21:00;aurore_nord;;anonymous;2;;;;;;;;;;",
                         f"{day};21:40;aurore_nord;;anonymous;2;;;;;;;;;;"]) + "\r\n"
     admin = app.test_client()
@@ -232,7 +244,8 @@ def test_sign_off_an_accepted_month_takes_no_imported_contact_until_reopened(app
     assert refused.status_code == 422 and "accepté" in page and "rouvert" in page
     assert contacts() == before
     with app.app_context():
-        row = db.session.execute(db.select(MonthSignoff).filter_by(organisation_id=w["org"])).scalar_one()
+        row = db.session.execute(
+            db.select(MonthSignoff).filter_by(organisation_id=w["org"])).scalar_one()
         row.status = "provisional"
         db.session.commit()
     assert post().status_code in (302, 303)

@@ -14,7 +14,8 @@ from outreach.models import AuditEvent, Shift, User, utcnow
 from outreach.site_models import Site, SiteObservation, SiteType
 from outreach.sites.seed import seed_sites_demo
 
-NAMED = ("Stalingrad", "Jardins d'Éole", "Porte de la Chapelle", "Rosa Parks", "Forceval / Porte de la Villette")
+NAMED = ("Stalingrad", "Jardins d'Éole", "Porte de la Chapelle", "Rosa Parks",
+         "Forceval / Porte de la Villette")
 
 
 def _iso(value):
@@ -52,8 +53,9 @@ def api(app):
 def _start_shift(api, team="aurore_est", started=None):
     shift_id = str(uuid.uuid4())
     started = started or utcnow() - dt.timedelta(hours=1)
-    response = api.post("/api/v1/shifts", json={"id": shift_id, "team": team, "started_at": _iso(started),
-                                                   "sectors": ["stalingrad"], "staff_count": 2})
+    response = api.post("/api/v1/shifts",
+                        json={"id": shift_id, "team": team, "started_at": _iso(started),
+                                 "sectors": ["stalingrad"], "staff_count": 2})
     assert response.status_code == 201, response.json
     return shift_id
 
@@ -61,8 +63,8 @@ def _start_shift(api, team="aurore_est", started=None):
 def _observation(shift, **extra):
     return {"id": str(uuid.uuid4()), "shift_id": shift, "site": "stalingrad", "people_seen": 12,
             "unapproached": {"f": 1, "m": 3, "x": 0}, "ambiance": "tendue", "police_presence": True,
-            "used_material": {"syringes": 4, "pipes": 7}, "mediations": {"residents": 2, "shopkeepers": 1},
-            **extra}
+            "used_material": {"syringes": 4, "pipes": 7},
+            "mediations": {"residents": 2, "shopkeepers": 1}, **extra}
 
 
 def _count(app, model):
@@ -75,21 +77,23 @@ def _site_id(app, code):
         return db.session.execute(db.select(Site.id).filter_by(code=code)).scalar_one()
 
 
-# --- the register ------------------------------------------------------------------------------------------
+# --- the register ---------------------------------------------------------------------------------
 
 def test_site_register_is_seeded_with_the_named_sites_and_their_types(client, login):
     login("worker@aurore.demo")
     page = client.get("/sites").get_data(as_text=True)
     for name in NAMED:
         assert name.replace("'", "&#39;") in page, name
-    assert "Lieu de consommation" in page and "Campement" in page and "Abords d&#39;une structure" in page
+    assert ("Lieu de consommation" in page and "Campement" in page
+            and "Abords d&#39;une structure" in page)
     assert 'action="/sites"' not in page  # a worker reads the register, never edits it
 
 
 def test_site_register_is_edited_by_plan_level_only_and_every_edit_is_audited(app, client, login):
     sector_id = _id_of_sector(app, "chapelle")
     with app.app_context():
-        type_id = db.session.execute(db.select(SiteType.id).filter_by(code="campement")).scalar_one()
+        type_id = db.session.execute(
+            db.select(SiteType.id).filter_by(code="campement")).scalar_one()
     form = {"new-code": "wilson", "new-name": "Avenue du Président Wilson", "new-type_id": type_id,
             "new-arrondissement": 18, "new-sector_id": sector_id, "new-active_from": "2024-01-01",
             "new-latitude": "48.9010", "new-longitude": "2.3650"}
@@ -100,14 +104,18 @@ def test_site_register_is_edited_by_plan_level_only_and_every_edit_is_audited(ap
     assert client.post("/sites", data=form).status_code == 302
     with app.app_context():
         site = db.session.execute(db.select(Site).filter_by(code="wilson")).scalar_one()
-        assert (site.arrondissement, site.sector_id, site.active_from) == (18, sector_id, dt.date(2024, 1, 1))
-        added = db.session.execute(db.select(AuditEvent).filter_by(action="site_added")).scalar_one()
-        assert added.organisation_id is None and added.after == "wilson"  # in every organisation's log
+        assert (site.arrondissement, site.sector_id,
+                site.active_from) == (18, sector_id, dt.date(2024, 1, 1))
+        added = db.session.execute(
+            db.select(AuditEvent).filter_by(action="site_added")).scalar_one()
+        # in every organisation's log
+        assert added.organisation_id is None and added.after == "wilson"
     edit = {f"s{site.id}-{k[4:]}": v for k, v in form.items() if k != "new-code"}
     edit[f"s{site.id}-active_until"] = "2025-06-30"
     assert client.post(f"/sites/{site.id}", data=edit).status_code == 302
     with app.app_context():
-        changed = db.session.execute(db.select(AuditEvent).filter_by(action="site_changed")).scalar_one()
+        changed = db.session.execute(
+            db.select(AuditEvent).filter_by(action="site_changed")).scalar_one()
         assert (changed.field, changed.after) == ("active_until", "2025-06-30")
 
 
@@ -116,11 +124,13 @@ def test_site_register_is_edited_by_plan_level_only_and_every_edit_is_audited(ap
     ("latitude", "48.89", "Latitude et longitude vont ensemble"),
     ("active_until", "2020-01-01", "La fin de la période d'activité précède son début"),
 ])
-def test_site_register_refuses_bad_input_with_a_message_naming_the_field(app, client, login, field, value, message):
+def test_site_register_refuses_bad_input_with_a_message_naming_the_field(
+        app, client, login, field, value, message):
     login("manager@plan.demo")
     with app.app_context():
         type_id = db.session.execute(db.select(SiteType.id)).scalars().first()
-    form = {"new-code": "bad", "new-name": "Mauvais", "new-type_id": type_id, "new-arrondissement": 19,
+    form = {"new-code": "bad", "new-name": "Mauvais", "new-type_id": type_id,
+            "new-arrondissement": 19,
             "new-sector_id": _id_of_sector(app, "stalingrad"), "new-active_from": "2024-01-01",
             f"new-{field}": value}
     response = client.post("/sites", data=form, headers={"Accept-Language": "fr"})
@@ -132,22 +142,28 @@ def test_site_register_refuses_bad_input_with_a_message_naming_the_field(app, cl
 
 def test_site_types_and_partners_are_edited_with_the_common_reference_lists(app, client, login):
     login("manager@plan.demo")
-    assert client.post("/admin/listes/site_type", data={"code": "squat", "label": "Squat", "label_en": "Squat"}) \
+    assert client.post("/admin/listes/site_type",
+                       data={"code": "squat", "label": "Squat", "label_en": "Squat"}) \
         .status_code == 302
     with app.app_context():
         item = db.session.execute(db.select(SiteType).filter_by(code="squat")).scalar_one()
-    assert client.post(f"/admin/listes/site_type/{item.id}", data={"label": "Squat / immeuble", "label_en": "",
-                                                                   "position": 9, "is_active": ""}).status_code == 302
-    assert client.post("/admin/listes/partner", data={"code": "samu", "label": "SAMU"}).status_code == 302
-    assert client.post("/admin/listes/site_type", data={"code": "squat", "label": "Encore"}).status_code == 422
+    assert client.post(f"/admin/listes/site_type/{item.id}",
+                       data={"label": "Squat / immeuble", "label_en": "",
+                             "position": 9, "is_active": ""}).status_code == 302
+    assert client.post("/admin/listes/partner",
+                       data={"code": "samu", "label": "SAMU"}).status_code == 302
+    assert client.post("/admin/listes/site_type",
+                       data={"code": "squat", "label": "Encore"}).status_code == 422
     with app.app_context():
         item = db.session.get(SiteType, item.id)
         assert (item.label, item.is_active) == ("Squat / immeuble", False)
         events = db.session.execute(db.select(AuditEvent).filter(
             AuditEvent.action.in_(("reference_added", "reference_changed")))).scalars().all()
         assert {(e.action, e.target_type) for e in events} >= {
-            ("reference_added", "site_types"), ("reference_changed", "site_types"), ("reference_added", "partners")}
-        assert all(e.organisation_id is None for e in events)  # shared: in every organisation admin's log
+            ("reference_added", "site_types"), ("reference_changed", "site_types"),
+            ("reference_added", "partners")}
+        # shared: in every organisation admin's log
+        assert all(e.organisation_id is None for e in events)
     lists = client.get("/admin/listes").get_data(as_text=True)
     assert 'id="site_type"' in lists and 'id="partner"' in lists and "Squat / immeuble" in lists
     register = client.get("/sites").get_data(as_text=True)
@@ -157,7 +173,7 @@ def test_site_types_and_partners_are_edited_with_the_common_reference_lists(app,
     assert "Squat / immeuble" in admin.get("/admin/journal").get_data(as_text=True)
 
 
-# --- observations ----------------------------------------------------------------------------------------
+# --- observations ---------------------------------------------------------------------------------
 
 def test_site_observation_form_on_the_shift_page_works_without_javascript(app, client, login, api):
     login("worker@aurore.demo")
@@ -165,21 +181,25 @@ def test_site_observation_form_on_the_shift_page_works_without_javascript(app, c
     page = client.get("/maraude").get_data(as_text=True)
     assert 'id="site-observation-form"' in page and f"/maraude/{shift_id}/sites" in page
     form = {"site_id": _site_id(app, "eole"), "people_seen": "9", "unapproached_women": "0",
-            "unapproached_men": "2", "unapproached_other": "0", "ambiance": "calme", "police_presence": "non",
+            "unapproached_men": "2", "unapproached_other": "0", "ambiance": "calme",
+            "police_presence": "non",
             "syringes_collected": "3", "pipes_collected": "5", "mediations_residents": "1",
             "mediations_shopkeepers": "0"}
     response = client.post(f"/maraude/{shift_id}/sites", data=form)
     assert response.status_code == 302
     page = client.get("/maraude").get_data(as_text=True)
     panel = page[page.find('id="site-observations"'):]
-    assert "Observation d'un site (1)" in panel and "<th>Jardins d&#39;Éole</th>" in panel, panel[:3000]
+    assert ("Observation d'un site (1)" in panel
+            and "<th>Jardins d&#39;Éole</th>" in panel), panel[:3000]
     with app.app_context():
         stored = db.session.execute(db.select(SiteObservation)).scalar_one()
         assert (stored.people_seen, stored.police_presence, stored.pipes_collected) == (9, False, 5)
-        assert db.session.execute(db.select(AuditEvent).filter_by(action="site_observation_recorded")).scalar_one()
+        assert db.session.execute(
+            db.select(AuditEvent).filter_by(action="site_observation_recorded")).scalar_one()
 
 
-def test_site_observation_form_refuses_a_bad_count_with_the_field_named_and_stores_nothing(app, client, login, api):
+def test_site_observation_form_refuses_a_bad_count_with_the_field_named_and_stores_nothing(
+        app, client, login, api):
     login("worker@aurore.demo")
     shift_id = _start_shift(api)
     form = {"site_id": _site_id(app, "eole"), "people_seen": "-3"}
@@ -203,11 +223,14 @@ def test_site_observation_api_is_idempotent_by_client_id(app, client, login, api
 
 
 @pytest.mark.parametrize("change, field", [
-    ({"site": "nowhere"}, "site"), ({"people_seen": -1}, "people_seen"), ({"ambiance": "joyeuse"}, "ambiance"),
-    ({"used_material": {"needles": 2}}, "used_material"), ({"police_presence": "yes"}, "police_presence"),
+    ({"site": "nowhere"}, "site"), ({"people_seen": -1}, "people_seen"),
+    ({"ambiance": "joyeuse"}, "ambiance"),
+    ({"used_material": {"needles": 2}}, "used_material"),
+    ({"police_presence": "yes"}, "police_presence"),
     ({"id": "not-a-uuid"}, "id"), ({"shift_id": str(uuid.uuid4())}, "shift_id"),
 ])
-def test_site_observation_api_names_the_bad_field_and_stores_nothing(app, client, login, api, change, field):
+def test_site_observation_api_names_the_bad_field_and_stores_nothing(app, client, login, api,
+                                                                     change, field):
     login("worker@aurore.demo")
     shift_id = _start_shift(api)
     response = api.post("/api/v1/site-observations", json=_observation(shift_id, **change))
@@ -215,16 +238,19 @@ def test_site_observation_api_names_the_bad_field_and_stores_nothing(app, client
     assert _count(app, SiteObservation) == 0
 
 
-def test_site_observation_is_refused_in_a_closed_shift_and_at_a_site_not_yet_active(app, client, login, api):
+def test_site_observation_is_refused_in_a_closed_shift_and_at_a_site_not_yet_active(
+        app, client, login, api):
     login("worker@aurore.demo")
     shift_id = _start_shift(api)
     with app.app_context():
-        db.session.execute(db.update(Site).filter_by(code="rosa_parks").values(active_from=utcnow().date()
-                                                                                + dt.timedelta(days=30)))
+        db.session.execute(
+            db.update(Site).filter_by(code="rosa_parks").values(active_from=utcnow().date()
+                                                                 + dt.timedelta(days=30)))
         db.session.commit()
     early = api.post("/api/v1/site-observations", json=_observation(shift_id, site="rosa_parks"))
     assert early.status_code == 422 and "site" in early.json["errors"]
-    assert api.post(f"/api/v1/shifts/{shift_id}/close", json={"ended_at": _iso(utcnow())}).status_code == 200
+    assert api.post(f"/api/v1/shifts/{shift_id}/close",
+                    json={"ended_at": _iso(utcnow())}).status_code == 200
     late = api.post("/api/v1/site-observations", json=_observation(shift_id))
     assert late.status_code == 403
     assert _count(app, SiteObservation) == 0
@@ -247,12 +273,15 @@ def test_site_observation_stays_within_its_organisation(app, client, login, api)
     assert _table_numbers(gaia_map)["stalingrad"]["people"] == "0"
 
 
-def test_site_observation_shows_in_the_supervisors_shift_summary_beside_the_old_per_shift_one(app, client, login, api):
+def test_site_observation_shows_in_the_supervisors_shift_summary_beside_the_old_per_shift_one(
+        app, client, login, api):
     login("worker@aurore.demo")
     shift_id = _start_shift(api)
-    assert api.post("/api/v1/site-observations", json=_observation(shift_id, people_seen=17)).status_code == 201
+    assert api.post("/api/v1/site-observations",
+                    json=_observation(shift_id, people_seen=17)).status_code == 201
     closed = api.post(f"/api/v1/shifts/{shift_id}/close", json={
-        "ended_at": _iso(utcnow()), "ambiance": "agitee", "unapproached": {"f": 4}, "used_material_collected": 6})
+        "ended_at": _iso(utcnow()), "ambiance": "agitee", "unapproached": {"f": 4},
+        "used_material_collected": 6})
     assert closed.status_code == 200
     supervisor = app.test_client()
     do_login(supervisor, "supervisor@aurore.demo")
@@ -260,7 +289,8 @@ def test_site_observation_shows_in_the_supervisors_shift_summary_beside_the_old_
     row = re.search(r'<tr id="site-observation-[^"]+">(.*?)</tr>', page, re.DOTALL).group(1)
     assert "Stalingrad" in row and ">17<" in row and "4 / 7" in row and "2 / 1" in row
     old = re.search(r'<p id="shift-observation">(.*?)</p>', page, re.DOTALL).group(1)
-    assert "agitée" in old and "4/0/0" in old and ": 6" in old  # the per-shift observation of old shifts stays readable
+    # the per-shift observation of old shifts stays readable
+    assert "agitée" in old and "4/0/0" in old and ": 6" in old
 
 
 def test_site_observation_replaces_the_per_shift_one_in_the_close_form(app, api, login):
@@ -269,20 +299,22 @@ def test_site_observation_replaces_the_per_shift_one_in_the_close_form(app, api,
     client = app.test_client()
     do_login(client, "worker@aurore.demo")
     shift_page = client.get("/maraude").get_data(as_text=True)
-    close_form = re.search(r'<form[^>]*id="shift-close-form".*?</form>', shift_page, re.DOTALL).group(0)
+    close_form = re.search(r'<form[^>]*id="shift-close-form".*?</form>', shift_page,
+                           re.DOTALL).group(0)
     for field in ("ambiance", "police_presence", "unapproached_women", "used_material_collected"):
         assert f'name="{field}"' not in close_form  # recorded per site visit
-    assert 'name="ambiance"' in re.search(r'<form[^>]*id="site-observation-form".*?</form>', shift_page,
-                                          re.DOTALL).group(0)
+    assert 'name="ambiance"' in re.search(r'<form[^>]*id="site-observation-form".*?</form>',
+                                          shift_page, re.DOTALL).group(0)
     assert client.post(f"/maraude/{shift_id}/close", data={"csrf_token": ""}).status_code == 302
     supervisor = app.test_client()
     do_login(supervisor, "supervisor@aurore.demo")
     summary = supervisor.get(f"/revue/maraude/{shift_id}").get_data(as_text=True)
-    assert 'id="shift-observation"' not in summary  # no empty per-shift line for a shift closed without it
+    # no empty per-shift line for a shift closed without it
+    assert 'id="shift-observation"' not in summary
     assert 'id="site-observations-table"' in summary
 
 
-# --- the map ---------------------------------------------------------------------------------------------
+# --- the map --------------------------------------------------------------------------------------
 
 class _MapReader(HTMLParser):
     """Collects the map's site markers, the table's cells, and anything that would need a script
@@ -300,7 +332,8 @@ class _MapReader(HTMLParser):
         if self.in_svg and tag == "script":
             self.scripts_in_map += 1
         if tag == "g" and (attrs.get("id") or "").startswith("map-site-"):
-            self.markers[attrs["id"][9:]] = {"people": attrs["data-people"], "material": attrs["data-material"]}
+            self.markers[attrs["id"][9:]] = {"people": attrs["data-people"],
+                                             "material": attrs["data-material"]}
 
     def handle_endtag(self, tag):
         if tag == "svg":
@@ -311,7 +344,8 @@ def _table_numbers(page):
     rows = {}
     for code, body in re.findall(r'<tr id="table-site-([a-z0-9_]+)">(.*?)</tr>', page, re.DOTALL):
         cells = dict(re.findall(r'data-cell="(\w+)">([^<]*)<', body))
-        rows[code] = {"people": cells["people"], "material": cells["material"], "visits": cells["visits"]}
+        rows[code] = {"people": cells["people"], "material": cells["material"],
+                      "visits": cells["visits"]}
     return rows
 
 
@@ -330,7 +364,8 @@ def test_site_map_draws_the_demo_sites_with_the_numbers_of_its_table(app, client
         shift_id = _start_shift(api)
         body = _observation(shift_id, people_seen=people, site=site)
         assert api.post("/api/v1/site-observations", json=body).status_code == 201
-        assert api.post(f"/api/v1/shifts/{shift_id}/close", json={"ended_at": _iso(utcnow())}).status_code == 200
+        assert api.post(f"/api/v1/shifts/{shift_id}/close",
+                        json={"ended_at": _iso(utcnow())}).status_code == 200
     text, reader = _map(client)
     table = _table_numbers(text)
     assert {"stalingrad", "eole", "chapelle", "rosa_parks", "forceval"} <= set(reader.markers)
@@ -344,17 +379,20 @@ def test_site_map_draws_the_demo_sites_with_the_numbers_of_its_table(app, client
     assert 'class="arr"' in text and text.count('class="arr"') == 20
 
 
-def test_site_map_for_a_plan_manager_shows_protected_numbers_identical_in_map_and_table(app, client, login, api):
+def test_site_map_for_a_plan_manager_shows_protected_numbers_identical_in_map_and_table(
+        app, client, login, api):
     login("worker@aurore.demo")
     shift_id = _start_shift(api)
-    assert api.post("/api/v1/site-observations", json=_observation(shift_id, people_seen=3)).status_code == 201
-    assert api.post("/api/v1/site-observations", json=_observation(shift_id, site="eole",
-                                                                       people_seen=140)).status_code == 201
+    assert api.post("/api/v1/site-observations",
+                    json=_observation(shift_id, people_seen=3)).status_code == 201
+    assert api.post("/api/v1/site-observations",
+                    json=_observation(shift_id, site="eole", people_seen=140)).status_code == 201
     manager = app.test_client()
     do_login(manager, "manager@plan.demo")
     text, reader = _map(manager)
     table = _table_numbers(text)
-    assert table["stalingrad"]["people"] == "&lt; 5"  # a small count of people never leaves the organisation
+    # a small count of people never leaves the organisation
+    assert table["stalingrad"]["people"] == "&lt; 5"
     assert abs(int(table["eole"]["people"]) - 140) <= 2
     for code, marker in reader.markers.items():
         assert marker["people"].replace("< ", "&lt; ") == table[code]["people"], code
@@ -362,12 +400,14 @@ def test_site_map_for_a_plan_manager_shows_protected_numbers_identical_in_map_an
 
 def test_site_demo_seed_adds_observations_to_past_shifts_once(app):
     with app.app_context():
-        user = db.session.execute(db.select(User).filter_by(email="worker@aurore.demo")).scalar_one()
+        user = db.session.execute(
+            db.select(User).filter_by(email="worker@aurore.demo")).scalar_one()
         team = next(t for t in user.teams if t.code == "aurore_est")
         started = utcnow() - dt.timedelta(days=3)
-        shift = Shift(organisation_id=user.organisation_id, team=team, opened_by_id=user.id, started_at=started,
-                      ended_at=started + dt.timedelta(hours=3), shift_on=started.date(), status="closed",
-                      sectors=list(team.sectors))
+        shift = Shift(organisation_id=user.organisation_id, team=team, opened_by_id=user.id,
+                      started_at=started,
+                      ended_at=started + dt.timedelta(hours=3), shift_on=started.date(),
+                      status="closed", sectors=list(team.sectors))
         db.session.add(shift)
         db.session.commit()
         seed_sites_demo()
@@ -393,11 +433,15 @@ def test_site_map_noise_follows_the_records_not_the_period(app, api):
     from outreach.shifts.services import local_date
     from outreach.sites import figures, services
     shift_id = _start_shift(api)
-    assert api.post("/api/v1/site-observations", json=_observation(shift_id, people_seen=40)).status_code == 201
+    assert api.post("/api/v1/site-observations",
+                    json=_observation(shift_id, people_seen=40)).status_code == 201
     with app.test_request_context():
-        manager = db.session.execute(db.select(User).filter_by(email="manager@plan.demo")).scalar_one()
+        manager = db.session.execute(
+            db.select(User).filter_by(email="manager@plan.demo")).scalar_one()
         sites = [s for s in services.list_sites() if s.code == "stalingrad"]
         today = local_date(utcnow())
-        published = {figures.site_figures(sites, manager, (today - dt.timedelta(days=days), today))[0].people_seen
+        published = {figures.site_figures(sites, manager,
+                                          (today - dt.timedelta(days=days), today))[0].people_seen
                      for days in range(0, 60, 3)}
-    assert len(published) == 1 and abs(published.pop() - 40) <= 2  # one noise for one set of records
+    # one noise for one set of records
+    assert len(published) == 1 and abs(published.pop() - 40) <= 2

@@ -1,5 +1,6 @@
-"""English interface: the `lang` cookie (set by /langue/en) switches the pages to English, French stays the
-default, and every UI string found in the code has a checked English translation in messages.po."""
+"""English interface: the `lang` cookie (set by /langue/en) switches the pages to English, French
+stays the default, and every UI string found in the code has a checked English translation in
+messages.po."""
 import os
 import re
 from pathlib import Path
@@ -29,7 +30,8 @@ def _catalogue():
 
 @pytest.fixture(scope="module", autouse=True)
 def compiled_catalogue():
-    """`make install` compiles the catalogue; do it here too when the .mo is missing or older than the .po."""
+    """`make install` compiles the catalogue; do it here too when the .mo is missing or older than
+    the .po."""
     if MO.exists() and MO.stat().st_mtime >= PO.stat().st_mtime:
         return
     tmp = MO.with_suffix(f".{os.getpid()}.tmp")
@@ -52,7 +54,8 @@ def _ui_strings():
 
 def _worker_team(app):
     with app.app_context():
-        user = db.session.execute(db.select(User).filter_by(email="worker@aurore.demo")).scalar_one()
+        user = db.session.execute(
+            db.select(User).filter_by(email="worker@aurore.demo")).scalar_one()
         return user.teams[0].code
 
 
@@ -72,8 +75,10 @@ def _start_shift(app, client):
 def test_every_ui_string_in_the_code_has_an_english_translation():
     translated = {m.id for m in _catalogue() if m.id and m.string and "fuzzy" not in m.flags}
     missing = {msgid: where for msgid, where in _ui_strings().items() if msgid not in translated}
-    assert not missing, f"{len(missing)} UI string(s) without a checked English translation ({HOW_TO_FIX}):\n" + \
-        "\n".join(f"  {where}: {msgid!r}" for msgid, where in sorted(missing.items(), key=lambda i: i[1]))
+    assert not missing, f"{len(missing)} UI string(s) without a checked English translation " \
+        f"({HOW_TO_FIX}):\n" + \
+        "\n".join(f"  {where}: {msgid!r}"
+                  for msgid, where in sorted(missing.items(), key=lambda i: i[1]))
 
 
 def test_every_catalogue_entry_is_translated_checked_and_keeps_its_placeholders():
@@ -100,16 +105,18 @@ def test_language_link_switches_login_and_home_to_english(client):
                  "Outreach shift tracking tool. No personal names are recorded.", "Français"):
         assert text in page
     assert "Se connecter" not in page and "Mot de passe" not in page
-    bad = client.post("/connexion", data={"email": "worker@aurore.demo", "password": "wrong-password"})
+    bad = client.post("/connexion",
+                      data={"email": "worker@aurore.demo", "password": "wrong-password"})
     assert "Incorrect email address or password." in bad.get_data(as_text=True)
     client.post("/connexion", data={"email": "worker@aurore.demo", "password": "demo-password"})
     home = _text(client, "/accueil")
-    for text in ("Welcome", "Choose a section from the menu.", "Outreach shift", "Shelter referrals",
-                 "Outreach worker", "Sign out", "Privacy"):
+    for text in ("Welcome", "Choose a section from the menu.", "Outreach shift",
+                 "Shelter referrals", "Outreach worker", "Sign out", "Privacy"):
         assert text in home
     assert "Bienvenue" not in home and "Se déconnecter" not in home
     missing = client.get("/nowhere")
-    assert missing.status_code == 404 and "This page does not exist." in missing.get_data(as_text=True)
+    assert (missing.status_code == 404
+            and "This page does not exist." in missing.get_data(as_text=True))
 
 
 def test_english_logging_page(app, client, login):
@@ -119,13 +126,14 @@ def test_english_logging_page(app, client, login):
     _start_shift(app, client)
     page = _text(client, "/maraude")
     for text in ("Outreach shift started.", "New contact", "Known person", "Anonymous passage",
-                 "Refusal / no contact", "Supplies given", "Shelter referral", "Close the outreach shift",
-                 "known: seen on {date} by {team}"):
+                 "Refusal / no contact", "Supplies given", "Shelter referral",
+                 "Close the outreach shift", "known: seen on {date} by {team}"):
         assert text in page
     for french in ("Nouveau contact", "Passage anonyme", "Clore la maraude"):
         assert french not in page
     # the lists show their English labels (the French one where none is set)
-    for text in ("Base kit", "Mouthpieces", "Syringes", "Supervised consumption room", "Supported long-stay housing"):
+    for text in ("Base kit", "Mouthpieces", "Syringes", "Supervised consumption room",
+                 "Supported long-stay housing"):
         assert text in page
     for french in ("Embouts", "Seringues", "SCMR / halte soins addictions", "Logement accompagné"):
         assert french not in page

@@ -27,7 +27,8 @@ def _admin():
 
 def _invite_form():
     admin = _admin()
-    return InviteForm().setup(svc.assignable_roles(admin), svc.scoped_organisations(admin), svc.scoped_teams(admin))
+    return InviteForm().setup(svc.assignable_roles(admin), svc.scoped_organisations(admin),
+                              svc.scoped_teams(admin))
 
 
 @bp.route("/admin/utilisateurs")
@@ -42,9 +43,11 @@ def invite():
     if not form.validate_on_submit():
         rows = db.session.execute(svc.scoped_users(_admin())).scalars().all()
         return render_template("admin/users.html", users=rows, form=form), 422
-    user = svc.invite_user(_admin(), form.email.data, form.role.data, form.organisation_id.data, form.teams.data)
+    user = svc.invite_user(_admin(), form.email.data, form.role.data, form.organisation_id.data,
+                           form.teams.data)
     secret = svc.set_temporary_password(_admin(), user) if form.mode.data == "temporary" else None
-    link = None if secret else url_for("admin.accept", token=svc.invitation_token(user), _external=True)
+    link = None if secret else url_for("admin.accept", token=svc.invitation_token(user),
+                                       _external=True)
     db.session.commit()
     return render_template("admin/credentials.html", user=user, link=link, password=secret), 201
 
@@ -52,7 +55,8 @@ def invite():
 def _user_form(user):
     admin = _admin()
     teams = [t for t in svc.scoped_teams(admin) if t.organisation_id == user.organisation_id]
-    return UserForm(obj=None if request.method == "POST" else user).setup(svc.assignable_roles(admin), teams)
+    return UserForm(obj=None if request.method == "POST"
+                    else user).setup(svc.assignable_roles(admin), teams)
 
 
 @bp.route("/admin/utilisateurs/<int:user_id>", methods=["GET", "POST"])
@@ -70,7 +74,8 @@ def user(user_id):
     status = 422 if form.errors else 200
     return render_template("admin/user.html", target=target, form=form, confirm=ConfirmForm(),
                            tokens=user_tokens(target), delay=throttle.account_delay(target.email),
-                           revoke_url=lambda t: url_for("admin.revoke_user_token", user_id=target.id, token_id=t.id)), status
+                           revoke_url=lambda t: url_for("admin.revoke_user_token",
+                                                        user_id=target.id, token_id=t.id)), status
 
 
 def _action(user_id, apply, message):
@@ -85,8 +90,9 @@ def _action(user_id, apply, message):
 @bp.route("/admin/utilisateurs/<int:user_id>/desactiver", methods=["POST"])
 def disable(user_id):
     target, done, _m = _action(user_id, lambda a, u: svc.set_enabled(a, u, False), None)
-    flash(_("Compte désactivé.") if done else _("Vous ne pouvez pas désactiver votre propre compte."),
-          "success" if done else "error")
+    flash(
+        _("Compte désactivé.") if done else _("Vous ne pouvez pas désactiver votre propre compte."),
+        "success" if done else "error")
     return redirect(url_for("admin.user", user_id=target.id))
 
 
@@ -113,7 +119,8 @@ def reset_totp(user_id):
 
 @bp.route("/admin/utilisateurs/<int:user_id>/jetons/<int:token_id>/revoquer", methods=["POST"])
 def revoke_user_token(user_id, token_id):
-    target, _r, _m = _action(user_id, lambda a, u: revoke_token(get_user_token(u, token_id), a), None)
+    target, _r, _m = _action(user_id, lambda a, u: revoke_token(get_user_token(u, token_id), a),
+                             None)
     flash(_("Jeton d'API révoqué."), "success")
     return redirect(url_for("admin.user", user_id=target.id))
 
@@ -142,7 +149,8 @@ def accept(token):
         db.session.commit()
         flash(_("Mot de passe enregistré. Bienvenue."), "success")
         return redirect(url_for("auth.home"))
-    return render_template("admin/accept.html", form=form, target=target), 422 if form.errors else 200
+    return render_template("admin/accept.html", form=form,
+                           target=target), 422 if form.errors else 200
 
 
 @bp.route("/compte/double-facteur", methods=["GET", "POST"])
@@ -169,18 +177,19 @@ def totp():
 def _totp_page(user, form):
     secret = form.secret.data if form.secret.data and form.errors else svc.new_totp_secret()
     form.secret.data = secret
-    return render_template("admin/totp.html", form=form, secret=secret, uri=svc.totp_uri(user, secret),
-                           enrolled=bool(user.totp_secret))
+    return render_template("admin/totp.html", form=form, secret=secret,
+                           uri=svc.totp_uri(user, secret), enrolled=bool(user.totp_secret))
 
 
 @bp.route("/admin/journal")
 def audit():
     form = AuditFilterForm(request.args)
-    form.action.choices = [SelectChoice("", _("Toutes"))] + [SelectChoice(a, label("audit_action", a))
-                                                            for a in svc.audit_actions()]
+    form.action.choices = [SelectChoice("", _("Toutes"))] + [
+        SelectChoice(a, label("audit_action", a))
+       for a in svc.audit_actions()]
     valid = form.validate()
-    events = svc.audit_events(_admin(), form.action.data, form.email.data, form.start.data, form.end.data) \
-        if valid else []
+    events = svc.audit_events(_admin(), form.action.data, form.email.data, form.start.data,
+                              form.end.data) if valid else []
     return render_template("admin/audit.html", form=form, events=events), 200 if valid else 422
 
 

@@ -14,7 +14,8 @@ from ..pseudonyms import services as pseudonyms
 from ..reference import services as reference
 from ..shifts.services import local_date
 
-RAW_FIELDS = tuple(field for field, _label, _help in inputs.INPUTS)  # the sex is the contact's own field
+# the sex is the contact's own field
+RAW_FIELDS = tuple(field for field, _label, _help in inputs.INPUTS)
 MAX_VALUE = 200
 
 
@@ -69,7 +70,8 @@ def one_code(form, name, kind):
 
 
 def quantities(form, prefix):
-    return {item_id: parse_int(form, prefix + code) for code, item_id in reference.codes_to_ids("material").items()
+    return {item_id: parse_int(form, prefix + code)
+            for code, item_id in reference.codes_to_ids("material").items()
             if form.get(prefix + code)}
 
 
@@ -86,8 +88,8 @@ def sector_id(form):
 def person_digest(form):
     """The posted digest, or the one computed from the raw inputs (no-JS); (digest, is_weak).
 
-    No inputs at all gives (None, False); whether a code is required (a new known contact) or forbidden
-    (anonymous, refusal) is the contract's rule, applied by the service."""
+    No inputs at all gives (None, False); whether a code is required (a new known contact) or
+    forbidden (anonymous, refusal) is the contract's rule, applied by the service."""
     if form.get("digest"):
         return form["digest"], form.get("is_weak") in ("1", "true", "on")
     raw = [form.get(name, "") for name in RAW_FIELDS]
@@ -103,7 +105,8 @@ def orientations(form):
 
 
 def referrals(form):
-    return [item_id for code, item_id in reference.codes_to_ids("programme").items() if form.get("referral-" + code)]
+    return [item_id for code, item_id in reference.codes_to_ids("programme").items()
+            if form.get("referral-" + code)]
 
 
 def contact_data(form, shift):
@@ -112,11 +115,13 @@ def contact_data(form, shift):
     if not kind:
         raise ValidationError({"kind": _("Choisissez le type de contact.")})
     data = {"id": form.get("id") or None, "kind": kind,
-            "occurred_at": parse_time(form, "occurred_at", shift.started_at), "sector_id": sector_id(form),
+            "occurred_at": parse_time(form, "occurred_at", shift.started_at),
+            "sector_id": sector_id(form),
             "people_count": parse_int(form, "people_count", 1), "sex": form.get("sex") or None,
             "age_band": form.get("age_band") or None,
             "living_situation_id": one_code(form, "living_situation", "living_situation"),
-            "product_ids": codes(form, "products", "product"), "need_ids": codes(form, "needs", "need"),
+            "product_ids": codes(form, "products", "product"),
+            "need_ids": codes(form, "needs", "need"),
             "materials": quantities(form, "material-"), "orientations": orientations(form),
             "referral_programme_ids": referrals(form)}
     data["digest"], data["is_weak"] = person_digest(form)

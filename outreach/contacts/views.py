@@ -47,16 +47,18 @@ def form_context(shift):
         lists["material"] = services.order_by_use(lists["material"], shift.team_id, shift.shift_on)
     undo = session.get("undo_contact")
     sectors, default_sector = sector_choices(shift)
-    return {"lists": lists, "sexes": contract.SEXES, "age_bands": contract.AGE_BANDS, "contract": contract,
-            "undo_id": undo,
+    return {"lists": lists, "sexes": contract.SEXES, "age_bands": contract.AGE_BANDS,
+            "contract": contract, "undo_id": undo,
             "plan_salt": current_app.config["PLAN_SALT"], "sector_choices": sectors,
             "default_sector": default_sector}
 
 
 def _tally_group(shift, state):
-    """The group the last taps counted (kept in the session), while it is an anonymous passage of the shift."""
+    """The group the last taps counted (kept in the session), while it is an anonymous passage of
+    the shift."""
     contact = _contact_or_none(state.get("group"))
-    return contact if contact is not None and contact.shift_id == shift.id and contact.kind == "anonymous" else None
+    return (contact if contact is not None and contact.shift_id == shift.id
+            and contact.kind == "anonymous" else None)
 
 
 def tally_context(shift, materials):
@@ -68,8 +70,8 @@ def tally_context(shift, materials):
     people, quantity = tally.counts_of(group, material) if group else (0, 0)
     said = state.pop("said", "")
     session["tally"] = state
-    return {"material": material, "group": group, "people": people, "quantity": quantity, "said": said,
-            "undo": state.get("undo"), "totals": tally.totals(shift, material)}
+    return {"material": material, "group": group, "people": people, "quantity": quantity,
+            "said": said, "undo": state.get("undo"), "totals": tally.totals(shift, material)}
 
 
 def _error_page(errors, status):
@@ -95,9 +97,11 @@ def new():
     if existing is not None:
         return _error_page({"id": services.DUPLICATE_ID}, 409)
     try:
-        contact = services.record_contact(shift, current_user, forms.contact_data(request.form, shift))
+        contact = services.record_contact(shift, current_user,
+                                          forms.contact_data(request.form, shift))
         db.session.flush()
-    except IntegrityError as exc:  # the same id posted twice at once, or another constraint: say which
+    # the same id posted twice at once, or another constraint: say which
+    except IntegrityError as exc:
         db.session.rollback()
         if _existing(request.form.get("id")) is None:
             current_app.logger.error("contact insert refused: %s", constraint_of(exc))
@@ -132,7 +136,8 @@ def undo(contact_id):
 
 @bp.post("/maraude/person")
 def lookup():
-    """Known or new for a stage-1 digest (never the inputs); only date and team cross organisations."""
+    """Known or new for a stage-1 digest (never the inputs); only date and team cross
+    organisations."""
     payload = request.get_json(silent=True) or {}
     digest = payload.get("digest") if isinstance(payload, dict) else None
     try:
@@ -148,7 +153,7 @@ def lookup():
     return jsonify(status)
 
 
-# --- editing a contact (open or closed, not validated, shift of the organisation) ----------------------
+# --- editing a contact (open or closed, not validated, shift of the organisation) -----------------
 
 def _contact_or_none(contact_id):
     if not is_uuid(contact_id):
@@ -157,11 +162,13 @@ def _contact_or_none(contact_id):
 
 
 def _stored_values(contact):
-    return {"kind": contact.kind, "people_count": contact.people_count, "occurred_at": local_clock(contact.occurred_at),
+    return {"kind": contact.kind, "people_count": contact.people_count,
+            "occurred_at": local_clock(contact.occurred_at),
             "sector": contact.sector.code if contact.sector else None, "sex": contact.sex,
             "age_band": contact.age_band,
             "living_situation": contact.living_situation.code if contact.living_situation else None,
-            "products": {i.code for i in contact.products}, "needs": {i.code for i in contact.needs},
+            "products": {i.code for i in contact.products},
+            "needs": {i.code for i in contact.needs},
             "materials": {m.material.code: m.quantity for m in contact.materials},
             "orientations": {o.destination.code: o.is_accompanied for o in contact.orientations},
             "referrals": {r.programme.code for r in contact.referrals}}
@@ -170,19 +177,23 @@ def _stored_values(contact):
 def _posted_values(form):
     """What was posted, to show it again next to the errors (never the raw code inputs)."""
     def picked(prefix):
-        return {name[len(prefix):]: form[name] for name in form if name.startswith(prefix) and form[name]}
+        return {name[len(prefix):]: form[name] for name in form if name.startswith(prefix)
+                and form[name]}
     orientations = {code: False for code in picked("orientation-")}
     orientations.update({code: True for code in picked("accompanied-")})
     return {"kind": form.get("kind"), "people_count": form.get("people_count"),
-            "occurred_at": form.get("occurred_at"), "sector": form.get("sector"), "sex": form.get("sex"),
+            "occurred_at": form.get("occurred_at"), "sector": form.get("sector"),
+            "sex": form.get("sex"),
             "age_band": form.get("age_band"), "living_situation": form.get("living_situation"),
             "products": set(form.getlist("products")), "needs": set(form.getlist("needs")),
-            "materials": picked("material-"), "orientations": orientations, "referrals": set(picked("referral-"))}
+            "materials": picked("material-"), "orientations": orientations,
+            "referrals": set(picked("referral-"))}
 
 
 def _edit_page(contact, errors=None, status=200, values=None):
     return render_template("contacts/edit.html", contact=contact, errors=errors or {},
-                           v=values or _stored_values(contact), **form_context(contact.shift)), status
+                           v=values or _stored_values(contact),
+                           **form_context(contact.shift)), status
 
 
 def _not_found():
@@ -224,7 +235,8 @@ def update(contact_id):
         db.session.flush()
     except ValidationError as exc:
         db.session.rollback()
-        return _edit_page(db.session.get(Contact, contact_id), exc.errors, 422, _posted_values(request.form))
+        return _edit_page(db.session.get(Contact, contact_id), exc.errors, 422,
+                          _posted_values(request.form))
     except Forbidden as exc:
         db.session.rollback()
         return _error_page({"contact": str(exc)}, 403)
@@ -250,14 +262,15 @@ def remove(contact_id):
     return redirect(url_for("shifts.current") + "#contacts")
 
 
-# --- the tally (compteur): one tap, one idempotent record (outreach/contacts/tally.py) ----------------
+# --- the tally (compteur): one tap, one idempotent record (outreach/contacts/tally.py) ------------
 
 def _said(key):
     return {"saved": _("Enregistré."), "undone": _("Annulé.")}[key]
 
 
 def _tally_material(shift):
-    return tally.tally_material(services.order_by_use(reference.items("material"), shift.team_id, shift.shift_on))
+    return tally.tally_material(
+        services.order_by_use(reference.items("material"), shift.team_id, shift.shift_on))
 
 
 def _new_group(shift, form, data):
@@ -275,7 +288,8 @@ def _new_group(shift, form, data):
 def _tap(shift, form, material, state):
     """Apply one tap of the plain form; returns what undoes it."""
     group = _tally_group(shift, state)
-    number = forms.parse_int(form, next((n for n in ("people", "people_count", "quantity") if form.get(n)), "x"))
+    number = forms.parse_int(
+        form, next((n for n in ("people", "people_count", "quantity") if form.get(n)), "x"))
     if form.get("kind") == "refusal":
         contact = _new_group(shift, form, tally.group_data("refusal", 1))
         state["group"] = None
@@ -355,9 +369,11 @@ def _material(code):
 
 @bp.post("/maraude/compteur/<contact_id>")
 def tally_set(contact_id):
-    """A tap sent by the phone's queue (JSON): set a group's numbers, or remove it (undo). Idempotent."""
+    """A tap sent by the phone's queue (JSON): set a group's numbers, or remove it (undo).
+    Idempotent."""
     body = request.get_json(silent=True)
-    contact = _contact_or_none(contact_id)  # first: another organisation's id is unknown, whatever is sent
+    # first: another organisation's id is unknown, whatever is sent
+    contact = _contact_or_none(contact_id)
     if not isinstance(body, dict):
         if contact is None:
             return jsonify(errors={"id": _("Contact inconnu.")}), 404
@@ -370,7 +386,8 @@ def tally_set(contact_id):
             return jsonify(errors={"id": _("Contact inconnu.")}), 404
         else:
             material = _material(body.get("material"))
-            tally.set_counts(contact, current_user, body.get("people_count"), material, body.get("quantity"))
+            tally.set_counts(contact, current_user, body.get("people_count"), material,
+                             body.get("quantity"))
         db.session.flush()
     except ValidationError as exc:
         db.session.rollback()

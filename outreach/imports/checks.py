@@ -165,11 +165,12 @@ def parse_digest(text, _lookups):
 
 PARSERS = {
     "date": parse_date, "time": parse_time,
-    "team": code_parser(lambda lk: lk.teams, required=True), "sector": code_parser(lambda lk: lk.sectors),
-    "kind": parse_kind, "people_count": parse_count,
+    "team": code_parser(lambda lk: lk.teams, required=True),
+    "sector": code_parser(lambda lk: lk.sectors), "kind": parse_kind, "people_count": parse_count,
     "sex": choice_parser("sex"), "age_band": choice_parser("age_band"),
     "living_situation": code_parser(lambda lk: lk.refs["living_situation"]),
-    "products": codes_parser("product"), "needs": codes_parser("need"), "materials": parse_materials,
+    "products": codes_parser("product"), "needs": codes_parser("need"),
+    "materials": parse_materials,
     "orientation": codes_parser("destination"), "accompanied": parse_yes_no,
     "programme": codes_parser("programme"), "digest": parse_digest,
 }
@@ -248,7 +249,8 @@ class Checker:
             canon[column] = list(map(THIRD, results))
             failing = {text for text in distinct if cache[text][1]}
             for i in (i for i, text in enumerate(texts) if text in failing) if failing else ():
-                bad.setdefault(i, []).extend(RowError(lines[i], column, m) for m in cache[texts[i]][1])
+                bad.setdefault(i, []).extend(RowError(lines[i], column, m)
+                                             for m in cache[texts[i]][1])
             if column == "digest":
                 digest_texts = texts
         for i, column, message in _coherence(values, digest_texts):
@@ -276,10 +278,13 @@ def _coherence(values, digest_texts):
     rows = zip(values["kind"], values["digest"], values["people_count"], digest_texts)
     for i, (kind, digest, count, text) in enumerate(rows):
         if kind is not None:  # an unknown kind is reported on its own column
-            has_digest = digest is not None or bool((text or "").strip())  # an invalid one has its own error
-            for column, message in contract.combination_errors(kind, has_digest, count, "digest").items():
+            # an invalid one has its own error
+            has_digest = digest is not None or bool((text or "").strip())
+            for column, message in contract.combination_errors(kind, has_digest, count,
+                                                               "digest").items():
                 yield i, column, message
     if any(values["accompanied"]):
-        for i, (accompanied, orientation) in enumerate(zip(values["accompanied"], values["orientation"])):
+        for i, (accompanied,
+                orientation) in enumerate(zip(values["accompanied"], values["orientation"])):
             if accompanied and not orientation:
                 yield i, "accompanied", _("accompagnement sans orientation")

@@ -14,11 +14,14 @@ from . import bp, reading, services
 @bp.cli.command("import-contacts")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--organisation", "organisation_code", required=True, help="Organisation code.")
-@click.option("--partial", is_flag=True, help="Import the valid rows only (default: all or nothing).")
-@click.option("--user", "email", help="Author recorded on the imported records (default: a supervisor/admin).")
+@click.option("--partial", is_flag=True,
+              help="Import the valid rows only (default: all or nothing).")
+@click.option("--user", "email",
+              help="Author recorded on the imported records (default: a supervisor/admin).")
 def import_contacts_command(path, organisation_code, partial, email):
     """Import contacts from a CSV/XLSX file made from the template."""
-    org = db.session.execute(db.select(Organisation).filter_by(code=organisation_code)).scalar_one_or_none()
+    org = db.session.execute(
+        db.select(Organisation).filter_by(code=organisation_code)).scalar_one_or_none()
     if org is None:
         raise click.ClickException(f"unknown organisation {organisation_code!r}")
     user = _user(org, email)
@@ -46,10 +49,11 @@ def _run(path, org, user, partial):
 
 def _user(org, email):
     if email:
-        user = db.session.execute(db.select(User).filter_by(email=email.lower(),
-                                                            organisation_id=org.id)).scalar_one_or_none()
+        user = db.session.execute(db.select(User).filter_by(
+            email=email.lower(), organisation_id=org.id)).scalar_one_or_none()
     else:
         user = services.default_importer(org)
     if user is None:
-        raise click.ClickException("no supervisor or admin of this organisation to record as author (use --user)")
+        raise click.ClickException("no supervisor or admin of this organisation to record as "
+                                   "author (use --user)")
     return user

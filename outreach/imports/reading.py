@@ -1,4 +1,5 @@
-"""Read an uploaded CSV or XLSX file into (line number, {column: text}) rows, and write the template."""
+"""Read an uploaded CSV or XLSX file into (line number, {column: text}) rows, and write the
+template."""
 import csv
 import io
 from datetime import date, datetime, time
@@ -11,18 +12,20 @@ from ..cells import CsvWriter, append_row
 from ..errors import ValidationError
 from .xlsx_limits import check_xlsx
 
-COLUMNS = ("date", "time", "team", "sector", "kind", "people_count", "sex", "age_band", "living_situation",
+COLUMNS = ("date", "time", "team", "sector", "kind", "people_count", "sex", "age_band",
+           "living_situation",
            "products", "needs", "materials", "orientation", "accompanied", "programme", "digest")
 REQUIRED_COLUMNS = ("date", "team", "kind")
-EXAMPLE = ("2025-03-14", "21:40", "aurore_nord", "stalingrad", "anonymous", "2", "m", "26_35", "rue",
+EXAMPLE = ("2025-03-14", "21:40", "aurore_nord", "stalingrad", "anonymous", "2", "m", "26_35",
+           "rue",
            "crack|alcool", "hebergement", "kit_base:2|naloxone:1", "csapa", "oui", "assore", "")
 
 
 def read_rows(data, filename, max_rows=None):
     """Rows of an upload (bytes); XLSX when the name ends in .xlsx, else CSV (';' or ',').
 
-    With ``max_rows``, reading stops at the first row over it with a clear error (the web page's limit:
-    a small XLSX file can unpack into hundreds of thousands of rows)."""
+    With ``max_rows``, reading stops at the first row over it with a clear error (the web page's
+    limit: a small XLSX file can unpack into hundreds of thousands of rows)."""
     if (filename or "").lower().endswith(".xlsx"):
         return _at_most(_xlsx_rows(data, max_rows), max_rows)
     try:
@@ -34,8 +37,9 @@ def read_rows(data, filename, max_rows=None):
 
 def file_rows(path):
     """A callable giving a fresh iterator of the rows of the file at ``path`` at each call (what
-    ``services.import_contacts`` reads twice): a CSV is read as a stream, line by line, whatever its size;
-    an XLSX's rows are streamed from its (compressed) bytes. Errors are those of ``read_rows``."""
+    ``services.import_contacts`` reads twice): a CSV is read as a stream, line by line, whatever its
+    size; an XLSX's rows are streamed from its (compressed) bytes. Errors are those of
+    ``read_rows``."""
     if path.lower().endswith(".xlsx"):
         with open(path, "rb") as handle:
             data = handle.read()
@@ -52,14 +56,16 @@ def _csv_file_rows(path):
 
 
 def _at_most(rows, max_rows):
-    """The list of ``rows`` (an iterator), or a ValidationError once there are more than ``max_rows``."""
+    """The list of ``rows`` (an iterator), or a ValidationError once there are more than
+    ``max_rows``."""
     if max_rows is None:
         return list(rows)
     out = list(islice(rows, max_rows + 1))
     if len(out) > max_rows:
         raise ValidationError({"file": _(
-            "Le fichier a plus de %(max)s lignes : découpez-le en plusieurs fichiers, ou faites-le importer "
-            "avec la commande import-contacts (sans limite).", max=format_number(max_rows))})
+            "Le fichier a plus de %(max)s lignes : découpez-le en plusieurs fichiers, ou faites-le "
+            "importer avec la commande import-contacts (sans limite).",
+            max=format_number(max_rows))})
     return out
 
 
@@ -80,8 +86,9 @@ def _csv_rows(text):
 
 
 def _xlsx_rows(data, max_rows=None):
-    """Rows of the first sheet, streamed (openpyxl read-only, through defusedxml) once ``check_xlsx`` has
-    bounded what parsing can cost; the sheet's declared dimension is ignored (it may claim a million rows)."""
+    """Rows of the first sheet, streamed (openpyxl read-only, through defusedxml) once
+    ``check_xlsx`` has bounded what parsing can cost; the sheet's declared dimension is ignored (it
+    may claim a million rows)."""
     from openpyxl import load_workbook
     check_xlsx(data, max_rows)
     try:
@@ -117,8 +124,9 @@ def _header(values):
     columns = [str(v or "").strip().lower() for v in (values or [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
-        raise ValidationError({"file": _("Colonnes manquantes dans l'en-tête (ligne 1) : %(columns)s.",
-                                         columns=", ".join(missing))})
+        raise ValidationError(
+            {"file": _("Colonnes manquantes dans l'en-tête (ligne 1) : %(columns)s.",
+                       columns=", ".join(missing))})
     return columns
 
 
@@ -132,7 +140,8 @@ def template_csv():
 
 
 def template_xlsx(codes):
-    """The XLSX template: a "contacts" sheet (header + example) and a "codes" sheet listing valid codes."""
+    """The XLSX template: a "contacts" sheet (header + example) and a "codes" sheet listing valid
+    codes."""
     from openpyxl import Workbook
     book = Workbook()
     sheet = book.active

@@ -1,4 +1,5 @@
-"""Import contacts in bulk: check every row, then write in the caller's transaction (all or nothing).
+"""Import contacts in bulk: check every row, then write in the caller's transaction (all or
+nothing).
 
 Rows are checked and written column by column (lists, not one object per row), which is what
 makes a million-row file fast. Writes are bulk: PostgreSQL gets ``COPY ... FROM STDIN`` through
@@ -49,19 +50,24 @@ _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}  # the RFC 41
 _sha1 = hashlib.sha1
 CHUNK = 5000
 REF_KINDS = ("living_situation", "product", "need", "material", "destination", "programme")
-SQLITE_CACHE_KIB = 256 * 1024  # page cache while importing: the indexes of a big file stay in memory
-DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's SQLite storage format, also read by PostgreSQL's COPY
+# page cache while importing: the indexes of a big file stay in memory
+SQLITE_CACHE_KIB = 256 * 1024
+# SQLAlchemy's SQLite storage format, also read by PostgreSQL's COPY
+DATETIME = "%Y-%m-%d %H:%M:%S.%f"
 
-CONTACT_COLUMNS = ("id", "shift_id", "organisation_id", "team_id", "sector_id", "occurred_at", "occurred_on",
+CONTACT_COLUMNS = ("id", "shift_id", "organisation_id", "team_id", "sector_id", "occurred_at",
+                   "occurred_on",
                    "kind", "person_id", "is_first_contact", "people_count", "sex", "age_band",
                    "living_situation_id", "created_by_id", "created_at", "updated_at")
-SHIFT_COLUMNS = ("id", "organisation_id", "team_id", "opened_by_id", "started_at", "ended_at", "shift_on",
-                 "status", "staff_count", "unapproached_women", "unapproached_men", "unapproached_other",
-                 "used_material_collected", "closed_at", "validated_at", "validated_by_id", "created_at",
-                 "updated_at", "version")
+SHIFT_COLUMNS = ("id", "organisation_id", "team_id", "opened_by_id", "started_at", "ended_at",
+                 "shift_on",
+                 "status", "staff_count", "unapproached_women", "unapproached_men",
+                 "unapproached_other",
+                 "used_material_collected", "closed_at", "validated_at", "validated_by_id",
+                 "created_at", "updated_at", "version")
 PERSON_COLUMNS = ("code", "is_weak", "first_seen_on", "last_seen_on", "last_seen_team_id")
-REFERRAL_COLUMNS = ("id", "contact_id", "organisation_id", "person_id", "person_first_seen_on", "programme_id",
-                    "status", "proposed_on", "updated_at")
+REFERRAL_COLUMNS = ("id", "contact_id", "organisation_id", "person_id", "person_first_seen_on",
+                    "programme_id", "status", "proposed_on", "updated_at")
 
 
 @dataclass
@@ -74,7 +80,8 @@ class ImportReport:
 
 
 def load_lookups(organisation):
-    teams = dict(db.session.execute(select(Team.code, Team.id).where(Team.organisation_id == organisation.id)).all())
+    teams = (dict(db.session.execute(
+        select(Team.code, Team.id).where(Team.organisation_id == organisation.id)).all()))
     sectors = dict(db.session.execute(select(Sector.code, Sector.id)).all())
     refs = {kind: {} for kind in REF_KINDS}
     for kind, code, ident in db.session.execute(select(RefItem.kind, RefItem.code, RefItem.id)):
@@ -88,16 +95,18 @@ def check_rows(rows, lookups):
     return Checker(lookups).check_all(rows)
 
 
-BATCH_ROWS = 20_000  # rows checked, then written, at a time: the memory an import needs whatever the file's size
+# rows checked, then written, at a time: the memory an import needs whatever the file's size
+BATCH_ROWS = 20_000
 
 
 def import_contacts(rows, organisation, user, partial=False, source=""):
     """Check then import ``rows``; does not commit. Returns an ImportReport.
 
-    ``rows``: a list of (line, {column: text}), or a callable giving a fresh iterator of them each time it is
-    called (``reading.file_rows``: a file read as a stream). Two passes of bounded batches: every row is checked
-    first, and nothing is written when one fails (unless ``partial``); then each batch is checked again and
-    written, all in the caller's transaction (all or nothing: the caller commits or rolls back)."""
+    ``rows``: a list of (line, {column: text}), or a callable giving a fresh iterator of them each
+    time it is called (``reading.file_rows``: a file read as a stream). Two passes of bounded
+    batches: every row is checked first, and nothing is written when one fails (unless ``partial``);
+    then each batch is checked again and written, all in the caller's transaction (all or nothing:
+    the caller commits or rolls back)."""
     again = rows if callable(rows) else (lambda: rows)
     lookups = load_lookups(organisation)
     report, batches, only, months = ImportReport(), 0, None, {}
@@ -124,7 +133,8 @@ def import_contacts(rows, organisation, user, partial=False, source=""):
     audit.record("import.contacts", actor=user, target=("organisations", organisation.id),
                  organisation_id=organisation.id,
                  details={"source": source, "rows": report.total, "created": report.created,
-                          "already": report.already, "rejected": report.total - report.valid, "partial": partial})
+                          "already": report.already, "rejected": report.total - report.valid,
+                          "partial": partial})
     return report
 
 
@@ -155,7 +165,8 @@ def _refresh(months):
 
 
 def _uuid5(name):
-    """str(uuid.uuid5(NAMESPACE, name)) from the SHA-1 hex digest (RFC 4122 name-based ids, not security)."""
+    """str(uuid.uuid5(NAMESPACE, name)) from the SHA-1 hex digest (RFC 4122 name-based ids, not
+    security)."""
     h = _sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False).hexdigest()
     return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
@@ -180,7 +191,8 @@ class _Rows:
         self.__dict__.update(columns)
 
     def keep(self, indices):
-        return _Rows(**{name: list(map(values.__getitem__, indices)) for name, values in self.__dict__.items()})
+        return (_Rows(**{name: list(map(values.__getitem__, indices))
+                         for name, values in self.__dict__.items()}))
 
 
 class _Writer:
@@ -191,13 +203,14 @@ class _Writer:
         self.conn = db.session.connection()
         self.months = set()
         self.now = utcnow().strftime(DATETIME)
-        self.staged = staged  # a file in several batches: what a batch must know of the others is in the database
+        # a file in several batches: what a batch must know of the others is in the database
+        self.staged = staged
         self.created_shifts = {}  # shift id -> (first, last contact time): a few per team and day
 
     @contextmanager
     def staging(self):
-        """Several batches: two temporary tables for the rules that span the whole file (the rank of identical
-        rows; the first contact of a person new in this file), dropped at the end."""
+        """Several batches: two temporary tables for the rules that span the whole file (the rank of
+        identical rows; the first contact of a person new in this file), dropped at the end."""
         if not self.staged:
             yield
             return
@@ -214,7 +227,8 @@ class _Writer:
         rows = self._new_rows(parsed)
         if not rows.ids:
             return 0
-        order = sorted(range(len(rows.ids)), key=rows.ats.__getitem__)  # by time, file order among equals
+        # by time, file order among equals
+        order = sorted(range(len(rows.ids)), key=rows.ats.__getitem__)
         self._shifts(rows, order)
         person_ids, firsts = self._persons(rows, order)
         self._contacts(rows, person_ids, firsts, order)
@@ -223,17 +237,20 @@ class _Writer:
         return len(rows.ids)
 
     def _ranks(self, keys):
-        """Each row's rank among identical rows of the file (1, 2, ... in file order); None when no row repeats
-        and no earlier batch held the same row. Earlier batches' counts are read from ``import_keys``."""
+        """Each row's rank among identical rows of the file (1, 2, ... in file order); None when no
+        row repeats and no earlier batch held the same row. Earlier batches' counts are read from
+        ``import_keys``."""
         counts = Counter(keys)
         before = {}
         if self.staged:
             hashes = {key: _key_hash(key) for key in counts}
             before = self._seen(hashes)
             if before:
-                self.conn.execute(text("DELETE FROM import_keys WHERE key_hash = :h"), [{"h": hashes[k]} for k in before])
+                self.conn.execute(text("DELETE FROM import_keys WHERE key_hash = :h"),
+                                  [{"h": hashes[k]} for k in before])
             self.conn.execute(text("INSERT INTO import_keys (key_hash, seen) VALUES (:h, :n)"),
-                              [{"h": hashes[k], "n": before.get(k, 0) + n} for k, n in counts.items()])
+                              [{"h": hashes[k], "n": before.get(k, 0) + n}
+                               for k, n in counts.items()])
         if not before and all(n == 1 for n in counts.values()):
             return None
         ranks, taken = [], Counter(before)
@@ -247,16 +264,19 @@ class _Writer:
         by_hash = {h: key for key, h in hashes.items()}
         found = {}
         for part in _chunks(by_hash):
-            rows = self.conn.execute(text("SELECT key_hash, seen FROM import_keys WHERE key_hash IN :hashes")
-                                     .bindparams(bindparam("hashes", expanding=True)), {"hashes": part})
+            rows = self.conn.execute(
+                text("SELECT key_hash, seen FROM import_keys WHERE key_hash IN :hashes")
+                .bindparams(bindparam("hashes", expanding=True)), {"hashes": part})
             found.update((by_hash[h], n) for h, n in rows)
         return found
 
     def _new_rows(self, parsed):
-        """Ids, times and shifts of the rows whose contact is not stored yet. A contact's shift id is derived
-        from its team and date, so only rows whose shift already exists can be stored: only those are looked up."""
+        """Ids, times and shifts of the rows whose contact is not stored yet. A contact's shift id
+        is derived from its team and date, so only rows whose shift already exists can be stored:
+        only those are looked up."""
         prefix, keys = f"{self.org.code}|", parsed.content_keys()
-        ranks = self._ranks(keys)  # identical rows are distinct contacts: ranked 1, 2, ... in file order
+        # identical rows are distinct contacts: ranked 1, 2, ... in file order
+        ranks = self._ranks(keys)
         names = [f"{prefix}{key}|1" for key in keys] if ranks is None else [
             f"{prefix}{key}|{rank}" for key, rank in zip(keys, ranks)]
         ids = list(map(_uuid5, names))
@@ -273,17 +293,19 @@ class _Writer:
                      **{c: v for c, v in parsed.values.items() if c not in ("date", "time")})
         if not self.existing_shifts:
             return rows
-        already = existing_ids(Contact.id, [i for i, s in zip(ids, shift_ids) if s in self.existing_shifts])
+        already = existing_ids(Contact.id,
+                               [i for i, s in zip(ids, shift_ids) if s in self.existing_shifts])
         return rows.keep([n for n, i in enumerate(ids) if i not in already]) if already else rows
 
     def _insert(self, table, columns, rows):
-        """Bulk insert of tuples in ``columns`` order (the table's order): COPY on PostgreSQL, else one compiled
-        INSERT run with executemany."""
+        """Bulk insert of tuples in ``columns`` order (the table's order): COPY on PostgreSQL, else
+        one compiled INSERT run with executemany."""
         if not rows:
             return
         if self.conn.dialect.name == "postgresql":
             return _copy(self.conn, table, columns, rows)
-        compiled = insert(table).values({c: bindparam(c) for c in columns}).compile(dialect=self.conn.dialect)
+        compiled = (insert(table).values({c: bindparam(c)
+                                          for c in columns}).compile(dialect=self.conn.dialect))
         if compiled.positiontup != list(columns):
             raise RuntimeError(f"unexpected parameter order for {table.name}")
         self.conn.exec_driver_sql(compiled.string, rows)
@@ -292,13 +314,15 @@ class _Writer:
 
     def _shifts(self, rows, order):
         """The missing shifts, from their first to their last contact (``order``: rows by time)."""
-        shift_ids, ats = list(map(rows.shift_ids.__getitem__, order)), list(map(rows.ats.__getitem__, order))
+        shift_ids, ats = list(map(rows.shift_ids.__getitem__, order)), list(
+            map(rows.ats.__getitem__, order))
         ends = dict(zip(shift_ids, ats))  # a later row overwrites: each shift's last contact
         starts = dict(zip(reversed(shift_ids), reversed(ats)))
         teams, org, user, now = self.lookups.teams, self.org.id, self.user.id, self.now
         new = sorted(sid for sid in ends if sid not in self.existing_shifts)
         self._insert(Shift.__table__, SHIFT_COLUMNS, [
-            (sid, org, teams[self.shift_groups[sid][0]], user, starts[sid], ends[sid], self.shift_groups[sid][1],
+            (sid, org, teams[self.shift_groups[sid][0]], user, starts[sid], ends[sid],
+             self.shift_groups[sid][1],
              "validated", 1, 0, 0, 0, 0, now, now, user, now, now, 1) for sid in new])
         self._grow_shifts(starts, ends)
         if self.staged:
@@ -307,7 +331,8 @@ class _Writer:
     def _grow_shifts(self, starts, ends):
         """A shift created by an earlier batch of this file spans this batch's contacts too."""
         grown = []
-        for sid, (first, last) in ((s, self.created_shifts[s]) for s in ends if s in self.created_shifts):
+        for sid, (first, last) in ((s, self.created_shifts[s]) for s in ends
+                                   if s in self.created_shifts):
             span = (min(first, starts[sid]), max(last, ends[sid]))
             if span != (first, last):
                 self.created_shifts[sid] = span
@@ -316,13 +341,15 @@ class _Writer:
         if grown:
             table = Shift.__table__
             self.conn.execute(update(table).where(table.c.id == bindparam("sid"))
-                              .values(started_at=bindparam("start"), ended_at=bindparam("end")), grown)
+                              .values(started_at=bindparam("start"), ended_at=bindparam("end")),
+                              grown)
 
     # --- persons ----------------------------------------------------------------
 
     def _persons(self, rows, order):
-        """(person id per row or None, is-first-contact per row); new persons inserted, spans moved for the others
-        (and the first-seen date their referrals carry). ``order``: the rows by time."""
+        """(person id per row or None, is-first-contact per row); new persons inserted, spans moved
+        for the others (and the first-seen date their referrals carry). ``order``: the rows by
+        time."""
         codes = codes_from_digests({d for d in rows.digest if d})
         row_codes = list(map(codes.get, rows.digest))
         in_order = list(map(row_codes.__getitem__, order))
@@ -331,7 +358,8 @@ class _Writer:
         last.pop(None, None)
         first.pop(None, None)
         teams = self.lookups.teams
-        spans = {c: (rows.days[first[c]], rows.days[last[c]], teams[rows.team[last[c]]]) for c in first}
+        spans = {c: (rows.days[first[c]], rows.days[last[c]], teams[rows.team[last[c]]])
+                 for c in first}
         stored = self._stored_persons(spans)
         ids = {code: pid for code, (pid, _first_on) in stored.items()}
         new = sorted(code for code in spans if code not in ids)
@@ -342,7 +370,8 @@ class _Writer:
             self.conn.execute(text("INSERT INTO import_persons (person_id) VALUES (:p)"),
                               [{"p": pid} for pid, _first_on in created.values()])
         self._move_last_seen(spans, ids, set(new))
-        self.first_seen = {ids[c]: _earlier(stored.get(c, (None, None))[1], spans[c][0]) for c in spans}
+        self.first_seen = {ids[c]: _earlier(stored.get(c, (None, None))[1], spans[c][0])
+                           for c in spans}
         firsts = [False] * len(row_codes)
         for code in new:
             firsts[first[code]] = True
@@ -357,23 +386,28 @@ class _Writer:
         return found
 
     def _move_last_seen(self, spans, ids, new):
-        """Stored persons met again: last seen moves forward, first seen back (with their referrals' copy)."""
+        """Stored persons met again: last seen moves forward, first seen back (with their referrals'
+        copy)."""
         table, referrals = Person.__table__, Referral.__table__
-        forward = (update(table).where(table.c.id == bindparam("pid"), (table.c.last_seen_on.is_(None))
-                                       | (table.c.last_seen_on < bindparam("last_on")))
-                   .values(last_seen_on=bindparam("last_on"), last_seen_team_id=bindparam("team")))
-        back = (update(table).where(table.c.id == bindparam("pid"), (table.c.first_seen_on.is_(None))
-                                    | (table.c.first_seen_on > bindparam("first_on")))
-                .values(first_seen_on=bindparam("first_on")))
-        back_referrals = (update(referrals).where(referrals.c.person_id == bindparam("pid"),
-                                                  (referrals.c.person_first_seen_on.is_(None))
-                                                  | (referrals.c.person_first_seen_on > bindparam("first_on")))
-                          .values(person_first_seen_on=bindparam("first_on")))
+        forward = (
+            update(table).where(table.c.id == bindparam("pid"), (table.c.last_seen_on.is_(None))
+                                | (table.c.last_seen_on < bindparam("last_on")))
+            .values(last_seen_on=bindparam("last_on"), last_seen_team_id=bindparam("team")))
+        back = (
+            update(table).where(table.c.id == bindparam("pid"), (table.c.first_seen_on.is_(None))
+                                | (table.c.first_seen_on > bindparam("first_on")))
+            .values(first_seen_on=bindparam("first_on")))
+        back_referrals = (
+            update(referrals).where(referrals.c.person_id == bindparam("pid"),
+                                    (referrals.c.person_first_seen_on.is_(None))
+                                    | (referrals.c.person_first_seen_on > bindparam("first_on")))
+            .values(person_first_seen_on=bindparam("first_on")))
         old = [c for c in spans if c not in new]
         if old:
             day = datetime.fromisoformat
-            self.conn.execute(forward, [{"pid": ids[c], "last_on": day(spans[c][1]).date(), "team": spans[c][2]}
-                                        for c in old])
+            self.conn.execute(
+                forward, [{"pid": ids[c], "last_on": day(spans[c][1]).date(), "team": spans[c][2]}
+                          for c in old])
             firsts = [{"pid": ids[c], "first_on": day(spans[c][0]).date()} for c in old]
             self.conn.execute(back, firsts)
             self.conn.execute(back_referrals, firsts)
@@ -392,56 +426,69 @@ class _Writer:
             repeat(self.user.id), repeat(self.now), repeat(self.now))))
 
     def _details(self, rows, person_ids):
-        """Sorted by contact id (the key of each table or of its index): each insert and each foreign-key
-        lookup of the contact then lands next to the previous one (materials: 0.4 s instead of 1.3 s)."""
+        """Sorted by contact id (the key of each table or of its index): each insert and each
+        foreign-key lookup of the contact then lands next to the previous one (materials: 0.4 s
+        instead of 1.3 s)."""
         refs = self.lookups.refs
-        product, need, material, destination = refs["product"], refs["need"], refs["material"], refs["destination"]
+        product, need, material, destination = (refs["product"], refs["need"], refs["material"],
+                                                refs["destination"])
         ids = rows.ids
         self._insert(contact_products, ("contact_id", "product_id"),
-                     sorted((cid, product[c]) for cid, codes in zip(ids, rows.products) if codes for c in codes))
+                     sorted((cid, product[c]) for cid, codes in zip(ids, rows.products) if codes
+                            for c in codes))
         self._insert(contact_needs, ("contact_id", "need_id"),
-                     sorted((cid, need[c]) for cid, codes in zip(ids, rows.needs) if codes for c in codes))
+                     sorted((cid, need[c]) for cid, codes in zip(ids, rows.needs) if codes
+                            for c in codes))
         self._insert(ContactMaterial.__table__, ("contact_id", "material_id", "quantity"),
-                     sorted((cid, material[c], q) for cid, pairs in zip(ids, rows.materials) if pairs
+                     sorted((cid, material[c], q) for cid, pairs in zip(ids, rows.materials)
+                            if pairs
                             for c, q in pairs))
         self._insert(Orientation.__table__, ("contact_id", "destination_id", "is_accompanied"),
                      sorted((cid, destination[c], acc) for cid, codes, acc in
                             zip(ids, rows.orientation, rows.accompanied) if codes for c in codes))
         programme, org, now, first_seen = refs["programme"], self.org.id, self.now, self.first_seen
         self._insert(Referral.__table__, REFERRAL_COLUMNS, sorted(
-            (_uuid5(f"{cid}|referral|{c}"), cid, org, pid, first_seen.get(pid), programme[c], "proposed", day, now)
-            for cid, codes, pid, day in zip(ids, rows.programme, person_ids, rows.days) if codes for c in codes))
+            (_uuid5(f"{cid}|referral|{c}"), cid, org, pid, first_seen.get(pid), programme[c],
+             "proposed", day, now)
+            for cid, codes, pid, day in zip(ids, rows.programme, person_ids, rows.days) if codes
+            for c in codes))
 
 
 STAGING = ("DROP TABLE IF EXISTS import_keys", "DROP TABLE IF EXISTS import_persons",
-           "CREATE TEMPORARY TABLE import_keys (key_hash BIGINT PRIMARY KEY, seen INTEGER NOT NULL)",
+           ("CREATE TEMPORARY TABLE import_keys"
+            " (key_hash BIGINT PRIMARY KEY, seen INTEGER NOT NULL)"),
            "CREATE TEMPORARY TABLE import_persons (person_id INTEGER PRIMARY KEY)")
 
 
 def _key_hash(key):
-    """A row's content key as a signed 64-bit integer (what ``import_keys`` holds instead of the text)."""
-    return int.from_bytes(_sha1(key.encode(), usedforsecurity=False).digest()[:8], "big", signed=True)
+    """A row's content key as a signed 64-bit integer (what ``import_keys`` holds instead of the
+    text)."""
+    return int.from_bytes(_sha1(key.encode(), usedforsecurity=False).digest()[:8], "big",
+                          signed=True)
 
 
 def _first_contacts_again(conn):
-    """Persons new in this file whose earliest contact came in a later batch than their first one: the first-contact
-    flag moves to their earliest contact (as a file read in one batch sets it)."""
+    """Persons new in this file whose earliest contact came in a later batch than their first one:
+    the first-contact flag moves to their earliest contact (as a file read in one batch sets it)."""
     conn.exec_driver_sql(
         "UPDATE contacts SET is_first_contact = false WHERE is_first_contact"
         " AND person_id IN (SELECT person_id FROM import_persons)"
-        " AND occurred_at > (SELECT min(c.occurred_at) FROM contacts c WHERE c.person_id = contacts.person_id)")
+        " AND occurred_at > (SELECT min(c.occurred_at) FROM contacts c WHERE c.person_id = "
+        "contacts.person_id)")
     conn.exec_driver_sql(
         "UPDATE contacts SET is_first_contact = true WHERE id IN ("
-        " SELECT (SELECT c.id FROM contacts c WHERE c.person_id = p.person_id ORDER BY c.occurred_at, c.id LIMIT 1)"
-        " FROM import_persons p WHERE NOT EXISTS ("
+        " SELECT (SELECT c.id FROM contacts c WHERE c.person_id = p.person_id ORDER BY "
+        "c.occurred_at, c.id LIMIT 1) FROM import_persons p WHERE NOT EXISTS ("
         "  SELECT 1 FROM contacts f WHERE f.person_id = p.person_id AND f.is_first_contact))")
 
 
 def utc_times(days, times):
-    """Each row's stored time (naive UTC, as text): a file's date and time are Paris local time, the contact
-    contract's rule for a time without a zone. Each distinct (date, time) is converted once."""
+    """Each row's stored time (naive UTC, as text): a file's date and time are Paris local time, the
+    contact contract's rule for a time without a zone. Each distinct (date, time) is converted
+    once."""
     pairs = list(zip(days, times))
-    stored = {pair: contract.local_to_utc(date.fromisoformat(pair[0]), time.fromisoformat(pair[1])).strftime(DATETIME)
+    stored = {pair: contract.local_to_utc(date.fromisoformat(pair[0]),
+                                          time.fromisoformat(pair[1])).strftime(DATETIME)
               for pair in set(pairs)}
     return list(map(stored.__getitem__, pairs))
 
@@ -458,7 +505,8 @@ def _earlier(stored, imported):
 
 
 def _copy(conn, table, columns, rows):
-    """PostgreSQL COPY FROM STDIN in the session's transaction; identifiers quoted by psycopg.sql."""
+    """PostgreSQL COPY FROM STDIN in the session's transaction; identifiers quoted by
+    psycopg.sql."""
     from psycopg import sql
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(c) for c in columns))
@@ -469,7 +517,8 @@ def _copy(conn, table, columns, rows):
 
 @contextmanager
 def _sqlite_cache(conn):
-    """On SQLite, a large page cache for the duration of the import, then the previous size again."""
+    """On SQLite, a large page cache for the duration of the import, then the previous size
+    again."""
     if conn.dialect.name != "sqlite":
         yield
         return
@@ -482,8 +531,10 @@ def _sqlite_cache(conn):
 
 
 def default_importer(organisation):
-    """The user recorded as author of a command-line import: a supervisor or admin of the organisation."""
+    """The user recorded as author of a command-line import: a supervisor or admin of the
+    organisation."""
     from ..models import User
-    query = (select(User).where(User.organisation_id == organisation.id, User.role.in_(("admin", "supervisor")))
+    query = (select(User).where(User.organisation_id == organisation.id,
+                                User.role.in_(("admin", "supervisor")))
              .order_by(User.role, User.id))
     return db.session.execute(query).scalars().first()

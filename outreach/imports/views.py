@@ -46,7 +46,8 @@ def upload():
         return render_template("imports/index.html", form=form, report=None), 400
     upload_ = form.file.data
     try:
-        rows = reading.read_rows(upload_.read(), upload_.filename, current_app.config["IMPORT_MAX_ROWS"])
+        rows = reading.read_rows(upload_.read(), upload_.filename,
+                                 current_app.config["IMPORT_MAX_ROWS"])
     except ValidationError as error:
         form.file.errors = list(error.errors.values())
         status = 413 if isinstance(error, TooLarge) else 400
@@ -55,12 +56,16 @@ def upload():
                                       source=upload_.filename or "")
     if report.errors and not form.partial.data:
         db.session.rollback()
-        return render_template("imports/index.html", form=form, report=report, limit=MAX_ERRORS_SHOWN), 422
+        return render_template("imports/index.html", form=form, report=report,
+                               limit=MAX_ERRORS_SHOWN), 422
     db.session.commit()
-    flash(_("%(created)s contacts importés, %(already)s déjà présents, %(rejected)s lignes rejetées.",
-            created=report.created, already=report.already, rejected=report.total - report.valid), "success")
+    flash(
+        _("%(created)s contacts importés, %(already)s déjà présents, %(rejected)s lignes rejetées.",
+          created=report.created, already=report.already, rejected=report.total - report.valid),
+        "success")
     if report.errors:
-        return render_template("imports/index.html", form=ImportForm(), report=report, limit=MAX_ERRORS_SHOWN)
+        return render_template("imports/index.html", form=ImportForm(), report=report,
+                               limit=MAX_ERRORS_SHOWN)
     return redirect(url_for(".index"))
 
 
@@ -70,19 +75,25 @@ def template(fmt):
         abort(404)
     if fmt == "csv":
         return Response(reading.template_csv(), mimetype="text/csv",
-                        headers={"Content-Disposition": 'attachment; filename="modele-contacts.csv"'})
+                        headers={"Content-Disposition": 'attachment; '
+                                                        'filename="modele-contacts.csv"'})
     data = reading.template_xlsx(_codes())
-    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return Response(data,
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": 'attachment; filename="modele-contacts.xlsx"'})
 
 
 def _codes():
     from ..models import Sector, Team
     org = _organisation()
-    teams = db.session.execute(db.select(Team.code, Team.name).filter_by(organisation_id=org.id)).all()
-    sectors = db.session.execute(db.select(Sector.code, Sector.label).order_by(Sector.position)).all()
+    teams = db.session.execute(
+        db.select(Team.code, Team.name).filter_by(organisation_id=org.id)).all()
+    sectors = db.session.execute(
+        db.select(Sector.code, Sector.label).order_by(Sector.position)).all()
     codes = {"team": teams, "sector": sectors}
-    for column, kind in (("living_situation", "living_situation"), ("products", "product"), ("needs", "need"),
-                         ("materials", "material"), ("orientation", "destination"), ("programme", "programme")):
+    for column, kind in (("living_situation", "living_situation"), ("products", "product"),
+                         ("needs", "need"),
+                         ("materials", "material"), ("orientation", "destination"),
+                         ("programme", "programme")):
         codes[column] = [(i.code, i.label) for i in items(kind)]
     return codes

@@ -11,16 +11,16 @@ from ..extensions import db
 from ..models import REF_KINDS, Partner, RefItem, Sector, SiteType
 
 SECTOR = "sector"
-# Lists with a table of their own (the same columns as ref_items, without ``kind``): sectors, and the site types
-# and partners of issue 21, edited here like every list.
+# Lists with a table of their own (the same columns as ref_items, without ``kind``): sectors, and
+# the site types and partners of issue 21, edited here like every list.
 STANDALONE = {SECTOR: Sector, "site_type": SiteType, "partner": Partner}
 KINDS = REF_KINDS + tuple(STANDALONE)
 KIND_LABELS = {
     "living_situation": _l("Situations de logement"), "product": _l("Produits consommés"),
     "need": _l("Besoins exprimés"), "material": _l("Matériel de réduction des risques"),
     "destination": _l("Destinations d'orientation"), "programme": _l("Dispositifs d'hébergement"),
-    "refusal_reason": _l("Motifs de refus"), "exit_reason": _l("Motifs de sortie"), SECTOR: _l("Secteurs"),
-    "site_type": _l("Types de site"), "partner": _l("Partenaires"),
+    "refusal_reason": _l("Motifs de refus"), "exit_reason": _l("Motifs de sortie"),
+    SECTOR: _l("Secteurs"), "site_type": _l("Types de site"), "partner": _l("Partenaires"),
 }
 _CODE = re.compile(r"^[a-z0-9_]{1,40}$")
 EDITABLE = ("label", "label_en", "position", "is_active")
@@ -39,7 +39,8 @@ def all_lists():
     for item in db.session.execute(query).scalars():
         lists[item.kind].append(item)
     for kind, model in STANDALONE.items():
-        lists[kind] = db.session.execute(db.select(model).order_by(model.position, model.id)).scalars().all()
+        lists[kind] = db.session.execute(
+            db.select(model).order_by(model.position, model.id)).scalars().all()
     return lists
 
 
@@ -63,14 +64,15 @@ def add_item(kind, code, label, label_en=None):
     model = _model(kind)
     code = (code or "").strip().lower()
     if not _CODE.match(code):
-        raise ValidationError({"code": _l("Code : lettres minuscules, chiffres et _ (40 au plus).")})
+        raise ValidationError(
+            {"code": _l("Code : lettres minuscules, chiffres et _ (40 au plus).")})
     keys = {"kind": kind, "code": code} if model is RefItem else {"code": code}
     if db.session.execute(db.select(model.id).filter_by(**keys)).first():
         raise ValidationError({"code": _l("Ce code existe déjà dans cette liste.")})
     last = db.session.execute(db.select(db.func.max(model.position)).filter_by(
         **({"kind": kind} if model is RefItem else {}))).scalar() or 0
-    item = model(**keys, label=_clean_label(label, "label"), label_en=_clean_label(label_en, "label_en", False),
-                 position=last + 1)
+    item = model(**keys, label=_clean_label(label, "label"),
+                 label_en=_clean_label(label_en, "label_en", False), position=last + 1)
     db.session.add(item)
     db.session.flush()
     audit.record("reference_added", target=item, after=f"{kind}:{code}")

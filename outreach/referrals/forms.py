@@ -42,7 +42,8 @@ def step_data(form):
 
 
 def list_filters(args):
-    """(programme_id, status) from the list's query string; unknown values are a 400 naming the field."""
+    """(programme_id, status) from the list's query string; unknown values are a 400 naming the
+    field."""
     programme = args.get("programme") or None
     status = args.get("status") or None
     programme_id = None

@@ -23,7 +23,8 @@ from ..planexec.services import check_no_overlapping_stay
 from ..reference.defaults import NO_PLACE_REFUSAL
 from ..shifts.services import local_date
 
-NEXT_STEPS = {"proposed": ("accepted", "refused"), "accepted": ("admitted", "refused"), "admitted": ("exited",)}
+NEXT_STEPS = {"proposed": ("accepted", "refused"), "accepted": ("admitted", "refused"),
+              "admitted": ("exited",)}
 OPEN_STATES = tuple(NEXT_STEPS)
 AWAITING = ("proposed", "accepted")  # a step from someone else is expected
 STEPS = ("accepted", "refused", "admitted", "exited")  # what can be recorded after the proposal
@@ -45,7 +46,8 @@ class OpenReferral:
     last_step_on: dt.date
     days_since: int
     code_short: str | None
-    contact_at: dt.datetime | None = None  # the encounter where it was proposed: tells anonymous ones apart
+    # the encounter where it was proposed: tells anonymous ones apart
+    contact_at: dt.datetime | None = None
 
     @property
     def status(self):
@@ -53,14 +55,16 @@ class OpenReferral:
 
     @property
     def is_stale(self):
-        """Waiting for an answer or an admission for more than STALE_DAYS (a stay in place is not waiting)."""
+        """Waiting for an answer or an admission for more than STALE_DAYS (a stay in place is not
+        waiting)."""
         return self.status in AWAITING and self.days_since > STALE_DAYS
 
     @property
     def action_order(self):
-        """What needs action first: stale ones, then proposals, then acceptances, then stays; the longest
-        waiting first within each."""
-        return (not self.is_stale, OPEN_STATES.index(self.status), self.last_step_on, self.referral.id)
+        """What needs action first: stale ones, then proposals, then acceptances, then stays; the
+        longest waiting first within each."""
+        return (not self.is_stale, OPEN_STATES.index(self.status), self.last_step_on,
+                self.referral.id)
 
 
 def today():
@@ -68,7 +72,8 @@ def today():
 
 
 def short_code(person):
-    """The first characters of the pseudonym code, enough to tell a few persons apart in one list."""
+    """The first characters of the pseudonym code, enough to tell a few persons apart in one
+    list."""
     return person.code[:SHORT_CODE].upper() if person is not None else None
 
 
@@ -82,7 +87,8 @@ def _last_step_column():
 
 
 def open_referrals(user, programme_id=None, status=None, on=None):
-    """The user's organisation's referrals not yet refused or exited, what needs action first (``action_order``)."""
+    """The user's organisation's referrals not yet refused or exited, what needs action first
+    (``action_order``)."""
     _check_person_level(user)
     if status is not None and status not in OPEN_STATES:
         raise ValidationError({"status": _("État inconnu.")})
@@ -90,7 +96,8 @@ def open_referrals(user, programme_id=None, status=None, on=None):
     last_step = _last_step_column()
     query = (db.select(Referral, RefItem, Team, Person, last_step, Contact.occurred_at)
              .join(RefItem, RefItem.id == Referral.programme_id)
-             .join(Contact, Contact.id == Referral.contact_id).join(Team, Team.id == Contact.team_id)
+             .join(Contact, Contact.id == Referral.contact_id).join(Team,
+                                                                    Team.id == Contact.team_id)
              .outerjoin(Person, Person.id == Referral.person_id)
              .where(Referral.status.in_(OPEN_STATES)))
     query = scoped(query, Referral, user)
@@ -98,8 +105,8 @@ def open_referrals(user, programme_id=None, status=None, on=None):
         query = query.where(Referral.programme_id == programme_id)
     if status is not None:
         query = query.where(Referral.status == status)
-    rows = [OpenReferral(referral, programme, team, _as_date(last), (on - _as_date(last)).days, short_code(person),
-                         contact_at)
+    rows = [OpenReferral(referral, programme, team, _as_date(last), (on - _as_date(last)).days,
+                         short_code(person), contact_at)
             for referral, programme, team, person, last, contact_at in db.session.execute(query)]
     return sorted(rows, key=lambda row: row.action_order)
 
@@ -108,12 +115,13 @@ RECENT_DAYS = 14
 
 
 def recently_ended(user, on=None):
-    """The organisation's referrals refused or exited in the last ``RECENT_DAYS`` days, latest first: where a
-    step recorded by mistake is found again (it left the open list)."""
+    """The organisation's referrals refused or exited in the last ``RECENT_DAYS`` days, latest
+    first: where a step recorded by mistake is found again (it left the open list)."""
     _check_person_level(user)
     since = (on or today()) - dt.timedelta(days=RECENT_DAYS)
     ended = func.coalesce(Referral.exited_on, Referral.refused_on)
-    query = (db.select(Referral, RefItem, Person, ended).join(RefItem, RefItem.id == Referral.programme_id)
+    query = (db.select(Referral, RefItem, Person, ended).join(RefItem,
+                                                              RefItem.id == Referral.programme_id)
              .outerjoin(Person, Person.id == Referral.person_id)
              .where(Referral.status.in_(FINAL_STATES), ended >= since)
              .order_by(ended.desc(), Referral.updated_at.desc(), Referral.id))
@@ -182,7 +190,8 @@ def advance_referral(referral, user, status, occurred_on, reason_id=None):
 
 
 def is_replay(referral, status, occurred_on, reason_id=None):
-    """True when ``status`` is already the referral's state with the same date and reason (a resent form)."""
+    """True when ``status`` is already the referral's state with the same date and reason (a resent
+    form)."""
     if referral.status != status or not referral.events:
         return False
     last = referral.events[-1]
@@ -193,7 +202,8 @@ def _check_transition(referral, status):
     if status not in STEPS:
         raise ValidationError({"status": _("Étape inconnue.")})
     if status not in next_steps(referral):
-        raise ValidationError({"status": _("Étape impossible depuis l'état actuel de l'orientation.")})
+        raise ValidationError(
+            {"status": _("Étape impossible depuis l'état actuel de l'orientation.")})
 
 
 def _check_date(referral, value):
@@ -207,7 +217,8 @@ def _check_date(referral, value):
     if value > today():
         raise ValidationError({"occurred_on": _("La date ne peut pas être dans le futur.")})
     if value < last_step_on(referral):
-        raise ValidationError({"occurred_on": _("La date ne peut pas précéder l'étape précédente.")})
+        raise ValidationError(
+            {"occurred_on": _("La date ne peut pas précéder l'étape précédente.")})
     return value
 
 
@@ -219,8 +230,8 @@ def _check_reason(status, reason_id):
         return None
     if reason_id is None:
         raise ValidationError({"reason": _("Choisissez un motif.")})
-    item = db.session.get(RefItem, reason_id) if isinstance(reason_id, int) and not isinstance(reason_id, bool) \
-        else None
+    item = db.session.get(RefItem, reason_id) \
+        if isinstance(reason_id, int) and not isinstance(reason_id, bool) else None
     if item is None or item.kind != kind or not (item.is_active or _always_recordable(item)):
         raise ValidationError({"reason": _("Motif inconnu pour cette étape.")})
     return item
@@ -235,9 +246,9 @@ def can_undo(referral, user):
 
 
 def undo_last_step(referral, user, reason):
-    """Take back the last step recorded by mistake (supervisors): the referral returns to its previous state,
-    the step's date and reason are cleared, its event is removed and the audit log keeps what was undone and
-    why. Returns the state restored."""
+    """Take back the last step recorded by mistake (supervisors): the referral returns to its
+    previous state, the step's date and reason are cleared, its event is removed and the audit log
+    keeps what was undone and why. Returns the state restored."""
     _check_person_level(user)
     if referral is None or not can_see(referral, user):
         raise NotFound()
@@ -249,7 +260,8 @@ def undo_last_step(referral, user, reason):
     if len(reason) > REASON_MAX:
         raise ValidationError({"undo_reason": _("Motif trop long (500 caractères au plus).")})
     if not can_undo(referral, user):
-        raise ValidationError({"undo_reason": _("Aucune étape à annuler : l'orientation est seulement proposée.")})
+        raise ValidationError(
+            {"undo_reason": _("Aucune étape à annuler : l'orientation est seulement proposée.")})
     undone, previous = referral.events[-1], referral.events[-2]
     before = f"{undone.status} {undone.occurred_on.isoformat()}"
     _claim(referral, previous.status)
@@ -258,8 +270,10 @@ def undo_last_step(referral, user, reason):
         setattr(referral, REASON_COLUMNS[undone.status], None)
     referral.status = previous.status
     referral.events.remove(undone)
-    audit.record("referral.undo_step", actor=user, target=("referrals", referral.id), field="status",
-                 before=before, after=previous.status, reason=reason, organisation_id=referral.organisation_id)
+    audit.record("referral.undo_step", actor=user, target=("referrals", referral.id),
+                 field="status",
+                 before=before, after=previous.status, reason=reason,
+                 organisation_id=referral.organisation_id)
     return previous.status
 
 
@@ -269,4 +283,5 @@ def _claim(referral, status):
                                                        Referral.status == referral.status)
                                 .values(status=status).execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        raise Conflict(_("Cette orientation vient d'être modifiée par quelqu'un d'autre. Rechargez la page."))
+        raise Conflict(
+            _("Cette orientation vient d'être modifiée par quelqu'un d'autre. Rechargez la page."))

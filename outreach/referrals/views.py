@@ -16,8 +16,8 @@ STATUS_LABELS = REFERRAL_STATUS
 
 
 def _labels():
-    return {"status_labels": STATUS_LABELS, "field_labels": forms.FIELD_LABELS, "stale_days": services.STALE_DAYS,
-            "clock": local_clock}
+    return {"status_labels": STATUS_LABELS, "field_labels": forms.FIELD_LABELS,
+            "stale_days": services.STALE_DAYS, "clock": local_clock}
 
 
 def _referral_or_404(referral_id):
@@ -41,11 +41,13 @@ def index():
         errors = exc.errors
     except Forbidden:
         abort(403)
-    return render_template("referrals/index.html", rows=rows, ended=ended, recent_days=services.RECENT_DAYS,
+    return render_template("referrals/index.html", rows=rows, ended=ended,
+                           recent_days=services.RECENT_DAYS,
                            errors=errors, programmes=reference.items("programme"),
                            programme=request.args.get("programme") or "", status=status,
                            open_states=services.OPEN_STATES,
-                           **{**_labels(), "field_labels": {**forms.FIELD_LABELS, "status": _l("État")}}), \
+                           **{**_labels(),
+                              "field_labels": {**forms.FIELD_LABELS, "status": _l("État")}}), \
         400 if errors else 200
 
 
@@ -56,14 +58,15 @@ def show(referral_id):
 
 def _page(referral, errors=None, status=200, posted=None):
     steps = [(step, services.reason_choices(step)) for step in services.next_steps(referral)]
-    return render_template("referrals/show.html", referral=referral, steps=steps, errors=errors or {},
-                           posted=posted or {}, today=services.today(),
+    return render_template("referrals/show.html", referral=referral, steps=steps,
+                           errors=errors or {}, posted=posted or {}, today=services.today(),
                            can_undo=services.can_undo(referral, current_user),
                            code_short=services.short_code(referral.person), **_labels()), status
 
 
 def _attempt(referral, write, conflict_field):
-    """(result of ``write`` flushed, None), or (None, the page naming what was refused) with nothing written."""
+    """(result of ``write`` flushed, None), or (None, the page naming what was refused) with nothing
+    written."""
     try:
         result = write()
         db.session.flush()
@@ -89,11 +92,13 @@ def advance(referral_id):
     if services.is_replay(referral, data["status"], data["occurred_on"], data["reason_id"]):
         flash(_("Cette étape était déjà enregistrée."), "success")
         return redirect(url_for("referrals.show", referral_id=referral.id))
-    _event, refused = _attempt(referral, lambda: services.advance_referral(referral, current_user, **data), "status")
+    _event, refused = _attempt(
+        referral, lambda: services.advance_referral(referral, current_user, **data), "status")
     if refused:
         return refused
     db.session.commit()
-    flash(_("Orientation hébergement %(programme)s : %(step)s le %(day)s.", programme=referral.programme.display_label,
+    flash(_("Orientation hébergement %(programme)s : %(step)s le %(day)s.",
+            programme=referral.programme.display_label,
             step=STATUS_LABELS[referral.status].lower(), day=_day(referral)), "success")
     return redirect(url_for("referrals.index"))
 

@@ -1,7 +1,8 @@
-"""Review services: anomalies (GROUP BY), summaries, validation lock, audited corrections. No commits here.
+"""Review services: anomalies (GROUP BY), summaries, validation lock, audited corrections. No
+commits here.
 
-Indicators note (validated_only): indicators count contacts of shifts with status "validated" by default;
-passing validated_only=False adds open/closed shifts, shown as provisional.
+Indicators note (validated_only): indicators count contacts of shifts with status "validated" by
+default; passing validated_only=False adds open/closed shifts, shown as provisional.
 """
 import hashlib
 import json
@@ -35,12 +36,14 @@ from ..signoff.services import check_month_open
 
 OPEN_HOURS = 14
 DUPLICATE_MINUTES = 15
-CORRECTABLE = ("kind", "sector_id", "people_count", "sex", "age_band", "living_situation_id", "occurred_at")
+CORRECTABLE = ("kind", "sector_id", "people_count", "sex", "age_band", "living_situation_id",
+               "occurred_at")
 CHOICES = {"kind": contract.KINDS, "sex": contract.SEXES, "age_band": contract.AGE_BANDS}
 CHOICE_FAMILY = {"kind": "contact_kind", "sex": "sex", "age_band": "age_band"}
 PAGE_SIZE = 100
 def ensure_editable(shift, user):
-    """Raise Forbidden when ``user`` may not change ``shift`` or its contacts (validated: supervisors only)."""
+    """Raise Forbidden when ``user`` may not change ``shift`` or its contacts (validated:
+    supervisors only)."""
     if not can_see(shift, user):
         raise Forbidden(_("Maraude d'une autre organisation."))
     lock_shift(shift)  # until commit: a validation racing with this edit is seen, or waits for it
@@ -64,7 +67,8 @@ def list_shifts(user, team_id=None, status=None, week=None, page=1):
     if week:
         query = query.filter(Shift.shift_on >= week, Shift.shift_on < week + timedelta(days=7))
     page = max(page or 1, 1)
-    rows = db.session.execute(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).scalars().all()
+    rows = db.session.execute(
+        query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).scalars().all()
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
@@ -89,20 +93,24 @@ def _long_open(ids, now):
 
 def _outside(ids):
     late = func.coalesce(Shift.ended_at, datetime(9999, 1, 1))
-    rows = db.session.execute(db.select(Contact.shift_id, func.count()).join(Shift, Shift.id == Contact.shift_id)
-                              .filter(Contact.shift_id.in_(ids))
-                              .filter((Contact.occurred_at < Shift.started_at) | (Contact.occurred_at > late))
-                              .group_by(Contact.shift_id)).all()
+    rows = db.session.execute(
+        db.select(Contact.shift_id, func.count()).join(Shift, Shift.id == Contact.shift_id)
+        .filter(Contact.shift_id.in_(ids))
+        .filter((Contact.occurred_at < Shift.started_at) | (Contact.occurred_at > late))
+        .group_by(Contact.shift_id)).all()
     return [(sid, _("%(n)s contact(s) hors des horaires", n=n)) for sid, n in rows]
 
 
 def _duplicates(ids):
-    """Persons seen twice in a shift (GROUP BY ... HAVING), then the 15-minute window checked on those rows."""
+    """Persons seen twice in a shift (GROUP BY ... HAVING), then the 15-minute window checked on
+    those rows."""
     repeated = (db.select(Contact.shift_id, Contact.person_id).filter(
         Contact.shift_id.in_(ids), Contact.person_id.is_not(None))
         .group_by(Contact.shift_id, Contact.person_id).having(func.count() > 1).subquery())
-    rows = db.session.execute(db.select(Contact.shift_id, Contact.person_id, Contact.occurred_at).join(
-        repeated, (repeated.c.shift_id == Contact.shift_id) & (repeated.c.person_id == Contact.person_id))
+    rows = db.session.execute(
+        db.select(Contact.shift_id, Contact.person_id, Contact.occurred_at).join(
+        repeated,
+        (repeated.c.shift_id == Contact.shift_id) & (repeated.c.person_id == Contact.person_id))
         .order_by(Contact.shift_id, Contact.person_id, Contact.occurred_at)).all()
     window, hits, previous = timedelta(minutes=DUPLICATE_MINUTES), {}, None
     for sid, pid, at in rows:
@@ -113,7 +121,8 @@ def _duplicates(ids):
 
 
 def _given_by_material(ids):
-    return (db.select(Contact.shift_id.label("shift_id"), ContactMaterial.material_id.label("material_id"),
+    return (db.select(Contact.shift_id.label("shift_id"),
+                      ContactMaterial.material_id.label("material_id"),
                       func.sum(ContactMaterial.quantity).label("given"))
             .join(Contact, Contact.id == ContactMaterial.contact_id)
             .filter(Contact.shift_id.in_(ids))
@@ -137,7 +146,8 @@ def _stale_referrals(ids, now):
         .filter(Contact.shift_id.in_(ids), Referral.status.in_(AWAITING),
                 Referral.updated_at < now - timedelta(days=STALE_DAYS))
         .group_by(Contact.shift_id)).all()
-    return [(sid, _("%(n)s orientation(s) hébergement sans nouvelle depuis %(d)s jours", n=n, d=STALE_DAYS)) for sid, n in rows]
+    return ([(sid, _("%(n)s orientation(s) hébergement sans nouvelle depuis %(d)s jours", n=n,
+                     d=STALE_DAYS)) for sid, n in rows])
 
 
 def _grouped(query):
@@ -163,24 +173,30 @@ def summary(shift):
 
 
 def summary_digest(numbers):
-    """Fingerprint of a summary: the page sends it back with the validation, so a stale page is refused."""
-    text = json.dumps({k: [list(r) for r in v] if isinstance(v, list) else v for k, v in numbers.items()},
-                      sort_keys=True, default=str)
+    """Fingerprint of a summary: the page sends it back with the validation, so a stale page is
+    refused."""
+    text = json.dumps(
+        {k: [list(r) for r in v] if isinstance(v, list) else v for k, v in numbers.items()},
+        sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _materials(sid):
     label = RefItem.display_label_column()
-    given = (db.select(ContactMaterial.material_id.label("mid"), func.sum(ContactMaterial.quantity).label("given"))
-             .join(Contact, Contact.id == ContactMaterial.contact_id).filter(Contact.shift_id == sid)
+    given = (db.select(ContactMaterial.material_id.label("mid"),
+                       func.sum(ContactMaterial.quantity).label("given"))
+             .join(Contact,
+                   Contact.id == ContactMaterial.contact_id).filter(Contact.shift_id == sid)
              .group_by(ContactMaterial.material_id).subquery())
     stock = db.select(ShiftStock).filter(ShiftStock.shift_id == sid).subquery()
     ids = db.select(given.c.mid.label("mid")).union(db.select(stock.c.material_id)).subquery()
-    return _grouped(db.select(label, func.coalesce(given.c.given, 0), func.coalesce(stock.c.taken_out, 0),
-                              func.coalesce(stock.c.brought_back, 0))
-                    .select_from(ids).join(RefItem, RefItem.id == ids.c.mid)
-                    .outerjoin(given, given.c.mid == ids.c.mid).outerjoin(stock, stock.c.material_id == ids.c.mid)
-                    .order_by(RefItem.position, label))
+    return _grouped(
+        db.select(label, func.coalesce(given.c.given, 0), func.coalesce(stock.c.taken_out, 0),
+                  func.coalesce(stock.c.brought_back, 0))
+        .select_from(ids).join(RefItem, RefItem.id == ids.c.mid)
+        .outerjoin(given, given.c.mid == ids.c.mid).outerjoin(stock,
+                                                              stock.c.material_id == ids.c.mid)
+        .order_by(RefItem.position, label))
 
 
 def _orientations(sid):
@@ -188,7 +204,8 @@ def _orientations(sid):
     accompanied = func.sum(db.case((Orientation.is_accompanied.is_(True), 1), else_=0))
     return _grouped(db.select(label, func.count(), accompanied)
                     .select_from(Orientation).join(Contact, Contact.id == Orientation.contact_id)
-                    .join(RefItem, RefItem.id == Orientation.destination_id).filter(Contact.shift_id == sid)
+                    .join(RefItem,
+                          RefItem.id == Orientation.destination_id).filter(Contact.shift_id == sid)
                     .group_by(label).order_by(label))
 
 
@@ -196,7 +213,8 @@ def _referrals(sid):
     label = RefItem.display_label_column()
     return _grouped(db.select(label, Referral.status, func.count())
                     .select_from(Referral).join(Contact, Contact.id == Referral.contact_id)
-                    .join(RefItem, RefItem.id == Referral.programme_id).filter(Contact.shift_id == sid)
+                    .join(RefItem,
+                          RefItem.id == Referral.programme_id).filter(Contact.shift_id == sid)
                     .group_by(label, Referral.status).order_by(label, Referral.status))
 
 
@@ -210,15 +228,18 @@ def trail(shift):
 
 
 def validate_shift(shift, user, seen=None):
-    """Validate a closed shift; ``seen``: the digest of the summary the supervisor read (refused if stale)."""
+    """Validate a closed shift; ``seen``: the digest of the summary the supervisor read (refused if
+    stale)."""
     lock_shift(shift)
     if not shift.is_closed:
         raise ValidationError({"status": _("Seule une maraude clôturée peut être validée.")})
     if seen is not None and seen != summary_digest(summary(shift)):
-        raise ValidationError({"summary": _("La synthèse a changé depuis son affichage : relisez-la avant de "
-                                            "valider.")})
+        raise ValidationError(
+            {"summary": _("La synthèse a changé depuis son affichage : relisez-la avant de "
+                          "valider.")})
     shift.status, shift.validated_at, shift.validated_by_id = "validated", utcnow(), user.id
-    audit.record("shift.validate", actor=user, target=shift, field="status", before="closed", after="validated")
+    audit.record("shift.validate", actor=user, target=shift, field="status", before="closed",
+                 after="validated")
 
 
 def unvalidate_shift(shift, user, reason):
@@ -243,7 +264,8 @@ def _require_reason(reason):
 
 
 def correct_contact(contact, user, field, value, reason):
-    """Change one field of a contact of a closed/validated shift, audited with a mandatory reason."""
+    """Change one field of a contact of a closed/validated shift, audited with a mandatory
+    reason."""
     ensure_editable(contact.shift, user)
     _require_reason(reason)
     if field.startswith("material-"):
@@ -253,23 +275,24 @@ def correct_contact(contact, user, field, value, reason):
     new = _corrected_time(contact, value) if field == "occurred_at" else _parse(field, value)
     _check_shape(contact, field, new)
     before = getattr(contact, field)
-    code = contact.person.code[:8] if field == "kind" and new != "known" and contact.person else None
+    code = (contact.person.code[:8] if field == "kind" and new != "known" and contact.person
+            else None)
     with db.session.no_autoflush:  # the kind and the person change together (the CHECK constraints)
         setattr(contact, field, new)
         if field == "occurred_at":
             contact.occurred_on = local_date(new)
         if code:
             drop_person(contact)
-    audit.record("contact.correct", actor=user, target=contact, field=field, before=before, after=new,
-                 reason=reason.strip())
+    audit.record("contact.correct", actor=user, target=contact, field=field, before=before,
+                 after=new, reason=reason.strip())
     if code:
-        audit.record("contact.correct", actor=user, target=contact, field="person", before=code, after=None,
-                     reason=reason.strip())
+        audit.record("contact.correct", actor=user, target=contact, field="person", before=code,
+                     after=None, reason=reason.strip())
 
 
 def current_values(contact):
-    """What the correction form shows and posts back for each field: codes, ids, the Paris clock time and
-    each material's quantity, as text; a posted value equal to it is not a correction."""
+    """What the correction form shows and posts back for each field: codes, ids, the Paris clock
+    time and each material's quantity, as text; a posted value equal to it is not a correction."""
     values = {"kind": contact.kind, "sex": contact.sex or "", "age_band": contact.age_band or "",
               "sector_id": str(contact.sector_id or ""), "people_count": str(contact.people_count),
               "living_situation_id": str(contact.living_situation_id or ""),
@@ -279,12 +302,14 @@ def current_values(contact):
 
 
 def correct_contact_fields(contact, user, posted, reason):
-    """Every field of ``posted`` ({field: text}) whose value differs from ``current_values``, corrected with one
-    reason; the kind first (a correction to anonymous may then change the count). A refusal names its field."""
+    """Every field of ``posted`` ({field: text}) whose value differs from ``current_values``,
+    corrected with one reason; the kind first (a correction to anonymous may then change the count).
+    A refusal names its field."""
     _require_reason(reason)
     before = current_values(contact)
     changed = [(f, v.strip()) for f, v in posted.items()
-               if v is not None and v.strip() != before.get(f, "0" if f.startswith("material-") else "")]
+               if v is not None
+               and v.strip() != before.get(f, "0" if f.startswith("material-") else "")]
     if not changed:
         raise ValidationError({"value": _("Aucune valeur n'a changé.")})
     for field, value in sorted(changed, key=lambda item: item[0] != "kind"):
@@ -301,17 +326,19 @@ def _check_shape(contact, field, new):
     correction to anonymous or refusal drops the person (``contacts.services.drop_person``)."""
     kind = new if field == "kind" else contact.kind
     people_count = new if field == "people_count" else contact.people_count
-    errors = contract.combination_errors(kind, kind == "known" and contact.person is not None, people_count)
+    errors = contract.combination_errors(kind, kind == "known" and contact.person is not None,
+                                         people_count)
     if errors:
         raise ValidationError({"value": " ".join(errors.values())})
 
 
 def _corrected_time(contact, value):
-    """HH:MM on the shift's night, or an ISO date and time; without a zone both are Paris time (the contact
-    contract's rule); within the shift."""
+    """HH:MM on the shift's night, or an ISO date and time; without a zone both are Paris time (the
+    contact contract's rule); within the shift."""
     text = (value or "").strip()
     if len(text) <= 5:
-        new = _contract_value(parse_time, {"occurred_at": text}, "occurred_at", contact.shift.started_at)
+        new = _contract_value(parse_time, {"occurred_at": text}, "occurred_at",
+                              contact.shift.started_at)
     else:
         new = _contract_value(contract.parse_datetime, text, "occurred_at")
     if new is None:
@@ -332,7 +359,8 @@ def _contract_value(check, *args):
 
 
 def _parse(field, value):
-    """The stored value of ``field`` for the text ``value``; a ValidationError naming the field otherwise."""
+    """The stored value of ``field`` for the text ``value``; a ValidationError naming the field
+    otherwise."""
     value = (value or "").strip()
     if field == "kind":
         return _contract_value(contract.check_kind, value)
@@ -382,19 +410,22 @@ def _correct_material(contact, user, field, value, reason):
         line.quantity = qty
     elif qty:
         contact.materials.append(ContactMaterial(material_id=item.id, quantity=qty))
-    audit.record("contact.correct", actor=user, target=contact, field=f"material-{item.id}", before=before,
-                 after=qty, reason=reason)
+    audit.record("contact.correct", actor=user, target=contact, field=f"material-{item.id}",
+                 before=before, after=qty, reason=reason)
 
 
 def week_series(user, team_id, week_start):
-    """Per day of the week and of the previous one: contacts, distinct persons, referrals (GROUP BY day)."""
+    """Per day of the week and of the previous one: contacts, distinct persons, referrals (GROUP BY
+    day)."""
     start = week_start - timedelta(days=7)
     query = (db.select(Contact.occurred_on, func.count(func.distinct(Contact.id)),
-                       func.count(func.distinct(Contact.person_id)), func.count(func.distinct(Referral.id)))
+                       func.count(func.distinct(Contact.person_id)),
+                       func.count(func.distinct(Referral.id)))
              .outerjoin(Referral, Referral.contact_id == Contact.id)
              .filter(Contact.team_id == team_id, Contact.occurred_on >= start,
                      Contact.occurred_on < week_start + timedelta(days=7)))
     query = scoped(query, Contact, user)
-    rows = {day: (c, p, r) for day, c, p, r in db.session.execute(query.group_by(Contact.occurred_on))}
+    rows = {day: (c, p, r)
+            for day, c, p, r in db.session.execute(query.group_by(Contact.occurred_on))}
     return [(week_start + timedelta(days=i), rows.get(week_start + timedelta(days=i), (0, 0, 0)),
              rows.get(start + timedelta(days=i), (0, 0, 0))) for i in range(7)]

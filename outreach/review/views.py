@@ -37,7 +37,8 @@ def _teams():
 def board():
     teams, code = _teams(), request.args.get("team") or None
     team = next((t for t in teams if t.code == code), None) if code else None
-    if code and team is None:  # a team by its code, as on the indicator pages, the exports and the API
+    # a team by its code, as on the indicator pages, the exports and the API
+    if code and team is None:
         return render_template("indicators/invalid.html", errors={"team": _(
             "Code inconnu : « %(code)s ».", code=code.replace("\x00", "")[:40])}), 400
     status = request.args.get("status") or None
@@ -57,27 +58,33 @@ def shift(shift_id):
 
 def _summary_page(shift, errors=None, status=200):
     contacts = db.session.execute(db.select(Contact).filter_by(shift_id=shift.id)
-                                  .options(db.selectinload(Contact.materials).joinedload(ContactMaterial.material),
+                                  .options(db.selectinload(Contact.materials)
+                                           .joinedload(ContactMaterial.material),
                                            db.joinedload(Contact.sector))
                                   .order_by(Contact.occurred_at)).scalars().all()
     numbers = services.summary(shift)
-    return render_template("review/shift.html", shift=shift, s=numbers, digest=services.summary_digest(numbers),
+    return render_template("review/shift.html", shift=shift, s=numbers,
+                           digest=services.summary_digest(numbers),
                            contacts=contacts, clock=local_clock,
                            trail=services.trail(shift), errors=errors or {}), status
 
 
 def _correction_page(contact, errors=None, status=200, posted=None):
-    """One contact's correction form: each field with its own widget (a select of labels for a coded field)."""
+    """One contact's correction form: each field with its own widget (a select of labels for a coded
+    field)."""
     values = {**services.current_values(contact), **(posted or {})}
-    return render_template("review/contact.html", contact=contact, shift=contact.shift, values=values,
-                           errors=errors or {}, selects=_selects(contact), materials=_active(RefItem, "material"),
+    return render_template("review/contact.html", contact=contact, shift=contact.shift,
+                           values=values,
+                           errors=errors or {}, selects=_selects(contact),
+                           materials=_active(RefItem, "material"),
                            clock=local_clock, contract=contract,
                            reason_max=services.REASON_MAX), status
 
 
 def _selects(contact):
-    """(value posted, label shown) of every coded field: its labels, never its codes; a list's entry retired
-    since the contact stays offered as its current value (posting it back changes nothing)."""
+    """(value posted, label shown) of every coded field: its labels, never its codes; a list's entry
+    retired since the contact stays offered as its current value (posting it back changes
+    nothing)."""
     selects = {field: [(code, label(family, code)) for code in services.CHOICES[field]]
                for field, family in services.CHOICE_FAMILY.items()}
     for field, items, current in (("sector_id", _active(Sector), contact.sector),
@@ -102,7 +109,8 @@ def _apply(shift, action, message):
     except ValidationError as exc:
         db.session.rollback()
         return _summary_page(shift, exc.errors, 422)
-    except Forbidden as exc:  # e.g. a month signed off or accepted: the page says why (signoff.check_month_open)
+    # e.g. a month signed off or accepted: the page says why (signoff.check_month_open)
+    except Forbidden as exc:
         db.session.rollback()
         return _summary_page(shift, {"status": str(exc)}, 403)
     db.session.commit()
@@ -114,14 +122,16 @@ def _apply(shift, action, message):
 def validate(shift_id):
     shift = _shift_or_404(shift_id)
     seen = request.form.get("summary")
-    return _apply(shift, lambda: services.validate_shift(shift, current_user, seen), _("Maraude validée."))
+    return _apply(shift, lambda: services.validate_shift(shift, current_user, seen),
+                  _("Maraude validée."))
 
 
 @bp.post("/maraude/<shift_id>/devalider")
 def unvalidate(shift_id):
     shift = _shift_or_404(shift_id)
     reason = request.form.get("reason", "")
-    return _apply(shift, lambda: services.unvalidate_shift(shift, current_user, reason), _("Validation retirée."))
+    return _apply(shift, lambda: services.unvalidate_shift(shift, current_user, reason),
+                  _("Validation retirée."))
 
 
 @bp.get("/contact/<contact_id>/corriger")
@@ -136,18 +146,23 @@ def correct(contact_id):
     if "field" in form:  # one field at a time: {"field": ..., "value": ...}
         posted = {form["field"]: form.get("value", "")}
     else:
-        posted = {k: v for k, v in form.items() if k in services.CORRECTABLE or k.startswith("material-")}
+        posted = {k: v for k, v in form.items() if k in services.CORRECTABLE
+                  or k.startswith("material-")}
     try:
-        changed = services.correct_contact_fields(contact, current_user, posted, form.get("reason", ""))
+        changed = services.correct_contact_fields(contact, current_user, posted,
+                                                  form.get("reason", ""))
     except ValidationError as exc:
         db.session.rollback()
         return _correction_page(contact, exc.errors, 422, posted)
-    except Forbidden as exc:  # a validated shift (field roles), a month signed off or accepted: say why
+    # a validated shift (field roles), a month signed off or accepted: say why
+    except Forbidden as exc:
         db.session.rollback()
         return _correction_page(contact, {"status": str(exc)}, 403, posted)
     db.session.commit()
-    flash(_("Correction enregistrée : %(fields)s.", fields=", ".join(field_label(f) for f in changed)), "success")
-    return redirect(url_for("review.shift", shift_id=contact.shift_id, _anchor=f"contact-{contact.id}"))
+    flash(_("Correction enregistrée : %(fields)s.",
+            fields=", ".join(field_label(f) for f in changed)), "success")
+    return redirect(
+        url_for("review.shift", shift_id=contact.shift_id, _anchor=f"contact-{contact.id}"))
 
 
 @bp.get("/semaine/<int:team_id>")

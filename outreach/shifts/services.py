@@ -35,18 +35,19 @@ def to_utc(value):
 
 
 def lock_shift(shift):
-    """Hold ``shift`` until the transaction ends and re-read it, so a status check and the write it guards
-    are atomic (a contact vs the close, a close vs a validation, two validations).
+    """Hold ``shift`` until the transaction ends and re-read it, so a status check and the write it
+    guards are atomic (a contact vs the close, a close vs a validation, two validations).
 
-    PostgreSQL: SELECT ... FOR UPDATE on the row. SQLite ignores FOR UPDATE: a no-op UPDATE takes the
-    database's single write lock first (pysqlite begins the transaction at the first write)."""
+    PostgreSQL: SELECT ... FOR UPDATE on the row. SQLite ignores FOR UPDATE: a no-op UPDATE takes
+    the database's single write lock first (pysqlite begins the transaction at the first write)."""
     state = inspect(shift)
     if not state.persistent:
         return shift  # created in this transaction: nobody else can see it yet
     if state.modified:
         db.session.flush()  # keep this transaction's own changes through the re-read
     if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(text("UPDATE shifts SET status = status WHERE id = :id"), {"id": shift.id})
+        db.session.execute(text("UPDATE shifts SET status = status WHERE id = :id"),
+                           {"id": shift.id})
     db.session.refresh(shift, with_for_update=True)
     return shift
 
@@ -71,10 +72,10 @@ def last_closed_shift_for(user):
 
 
 def start_choices(user):
-    """What the start form proposes: (team, sector codes ticked, [(team, its active sectors)]). The team and
-    sectors of the user's last shift when that team is still theirs (read from the shifts, so nothing that
-    identifies anyone is kept on the phone); otherwise the first team, and every sector when there is one
-    team. A sector shared by two teams is listed under the first."""
+    """What the start form proposes: (team, sector codes ticked, [(team, its active sectors)]). The
+    team and sectors of the user's last shift when that team is still theirs (read from the shifts,
+    so nothing that identifies anyone is kept on the phone); otherwise the first team, and every
+    sector when there is one team. A sector shared by two teams is listed under the first."""
     teams = [t for t in user.teams if t.is_active] or list(user.teams)
     last = db.session.execute(db.select(Shift).filter_by(opened_by_id=user.id)
                               .order_by(Shift.started_at.desc()).limit(1)).scalars().first()
@@ -107,12 +108,14 @@ def _user_team(user, team_id):
 
 def _int(value, field, low=0, high=10000):
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValidationError({field: _("Nombre entier attendu entre %(low)s et %(high)s.", low=low, high=high)})
+        raise ValidationError(
+            {field: _("Nombre entier attendu entre %(low)s et %(high)s.", low=low, high=high)})
     return value
 
 
 def _sectors(ids):
-    sectors = db.session.execute(db.select(Sector).where(Sector.id.in_(ids))).scalars().all() if ids else []
+    sectors = (db.session.execute(db.select(Sector).where(Sector.id.in_(ids))).scalars().all()
+               if ids else [])
     if len(sectors) != len(set(ids)):
         raise ValidationError({"sectors": _("Secteur inconnu.")})
     return sectors
@@ -163,7 +166,8 @@ def check_can_close(shift, user):
     if shift is None or not can_see(shift, user):
         raise ValidationError({"shift_id": _("Maraude inconnue.")})
     if shift.opened_by_id != user.id and user.role != "supervisor":
-        raise Forbidden(_("Seule la personne qui a ouvert la maraude, ou un·e coordinateur·rice, peut la clore."))
+        raise Forbidden(_(
+            "Seule la personne qui a ouvert la maraude, ou un·e coordinateur·rice, peut la clore."))
 
 
 def close_shift(shift, user, data):
@@ -178,9 +182,11 @@ def close_shift(shift, user, data):
     ambiance = data.get("ambiance") or None
     if ambiance is not None and ambiance not in AMBIANCES:
         raise ValidationError({"ambiance": _("Ambiance inconnue.")})
-    shift.ended_at, shift.closed_at, shift.status, shift.ambiance = ended, utcnow(), "closed", ambiance
+    shift.ended_at, shift.closed_at, shift.status, shift.ambiance = (ended, utcnow(), "closed",
+                                                                     ambiance)
     shift.police_presence = data.get("police_presence")
-    for key in ("unapproached_women", "unapproached_men", "unapproached_other", "used_material_collected"):
+    for key in ("unapproached_women", "unapproached_men", "unapproached_other",
+                "used_material_collected"):
         setattr(shift, key, _int(data.get(key) or 0, key))
     _stock_back(shift, data.get("stock_back"))
     return shift

@@ -26,7 +26,8 @@ def _page(errors=None, status=200):
     frequent = [m for m in reference.items("material") if m.is_frequent]
     from ..contacts.views import form_context
     return render_template("shifts/current.html", shift=shift, contacts=_contacts(shift or recent),
-                           recent=recent, errors=errors or {}, frequent=frequent, clock=services.local_clock,
+                           recent=recent, errors=errors or {}, frequent=frequent,
+                           clock=services.local_clock,
                            start=services.start_choices(current_user) if shift is None else None,
                            **form_context(shift)), status
 

@@ -1,7 +1,8 @@
 """Sites (named spots of the street), observations per site visit during a shift, and the map.
 
-The register of sites and its list of types are shared by every organisation: plan managers and instance
-admins change them (``access.plan_level``); everyone reads them. Observations belong to an organisation.
+The register of sites and its list of types are shared by every organisation: plan managers and
+instance admins change them (``access.plan_level``); everyone reads them. Observations belong to an
+organisation.
 """
 from ..access import Blueprint
 

@@ -1,5 +1,5 @@
-"""Working together: partners present on a shift, coordination meetings and their decisions followed up on
-dates. Functions never commit; every change is audited."""
+"""Working together: partners present on a shift, coordination meetings and their decisions followed
+up on dates. Functions never commit; every change is audited."""
 import datetime as dt
 
 from flask_babel import gettext as _
@@ -43,10 +43,11 @@ def ensure_partner_defaults():
 
 def list_partners(active_only=False):
     query = db.select(Partner).order_by(Partner.position, Partner.id)
-    return db.session.execute(query.filter_by(is_active=True) if active_only else query).scalars().all()
+    return db.session.execute(query.filter_by(is_active=True) if active_only
+                              else query).scalars().all()
 
 
-# --- partners on a shift ------------------------------------------------------------------------------------
+# --- partners on a shift --------------------------------------------------------------------------
 
 def set_shift_partners(shift, user, partner_ids):
     """Replace the partners present on ``shift`` (own organisation, not validated)."""
@@ -55,29 +56,32 @@ def set_shift_partners(shift, user, partner_ids):
     lock_shift(shift)
     if shift.is_locked:
         raise Forbidden(_("Maraude validée : modification impossible ici."))
-    partners = db.session.execute(db.select(Partner).where(Partner.id.in_(partner_ids or [-1]))).scalars().all()
+    partners = db.session.execute(
+        db.select(Partner).where(Partner.id.in_(partner_ids or [-1]))).scalars().all()
     if len(partners) != len(set(partner_ids or [])):
         raise ValidationError({"partners": _("Partenaire inconnu.")})
     before = ",".join(sorted(p.code for p in partners_of(shift)))
     after = ",".join(sorted(p.code for p in partners))
     if before != after:
         _store_partners(shift, partners)
-        audit.record("shift_partners_changed", actor=user, target=shift, field="partners", before=before or None,
-                     after=after or None)
+        audit.record("shift_partners_changed", actor=user, target=shift, field="partners",
+                     before=before or None, after=after or None)
 
 
 def _store_partners(shift, partners):
     db.session.execute(shift_partners.delete().where(shift_partners.c.shift_id == shift.id))
     if partners:
-        db.session.execute(shift_partners.insert(), [{"shift_id": shift.id, "partner_id": p.id} for p in partners])
+        db.session.execute(shift_partners.insert(),
+                           [{"shift_id": shift.id, "partner_id": p.id} for p in partners])
 
 
 def partners_of(shift):
-    return db.session.execute(db.select(Partner).join(shift_partners, shift_partners.c.partner_id == Partner.id)
-                              .where(shift_partners.c.shift_id == shift.id).order_by(Partner.position)).scalars().all()
+    return db.session.execute(
+        db.select(Partner).join(shift_partners, shift_partners.c.partner_id == Partner.id)
+        .where(shift_partners.c.shift_id == shift.id).order_by(Partner.position)).scalars().all()
 
 
-# --- meetings and decisions -----------------------------------------------------------------------------
+# --- meetings and decisions -----------------------------------------------------------------------
 
 def _text(value, field, limit, required=True):
     value = (value or "").strip()
@@ -89,9 +93,11 @@ def _text(value, field, limit, required=True):
 
 
 def _organisations(ids):
-    found = db.session.execute(db.select(Organisation).where(Organisation.id.in_(ids or [-1]))).scalars().all()
+    found = db.session.execute(
+        db.select(Organisation).where(Organisation.id.in_(ids or [-1]))).scalars().all()
     if not found or len(found) != len(set(ids)):
-        raise ValidationError({"organisations": _("Choisissez au moins une organisation présente.")})
+        raise ValidationError(
+            {"organisations": _("Choisissez au moins une organisation présente.")})
     return found
 
 
@@ -107,24 +113,27 @@ def _action(action_id):
 def record_meeting(user, held_on, title, organisation_ids):
     if not isinstance(held_on, dt.date):
         raise ValidationError({"held_on": _("Date de la réunion attendue.")})
-    meeting = CoordinationMeeting(held_on=held_on, title=_text(title, "title", 200), created_by_id=user.id,
+    meeting = CoordinationMeeting(held_on=held_on, title=_text(title, "title", 200),
+                                  created_by_id=user.id,
                                   organisations=_organisations(organisation_ids))
     db.session.add(meeting)
     db.session.flush()
     audit.record("coordination_meeting_recorded", actor=user, target=meeting, after=meeting.title,
-                 details={"held_on": held_on.isoformat(), "organisations": [o.code for o in meeting.organisations]})
+                 details={"held_on": held_on.isoformat(),
+                          "organisations": [o.code for o in meeting.organisations]})
     return meeting
 
 
 def add_decision(meeting, user, text, action_id=None, follow_up_on=None):
     if follow_up_on is not None and follow_up_on < meeting.held_on:
         raise ValidationError({"follow_up_on": _("Le suivi ne peut précéder la réunion.")})
-    decision = CoordinationDecision(meeting=meeting, text=_text(text, "text", 500), action=_action(action_id),
-                                    follow_up_on=follow_up_on)
+    decision = CoordinationDecision(meeting=meeting, text=_text(text, "text", 500),
+                                    action=_action(action_id), follow_up_on=follow_up_on)
     db.session.add(decision)
     db.session.flush()
     audit.record("coordination_decision_added", actor=user, target=decision, after=decision.text,
-                 details={"meeting_id": meeting.id, "follow_up_on": follow_up_on.isoformat() if follow_up_on else None})
+                 details={"meeting_id": meeting.id,
+                          "follow_up_on": follow_up_on.isoformat() if follow_up_on else None})
     return decision
 
 
@@ -138,13 +147,16 @@ def mark_decision_done(decision, user, done_on):
 
 def list_meetings(limit=50):
     return db.session.execute(db.select(CoordinationMeeting).options(
-        db.selectinload(CoordinationMeeting.decisions), db.selectinload(CoordinationMeeting.organisations))
-        .order_by(CoordinationMeeting.held_on.desc(), CoordinationMeeting.id.desc()).limit(limit)).scalars().all()
+        db.selectinload(CoordinationMeeting.decisions),
+        db.selectinload(CoordinationMeeting.organisations))
+        .order_by(CoordinationMeeting.held_on.desc(),
+                  CoordinationMeeting.id.desc()).limit(limit)).scalars().all()
 
 
 def late_decisions(today):
     """Decisions not done whose follow-up date has passed, the oldest first."""
     return db.session.execute(db.select(CoordinationDecision).where(
         CoordinationDecision.done_on.is_(None), CoordinationDecision.follow_up_on < today)
-        .options(db.joinedload(CoordinationDecision.meeting), db.joinedload(CoordinationDecision.action))
+        .options(db.joinedload(CoordinationDecision.meeting),
+                 db.joinedload(CoordinationDecision.action))
         .order_by(CoordinationDecision.follow_up_on)).scalars().all()

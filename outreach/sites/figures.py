@@ -1,9 +1,10 @@
-"""The latest figures per site and per arrondissement: what the map and its table show, computed once.
+"""The latest figures per site and per arrondissement: what the map and its table show, computed
+once.
 
-A reader sees their own organisation's observations exactly; plan managers and instance admins see every
-organisation's, each count protected as every figure that leaves an organisation is
-(``indicators.suppression.protect_count``: perturbed, withheld below the threshold). The map and the table
-read the same ``SiteFigures`` rows, so they cannot disagree.
+A reader sees their own organisation's observations exactly; plan managers and instance admins see
+every organisation's, each count protected as every figure that leaves an organisation is
+(``indicators.suppression.protect_count``: perturbed, withheld below the threshold). The map and the
+table read the same ``SiteFigures`` rows, so they cannot disagree.
 """
 import datetime as dt
 import hashlib
@@ -45,12 +46,14 @@ def period_ending(today):
 def _raw_by_site(period, org_id):
     start, end = period
     query = db.select(SiteObservation.site_id, func.count(), func.sum(SiteObservation.people_seen),
-                      func.sum(SiteObservation.syringes_collected + SiteObservation.pipes_collected),
+                      func.sum(SiteObservation.syringes_collected
+                               + SiteObservation.pipes_collected),
                       func.max(SiteObservation.observed_on)).where(
         SiteObservation.observed_on.between(start, end)).group_by(SiteObservation.site_id)
     if org_id is not None:
         query = query.where(SiteObservation.organisation_id == org_id)
-    return {row[0]: (int(row[1]), int(row[2] or 0), int(row[3] or 0), row[4]) for row in db.session.execute(query)}
+    return {row[0]: (int(row[1]), int(row[2] or 0), int(row[3] or 0), row[4])
+            for row in db.session.execute(query)}
 
 
 def _record_ids(period, org_id):
@@ -66,19 +69,21 @@ def _record_ids(period, org_id):
 
 
 def _cell_key(observation_ids):
-    """The same observations give the same key (and the same noise) whatever the period or page asked: a
-    published figure cannot be averaged over days to wear its noise down."""
+    """The same observations give the same key (and the same noise) whatever the period or page
+    asked: a published figure cannot be averaged over days to wear its noise down."""
     text = ",".join(sorted(observation_ids)).encode()
     return "site-map|" + hashlib.blake2b(text, digest_size=16).hexdigest()
 
 
 def _protect(values, observation_ids, rules):
     key = _cell_key(observation_ids)
-    return {name: protect_count(value, f"{key}|{name}", rules) for name, value in zip(MEASURES, values)}
+    return {name: protect_count(value, f"{key}|{name}", rules)
+            for name, value in zip(MEASURES, values)}
 
 
 def site_figures(sites, user, period):
-    """One ``SiteFigures`` per site, for ``user`` (own organisation exactly, or every one protected)."""
+    """One ``SiteFigures`` per site, for ``user`` (own organisation exactly, or every one
+    protected)."""
     org_id, rules = organisation_scope(user), rules_for(user)
     raw, ids = _raw_by_site(period, org_id), (_record_ids(period, org_id) if rules else {})
     rows = []

@@ -1,4 +1,5 @@
-"""Forms of the register and of an observation. They check types only: the rules live in ``services``."""
+"""Forms of the register and of an observation. They check types only: the rules live in
+``services``."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -35,7 +36,8 @@ COUNT_LABELS = {
 }
 AMBIANCE_CHOICES = [SelectChoice("", _l("Non renseignée")), SelectChoice("calme", _l("Calme")),
                     SelectChoice("tendue", _l("Tendue")), SelectChoice("agitee", _l("Agitée"))]
-POLICE_CHOICES = [SelectChoice("", _l("Non renseigné")), SelectChoice("oui", _l("Oui")), SelectChoice("non", _l("Non"))]
+POLICE_CHOICES = [SelectChoice("", _l("Non renseigné")), SelectChoice("oui", _l("Oui")),
+                  SelectChoice("non", _l("Non"))]
 
 
 def _count_field(name):
@@ -46,7 +48,8 @@ def _count_field(name):
 class ObservationForm(FlaskForm):
     id = HiddenField()
     site_id = SelectField(_l("Site"), coerce=int, validators=[InputRequired()])
-    ambiance = RadioField(_l("Ambiance"), choices=AMBIANCE_CHOICES, default="", validate_choice=True)
+    ambiance = RadioField(_l("Ambiance"), choices=AMBIANCE_CHOICES, default="",
+                          validate_choice=True)
     police_presence = RadioField(_l("Présence policière"), choices=POLICE_CHOICES, default="")
     people_seen = _count_field("people_seen")
     unapproached_women = _count_field("unapproached_women")
@@ -58,12 +61,15 @@ class ObservationForm(FlaskForm):
     mediations_shopkeepers = _count_field("mediations_shopkeepers")
 
     def with_sites(self, sites):
-        self.site_id.choices = [SelectChoice(s.id, s.name, render_kw={"data-code": s.code}) for s in sites]  # the API's key
+        # the API's key
+        self.site_id.choices = [SelectChoice(s.id, s.name, render_kw={"data-code": s.code})
+                                for s in sites]
         return self
 
     def data_for_service(self):
         data = {name: self[name].data for name in OBSERVATION_COUNTS}
-        data.update(id=self.id.data or None, site_id=self.site_id.data, ambiance=self.ambiance.data or None,
+        data.update(id=self.id.data or None, site_id=self.site_id.data,
+                    ambiance=self.ambiance.data or None,
                     police_presence={"oui": True, "non": False}.get(self.police_presence.data))
         return data
 
@@ -72,7 +78,8 @@ class SiteForm(FlaskForm):
     code = StringField(_l("Code (stable)"), validators=[Optional(), Length(max=40)])
     name = StringField(_l("Nom"), validators=[DataRequired(), Length(max=120)])
     type_id = SelectField(_l("Type"), coerce=int, validators=[InputRequired()])
-    arrondissement = IntegerField(_l("Arrondissement"), validators=[InputRequired(), NumberRange(min=1, max=20)])
+    arrondissement = IntegerField(_l("Arrondissement"),
+                                  validators=[InputRequired(), NumberRange(min=1, max=20)])
     sector_id = SelectField(_l("Secteur"), coerce=int, validators=[InputRequired()])
     active_from = DateField(_l("Actif depuis"), validators=[Optional()])
     active_until = DateField(_l("Actif jusqu'au"), validators=[Optional()])
@@ -91,7 +98,8 @@ class SiteForm(FlaskForm):
 class MeetingForm(FlaskForm):
     held_on = DateField(_l("Date de la réunion"), validators=[InputRequired()])
     title = StringField(_l("Objet"), validators=[DataRequired(), Length(max=200)])
-    organisations = SelectMultipleField(_l("Organisations présentes"), coerce=int, validators=[InputRequired()])
+    organisations = SelectMultipleField(_l("Organisations présentes"), coerce=int,
+                                        validators=[InputRequired()])
 
     def with_choices(self, organisations):
         self.organisations.choices = [SelectChoice(o.id, o.name) for o in organisations]

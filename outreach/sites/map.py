@@ -1,7 +1,9 @@
-"""Paris's arrondissements and the sites, projected to SVG coordinates on the server (no tiles, no script).
+"""Paris's arrondissements and the sites, projected to SVG coordinates on the server (no tiles, no
+script).
 
 Boundaries: ``data/paris-arrondissements.geojson``, © Ville de Paris, Paris Open Data (ODbL 1.0).
-Projection: equirectangular around Paris's latitude (distances true to a few per mille at this scale).
+Projection: equirectangular around Paris's latitude (distances true to a few per mille at this
+scale).
 """
 import json
 import math
@@ -37,11 +39,13 @@ class MapView:
 def arrondissements():
     with open(GEOJSON, encoding="utf-8") as handle:
         features = json.load(handle)["features"]
-    return [Shape(f["properties"]["c_ar"], f["properties"]["l_aroff"], _rings(f["geometry"])) for f in features]
+    return [Shape(f["properties"]["c_ar"], f["properties"]["l_aroff"], _rings(f["geometry"]))
+            for f in features]
 
 
 def _rings(geometry):
-    polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+    polygons = ([geometry["coordinates"]] if geometry["type"] == "Polygon"
+                else geometry["coordinates"])
     return [[tuple(point) for point in ring] for polygon in polygons for ring in polygon]
 
 
@@ -55,7 +59,8 @@ def _bounds(points):
 
 
 def _focus(shapes, site_points):
-    """The box of the sites with a margin (at least ``PAD_DEGREES``), or all of Paris when no site is located."""
+    """The box of the sites with a margin (at least ``PAD_DEGREES``), or all of Paris when no site
+    is located."""
     if not site_points:
         return _bounds([_plane(*p) for s in shapes for ring in s.rings for p in ring])
     x0, y0, x1, y1 = _bounds([_plane(*p) for p in site_points])
@@ -75,7 +80,8 @@ def _transform(box):
 
 
 def _path(rings, to_svg):
-    return " ".join("M" + " L".join(f"{x} {y}" for x, y in _thin([to_svg(*p) for p in ring])) + " Z" for ring in rings)
+    return " ".join("M" + " L".join(f"{x} {y}" for x, y in _thin([to_svg(*p) for p in ring])) + " Z"
+                    for ring in rings)
 
 
 def _thin(coords):
@@ -90,11 +96,13 @@ def _thin(coords):
 def _centre(rings, to_svg):
     """Centre of the outer ring's vertices: where the arrondissement's number is written."""
     coords = [to_svg(*p) for p in rings[0]]
-    return (round(sum(x for x, _ in coords) / len(coords), 1), round(sum(y for _, y in coords) / len(coords), 1))
+    return (round(sum(x for x, _ in coords) / len(coords), 1),
+            round(sum(y for _, y in coords) / len(coords), 1))
 
 
 def radius(people):
-    """Marker radius: grows with the square root of people seen (area ~ count), readable at phone width."""
+    """Marker radius: grows with the square root of people seen (area ~ count), readable at phone
+    width."""
     value = people if isinstance(people, int) else 0
     return round(min(24 + 3.5 * math.sqrt(value), 56), 1)
 
@@ -106,5 +114,6 @@ def build_map(figures):
     box = _focus(shapes, [(f.site.longitude, f.site.latitude) for f in located])
     to_svg, height = _transform(box)
     drawn = [(s.number, _path(s.rings, to_svg), _centre(s.rings, to_svg)) for s in shapes]
-    points = [(f, *to_svg(f.site.longitude, f.site.latitude), radius(f.people_seen)) for f in located]
+    points = [(f, *to_svg(f.site.longitude, f.site.latitude), radius(f.people_seen))
+              for f in located]
     return MapView(f"0 0 {WIDTH} {height}", drawn, points)

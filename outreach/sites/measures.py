@@ -1,11 +1,13 @@
-"""Measures of working together (issue 21 item 4), read straight from their tables (a few rows a month, no
-roll-up): shifts with partners present, referrals handed over, coordination meetings held, and decisions due
-and followed up on time. Registered in ``outreach.indicators.measures`` as kind ``direct``.
+"""Measures of working together (issue 21 item 4), read straight from their tables (a few rows a
+month, no roll-up): shifts with partners present, referrals handed over, coordination meetings held,
+and decisions due and followed up on time. Registered in ``outreach.indicators.measures`` as kind
+``direct``.
 
-Scope: an organisation filter keeps its shifts and the referrals it handed over, and the meetings it attended
-(with their decisions); a team filter keeps its shifts and referrals, and the meetings of its organisation.
-Shifts and handovers follow the state of their shift (validated only unless ``include_provisional``), as every
-figure; meetings and decisions do not depend on shifts. Months are Paris dates, as recorded.
+Scope: an organisation filter keeps its shifts and the referrals it handed over, and the meetings it
+attended (with their decisions); a team filter keeps its shifts and referrals, and the meetings of
+its organisation. Shifts and handovers follow the state of their shift (validated only unless
+``include_provisional``), as every figure; meetings and decisions do not depend on shifts. Months
+are Paris dates, as recorded.
 """
 from datetime import date
 
@@ -41,15 +43,18 @@ def _shift_scope(filters):
 
 
 def shifts_with_partners(filters, period):
-    with_partner = select(shift_partners.c.shift_id).where(shift_partners.c.shift_id == Shift.id).exists()
-    return select(func.count(Shift.id)).where(with_partner, *_shift_scope(filters), *_days(Shift.shift_on, period))
+    with_partner = select(shift_partners.c.shift_id).where(shift_partners.c.shift_id
+                                                           == Shift.id).exists()
+    return select(func.count(Shift.id)).where(with_partner, *_shift_scope(filters),
+                                              *_days(Shift.shift_on, period))
 
 
 def handovers(filters, period):
     from ..models import Referral
     return (select(func.count(ReferralHandover.id))
             .join(Referral, Referral.id == ReferralHandover.referral_id)
-            .join(Contact, Contact.id == Referral.contact_id).join(Shift, Shift.id == Contact.shift_id)
+            .join(Contact, Contact.id == Referral.contact_id).join(Shift,
+                                                                   Shift.id == Contact.shift_id)
             .where(*_shift_scope(filters), *_days(ReferralHandover.handed_over_on, period)))
 
 
@@ -78,7 +83,8 @@ def meetings_held(filters, period):
 
 def _decisions(filters, period, *where):
     d = CoordinationDecision
-    return select(func.count(d.id)).where(*_attended(filters, d.meeting_id), *_days(d.follow_up_on, period), *where)
+    return select(func.count(d.id)).where(*_attended(filters, d.meeting_id),
+                                          *_days(d.follow_up_on, period), *where)
 
 
 def decisions_due(filters, period):
@@ -90,11 +96,13 @@ def decisions_on_time(filters, period):
     return _decisions(filters, period, and_(d.done_on.is_not(None), d.done_on <= d.follow_up_on))
 
 
-QUERIES = {"shifts_with_partners": shifts_with_partners, "handovers": handovers, "meetings_held": meetings_held,
+QUERIES = {"shifts_with_partners": shifts_with_partners, "handovers": handovers,
+           "meetings_held": meetings_held,
            "decisions_due": decisions_due, "decisions_on_time": decisions_on_time}
 # The day each measure counts on: ``monthly`` groups a whole window by it in one statement.
 DAYS = {"shifts_with_partners": Shift.shift_on, "handovers": ReferralHandover.handed_over_on,
-        "meetings_held": CoordinationMeeting.held_on, "decisions_due": CoordinationDecision.follow_up_on,
+        "meetings_held": CoordinationMeeting.held_on,
+        "decisions_due": CoordinationDecision.follow_up_on,
         "decisions_on_time": CoordinationDecision.follow_up_on}
 
 
@@ -120,8 +128,9 @@ def monthly_decisions(session, filters, window):
 
 
 def monthly(session, code, filters, window):
-    """{first day of a month: count} of measure ``code`` over ``window`` (first months), one statement:
-    the measure's own query, grouped by its day (a few rows a month), summed per month here."""
+    """{first day of a month: count} of measure ``code`` over ``window`` (first months), one
+    statement: the measure's own query, grouped by its day (a few rows a month), summed per month
+    here."""
     query, day = QUERIES[code](filters, window), DAYS[code]
     grouped = query.with_only_columns(day, *query.selected_columns).group_by(day)
     return {month: values[0] for month, values in _by_month(session.execute(grouped)).items()}

@@ -1,7 +1,8 @@
-"""Sites, their types and observations per site visit. Functions never commit; every change is audited.
+"""Sites, their types and observations per site visit. Functions never commit; every change is
+audited.
 
-One home for each rule: the HTML form, the JSON API and the seed all call ``record_site_observation``, and
-the register's pages call ``add_site`` / ``update_site``.
+One home for each rule: the HTML form, the JSON API and the seed all call
+``record_site_observation``, and the register's pages call ``add_site`` / ``update_site``.
 """
 import datetime as dt
 import re
@@ -21,11 +22,12 @@ MAX_COUNT = 1000
 _CODE = re.compile(r"^[a-z0-9_]{1,40}$")
 SITE_FIELDS = ("name", "type_id", "arrondissement", "sector_id", "active_from", "active_until",
                "latitude", "longitude")
-# Paris with a margin: a point outside is a typing error (latitude and longitude swapped, a missing digit)
+# Paris with a margin: a point outside is a typing error (latitude and longitude swapped, a missing
+# digit)
 LATITUDES, LONGITUDES = (48.80, 48.92), (2.22, 2.48)
 
 
-# --- defaults -----------------------------------------------------------------------------------------
+# --- defaults -------------------------------------------------------------------------------------
 
 def ensure_site_defaults():
     """Insert the default site types and named sites that are missing; never overwrite an edit."""
@@ -38,13 +40,14 @@ def ensure_site_defaults():
     known = set(db.session.execute(db.select(Site.code)).scalars())
     for code, name, type_code, arrondissement, sector, since, lat, lon in defaults.SITES:
         if code not in known and sector in sectors:
-            db.session.add(Site(code=code, name=name, type=types[type_code], arrondissement=arrondissement,
-                                sector_id=sectors[sector], latitude=lat, longitude=lon,
-                                active_from=dt.date.fromisoformat(since) if since else None))
+            db.session.add(
+                Site(code=code, name=name, type=types[type_code], arrondissement=arrondissement,
+                     sector_id=sectors[sector], latitude=lat, longitude=lon,
+                     active_from=dt.date.fromisoformat(since) if since else None))
     db.session.flush()
 
 
-# --- the register ---------------------------------------------------------------------------------------
+# --- the register ---------------------------------------------------------------------------------
 
 def list_sites(active_on=None):
     query = db.select(Site).options(db.joinedload(Site.type), db.joinedload(Site.sector)).order_by(
@@ -72,7 +75,8 @@ def _check_site(values):
         raise ValidationError({"arrondissement": _("Arrondissement entre 1 et 20.")})
     since, until = values.get("active_from"), values.get("active_until")
     if since and until and until < since:
-        raise ValidationError({"active_until": _("La fin de la période d'activité précède son début.")})
+        raise ValidationError(
+            {"active_until": _("La fin de la période d'activité précède son début.")})
     _check_coordinates(values.get("latitude"), values.get("longitude"))
     values["name"] = values["name"].strip()
     return values
@@ -80,7 +84,8 @@ def _check_site(values):
 
 def _check_coordinates(lat, lon):
     if (lat is None) != (lon is None):
-        raise ValidationError({"longitude": _("Latitude et longitude vont ensemble : les deux ou aucune.")})
+        raise ValidationError(
+            {"longitude": _("Latitude et longitude vont ensemble : les deux ou aucune.")})
     if lat is not None and not LATITUDES[0] <= lat <= LATITUDES[1]:
         raise ValidationError({"latitude": _("Latitude hors de Paris (48,80 à 48,92).")})
     if lon is not None and not LONGITUDES[0] <= lon <= LONGITUDES[1]:
@@ -93,7 +98,8 @@ def add_site(code, values):
         raise ValidationError({"code": _("Code : lettres minuscules, chiffres et _ (40 au plus).")})
     if db.session.execute(db.select(Site.id).filter_by(code=code)).first():
         raise ValidationError({"code": _("Ce code de site existe déjà.")})
-    site = Site(code=code, **{k: v for k, v in _check_site(dict(values)).items() if k in SITE_FIELDS})
+    site = Site(code=code,
+                **{k: v for k, v in _check_site(dict(values)).items() if k in SITE_FIELDS})
     db.session.add(site)
     db.session.flush()
     audit.record("site_added", target=site, after=code, organisation_id=None)
@@ -111,7 +117,7 @@ def update_site(site, values):
     return site
 
 
-# --- observations -------------------------------------------------------------------------------------
+# --- observations ---------------------------------------------------------------------------------
 
 def _check_shift(shift, user):
     if shift is None or not can_see(shift, user):
@@ -134,7 +140,8 @@ def _observed_at(value, shift):
     value = to_utc(value) if value is not None else utcnow()
     if not isinstance(value, dt.datetime):
         raise ValidationError({"observed_at": _("Heure invalide.")})
-    if value < shift.started_at - dt.timedelta(minutes=5) or value > utcnow() + dt.timedelta(hours=1):
+    if (value < shift.started_at - dt.timedelta(minutes=5)
+        or value > utcnow() + dt.timedelta(hours=1)):
         raise ValidationError({"observed_at": _("Heure hors de la maraude.")})
     return value
 
@@ -162,17 +169,20 @@ def _police(value):
 
 
 def record_site_observation(shift, user, data):
-    """Validate and add one observation of a site visited during ``shift`` (open, of the user's organisation).
+    """Validate and add one observation of a site visited during ``shift`` (open, of the user's
+    organisation).
 
     ``data``: id (UUID string, optional), site_id, observed_at (datetime, optional), the counts of
     ``OBSERVATION_COUNTS``, ambiance (code or None), police_presence (True, False or None)."""
     _check_shift(shift, user)
     observed_at = _observed_at(data.get("observed_at"), shift)
     observation = SiteObservation(
-        id=data.get("id") or None, shift=shift, organisation_id=shift.organisation_id, team_id=shift.team_id,
+        id=data.get("id") or None, shift=shift, organisation_id=shift.organisation_id,
+        team_id=shift.team_id,
         site=_site(data.get("site_id"), shift.shift_on), observed_at=observed_at,
         observed_on=local_date(observed_at), ambiance=_ambiance(data.get("ambiance")),
-        police_presence=_police(data.get("police_presence")), created_by_id=user.id, **_counts(data))
+        police_presence=_police(data.get("police_presence")), created_by_id=user.id,
+        **_counts(data))
     db.session.add(observation)
     db.session.flush()
     audit.record("site_observation_recorded", actor=user, target=observation,

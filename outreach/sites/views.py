@@ -23,7 +23,8 @@ from .map import CREDIT, build_map
 
 
 def _sectors():
-    return db.session.execute(db.select(Sector).order_by(Sector.position, Sector.id)).scalars().all()
+    return db.session.execute(
+        db.select(Sector).order_by(Sector.position, Sector.id)).scalars().all()
 
 
 def _site_form(site=None, formdata=None):
@@ -85,7 +86,7 @@ def edit(site_id):
     return redirect(url_for("sites.index", _anchor=f"site-{site.code}"))
 
 
-# --- the map --------------------------------------------------------------------------------------------
+# --- the map --------------------------------------------------------------------------------------
 
 @bp.get("/sites/carte")
 def map_page():
@@ -94,41 +95,51 @@ def map_page():
     sites = services.list_sites(active_on=today)
     rows = figures.site_figures(sites, current_user, period)
     return render_template("sites/map.html", view=build_map(rows), rows=rows, period=period,
-                           arrondissements=figures.arrondissement_figures(sites, current_user, period),
+                           arrondissements=figures.arrondissement_figures(sites, current_user,
+                                                                          period),
                            show=display, legend=legend(current_user), credit=CREDIT)
 
 
-# --- observations during a shift --------------------------------------------------------------------------
+# --- observations during a shift ------------------------------------------------------------------
 
 def observation_panel(shift):
-    """What the shift page shows: the form for an open shift of one's own, and the observations recorded."""
+    """What the shift page shows: the form for an open shift of one's own, and the observations
+    recorded."""
     if shift is None or current_user.role not in ("worker", "supervisor"):
         return None
     form = ObservationForm(formdata=None).with_sites(_sites_for(shift))
-    partners = PartnersForm(formdata=None).with_choices(coordination.list_partners(active_only=True))
+    partners = PartnersForm(formdata=None).with_choices(
+        coordination.list_partners(active_only=True))
     partners.partners.data = [p.id for p in coordination.partners_of(shift)]
-    return {"form": form, "observations": services.observations_of_shift(shift, current_user), "partners": partners}
+    return {"form": form, "observations": services.observations_of_shift(shift, current_user),
+            "partners": partners}
 
 
 def observation_form_today():
-    """The observation form for a shift started offline (still on the phone): the sites active today."""
+    """The observation form for a shift started offline (still on the phone): the sites active
+    today."""
     if current_user.role not in ("worker", "supervisor"):
         return None
-    return ObservationForm(formdata=None).with_sites(services.list_sites(active_on=local_date(utcnow())))
+    return ObservationForm(formdata=None).with_sites(
+        services.list_sites(active_on=local_date(utcnow())))
 
 
 def _sites_for(shift):
     """The sites active on the shift's date, those of its sectors first."""
     sectors = {s.id for s in shift.sectors}
-    return sorted(services.list_sites(active_on=shift.shift_on), key=lambda s: s.sector_id not in sectors)
+    return sorted(services.list_sites(active_on=shift.shift_on),
+                  key=lambda s: s.sector_id not in sectors)
 
 
 @bp.app_context_processor
 def _helpers():
-    return {"site_observation_panel": observation_panel, "site_observation_form_today": observation_form_today,
-            "site_observations_of": lambda shift: services.observations_of_shift(shift, current_user),
+    return {"site_observation_panel": observation_panel,
+            "site_observation_form_today": observation_form_today,
+            "site_observations_of":
+                lambda shift: services.observations_of_shift(shift, current_user),
             "shift_partners_of": coordination.partners_of,
-            "late_coordination_decisions": lambda: coordination.late_decisions(local_date(utcnow())),
+            "late_coordination_decisions":
+                lambda: coordination.late_decisions(local_date(utcnow())),
             "site_count_labels": COUNT_LABELS}
 
 
@@ -151,7 +162,8 @@ def observe(shift_id):
         return _observe_page(shift, form, 409, {"shift_id": str(exc)})
     db.session.commit()
     flash(_("Observation du site enregistrée."), "success")
-    return redirect(url_for("shifts.current", _anchor="site-observations") if shift == open_shift_for(current_user)
+    return redirect(url_for("shifts.current", _anchor="site-observations")
+                    if shift == open_shift_for(current_user)
                     else url_for("sites.index"))
 
 
@@ -161,23 +173,26 @@ def _observe_page(shift, form, status, errors=None):
                            observations=services.observations_of_shift(shift, current_user)), status
 
 
-# --- working together -----------------------------------------------------------------------------------
+# --- working together -----------------------------------------------------------------------------
 
 COORDINATION_READERS = ("supervisor", "manager", "admin")
 
 
 def _actions():
     from ..models import PlanAction
-    return db.session.execute(db.select(PlanAction).order_by(PlanAction.axis_id, PlanAction.position)).scalars().all()
+    return db.session.execute(
+        db.select(PlanAction).order_by(PlanAction.axis_id, PlanAction.position)).scalars().all()
 
 
 def _coordination_page(status=200, errors=None, meeting_form=None):
     from ..models import Organisation
-    organisations = db.session.execute(db.select(Organisation).order_by(Organisation.name)).scalars().all()
+    organisations = db.session.execute(
+        db.select(Organisation).order_by(Organisation.name)).scalars().all()
     return render_template(
         "sites/coordination.html", meetings=coordination.list_meetings(), errors=errors or {},
         late=coordination.late_decisions(local_date(utcnow())), today=local_date(utcnow()),
-        can_edit=is_plan_level(current_user), decision_form=DecisionForm(formdata=None).with_choices(_actions()),
+        can_edit=is_plan_level(current_user),
+        decision_form=DecisionForm(formdata=None).with_choices(_actions()),
         meeting_form=meeting_form or MeetingForm(formdata=None).with_choices(organisations),
         done_form=DoneForm(formdata=None)), status
 
@@ -197,7 +212,8 @@ def coordination_index():
 @plan_level
 def record_meeting():
     from ..models import Organisation
-    organisations = db.session.execute(db.select(Organisation).order_by(Organisation.name)).scalars().all()
+    organisations = db.session.execute(
+        db.select(Organisation).order_by(Organisation.name)).scalars().all()
     form = MeetingForm().with_choices(organisations)
     decision = DecisionForm().with_choices(_actions())
     if not form.validate_on_submit():
@@ -226,7 +242,8 @@ def add_decision(meeting_id):
     if not form.validate_on_submit():
         return _coordination_failed(form.errors)
     try:
-        coordination.add_decision(meeting, current_user, form.text.data, form.action(), form.follow_up_on.data)
+        coordination.add_decision(meeting, current_user, form.text.data, form.action(),
+                                  form.follow_up_on.data)
     except ValidationError as exc:
         return _coordination_failed(exc.errors)
     db.session.commit()

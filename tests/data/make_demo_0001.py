@@ -2,15 +2,16 @@
 
 The fixture holds every row of a demo database AS THE 0001 SCHEMA (0.1.0) HELD THEM, so that
 tests/test_migrations_upgrade.py can fill a database created at 0001 without today's models (which
-change with every revision). It was produced once, right after 0.1.0 (commit eda51e6, whose models and
-services are those of 0001), with `.venv/bin/python tests/data/make_demo_0001.py tests/data/demo_0001.json`.
-It reads the tables back by reflection, so it writes exactly what the database at 0001 holds. Run on a
-later checkout it would fill the database through that checkout's services: do not regenerate it.
-Content: `seed-demo`, a synthetic history of 400 contacts over five years (seed 1), then a small
-history through the services of the time: shifts of both demo organisations with sectors, staff,
-stock, anonymous, group and coded contacts (products, needs, material, orientations, referrals), a
-person met by both organisations, a correction, a validation, referral steps, logins, an API token,
-and a shift still open (an upgrade can happen mid-shift). Person codes use the test pseudonym key.
+change with every revision). It was produced once, right after 0.1.0 (commit eda51e6, whose models
+and services are those of 0001), with `.venv/bin/python tests/data/make_demo_0001.py
+tests/data/demo_0001.json`. It reads the tables back by reflection, so it writes exactly what the
+database at 0001 holds. Run on a later checkout it would fill the database through that checkout's
+services: do not regenerate it. Content: `seed-demo`, a synthetic history of 400 contacts over five
+years (seed 1), then a small history through the services of the time: shifts of both demo
+organisations with sectors, staff, stock, anonymous, group and coded contacts (products, needs,
+material, orientations, referrals), a person met by both organisations, a correction, a validation,
+referral steps, logins, an API token, and a shift still open (an upgrade can happen mid-shift).
+Person codes use the test pseudonym key.
 """
 import datetime as dt
 import json
@@ -48,9 +49,11 @@ def main(out):
         token = _field_history(db)
     client = app.test_client()
     for email in ("supervisor@aurore.demo", "manager@plan.demo", "admin@aurore.demo"):
-        assert client.post("/connexion", data={"email": email, "password": DEMO_PASSWORD}).status_code == 302
+        assert client.post("/connexion",
+                           data={"email": email, "password": DEMO_PASSWORD}).status_code == 302
         assert client.post("/deconnexion").status_code == 302
-    assert client.post("/connexion", data={"email": "worker@gaia.demo", "password": "wrong"}).status_code != 302
+    assert client.post("/connexion",
+                       data={"email": "worker@gaia.demo", "password": "wrong"}).status_code != 302
     with app.app_context():
         dump = _dump(db.engine)
     dump["api_token"] = {"email": "worker@aurore.demo", "token": token}
@@ -79,26 +82,34 @@ def _field_history(db):
     shared_person, _weak = digest_from_inputs("D", "Karim", "1984", "m")
 
     shift = start_shift(worker, {"team_id": one(Team, code="aurore_nord").id, "staff_count": 3,
-                                 "started_at": at(27, 19), "sector_ids": [sector["chapelle"], sector["eole"]],
-                                 "stock_out": {ref("material", "kit_base"): 40, ref("material", "pipe"): 12}})
+                                 "started_at": at(27, 19),
+                                 "sector_ids": [sector["chapelle"], sector["eole"]],
+                                 "stock_out": {ref("material", "kit_base"): 40,
+                                               ref("material", "pipe"): 12}})
     db.session.flush()
     record_contact(shift, worker, {"kind": "anonymous", "occurred_at": at(27, 19, 40),
                                    "sector_id": sector["chapelle"], "sex": "f", "age_band": "36_45",
-                                   "materials": {ref("material", "kit_base"): 2, ref("material", "baume"): 1},
-                                   "product_ids": [ref("product", "crack")], "need_ids": [ref("need", "soins_somatiques")]})
-    group = record_contact(shift, worker, {"kind": "anonymous", "people_count": 4, "occurred_at": at(27, 20, 5),
-                                           "sector_id": sector["eole"],
-                                           "materials": {ref("material", "collation"): 4}})
-    record_contact(shift, worker, {"kind": "known", "digest": shared_person, "occurred_at": at(27, 20, 30),
-                                   "sector_id": sector["eole"], "sex": "m", "age_band": "36_45",
-                                   "living_situation_id": ref("living_situation", "rue"),
-                                   "need_ids": [ref("need", "hebergement"), ref("need", "soins_somatiques")],
-                                   "orientations": [(ref("destination", "caarud"), True)],
-                                   "referral_programme_ids": [ref("programme", "assore"),
-                                                              ref("programme", "siao_115")]})
-    record_contact(shift, worker, {"kind": "refusal", "occurred_at": at(27, 21), "sector_id": sector["chapelle"]})
+                                   "materials": {ref("material", "kit_base"): 2,
+                                                 ref("material", "baume"): 1},
+                                   "product_ids": [ref("product", "crack")],
+                                   "need_ids": [ref("need", "soins_somatiques")]})
+    group = record_contact(shift, worker,
+                           {"kind": "anonymous", "people_count": 4, "occurred_at": at(27, 20, 5),
+                            "sector_id": sector["eole"],
+                            "materials": {ref("material", "collation"): 4}})
+    record_contact(shift, worker,
+                   {"kind": "known", "digest": shared_person, "occurred_at": at(27, 20, 30),
+                    "sector_id": sector["eole"], "sex": "m", "age_band": "36_45",
+                    "living_situation_id": ref("living_situation", "rue"),
+                    "need_ids": [ref("need", "hebergement"), ref("need", "soins_somatiques")],
+                    "orientations": [(ref("destination", "caarud"), True)],
+                    "referral_programme_ids": [ref("programme", "assore"),
+                                               ref("programme", "siao_115")]})
+    record_contact(shift, worker,
+                   {"kind": "refusal", "occurred_at": at(27, 21), "sector_id": sector["chapelle"]})
     close_shift(shift, worker, {"ended_at": at(27, 23), "ambiance": "calme", "unapproached_men": 3,
-                                "used_material_collected": 15, "stock_back": {ref("material", "kit_base"): 30}})
+                                "used_material_collected": 15,
+                                "stock_back": {ref("material", "kit_base"): 30}})
     db.session.flush()
     correct_contact(group, supervisor, "people_count", "5", "Recompté avec l'équipe au retour")
     validate_shift(shift, supervisor)
@@ -114,13 +125,16 @@ def _field_history(db):
     other = start_shift(gaia, {"team_id": one(Team, code="gaia_mobile").id, "staff_count": 2,
                                "started_at": at(28, 18), "sector_ids": [sector["stalingrad"]]})
     db.session.flush()
-    record_contact(other, gaia, {"kind": "known", "digest": shared_person, "occurred_at": at(28, 18, 30),
-                                 "sector_id": sector["stalingrad"], "sex": "m", "age_band": "36_45"})
-    close_shift(other, gaia, {"ended_at": at(28, 22), "ambiance": "tendue", "police_presence": True})
+    record_contact(other, gaia,
+                   {"kind": "known", "digest": shared_person, "occurred_at": at(28, 18, 30),
+                    "sector_id": sector["stalingrad"], "sex": "m", "age_band": "36_45"})
+    close_shift(other, gaia,
+                {"ended_at": at(28, 22), "ambiance": "tendue", "police_presence": True})
     db.session.commit()
 
     still_open = start_shift(worker, {"team_id": one(Team, code="aurore_est").id, "staff_count": 2,
-                                      "started_at": at(29, 19), "sector_ids": [sector["stalingrad"]]})
+                                      "started_at": at(29, 19),
+                                      "sector_ids": [sector["stalingrad"]]})
     db.session.flush()
     record_contact(still_open, worker, {"kind": "anonymous", "occurred_at": at(29, 19, 15),
                                         "sector_id": sector["stalingrad"],
@@ -133,11 +147,13 @@ def _field_history(db):
 def _referrals(db, shift):
     from outreach.models import Contact, Referral
     return db.session.execute(select(Referral).join(Contact, Referral.contact_id == Contact.id)
-                              .where(Contact.shift_id == shift.id).order_by(Referral.id)).scalars().all()
+                              .where(Contact.shift_id
+                                     == shift.id).order_by(Referral.id)).scalars().all()
 
 
 def _dump(engine):
-    """{"revision", "tables": {name: {"columns": [...], "rows": [[...], ...]}}}, rows in primary-key order."""
+    """{"revision", "tables": {name: {"columns": [...], "rows": [[...], ...]}}}, rows in primary-key
+    order."""
     meta = MetaData()
     meta.reflect(engine)
     tables = {}
@@ -157,12 +173,14 @@ def _write(dump, out):
     """JSON with one row a line, so that a reader can find a row."""
     def js(value):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    lines = ["{", f'"api_token":{js(dump["api_token"])},', f'"revision":{js(dump["revision"])},', '"tables":{']
+    lines = ["{", f'"api_token":{js(dump["api_token"])},', f'"revision":{js(dump["revision"])},',
+             '"tables":{']
     names = sorted(dump["tables"])
     for n, name in enumerate(names):
         table = dump["tables"][name]
         lines.append(f'{js(name)}:{{"columns":{js(table["columns"])},"rows":[')
-        lines += [js(row) + ("," if i < len(table["rows"]) - 1 else "") for i, row in enumerate(table["rows"])]
+        lines += [js(row) + ("," if i < len(table["rows"]) - 1 else "")
+                  for i, row in enumerate(table["rows"])]
         lines.append("]}" + ("," if n < len(names) - 1 else ""))
     lines += ["}", "}"]
     with open(out, "w", encoding="utf-8") as f:
