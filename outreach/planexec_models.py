@@ -100,3 +100,48 @@ class PopulationEstimate(db.Model):
     recorded_by_id = db.Column(db.ForeignKey("users.id"), nullable=False)
     recorded_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     recorded_by = db.relationship("User")
+
+
+class PlanStay(db.Model):
+    """The report card's facts of one referral with an admission, an exit or a refusal, derived from ``referrals``
+    by the roll-up catch-up (``planexec.rollup``), never written by hand. Days are day numbers (days since
+    1970-01-01); ``stop`` is the day a stay's nights end (its exit, never before its admission; None: open);
+    the months are those of the admission, ``stop``, the last night, the exit and the refusal. ``key_hi`` and
+    ``key_lo`` are the two 32-bit halves of the referral's cell key (``protection.record_key``), so a SUM in SQL
+    stays exact on every database. No foreign key: a deleted referral's row is what the catch-up reads back to
+    know which months to rebuild."""
+    __tablename__ = "plan_stays"
+    __table_args__ = (Index("ix_plan_stays_exited", "exited"), Index("ix_plan_stays_refused", "refused"),
+                      Index("ix_plan_stays_admitted", "programme_id", "admitted"))
+    referral_id = db.Column(db.String(36), primary_key=True)
+    organisation_id = db.Column(db.Integer, nullable=False)
+    programme_id = db.Column(db.Integer, nullable=False)
+    person_id = db.Column(db.Integer)
+    admitted = db.Column(db.Integer)
+    stop = db.Column(db.Integer)
+    exited = db.Column(db.Integer)
+    exited_on = db.Column(db.Date)
+    exit_reason_id = db.Column(db.Integer)
+    refused = db.Column(db.Integer)
+    refusal_reason_id = db.Column(db.Integer)
+    admitted_month = db.Column(db.Date)
+    stop_month = db.Column(db.Date)
+    last_night_month = db.Column(db.Date)
+    exited_month = db.Column(db.Date)
+    refused_month = db.Column(db.Date)
+    key_hi = db.Column(db.BigInteger, nullable=False)
+    key_lo = db.Column(db.BigInteger, nullable=False)
+
+
+class PlanStayMonth(db.Model):
+    """Per programme and month, the stays with a night (``plan_stays``) summed by event: ``a`` admissions, ``s``
+    ends of nights (``stop``), ``l`` last nights; ``days`` is the sum of the event's day numbers (nights of a
+    month follow from the counts and these sums), ``key_hi``/``key_lo`` the sums of the stays' key halves."""
+    __tablename__ = "plan_stay_months"
+    programme_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    month = db.Column(db.Date, primary_key=True)
+    part = db.Column(db.String(1), primary_key=True)
+    n = db.Column(db.BigInteger, nullable=False)
+    days = db.Column(db.BigInteger, nullable=False)
+    key_hi = db.Column(db.BigInteger, nullable=False)
+    key_lo = db.Column(db.BigInteger, nullable=False)
