@@ -345,7 +345,9 @@ def _whole(month):
 
 
 def _as_date(value):
-    return None if value is None or isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
 
 
 def _binary(column, dialect):
