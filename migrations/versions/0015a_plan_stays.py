@@ -42,9 +42,13 @@ def upgrade():
         sa.Column("key_lo", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("referral_id", name=op.f("pk_plan_stays")),
     )
-    op.create_index("ix_plan_stays_exited", "plan_stays", ["exited"])
-    op.create_index("ix_plan_stays_refused", "plan_stays", ["refused"])
-    op.create_index("ix_plan_stays_admitted", "plan_stays", ["programme_id", "admitted"])
+    op.create_index("ix_plan_stays_exited", "plan_stays", ["exited", "programme_id", "exit_reason_id", "admitted",
+                                                           "person_id", "exited_on", "key_hi", "key_lo",
+                                                           "referral_id"])
+    op.create_index("ix_plan_stays_refused", "plan_stays", ["refused", "refusal_reason_id", "programme_id",
+                                                            "key_hi", "key_lo"])
+    op.create_index("ix_plan_stays_admitted", "plan_stays", ["programme_id", "admitted", "stop", "exited",
+                                                             "key_hi", "key_lo"])
     months = op.create_table(
         "plan_stay_months",
         sa.Column("programme_id", sa.Integer(), autoincrement=False, nullable=False),

@@ -265,21 +265,24 @@ class RolledFacts:
         return out
 
     def _read_open(self):
-        """{programme: (count, key, the one or two middle admission days)} of stays open at the period's end."""
+        """{programme: (count, key, the one or two middle admission days)} of stays open at the period's end:
+        one walk of the stays admitted up to it, the middle ones picked by a window."""
         s = PlanStay
-        where = [s.programme_id.in_(self.ids), s.admitted.isnot(None), s.admitted <= self.last,
-                 or_(s.exited.is_(None), s.exited > self.last)]
-        sums = self.conn.execute(select(s.programme_id, func.count(), func.sum(s.key_hi), func.sum(s.key_lo))
-                                 .where(*where).group_by(s.programme_id)).all()
-        rank = func.row_number().over(partition_by=s.programme_id, order_by=s.admitted).label("rank")
-        inner = select(s.programme_id, s.admitted, rank, func.count().over(partition_by=s.programme_id)
-                       .label("n")).where(*where).subquery()
-        middle = self.conn.execute(select(inner.c.programme_id, inner.c.admitted).where(
-            2 * inner.c.rank >= inner.c.n, 2 * inner.c.rank <= inner.c.n + 2)).all()
-        days = defaultdict(list)
-        for pid, admitted in middle:
-            days[pid].append(int(admitted))
-        return {pid: (int(n), _key(hi, lo), sorted(days[pid])) for pid, n, hi, lo in sums}
+        whole = {"partition_by": s.programme_id}
+        inner = select(s.programme_id, s.admitted,
+                       func.row_number().over(order_by=s.admitted, **whole).label("rank"),
+                       func.count().over(**whole).label("n"), func.sum(s.key_hi).over(**whole).label("hi"),
+                       func.sum(s.key_lo).over(**whole).label("lo")).where(
+            s.programme_id.in_(self.ids), s.admitted.isnot(None), s.admitted <= self.last,
+            or_(s.exited.is_(None), s.exited > self.last)).subquery()
+        i = inner.c
+        rows = self.conn.execute(select(i.programme_id, i.admitted, i.n, i.hi, i.lo)
+                                 .where(2 * i.rank >= i.n, 2 * i.rank <= i.n + 2)).all()
+        out = {}
+        for pid, admitted, n, hi, lo in rows:
+            middle = out.setdefault(pid, (int(n), _key(hi, lo), []))[2]
+            middle.append(int(admitted))
+        return {pid: (n, key, sorted(middle)) for pid, (n, key, middle) in out.items()}
 
     def exits_by_reason(self, programme_id):
         """{exit_reason_id: count (Tally)} of exits in the period, in the order ``Facts`` finds them (the
