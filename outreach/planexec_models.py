@@ -1,9 +1,9 @@
-"""Plan execution: places, action progress, budgets, population estimates (imported by ``models.py``).
+"""Plan execution: places, action progress, budgets, population estimates (imported by
+``models.py``).
 
 None of these tables holds person data. Every register is append-only history where a date matters
 (capacity, action statuses, estimates): the value on a day is the latest row dated on or before it.
-Amounts are whole cents (integers: exact on every database).
-"""
+Amounts are whole cents (integers: exact on every database)."""
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 
 from .extensions import db
@@ -13,7 +13,8 @@ ACTION_STATUSES = ("not_started", "started", "partly_done", "done", "abandoned")
 
 
 class PlaceCapacity(db.Model):
-    """Places available in a programme run by an operator organisation, from ``starts_on`` until the next row."""
+    """Places available in a programme run by an operator organisation, from ``starts_on`` until the
+    next row."""
     __tablename__ = "place_capacities"
     __table_args__ = (CheckConstraint("places >= 0", name="places_not_negative"),
                       Index("ix_place_capacities_programme", "programme_id", "organisation_id", "starts_on"))
@@ -31,8 +32,8 @@ class PlaceCapacity(db.Model):
 
 
 class ActionStatusChange(db.Model):
-    """An action's status from ``effective_on``, who recorded it, why, and the evidence: the one home of an
-    action's status (the current one is the latest row dated on or before today)."""
+    """An action's status from ``effective_on``, who recorded it, why, and the evidence: the one
+    home of an action's status (the current one is the latest row dated on or before today)."""
     __tablename__ = "action_status_changes"
     __table_args__ = (_enum_check("status", ACTION_STATUSES),
                       Index("ix_action_status_changes_action", "action_id", "effective_on"))
@@ -109,13 +110,14 @@ ADMITTED_INDEX = ("programme_id", "admitted", "stop", "exited", "key_hi", "key_l
 
 
 class PlanStay(db.Model):
-    """The report card's facts of one referral with an admission, an exit or a refusal, derived from ``referrals``
-    by the roll-up catch-up (``planexec.rollup``), never written by hand. Days are day numbers (days since
-    1970-01-01); ``stop`` is the day a stay's nights end (its exit, never before its admission; None: open);
-    the months are those of the admission, ``stop``, the last night, the exit and the refusal. ``key_hi`` and
-    ``key_lo`` are the two 32-bit halves of the referral's cell key (``protection.record_key``), so a SUM in SQL
-    stays exact on every database. No foreign key: a deleted referral's row is what the catch-up reads back to
-    know which months to rebuild."""
+    """The report card's facts of one referral with an admission, an exit or a refusal, derived from
+    ``referrals`` by the roll-up catch-up (``planexec.rollup``), never written by hand. Days are
+    day numbers (days since 1970-01-01); ``stop`` is the day a stay's nights end (its exit, never
+    before its admission; None: open); the months are those of the admission, ``stop``, the last
+    night, the exit and the refusal. ``key_hi`` and ``key_lo`` are the two 32-bit halves of the
+    referral's cell key (``protection.record_key``), so a SUM in SQL stays exact on every
+    database. No foreign key: a deleted referral's row is what the catch-up reads back to know
+    which months to rebuild."""
     __tablename__ = "plan_stays"
     # covering indexes: each of the card's reads walks one of them, never the table
     __table_args__ = (Index("ix_plan_stays_exited", *EXITED_INDEX), Index("ix_plan_stays_refused", *REFUSED_INDEX),
@@ -141,9 +143,10 @@ class PlanStay(db.Model):
 
 
 class PlanStayMonth(db.Model):
-    """Per programme and month, the stays with a night (``plan_stays``) summed by event: ``a`` admissions, ``s``
-    ends of nights (``stop``), ``l`` last nights; ``days`` is the sum of the event's day numbers (nights of a
-    month follow from the counts and these sums), ``key_hi``/``key_lo`` the sums of the stays' key halves."""
+    """Per programme and month, the stays with a night (``plan_stays``) summed by event: ``a``
+    admissions, ``s`` ends of nights (``stop``), ``l`` last nights; ``days`` is the sum of the
+    event's day numbers (nights of a month follow from the counts and these sums),
+    ``key_hi``/``key_lo`` the sums of the stays' key halves."""
     __tablename__ = "plan_stay_months"
     programme_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
     month = db.Column(db.Date, primary_key=True)

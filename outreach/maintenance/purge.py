@@ -92,6 +92,6 @@ def purge_person_data(cutoff, actor=None):
             _delete_children(chunk)
             db.session.execute(delete(Contact).where(Contact.id.in_(chunk)))
         db.session.execute(delete(Person).where(Person.id.in_(_old_persons(cutoff))))
-    refresh_others(db.session.connection(), None)  # the report card's stays: rebuilt from what is left
+    refresh_others(db.session.connection(), None)  # the report card's stays: from what is left
     audit.record("purge", actor=actor, details={"cutoff": cutoff.isoformat(), **counts})
     return counts

@@ -8,4 +8,4 @@ from ..access import Blueprint
 
 bp = Blueprint("planexec", __name__, roles={"manager", "admin"}, url_prefix="/execution")
 
-from . import rollup, views  # noqa: F401, E402 (rollup: its refresher joins the roll-ups' catch-up)
+from . import rollup, views  # noqa: F401 (rollup: its refresher joins the roll-ups' catch-up)

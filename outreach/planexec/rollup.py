@@ -1,25 +1,39 @@
-"""The report card's roll-ups: ``plan_stays`` (one row of facts per referral with an admission, an exit or a
-refusal: its days as numbers and its cell key's halves) and ``plan_stay_months`` (per programme and month, the
-stays with a night summed by event). Fed like the dashboard's roll-ups: every referral write marks its
-(organisation, team, month) slices (``indicators.rollups``' write listener; bulk paths refresh months), and the
-catch-up that rebuilds those slices calls ``refresh`` here with the same slices: a constant number of statements
-whatever their number. ``RolledFacts`` reads them with the interface of ``measures.Facts`` and the same figures
+"""The report card's roll-ups: ``plan_stays`` (one row of facts per referral with an admission, an
+exit or a refusal: its days as numbers and its cell key's halves) and ``plan_stay_months`` (per
+programme and month, the stays with a night summed by event). Fed like the dashboard's roll-ups:
+every referral write marks its (organisation, team, month) slices (``indicators.rollups``' write
+listener; bulk paths refresh months), and the catch-up that rebuilds those slices calls
+``refresh`` here with the same slices: a constant number of statements whatever their number.
+``RolledFacts`` reads them with the interface of ``measures.Facts`` and the same figures
 (``tests/test_planexec_rollup.py`` compares the two after writes through every path).
 
 How the card's figures come out of them (period [F, L], day numbers):
-- whole months: nights from the running count of stays (admissions minus ends of nights before the month) and
-  the month's events; the stays with a night in month m are those admitted up to m minus those whose last
-  night is before m (counts and cell keys alike);
+- whole months: nights from the running count of stays (admissions minus ends of nights before the
+  month) and the month's events; the stays with a night in month m are those admitted up to m minus
+  those whose last night is before m (counts and cell keys alike);
 - partial months (the period's ends) and the period's total: one SUM over ``plan_stays``;
 - stays completed (exit in the period), open at its end, exits by reason, refusals: aggregates of
   ``plan_stays`` by its exit (refusal) day index, medians from the lengths' histogram and a window;
-- returns to the street: each exit's first contact of the same code after it, read from ``contacts`` (an index
-  seek per exit of the period): a contact moved between months would leave a stored figure stale.
-"""
+- returns to the street: each exit's first contact of the same code after it, read from ``contacts``
+  (an index seek per exit of the period): a contact moved between months would leave a stored figure
+  stale."""
+
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import and_, case, delete, func, insert, literal_column, null, or_, select, tuple_, union_all
+from sqlalchemy import (
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal_column,
+    null,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 
 from ..extensions import db
 from ..indicators import rollups
@@ -30,28 +44,52 @@ from ..models import Contact, Referral
 from ..planexec_models import PlanStay, PlanStayMonth
 from .measures import ONE_DAY, RETURN_WINDOWS, STAY_BUCKETS, Tally, shift_months
 
-HALF = 2 ** 32
-STEP_DAYS = ("admitted_on", "exited_on", "refused_on")  # the referral dates a plan_stays row exists for
-MONTHS_OF = {"admitted_on": "admitted_month", "exited_on": "exited_month", "refused_on": "refused_month"}
+HALF = 2**32
+STEP_DAYS = (
+    "admitted_on",
+    "exited_on",
+    "refused_on",
+)  # the referral dates a plan_stays row exists for
+MONTHS_OF = {
+    "admitted_on": "admitted_month",
+    "exited_on": "exited_month",
+    "refused_on": "refused_month",
+}
 
 
 # --- writing -------------------------------------------------------------------------
 
+
 def _stay_row(r):
-    """The ``plan_stays`` row of a referral row (id, organisation, programme, person, admitted, exited, exit
-    reason, refused, refusal reason)."""
+    """The ``plan_stays`` row of a referral row (id, organisation, programme, person, admitted,
+    exited, exit reason, refused, refusal reason)."""
     from .protection import record_key
+
     admitted, exited, refused = r.admitted_on, r.exited_on, r.refused_on
     stop = None if admitted is None or exited is None else max(admitted, exited)
     key = record_key(r.id)
-    return {"referral_id": r.id, "organisation_id": r.organisation_id, "programme_id": r.programme_id,
-            "person_id": r.person_id, "admitted": _number(admitted), "stop": _number(stop),
-            "exited": _number(exited), "exited_on": exited, "exit_reason_id": r.exit_reason_id,
-            "refused": _number(refused), "refusal_reason_id": r.refusal_reason_id,
-            "admitted_month": _month(admitted), "stop_month": _month(stop),
-            "last_night_month": _month(stop - ONE_DAY) if stop is not None and stop > admitted else None,
-            "exited_month": _month(exited), "refused_month": _month(refused),
-            "key_hi": key >> 32, "key_lo": key & (HALF - 1)}
+    return {
+        "referral_id": r.id,
+        "organisation_id": r.organisation_id,
+        "programme_id": r.programme_id,
+        "person_id": r.person_id,
+        "admitted": _number(admitted),
+        "stop": _number(stop),
+        "exited": _number(exited),
+        "exited_on": exited,
+        "exit_reason_id": r.exit_reason_id,
+        "refused": _number(refused),
+        "refusal_reason_id": r.refusal_reason_id,
+        "admitted_month": _month(admitted),
+        "stop_month": _month(stop),
+        "last_night_month": _month(stop - ONE_DAY)
+        if stop is not None and stop > admitted
+        else None,
+        "exited_month": _month(exited),
+        "refused_month": _month(refused),
+        "key_hi": key >> 32,
+        "key_lo": key & (HALF - 1),
+    }
 
 
 def _number(day):
@@ -64,15 +102,26 @@ def _month(day):
 
 def _referral_rows(conn, where):
     r = Referral
-    return conn.execute(select(r.id, r.organisation_id, r.programme_id, r.person_id, r.admitted_on, r.exited_on,
-                               r.exit_reason_id, r.refused_on, r.refusal_reason_id)
-                        .where(or_(*[getattr(r, c).isnot(None) for c in STEP_DAYS]), *where)).all()
+    return conn.execute(
+        select(
+            r.id,
+            r.organisation_id,
+            r.programme_id,
+            r.person_id,
+            r.admitted_on,
+            r.exited_on,
+            r.exit_reason_id,
+            r.refused_on,
+            r.refusal_reason_id,
+        ).where(or_(*[getattr(r, c).isnot(None) for c in STEP_DAYS]), *where)
+    ).all()
 
 
 def refresh(conn, keys=None):
-    """Rebuild the rows of the referrals dated (admission, exit, refusal) in the marked (organisation, team,
-    month) slices (``keys``; team ignored, organisation None: every organisation), and the months of
-    ``plan_stay_months`` they touch; everything when ``keys`` is None. Called under the roll-ups' lock."""
+    """Rebuild the rows of the referrals dated (admission, exit, refusal) in the marked
+    (organisation, team, month) slices (``keys``; team ignored, organisation None: every
+    organisation), and the months of ``plan_stay_months`` they touch; everything when ``keys`` is
+    None. Called under the roll-ups' lock."""
     if keys is None:
         conn.execute(delete(PlanStay))
         _insert_stays(conn, _referral_rows(conn, []))
@@ -83,17 +132,32 @@ def refresh(conn, keys=None):
     if not pairs:
         return
     s = PlanStay
-    gone = conn.execute(delete(s).where(_in_pairs(pairs, s.organisation_id, [getattr(s, c) for c in
-                                                                              MONTHS_OF.values()]))
-                        .returning(s.programme_id, s.admitted_month, s.stop_month, s.last_night_month)).all()
+    gone = conn.execute(
+        delete(s)
+        .where(_in_pairs(pairs, s.organisation_id, [getattr(s, c) for c in MONTHS_OF.values()]))
+        .returning(s.programme_id, s.admitted_month, s.stop_month, s.last_night_month)
+    ).all()
     dialect = conn.dialect.name
     r = Referral
-    rows = _referral_rows(conn, [_in_pairs(pairs, r.organisation_id,
-                                           [month_expr(getattr(r, c), dialect) for c in STEP_DAYS], dated=r)])
+    rows = _referral_rows(
+        conn,
+        [
+            _in_pairs(
+                pairs,
+                r.organisation_id,
+                [month_expr(getattr(r, c), dialect) for c in STEP_DAYS],
+                dated=r,
+            )
+        ],
+    )
     new = _insert_stays(conn, rows)
     cells = {(p, m) for p, *months in gone for m in months if m is not None}
-    cells |= {(row["programme_id"], row[c]) for row in new
-              for c in ("admitted_month", "stop_month", "last_night_month") if row[c] is not None}
+    cells |= {
+        (row["programme_id"], row[c])
+        for row in new
+        for c in ("admitted_month", "stop_month", "last_night_month")
+        if row[c] is not None
+    }
     if cells:
         t = PlanStayMonth
         conn.execute(delete(t).where(tuple_(t.programme_id, t.month).in_(sorted(cells))))
@@ -101,15 +165,22 @@ def refresh(conn, keys=None):
 
 
 def _in_pairs(pairs, organisation, months, dated=None):
-    """Rows whose (organisation, month of one of ``months``) is a marked pair (organisation None: any).
-    ``dated``: the referrals, first narrowed to the marks' span of dates (no index reads them by month)."""
+    """Rows whose (organisation, month of one of ``months``) is a marked pair (organisation None:
+    any). ``dated``: the referrals, first narrowed to the marks' span of dates (no index reads
+    them by month)."""
     every = sorted({m for o, m in pairs if o is None})
     some = sorted((o, m) for o, m in pairs if o is not None and m not in every)
     first, until = min(m for _o, m in pairs), add_months(max(m for _o, m in pairs), 1)
     found = []
     for i, month in enumerate(months):
-        span = [getattr(dated, STEP_DAYS[i]) >= first, getattr(dated, STEP_DAYS[i]) < until] if dated else []
-        either = ([month.in_(every)] if every else []) + ([tuple_(organisation, month).in_(some)] if some else [])
+        span = (
+            [getattr(dated, STEP_DAYS[i]) >= first, getattr(dated, STEP_DAYS[i]) < until]
+            if dated
+            else []
+        )
+        either = ([month.in_(every)] if every else []) + (
+            [tuple_(organisation, month).in_(some)] if some else []
+        )
         found.append(and_(*span, or_(*either)))
     return or_(*found)
 
@@ -117,31 +188,50 @@ def _in_pairs(pairs, organisation, months, dated=None):
 def _insert_stays(conn, rows):
     new = [_stay_row(r) for r in rows]
     for at in range(0, len(new), 5000):
-        conn.execute(insert(PlanStay), new[at:at + 5000])
+        conn.execute(insert(PlanStay), new[at : at + 5000])
     return new
 
 
-PARTS = (("a", "admitted_month", "admitted"), ("s", "stop_month", "stop"),
-         ("l", "last_night_month", "stop"))
+PARTS = (
+    ("a", "admitted_month", "admitted"),
+    ("s", "stop_month", "stop"),
+    ("l", "last_night_month", "stop"),
+)
 
 
 def _insert_months(conn, cells):
-    """``plan_stay_months`` of the (programme, month) ``cells`` (every one when None) from ``plan_stays``."""
+    """``plan_stay_months`` of the (programme, month) ``cells`` (every one when None) from
+    ``plan_stays``."""
     s = PlanStay
     nights = and_(s.admitted.isnot(None), or_(s.stop.is_(None), s.stop > s.admitted))
     for part, month_column, day_column in PARTS:
         month, day = getattr(s, month_column), getattr(s, day_column)
-        where = [nights, month.isnot(None)] + ([tuple_(s.programme_id, month).in_(cells)] if cells else [])
-        conn.execute(insert(PlanStayMonth).from_select(
-            ["programme_id", "month", "part", "n", "days", "key_hi", "key_lo"],
-            select(s.programme_id, month, literal_column(f"'{part}'"), func.count(), func.sum(day),
-                   func.sum(s.key_hi), func.sum(s.key_lo)).where(*where).group_by(s.programme_id, month)))
+        where = [nights, month.isnot(None)] + (
+            [tuple_(s.programme_id, month).in_(cells)] if cells else []
+        )
+        conn.execute(
+            insert(PlanStayMonth).from_select(
+                ["programme_id", "month", "part", "n", "days", "key_hi", "key_lo"],
+                select(
+                    s.programme_id,
+                    month,
+                    literal_column(f"'{part}'"),
+                    func.count(),
+                    func.sum(day),
+                    func.sum(s.key_hi),
+                    func.sum(s.key_lo),
+                )
+                .where(*where)
+                .group_by(s.programme_id, month),
+            )
+        )
 
 
 rollups.REFRESHERS.append(refresh)
 
 
 # --- reading -------------------------------------------------------------------------
+
 
 def _key(hi, lo):
     return ((int(hi or 0) << 32) + int(lo or 0)) & MASK
@@ -153,8 +243,9 @@ def _tally(n, hi, lo):
 
 
 class RolledFacts:
-    """``measures.Facts`` from the roll-ups: the same figures (cell keys included) for ``programme_ids`` over
-    ``period``, from a few aggregates instead of every referral row of the period."""
+    """``measures.Facts`` from the roll-ups: the same figures (cell keys included) for
+    ``programme_ids`` over ``period``, from a few aggregates instead of every referral row of the
+    period."""
 
     def __init__(self, programme_ids, period):
         rollups.catch_up(db.session)
@@ -168,11 +259,14 @@ class RolledFacts:
 
     def occupancy(self, programme_id, steps):
         from .measures import place_nights
+
         if self._occupancy is None:
             self._occupancy = self._read_occupancy()
         months, total = self._occupancy
-        rows = [(m, place_nights(steps, m), tallies.get(programme_id, Tally(0, None, 0)))
-                for m, tallies in months]
+        rows = [
+            (m, place_nights(steps, m), tallies.get(programme_id, Tally(0, None, 0)))
+            for m, tallies in months
+        ]
         return rows, total.get(programme_id, Tally(0, None, 0))
 
     def _read_occupancy(self):
@@ -191,10 +285,14 @@ class RolledFacts:
         t = PlanStayMonth
         start, end = whole[0].first, whole[-1].first
         sums = [func.sum(t.n), func.sum(t.days), func.sum(t.key_hi), func.sum(t.key_lo)]
-        before = (select(t.programme_id, null().label("month"), t.part, *sums)
-                  .where(t.programme_id.in_(self.ids), t.month < start).group_by(t.programme_id, t.part))
+        before = (
+            select(t.programme_id, null().label("month"), t.part, *sums)
+            .where(t.programme_id.in_(self.ids), t.month < start)
+            .group_by(t.programme_id, t.part)
+        )
         inside = select(t.programme_id, t.month, t.part, t.n, t.days, t.key_hi, t.key_lo).where(
-            t.programme_id.in_(self.ids), t.month >= start, t.month <= end)
+            t.programme_id.in_(self.ids), t.month >= start, t.month <= end
+        )
         cells = defaultdict(lambda: (0, 0, 0))  # (programme, month or None, part): (n, days, key)
         for pid, m, part, n, days, hi, lo in self.conn.execute(union_all(before, inside)).all():
             cells[(pid, _as_date(m), part)] = (int(n), int(days or 0), _key(hi, lo))
@@ -207,14 +305,16 @@ class RolledFacts:
                 end_day = day_number(m.last) + 1
                 used = m.days * running + end_day * (a[0] - s[0]) - (a[1] - s[1])
                 admitted_key += a[2]
-                out[m.first][pid] = Tally(used, None, (admitted_key - last_key) & MASK if used else 0)
+                out[m.first][pid] = Tally(
+                    used, None, (admitted_key - last_key) & MASK if used else 0
+                )
                 running += a[0] - s[0]
                 last_key += last[2]
         return out
 
     def _direct_segments(self, direct):
-        """Partial months and the whole period from one SUM over ``plan_stays``: ({month first day: {programme:
-        Tally}}, {programme: Tally of the period's stays with a night})."""
+        """Partial months and the whole period from one SUM over ``plan_stays``: ({month first day:
+        {programme: Tally}}, {programme: Tally of the period's stays with a night})."""
         s = PlanStay
         spans = [(m.first, day_number(m.first), day_number(m.last)) for m in direct]
         spans.append((None, self.first, self.last))
@@ -223,33 +323,52 @@ class RolledFacts:
             inside = and_(s.admitted <= y, or_(s.stop.is_(None), s.stop > x))
             high = case((or_(s.stop.is_(None), s.stop > y + 1), y + 1), else_=s.stop)
             low = case((s.admitted > x, s.admitted), else_=x)
-            columns += [func.sum(case((inside, high - low), else_=0)), func.sum(case((inside, 1), else_=0)),
-                        func.sum(case((inside, s.key_hi), else_=0)), func.sum(case((inside, s.key_lo), else_=0))]
-        rows = self.conn.execute(select(s.programme_id, *columns).where(
-            s.programme_id.in_(self.ids), s.admitted.isnot(None), s.admitted <= self.last,
-            or_(s.stop.is_(None), and_(s.stop > self.first, s.stop > s.admitted)))
-            .group_by(s.programme_id)).all()
+            columns += [
+                func.sum(case((inside, high - low), else_=0)),
+                func.sum(case((inside, 1), else_=0)),
+                func.sum(case((inside, s.key_hi), else_=0)),
+                func.sum(case((inside, s.key_lo), else_=0)),
+            ]
+        rows = self.conn.execute(
+            select(s.programme_id, *columns)
+            .where(
+                s.programme_id.in_(self.ids),
+                s.admitted.isnot(None),
+                s.admitted <= self.last,
+                or_(s.stop.is_(None), and_(s.stop > self.first, s.stop > s.admitted)),
+            )
+            .group_by(s.programme_id)
+        ).all()
         edges = {m: {} for m, _x, _y in spans}
         for pid, *sums in rows:
             for i, (m, _x, _y) in enumerate(spans):
-                nights, n, hi, lo = sums[4 * i:4 * i + 4]
+                nights, n, hi, lo = sums[4 * i : 4 * i + 4]
                 edges[m][pid] = Tally(int(nights or 0), None, _key(hi, lo) if n else 0)
         return edges, edges.pop(None)
 
     # stays, exits, refusals
 
     def length_of_stay(self, programme_id):
-        """Completed stays of the period (exit in it): count, median days, buckets; open stays at its end."""
+        """Completed stays of the period (exit in it): count, median days, buckets; open stays at
+        its end."""
         if self._lengths is None:
             self._lengths, self._open = self._read_lengths(), self._read_open()
         lengths = self._lengths.get(programme_id, [])
         completed = _sum_tallies([(n, key) for _d, n, key in lengths])
-        buckets = [_sum_tallies([(n, key) for d, n, key in lengths if low <= d and (high is None or d <= high)])
-                   for low, high in STAY_BUCKETS]
+        buckets = [
+            _sum_tallies(
+                [(n, key) for d, n, key in lengths if low <= d and (high is None or d <= high)]
+            )
+            for low, high in STAY_BUCKETS
+        ]
         n_open, key_open, middle = self._open.get(programme_id, (0, 0, ()))
-        return {"completed": completed, "median": _median([(d, n) for d, n, _k in lengths]),
-                "buckets": buckets, "open": Tally(n_open, None, key_open if n_open else 0),
-                "open_median": _middle(self.last + 1 - a for a in middle) if n_open else None}
+        return {
+            "completed": completed,
+            "median": _median([(d, n) for d, n, _k in lengths]),
+            "buckets": buckets,
+            "open": Tally(n_open, None, key_open if n_open else 0),
+            "open_median": _middle(self.last + 1 - a for a in middle) if n_open else None,
+        }
 
     def _read_lengths(self):
         """{programme: [(days, count, key), ...] by days} of the stays completed in the period."""
@@ -257,27 +376,48 @@ class RolledFacts:
         days = (s.exited - s.admitted).label("days")
         rows = self.conn.execute(
             select(s.programme_id, days, func.count(), func.sum(s.key_hi), func.sum(s.key_lo))
-            .where(s.programme_id.in_(self.ids), s.exited.between(self.first, self.last), s.admitted.isnot(None),
-                   s.admitted <= self.last).group_by(s.programme_id, days)).all()
+            .where(
+                s.programme_id.in_(self.ids),
+                s.exited.between(self.first, self.last),
+                s.admitted.isnot(None),
+                s.admitted <= self.last,
+            )
+            .group_by(s.programme_id, days)
+        ).all()
         out = defaultdict(list)
         for pid, d, n, hi, lo in sorted(rows, key=lambda r: (r[0], r[1])):
             out[pid].append((int(d), int(n), _key(hi, lo)))
         return out
 
     def _read_open(self):
-        """{programme: (count, key, the one or two middle admission days)} of stays open at the period's end:
-        one walk of the stays admitted up to it, the middle ones picked by a window."""
+        """{programme: (count, key, the one or two middle admission days)} of stays open at the
+        period's end: one walk of the stays admitted up to it, the middle ones picked by a
+        window."""
         s = PlanStay
         whole = {"partition_by": s.programme_id}
-        inner = select(s.programme_id, s.admitted,
-                       func.row_number().over(order_by=s.admitted, **whole).label("rank"),
-                       func.count().over(**whole).label("n"), func.sum(s.key_hi).over(**whole).label("hi"),
-                       func.sum(s.key_lo).over(**whole).label("lo")).where(
-            s.programme_id.in_(self.ids), s.admitted.isnot(None), s.admitted <= self.last,
-            or_(s.exited.is_(None), s.exited > self.last)).subquery()
+        inner = (
+            select(
+                s.programme_id,
+                s.admitted,
+                func.row_number().over(order_by=s.admitted, **whole).label("rank"),
+                func.count().over(**whole).label("n"),
+                func.sum(s.key_hi).over(**whole).label("hi"),
+                func.sum(s.key_lo).over(**whole).label("lo"),
+            )
+            .where(
+                s.programme_id.in_(self.ids),
+                s.admitted.isnot(None),
+                s.admitted <= self.last,
+                or_(s.exited.is_(None), s.exited > self.last),
+            )
+            .subquery()
+        )
         i = inner.c
-        rows = self.conn.execute(select(i.programme_id, i.admitted, i.n, i.hi, i.lo)
-                                 .where(2 * i.rank >= i.n, 2 * i.rank <= i.n + 2)).all()
+        rows = self.conn.execute(
+            select(i.programme_id, i.admitted, i.n, i.hi, i.lo).where(
+                2 * i.rank >= i.n, 2 * i.rank <= i.n + 2
+            )
+        ).all()
         out = {}
         for pid, admitted, n, hi, lo in rows:
             middle = out.setdefault(pid, (int(n), _key(hi, lo), []))[2]
@@ -285,8 +425,8 @@ class RolledFacts:
         return {pid: (n, key, sorted(middle)) for pid, (n, key, middle) in out.items()}
 
     def exits_by_reason(self, programme_id):
-        """{exit_reason_id: count (Tally)} of exits in the period, in the order ``Facts`` finds them (the
-        lowest referral id of each reason first)."""
+        """{exit_reason_id: count (Tally)} of exits in the period, in the order ``Facts`` finds them
+        (the lowest referral id of each reason first)."""
         if self._exits is None:
             self._exits = self._read_exits()
         return self._exits.get(programme_id, {})
@@ -295,9 +435,17 @@ class RolledFacts:
         s = PlanStay
         first = func.min(_binary(s.referral_id, self.conn.dialect.name))
         rows = self.conn.execute(
-            select(s.programme_id, s.exit_reason_id, func.count(), func.sum(s.key_hi), func.sum(s.key_lo), first)
+            select(
+                s.programme_id,
+                s.exit_reason_id,
+                func.count(),
+                func.sum(s.key_hi),
+                func.sum(s.key_lo),
+                first,
+            )
             .where(s.programme_id.in_(self.ids), s.exited.between(self.first, self.last))
-            .group_by(s.programme_id, s.exit_reason_id)).all()
+            .group_by(s.programme_id, s.exit_reason_id)
+        ).all()
         out = defaultdict(dict)
         for pid, reason, n, hi, lo, _first in sorted(rows, key=lambda r: r[5]):
             out[pid][reason] = _tally(n, hi, lo)
@@ -308,35 +456,56 @@ class RolledFacts:
             s = PlanStay
             rows = self.conn.execute(
                 select(s.programme_id, func.count(), func.sum(s.key_hi), func.sum(s.key_lo))
-                .where(s.programme_id.in_(self.ids), s.refused.between(self.first, self.last),
-                       s.refusal_reason_id == refusal_reason_id).group_by(s.programme_id)).all()
+                .where(
+                    s.programme_id.in_(self.ids),
+                    s.refused.between(self.first, self.last),
+                    s.refusal_reason_id == refusal_reason_id,
+                )
+                .group_by(s.programme_id)
+            ).all()
             self._refusals[refusal_reason_id] = {pid: _tally(n, hi, lo) for pid, n, hi, lo in rows}
         return self._refusals[refusal_reason_id].get(programme_id, Tally(0, None, 0))
 
     # returns to the street
 
     def returns_to_street(self, programme_id):
-        """Exits of the period with a code, and how many were followed by a street contact of the same code
-        within 6 and 12 months (contacts up to the period's end only)."""
+        """Exits of the period with a code, and how many were followed by a street contact of the
+        same code within 6 and 12 months (contacts up to the period's end only)."""
         if self._returns is None:
             self._returns = self._read_returns()
         rows = self._returns.get(programme_id, [])
         counts = {"exits": _sum_tallies([(1, key) for key, _e, _s in rows])}
         for months in RETURN_WINDOWS:
-            counts[months] = _sum_tallies([(1, key) for key, exited, seen in rows
-                                           if seen is not None and seen <= _window_end(exited, months)])
+            counts[months] = _sum_tallies(
+                [
+                    (1, key)
+                    for key, exited, seen in rows
+                    if seen is not None and seen <= _window_end(exited, months)
+                ]
+            )
         return counts
 
     def _read_returns(self):
-        """{programme: [(key, exit day, first contact of the same code after it up to the period's end)]}."""
+        """{programme: [(key, exit day, first contact of the same code after it up to the period's
+        end)]}."""
         s, c = PlanStay, Contact
-        seen = (select(func.min(c.occurred_on))
-                .where(c.person_id == s.person_id, c.occurred_on > s.exited_on, c.occurred_on <= self.period.last)
-                .correlate(s).scalar_subquery())
+        seen = (
+            select(func.min(c.occurred_on))
+            .where(
+                c.person_id == s.person_id,
+                c.occurred_on > s.exited_on,
+                c.occurred_on <= self.period.last,
+            )
+            .correlate(s)
+            .scalar_subquery()
+        )
         rows = self.conn.execute(
-            select(s.programme_id, s.key_hi, s.key_lo, s.exited, epoch_days(seen))
-            .where(s.programme_id.in_(self.ids), s.person_id.isnot(None),
-                   s.exited.between(self.first, self.last))).all()
+            select(s.programme_id, s.key_hi, s.key_lo, s.exited, epoch_days(seen)).where(
+                s.programme_id.in_(self.ids),
+                s.person_id.isnot(None),
+                s.exited.between(self.first, self.last),
+            )
+        ).all()
         out = defaultdict(list)
         for pid, hi, lo, exited, first_seen in rows:
             out[pid].append((_key(hi, lo), exited, first_seen))
@@ -388,7 +557,7 @@ _WINDOWS = {}
 
 
 def _window_end(exited, months):
-    """Day number of the exit's day ``months`` later (clamped to the month's end), cached per day."""
+    """Day number of the exit's day ``months`` later (clamped to the month's end), cached."""
     key = (exited, months)
     if key not in _WINDOWS:
         if len(_WINDOWS) > 100_000:
