@@ -67,6 +67,9 @@ def upgrade():
         "plan_stays",
         ["programme_id", "admitted", "stop", "exited", "key_hi", "key_lo"],
     )
+    op.create_index(
+        "ix_plan_stays_stop", "plan_stays", ["programme_id", "stop", "admitted", "key_hi", "key_lo"]
+    )
     months = op.create_table(
         "plan_stay_months",
         sa.Column("programme_id", sa.Integer(), autoincrement=False, nullable=False),
@@ -182,6 +185,7 @@ def _month(day):
 
 def downgrade():
     op.drop_table("plan_stay_months")
+    op.drop_index("ix_plan_stays_stop", table_name="plan_stays")
     op.drop_index("ix_plan_stays_admitted", table_name="plan_stays")
     op.drop_index("ix_plan_stays_refused", table_name="plan_stays")
     op.drop_index("ix_plan_stays_exited", table_name="plan_stays")

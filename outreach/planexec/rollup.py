@@ -23,7 +23,6 @@ from collections import defaultdict
 
 from sqlalchemy import (
     and_,
-    case,
     delete,
     func,
     insert,
@@ -270,20 +269,34 @@ class RolledFacts:
         return rows, total.get(programme_id, Tally(0, None, 0))
 
     def _read_occupancy(self):
+        """([(month Period, {programme: Tally}), ...], {programme: Tally of the period}): whole
+        months from ``plan_stay_months`` alone, the partial months at the period's ends from
+        their day-level events."""
         segments = list(self.period.months())
-        whole = [m for m in segments if _whole(m)]
-        direct = [m for m in segments if not _whole(m)]
-        by_month = self._whole_months(whole)
-        edges, total = self._direct_segments(direct)
-        months = [(m, by_month[m.first] if _whole(m) else edges[m.first]) for m in segments]
-        return months, total
+        months = self._month_sums(segments)
+        events = self._edge_events([m for m in segments if not _whole(m)])
+        out, total = [(m, {}) for m in segments], {}
+        for pid in self.ids:
+            state = _Running(months[(pid, None)])
+            for i, m in enumerate(segments):
+                sums = months[(pid, month_start(m.first))]
+                if _whole(m):
+                    out[i][1][pid] = state.whole(m, sums)
+                else:
+                    out[i][1][pid] = state.partial(m, events.get((pid, month_start(m.first)), []))
+                if i == 0:
+                    before_first = state.last_nights_through(self.first - 1, events, pid, m)
+                if i == len(segments) - 1:
+                    admitted = state.admitted_through(self.last, events, pid, m, sums)
+                state.close(sums)
+            used = sum(out[i][1][pid] for i in range(len(segments)))
+            total[pid] = Tally(used, None, (admitted - before_first) & MASK if used else 0)
+        return out, total
 
-    def _whole_months(self, whole):
-        """{month first day: {programme: Tally}} of whole months, from ``plan_stay_months``."""
-        if not whole:
-            return {}
+    def _month_sums(self, segments):
+        """{(programme, month, None: the months before): {part: (n, days, key)}}."""
         t = PlanStayMonth
-        start, end = whole[0].first, whole[-1].first
+        start, end = month_start(segments[0].first), month_start(segments[-1].first)
         sums = [func.sum(t.n), func.sum(t.days), func.sum(t.key_hi), func.sum(t.key_lo)]
         before = (
             select(t.programme_id, null().label("month"), t.part, *sums)
@@ -293,58 +306,32 @@ class RolledFacts:
         inside = select(t.programme_id, t.month, t.part, t.n, t.days, t.key_hi, t.key_lo).where(
             t.programme_id.in_(self.ids), t.month >= start, t.month <= end
         )
-        cells = defaultdict(lambda: (0, 0, 0))  # (programme, month or None, part): (n, days, key)
+        out = defaultdict(dict)
         for pid, m, part, n, days, hi, lo in self.conn.execute(union_all(before, inside)).all():
-            cells[(pid, _as_date(m), part)] = (int(n), int(days or 0), _key(hi, lo))
-        out = {m.first: {} for m in whole}
-        for pid in self.ids:
-            running = cells[(pid, None, "a")][0] - cells[(pid, None, "s")][0]
-            admitted_key, last_key = cells[(pid, None, "a")][2], cells[(pid, None, "l")][2]
-            for m in whole:
-                a, s, last = (cells[(pid, m.first, p)] for p in ("a", "s", "l"))
-                end_day = day_number(m.last) + 1
-                used = m.days * running + end_day * (a[0] - s[0]) - (a[1] - s[1])
-                admitted_key += a[2]
-                out[m.first][pid] = Tally(
-                    used, None, (admitted_key - last_key) & MASK if used else 0
-                )
-                running += a[0] - s[0]
-                last_key += last[2]
+            out[(pid, _as_date(m))][part] = (int(n), int(days or 0), _key(hi, lo))
         return out
 
-    def _direct_segments(self, direct):
-        """Partial months and the whole period from one SUM over ``plan_stays``: ({month first day:
-        {programme: Tally}}, {programme: Tally of the period's stays with a night})."""
+    def _edge_events(self, partial):
+        """{(programme, month): [(day, +1 admission / -1 end of nights, key), ...] by day} of the
+        stays with a night, in the partial months, from their first day to the period's day in
+        them."""
+        if not partial:
+            return {}
         s = PlanStay
-        spans = [(m.first, day_number(m.first), day_number(m.last)) for m in direct]
-        spans.append((None, self.first, self.last))
-        columns = []
-        for _m, x, y in spans:
-            inside = and_(s.admitted <= y, or_(s.stop.is_(None), s.stop > x))
-            high = case((or_(s.stop.is_(None), s.stop > y + 1), y + 1), else_=s.stop)
-            low = case((s.admitted > x, s.admitted), else_=x)
-            columns += [
-                func.sum(case((inside, high - low), else_=0)),
-                func.sum(case((inside, 1), else_=0)),
-                func.sum(case((inside, s.key_hi), else_=0)),
-                func.sum(case((inside, s.key_lo), else_=0)),
-            ]
-        rows = self.conn.execute(
-            select(s.programme_id, *columns)
-            .where(
-                s.programme_id.in_(self.ids),
-                s.admitted.isnot(None),
-                s.admitted <= self.last,
-                or_(s.stop.is_(None), and_(s.stop > self.first, s.stop > s.admitted)),
+        spans = [(day_number(month_start(m.first)), day_number(m.last)) for m in partial]
+        nights = [s.programme_id.in_(self.ids), or_(s.stop.is_(None), s.stop > s.admitted)]
+        admitted = select(
+            s.programme_id, s.admitted, literal_column("1"), s.key_hi, s.key_lo
+        ).where(*nights, or_(*[s.admitted.between(x, y) for x, y in spans]))
+        ended = select(s.programme_id, s.stop, literal_column("-1"), s.key_hi, s.key_lo).where(
+            *nights, s.admitted.isnot(None), or_(*[s.stop.between(x, y) for x, y in spans])
+        )
+        out = defaultdict(list)
+        for pid, day, sign, hi, lo in self.conn.execute(union_all(admitted, ended)).all():
+            out[(pid, month_start(EPOCH + dt.timedelta(int(day))))].append(
+                (int(day), int(sign), _key(hi, lo))
             )
-            .group_by(s.programme_id)
-        ).all()
-        edges = {m: {} for m, _x, _y in spans}
-        for pid, *sums in rows:
-            for i, (m, _x, _y) in enumerate(spans):
-                nights, n, hi, lo = sums[4 * i : 4 * i + 4]
-                edges[m][pid] = Tally(int(nights or 0), None, _key(hi, lo) if n else 0)
-        return edges, edges.pop(None)
+        return {k: sorted(v) for k, v in out.items()}
 
     # stays, exits, refusals
 
@@ -510,6 +497,64 @@ class RolledFacts:
         for pid, hi, lo, exited, first_seen in rows:
             out[pid].append((_key(hi, lo), exited, first_seen))
         return out
+
+
+class _Running:
+    """A programme's stays with a night, month after month: the count occupying the night before the
+    month, the keys of those admitted before it and of those whose last night is before it."""
+
+    def __init__(self, before):
+        a, e, last = (before.get(p, (0, 0, 0)) for p in ("a", "s", "l"))
+        self.count, self.admitted, self.last_nights = a[0] - e[0], a[2], last[2]
+
+    def whole(self, m, sums):
+        a, e, _l = (sums.get(p, (0, 0, 0)) for p in ("a", "s", "l"))
+        end = day_number(m.last) + 1
+        used = m.days * self.count + end * (a[0] - e[0]) - (a[1] - e[1])
+        return Tally(used, None, (self.admitted + a[2] - self.last_nights) & MASK if used else 0)
+
+    def partial(self, m, events):
+        """Nights of the days [x, y] of a month from its events (the stays with a night in it:
+        admitted up to y, minus those whose last night is before x, i.e. ended by day x)."""
+        first, x, y = day_number(month_start(m.first)), day_number(m.first), day_number(m.last)
+        count, used, admitted, ended = self.count, 0, self.admitted, self.last_nights
+        for day, sign, key in events:
+            if day < x:
+                count += sign
+            elif day <= y:
+                used += sign * (y - day + 1)
+            if sign > 0 and day <= y:
+                admitted += key
+            elif (
+                sign < 0 and first < day <= x
+            ):  # an end on the month's first day: counted before it
+                ended += key
+        used += (y - x + 1) * count
+        return Tally(used, None, (admitted - ended) & MASK if used else 0)
+
+    def last_nights_through(self, day, events, pid, m):
+        """Keys of the stays whose last night is on or before ``day`` (in month ``m``, before
+        closing it)."""
+        first = day_number(month_start(m.first))
+        return self.last_nights + sum(
+            k
+            for d, sign, k in events.get((pid, month_start(m.first)), [])
+            if sign < 0 and first < d <= day + 1
+        )
+
+    def admitted_through(self, day, events, pid, m, sums):
+        """Keys of the stays admitted on or before ``day`` (the end of month ``m``'s segment)."""
+        if _whole(m):
+            return self.admitted + sums.get("a", (0, 0, 0))[2]
+        return self.admitted + sum(
+            k for d, sign, k in events.get((pid, month_start(m.first)), []) if sign > 0 and d <= day
+        )
+
+    def close(self, sums):
+        a, e, last = (sums.get(p, (0, 0, 0)) for p in ("a", "s", "l"))
+        self.count += a[0] - e[0]
+        self.admitted += a[2]
+        self.last_nights += last[2]
 
 
 def _whole(month):
