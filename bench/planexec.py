@@ -88,13 +88,39 @@ def run(encounters=1_000_000, db_path=None, repeat=7, seed=1):
     return result
 
 
-def run_postgresql(encounters=1_000_000, repeat=7, seed=1):
+def run_postgresql(encounters=1_000_000, repeat=7, seed=1, keep=None):
+    """A database of its own, built, measured and dropped; ``keep``: the database of that name, built when
+    missing and kept (measure again after a change without building 1M contacts again)."""
+    if keep:
+        return _run_kept(keep, encounters, repeat, seed)
     with postgres_app(f"outreach_bench_planexec_{encounters}_{os.getpid()}") as app:
         result = {"backend": "postgresql", "encounters": encounters,
                   "build_s": round(build(app, encounters, seed), 1)}
         result.update(measure(app, repeat))
         _print(result)
         return result
+
+
+def _run_kept(name, encounters, repeat, seed):
+    from sqlalchemy import create_engine, text
+
+    from bench.dashboard import POSTGRES_URL
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        fresh = not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+        if fresh:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    admin.dispose()
+    app = _app(os.path.join(tempfile.mkdtemp(prefix="outreach-bench-pg-"), "unused.db"), url)
+    result = {"backend": "postgresql", "encounters": encounters, "db": name}
+    if fresh:
+        result["build_s"] = round(build(app, encounters, seed), 1)
+    else:
+        result["upgrade_s"] = round(_upgrade(app), 1)
+    result.update(measure(app, repeat))
+    _print(result)
+    return result
 
 
 def _print(r):
@@ -112,8 +138,9 @@ def main():
     parser.add_argument("--db", default=None)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--postgresql", action="store_true")
+    parser.add_argument("--keep", default=None, help="PostgreSQL: reuse (or build and keep) this database")
     args = parser.parse_args()
-    result = run_postgresql(args.encounters, args.repeat) if args.postgresql else \
+    result = run_postgresql(args.encounters, args.repeat, keep=args.keep) if args.postgresql else \
         run(args.encounters, args.db, args.repeat)
     print(json.dumps(result))
 
