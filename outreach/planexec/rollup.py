@@ -378,38 +378,35 @@ class RolledFacts:
 
     def _read_open(self):
         """{programme: (count, key, the one or two middle admission days)} of stays open at the
-        period's end: one walk of the stays admitted up to it, the middle ones picked by a
-        window."""
+        period's end: their count and keys summed, then each programme's middle read at its
+        offset in the stays' index by admission day (a window over every open stay costs four
+        times as much)."""
         s = PlanStay
-        whole = {"partition_by": s.programme_id}
-        inner = (
-            select(
-                s.programme_id,
-                s.admitted,
-                func.row_number().over(order_by=s.admitted, **whole).label("rank"),
-                func.count().over(**whole).label("n"),
-                func.sum(s.key_hi).over(**whole).label("hi"),
-                func.sum(s.key_lo).over(**whole).label("lo"),
-            )
-            .where(
-                s.programme_id.in_(self.ids),
-                s.admitted.isnot(None),
-                s.admitted <= self.last,
-                or_(s.exited.is_(None), s.exited > self.last),
-            )
-            .subquery()
-        )
-        i = inner.c
-        rows = self.conn.execute(
-            select(i.programme_id, i.admitted, i.n, i.hi, i.lo).where(
-                2 * i.rank >= i.n, 2 * i.rank <= i.n + 2
-            )
+        where = [
+            s.admitted.isnot(None),
+            s.admitted <= self.last,
+            or_(s.exited.is_(None), s.exited > self.last),
+        ]
+        sums = self.conn.execute(
+            select(s.programme_id, func.count(), func.sum(s.key_hi), func.sum(s.key_lo))
+            .where(s.programme_id.in_(self.ids), *where)
+            .group_by(s.programme_id)
         ).all()
-        out = {}
-        for pid, admitted, n, hi, lo in rows:
-            middle = out.setdefault(pid, (int(n), _key(hi, lo), []))[2]
-            middle.append(int(admitted))
-        return {pid: (n, key, sorted(middle)) for pid, (n, key, middle) in out.items()}
+        counts = {pid: (int(n), _key(hi, lo)) for pid, n, hi, lo in sums if n}
+        middles = [
+            select(s.programme_id, s.admitted)
+            .where(s.programme_id == pid, *where)
+            .order_by(s.admitted)
+            .limit(1 if n % 2 else 2)
+            .offset((n - 1) // 2)
+            .subquery()
+            for pid, (n, _key_sum) in sorted(counts.items())
+        ]
+        days = defaultdict(list)
+        if middles:
+            for pid, admitted in self.conn.execute(union_all(*[select(m) for m in middles])).all():
+                days[pid].append(int(admitted))
+        return {pid: (n, key, sorted(days[pid])) for pid, (n, key) in counts.items()}
 
     def exits_by_reason(self, programme_id):
         """{exit_reason_id: count (Tally)} of exits in the period, in the order ``Facts`` finds them
