@@ -177,6 +177,31 @@ def _bulk_stays(app, today):
         db.session.commit()
 
 
+def _encounter_stay(app, client):
+    from test_api_write import _token, encounter_body, shift_body
+
+    worker = {"Authorization": "Bearer " + _token(app, "worker@aurore.demo")}
+    assert (
+        client.post(
+            "/api/v1/shifts", json=shift_body(sectors=["stalingrad"]), headers=worker
+        ).status_code
+        == 201
+    )
+    body = encounter_body(
+        occurred_at="2026-11-27T22:10:00Z",
+        sector="stalingrad",
+        person={"digest": "d" * 64, "weak": False},
+        referrals=[{"programme": "phase"}],
+    )
+    assert client.post("/api/v1/encounters", json=body, headers=worker).status_code == 201
+    [referral] = client.get(f"/api/v1/encounters/{body['id']}", headers=worker).json["referrals"]
+    for status, day in (("accepted", "2026-11-28"), ("admitted", "2026-11-29")):
+        step = client.post(
+            referral["steps_url"], headers=worker, json={"status": status, "occurred_on": day}
+        )
+        assert step.status_code == 201, step.json
+
+
 def test_the_roll_ups_follow_every_path_that_writes_a_referral(app):
     from test_referrals import make_referral
     from test_referrals_api import _auth
@@ -216,6 +241,9 @@ def test_the_roll_ups_follow_every_path_that_writes_a_referral(app):
         },
     )
     assert response.status_code in (200, 302)
+    _encounter_stay(
+        app, api
+    )  # the offline queue's path: an encounter with a referral, then its steps
     _bulk_stays(app, today)
     with app.app_context(), app.test_request_context():
         programmes = [i for i in _items("programme")]
