@@ -103,8 +103,8 @@ class PopulationEstimate(db.Model):
     recorded_by = db.relationship("User")
 
 
-EXITED_INDEX = ("exited", "programme_id", "exit_reason_id", "admitted", "person_id", "exited_on", "key_hi",
-                "key_lo", "referral_id")
+EXITED_INDEX = ("exited", "programme_id", "exit_reason_id", "admitted", "person_id", "exited_on",
+                "key_hi", "key_lo", "referral_id")
 REFUSED_INDEX = ("refused", "refusal_reason_id", "programme_id", "key_hi", "key_lo")
 ADMITTED_INDEX = ("programme_id", "admitted", "stop", "exited", "key_hi", "key_lo")
 STOP_INDEX = ("programme_id", "stop", "admitted", "key_hi", "key_lo")
@@ -121,8 +121,10 @@ class PlanStay(db.Model):
     which months to rebuild."""
     __tablename__ = "plan_stays"
     # covering indexes: each of the card's reads walks one of them, never the table
-    __table_args__ = (Index("ix_plan_stays_exited", *EXITED_INDEX), Index("ix_plan_stays_refused", *REFUSED_INDEX),
-                      Index("ix_plan_stays_admitted", *ADMITTED_INDEX), Index("ix_plan_stays_stop", *STOP_INDEX))
+    __table_args__ = (Index("ix_plan_stays_exited", *EXITED_INDEX),
+                      Index("ix_plan_stays_refused", *REFUSED_INDEX),
+                      Index("ix_plan_stays_admitted", *ADMITTED_INDEX),
+                      Index("ix_plan_stays_stop", *STOP_INDEX))
     referral_id = db.Column(db.String(36), primary_key=True)
     organisation_id = db.Column(db.Integer, nullable=False)
     programme_id = db.Column(db.Integer, nullable=False)
