@@ -255,6 +255,8 @@ def main():
     out["import_speed"] = optional("import_speed", rows=int(os.environ.get("BENCH_IMPORT_ROWS", "200000")))
     out["lighthouse"] = optional("lighthouse")  # mobile accessibility of the logging and tally pages (100)
     out["planexec"] = optional("planexec", encounters=encounters)  # the plan's report card, one year (<= 50 ms)
+    if postgres:
+        out["planexec_postgresql"] = optional("planexec", "run_postgresql", encounters=encounters)
     out["elapsed_s"] = round(time.monotonic() - started, 1)
     with open(RESULTS, "w") as fh:
         json.dump(out, fh, indent=2)

@@ -3,8 +3,7 @@
 
 None of these tables holds person data. Every register is append-only history where a date matters
 (capacity, action statuses, estimates): the value on a day is the latest row dated on or before it.
-Amounts are whole cents (integers: exact on every database).
-"""
+Amounts are whole cents (integers: exact on every database)."""
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 
 from .extensions import db
@@ -109,3 +108,60 @@ class PopulationEstimate(db.Model):
     recorded_by_id = db.Column(db.ForeignKey("users.id"), nullable=False)
     recorded_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     recorded_by = db.relationship("User")
+
+
+EXITED_INDEX = ("exited", "programme_id", "exit_reason_id", "admitted", "person_id", "exited_on",
+                "key_hi", "key_lo", "referral_id")
+REFUSED_INDEX = ("refused", "refusal_reason_id", "programme_id", "key_hi", "key_lo")
+ADMITTED_INDEX = ("programme_id", "admitted", "stop", "exited", "key_hi", "key_lo")
+STOP_INDEX = ("programme_id", "stop", "admitted", "key_hi", "key_lo")
+
+
+class PlanStay(db.Model):
+    """The report card's facts of one referral with an admission, an exit or a refusal, derived from
+    ``referrals`` by the roll-up catch-up (``planexec.rollup``), never written by hand. Days are
+    day numbers (days since 1970-01-01); ``stop`` is the day a stay's nights end (its exit, never
+    before its admission; None: open); the months are those of the admission, ``stop``, the last
+    night, the exit and the refusal. ``key_hi`` and ``key_lo`` are the two 32-bit halves of the
+    referral's cell key (``protection.record_key``), so a SUM in SQL stays exact on every
+    database. No foreign key: a deleted referral's row is what the catch-up reads back to know
+    which months to rebuild."""
+    __tablename__ = "plan_stays"
+    # covering indexes: each of the card's reads walks one of them, never the table
+    __table_args__ = (Index("ix_plan_stays_exited", *EXITED_INDEX),
+                      Index("ix_plan_stays_refused", *REFUSED_INDEX),
+                      Index("ix_plan_stays_admitted", *ADMITTED_INDEX),
+                      Index("ix_plan_stays_stop", *STOP_INDEX))
+    referral_id = db.Column(db.String(36), primary_key=True)
+    organisation_id = db.Column(db.Integer, nullable=False)
+    programme_id = db.Column(db.Integer, nullable=False)
+    person_id = db.Column(db.Integer)
+    admitted = db.Column(db.Integer)
+    stop = db.Column(db.Integer)
+    exited = db.Column(db.Integer)
+    exited_on = db.Column(db.Date)
+    exit_reason_id = db.Column(db.Integer)
+    refused = db.Column(db.Integer)
+    refusal_reason_id = db.Column(db.Integer)
+    admitted_month = db.Column(db.Date)
+    stop_month = db.Column(db.Date)
+    last_night_month = db.Column(db.Date)
+    exited_month = db.Column(db.Date)
+    refused_month = db.Column(db.Date)
+    key_hi = db.Column(db.BigInteger, nullable=False)
+    key_lo = db.Column(db.BigInteger, nullable=False)
+
+
+class PlanStayMonth(db.Model):
+    """Per programme and month, the stays with a night (``plan_stays``) summed by event: ``a``
+    admissions, ``s`` ends of nights (``stop``), ``l`` last nights; ``days`` is the sum of the
+    event's day numbers (nights of a month follow from the counts and these sums),
+    ``key_hi``/``key_lo`` the sums of the stays' key halves."""
+    __tablename__ = "plan_stay_months"
+    programme_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    month = db.Column(db.Date, primary_key=True)
+    part = db.Column(db.String(1), primary_key=True)
+    n = db.Column(db.BigInteger, nullable=False)
+    days = db.Column(db.BigInteger, nullable=False)
+    key_hi = db.Column(db.BigInteger, nullable=False)
+    key_lo = db.Column(db.BigInteger, nullable=False)

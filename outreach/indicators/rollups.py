@@ -73,6 +73,9 @@ ROLLUP_COLUMNS = ["month", "organisation_id", "team_id", "sector_id", "measure",
 PERSON_COLUMNS = ["month", "organisation_id", "team_id", "person_id", "is_validated", "contacts",
                   "first_contacts"]
 _state = {"suspended": 0}
+# Other roll-ups fed by the same marks (the plan's report card: ``planexec.rollup``): ``fn(conn, keys)`` after
+# the slices ``keys`` (organisation, team or None, month) are rebuilt; ``keys`` None: everything.
+REFRESHERS = []
 TRUE = true()
 
 
@@ -528,6 +531,12 @@ def refresh_keys(conn, keys):
     persons = {row[0] for row in before ^ _slice_persons(conn, _in_slices)}  # persons whose rows changed
     _rebuild_org(conn, _in_slice_months)
     _rebuild_spans(conn, persons)
+    refresh_others(conn, keys)
+
+
+def refresh_others(conn, keys):
+    for refresh in REFRESHERS:
+        refresh(conn, keys)
 
 
 def frozen_before(conn):
@@ -559,6 +568,7 @@ def refresh_rollups(session, months=None):
             _rebuild(conn, lambda org, team, day: [day >= frozen], lambda t: [t.month >= frozen], full=True)
             _rebuild_org(conn, lambda t: [t.month >= frozen])
         _rebuild_spans(conn)
+        refresh_others(conn, None)
         if last_mark is not None:
             conn.execute(delete(RollupDirty).where(RollupDirty.id <= last_mark))
         return
@@ -567,6 +577,8 @@ def refresh_rollups(session, months=None):
         persons |= _rebuild(conn, range_window(month, add_months(month, 1)), lambda t, m=month: [t.month == m])
         _rebuild_org(conn, lambda t, m=month: [t.month == m])
     _rebuild_spans(conn, persons)
+    refresh_others(conn, {(None, None, month_start(m)) for m in months
+                          if frozen is None or month_start(m) >= frozen})
 
 
 # --- catching up before reads ------------------------------------------------------

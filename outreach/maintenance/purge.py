@@ -82,7 +82,7 @@ def _delete_children(ids):
 
 def purge_person_data(cutoff, actor=None):
     """Delete old person-level rows with Core statements (no roll-up listener); does not commit."""
-    from ..indicators.rollups import catch_up, suspended
+    from ..indicators.rollups import catch_up, refresh_others, suspended
     catch_up(db.session)
     counts = plan_purge(cutoff)
     ids = [row[0] for row in db.session.execute(_old_contacts(cutoff))]
@@ -92,5 +92,6 @@ def purge_person_data(cutoff, actor=None):
             _delete_children(chunk)
             db.session.execute(delete(Contact).where(Contact.id.in_(chunk)))
         db.session.execute(delete(Person).where(Person.id.in_(_old_persons(cutoff))))
+    refresh_others(db.session.connection(), None)  # the report card's stays: from what is left
     audit.record("purge", actor=actor, details={"cutoff": cutoff.isoformat(), **counts})
     return counts

@@ -8,4 +8,4 @@ from ..access import Blueprint
 
 bp = Blueprint("planexec", __name__, roles={"manager", "admin"}, url_prefix="/execution")
 
-from . import views  # noqa: F401
+from . import rollup, views  # noqa: F401 (rollup: its refresher joins the roll-ups' catch-up)

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
+from .. import queryargs
 from ..errors import ValidationError
 from ..extensions import db
 from ..indicators.services import load_plan
@@ -15,6 +16,7 @@ from ..reference.defaults import NO_PLACE_REFUSAL, STABLE_HOUSING_EXIT
 from . import measures
 from .measures import Period
 from .protection import protect_count, protect_persons
+from .rollup import RolledFacts
 
 STATUS_LABELS = ACTION_STATUS  # one home for the words: ``labels``
 ENGAGED = ("started", "partly_done", "done")
@@ -63,11 +65,12 @@ class AxisCard:
 
 
 def parse_period(args, today):
-    """``from``/``to`` ISO dates (default: the 12 months ending today); ValidationError naming the field."""
-    from .services import parse_date
-    last = parse_date(args.get("to") or today.isoformat(), "to", _l("Fin de période"))
-    first = parse_date(args.get("from") or (measures.shift_months(last, -12) + measures.ONE_DAY).isoformat(),
-                       "from", _l("Début de période"))
+    """``from``/``to`` (default: the 12 months ending today), read by the one query-argument parser
+    (``queryargs.parse_day``: ``YYYY-MM-DD``, or ``YYYY-MM`` for a month's first or last day); ValidationError
+    naming the field."""
+    first = queryargs.parse_day(args["from"], "from") if args.get("from") else None
+    last = queryargs.parse_day(args["to"], "to", last=True) if args.get("to") else today
+    first = first or measures.shift_months(last, -12) + measures.ONE_DAY
     if first > last:
         raise ValidationError({"from": str(_l("Début de période : il doit précéder la fin."))})
     if last.year - first.year > 10:
@@ -149,11 +152,12 @@ def budget_section(lines):
             "by_year": sorted(by_year.items()), "total": total}
 
 
-def places_section(programmes, period):
-    """Per programme with a capacity or a stay: months, stays, exits, returns (person figures protected). The
-    period's referral rows are read once for every programme (``measures.Facts``)."""
+def places_section(programmes, period, facts=RolledFacts):
+    """Per programme with a capacity or a stay: months, stays, exits, returns (person figures protected), read
+    for every programme at once from the report card's roll-ups (``rollup.RolledFacts``; ``measures.Facts``
+    reads the same figures from the referral rows)."""
     ids = [p.id for p in programmes]
-    facts = measures.Facts(ids, period)
+    facts = facts(ids, period)
     steps = measures.capacity_steps(ids, period.last)
     registered = set(db.session.execute(db.select(PlaceCapacity.programme_id).distinct()).scalars())
     reasons = {r.id: r for r in db.session.execute(db.select(RefItem).where(
@@ -177,7 +181,8 @@ def _programme_section(programme, facts, months, used_total, steps, reasons, no_
     exits = facts.exits_by_reason(pid)
     returns = facts.returns_to_street(pid)
     completed = protect_count(stays["completed"], "completed")
-    stable = measures.tally_sum(n for rid, n in exits.items() if rid in reasons and reasons[rid].code == STABLE_HOUSING_EXIT)
+    stable = measures.disjoint_sum(n for rid, n in exits.items()
+                                   if rid in reasons and reasons[rid].code == STABLE_HOUSING_EXIT)
     person_nights = protect_count(used_total, "person_nights")
     return {
         "programme": programme, "months": rows,

@@ -72,6 +72,15 @@ def tally_sum(tallies):
     return Tally(sum(tallies), dict.fromkeys(rid for t in tallies for rid in t.ids))
 
 
+def disjoint_sum(tallies):
+    """The sum of counts over disjoint rows (exits by reason): its cell key is the sum of theirs."""
+    tallies = list(tallies)
+    if tallies and all(t.ids is not None for t in tallies):
+        return tally_sum(tallies)
+    n = sum(tallies)
+    return Tally(n, None, sum(t.key if t.key is not None else 0 for t in tallies) if n else 0)
+
+
 def shift_months(day, n):
     """The same day ``n`` months later (earlier), clamped to the month's end: 31 Jan + 1 -> 28/29 Feb."""
     first = add_months(month_start(day), n)
