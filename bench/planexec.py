@@ -87,7 +87,7 @@ def run(encounters=1_000_000, db_path=None, repeat=7, seed=1):
     if fresh:
         result["build_s"] = round(build(app, encounters, seed), 1)
     else:
-        result["upgrade_s"] = round(_upgrade(app), 1)  # a database built before a migration (0015a: stays)
+        result["upgrade_s"] = round(_upgrade(app), 1)  # a database built before a migration (0015: stays)
     result.update(measure(app, repeat))
     _print(result)
     return result

@@ -3,7 +3,7 @@ admission, an exit or a refusal, and ``plan_stay_months``, the stays with a nigh
 programme, month and event; filled here from the referrals (then kept by the roll-ups' catch-up,
 ``outreach.planexec.rollup``).
 
-Revision ID: 0015a Revises: 0014"""
+Revision ID: 0015 Revises: 0014"""
 
 import datetime as dt
 import hashlib
@@ -11,7 +11,7 @@ import hashlib
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015a"
+revision = "0015"
 down_revision = "0014"
 branch_labels = None
 depends_on = None
