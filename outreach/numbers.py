@@ -6,8 +6,9 @@ or rate computed from a withheld count shows "s" (secret), a figure that cannot 
 "—".
 """
 from decimal import Decimal
+from functools import lru_cache
 
-from babel.numbers import format_decimal, format_percent
+from babel import Locale
 from flask import has_request_context
 from flask_babel import get_locale
 
@@ -20,6 +21,21 @@ SECRET = "s"
 
 def _locale():
     return (get_locale() if has_request_context() else None) or "fr"
+
+
+@lru_cache(maxsize=8)
+def _patterns(name):
+    """The locale and its decimal and percent patterns, parsed once per process (Babel's
+    format_decimal/format_percent parse them on every call: 45 and 150 µs a number, 20 ms of a
+    report card's 330 numbers)."""
+    locale = Locale.parse(name)
+    return locale, locale.decimal_formats[None], locale.percent_formats[None]
+
+
+def _format(value, kind):
+    locale, decimal, percent_ = _patterns(str(_locale()))
+    pattern = decimal if kind == "decimal" else percent_
+    return _signs(pattern.apply(value, locale, decimal_quantization=False))
 
 
 def _signs(text):
@@ -38,8 +54,7 @@ def number(value, decimals=1):
         return MISSING
     if isinstance(value, Hidden):
         return str(value)
-    return _signs(format_decimal(_exact(value, decimals), locale=_locale(),
-                                 decimal_quantization=False))
+    return _format(_exact(value, decimals), "decimal")
 
 
 def percent(value, decimals=1):
@@ -49,8 +64,7 @@ def percent(value, decimals=1):
         return MISSING
     if isinstance(value, Hidden):
         return SECRET
-    return _signs(format_percent(_exact(value, decimals) / 100, locale=_locale(),
-                                 decimal_quantization=False))
+    return _format(_exact(value, decimals) / 100, "percent")
 
 
 def signed(value, decimals=1):
