@@ -241,6 +241,22 @@ def _team_name(code):
     return team.name if team else code
 
 
+def audit_actor(event):
+    """Who acted, as an organisation's trail may show it: the user's e-mail; the name of the other
+    organisation when the actor was one of its users (a handed-over referral, older rows included);
+    "(système)" when nobody acted."""
+    actor = event.actor
+    if actor is None:
+        sender = (event.details or {}).get("from_organisation")
+        return str(_l("%(organisation)s (autre organisation)", organisation=sender)) if sender \
+            else str(_l("(système)"))
+    outsider = actor.organisation_id not in (None, event.organisation_id) \
+        and actor.role in ("worker", "supervisor", "admin")
+    if outsider:
+        return str(_l("%(organisation)s (autre organisation)", organisation=actor.organisation.name))
+    return actor.email
+
+
 def audit_target(event):
     """What an audit event is about, in words: "Compte alice@…", "Maraude Maraude Nord (18e) · 3 mars 2026"."""
     kind = event.target_type
@@ -277,5 +293,6 @@ def _describe(kind, ident):
 
 def init_app(app):
     app.jinja_env.globals.update(label=label, format_date=format_date, now_utc=utcnow, paris_datetime=paris_datetime,
-                                 audit_value=audit_value, audit_target=audit_target, audit_field=field_label,
+                                 audit_value=audit_value, audit_target=audit_target,
+                                 audit_actor=audit_actor, audit_field=field_label,
                                  audit_detail=audit_detail)

@@ -72,9 +72,11 @@ def hand_over(referral, user, to_organisation_id, on):
     db.session.flush()
     details = {"from_organisation": _org_name(referral.organisation_id), "to_organisation": target.name,
                "handed_over_on": on.isoformat()}
-    for action, organisation_id in (("referral.handover_sent", referral.organisation_id),
-                                    ("referral.handover_received", target.id)):
-        audit.record(action, actor=user, target=("referral_handovers", handover.id),
+    # the receiving organisation's trail names the sending organisation (details), never its user
+    for action, organisation_id, actor in (
+            ("referral.handover_sent", referral.organisation_id, user),
+            ("referral.handover_received", target.id, audit.NOBODY_HERE)):
+        audit.record(action, actor=actor, target=("referral_handovers", handover.id),
                      organisation_id=organisation_id, details=details)
     return handover
 
