@@ -86,6 +86,12 @@ FIELD = {
     # the correction form's own fields
     "material": _l("Matériel"), "field": _l("Champ"), "value": _l("Nouvelle valeur"), "reason": _l("Motif"),
     "summary": _l("Synthèse"),
+    # the referral step, handover, sign-off and tally forms' fields
+    "occurred_on": _l("Date"), "programme": _l("Dispositif"), "undo_reason": _l("Motif de l'annulation"),
+    "to_organisation": _l("Organisation qui reprend l'orientation"),
+    "handed_over_on": _l("Date de transmission"), "month": _l("Mois"),
+    "comment": _l("Commentaire pour l'organisation"), "tally": _l("Compteur"), "contact": _l("Contact"),
+    "shift_id": _l("Maraude"),
 }
 DETAIL = {"ip": _l("adresse IP"), "teams": _l("équipes"), "view": _l("vue"), "format": _l("format"),
           "from": _l("du"), "to": _l("au"), "filters": _l("filtres"), "rows": _l("lignes"),
@@ -139,6 +145,23 @@ def field_label(name):
         item = db.session.get(RefItem, int(ident)) if ident.isdigit() else None
         return item.display_label if item else str(FIELD["materials"])
     return label("field", name)
+
+
+# A form whose field means something else than the audited field of that name.
+FORM_FIELD = {"referral_step": {"status": _l("Étape")}}
+
+
+def error_lines(errors, form=None):
+    """[(field, its label, message)] of what ``form`` refused; a field with no label has an empty
+    one (the message is shown alone: a field's code never reaches a screen)."""
+    labels = {**FIELD, **FORM_FIELD.get(form, {})}
+    return [(name, str(labels[name]) if name in labels else "", str(message))
+            for name, message in errors.items()]
+
+
+def errors_text(errors):
+    """What a form refused on one line (a flash): "Date : La date ne peut pas être dans le futur."."""
+    return " ".join(f"{text} : {message}" if text else message for _n, text, message in error_lines(errors))
 
 
 # Audit actions whose before/after are values of a field they do not name.
@@ -294,5 +317,5 @@ def _describe(kind, ident):
 def init_app(app):
     app.jinja_env.globals.update(label=label, format_date=format_date, now_utc=utcnow, paris_datetime=paris_datetime,
                                  audit_value=audit_value, audit_target=audit_target,
-                                 audit_actor=audit_actor, audit_field=field_label,
+                                 audit_actor=audit_actor, audit_field=field_label, error_lines=error_lines,
                                  audit_detail=audit_detail)
