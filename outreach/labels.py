@@ -70,11 +70,15 @@ AUDIT_ACTION = {
     "month.return": _l("Mois renvoyé pour correction"), "month.reopen": _l("Mois rouvert"),
     "referral.handover_sent": _l("Orientation transmise à une autre organisation"),
     "referral.handover_received": _l("Orientation reçue d'une autre organisation"),
+    # rows written before site types and partners became reference lists (reference_added/_changed)
+    "site_type_added": _l("Type de site ajouté"), "site_type_changed": _l("Type de site modifié"),
+    "partner_added": _l("Partenaire ajouté"), "partner_changed": _l("Partenaire modifié"),
 }
 AUDIT_TARGET = {"users": _l("Compte"), "shifts": _l("Maraude"), "contacts": _l("Contact"),
                 "referrals": _l("Orientation hébergement"), "organisations": _l("Organisation"),
                 "ref_items": _l("Élément de liste"), "sectors": _l("Secteur"), "teams": _l("Équipe"),
-                "month_signoffs": _l("Mois"), "referral_handovers": _l("Orientation transmise")}
+                "month_signoffs": _l("Mois"), "referral_handovers": _l("Orientation transmise"),
+                "site_types": _l("Type de site"), "partners": _l("Partenaire"), "sites": _l("Site")}
 FIELD = {
     "status": _l("État"), "role": _l("Rôle"), "teams": _l("Équipes"), "kind": _l("Type de contact"),
     "occurred_at": _l("Heure"), "sector": _l("Secteur"), "sector_id": _l("Secteur"),
@@ -291,8 +295,10 @@ def audit_target(event):
 
 
 def _describe(kind, ident):
+    from .site_models import Partner, SiteType
     model = {"users": User, "shifts": Shift, "contacts": Contact, "referrals": Referral,
-             "organisations": Organisation, "ref_items": RefItem, "sectors": Sector, "teams": Team}.get(kind)
+             "organisations": Organisation, "ref_items": RefItem, "sectors": Sector, "teams": Team,
+             "site_types": SiteType, "partners": Partner}.get(kind)
     if model is None or ident is None:
         return ""
     try:
