@@ -5,16 +5,19 @@ admits; a view may narrow or widen that with ``@allow(...)`` or ``@public``.
 An endpoint with no rule at all is refused (fail closed), and
 ``tests/test_access.py`` walks ``app.url_map`` to prove each rule.
 
-Row scope (which organisation's rows a user sees) is declared once, per model, in ``owners()`` and
-applied by ``scoped(query, model)`` in queries and ``get_scoped(_or_404)(model, id)`` for one row.
+Row scope (which organisation's rows a user sees, and for a worker which teams' contacts and
+referrals) is declared once, per model, in ``owners()`` and applied by ``scoped(query, model)``
+in queries and ``get_scoped(_or_404)(model, id)`` for one row.
 """
 import functools
+from typing import Any, NamedTuple
 
 import flask
 from flask import current_app, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import false
+from sqlalchemy.orm import RelationshipProperty
 
 from .extensions import db
 from .models import ROLES
@@ -137,24 +140,39 @@ def organisation_scope(user):
 PERSON_LEVEL_ROLES = frozenset({"worker", "supervisor", "admin"})
 
 
+TEAM_NARROWED_ROLES = frozenset({"worker"})
+
+
+class Owner(NamedTuple):
+    """How a scoped model's rows belong: ``organisation`` (the column holding the row's
+    organisation id), ``person_level`` (seen only inside that organisation) and ``team`` (the
+    column holding the row's team id, a relationship to the ``Contact`` holding it, or None when
+    the whole organisation sees the row)."""
+    organisation: Any
+    person_level: bool
+    team: Any = None
+
+
 @functools.cache
 def owners():
-    """{model: (column holding the row's organisation id, person-level?)}: how each scoped row
-    belongs to an organisation.
+    """{model: Owner}: how each scoped row belongs to an organisation, and to a team.
 
     Person-level rows (shifts, contacts, referrals, site observations) never leave their
     organisation: only that organisation's workers, supervisors and admin see them; a plan
-    manager or an instance admin (no organisation) sees none. Other rows (teams, users,
-    organisations, places) are seen by their own organisation and by plan-level users. Models not
-    listed are shared by every organisation (reference lists, sectors, sites, the plan,
-    coordination meetings): scoping one is a mistake (KeyError)."""
+    manager or an instance admin (no organisation) sees none. Within the organisation, a worker
+    sees the contacts and referrals of their own teams only (DOMAIN.md: "own team's contacts"),
+    and the organisation's shifts. Other rows (teams, users, organisations, places) are seen by
+    their own organisation and by plan-level users. Models not listed are shared by every
+    organisation (reference lists, sectors, sites, the plan, coordination meetings): scoping one
+    is a mistake (KeyError)."""
     from .models import Contact, Organisation, Referral, Shift, Team, User
     from .planexec_models import PlaceCapacity
     from .site_models import SiteObservation
-    person_level = {model: (model.organisation_id, True)
-                    for model in (Shift, Contact, Referral, SiteObservation)}
-    own = {model: (model.organisation_id, False) for model in (Team, User, PlaceCapacity)}
-    return {**person_level, **own, Organisation: (Organisation.id, False)}
+    person_level = {model: Owner(model.organisation_id, True) for model in (Shift, SiteObservation)}
+    person_level[Contact] = Owner(Contact.organisation_id, True, Contact.team_id)
+    person_level[Referral] = Owner(Referral.organisation_id, True, Referral.contact)
+    own = {model: Owner(model.organisation_id, False) for model in (Team, User, PlaceCapacity)}
+    return {**person_level, **own, Organisation: Owner(Organisation.id, False)}
 
 
 def sees_person_level(user):
@@ -164,20 +182,43 @@ def sees_person_level(user):
 
 def _allowed_organisation(model, user):
     """The one organisation id whose ``model`` rows ``user`` sees; None: every one; False: none."""
-    _column, person_level = owners()[model]
-    if not person_level:
+    if not owners()[model].person_level:
         return organisation_scope(user)
     return user.organisation_id if sees_person_level(user) else False
+
+
+def team_scope(user):
+    """The ids of the teams whose contacts and referrals ``user`` sees, or None: every team of the
+    organisation (supervisors, admins)."""
+    return user.team_ids if user.role in TEAM_NARROWED_ROLES else None
+
+
+def _in_teams(team, team_ids):
+    """Where-clause: the row's team (a column, or a relationship to a Contact) is one of
+    ``team_ids``."""
+    if isinstance(team.property, RelationshipProperty):
+        return team.has(team.property.mapper.class_.team_id.in_(team_ids))
+    return team.in_(team_ids)
+
+
+def _team_id_of(row, team):
+    value = getattr(row, team.key)
+    return value.team_id if isinstance(team.property, RelationshipProperty) else value
 
 
 def scoped(query, model, user=None):
     """``query`` (a ``select``) restricted to the ``model`` rows ``user`` (default: the current
     user) may see."""
-    allowed = _allowed_organisation(model, user or current_user)
+    user = user or current_user
+    allowed = _allowed_organisation(model, user)
     if allowed is None:
         return query
-    column = owners()[model][0]
-    return query.where(false() if allowed is False else column == allowed)
+    owner = owners()[model]
+    if allowed is False:
+        return query.where(false())
+    query = query.where(owner.organisation == allowed)
+    teams = team_scope(user) if owner.team is not None else None
+    return query if teams is None else query.where(_in_teams(owner.team, teams))
 
 
 def can_see_organisation(user, organisation_id):
@@ -188,10 +229,15 @@ def can_see_organisation(user, organisation_id):
 
 def can_see(row, user=None):
     """True when ``user`` (default: the current user) may see ``row``, a row of a scoped model."""
-    allowed = _allowed_organisation(type(row), user or current_user)
+    user = user or current_user
+    allowed = _allowed_organisation(type(row), user)
     if allowed is None or allowed is False:
         return allowed is None
-    return getattr(row, owners()[type(row)][0].key) == allowed
+    owner = owners()[type(row)]
+    if getattr(row, owner.organisation.key) != allowed:
+        return False
+    teams = team_scope(user) if owner.team is not None else None
+    return teams is None or _team_id_of(row, owner.team) in teams
 
 
 def get_scoped(model, row_id, user=None):

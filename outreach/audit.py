@@ -13,10 +13,17 @@ SHARED_TARGETS = ("ref_items", "sectors", "plans", "sites", "site_types", "partn
                   "coordination_meetings", "coordination_decisions")
 
 
+# ``record(..., actor=NOBODY_HERE)``: the event belongs to an organisation none of whose users acted
+# (a referral handed over to it): no actor is stored, not even the current user of the other one.
+NOBODY_HERE = object()
+
+
 def record(action, *, actor=None, target=None, field=None, before=None, after=None,
            reason=None, organisation_id=None, details=None):
     """Append one audit event to the session (the caller commits)."""
-    if actor is None and has_request_context() and current_user.is_authenticated:
+    if actor is NOBODY_HERE:
+        actor = None
+    elif actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user._get_current_object()
     target_type, target_id = _target(target)
     if target_type in SHARED_TARGETS:

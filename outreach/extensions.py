@@ -29,11 +29,13 @@ LOCALES = ("fr", "en")
 
 
 def select_locale():
-    """French by default; English only when the user picked it (a cookie set by /langue), or, for
-    the API, asked for it with Accept-Language (an integrator has no cookie). Outside a request
-    (command line, background work) the default language."""
-    chosen = request.cookies.get("lang") if has_request_context() else None
-    if chosen not in LOCALES and has_request_context() and request.path.startswith("/api/"):
+    """The language the user picked (a cookie set by /langue), else the one their browser or
+    integrator asks for (Accept-Language), else French (DEFAULT_LOCALE): pages and API alike.
+    Outside a request (command line, background work) the default language."""
+    if not has_request_context():
+        return current_app.config["DEFAULT_LOCALE"]
+    chosen = request.cookies.get("lang")
+    if chosen not in LOCALES:
         chosen = request.accept_languages.best_match(LOCALES)
     return chosen if chosen in LOCALES else current_app.config["DEFAULT_LOCALE"]
 

@@ -81,12 +81,16 @@ AUDIT_ACTION = {
     "month.return": _l("Mois renvoyé pour correction"), "month.reopen": _l("Mois rouvert"),
     "referral.handover_sent": _l("Orientation transmise à une autre organisation"),
     "referral.handover_received": _l("Orientation reçue d'une autre organisation"),
+    # rows written before site types and partners became reference lists (reference_added/_changed)
+    "site_type_added": _l("Type de site ajouté"), "site_type_changed": _l("Type de site modifié"),
+    "partner_added": _l("Partenaire ajouté"), "partner_changed": _l("Partenaire modifié"),
 }
 AUDIT_TARGET = {"users": _l("Compte"), "shifts": _l("Maraude"), "contacts": _l("Contact"),
                 "referrals": _l("Orientation hébergement"), "organisations": _l("Organisation"),
                 "ref_items": _l("Élément de liste"), "sectors": _l("Secteur"),
                 "teams": _l("Équipe"),
-                "month_signoffs": _l("Mois"), "referral_handovers": _l("Orientation transmise")}
+                "month_signoffs": _l("Mois"), "referral_handovers": _l("Orientation transmise"),
+                "site_types": _l("Type de site"), "partners": _l("Partenaire"), "sites": _l("Site")}
 FIELD = {
     "status": _l("État"), "role": _l("Rôle"), "teams": _l("Équipes"), "kind": _l("Type de contact"),
     "occurred_at": _l("Heure"), "sector": _l("Secteur"), "sector_id": _l("Secteur"),
@@ -101,6 +105,13 @@ FIELD = {
     # the correction form's own fields
     "material": _l("Matériel"), "field": _l("Champ"), "value": _l("Nouvelle valeur"),
     "reason": _l("Motif"), "summary": _l("Synthèse"),
+    # the referral step, handover, sign-off and tally forms' fields
+    "occurred_on": _l("Date"), "programme": _l("Dispositif"),
+    "undo_reason": _l("Motif de l'annulation"),
+    "to_organisation": _l("Organisation qui reprend l'orientation"),
+    "handed_over_on": _l("Date de transmission"), "month": _l("Mois"),
+    "comment": _l("Commentaire pour l'organisation"), "tally": _l("Compteur"),
+    "contact": _l("Contact"), "shift_id": _l("Maraude"),
 }
 DETAIL = {"ip": _l("adresse IP"), "teams": _l("équipes"), "view": _l("vue"), "format": _l("format"),
           "from": _l("du"), "to": _l("au"), "filters": _l("filtres"), "rows": _l("lignes"),
@@ -164,6 +175,25 @@ def field_label(name):
         item = db.session.get(RefItem, int(ident)) if ident.isdigit() else None
         return item.display_label if item else str(FIELD["materials"])
     return label("field", name)
+
+
+# A form whose field means something else than the audited field of that name.
+FORM_FIELD = {"referral_step": {"status": _l("Étape")}}
+
+
+def error_lines(errors, form=None):
+    """[(field, its label, message)] of what ``form`` refused; a field with no label has an empty
+    one (the message is shown alone: a field's code never reaches a screen)."""
+    labels = {**FIELD, **FORM_FIELD.get(form, {})}
+    return [(name, str(labels[name]) if name in labels else "", str(message))
+            for name, message in errors.items()]
+
+
+def errors_text(errors):
+    """What a form refused on one line (a flash): "Date : La date ne peut pas être dans le
+    futur."."""
+    return " ".join(f"{text} : {message}" if text else message
+                    for _n, text, message in error_lines(errors))
 
 
 # Audit actions whose before/after are values of a field they do not name.
@@ -273,6 +303,23 @@ def _team_name(code):
     return team.name if team else code
 
 
+def audit_actor(event):
+    """Who acted, as an organisation's trail may show it: the user's e-mail; the name of the other
+    organisation when the actor was one of its users (a handed-over referral, older rows included);
+    "(système)" when nobody acted."""
+    actor = event.actor
+    if actor is None:
+        sender = (event.details or {}).get("from_organisation")
+        return str(_l("%(organisation)s (autre organisation)", organisation=sender)) if sender \
+            else str(_l("(système)"))
+    outsider = actor.organisation_id not in (None, event.organisation_id) \
+        and actor.role in ("worker", "supervisor", "admin")
+    if outsider:
+        return str(
+            _l("%(organisation)s (autre organisation)", organisation=actor.organisation.name))
+    return actor.email
+
+
 def audit_target(event):
     """What an audit event is about, in words: "Compte alice@…", "Maraude Maraude Nord (18e) · 3
     mars 2026"."""
@@ -285,9 +332,10 @@ def audit_target(event):
 
 
 def _describe(kind, ident):
+    from .site_models import Partner, SiteType
     model = {"users": User, "shifts": Shift, "contacts": Contact, "referrals": Referral,
-             "organisations": Organisation, "ref_items": RefItem, "sectors": Sector,
-             "teams": Team}.get(kind)
+             "organisations": Organisation, "ref_items": RefItem, "sectors": Sector, "teams": Team,
+             "site_types": SiteType, "partners": Partner}.get(kind)
     if model is None or ident is None:
         return ""
     try:
@@ -313,4 +361,5 @@ def init_app(app):
     app.jinja_env.globals.update(label=label, format_date=format_date, now_utc=utcnow,
                                  paris_datetime=paris_datetime,
                                  audit_value=audit_value, audit_target=audit_target,
-                                 audit_field=field_label, audit_detail=audit_detail)
+                                 audit_actor=audit_actor, audit_field=field_label,
+                                 error_lines=error_lines, audit_detail=audit_detail)

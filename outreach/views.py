@@ -5,9 +5,11 @@ from flask import current_app, jsonify, redirect, render_template, request, url_
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from . import __version__
+from .errors import Conflict, Forbidden, ValidationError
 from .extensions import LOCALES, db
 from .labels import label
 
@@ -66,6 +68,28 @@ def handle_unexpected(error):
     db.session.rollback()
     logger.exception("unexpected error on %s %s", request.method, request.path)
     return handle_http_error(InternalServerError())
+
+
+def attempt(write, refused, field):
+    """Run ``write()`` and flush: (its result, None). When a service refuses, nothing stays written
+    (the session is rolled back) and the answer is (None, ``refused(errors, status)``), the form
+    again naming what was refused: a ValidationError's fields (422); a Forbidden (403), a Conflict
+    or a row written by someone else at the same moment (IntegrityError: 409), under ``field``."""
+    try:
+        result = write()
+        db.session.flush()
+        return result, None
+    except ValidationError as exc:
+        errors, status = exc.errors, 422
+    except Forbidden as exc:
+        errors, status = {field: str(exc)}, 403
+    except Conflict as exc:
+        errors, status = {field: str(exc)}, 409
+    except IntegrityError:
+        errors, status = {field: _("Cette donnée vient d'être modifiée par quelqu'un d'autre. "
+                                   "Rechargez la page.")}, 409
+    db.session.rollback()
+    return None, refused(errors, status)
 
 
 NAV = {

@@ -365,3 +365,69 @@ def test_an_instance_admin_manages_every_user_but_sees_no_person_level_row(app, 
     supervisor = app.test_client()
     do_login_as(supervisor, "supervisor@gaia.demo")
     assert org_b["shift_id"] in supervisor.get("/revue/").get_data(as_text=True)
+
+
+# --- a second team of organisation B ---------------------------------------------------------
+# A worker sees their own teams' contacts and referrals only (DOMAIN.md), on every path: the list
+# endpoints, one encounter of the API, the pages. One rule, ``access.owners()``/``scoped()``.
+TEAM_IDS = {"contact_id", "referral_id"}
+
+
+@pytest.fixture
+def other_team_worker(app, org_b):
+    """A worker of organisation B on another team than the one of B's contact and referral."""
+    from outreach.extensions import db
+    from outreach.models import Team, User
+    from outreach.security import hash_password
+    with app.app_context():
+        team = Team(organisation_id=org_b["organisation_id"], code="gaia_nuit", name="Nuit Gaïa")
+        db.session.add(User(email="nuit@gaia.demo", role="worker", teams=[team],
+                            organisation_id=org_b["organisation_id"],
+                            password_hash=hash_password("demo-password")))
+        db.session.commit()
+    return "nuit@gaia.demo"
+
+
+def test_a_worker_of_another_team_reaches_no_contact_or_referral_of_the_team(
+        app, org_b, other_team_worker):
+    """Every route taking B's contact or referral id answers B's worker of another team as an
+    unknown id (404 where a worker is admitted, else 403), shows nothing of it, changes nothing."""
+    client, api_client = app.test_client(), app.test_client()
+    do_login_as(client, other_team_worker)
+    bearer = {"Authorization": "Bearer " + _token(app, other_team_worker)}
+    before = _data_of(app, org_b["organisation_id"])
+    asked = 0
+    for rule, method in _id_routes(app):
+        if not set(rule.arguments) & TEAM_IDS:
+            continue
+        url = _url_with(rule, org_b)
+        response = (api_client.open(url, method=method, json={}, headers=bearer)
+                    if rule.rule.startswith("/api/") else client.open(url, method=method))
+        expected = 404 if "worker" in rule_for(app, rule.endpoint) else 403
+        assert response.status_code == expected, \
+            f"{method} {url}: {response.status_code}, not {expected}"
+        body = response.get_data(as_text=True).replace(url, "")
+        assert org_b["contact_id"] not in body and org_b["referral_id"] not in body, url
+        asked += 1
+    assert asked >= 8
+    assert _data_of(app, org_b["organisation_id"]) == before
+
+
+def _data_of(app, organisation_id):
+    """B's rows but its users' accounts (B's worker logs in and uses a token)."""
+    return {table: rows for table, rows in _rows_of(app, organisation_id).items()
+            if table not in ("users", "user_sessions", "api_tokens")}
+
+
+@pytest.mark.parametrize("email, sees", [("worker@gaia.demo", True), ("nuit@gaia.demo", False),
+                                         ("supervisor@gaia.demo", True)])
+def test_one_encounter_and_the_lists_follow_one_rule(app, org_b, other_team_worker, email, sees):
+    """The API's single encounter answers whoever finds it in the lists, and only them."""
+    headers = {"Authorization": "Bearer " + _token(app, email)}
+    client = app.test_client()
+    one = client.get(f"/api/v1/encounters/{org_b['contact_id']}", headers=headers)
+    assert one.status_code == (200 if sees else 404)
+    listed = {e["id"] for e in client.get("/api/v1/encounters", headers=headers).json["items"]}
+    assert (org_b["contact_id"] in listed) is sees
+    referrals = client.get("/api/v1/referrals", headers=headers).json["items"]
+    assert (org_b["referral_id"] in {r["id"] for r in referrals}) is sees

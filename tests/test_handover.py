@@ -118,6 +118,31 @@ def test_handover_is_in_both_organisations_audit_trails(app, sent):
         assert words in html.unescape(journal) and "Gaïa" in journal, email
 
 
+def test_the_receiving_trail_names_the_sending_organisation_never_its_user(app, sent):
+    """Gaïa's trail says Aurore handed the referral over, not which Aurore user: no e-mail of
+    theirs on the page, no event of Gaïa's found by filtering on it; an older row that stored the
+    sender as actor is shown the same way."""
+    _hand_over(app, sent)
+    with app.app_context():
+        received = _one(AuditEvent, action="referral.handover_received")
+        assert received.actor_id is None
+        db.session.add(AuditEvent(action="referral.handover_received", organisation_id=sent["gaia"],
+                                  actor_id=_one(User, email="worker@aurore.demo").id,
+                                  target_type="referral_handovers", target_id="1"))
+        db.session.commit()
+    client = app.test_client()
+    do_login(client, "admin@gaia.demo")
+    journal = html.unescape(client.get("/admin/journal").get_data(as_text=True))
+    assert "Aurore (autre organisation)" in journal
+    assert "@aurore.demo" not in journal
+    found = html.unescape(client.get("/admin/journal?email=supervisor%40aurore.demo")
+                          .get_data(as_text=True))
+    assert "Orientation reçue" not in found.split("Entrées du journal")[-1]
+    sender = app.test_client()
+    do_login(sender, "admin@aurore.demo")
+    assert "supervisor@aurore.demo" in sender.get("/admin/journal").get_data(as_text=True)
+
+
 def test_handover_refuses_a_stranger_a_bad_target_and_a_finished_referral(app, sent):
     assert _hand_over(app, sent, "supervisor@gaia.demo")[1].status_code == 404
     client = app.test_client()

@@ -194,6 +194,54 @@ def test_sign_off_states_label_each_month_on_the_dashboard_and_in_the_exports(ap
     assert all(f"{accepted_label} : Accepté" in row[column] for row in rows[1:] if row[0])
 
 
+def test_sign_off_states_reach_the_read_api_the_indicator_export_by_month_and_open_data(
+        app, month_world, tmp_path):
+    """The month a plan manager accepted is "accepted" in the read API (codes in the OpenAPI
+    document), "Accepté" beside its value in the indicator's export by month and in the open-data
+    file; the other months say provisional."""
+    import sqlite3
+
+    from outreach.api.openapi import document
+    from outreach.exports.snapshot import write_snapshot
+    from outreach.indicators import services as ind
+    from outreach.security import new_api_token
+    w = month_world
+    with app.app_context():
+        shift = db.session.get(Shift, w["pending"])
+        shift.status, shift.validated_at = "validated", utcnow()
+        db.session.add(MonthSignoff(organisation_id=w["org"], month=w["month"], status="accepted"))
+        manager = db.session.execute(
+            db.select(User).filter_by(email="manager@plan.demo")).scalar_one()
+        token = new_api_token(manager)
+        db.session.commit()
+        label = month_label(w["month"])
+        months = recent_months()
+    text = w["month"].isoformat()[:7]
+    answer = app.test_client().get(
+        f"/api/v1/indicators?from={months[-1].isoformat()[:7]}&to={months[0].isoformat()[:7]}"
+        "&indicator=contacts", headers={"Authorization": f"Bearer {token}"}).json
+    states = {m["month"]: m["state"] for m in answer["month_states"]}
+    assert states[text] == "accepted" and set(states.values()) == {"accepted", "provisional"}
+    schema = document()["components"]["schemas"]["IndicatorValues"]["properties"]["month_states"]
+    assert schema["items"]["properties"]["state"]["enum"] == ["provisional", "signed_off",
+                                                              "accepted"]
+    assert all(code in schema["description"] for code in ("provisional", "signed_off", "accepted"))
+    client = app.test_client()
+    do_login(client, "manager@plan.demo")
+    csv = client.get("/export/indicateurs/contacts.csv?by=month").get_data(as_text=True)
+    lines = csv.lstrip("\ufeff").splitlines()
+    assert lines[0].endswith("État du mois")
+    assert next(line for line in lines if line.startswith(label)).endswith(";Accepté")
+    assert sum(line.endswith(";Provisoire") for line in lines) == len(months) - 1
+    path = tmp_path / "open.db"
+    with app.app_context():
+        write_snapshot(str(path), ind.Period(months[-1], months[0]))
+    rows = dict(sqlite3.connect(str(path)).execute(
+        "select month, month_state from indicator_by_month where indicator = 'contacts'"))
+    assert rows[w["month"].isoformat()] == "Accepté"
+    assert sorted(set(rows.values())) == ["Accepté", "Provisoire"]
+
+
 def test_sign_off_demo_seed_covers_every_state_and_a_handover(app):
     from outreach.indicators.synthetic import build_demo_history
     from outreach.site_models import CoordinationMeeting, ReferralHandover

@@ -10,6 +10,7 @@ Plan managers read every organisation with disclosure control (``indicators.supp
 counts, small ones withheld), supervisors their own exactly; workers get 403.
 One read is bounded: a period longer than READ_MAX_MONTHS or an answer of more than READ_MAX_VALUES
 values is refused with 400 and a message saying what to ask instead.
+The answer gives each month's sign-off state (``month_states``: codes documented in the schema).
 ``OPENAPI_PATHS`` and ``OPENAPI_SCHEMAS`` describe both routes for the OpenAPI document.
 """
 from datetime import timedelta
@@ -26,6 +27,7 @@ from ..indicators.rollups import add_months
 from ..indicators.suppression import Hidden, describe, rules_for
 from ..models import Indicator
 from ..queryargs import BadQuery
+from ..signoff.services import FIGURE_STATES, period_state_codes
 from . import bp
 
 READERS = ("manager", "supervisor")
@@ -85,6 +87,7 @@ def read_indicators():
     return jsonify(period={"from": query["period"].start.isoformat(), "to": _last_day(query["period"].end)},
                    group_by=query["group_by"], page=query["page"], per_page=query["per_page"], total=len(items),
                    suppression=describe(rules_for(current_user)),
+                   month_states=period_state_codes(query["period"], query["filters"]),
                    items=[_values(*one) for one in ind.evaluate(page, query["period"], query["filters"], current_user,
                                                                 query["group_by"])])
 
@@ -168,6 +171,13 @@ QUERY_ERRORS = {
                                                             "to": "La fin de la période (to) doit suivre son "
                                                                   "début (from)."}}}}}
 
+MONTH_STATES_DOC = (
+    "État de signature de chaque mois de la période (outreach.signoff), pour l'organisation filtrée ou "
+    "pour toutes : provisional = provisoire (mois non signé, renvoyé pour correction ou rouvert), "
+    "signed_off = signé par l'organisation, en attente du pilote du plan, accepted = accepté par le "
+    "pilote du plan. Pour plusieurs organisations, l'état le moins avancé de celles qui ont travaillé "
+    "ce mois-là ; un mois sans maraude est provisional.")
+
 _VALUE_PROPS = {"value": {"type": ["number", "null"]}, "shown": {"type": "string"}, "suppressed": {"type": "boolean"}}
 
 OPENAPI_SCHEMAS = {
@@ -197,12 +207,20 @@ OPENAPI_SCHEMAS = {
                             "properties": {"applied": {"type": "boolean"},
                                            "method": {"type": "string", "enum": ["cell-key perturbation", "none"]},
                                            "threshold": {"type": "integer"}, "max_noise": {"type": "integer"}}},
+            "month_states": {
+                "type": "array", "description": MONTH_STATES_DOC,
+                "items": {"type": "object", "required": ["month", "state"], "properties": {
+                    "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+                    "state": {"type": "string", "enum": list(FIGURE_STATES)}}}},
             "items": {"type": "array", "items": {"type": "object", "required": ["indicator", "value", "shown"],
                       "properties": {"indicator": {"type": "string"}, "name": {"type": "string"},
                                      "unit": {"type": "string"}, **_VALUE_PROPS,
                                      "groups": {"type": "array", "items": {"type": "object", "properties": {
                                          "key": {"type": "string"}, **_VALUE_PROPS}}}}}}},
         "example": {"period": {"from": "2025-12-01", "to": "2026-11-30"}, "group_by": "organisation",
+                    "month_states": [{"month": "2025-12", "state": "accepted"},
+                                     {"month": "2026-01", "state": "signed_off"},
+                                     {"month": "2026-02", "state": "provisional"}],
                     "page": 1, "per_page": 50, "total": 1, "suppression": {"applied": True, "method": "cell-key perturbation", "threshold": 5, "max_noise": 2},
                     "items": [{"indicator": "distinct_persons", "name": "Personnes distinctes", "unit": "",
                                "value": 1520, "shown": "1520", "suppressed": False,

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import audit, contract
-from ..access import can_see
+from ..access import can_see, team_scope
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..models import (
@@ -200,7 +200,8 @@ def check_editable(contact, user):
 
 def check_team(contact, user):
     """A worker changes only the contacts of their own teams; supervisors and admins their organisation's."""
-    if user.role == "worker" and contact.team_id not in user.team_ids:
+    teams = team_scope(user)
+    if teams is not None and contact.team_id not in teams:
         raise Forbidden(_("Contact d'une autre équipe."))
 
 

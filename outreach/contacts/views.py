@@ -21,6 +21,7 @@ from ..models import Contact
 from ..pseudonyms import inputs as code_inputs
 from ..reference import services as reference
 from ..shifts.services import is_uuid, local_clock, open_shift_for
+from ..views import attempt
 from . import bp, forms, lookups, services, tally
 
 LISTS = ("living_situation", "product", "need", "material", "destination", "programme")
@@ -339,19 +340,16 @@ def tally_tap():
     if shift is None:
         return _error_page({"shift_id": _("Aucune maraude ouverte.")}, 409)
     state, material = dict(session.get("tally") or {}), _tally_material(shift)
-    try:
+
+    def write():
         if request.form.get("undo"):
             _undo_tap(shift, material, state)
             state.update(undo=None, said=_said("undone"))
         else:
             state.update(undo=_tap(shift, request.form, material, state), said=_said("saved"))
-        db.session.flush()
-    except ValidationError as exc:
-        db.session.rollback()
-        return _error_page(exc.errors, 422)
-    except Forbidden as exc:
-        db.session.rollback()
-        return _error_page({"tally": str(exc)}, 403)
+    _done, refused = attempt(write, _error_page, "tally")
+    if refused:
+        return refused
     db.session.commit()
     session["tally"] = state
     return redirect(url_for("contacts.tally_page"))
@@ -378,22 +376,19 @@ def tally_set(contact_id):
         if contact is None:
             return jsonify(errors={"id": _("Contact inconnu.")}), 404
         return jsonify(errors={"_": _("Requête JSON attendue.")}), 400
-    try:
-        if body.get("removed") is True:
-            if contact is not None:  # already gone: the same undo sent again
-                services.delete_contact(contact, current_user)
-        elif contact is None:
-            return jsonify(errors={"id": _("Contact inconnu.")}), 404
-        else:
-            material = _material(body.get("material"))
-            tally.set_counts(contact, current_user, body.get("people_count"), material,
-                             body.get("quantity"))
-        db.session.flush()
-    except ValidationError as exc:
-        db.session.rollback()
-        return jsonify(errors=exc.errors), 422
-    except Forbidden as exc:
-        db.session.rollback()
-        return jsonify(errors={"contact": str(exc)}), 403
+    removed = body.get("removed") is True
+    if contact is None and not removed:
+        return jsonify(errors={"id": _("Contact inconnu.")}), 404
+
+    def write():
+        if not removed:
+            tally.set_counts(contact, current_user, body.get("people_count"),
+                             _material(body.get("material")), body.get("quantity"))
+        elif contact is not None:  # else already gone: the same undo sent again
+            services.delete_contact(contact, current_user)
+    _done, refused = attempt(write, lambda errors, status: (jsonify(errors=errors), status),
+                             "contact")
+    if refused:
+        return refused
     db.session.commit()
     return jsonify(id=contact_id, removed=contact is None or body.get("removed") is True)

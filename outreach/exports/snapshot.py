@@ -13,6 +13,7 @@ from ..indicators import services as ind
 from ..indicators.rollups import add_months
 from ..indicators.suppression import Hidden, rules_for
 from ..planexec import opendata as plan_execution
+from ..signoff.services import month_states
 from . import tables
 
 PUBLIC_READER = SimpleNamespace(role="manager", organisation_id=None)  # protected as for a plan manager
@@ -25,7 +26,11 @@ DESCRIPTIONS = {
     "indicator_by_month": ("Each indicator by month, all organisations together.", {
         "indicator": "Indicator code (see plan_indicators)", "month": "First day of the month",
         "value": "Value as published (perturbed); NULL when withheld or not available",
-        "shown": "Value as published ('< 5': withheld)"}),
+        "shown": "Value as published ('< 5': withheld)",
+        "month_state": ("Sign-off state of the month's figures, in French: 'Provisoire' (not signed off, "
+                        "or returned or reopened), 'Signé' (signed off by every organisation that worked "
+                        "that month), 'Accepté' (accepted by a plan manager); the least advanced state "
+                        "of those organisations")}),
     "indicator_by_organisation": (("Each indicator over the snapshot period, for each organisation alone: its "
                                    "distinct and new persons are among the persons it met, its persons met by "
                                    "2+ organisations are those it met who were also met by another one."), {
@@ -84,11 +89,12 @@ def _breakdown_rows(indicators, period, by):
 
 def _months(indicators, period):
     months = [add_months(period.start, i) for i in range(period.months)]
+    states = month_states(months)
     for item in indicators:
         rows, _total = ind.breakdown(item, period, {}, PUBLIC_READER, "month")
         for month, (_label, value) in zip(months, rows):
             yield {"indicator": item.code, "month": month.isoformat(), "value": _number(value),
-                   "shown": _shown(value)}
+                   "shown": _shown(value), "month_state": tables.month_state_label(states[month])}
 
 
 def _funnel(period):

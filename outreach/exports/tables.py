@@ -84,24 +84,39 @@ def dashboard_sheets(period, filters, user):
 def month_states_text(period, filters):
     """Each month of the period with its state (provisional, signed off, accepted; ``outreach.signoff``),
     consecutive months of one state together: "janv. 2026 – sept. 2026 : Provisoire · oct. 2026 : Accepté"."""
-    from ..labels import MONTH_STATE
-    from ..signoff.services import period_states
     runs = []
-    for _month, label, state in period_states(period, filters):
+    for _month, label, state in _period_states(period, filters):
         if runs and runs[-1][2] == state:
             runs[-1][1] = label
         else:
             runs.append([label, label, state])
-    return " · ".join(f"{first if first == last else f'{first} – {last}'} : {MONTH_STATE[state]}"
+    return " · ".join(f"{first if first == last else f'{first} – {last}'} : {month_state_label(state)}"
                       for first, last, state in runs)
 
 
 def breakdown_sheets(indicator, period, filters, user, by):
+    """The indicator by ``by``; by month, each month's sign-off state beside its value."""
     rows, total = ind.breakdown(indicator, period, filters, user, by)
-    sheet = Sheet(indicator.name, [_("Découpage"), _("Valeur")],
-                  [[label, _as_unit(v, indicator)] for label, v in rows])
+    if by == "month":
+        states = [[month_state_label(state)] for _m, _l, state in _period_states(period, filters)]
+        header = [_("Découpage"), _("Valeur"), _("État du mois")]
+    else:
+        states, header = [[]] * len(rows), [_("Découpage"), _("Valeur")]
+    sheet = Sheet(indicator.name, header, [[label, _as_unit(v, indicator), *state]
+                                           for (label, v), state in zip(rows, states, strict=True)])
     sheet.rows.append([_("Total de la période"), _as_unit(total, indicator)])
     return [sheet], [indicator]
+
+
+def _period_states(period, filters):
+    from ..signoff.services import period_states
+    return period_states(period, filters)
+
+
+def month_state_label(state):
+    """A month's sign-off state in words (``outreach.signoff``: provisional, signed off, accepted)."""
+    from ..labels import label
+    return label("month_state", state)
 
 
 def funnel_sheets(period, filters, user):

@@ -2,14 +2,10 @@
 import datetime as dt
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from ..errors import ValidationError
 from ..reference import services as reference
 from . import services
-
-FIELD_LABELS = {"status": _l("Étape"), "occurred_on": _l("Date"), "reason": _l("Motif"),
-                "programme": _l("Dispositif"), "undo_reason": _l("Motif de l'annulation")}
 
 
 def _date(form):

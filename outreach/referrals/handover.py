@@ -11,19 +11,18 @@ from dataclasses import dataclass
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import audit
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
-from ..labels import REFERRAL_STATUS
+from ..labels import REFERRAL_STATUS, errors_text
 from ..models import Organisation, Person, Referral, RefItem
 from ..pseudonyms.services import person_status
 from ..site_models import ReferralHandover
+from ..views import attempt
 from . import bp, services
 
-FIELD_LABELS = {"to_organisation": _l("Organisation qui reprend l'orientation"), "handed_over_on": _l("Date")}
 STEP_DATES = (("proposed", "proposed_on"), ("accepted", "accepted_on"), ("refused", "refused_on"),
               ("admitted", "admitted_on"), ("exited", "exited_on"))
 
@@ -72,9 +71,11 @@ def hand_over(referral, user, to_organisation_id, on):
     db.session.flush()
     details = {"from_organisation": _org_name(referral.organisation_id), "to_organisation": target.name,
                "handed_over_on": on.isoformat()}
-    for action, organisation_id in (("referral.handover_sent", referral.organisation_id),
-                                    ("referral.handover_received", target.id)):
-        audit.record(action, actor=user, target=("referral_handovers", handover.id),
+    # the receiving organisation's trail names the sending organisation (details), never its user
+    for action, organisation_id, actor in (
+            ("referral.handover_sent", referral.organisation_id, user),
+            ("referral.handover_received", target.id, audit.NOBODY_HERE)):
+        audit.record(action, actor=actor, target=("referral_handovers", handover.id),
                      organisation_id=organisation_id, details=details)
     return handover
 
@@ -158,20 +159,20 @@ def hand_over_view(referral_id):
     referral = services.get_referral(referral_id, current_user) if current_user.organisation_id else None
     if referral is None:
         abort(404)
-    try:
-        hand_over(referral, current_user, _posted_org(request.form), _posted_date(request.form))
-        db.session.flush()
-    except Forbidden:
-        db.session.rollback()
-        abort(403)
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(" ".join(f"{FIELD_LABELS.get(k, k)} : {v}" for k, v in exc.errors.items()), "error")
-        return redirect(url_for("referrals.show", referral_id=referral_id, _anchor="handover")), 303
+    _done, refused = attempt(
+        lambda: hand_over(referral, current_user, _posted_org(request.form), _posted_date(request.form)),
+        lambda errors, _status: _refused(referral_id, errors), "to_organisation")
+    if refused:
+        return refused
     db.session.commit()
     flash(_("Orientation transmise : l'autre organisation voit l'orientation, le code et la dernière "
             "rencontre, rien d'autre."), "success")
     return redirect(url_for("referrals.show", referral_id=referral_id, _anchor="handover"))
+
+
+def _refused(referral_id, errors):
+    flash(errors_text(errors), "error")
+    return redirect(url_for("referrals.show", referral_id=referral_id, _anchor="handover")), 303
 
 
 def _received_or_403():

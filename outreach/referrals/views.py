@@ -2,22 +2,21 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..errors import Conflict, Forbidden, ValidationError
+from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..labels import REFERRAL_STATUS
 from ..reference import services as reference
 from ..shifts.services import local_clock
+from ..views import attempt
 from . import bp, forms, services
 
 STATUS_LABELS = REFERRAL_STATUS
 
 
 def _labels():
-    return {"status_labels": STATUS_LABELS, "field_labels": forms.FIELD_LABELS,
-            "stale_days": services.STALE_DAYS, "clock": local_clock}
+    return {"status_labels": STATUS_LABELS, "stale_days": services.STALE_DAYS, "clock": local_clock}
 
 
 def _referral_or_404(referral_id):
@@ -46,8 +45,7 @@ def index():
                            errors=errors, programmes=reference.items("programme"),
                            programme=request.args.get("programme") or "", status=status,
                            open_states=services.OPEN_STATES,
-                           **{**_labels(),
-                              "field_labels": {**forms.FIELD_LABELS, "status": _l("État")}}), \
+                           **_labels()), \
         400 if errors else 200
 
 
@@ -64,22 +62,11 @@ def _page(referral, errors=None, status=200, posted=None):
                            code_short=services.short_code(referral.person), **_labels()), status
 
 
-def _attempt(referral, write, conflict_field):
+def _attempt(referral, write, field):
     """(result of ``write`` flushed, None), or (None, the page naming what was refused) with nothing
     written."""
-    try:
-        result = write()
-        db.session.flush()
-    except Forbidden:
-        db.session.rollback()
-        abort(403)
-    except ValidationError as exc:
-        db.session.rollback()
-        return None, _page(referral, exc.errors, 422, request.form)
-    except Conflict as exc:
-        db.session.rollback()
-        return None, _page(referral, {conflict_field: str(exc)}, 409, request.form)
-    return result, None
+    return attempt(write, lambda errors, status: _page(referral, errors, status, request.form),
+                   field)
 
 
 @bp.post("/<referral_id>/etapes")

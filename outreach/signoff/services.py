@@ -279,3 +279,9 @@ def period_states(period, filters):
     months = period_months(period)
     states = month_states(months, (filters or {}).get("organisation_id"))
     return [(m, month_label(m), states[m]) for m in months]
+
+
+def period_state_codes(period, filters):
+    """[{"month": "YYYY-MM", "state": figure state code}] of ``period``, as the read API gives them."""
+    return [{"month": month.isoformat()[:7], "state": state}
+            for month, _label, state in period_states(period, filters)]

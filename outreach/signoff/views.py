@@ -2,13 +2,12 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from ..access import allow, can_see_organisation, is_plan_level, plan_level
-from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..labels import MONTH_STATE
 from ..models import Organisation
+from ..views import attempt
 from . import bp, forms, services
 
 
@@ -16,7 +15,7 @@ def _page(status=200, errors=None, posted=None):
     months = services.recent_months()
     return render_template("signoff/index.html", overview=services.overview(current_user, months), months=months,
                            awaiting=services.awaiting(current_user), states=MONTH_STATE, errors=errors or {},
-                           posted=posted or {}, field_labels=forms.FIELD_LABELS,
+                           posted=posted or {},
                            is_plan=is_plan_level(current_user), can_reopen=services.can_reopen,
                            signs=current_user.role == "admin" and current_user.organisation_id is not None,
                            current_month=services.current_month()), status
@@ -37,18 +36,11 @@ def _month_of(organisation_id, month_text):
 
 
 def _step(write, success, anchor):
-    try:
-        write()
-        db.session.flush()
-    except Forbidden:
-        db.session.rollback()
-        abort(403)
-    except ValidationError as exc:
-        db.session.rollback()
-        return _page(422, exc.errors, {**request.form, "anchor": anchor})
-    except IntegrityError:  # signed twice at the same moment: the unique (organisation, month) row
-        db.session.rollback()
-        return _page(409, {"month": _("Ce mois vient d'être modifié par quelqu'un d'autre. Rechargez la page.")})
+    def refused(errors, status):
+        return _page(status, errors, {**request.form, "anchor": anchor})
+    _done, refusal = attempt(write, refused, "month")
+    if refusal:
+        return refusal
     db.session.commit()
     flash(success, "success")
     return redirect(url_for("signoff.index", _anchor=anchor))
