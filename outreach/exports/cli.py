@@ -11,8 +11,10 @@ from .snapshot import metadata_path, write_snapshot
 
 @bp.cli.command("export-sqlite")
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--from", "start", help="First month (YYYY-MM or YYYY-MM-DD); default: 11 months before --to.")
-@click.option("--to", "end", help="Last month (YYYY-MM or YYYY-MM-DD); default: this month (without --from "
+@click.option("--from", "start",
+              help="First month (YYYY-MM or YYYY-MM-DD); default: 11 months before --to.")
+@click.option("--to", "end",
+              help="Last month (YYYY-MM or YYYY-MM-DD); default: this month (without --from "
               "either: the last 12 complete months).")
 def export_sqlite(path, start, end):
     """Write the open-data snapshot (suppressed aggregates only) to an SQLite file for Datasette."""

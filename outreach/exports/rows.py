@@ -30,8 +30,10 @@ from ..models import (
     contact_products,
 )
 
-COLUMNS = ("date", "time", "team", "sector", "kind", "people_count", "sex", "age_band", "living_situation",
-           "products", "needs", "materials", "orientation", "accompanied", "programme", "person", "first_contact")
+COLUMNS = ("date", "time", "team", "sector", "kind", "people_count", "sex", "age_band",
+           "living_situation",
+           "products", "needs", "materials", "orientation", "accompanied", "programme", "person",
+           "first_contact")
 
 
 def rekey(key, code):
@@ -40,9 +42,12 @@ def rekey(key, code):
 
 def _contacts(org_id):
     living = aliased(RefItem)
-    query = (select(Contact.id, Contact.occurred_at, Team.code, Sector.code, Contact.kind, Contact.people_count,
-                    Contact.sex, Contact.age_band, living.code, Person.code, Contact.is_first_contact)
-             .join(Team, Team.id == Contact.team_id).outerjoin(Sector, Sector.id == Contact.sector_id)
+    query = (select(Contact.id, Contact.occurred_at, Team.code, Sector.code, Contact.kind,
+                    Contact.people_count,
+                    Contact.sex, Contact.age_band, living.code, Person.code,
+                    Contact.is_first_contact)
+             .join(Team, Team.id == Contact.team_id).outerjoin(Sector,
+                                                               Sector.id == Contact.sector_id)
              .outerjoin(living, living.id == Contact.living_situation_id)
              .outerjoin(Person, Person.id == Contact.person_id)
              .where(Contact.organisation_id == org_id).order_by(Contact.occurred_at, Contact.id))
@@ -53,7 +58,8 @@ def _grouped(org_id, table, item_column, extra=None):
     """{contact id: ["code" or "code:extra", ...]} for one detail table, in one query."""
     columns = [table.c.contact_id, RefItem.code] + ([extra] if extra is not None else [])
     query = (select(*columns).join(RefItem, RefItem.id == item_column)
-             .join(Contact, Contact.id == table.c.contact_id).where(Contact.organisation_id == org_id)
+             .join(Contact,
+                   Contact.id == table.c.contact_id).where(Contact.organisation_id == org_id)
              .order_by(RefItem.position, RefItem.code))
     found = defaultdict(list)
     for contact_id, code, *more in db.session.execute(query):
@@ -74,11 +80,14 @@ def contact_rows(org_id, key):
     }
     for cid, at, team, sector, kind, count, sex, age, living, code, first in _contacts(org_id):
         accompanied = any(x.endswith((":True", ":1")) for x in details["accompanied"].get(cid, []))
-        yield [at.date().isoformat(), at.strftime("%H:%M"), team, sector or "", kind, count, sex or "", age or "",
-               living or "", "|".join(details["products"].get(cid, [])), "|".join(details["needs"].get(cid, [])),
-               "|".join(details["materials"].get(cid, [])), "|".join(details["orientation"].get(cid, [])),
-               "oui" if accompanied else "non", "|".join(details["programme"].get(cid, [])), rekey(key, code),
-               "oui" if first else "non"]
+        yield [at.date().isoformat(), at.strftime("%H:%M"), team, sector or "", kind, count,
+               sex or "", age or "",
+               living or "", "|".join(details["products"].get(cid, [])),
+               "|".join(details["needs"].get(cid, [])),
+               "|".join(details["materials"].get(cid, [])),
+               "|".join(details["orientation"].get(cid, [])),
+               "oui" if accompanied else "non", "|".join(details["programme"].get(cid, [])),
+               rekey(key, code), "oui" if first else "non"]
 
 
 def export_contacts(organisation, user, separator=";"):
@@ -94,5 +103,6 @@ def export_contacts(organisation, user, separator=";"):
         count += 1
     audit.record("export.contacts", actor=user, target=("organisations", organisation.id),
                  organisation_id=organisation.id, details={"rows": count, "format": "csv"},
-                 reason=_("export des contacts de l'organisation (codes re-chiffrés pour cet export)"))
+                 reason=_(
+                     "export des contacts de l'organisation (codes re-chiffrés pour cet export)"))
     return "\ufeff" + out.getvalue()

@@ -1,9 +1,9 @@
 """Dashboard views as plain tables (sheets of rows), then written as CSV or XLSX.
 
-Values come from ``outreach.indicators.services`` exactly as the pages show them, with their disclosure
-control already applied. A withheld (``Hidden``) cell is written as "< 5" in CSV; in XLSX it is left EMPTY
-(a numeric column holds numbers only) and the row's "Cellules masquées" column says which cells were
-withheld. Shares are ``Percent`` values, written as percentages.
+Values come from ``outreach.indicators.services`` exactly as the pages show them, with their
+disclosure control already applied. A withheld (``Hidden``) cell is written as "< 5" in CSV; in XLSX
+it is left EMPTY (a numeric column holds numbers only) and the row's "Cellules masquées" column says
+which cells were withheld. Shares are ``Percent`` values, written as percentages.
 """
 import io
 import re
@@ -36,7 +36,8 @@ class Percent:
 
 
 def percent(value):
-    """``value`` (in percent units) marked as a percentage; withheld and missing values stay as they are."""
+    """``value`` (in percent units) marked as a percentage; withheld and missing values stay as they
+    are."""
     return Percent(value) if is_shown(value) else value
 
 
@@ -63,10 +64,11 @@ def _as_unit(value, item):
 
 
 def dashboard_sheets(period, filters, user):
-    """One sheet per plan action: each indicator's value, target, share, change and previous value."""
+    """One sheet per plan action: each indicator's value, target, share, change and previous
+    value."""
     _plan, actions = ind.dashboard(period, filters, user)
-    header = [_("Code"), _("Indicateur"), _("Unité"), _("Valeur"), _("Cible"), _("Part de la cible"),
-              _("Évolution"), _("Période précédente"), _("État des mois")]
+    header = [_("Code"), _("Indicateur"), _("Unité"), _("Valeur"), _("Cible"),
+              _("Part de la cible"), _("Évolution"), _("Période précédente"), _("État des mois")]
     states = month_states_text(period, filters)
     sheets = []
     for block in actions:
@@ -82,15 +84,17 @@ def dashboard_sheets(period, filters, user):
 
 
 def month_states_text(period, filters):
-    """Each month of the period with its state (provisional, signed off, accepted; ``outreach.signoff``),
-    consecutive months of one state together: "janv. 2026 – sept. 2026 : Provisoire · oct. 2026 : Accepté"."""
+    """Each month of the period with its state (provisional, signed off, accepted;
+    ``outreach.signoff``), consecutive months of one state together: "janv. 2026 – sept. 2026 :
+    Provisoire · oct. 2026 : Accepté"."""
     runs = []
     for _month, label, state in _period_states(period, filters):
         if runs and runs[-1][2] == state:
             runs[-1][1] = label
         else:
             runs.append([label, label, state])
-    return " · ".join(f"{first if first == last else f'{first} – {last}'} : {month_state_label(state)}"
+    return " · ".join(f"{first if first == last else f'{first} – {last}'} : "
+                      f"{month_state_label(state)}"
                       for first, last, state in runs)
 
 
@@ -114,34 +118,43 @@ def _period_states(period, filters):
 
 
 def month_state_label(state):
-    """A month's sign-off state in words (``outreach.signoff``: provisional, signed off, accepted)."""
+    """A month's sign-off state in words (``outreach.signoff``: provisional, signed off,
+    accepted)."""
     from ..labels import label
     return label("month_state", state)
 
 
 def funnel_sheets(period, filters, user):
-    """The two pathways (each step's share of the previous one of its chain) and the table per programme."""
+    """The two pathways (each step's share of the previous one of its chain) and the table per
+    programme."""
     data = ind.funnel(period, filters, user)
-    chain = Sheet(_("Parcours"), [_("Parcours"), _("Étape"), _("Nombre"), _("Part de l'étape précédente")])
+    chain = Sheet(_("Parcours"),
+                  [_("Parcours"), _("Étape"), _("Nombre"), _("Part de l'étape précédente")])
     shelter, care = _("Hébergement"), _("Soin")
-    chain.rows += [[shelter, str(step.label), step.value, percent(step.share)] for step in data["shelter"]]
+    chain.rows += [[shelter, str(step.label), step.value, percent(step.share)]
+                   for step in data["shelter"]]
     no_place = data["no_place"]
-    chain.rows.append([shelter, _("%(step)s (part des orientations proposées)", step=no_place.label),
-                       no_place.value, percent(no_place.share)])
-    chain.rows += [[care, str(step.label), step.value, percent(step.share)] for step in data["care"]]
+    chain.rows.append(
+        [shelter, _("%(step)s (part des orientations proposées)", step=no_place.label),
+         no_place.value, percent(no_place.share)])
+    chain.rows += [[care, str(step.label), step.value, percent(step.share)]
+                   for step in data["care"]]
     chain.rows.append([_("Pour mémoire"), _("Rencontres"), data["contacts"], None])
     labels = [str(m.MEASURES[s].label) for s in ind.FUNNEL_STEPS + ind.FUNNEL_EXTRA]
-    programmes = Sheet(_("Par programme"), [_("Programme")] + labels + [_("Attente médiane (jours)")])
+    programmes = Sheet(_("Par programme"),
+                       [_("Programme")] + labels + [_("Attente médiane (jours)")])
     for programme, values, waiting in data["programmes"]:
         programmes.rows.append([programme.display_label] + list(values) + [waiting])
     return [chain, programmes], []
 
 
 def context_lines(period, filters, user):
-    """Period, filters and what was done to the numbers (disclosure control), as (label, text) pairs."""
+    """Period, filters and what was done to the numbers (disclosure control), as (label, text)
+    pairs."""
     names = {"organisation_id": (Organisation, Organisation.name), "team_id": (Team, Team.name),
              "sector_id": (Sector, Sector.display_label_column())}
-    lines = [(_("Période"), f"{period.label} ({period.start.isoformat()} – {period.end.isoformat()[:7]})")]
+    lines = ([(_("Période"),
+               f"{period.label} ({period.start.isoformat()} – {period.end.isoformat()[:7]})")])
     for key, (model, column) in names.items():
         if filters.get(key):
             name = db.session.execute(db.select(column).where(model.id == filters[key])).scalar()
@@ -154,24 +167,28 @@ def context_lines(period, filters, user):
 
 
 def definitions_sheet(indicators, period, filters, user):
-    """The first sheet: what was exported (period, filters, disclosure control), then each indicator's definition."""
-    sheet = Sheet(_("Définitions"), [_("Code"), _("Indicateur"), _("Définition"), _("Unité"), _("Numérateur"),
-                                     _("Dénominateur"), _("Facteur"), _("Filtres propres")])
+    """The first sheet: what was exported (period, filters, disclosure control), then each
+    indicator's definition."""
+    sheet = Sheet(_("Définitions"),
+                  [_("Code"), _("Indicateur"), _("Définition"), _("Unité"), _("Numérateur"),
+                   _("Dénominateur"), _("Facteur"), _("Filtres propres")])
     sheet.notes = context_lines(period, filters, user) + [
-        (_("Cellules vides"), _("Un chiffre masqué par le secret statistique est laissé vide ; la colonne « Cellules "
-                                "masquées » de sa ligne dit lesquels et pourquoi (« < 5 »)."))]
+        (_("Cellules vides"),
+         _("Un chiffre masqué par le secret statistique est laissé vide ; la colonne « Cellules "
+           "masquées » de sa ligne dit lesquels et pourquoi (« < 5 »)."))]
     for item in indicators:
         own = describe_filters(item.numerator_filters)
         den = m.MEASURES[item.denominator].label if item.denominator else ""
-        sheet.rows.append([item.code, item.name, item.definition, item.unit, str(m.MEASURES[item.numerator].label),
-                           str(den), item.factor, own])
+        sheet.rows.append([item.code, item.name, item.definition, item.unit,
+                           str(m.MEASURES[item.numerator].label), str(den), item.factor, own])
     return sheet
 
 
 # --- writers ------------------------------------------------------------------------
 
 def to_csv(sheets, separator=";"):
-    """UTF-8 with BOM; ';' (decimal comma, for French Excel) or ','. Several sheets: a first column names it."""
+    """UTF-8 with BOM; ';' (decimal comma, for French Excel) or ','. Several sheets: a first column
+    names it."""
     out = io.StringIO()
     writer = CsvWriter(out, separator)
     several = len(sheets) > 1
@@ -199,8 +216,9 @@ WIDTH_MIN, WIDTH_MAX = 8, 60
 
 
 def to_xlsx(sheets, definitions=None):
-    """Definitions first; on every sheet a bold frozen header row with filters, fitted column widths, numbers
-    as numbers (thousands separated, percentages as percentages) and withheld cells empty and flagged."""
+    """Definitions first; on every sheet a bold frozen header row with filters, fitted column
+    widths, numbers as numbers (thousands separated, percentages as percentages) and withheld cells
+    empty and flagged."""
     from openpyxl import Workbook
     book = Workbook()
     book.remove(book.active)
@@ -239,7 +257,8 @@ def _write_sheet(page, sheet):
 
 
 def _write_row(page, header, row, flagged):
-    values = [None if isinstance(v, Hidden) else v.value / 100 if isinstance(v, Percent) else cell(v) for v in row]
+    values = [None if isinstance(v, Hidden) else v.value / 100 if isinstance(v, Percent)
+              else cell(v) for v in row]
     hidden = [f"{name} : {v}" for name, v in zip(header, row) if isinstance(v, Hidden)]
     append_row(page, values + (["; ".join(hidden)] if flagged else []))
     for c, original in zip(page[page.max_row], row):
@@ -256,7 +275,8 @@ def _fit_columns(page, header, top):
     for index, name in enumerate(header, start=1):
         letter = _column(index)
         cells = [c for (c,) in page.iter_rows(min_row=top + 1, min_col=index, max_col=index)]
-        longest = max([len(str(name)) * 0.8] + [len(str(c.value)) + 2 for c in cells if c.value is not None])
+        longest = max([len(str(name)) * 0.8]
+                      + [len(str(c.value)) + 2 for c in cells if c.value is not None])
         page.column_dimensions[letter].width = max(WIDTH_MIN, min(WIDTH_MAX, longest))
         if longest > WIDTH_MAX:
             for c in cells:
@@ -269,8 +289,10 @@ def _column(index):
 
 
 SHEET_TITLE_MAX = 31  # Excel's limit
-DANGLING = {"à", "au", "aux", "de", "des", "du", "d'", "en", "et", "la", "le", "les", "l'", "pour", "sur", "vers",
-            "par", "avec", "un", "une", "dans", "·", "-", "–", "→", "of", "the", "and", "to", "for", "in"}
+DANGLING = {"à", "au", "aux", "de", "des", "du", "d'", "en", "et", "la", "le", "les", "l'", "pour",
+            "sur", "vers",
+            "par", "avec", "un", "une", "dans", "·", "-", "–", "→", "of", "the", "and", "to", "for",
+            "in"}
 
 
 def _sheet_title(title, used):

@@ -1,4 +1,5 @@
-"""Export endpoints: thin wrappers that parse the same arguments as the pages and audit each export."""
+"""Export endpoints: thin wrappers that parse the same arguments as the pages and audit each
+export."""
 from datetime import date
 
 from flask import Response, abort, render_template, request
@@ -96,4 +97,5 @@ def contacts():
     text = rows.export_contacts(organisation, current_user, _separator())
     db.session.commit()
     filename = f"contacts-{organisation.code}-{date.today().isoformat()}.csv"
-    return Response(text, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(text, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -1,4 +1,5 @@
-"""Plan execution: places and occupancy, action progress, budgets, coverage, and the plan's report card.
+"""Plan execution: places and occupancy, action progress, budgets, coverage, and the plan's report
+card.
 
 Plan managers and admins read and edit (an organisation's admin enters the places its organisation
 operates); workers and supervisors have no business here. Person-derived figures (stays, exits,

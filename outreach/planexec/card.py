@@ -1,5 +1,6 @@
-"""The plan's report card for a period: per axis and action, status, late milestones and budget; places and
-occupancy per programme; stays, exits and returns; coverage. Person-derived figures are protected here."""
+"""The plan's report card for a period: per axis and action, status, late milestones and budget;
+places and occupancy per programme; stays, exits and returns; coverage. Person-derived figures are
+protected here."""
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -22,26 +23,34 @@ STATUS_LABELS = ACTION_STATUS  # one home for the words: ``labels``
 ENGAGED = ("started", "partly_done", "done")
 # What each figure means: shown under its table on the page and in the XLSX's definitions sheet.
 DEFINITIONS = {
-    "status": _l("Statut d'une action à une date : le dernier statut daté d'avant ou du jour même ; sans statut, "
-              "l'action est non démarrée. « Engagées » : démarrées, réalisées en partie ou réalisées."),
-    "places": _l('Définitions. Une nuitée appartient au jour où elle commence ; un séjour occupe les nuits de son '
-              "admission à la veille de sa sortie, un séjour encore ouvert jusqu'à la fin de la période. Places "
-              "d'un jour : dernière capacité saisie à une date antérieure ou égale, additionnée sur les "
-              "organisations gestionnaires. Taux d'occupation = nuitées occupées ÷ nuitées-places. Durée de séjour "
-              '= sortie − admission, en jours, pour les séjours terminés dans la période ; séjours en cours à part.'),
-    "returns": _l("Retour à la rue : une sortie de la période suivie d'une rencontre en maraude du même code pseudonyme"
-              ' dans les 6 (12) mois, et au plus tard à la fin de la période ; publié en effectifs seulement. Les '
-              'effectifs de personnes, nuitées, séjours et sorties sont protégés (petits effectifs masqués) ; '
-              'places, statuts et budgets ne le sont pas.'),
-    "budget": _l('Prévu : engagement initial ; engagé : crédits engagés ; payé : mandaté / payé. Montants saisis par '
-              'les pilotes du plan, non protégés (ce ne sont pas des données de personnes). Sur le tableau de bord '
-              'du plan : les années civiles qui recoupent la période choisie ; coût par nuitée-place = payé sur '
-              "ces années ÷ nuitées-places des programmes de l'action sur ces mêmes années."),
-    "coverage": _l("Définition : la file active du tableau de bord (personnes distinctes, par leur code pseudonyme, "
-                   "rencontrées lors de maraudes validées dans les 12 mois qui finissent avec le mois de la date "
-                   "choisie), divisée par la dernière estimation de population datée d'avant ; une fourchette "
-                   "d'estimation donne une fourchette de couverture. Les passages anonymes n'y entrent jamais ; les "
-                   "petits effectifs sont protégés."),
+    "status": _l(
+        "Statut d'une action à une date : le dernier statut daté d'avant ou du jour même ; sans "
+        "statut, l'action est non démarrée. « Engagées » : démarrées, réalisées en partie ou "
+        "réalisées."),
+    "places": _l(
+        "Définitions. Une nuitée appartient au jour où elle commence ; un séjour occupe les nuits"
+        " de son admission à la veille de sa sortie, un séjour encore ouvert jusqu'à la fin de la"
+        " période. Places d'un jour : dernière capacité saisie à une date antérieure ou égale, "
+        "additionnée sur les organisations gestionnaires. Taux d'occupation = nuitées occupées ÷ "
+        "nuitées-places. Durée de séjour = sortie − admission, en jours, pour les séjours "
+        "terminés dans la période ; séjours en cours à part."),
+    "returns": _l(
+        "Retour à la rue : une sortie de la période suivie d'une rencontre en maraude du même "
+        "code pseudonyme dans les 6 (12) mois, et au plus tard à la fin de la période ; publié en"
+        " effectifs seulement. Les effectifs de personnes, nuitées, séjours et sorties sont "
+        "protégés (petits effectifs masqués) ; places, statuts et budgets ne le sont pas."),
+    "budget": _l(
+        "Prévu : engagement initial ; engagé : crédits engagés ; payé : mandaté / payé. Montants "
+        "saisis par les pilotes du plan, non protégés (ce ne sont pas des données de personnes). "
+        "Sur le tableau de bord du plan : les années civiles qui recoupent la période choisie ; "
+        "coût par nuitée-place = payé sur ces années ÷ nuitées-places des programmes de l'action "
+        "sur ces mêmes années."),
+    "coverage": _l(
+        "Définition : la file active du tableau de bord (personnes distinctes, par leur code "
+        "pseudonyme, rencontrées lors de maraudes validées dans les 12 mois qui finissent avec le"
+        " mois de la date choisie), divisée par la dernière estimation de population datée "
+        "d'avant ; une fourchette d'estimation donne une fourchette de couverture. Les passages "
+        "anonymes n'y entrent jamais ; les petits effectifs sont protégés."),
 }
 
 
@@ -53,7 +62,8 @@ class ActionCard:
     late: list
     budget: list  # planned, committed, spent (cents)
     programme_ids: list
-    cost_per_place_night: float | None = None  # euros spent / place-nights of the action's programmes
+    # euros spent / place-nights of the action's programmes
+    cost_per_place_night: float | None = None
 
 
 @dataclass
@@ -66,8 +76,8 @@ class AxisCard:
 
 def parse_period(args, today):
     """``from``/``to`` (default: the 12 months ending today), read by the one query-argument parser
-    (``queryargs.parse_day``: ``YYYY-MM-DD``, or ``YYYY-MM`` for a month's first or last day); ValidationError
-    naming the field."""
+    (``queryargs.parse_day``: ``YYYY-MM-DD``, or ``YYYY-MM`` for a month's first or last day);
+    ValidationError naming the field."""
     first = queryargs.parse_day(args["from"], "from") if args.get("from") else None
     last = queryargs.parse_day(args["to"], "to", last=True) if args.get("to") else today
     first = first or measures.shift_months(last, -12) + measures.ONE_DAY
@@ -79,7 +89,8 @@ def parse_period(args, today):
 
 
 def action_programmes(action, codes_to_ids):
-    """Programmes an action is about, read from its indicators' filters (the catalogue is the data)."""
+    """Programmes an action is about, read from its indicators' filters (the catalogue is the
+    data)."""
     codes = set()
     for indicator in action.indicators:
         for filters in (indicator.numerator_filters or {}, indicator.denominator_filters or {}):
@@ -93,7 +104,8 @@ def progress(plan, day):
     statuses, late = measures.statuses_on(day), measures.late_milestones(day)
     axes = []
     for axis in plan.axes:
-        cards = [ActionCard(a, statuses[a.id].status if a.id in statuses else "not_started", statuses.get(a.id),
+        cards = [ActionCard(a, statuses[a.id].status if a.id in statuses else "not_started",
+                            statuses.get(a.id),
                             late.get(a.id, []), [0, 0, 0], []) for a in axis.actions]
         axes.append(AxisCard(axis, cards, measures.status_counts(axis.actions, statuses)))
     return axes
@@ -139,7 +151,8 @@ def all_programmes():
 
 
 def cost_per_place_night(card, steps, years):
-    """Euros spent on the action over whole ``years`` / place-nights of its programmes over the same years."""
+    """Euros spent on the action over whole ``years`` / place-nights of its programmes over the same
+    years."""
     nights = sum(measures.place_nights(steps.get(pid, []), years) for pid in card.programme_ids)
     return card.budget[2] / 100 / nights if nights and card.budget[2] else None
 
@@ -153,23 +166,25 @@ def budget_section(lines):
 
 
 def places_section(programmes, period, facts=RolledFacts):
-    """Per programme with a capacity or a stay: months, stays, exits, returns (person figures protected), read
-    for every programme at once from the report card's roll-ups (``rollup.RolledFacts``; ``measures.Facts``
-    reads the same figures from the referral rows)."""
+    """Per programme with a capacity or a stay: months, stays, exits, returns (person figures
+    protected), read for every programme at once from the report card's roll-ups
+    (``rollup.RolledFacts``; ``measures.Facts`` reads the same figures from the referral rows)."""
     ids = [p.id for p in programmes]
     facts = facts(ids, period)
     steps = measures.capacity_steps(ids, period.last)
     registered = set(db.session.execute(db.select(PlaceCapacity.programme_id).distinct()).scalars())
     reasons = {r.id: r for r in db.session.execute(db.select(RefItem).where(
         RefItem.kind.in_(("exit_reason", "refusal_reason")))).scalars()}
-    no_place = next((r.id for r in reasons.values() if r.kind == "refusal_reason" and r.code == NO_PLACE_REFUSAL), None)
+    no_place = (next((r.id for r in reasons.values() if r.kind == "refusal_reason"
+                      and r.code == NO_PLACE_REFUSAL), None))
     sections = []
     for programme in programmes:
         months, used_total = facts.occupancy(programme.id, steps.get(programme.id, []))
         if programme.id not in registered and not used_total:
             continue
-        sections.append(_programme_section(programme, facts, months, used_total, steps.get(programme.id, []),
-                                           reasons, no_place))
+        sections.append(
+            _programme_section(programme, facts, months, used_total, steps.get(programme.id, []),
+                               reasons, no_place))
     return sections
 
 
@@ -186,17 +201,20 @@ def _programme_section(programme, facts, months, used_total, steps, reasons, no_
     person_nights = protect_count(used_total, "person_nights")
     return {
         "programme": programme, "months": rows,
-        "has_stays": bool(used_total or stays["completed"] or stays["open"] or exits), "places_end": measures.places_on(steps, period.last),
+        "has_stays": bool(used_total or stays["completed"] or stays["open"] or exits),
+        "places_end": measures.places_on(steps, period.last),
         "place_nights": place_total, "person_nights": person_nights,
         "rate": rate(person_nights, place_total),
         "completed": completed, "median": None if _hidden(completed) else stays["median"],
         "buckets": [protect_count(n, f"stay_length.{i}") for i, n in enumerate(stays["buckets"])],
         "open": protect_count(stays["open"], "open_stays"),
-        "open_median": None if _hidden(protect_count(stays["open"], "open_stays")) else stays["open_median"],
+        "open_median": None if _hidden(protect_count(stays["open"],
+                                                     "open_stays")) else stays["open_median"],
         "exits": [(reasons.get(rid), protect_count(n, "exits"))
                   for rid, n in sorted(exits.items(), key=lambda kv: -kv[1])],
         "exits_stable": protect_count(stable, "exits"),
-        "returns": {k: protect_count(v, "exits" if k == "exits" else f"returns.{k}") for k, v in returns.items()},
+        "returns": {k: protect_count(v, "exits" if k == "exits" else f"returns.{k}")
+                    for k, v in returns.items()},
         "refusals_no_place": protect_count(facts.refusals(pid, no_place), "refusals")
         if no_place else None,
     }
@@ -204,8 +222,8 @@ def _programme_section(programme, facts, months, used_total, steps, reasons, no_
 
 def _month_row(month, place_n, used, steps):
     used = protect_count(used, "person_nights")
-    return {"month": month.first, "places": measures.places_on(steps, month.last), "place_nights": place_n,
-            "person_nights": used, "rate": rate(used, place_n)}
+    return {"month": month.first, "places": measures.places_on(steps, month.last),
+            "place_nights": place_n, "person_nights": used, "rate": rate(used, place_n)}
 
 
 def _hidden(value):
@@ -220,7 +238,8 @@ def rate(used, available):
 
 
 def coverage(day):
-    """Distinct persons met over the 12 months ending ``day`` against the latest estimate, as a range."""
+    """Distinct persons met over the 12 months ending ``day`` against the latest estimate, as a
+    range."""
     estimate = measures.estimate_on(day)
     persons = protect_persons(measures.persons_met(day), measures.month_start(day))
     if estimate is None or _hidden(persons):

@@ -1,4 +1,5 @@
-"""Thin views: read the form, call one service, commit, flash, redirect; else re-render with the errors."""
+"""Thin views: read the form, call one service, commit, flash, redirect; else re-render with the
+errors."""
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -29,10 +30,13 @@ from .forms import (
 
 
 def _save(form, apply, success, target):
-    """Post/Redirect/Get around one service call; returns a response, or None when the form must be re-shown."""
+    """Post/Redirect/Get around one service call; returns a response, or None when the form must be
+    re-shown."""
     if not form.validate_on_submit():
-        flash(_("Le formulaire a expiré ou n'est pas valide (jeton CSRF). Rechargez la page et recommencez."),
-              "error")
+        flash(
+            _("Le formulaire a expiré ou n'est pas valide (jeton CSRF). Rechargez la page et "
+                "recommencez."),
+            "error")
         return None
     try:
         apply()
@@ -41,7 +45,8 @@ def _save(form, apply, success, target):
         for name, message in exc.errors.items():
             if name in form:
                 form[name].errors = [message]
-        flash(_("Rien n'a été enregistré : %(e)s", e=" ".join(map(str, exc.errors.values()))), "error")
+        flash(_("Rien n'a été enregistré : %(e)s", e=" ".join(map(str, exc.errors.values()))),
+              "error")
         return None
     except Forbidden as exc:
         db.session.rollback()
@@ -52,13 +57,14 @@ def _save(form, apply, success, target):
 
 
 def _register_page(form, apply, success, endpoint, template, context):
-    """A dated register: GET lists it; POST records one entry (then back to the list) or re-shows the form
-    with its errors (422)."""
+    """A dated register: GET lists it; POST records one entry (then back to the list) or re-shows
+    the form with its errors (422)."""
     if request.method == "POST":
         done = _save(form, apply, success, url_for(endpoint))
         if done:
             return done
-    return render_template(template, form=form, **context()), 422 if request.method == "POST" else 200
+    return render_template(template, form=form,
+                           **context()), 422 if request.method == "POST" else 200
 
 
 def _period():
@@ -86,7 +92,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @bp.route("/tableau.<fmt>")
 def card_file(fmt):
-    """The report card as XLSX (a sheet per table, definitions first) or CSV (every table, one after another)."""
+    """The report card as XLSX (a sheet per table, definitions first) or CSV (every table, one after
+    another)."""
     if fmt not in ("xlsx", "csv"):
         abort(404)
     period, error = _period()
@@ -94,7 +101,8 @@ def card_file(fmt):
     if data is None:
         abort(422 if error else 404)
     audit.record("export.plan_card", actor=current_user,
-                 details={"format": fmt, "from": period.first.isoformat(), "to": period.last.isoformat()})
+                 details={"format": fmt, "from": period.first.isoformat(),
+                          "to": period.last.isoformat()})
     db.session.commit()
     name = f"tableau-de-bord-du-plan-{period.first.isoformat()}-{period.last.isoformat()}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
@@ -108,7 +116,8 @@ def card_file(fmt):
 def _capacity_form():
     form = CapacityForm()
     form.programme.choices = [(str(p.id), p.display_label) for p in services.programmes()]
-    form.organisation.choices = [(str(o.id), o.name) for o in services.operator_choices(current_user)]
+    form.organisation.choices = [(str(o.id), o.name)
+                                 for o in services.operator_choices(current_user)]
     return form
 
 
@@ -116,8 +125,10 @@ def _capacity_form():
 def places():
     form = _capacity_form()
     return _register_page(form, lambda: services.record_capacity(
-        current_user, form.programme.data, form.organisation.data, form.starts_on.data, form.places.data,
-        form.note.data), _("Capacité enregistrée."), "planexec.places", "planexec/places.html", _capacity_history)
+        current_user, form.programme.data, form.organisation.data, form.starts_on.data,
+        form.places.data,
+        form.note.data), _("Capacité enregistrée."), "planexec.places", "planexec/places.html",
+                          _capacity_history)
 
 
 def _capacity_history():
@@ -130,9 +141,11 @@ def _capacity_history():
 
 @bp.route("/actions")
 def progress():
-    """Statuses and late milestones on a date (``au``); more ``au`` dates add their counts side by side."""
+    """Statuses and late milestones on a date (``au``); more ``au`` dates add their counts side by
+    side."""
     try:
-        days = [services.parse_date(text, "au", _("Date")) for text in _filled(request.args.getlist("au"))[:COMPARED_DATES]]
+        days = [services.parse_date(text, "au", _("Date"))
+                for text in _filled(request.args.getlist("au"))[:COMPARED_DATES]]
     except ValidationError as exc:
         flash(" ".join(exc.errors.values()), "error")
         days, status = [], 422
@@ -142,7 +155,8 @@ def progress():
     plan = load_plan()
     axes = card.progress(plan, days[0]) if plan else []
     compared = [(day, card.total_counts(card.progress(plan, day))) for day in days] if plan else []
-    return render_template("planexec/progress.html", plan=plan, axes=axes, day=days[0], labels=card.STATUS_LABELS,
+    return render_template("planexec/progress.html", plan=plan, axes=axes, day=days[0],
+                           labels=card.STATUS_LABELS,
                            counts=card.total_counts(axes), compared=compared), status
 
 
@@ -164,12 +178,15 @@ def _status_form():
 
 
 def _action_page(action, status_form=None, milestone_form=None, status=200):
-    changes = db.session.execute(db.select(ActionStatusChange).filter_by(action_id=action.id).order_by(
+    changes = db.session.execute(
+        db.select(ActionStatusChange).filter_by(action_id=action.id).order_by(
         ActionStatusChange.effective_on.desc(), ActionStatusChange.id.desc())).scalars().all()
     milestones = db.session.execute(db.select(ActionMilestone).filter_by(action_id=action.id)
                                     .order_by(ActionMilestone.due_on)).scalars().all()
-    return render_template("planexec/action.html", action=action, changes=changes, milestones=milestones,
-                           status_form=status_form or _status_form(), milestone_form=milestone_form or MilestoneForm(),
+    return render_template("planexec/action.html", action=action, changes=changes,
+                           milestones=milestones,
+                           status_form=status_form or _status_form(),
+                           milestone_form=milestone_form or MilestoneForm(),
                            done_form=MilestoneDoneForm(formdata=None), labels=card.STATUS_LABELS,
                            today=card.today()), status
 
@@ -185,7 +202,8 @@ def action_status(action_id):
     action = _action_or_404(action_id)
     form = _status_form()
     done = _save(form, lambda: services.record_action_status(
-        current_user, action, form.status.data, form.effective_on.data, form.reason.data, form.evidence.data),
+        current_user, action, form.status.data, form.effective_on.data, form.reason.data,
+        form.evidence.data),
         _("Statut enregistré."), url_for("planexec.action", action_id=action.id))
     return done or _action_page(action, status_form=form, status=422)
 
@@ -195,8 +213,9 @@ def action_status(action_id):
 def milestone_add(action_id):
     action = _action_or_404(action_id)
     form = MilestoneForm()
-    done = _save(form, lambda: services.add_milestone(current_user, action, form.title.data, form.due_on.data,
-                                                      form.created_on.data or card.today().isoformat()),
+    done = _save(form, lambda: services.add_milestone(
+                     current_user, action, form.title.data, form.due_on.data,
+                     form.created_on.data or card.today().isoformat()),
                  _("Jalon ajouté."), url_for("planexec.action", action_id=action.id))
     return done or _action_page(action, milestone_form=form, status=422)
 
@@ -207,8 +226,8 @@ def milestone_done(milestone_id):
     milestone = db.session.get(ActionMilestone, milestone_id) or abort(404)
     form = MilestoneDoneForm()
     target = url_for("planexec.action", action_id=milestone.action_id)
-    done = _save(form, lambda: services.complete_milestone(current_user, milestone,
-                                                           form.done_on.data or card.today().isoformat()),
+    done = _save(form, lambda: services.complete_milestone(
+                     current_user, milestone, form.done_on.data or card.today().isoformat()),
                  _("Jalon marqué comme réalisé."), target)
     return done or _action_page(milestone.action, status=422)
 
@@ -228,14 +247,17 @@ def _budget_form():
 def budgets():
     form = _budget_form()
     return _register_page(form, lambda: services.save_budget_line(
-        current_user, form.action.data, form.funder.data, form.year.data, form.planned.data, form.committed.data,
-        form.spent.data), _("Ligne budgétaire enregistrée."), "planexec.budgets", "planexec/budgets.html",
+        current_user, form.action.data, form.funder.data, form.year.data, form.planned.data,
+        form.committed.data,
+        form.spent.data), _("Ligne budgétaire enregistrée."), "planexec.budgets",
+                          "planexec/budgets.html",
         _budget_tables)
 
 
 def _budget_tables():
     lines = measures.budget_lines(0, 9999)
-    return {"lines": lines, "budget": card.budget_section(lines), "import_form": BudgetImportForm(formdata=None)}
+    return {"lines": lines, "budget": card.budget_section(lines),
+            "import_form": BudgetImportForm(formdata=None)}
 
 
 @bp.route("/budgets/import", methods=["POST"])
@@ -243,23 +265,27 @@ def _budget_tables():
 def budgets_import():
     form = BudgetImportForm()
     upload = form.file.data
-    done = _save(form, lambda: services.import_budget_lines(current_user, upload.read() if upload else b""),
-                 _("Fichier de budget importé."), url_for("planexec.budgets"))
+    done = _save(
+        form, lambda: services.import_budget_lines(current_user, upload.read() if upload else b""),
+        _("Fichier de budget importé."), url_for("planexec.budgets"))
     if done:
         return done
-    return render_template("planexec/budgets.html", form=_budget_form(), **{**_budget_tables(), "import_form": form}), 422
+    return render_template("planexec/budgets.html", form=_budget_form(),
+                           **{**_budget_tables(), "import_form": form}), 422
 
 
 @bp.route("/budgets.csv")
 def budgets_csv():
     text = services.budget_csv(measures.budget_lines(0, 9999))
-    return Response(text, mimetype="text/csv", headers={"Content-Disposition": 'attachment; filename="budgets.csv"'})
+    return Response(text, mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="budgets.csv"'})
 
 
 @bp.route("/budgets.xlsx")
 def budgets_xlsx():
     data = services.budget_xlsx(measures.budget_lines(0, 9999))
-    return Response(data, mimetype=XLSX, headers={"Content-Disposition": 'attachment; filename="budgets.xlsx"'})
+    return Response(data, mimetype=XLSX,
+                    headers={"Content-Disposition": 'attachment; filename="budgets.xlsx"'})
 
 
 # --- population estimates ------------------------------------------------------------
@@ -268,13 +294,16 @@ def budgets_xlsx():
 def estimates():
     form = EstimateForm()
     return _register_page(form, lambda: services.record_estimate(
-        current_user, form.estimated_on.data, form.area.data, form.low.data, form.high.data, form.source.data),
-        _("Estimation enregistrée."), "planexec.estimates", "planexec/estimates.html", _estimate_list)
+        current_user, form.estimated_on.data, form.area.data, form.low.data, form.high.data,
+        form.source.data),
+        _("Estimation enregistrée."), "planexec.estimates", "planexec/estimates.html",
+                          _estimate_list)
 
 
 def _estimate_list():
-    rows = db.session.execute(db.select(PopulationEstimate).order_by(PopulationEstimate.estimated_on.desc(),
-                                                                     PopulationEstimate.id.desc())).scalars().all()
+    rows = db.session.execute(
+        db.select(PopulationEstimate).order_by(PopulationEstimate.estimated_on.desc(),
+                                               PopulationEstimate.id.desc())).scalars().all()
     return {"rows": rows, "coverage": card.coverage(card.today())}
 
 

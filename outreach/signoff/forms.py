@@ -1,4 +1,5 @@
-"""What the sign-off forms post: a comment (return) or a reason (reopening), checked by the services."""
+"""What the sign-off forms post: a comment (return) or a reason (reopening), checked by the
+services."""
 
 
 def posted_text(form, name):

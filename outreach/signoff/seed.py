@@ -1,7 +1,7 @@
-"""Demo sign-offs in every state (``seed-demo --history``): for each organisation, the finished months whose
-shifts are all validated, the latest first: signed off, returned with a comment, accepted, accepted then
-reopened. Months already in the chain, or not fully validated, are left alone; an empty history gets nothing
-(the tests' seed). Idempotent."""
+"""Demo sign-offs in every state (``seed-demo --history``): for each organisation, the finished
+months whose shifts are all validated, the latest first: signed off, returned with a comment,
+accepted, accepted then reopened. Months already in the chain, or not fully validated, are left
+alone; an empty history gets nothing (the tests' seed). Idempotent."""
 import datetime as dt
 
 from ..extensions import db
@@ -18,14 +18,15 @@ def seed_signoff_demo(today=None):
     made = 0
     for organisation in db.session.execute(db.select(Organisation).where(
             Organisation.is_partner_institution.is_(False)).order_by(Organisation.id)).scalars():
-        admin = db.session.execute(db.select(User).filter_by(role="admin", organisation_id=organisation.id)) \
-            .scalars().first()
+        admin = db.session.execute(db.select(User).filter_by(
+            role="admin", organisation_id=organisation.id)).scalars().first()
         if admin is None or manager is None or _has_signoffs(organisation):
             continue
         states = iter(DEMO_STATES)
         for month in services.recent_months(6, today)[1:]:
             total, validated = services.shift_counts(organisation.id, month)
-            if total == 0 or validated < total or services.get_signoff(organisation.id, month) is not None:
+            if (total == 0 or validated < total
+                or services.get_signoff(organisation.id, month) is not None):
                 continue
             state = next(states, None)
             if state is None:
@@ -38,8 +39,8 @@ def seed_signoff_demo(today=None):
 
 def _has_signoffs(organisation):
     from ..site_models import MonthSignoff
-    return db.session.execute(db.select(MonthSignoff.id).filter_by(organisation_id=organisation.id)).first() \
-        is not None
+    return db.session.execute(
+        db.select(MonthSignoff.id).filter_by(organisation_id=organisation.id)).first() is not None
 
 
 def _place(organisation, month, state, admin, manager):
