@@ -26,7 +26,7 @@ from ..models import (
 )
 from . import measures as m
 from .catalogue import current_plan
-from .cellkeys import CellKeys, days_key
+from .cellkeys import PERSONS_ROLLUP, CellKeys, days_key
 from .rollups import add_months, month_start
 from .suppression import Hidden, is_shown, protect_count, rules_for
 
@@ -154,13 +154,14 @@ class Dashboard:
     (``groups``), adds no query per indicator. ``window`` (first and last month read) defaults to what the
     dashboard shows: the period, the previous one and twelve months of sparkline."""
 
-    def __init__(self, period, filters, user, window=None):
+    def __init__(self, period, filters, user, window=None, indicators=None):
         self.period, self.filters, self.user = period, filters, user
         self.rules = rules_for(user)  # None: exact figures (an organisation's own, or protection off)
-        self.evaluator = m.Evaluator(filters)
+        rollups = None if indicators is None else needed_rollups(indicators)
+        self.evaluator = m.Evaluator(filters, rollups)
         first = min(period.previous().start, add_months(period.end, -11))
         self.evaluator.window = tuple(window) if window else (first, period.end)
-        self.keys = CellKeys(self.evaluator.window)
+        self.keys = CellKeys(self.evaluator.window, rollups)
         self.spark_months = [add_months(period.end, -i) for i in range(11, -1, -1)]
         self._merged, self._prefetched = {}, {}
 
@@ -308,6 +309,16 @@ class Dashboard:
                 for axis in plan.axes for action in axis.actions]
 
 
+def needed_rollups(indicators):
+    """The roll-up measures that evaluating and protecting ``indicators`` reads: their sums', and
+    the atoms that key person counts (a drill-down of one indicator reads no other measure)."""
+    codes = {code for i in indicators for code in (i.numerator, i.denominator) if code}
+    found = {r for code in codes for r in m.MEASURES[code].rollups}
+    if any(m.MEASURES[code].kind == "persons" for code in codes):
+        found.add(PERSONS_ROLLUP)
+    return found
+
+
 def ratio(num, den, indicator):
     if num is None or isinstance(num, Hidden):
         return num
@@ -385,7 +396,7 @@ def breakdown(indicator, period, filters, user, by):
     """[(label, value)] of an indicator by month, team, sector or organisation, plus the total."""
     if by not in DIMENSIONS:
         raise ValidationError({"by": _("Découpage inconnu.")})
-    board = Dashboard(period, filters, user, window=period.bounds)
+    board = Dashboard(period, filters, user, window=period.bounds, indicators=[indicator])
     return board.groups(indicator, by, dimension_keys(by, period, filters)), board.published(indicator, period)
 
 
@@ -395,7 +406,7 @@ def evaluate(indicators, period, filters, user, by=None):
     queries grows with the groups, not with the indicators (the read API's single evaluation)."""
     if by is not None and by not in DIMENSIONS:
         raise ValidationError({"by": _("Découpage inconnu.")})
-    board = Dashboard(period, filters, user, window=period.bounds)
+    board = Dashboard(period, filters, user, window=period.bounds, indicators=indicators)
     keys = dimension_keys(by, period, filters) if by else None
     return [(item, board.published(item, period), board.groups(item, by, keys) if by else None)
             for item in indicators]
