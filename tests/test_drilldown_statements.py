@@ -1,0 +1,73 @@
+"""A drill-down by team or organisation reads every group at once: the SQL statements of the read
+API by team, and of an indicator's page by team, do not grow with the number of teams (one
+persons statement for all of them, not one per team), and the values stay those of each team
+read alone."""
+
+from datetime import date, timedelta
+
+import pytest
+from conftest import do_login
+from export_helpers import _row, import_rows, seed_contacts
+from sqlalchemy import select
+from test_exports_read_api import _token
+from test_reference_cache import Statements
+
+from outreach.extensions import db
+from outreach.models import Organisation, Team
+
+EXTRA = 6
+
+
+def _more_teams(app):
+    """``EXTRA`` more teams in aurore, each with a known person met once last month."""
+    day = date.today().replace(day=1) - timedelta(days=20)
+    with app.app_context():
+        org = db.session.execute(select(Organisation).filter_by(code="aurore")).scalar_one()
+        for i in range(EXTRA):
+            db.session.add(Team(organisation_id=org.id, code=f"extra_{i}", name=f"Équipe extra {i}"))
+        db.session.commit()
+    with app.app_context(), app.test_request_context():
+        import_rows("aurore", [_row(day, f"extra_{i}", kind="known", digest=f"{300 + i:064x}")
+                               for i in range(EXTRA)])
+        db.session.commit()
+
+
+def _count(app, client, url, headers=None):
+    client.get(url, headers=headers)  # the roll-ups caught up, the lists read
+    with Statements(app) as seen:
+        response = client.get(url, headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return len(seen), response
+
+
+API = "/api/v1/indicators?per_page=10&group_by="
+
+
+@pytest.mark.parametrize("by", ["team", "organisation"])
+def test_the_read_api_by_group_does_not_grow_with_the_groups(app, client, by):
+    seed_contacts(app)
+    headers = _token(app, "manager@plan.demo")
+    codes = "&".join(f"indicator={c}" for c in ("contacts", "distinct_persons", "new_persons",
+                                                  "persons_multi_org", "file_active", "kits_per_person"))
+    url = f"{API}{by}&{codes}"
+    before, _ = _count(app, client, url, headers)
+    _more_teams(app)
+    after, response = _count(app, client, url, headers)
+    assert after <= before, (before, after)
+    assert after <= 20, after
+    if by == "team":
+        groups = {g["key"]: g for item in response.get_json()["items"]
+                  if item["indicator"] == "distinct_persons" for g in item["groups"]}
+        assert {f"Équipe extra {i}" for i in range(EXTRA)} <= set(groups)
+
+
+def test_an_indicators_page_by_team_does_not_grow_with_the_teams(app, client):
+    seed_contacts(app)
+    do_login(client, "manager@plan.demo")
+    for code in ("contacts", "distinct_persons"):
+        url = f"/indicateurs/{code}?by=team"
+        before, _ = _count(app, client, url)
+        _more_teams(app) if code == "contacts" else None
+        after, response = _count(app, client, url)
+        assert after <= before + 1 and after <= 16, (code, before, after)
+    assert "Équipe extra 0" in response.get_data(as_text=True)
