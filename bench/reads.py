@@ -194,23 +194,30 @@ def measure(app):
     }
 
 
-def run(encounters=1_000_000, db_path=None):
+def run(encounters=1_000_000, db_path=None, with_dashboard=False):
     db_path = db_path or os.path.join(tempfile.gettempdir(), f"outreach-bench-{encounters}.db")
     fresh = not os.path.exists(db_path)
     app = dashboard._app(db_path)
     result = {"backend": "sqlite", "encounters": encounters}
     if fresh:
         result["build_s"] = round(dashboard.build(app, encounters), 1)
-    result.update(measure(app))
-    return result
+    return _measure_all(app, result, with_dashboard)
 
 
-def run_postgresql(encounters=1_000_000):
+def run_postgresql(encounters=1_000_000, with_dashboard=False):
+    """``with_dashboard``: bench/dashboard.py's figures too, from the same database (one build of
+    1M rows instead of two)."""
     with dashboard.postgres_app(f"outreach_reads_{encounters}_{os.getpid()}") as app:
         result = {"backend": "postgresql", "encounters": encounters,
                   "build_s": round(dashboard.build(app, encounters), 1)}
-        result.update(measure(app))
-        return result
+        return _measure_all(app, result, with_dashboard)
+
+
+def _measure_all(app, result, with_dashboard):
+    if with_dashboard:
+        result["dashboard"] = {"backend": result["backend"], **dashboard.measure(app)}
+    result.update(measure(app))
+    return result
 
 
 def print_result(result):
@@ -241,8 +248,14 @@ def main():
     parser.add_argument("--encounters", type=int, default=1_000_000)
     parser.add_argument("--db", default=None)
     parser.add_argument("--postgresql", action="store_true")
+    parser.add_argument("--with-dashboard", action="store_true",
+                        help="also bench/dashboard.py's figures, from the same database")
     args = parser.parse_args()
-    result = run_postgresql(args.encounters) if args.postgresql else run(args.encounters, args.db)
+    result = run_postgresql(args.encounters, args.with_dashboard) if args.postgresql else \
+        run(args.encounters, args.db, args.with_dashboard)
+    if "dashboard" in result:
+        from bench.run import print_reads
+        print_reads({"dashboard": result["dashboard"]})
     print_result(result)
     print(json.dumps(result))
 

@@ -24,7 +24,8 @@ def _more_teams(app):
     with app.app_context():
         org = db.session.execute(select(Organisation).filter_by(code="aurore")).scalar_one()
         for i in range(EXTRA):
-            db.session.add(Team(organisation_id=org.id, code=f"extra_{i}", name=f"Équipe extra {i}"))
+            db.session.add(Team(organisation_id=org.id, code=f"extra_{i}",
+                                name=f"Équipe extra {i}"))
         db.session.commit()
     with app.app_context(), app.test_request_context():
         import_rows("aurore", [_row(day, f"extra_{i}", kind="known", digest=f"{300 + i:064x}")
@@ -48,7 +49,8 @@ def test_the_read_api_by_group_does_not_grow_with_the_groups(app, client, by):
     seed_contacts(app)
     headers = _token(app, "manager@plan.demo")
     codes = "&".join(f"indicator={c}" for c in ("contacts", "distinct_persons", "new_persons",
-                                                  "persons_multi_org", "file_active", "kits_per_person"))
+                                                  "persons_multi_org", "file_active",
+                                                  "kits_per_person"))
     url = f"{API}{by}&{codes}"
     before, _ = _count(app, client, url, headers)
     _more_teams(app)
