@@ -73,3 +73,23 @@ def test_an_indicators_page_by_team_does_not_grow_with_the_teams(app, client):
         after, response = _count(app, client, url)
         assert after <= before + 1 and after <= 16, (code, before, after)
     assert "Équipe extra 0" in response.get_data(as_text=True)
+
+
+def test_the_dashboard_page_evaluates_once_with_its_month_in_progress(app, client):
+    """One board for the page: the month in progress is read with the twelve months (one check
+    for roll-up marks, one read of the cells), and its values are those of a board of its own."""
+    from outreach.indicators import services as ind
+    from outreach.models import User
+
+    seed_contacts(app)
+    do_login(client, "manager@plan.demo")
+    client.get("/indicateurs")
+    with Statements(app) as seen:
+        assert client.get("/indicateurs").status_code == 200
+    assert len([s for s in seen if "FROM rollup_dirty" in s]) == 1, seen
+    assert len(seen) <= 32, len(seen)
+    with app.test_request_context():
+        user = db.session.execute(select(User).filter_by(email="manager@plan.demo")).scalar_one()
+        period = ind.parse_period({})
+        _plan, actions, (month, shared) = ind.dashboard(period, {}, user, running=True)
+        assert ind.month_to_date(actions, {}, user) == (month, shared)

@@ -372,17 +372,28 @@ def load_plan():
     return db.session.execute(select(Plan).where(Plan.id == plan.id).options(options)).scalar_one()
 
 
-def dashboard(period, filters, user):
+def dashboard(period, filters, user, running=False):
+    """(plan, actions); with ``running``, (plan, actions, ``month_to_date``) from the same board,
+    whose reads then stretch to the month in progress (one evaluation for the page, not two)."""
     plan = load_plan()
     if plan is None:
-        return None, []
-    return plan, Dashboard(period, filters, user).actions(plan)
+        return (None, [], None) if running else (None, [])
+    window = None
+    if running:
+        first = min(period.previous().start, add_months(period.end, -11))
+        window = (first, max(period.end, current_month().start))
+    board = Dashboard(period, filters, user, window=window)
+    actions = board.actions(plan)
+    return (plan, actions, month_to_date(actions, filters, user, board=board)) if running else (plan, actions)
 
 
-def month_to_date(actions, filters, user, today=None):
-    """(the month in progress, {indicator code: its value so far}), shown apart from complete months."""
+def month_to_date(actions, filters, user, today=None, board=None):
+    """(the month in progress, {indicator code: its value so far}), shown apart from complete months;
+    read by ``board`` when its window holds that month (the dashboard's own), else by a board of its own."""
     month = current_month(today)
-    board = Dashboard(month, filters, user)
+    window = board.evaluator.window if board is not None else None
+    if window is None or not window[0] <= month.start <= window[1]:
+        board = Dashboard(month, filters, user)
     return month, {row["indicator"].code: board.published(row["indicator"], month)
                    for block in actions for row in block["rows"]}
 
