@@ -517,13 +517,27 @@ class Evaluator:
             if group is None:
                 self._cells[scope] = _persons(db.session.execute(persons_pair_query(filters, window)).one())
             else:
-                by, base, keys = group
-                rows = {key: _persons(v) for key, *v in db.session.execute(
-                    grouped_persons_query(base, by, window))}
-                for key in keys:
-                    self._cells[("persons", scope_key({**base, f"{by}_id": key}), tuple(window))] = \
-                        rows.get(key, _persons((0, 0, 0)))
+                self._grouped_persons(*group, window)
         return self._cells[scope]
+
+    def _grouped_persons(self, by, base, keys, window):
+        """A drill-down's persons: each count (distinct, new, multi) read for every group at once,
+        when first asked (a page without new persons never pays for their test)."""
+        evaluator = self
+
+        class Counts(dict):
+            def __missing__(self, what):
+                evaluator._read_grouped(by, base, keys, window, what)
+                return self[what]
+
+        for key in keys:
+            self._cells.setdefault(("persons", scope_key({**base, f"{by}_id": key}), tuple(window)), Counts())
+
+    def _read_grouped(self, by, base, keys, window, what):
+        rows = dict(db.session.execute(grouped_persons_query(base, by, window, what)).all())
+        for key in keys:
+            counts = self._cells[("persons", scope_key({**base, f"{by}_id": key}), tuple(window))]
+            dict.__setitem__(counts, what, rows.get(key) or 0)
 
     def _group_of(self, filters):
         """(by, filters without {by}_id, keys) when ``filters`` is one group of a drill-down by team
@@ -552,17 +566,22 @@ def _persons(values):
     return {"distinct": distinct or 0, "new": new or 0, "multi_org": multi or 0}
 
 
-def grouped_persons_query(filters, by, window):
-    """(team or organisation, distinct, new, met by 2+ organisations) of every group of the scope
-    over ``window``, by definition as ``persons_query`` counts one group (one statement for a
-    drill-down's groups)."""
+def grouped_persons_query(filters, by, window, what):
+    """(team or organisation, persons) of every group of the scope over ``window``: ``what`` is
+    distinct, new or multi_org, by definition as ``persons_query`` counts one group (one statement
+    for a drill-down's groups). New: the person's first month, plan-wide in the filters' mode, is
+    within the window (the same as no month of theirs before it), read once from the spans."""
     t = RollupPersonMonth
     group = getattr(t, f"{by}_id")
-    new = case((~_seen_before(t, filters, window[0]), t.person_id))
-    multi = case((_met_by_another(t, filters, window), t.person_id))
-    return (select(group, func.count(t.person_id.distinct()), func.count(new.distinct()),
-                   func.count(multi.distinct()))
-            .where(*_scope(t, filters), *_months(t, window)).group_by(group))
+    where = _scope(t, filters) + _months(t, window)
+    if what == "new":
+        s = RollupPersonSpan
+        where.append(t.person_id.in_(select(s.person_id).where(
+            s.scope_id == 0, s.mode == _mode(filters), s.first_contacts == 1, s.month >= window[0],
+            s.month <= window[1])))
+    elif what == "multi_org":
+        where.append(_met_by_another(t, filters, window))
+    return select(group, func.count(t.person_id.distinct())).where(*where).group_by(group)
 
 
 def _as_date(value):
