@@ -55,12 +55,17 @@ def _count(engine, fn):
     return len(seen)
 
 
-def _ms(fn, repeat=5):
-    times = []
+def _ms(fn, repeat=5, cpu=None):
+    """Median wall ms of ``fn``; ``cpu`` (a list) also receives the median process CPU ms, which a
+    loaded machine inflates less (on SQLite it counts the database's work too, on PostgreSQL not)."""
+    times, cpu_times = [], []
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         fn()
         times.append((time.perf_counter() - started) * 1000)
+        cpu_times.append((time.process_time() - started_cpu) * 1000)
+    if cpu is not None:
+        cpu.append(round(statistics.median(cpu_times), 1))
     return round(statistics.median(times), 1)
 
 
@@ -68,8 +73,10 @@ def pages(app, client, engine):
     out = {}
     for url in MANAGER_PAGES:
         dashboard._ok(client.get(url), url)
+        cpu = []
         out[url] = {
-            "ms": _ms(lambda url=url: dashboard._ok(client.get(url), url)),
+            "ms": _ms(lambda url=url: dashboard._ok(client.get(url), url), cpu=cpu),
+            "cpu_ms": cpu[0],
             "statements": _count(engine, lambda url=url: client.get(url)),
         }
     return out
@@ -194,23 +201,30 @@ def measure(app):
     }
 
 
-def run(encounters=1_000_000, db_path=None):
+def run(encounters=1_000_000, db_path=None, with_dashboard=False):
     db_path = db_path or os.path.join(tempfile.gettempdir(), f"outreach-bench-{encounters}.db")
     fresh = not os.path.exists(db_path)
     app = dashboard._app(db_path)
     result = {"backend": "sqlite", "encounters": encounters}
     if fresh:
         result["build_s"] = round(dashboard.build(app, encounters), 1)
-    result.update(measure(app))
-    return result
+    return _measure_all(app, result, with_dashboard)
 
 
-def run_postgresql(encounters=1_000_000):
+def run_postgresql(encounters=1_000_000, with_dashboard=False):
+    """``with_dashboard``: bench/dashboard.py's figures too, from the same database (one build of
+    1M rows instead of two)."""
     with dashboard.postgres_app(f"outreach_reads_{encounters}_{os.getpid()}") as app:
         result = {"backend": "postgresql", "encounters": encounters,
                   "build_s": round(dashboard.build(app, encounters), 1)}
-        result.update(measure(app))
-        return result
+        return _measure_all(app, result, with_dashboard)
+
+
+def _measure_all(app, result, with_dashboard):
+    if with_dashboard:
+        result["dashboard"] = {"backend": result["backend"], **dashboard.measure(app)}
+    result.update(measure(app))
+    return result
 
 
 def print_result(result):
@@ -220,7 +234,8 @@ def print_result(result):
         f" load average {result['load_average']} =="
     )
     for url, figures in result["pages"].items():
-        print(f"  {url:<36} {figures['ms']:>8} ms ({figures['statements']})")
+        print(f"  {url:<36} {figures['ms']:>8} ms ({figures['statements']}),"
+              f" CPU {figures.get('cpu_ms')} ms")
     b = result["backlog"]
     print(
         f"  catch-up alone of {b['marks']} marks ({b['slices']} slices)  {b['catch_up_ms']:>8} ms"
@@ -241,8 +256,14 @@ def main():
     parser.add_argument("--encounters", type=int, default=1_000_000)
     parser.add_argument("--db", default=None)
     parser.add_argument("--postgresql", action="store_true")
+    parser.add_argument("--with-dashboard", action="store_true",
+                        help="also bench/dashboard.py's figures, from the same database")
     args = parser.parse_args()
-    result = run_postgresql(args.encounters) if args.postgresql else run(args.encounters, args.db)
+    result = run_postgresql(args.encounters, args.with_dashboard) if args.postgresql else \
+        run(args.encounters, args.db, args.with_dashboard)
+    if "dashboard" in result:
+        from bench.run import print_reads
+        print_reads({"dashboard": result["dashboard"]})
     print_result(result)
     print(json.dumps(result))
 

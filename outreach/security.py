@@ -20,6 +20,7 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user, user_loaded_from_request
+from sqlalchemy.orm import joinedload
 
 from . import audit
 from .access import PUBLIC, is_api_endpoint, rule_for
@@ -124,8 +125,10 @@ def _load_user_from_token(req):
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer ") or not is_api_endpoint(current_app, req.endpoint):
         return None
+    # the token, its user and the user's teams in one statement (a save checks the teams)
     token = db.session.execute(
-        db.select(ApiToken).filter_by(token_hash=_digest(header[7:].strip()))).scalar_one_or_none()
+        db.select(ApiToken).filter_by(token_hash=_digest(header[7:].strip()))
+        .options(joinedload(ApiToken.user).joinedload(User.teams))).unique().scalar_one_or_none()
     if token is None or not token.is_live or not token.user.is_active:
         return None
     if _due(token.last_used_at):

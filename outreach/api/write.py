@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 
 from .. import contract
-from ..access import allow, get_scoped
+from ..access import allow, can_see, get_scoped
 from ..contacts import services as contacts
 from ..database import constraint_of, integrity_message, is_unique_violation
 from ..errors import Conflict, Forbidden, ValidationError
@@ -179,12 +179,16 @@ def _stored(model, record_id, to_json):
     return jsonify(to_json(record)), 200
 
 
-def _create(model, record_id, build, to_json):
-    """Idempotent create: replay -> 200 stored; race on the primary key -> rollback, 200 stored."""
-    if db.session.get(model, record_id) is not None:
+def _create(model, record_id, build, to_json, stored=None):
+    """Idempotent create: replay -> 200 stored; race on the primary key -> rollback, 200 stored.
+    ``stored``: whether the caller already knows the id is taken (None: look it up). The answer is
+    built once the record is flushed, before the commit expires it (no re-read of what was saved)."""
+    if stored if stored is not None else db.session.get(model, record_id) is not None:
         return _stored(model, record_id, to_json)
     try:
         record = build()
+        db.session.flush()
+        answer = to_json(record)
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
@@ -194,7 +198,7 @@ def _create(model, record_id, build, to_json):
                 return _busy()
             return jsonify(errors={"id": integrity_message(exc)}), 409
         return _stored(model, record_id, to_json)
-    return jsonify(to_json(record)), 201
+    return jsonify(answer), 201
 
 
 def _busy():
@@ -306,14 +310,12 @@ def post_encounter():
     body = _body()
     data = encounter_data(body)
     clock.correct_phone_times(data, "occurred_at", ("contacts", data["id"]))
-    if db.session.get(Contact, data["id"]) is None:
-        shift = _own_shift(_uuid(body.get("shift_id"), "shift_id"))
-        if shift is None:
-            _bad("shift_id", _("Maraude inconnue."))
-    else:
-        shift = None
+    # the shift, held for the save, and whether this id is a replay: one statement
+    shift, stored = contacts.shift_for_save(_uuid(body.get("shift_id"), "shift_id"), data["id"])
+    if not stored and (shift is None or not can_see(shift)):
+        _bad("shift_id", _("Maraude inconnue."))
     return _create(Contact, data["id"], lambda: contacts.record_contact(shift, current_user, data),
-                   encounter_json)
+                   encounter_json, stored)
 
 
 @bp.route("/api/v1/encounters/<contact_id>", methods=["GET"])

@@ -16,6 +16,7 @@ from ..models import (
     Orientation,
     Referral,
     ReferralEvent,
+    Shift,
     utcnow,
 )
 from ..pseudonyms import services as pseudonyms
@@ -48,10 +49,44 @@ def _check_contract(data, has_person):
 def _check_shift(shift, user):
     if shift is None or not can_see(shift, user):
         raise ValidationError({"shift_id": _("Maraude inconnue.")})
-    lock_shift(shift)  # a close or a validation committed meanwhile must be seen
+    if not _locked_here(shift):
+        lock_shift(shift)  # a close or a validation committed meanwhile must be seen
     if shift.is_locked:
         raise Forbidden(_("La maraude est close et validée : ce contact ne peut plus y entrer. "
                           "Il reste sur l'appareil ; montrez-le à votre coordinateur·rice."))
+
+
+LOCKED = "contacts.locked_shift"  # session.info: (shift id, transaction) read under its lock
+
+
+def shift_for_save(shift_id, contact_id):
+    """(the shift ``shift_id`` held until the transaction ends and read under that hold, or None;
+    whether the contact ``contact_id`` is already stored), in one statement: the API's save asks
+    both first (a replay is answered with the stored contact), and ``record_contact`` then takes
+    no second lock. PostgreSQL: SELECT ... FOR UPDATE. SQLite (no FOR UPDATE): a no-op UPDATE
+    that takes the database's write lock, RETURNING the row."""
+    stored = db.select(Contact.id).where(Contact.id == contact_id).exists()
+    if db.session.get_bind().dialect.name == "sqlite":
+        table = Shift.__table__
+        returning = ", ".join(f'"{c.name}"' for c in table.c)
+        update = db.text(f"UPDATE shifts SET status = status WHERE id = :shift_id "  # nosec B608
+                         f"RETURNING {returning}, EXISTS (SELECT 1 FROM contacts WHERE id = :contact_id)"
+                         ).columns(*table.c, db.column("stored", db.Boolean))
+        query = db.select(Shift, update.selected_columns.stored).from_statement(update)
+        params = {"shift_id": shift_id, "contact_id": contact_id}
+    else:
+        query = db.select(Shift, stored).where(Shift.id == shift_id).with_for_update(of=Shift)
+        params = {}
+    row = db.session.execute(query, params, execution_options={"populate_existing": True}).first()
+    if row is None:
+        return None, db.session.get(Contact, contact_id) is not None
+    db.session.info[LOCKED] = (row[0].id, db.session().get_transaction())
+    return row[0], bool(row[1])
+
+
+def _locked_here(shift):
+    held = db.session.info.get(LOCKED)
+    return held is not None and held[0] == shift.id and held[1] is db.session().get_transaction()
 
 
 def _mark_late(contact, shift):
@@ -151,7 +186,7 @@ def _build_contact(shift, user, data):
                       age_band=contract.check_choice("age_band", data.get("age_band")),
                       living_situation=_ref("living_situation", data.get("living_situation_id"),
                                             "living_situation"),
-                      created_by_id=user.id)
+                      created_by_id=user.id, referrals=[])  # referrals: known empty, never loaded
     contact.products = _refs("product", data.get("product_ids"), "products")
     contact.needs = _refs("need", data.get("need_ids"), "needs")
     contact.materials = _materials(data.get("materials"))

@@ -51,11 +51,13 @@ def days_key(days):
 
 
 class CellKeys:
-    """Keys of the cells of one dashboard (one window), read once per scope."""
+    """Keys of the cells of one dashboard (one window), read once per scope; ``rollups``: the
+    roll-up measures the read needs (None: all), as the evaluator's."""
 
-    def __init__(self, window):
+    def __init__(self, window, rollups=None):
         self.window = window
-        self._atoms, self._months, self._organisation_ids = {}, {}, None
+        self.rollups = None if rollups is None else frozenset(rollups)
+        self._atoms, self._months, self._organisation_ids, self._loaded = {}, {}, None, {}
 
     def _organisations(self):
         """Ids of the organisations, read once per board (every scope's atoms weigh them)."""
@@ -76,7 +78,7 @@ class CellKeys:
     def _by_month(self, filters, period, rollups, ids):
         """{month: sum of the keys of the atoms of ``rollups`` (and items ``ids``)} in the scope
         (cached)."""
-        atoms, scope = self._scope(filters, period)
+        atoms, scope = self._scope(filters, period, rollups)
         cache = (scope, tuple(rollups), tuple(ids) if ids is not None else None)
         if cache not in self._months:
             totals = {}
@@ -88,13 +90,22 @@ class CellKeys:
             self._months[cache] = totals
         return self._months[cache]
 
-    def _scope(self, filters, period):
+    def _scope(self, filters, period, rollups=()):
         window = self.window if self.window and self.window[0] <= period[0] and period[1] <= self.window[1] \
             else tuple(period)
-        scope = (m._freeze({k: filters.get(k) for k in m.SCOPE_KEYS}), window)
-        if scope not in self._atoms:
-            self._atoms[scope] = read_atoms(filters, window, organisations=self._organisations()).get(None, {})
+        scope = (m.scope_key(filters), window)
+        loaded = self._loaded.get(scope, frozenset())
+        wanted = None if self.rollups is None else self.rollups | frozenset(rollups)
+        if scope not in self._atoms or (loaded is not None and not frozenset(rollups) <= loaded):
+            missing = wanted if scope not in self._atoms else frozenset(rollups) - loaded
+            self._store(scope, read_atoms(filters, window, organisations=self._organisations(),
+                                          rollups=missing).get(None, {}), missing)
         return self._atoms[scope], scope
+
+    def _store(self, scope, atoms, rollups):
+        self._atoms.setdefault(scope, {}).update(atoms)
+        loaded = self._loaded.get(scope, frozenset())
+        self._loaded[scope] = None if rollups is None or loaded is None else loaded | rollups
 
     def prefetch(self, filters, by, keys):
         """The atoms of every ``{by}_id`` in ``keys`` (the scopes of a drill-down) in one grouped
@@ -102,22 +113,25 @@ class CellKeys:
         if not self.window or not keys:
             return
         grouped = read_atoms({k: v for k, v in filters.items() if k != f"{by}_id"}, self.window, by,
-                             self._organisations())
+                             self._organisations(), self.rollups)
         for key in keys:
-            scope = (m._freeze({k: {**filters, f"{by}_id": key}.get(k) for k in m.SCOPE_KEYS}), self.window)
-            self._atoms.setdefault(scope, grouped.get(key, {}))
+            scope = (m.scope_key({**filters, f"{by}_id": key}), self.window)
+            if scope not in self._atoms:
+                self._store(scope, grouped.get(key, {}), self.rollups)
 
 
-def read_atoms(filters, window, by=None, organisations=None):
+def read_atoms(filters, window, by=None, organisations=None, rollups=None):
     """{group (None without ``by``): {roll-up measure: {item: {month: sum of atom keys over
     organisations}}}} of the scope's non-empty atoms (organisation keys summed in SQL: one row
     per slot, as many rows as the evaluator reads); ``by`` (team, sector, organisation) reads
-    every group of a drill-down at once."""
+    every group of a drill-down at once; ``rollups``: only those roll-up measures (None: all)."""
     by_sector = bool(filters.get("sector_id")) or by == "sector"
     t = RollupMonthly if by_sector or filters.get("team_id") or by == "team" else RollupOrgMonthly
     group = (getattr(t, f"{by}_id"),) if by and by != "organisation" else ()
     columns = (*group, t.organisation_id, t.measure, t.item_id, t.month)
     atoms = select(*columns).where(*m._scope(t, filters, by_sector), *m._months(t, window))
+    if rollups is not None:
+        atoms = atoms.where(t.measure.in_(sorted(rollups)))
     if t is RollupOrgMonthly and not filters.get("include_provisional"):
         atoms = atoms.where(t.value != 0).subquery()  # one validated row per atom
     else:

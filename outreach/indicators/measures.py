@@ -383,12 +383,20 @@ def _value(measure, filters, period):
 
 
 class Evaluator:
-    """Evaluates many measures for one dashboard with few queries (cached per filters and window)."""
+    """Evaluates many measures for one dashboard with few queries (cached per filters and window).
 
-    def __init__(self, base_filters):
+    ``rollups``: the roll-up measures a read needs (None: every one, as the whole dashboard reads
+    them); a drill-down or an API page of a few indicators reads only theirs. A scope of a
+    drill-down (``prefetch_cells``) is read with every other group of it, cells and persons alike:
+    one statement for all teams, not one per team."""
+
+    def __init__(self, base_filters, rollups=None):
         catch_up(db.session)  # every dashboard, API, export and snapshot read comes through here or ``run``
         self.base = dict(base_filters)
+        self.rollups = None if rollups is None else frozenset(rollups)
         self._cells = {}
+        self._loaded = {}  # scope -> frozenset of the roll-up measures read for it (None: all)
+        self._groups = {}  # (by, scope without {by}_id) -> the {by}_id keys of a drill-down
         self._values = {}
 
     def value(self, code, filters, period):
@@ -400,8 +408,7 @@ class Evaluator:
     def _compute(self, measure, filters, period):
         if sector_unavailable(measure, filters):
             return None
-        plan_wide = not (filters.get("organisation_id") or filters.get("team_id"))
-        if measure.kind == "persons" and (measure.params["what"] in ("distinct", "new") or plan_wide):
+        if measure.kind == "persons":  # the three counts of a scope and window come together
             return self.persons(filters, person_window(measure, period))[measure.params["what"]]
         if measure.kind == "direct" and self.window is not None \
                 and self.window[0] <= period[0] and period[1] <= self.window[1]:
@@ -409,7 +416,7 @@ class Evaluator:
             return sum(v for month, v in by_month.items() if period[0] <= month <= period[1])
         if measure.kind != "sum":
             return _value(measure, filters, period)
-        cells = self.cells(filters)
+        cells = self.cells(filters, measure.rollups)
         if cells is None:
             return _value(measure, filters, period)
         ids = item_ids(filters, measure.item_kind)
@@ -417,30 +424,57 @@ class Evaluator:
         total = sum(v for month, v in by_month.items() if period[0] <= month <= period[1])
         return total * measure.scale if measure.scale != 1 else total
 
-    def cells(self, filters):
-        """{rollup measure: {item_id: {month: value}}} over the evaluator's window, for the scope filters."""
-        scope = _freeze({k: filters.get(k) for k in SCOPE_KEYS})
+    def cells(self, filters, rollups=()):
+        """{rollup measure: {item_id: {month: value}}} over the evaluator's window, for the scope
+        filters: the read's roll-up measures (``self.rollups``), and ``rollups`` if not among them."""
         if self.window is None:
             return None
+        scope = scope_key(filters)
         if scope not in self._cells:
-            self._cells[scope] = self._read_cells(filters).get(None, {})
+            self._store(scope, self._read_cells(filters, rollups=self._wanted(rollups)).get(None, {}),
+                        self._wanted(rollups))
+        missing = self._missing(scope, rollups)
+        if missing:
+            self._store(scope, self._read_cells(filters, rollups=missing).get(None, {}), missing)
         return self._cells[scope]
 
-    def prefetch_cells(self, filters, by, keys):
-        """``cells`` of every ``{by}_id`` in ``keys`` (the scopes of a drill-down) in one grouped read."""
-        if self.window is None or not keys:
-            return
-        grouped = self._read_cells({k: v for k, v in filters.items() if k != f"{by}_id"}, by)
-        for key in keys:
-            scope = _freeze({k: {**filters, f"{by}_id": key}.get(k) for k in SCOPE_KEYS})
-            self._cells.setdefault(scope, grouped.get(key, {}))
+    def _wanted(self, rollups):
+        return None if self.rollups is None else self.rollups | frozenset(rollups)
 
-    def _read_cells(self, filters, by=None):
-        """{group (None without ``by``): {rollup measure: {item_id: {month: value}}}}."""
+    def _missing(self, scope, rollups):
+        loaded = self._loaded.get(scope)
+        return None if loaded is None else frozenset(rollups) - loaded
+
+    def _store(self, scope, cells, rollups):
+        part = self._cells.setdefault(scope, {})
+        part.update(cells)
+        loaded = self._loaded.get(scope, frozenset())
+        self._loaded[scope] = None if rollups is None or loaded is None else loaded | rollups
+
+    def prefetch_cells(self, filters, by, keys):
+        """``cells`` of every ``{by}_id`` in ``keys`` (the scopes of a drill-down) in one grouped
+        read; their persons are read together too, when first asked (``persons``)."""
+        if not keys:
+            return
+        base = {k: v for k, v in filters.items() if k != f"{by}_id"}
+        self._groups[(by, scope_key(base))] = frozenset(keys)
+        if self.window is None:
+            return
+        grouped = self._read_cells(base, by, self.rollups)
+        for key in keys:
+            scope = scope_key({**filters, f"{by}_id": key})
+            if scope not in self._cells:
+                self._store(scope, grouped.get(key, {}), self.rollups)
+
+    def _read_cells(self, filters, by=None, rollups=None):
+        """{group (None without ``by``): {rollup measure: {item_id: {month: value}}}} (of the
+        roll-up measures ``rollups``; None: all)."""
         by_sector = bool(filters.get("sector_id")) or by == "sector"
         t = RollupMonthly if by_sector or filters.get("team_id") or by == "team" else RollupOrgMonthly
         group = (getattr(t, f"{by}_id"),) if by else ()
         where = _scope(t, filters, by_sector) + _months(t, self.window)
+        if rollups is not None:
+            where.append(t.measure.in_(sorted(rollups)))
         rows = db.session.execute(select(*group, t.measure, t.item_id, t.month, func.sum(t.value))
                                   .where(*where).group_by(*group, t.measure, t.item_id, t.month))
         cells = {}
@@ -475,16 +509,79 @@ class Evaluator:
         return self._values[key]
 
     def persons(self, filters, window):
-        scope = ("persons", _freeze({k: filters.get(k) for k in SCOPE_KEYS}), tuple(window))
+        """{"distinct", "new", "multi_org": persons} of the scope over ``window``; a drill-down's
+        teams or organisations all in one grouped statement."""
+        scope = ("persons", scope_key(filters), tuple(window))
         if scope not in self._cells:
-            distinct, new, multi = db.session.execute(persons_pair_query(filters, window)).one()
-            self._cells[scope] = {"distinct": distinct or 0, "new": new or 0, "multi_org": multi or 0}
+            group = self._group_of(filters)
+            if group is None:
+                self._cells[scope] = _persons(db.session.execute(persons_pair_query(filters, window)).one())
+            else:
+                self._grouped_persons(*group, window)
         return self._cells[scope]
+
+    def _grouped_persons(self, by, base, keys, window):
+        """A drill-down's persons: each count (distinct, new, multi) read for every group at once,
+        when first asked (a page without new persons never pays for their test)."""
+        evaluator = self
+
+        class Counts(dict):
+            def __missing__(self, what):
+                evaluator._read_grouped(by, base, keys, window, what)
+                return self[what]
+
+        for key in keys:
+            self._cells.setdefault(("persons", scope_key({**base, f"{by}_id": key}), tuple(window)), Counts())
+
+    def _read_grouped(self, by, base, keys, window, what):
+        rows = dict(db.session.execute(grouped_persons_query(base, by, window, what)).all())
+        for key in keys:
+            counts = self._cells[("persons", scope_key({**base, f"{by}_id": key}), tuple(window))]
+            dict.__setitem__(counts, what, rows.get(key) or 0)
+
+    def _group_of(self, filters):
+        """(by, filters without {by}_id, keys) when ``filters`` is one group of a drill-down by team
+        or organisation, else None."""
+        for by in GROUPED_PERSONS:
+            key = filters.get(f"{by}_id")
+            base = {k: v for k, v in filters.items() if k != f"{by}_id"}
+            keys = self._groups.get((by, scope_key(base))) if key else None
+            if keys is not None and key in keys:
+                return by, base, keys
+        return None
 
     window = None
 
 
 SCOPE_KEYS = ("organisation_id", "team_id", "sector_id", "include_provisional")
+GROUPED_PERSONS = ("team", "organisation")  # persons are not broken down by sector
+
+
+def scope_key(filters):
+    return _freeze({k: filters.get(k) for k in SCOPE_KEYS})
+
+
+def _persons(values):
+    distinct, new, multi = values
+    return {"distinct": distinct or 0, "new": new or 0, "multi_org": multi or 0}
+
+
+def grouped_persons_query(filters, by, window, what):
+    """(team or organisation, persons) of every group of the scope over ``window``: ``what`` is
+    distinct, new or multi_org, by definition as ``persons_query`` counts one group (one statement
+    for a drill-down's groups). New: the person's first month, plan-wide in the filters' mode, is
+    within the window (the same as no month of theirs before it), read once from the spans."""
+    t = RollupPersonMonth
+    group = getattr(t, f"{by}_id")
+    where = _scope(t, filters) + _months(t, window)
+    if what == "new":
+        s = RollupPersonSpan
+        where.append(t.person_id.in_(select(s.person_id).where(
+            s.scope_id == 0, s.mode == _mode(filters), s.first_contacts == 1, s.month >= window[0],
+            s.month <= window[1])))
+    elif what == "multi_org":
+        where.append(_met_by_another(t, filters, window))
+    return select(group, func.count(t.person_id.distinct())).where(*where).group_by(group)
 
 
 def _as_date(value):

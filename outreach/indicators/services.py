@@ -26,7 +26,7 @@ from ..models import (
 )
 from . import measures as m
 from .catalogue import current_plan
-from .cellkeys import CellKeys, days_key
+from .cellkeys import PERSONS_ROLLUP, CellKeys, days_key
 from .rollups import add_months, month_start
 from .suppression import Hidden, is_shown, protect_count, rules_for
 
@@ -154,13 +154,14 @@ class Dashboard:
     (``groups``), adds no query per indicator. ``window`` (first and last month read) defaults to what the
     dashboard shows: the period, the previous one and twelve months of sparkline."""
 
-    def __init__(self, period, filters, user, window=None):
+    def __init__(self, period, filters, user, window=None, indicators=None):
         self.period, self.filters, self.user = period, filters, user
         self.rules = rules_for(user)  # None: exact figures (an organisation's own, or protection off)
-        self.evaluator = m.Evaluator(filters)
+        rollups = None if indicators is None else needed_rollups(indicators)
+        self.evaluator = m.Evaluator(filters, rollups)
         first = min(period.previous().start, add_months(period.end, -11))
         self.evaluator.window = tuple(window) if window else (first, period.end)
-        self.keys = CellKeys(self.evaluator.window)
+        self.keys = CellKeys(self.evaluator.window, rollups)
         self.spark_months = [add_months(period.end, -i) for i in range(11, -1, -1)]
         self._merged, self._prefetched = {}, {}
 
@@ -308,6 +309,16 @@ class Dashboard:
                 for axis in plan.axes for action in axis.actions]
 
 
+def needed_rollups(indicators):
+    """The roll-up measures that evaluating and protecting ``indicators`` reads: their sums', and
+    the atoms that key person counts (a drill-down of one indicator reads no other measure)."""
+    codes = {code for i in indicators for code in (i.numerator, i.denominator) if code}
+    found = {r for code in codes for r in m.MEASURES[code].rollups}
+    if any(m.MEASURES[code].kind == "persons" for code in codes):
+        found.add(PERSONS_ROLLUP)
+    return found
+
+
 def ratio(num, den, indicator):
     if num is None or isinstance(num, Hidden):
         return num
@@ -361,17 +372,28 @@ def load_plan():
     return db.session.execute(select(Plan).where(Plan.id == plan.id).options(options)).scalar_one()
 
 
-def dashboard(period, filters, user):
+def dashboard(period, filters, user, running=False):
+    """(plan, actions); with ``running``, (plan, actions, ``month_to_date``) from the same board,
+    whose reads then stretch to the month in progress (one evaluation for the page, not two)."""
     plan = load_plan()
     if plan is None:
-        return None, []
-    return plan, Dashboard(period, filters, user).actions(plan)
+        return (None, [], None) if running else (None, [])
+    window = None
+    if running:
+        first = min(period.previous().start, add_months(period.end, -11))
+        window = (first, max(period.end, current_month().start))
+    board = Dashboard(period, filters, user, window=window)
+    actions = board.actions(plan)
+    return (plan, actions, month_to_date(actions, filters, user, board=board)) if running else (plan, actions)
 
 
-def month_to_date(actions, filters, user, today=None):
-    """(the month in progress, {indicator code: its value so far}), shown apart from complete months."""
+def month_to_date(actions, filters, user, today=None, board=None):
+    """(the month in progress, {indicator code: its value so far}), shown apart from complete months;
+    read by ``board`` when its window holds that month (the dashboard's own), else by a board of its own."""
     month = current_month(today)
-    board = Dashboard(month, filters, user)
+    window = board.evaluator.window if board is not None else None
+    if window is None or not window[0] <= month.start <= window[1]:
+        board = Dashboard(month, filters, user)
     return month, {row["indicator"].code: board.published(row["indicator"], month)
                    for block in actions for row in block["rows"]}
 
@@ -385,7 +407,7 @@ def breakdown(indicator, period, filters, user, by):
     """[(label, value)] of an indicator by month, team, sector or organisation, plus the total."""
     if by not in DIMENSIONS:
         raise ValidationError({"by": _("Découpage inconnu.")})
-    board = Dashboard(period, filters, user, window=period.bounds)
+    board = Dashboard(period, filters, user, window=period.bounds, indicators=[indicator])
     return board.groups(indicator, by, dimension_keys(by, period, filters)), board.published(indicator, period)
 
 
@@ -395,7 +417,7 @@ def evaluate(indicators, period, filters, user, by=None):
     queries grows with the groups, not with the indicators (the read API's single evaluation)."""
     if by is not None and by not in DIMENSIONS:
         raise ValidationError({"by": _("Découpage inconnu.")})
-    board = Dashboard(period, filters, user, window=period.bounds)
+    board = Dashboard(period, filters, user, window=period.bounds, indicators=indicators)
     keys = dimension_keys(by, period, filters) if by else None
     return [(item, board.published(item, period), board.groups(item, by, keys) if by else None)
             for item in indicators]

@@ -45,8 +45,10 @@ def dashboard():
         period, filters = _context()
     except ValidationError as error:
         return _bad_request(error)
-    plan, actions = services.dashboard(period, filters, current_user)
-    running = services.month_to_date(actions, filters, current_user) if period.kind == "last12" else None
+    if period.kind == "last12":  # the month in progress apart, from the same evaluation
+        plan, actions, running = services.dashboard(period, filters, current_user, running=True)
+    else:
+        (plan, actions), running = services.dashboard(period, filters, current_user), None
     months = [services.month_label(add_months(period.end, -i)) for i in range(11, -1, -1)]
     return render_template("indicators/dashboard.html", plan=plan, actions=actions, period=period, running=running,
                            spark_months=months,
