@@ -20,7 +20,8 @@ from urllib.parse import urlencode
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORKER = "worker@aurore.demo"
 SUPERVISOR = "supervisor@aurore.demo"
-DEMO_PASSWORD = "demo-password"  # outreach.seed.DEMO_PASSWORD, repeated to keep this module import-light
+# outreach.seed.DEMO_PASSWORD, repeated to keep this module import-light
+DEMO_PASSWORD = "demo-password"
 # Seconds before a wait that never ends is called a hang (a socket read, a server start). Not a
 # deadline: on a 2-core machine at load 20 the slowest of these waits takes tens of seconds.
 # TEST_PATIENCE overrides.
@@ -31,7 +32,8 @@ def _no_control_socket():
     """gunicorn >= 24 opens a control socket at one path per user: several servers at once would
     share it."""
     from gunicorn.config import KNOWN_SETTINGS
-    return ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
+    return ["--no-control-socket"] if any(s.name == "control_socket_disable"
+                                          for s in KNOWN_SETTINGS) else []
 
 
 def env_for(instance, database_url, **extra):
@@ -59,11 +61,13 @@ def prepare(instance, database_url):
         f"    user = db.session.execute(db.select(User).filter_by(email={WORKER!r})).scalar_one()\n"
         "    token = new_api_token(user, 'bench')\n"
         "    team = user.teams[0] if hasattr(user, 'teams') and user.teams else None\n"
-        "    shift = start_shift(user, {'team_id': team.id if team else None, 'staff_count': 2, 'sector_ids': []})\n"
-        "    db.session.commit()\n"
+        "    shift = start_shift(user, {'team_id': team.id if team else None, 'staff_count': 2, "
+        "'sector_ids': []})\n    db.session.commit()\n"
         "    print(json.dumps({'token': token, 'shift_id': shift.id}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env_for(instance, database_url),  # nosec B603
+    # nosec B603
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT,
+                         env=env_for(instance, database_url),
                          capture_output=True, text=True, timeout=PATIENCE, check=False)
     if out.returncode:
         raise RuntimeError(out.stderr[-2000:])
@@ -78,10 +82,16 @@ class Gunicorn:
 
     def __init__(self, instance, database_url, workers=4, **extra_env):
         self.port = None
-        self.log = open(os.path.join(instance, f"gunicorn-{uuid.uuid4().hex[:8]}.log"), "a+")  # noqa: SIM115 (append: gunicorn shares the offset)
-        cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync", "-b", "127.0.0.1:0",
-               "--timeout", str(int(PATIENCE)), "--graceful-timeout", "5", *_no_control_socket(), "wsgi:app"]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env_for(instance, database_url, **extra_env),  # nosec B603
+        # opened for appending (SIM115 allowed): gunicorn shares the file offset
+        self.log = open(  # noqa: SIM115
+            os.path.join(instance, f"gunicorn-{uuid.uuid4().hex[:8]}.log"), "a+")
+        cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync", "-b",
+               "127.0.0.1:0",
+               "--timeout", str(int(PATIENCE)), "--graceful-timeout", "5", *_no_control_socket(),
+               "wsgi:app"]
+        # nosec B603
+        self.proc = subprocess.Popen(cmd, cwd=ROOT,
+                                     env=env_for(instance, database_url, **extra_env),
                                      stdout=self.log, stderr=subprocess.STDOUT)
         self._wait_ready()
 
@@ -103,10 +113,12 @@ class Gunicorn:
             except subprocess.TimeoutExpired:
                 continue
         self.stop()
-        raise RuntimeError(f"gunicorn did not start (exit code {self.proc.returncode}):\n{self.output()[-3000:]}")
+        raise RuntimeError("gunicorn did not start (exit code "
+                           f"{self.proc.returncode}):\n{self.output()[-3000:]}")
 
     def worker_pids(self):
-        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True,  # nosec B603 B607
+        # nosec B603 B607
+        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True,
                              timeout=PATIENCE, check=False)
         return [int(p) for p in out.stdout.split()]
 
@@ -132,7 +144,8 @@ def request(port, method, path, body=None, token=None, conn=None, timeout=PATIEN
     if token:
         headers["Authorization"] = f"Bearer {token}"
     try:
-        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+        conn.request(method, path, body=json.dumps(body) if body is not None else None,
+                     headers=headers)
         resp = conn.getresponse()
         return resp.status, resp.read().decode("utf-8", "replace")
     finally:
@@ -142,7 +155,8 @@ def request(port, method, path, body=None, token=None, conn=None, timeout=PATIEN
 
 def encounter(shift_id, contact_id=None):
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {"id": contact_id or str(uuid.uuid4()), "shift_id": shift_id, "occurred_at": now, "sector": "stalingrad",
+    return {"id": contact_id or str(uuid.uuid4()), "shift_id": shift_id, "occurred_at": now,
+            "sector": "stalingrad",
             "kind": "anonymous", "people_count": 1, "sex": "m", "age_band": "26_35"}
 
 
@@ -202,7 +216,8 @@ class Browser:
     def request(self, method, path, form=None):
         """Returns (status, text, location)."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
+        headers = ({"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+                   if self.cookies else {})
         body = None
         if form is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -230,7 +245,8 @@ class Browser:
 
     def login(self, email, password=DEMO_PASSWORD):
         """POST the login form; returns the status (302 when signed in)."""
-        return self.post_form("/connexion", "/connexion", email=email, password=password, totp="")[0]
+        return self.post_form("/connexion", "/connexion", email=email, password=password,
+                              totp="")[0]
 
 
 def api_available(port, token):

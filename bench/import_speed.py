@@ -3,12 +3,13 @@
     python -m bench.import_speed --rows 200000 [--db PATH | --url postgresql+psycopg://.../EMPTY_DB]
 
 ``run(rows=200_000, db_path=None, url=None)`` returns a dict for the bench runner (``make bench``);
-``rows_per_second(...)`` returns the headline figure: check + write + commit, the roll-up refresh timed
-apart. Target: >= 50,000 rows/s. ``db_insert_s`` is the time spent inside the database's own bulk
-inserts (``executemany`` / ``COPY``): ``db_rows_per_s`` is the ceiling the database allows whatever the
-Python side does.
+``rows_per_second(...)`` returns the headline figure: check + write + commit, the roll-up refresh
+timed apart. Target: >= 50,000 rows/s. ``db_insert_s`` is the time spent inside the database's own
+bulk inserts (``executemany`` / ``COPY``): ``db_rows_per_s`` is the ceiling the database allows
+whatever the Python side does.
 ``rows_per_cpu_s`` divides by this process's CPU time instead of the wall clock: on a shared, loaded
-machine it shows the code's own speed (on PostgreSQL most of the work is the server's, not counted there).
+machine it shows the code's own speed (on PostgreSQL most of the work is the server's, not counted
+there).
 """
 import argparse
 import json
@@ -25,7 +26,8 @@ def _app(db_path, url=None):
     os.environ.setdefault("OUTREACH_INSTANCE_PATH", os.path.dirname(db_path))
     from outreach import create_app
     return create_app({"DATABASE_URL": url or f"sqlite:///{db_path}", "SECRET_KEY": "bench",
-                       "PSEUDONYM_KEY": "bench", "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False})
+                       "PSEUDONYM_KEY": "bench", "RATELIMIT_ENABLED": False,
+                       "WTF_CSRF_ENABLED": False})
 
 
 def synthetic_rows(n, seed=1):
@@ -41,12 +43,14 @@ def synthetic_rows(n, seed=1):
         rows.append((i + 2, {
             "date": (start + timedelta(days=rng.randrange(1000))).isoformat(),
             "time": f"{rng.randrange(18, 24)}:{rng.randrange(60):02d}", "team": rng.choice(teams),
-            "sector": rng.choice(sectors), "kind": kind, "people_count": "1" if kind == "known" else str(rng.randint(1, 3)),
+            "sector": rng.choice(sectors), "kind": kind,
+            "people_count": "1" if kind == "known" else str(rng.randint(1, 3)),
             "sex": rng.choice("mmfx"), "age_band": rng.choice(("18_25", "26_35", "36_45")),
-            "living_situation": "rue", "products": rng.choice(("crack", "", "crack|alcool")), "needs": "",
-            "materials": rng.choice(("kit_base:1", "", "kit_base:2|naloxone:1")),
+            "living_situation": "rue", "products": rng.choice(("crack", "", "crack|alcool")),
+            "needs": "", "materials": rng.choice(("kit_base:1", "", "kit_base:2|naloxone:1")),
             "orientation": "csapa" if rng.random() < 0.05 else "", "accompanied": "",
-            "programme": "assore" if kind == "known" and rng.random() < 0.02 else "", "digest": digest}))
+            "programme": "assore" if kind == "known" and rng.random() < 0.02 else "",
+            "digest": digest}))
     return rows
 
 
@@ -69,7 +73,8 @@ def run(rows=200_000, db_path=None, url=None):
         org = db.session.execute(db.select(Organisation).filter_by(code="aurore")).scalar_one()
         user = services.default_importer(org)
         timings = _timed_import(services, data, org, user, db.session.commit)
-    return {"rows": rows, **timings, "target_rows_per_s": TARGET, "db": url.split("@")[-1] if url else db_path}
+    return {"rows": rows, **timings, "target_rows_per_s": TARGET,
+            "db": url.split("@")[-1] if url else db_path}
 
 
 def _timed_import(services, data, org, user, commit):
@@ -97,9 +102,11 @@ def _timed_import(services, data, org, user, commit):
     write = total - refreshed.get("s", 0)
     cpu = time.process_time() - cpu_started - refreshed.get("cpu", 0)
     return {"created": report.created, "errors": len(report.errors), "import_s": round(write, 2),
-            "rollup_refresh_s": round(refreshed.get("s", 0), 2), "rows_per_s": int(report.created / write),
+            "rollup_refresh_s": round(refreshed.get("s", 0), 2),
+            "rows_per_s": int(report.created / write),
             "cpu_s": round(cpu, 2), "rows_per_cpu_s": int(report.created / cpu),
-            "db_insert_s": round(inserting[0], 2), "db_rows_per_s": int(report.created / inserting[0])}
+            "db_insert_s": round(inserting[0], 2),
+            "db_rows_per_s": int(report.created / inserting[0])}
 
 
 def rows_per_second(rows=200_000, db_path=None, url=None):
@@ -110,12 +117,14 @@ def rows_per_second(rows=200_000, db_path=None, url=None):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
-    parser.add_argument("--db", default=None, help="SQLite file to create (default: a temporary one)")
+    parser.add_argument("--db", default=None,
+                        help="SQLite file to create (default: a temporary one)")
     parser.add_argument("--url", default=None, help="an EMPTY PostgreSQL database to use instead")
     args = parser.parse_args()
     result = run(args.rows, args.db, args.url)
     print(f"import of {result['created']} contacts ({'PostgreSQL' if args.url else 'SQLite'}): "
-          f"{result['rows_per_s']:,} rows/s (target >= {TARGET:,}); {result['rows_per_cpu_s']:,} rows per CPU "
+          f"{result['rows_per_s']:,} rows/s (target >= {TARGET:,}); {result['rows_per_cpu_s']:,} "
+          "rows per CPU "
           f"second; {result['db_insert_s']} s inside the database's bulk inserts (its ceiling: "
           f"{result['db_rows_per_s']:,} rows/s); roll-up refresh {result['rollup_refresh_s']} s")
     print(json.dumps(result))

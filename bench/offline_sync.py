@@ -28,7 +28,8 @@ def _app(tmpdir):
     os.environ.setdefault("OUTREACH_INSTANCE_PATH", tmpdir)
     from outreach import create_app
     return create_app({"DATABASE_URL": f"sqlite:///{tmpdir}/bench.db", "SECRET_KEY": "bench",
-                       "PSEUDONYM_KEY": "bench", "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": True})
+                       "PSEUDONYM_KEY": "bench", "RATELIMIT_ENABLED": False,
+                       "WTF_CSRF_ENABLED": True})
 
 
 def _stand_in(app):
@@ -65,10 +66,12 @@ def _prepare(app):
         shift_id = str(uuid.uuid4())
         if "api.create_encounter" in app.view_functions or "contacts.new" in app.view_functions:
             from outreach.shifts.services import start_shift
-            user = db.session.execute(db.select(User).filter_by(email="worker@aurore.demo")).scalar_one()
+            user = db.session.execute(
+                db.select(User).filter_by(email="worker@aurore.demo")).scalar_one()
             team = db.session.execute(db.select(Team).filter_by(code="aurore_nord")).scalar_one()
-            start_shift(user, {"id": shift_id, "team_id": team.id, "sector_ids": [], "staff_count": 2,
-                               "stock_out": {}})
+            start_shift(user,
+                        {"id": shift_id, "team_id": team.id, "sector_ids": [], "staff_count": 2,
+                         "stock_out": {}})
             db.session.commit()
 
             def count():
@@ -80,8 +83,10 @@ def _prepare(app):
 
 def _bodies(shift_id, n):
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return [{"id": str(uuid.uuid4()), "shift_id": shift_id, "occurred_at": now, "sector": "stalingrad",
-             "kind": "anonymous", "people_count": 1, "sex": "m", "age_band": "26_35"} for _ in range(n)]
+    return [{"id": str(uuid.uuid4()), "shift_id": shift_id, "occurred_at": now,
+             "sector": "stalingrad",
+             "kind": "anonymous", "people_count": 1, "sex": "m", "age_band": "26_35"}
+            for _ in range(n)]
 
 
 def _serve(app):
@@ -104,7 +109,8 @@ def _time_sync(base_url, bodies):
         page.wait_for_load_state()
         page.goto("/file-attente")
         page.context.set_offline(True)  # nothing leaves while the queue fills
-        page.evaluate("bs => Promise.all(bs.map(b => outreachQueue.add('contact', '/api/v1/encounters', b, 'bench')))",
+        page.evaluate("bs => Promise.all(bs.map(b => outreachQueue.add('contact', "
+                      "'/api/v1/encounters', b, 'bench')))",
                       bodies)
         page.context.set_offline(False)
         started = time.perf_counter()
@@ -122,12 +128,14 @@ def run(contacts=200):
     shift_id, count, api = _prepare(app)
     server = _serve(app)
     try:
-        seconds, left = _time_sync(f"http://127.0.0.1:{server.server_port}", _bodies(shift_id, contacts))
+        seconds, left = _time_sync(f"http://127.0.0.1:{server.server_port}",
+                                   _bodies(shift_id, contacts))
         on_server = count()
     finally:
         server.shutdown()
         shutil.rmtree(tmpdir, ignore_errors=True)
-    return {"name": "offline_sync", "contacts": contacts, "sync_s": round(seconds, 2), "target_s": TARGET_S,
+    return {"name": "offline_sync", "contacts": contacts, "sync_s": round(seconds, 2),
+            "target_s": TARGET_S,
             "ok": seconds < TARGET_S and left == 0 and on_server == contacts, "left_in_queue": left,
             "on_server": on_server, "api": api}
 

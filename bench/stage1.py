@@ -18,8 +18,10 @@ FALLBACK = Path(__file__).resolve().parent.parent / "static" / "js" / "sha256.js
 BROWSER = """async ([password, salt, n, fallback]) => {
   const E = new TextEncoder(), t = performance.now();
   if (fallback) { window.outreachPbkdf2(password, salt, n); return performance.now() - t; }
-  const key = await crypto.subtle.importKey("raw", E.encode(password), "PBKDF2", false, ["deriveBits"]);
-  await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt: E.encode(salt), iterations: n }, key, 256);
+  const key = await crypto.subtle.importKey("raw", E.encode(password), "PBKDF2", false,
+                                            ["deriveBits"]);
+  await crypto.subtle.deriveBits(
+    { name: "PBKDF2", hash: "SHA-256", salt: E.encode(salt), iterations: n }, key, 256);
   return performance.now() - t;
 }"""
 
@@ -38,13 +40,16 @@ def main():
     from playwright.sync_api import sync_playwright
     rows = {"python hashlib": [_median_ms(lambda n=n: _python(n)) for n in COUNTS]}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=["--headless", "--no-sandbox"])
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"),
+                                    args=["--headless", "--no-sandbox"])
         page = browser.new_page()
-        page.route("http://127.0.0.1:9/", lambda route: route.fulfill(body="<p>stage 1</p>", content_type="text/html"))
+        page.route("http://127.0.0.1:9/",
+                   lambda route: route.fulfill(body="<p>stage 1</p>", content_type="text/html"))
         page.goto("http://127.0.0.1:9/")  # a secure context: crypto.subtle exists
         page.add_script_tag(content=FALLBACK.read_text())
         for label, fallback in (("chromium webcrypto", False), ("chromium sha256.js", True)):
-            rows[label] = [_median_ms(lambda n=n, f=fallback: page.evaluate(BROWSER, [PASSWORD, SALT, n, f])) for n in COUNTS]
+            rows[label] = ([_median_ms(lambda n=n, f=fallback: page.evaluate(
+                BROWSER, [PASSWORD, SALT, n, f])) for n in COUNTS])
         browser.close()
     print(f"{'ms per digest':<20}" + "".join(f"{n:>10,}" for n in COUNTS))
     for label, values in rows.items():

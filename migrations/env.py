@@ -77,16 +77,18 @@ def _sqlite_foreign_keys_off(connection):
     """SQLite: foreign keys off while migrating, checked once at the end.
 
     Batch mode changes an SQLite table by copying it and dropping the original; with foreign keys on
-    (the app turns them on for every connection), that DROP deletes every child row declared ON DELETE
-    CASCADE (a change to `contacts` would empty `contact_materials`). The pragma is a no-op inside a
-    transaction, so it is set before the migration's transaction begins, and set back afterwards;
-    `_check_foreign_keys` checks the result before the commit. Revisions need no pragma of their own.
+    (the app turns them on for every connection), that DROP deletes every child row declared ON
+    DELETE CASCADE (a change to `contacts` would empty `contact_materials`). The pragma is a no-op
+    inside a transaction, so it is set before the migration's transaction begins, and set back
+    afterwards; `_check_foreign_keys` checks the result before the commit. Revisions need no pragma
+    of their own.
     """
     if connection.dialect.name != "sqlite":
         yield
         return
     connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-    connection.commit()  # ends SQLAlchemy's autobegun transaction: Alembic then owns and commits its own
+    # ends SQLAlchemy's autobegun transaction: Alembic then owns and commits its own
+    connection.commit()
     try:
         yield
     finally:

@@ -56,7 +56,8 @@ def test_the_read_api_by_group_does_not_grow_with_the_groups(app, client, by):
     _more_teams(app)
     after, response = _count(app, client, url, headers)
     assert after <= before, (before, after)
-    # distinct, new and multi-organisation persons: one statement each; the months' sign-off states one
+    # distinct, new and multi-organisation persons: one statement each; the months' sign-off
+    # states one
     assert after <= 23, after
     if by == "team":
         groups = {g["key"]: g for item in response.get_json()["items"]

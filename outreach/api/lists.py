@@ -1,11 +1,12 @@
 """Lists of the caller's shifts, encounters and referrals, newest first, a page at a time.
 
 GET /api/v1/shifts, /api/v1/encounters, /api/v1/referrals take the query arguments of every read
-(``outreach.queryargs``: ``from``/``to`` as YYYY-MM or YYYY-MM-DD, ``team``/``sector``/``organisation`` codes,
-400 naming an unknown one), a state or kind code, ``limit`` (1-200, 50) and ``cursor``: the ``next`` link of
-an answer gives the following page (keyset pagination: a row written meanwhile neither repeats nor hides one).
-Scope: ``access.scoped`` (the caller's organisation; a worker's encounters and referrals are those of
-their teams), as for one encounter.
+(``outreach.queryargs``: ``from``/``to`` as YYYY-MM or YYYY-MM-DD,
+``team``/``sector``/``organisation`` codes, 400 naming an unknown one), a state or kind code,
+``limit`` (1-200, 50) and ``cursor``: the ``next`` link of an answer gives the following page
+(keyset pagination: a row written meanwhile neither repeats nor hides one). Scope: ``access.scoped``
+(the caller's organisation; a worker's encounters and referrals are those of their teams), as for
+one encounter.
 """
 import base64
 import json
@@ -35,7 +36,8 @@ DEFAULT_LIMIT = 50
 
 
 def _page_args(args):
-    return queryargs.parse_int(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT), _cursor(args.get("cursor"))
+    return queryargs.parse_int(args, "limit", DEFAULT_LIMIT, 1,
+                               MAX_LIMIT), _cursor(args.get("cursor"))
 
 
 def _cursor(text):
@@ -43,12 +45,14 @@ def _cursor(text):
     if not text:
         return None
     try:
-        key, row_id = json.loads(base64.urlsafe_b64decode(text.encode("ascii") + b"=" * (-len(text) % 4)))
+        key, row_id = json.loads(
+            base64.urlsafe_b64decode(text.encode("ascii") + b"=" * (-len(text) % 4)))
         if not isinstance(row_id, str) or "\x00" in row_id:
             raise ValueError(row_id)
         return (datetime.fromisoformat(key) if "T" in key else date.fromisoformat(key)), row_id
     except (ValueError, TypeError, UnicodeError):
-        raise BadQuery({"cursor": _("Curseur invalide : reprenez le lien « next » d'une réponse.")}) from None
+        raise BadQuery(
+            {"cursor": _("Curseur invalide : reprenez le lien « next » d'une réponse.")}) from None
 
 
 def _encode(key, row_id):
@@ -57,12 +61,13 @@ def _encode(key, row_id):
 
 
 def _page(query, key_column, id_column, key_of, limit, cursor, to_json):
-    """One page of ``query`` ordered by (key, id) descending, with the ``next`` link when more rows follow."""
+    """One page of ``query`` ordered by (key, id) descending, with the ``next`` link when more rows
+    follow."""
     if cursor is not None:
         key, row_id = cursor
         query = query.where((key_column < key) | ((key_column == key) & (id_column < row_id)))
-    rows = db.session.execute(query.order_by(key_column.desc(), id_column.desc()).limit(limit + 1)) \
-        .unique().scalars().all()
+    ordered = query.order_by(key_column.desc(), id_column.desc()).limit(limit + 1)
+    rows = db.session.execute(ordered).unique().scalars().all()
     following = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -94,9 +99,10 @@ def list_shifts():
     filters, start, end = _filters(request.args)
     state = queryargs.parse_choice(request.args, "state", SHIFT_STATES)
     limit, cursor = _page_args(request.args)
-    query = _where_common(db.select(Shift).options(db.selectinload(Shift.sectors), db.selectinload(Shift.stock),
-                                                   db.joinedload(Shift.team)),
-                          Shift, filters, Shift.shift_on, start, end)
+    query = _where_common(
+        db.select(Shift).options(db.selectinload(Shift.sectors), db.selectinload(Shift.stock),
+                                 db.joinedload(Shift.team)),
+        Shift, filters, Shift.shift_on, start, end)
     if filters.get("team_id"):
         query = query.where(Shift.team_id == filters["team_id"])
     if filters.get("sector_id"):
@@ -104,7 +110,8 @@ def list_shifts():
                                          .where(shift_sectors.c.sector_id == filters["sector_id"])))
     if state:
         query = query.where(Shift.status == state)
-    return _page(query, Shift.started_at, Shift.id, lambda s: s.started_at, limit, cursor, shift_json)
+    return _page(query, Shift.started_at, Shift.id, lambda s: s.started_at, limit, cursor,
+                 shift_json)
 
 
 @bp.route("/api/v1/encounters", methods=["GET"])
@@ -114,7 +121,8 @@ def list_encounters():
     kind = queryargs.parse_choice(request.args, "kind", contract.KINDS)
     limit, cursor = _page_args(request.args)
     query = _where_common(db.select(Contact).options(
-        db.joinedload(Contact.sector), db.joinedload(Contact.person), db.selectinload(Contact.orientations),
+        db.joinedload(Contact.sector), db.joinedload(Contact.person),
+        db.selectinload(Contact.orientations),
         db.selectinload(Contact.referrals)), Contact, filters, Contact.occurred_on, start, end)
     for key, column in (("team_id", Contact.team_id), ("sector_id", Contact.sector_id)):
         if filters.get(key):
@@ -124,12 +132,15 @@ def list_encounters():
     shift_id = request.args.get("shift")
     if shift_id:
         query = query.where(Contact.shift_id == shift_id.replace("\x00", ""))
-    return _page(query, Contact.occurred_at, Contact.id, lambda c: c.occurred_at, limit, cursor, encounter_json)
+    return _page(query, Contact.occurred_at, Contact.id, lambda c: c.occurred_at, limit, cursor,
+                 encounter_json)
 
 
 def _listed_referral(referral):
-    return {**referral_json(referral), "contact_id": referral.contact_id, "proposed_on": referral.proposed_on.isoformat(),
-            "team": referral.contact.team.code, "sector": referral.contact.sector.code if referral.contact.sector else None}
+    return {**referral_json(referral), "contact_id": referral.contact_id,
+            "proposed_on": referral.proposed_on.isoformat(),
+            "team": referral.contact.team.code,
+            "sector": referral.contact.sector.code if referral.contact.sector else None}
 
 
 @bp.route("/api/v1/referrals", methods=["GET"])
@@ -138,7 +149,8 @@ def list_referrals():
     filters, start, end = _filters(request.args)
     state = queryargs.parse_choice(request.args, "state", REFERRAL_STATES)
     limit, cursor = _page_args(request.args)
-    query = _where_common(db.select(Referral).join(Contact, Contact.id == Referral.contact_id).options(
+    query = _where_common(
+        db.select(Referral).join(Contact, Contact.id == Referral.contact_id).options(
         db.selectinload(Referral.events), db.joinedload(Referral.programme),
         db.joinedload(Referral.contact)), Referral, filters, Referral.proposed_on, start, end)
     for key, column in (("team_id", Contact.team_id), ("sector_id", Contact.sector_id)):
@@ -146,4 +158,5 @@ def list_referrals():
             query = query.where(column == filters[key])
     if state:
         query = query.where(Referral.status == state)
-    return _page(query, Referral.proposed_on, Referral.id, lambda r: r.proposed_on, limit, cursor, _listed_referral)
+    return _page(query, Referral.proposed_on, Referral.id, lambda r: r.proposed_on, limit, cursor,
+                 _listed_referral)

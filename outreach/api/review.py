@@ -1,9 +1,10 @@
-"""Supervisor review through the API: read a shift and its summary digest, validate, withdraw a validation,
-correct a contact. The rules, reasons and audit are the review pages' (``outreach.review.services``): these
-routes only translate JSON to the same service calls.
+"""Supervisor review through the API: read a shift and its summary digest, validate, withdraw a
+validation, correct a contact. The rules, reasons and audit are the review pages'
+(``outreach.review.services``): these routes only translate JSON to the same service calls.
 
-Field names of a correction are the API's: kind, sector, people_count, sex, age_band, living_situation,
-occurred_at and ``material-<code>``; values are codes, numbers or ISO date-times as in POST /api/v1/encounters.
+Field names of a correction are the API's: kind, sector, people_count, sex, age_band,
+living_situation, occurred_at and ``material-<code>``; values are codes, numbers or ISO date-times
+as in POST /api/v1/encounters.
 """
 from flask import jsonify, request
 from flask_babel import gettext as _
@@ -18,7 +19,8 @@ from .write import WRITERS, _bad, _body, encounter_json, shift_json
 
 REVIEWERS = ("supervisor", "admin")
 FIELDS = {"kind": "kind", "sector": "sector_id", "people_count": "people_count", "sex": "sex",
-          "age_band": "age_band", "living_situation": "living_situation_id", "occurred_at": "occurred_at"}
+          "age_band": "age_band", "living_situation": "living_situation_id",
+          "occurred_at": "occurred_at"}
 
 
 def _shift_or_404(shift_id):
@@ -30,7 +32,8 @@ def _unknown_shift():
 
 
 def reviewed_json(shift):
-    """A shift with the digest of its summary: sent back with a validation, it refuses a stale reading."""
+    """A shift with the digest of its summary: sent back with a validation, it refuses a stale
+    reading."""
     return {**shift_json(shift), "summary_digest": review.summary_digest(review.summary(shift)),
             "validated_at": shift.validated_at.isoformat() + "Z" if shift.validated_at else None}
 
@@ -50,7 +53,8 @@ def validate_shift(shift_id):
         return _unknown_shift()
     seen = _optional_body().get("summary_digest")
     if seen is not None and not isinstance(seen, str):
-        _bad("summary_digest", _("Empreinte de la synthèse attendue (summary_digest de GET /api/v1/shifts/{id})."))
+        _bad("summary_digest",
+             _("Empreinte de la synthèse attendue (summary_digest de GET /api/v1/shifts/{id})."))
     review.validate_shift(shift, current_user, seen)
     db.session.commit()
     return jsonify(reviewed_json(shift))
@@ -76,8 +80,10 @@ def correct_encounter(contact_id):
     data = _body()
     field = _text(data, "field")
     if field not in FIELDS and not field.startswith("material-"):
-        _bad("field", _("Champ non corrigeable (%(fields)s ou material-<code>).", fields=", ".join(FIELDS)))
-    review.correct_contact(contact, current_user, FIELDS.get(field, field), _value(data), _text(data, "reason"))
+        _bad("field",
+             _("Champ non corrigeable (%(fields)s ou material-<code>).", fields=", ".join(FIELDS)))
+    review.correct_contact(contact, current_user, FIELDS.get(field, field), _value(data),
+                           _text(data, "reason"))
     db.session.commit()
     return jsonify(encounter_json(contact))
 
@@ -97,7 +103,8 @@ def _text(data, field):
 
 
 def _value(data):
-    """The correction's new value as the review form sends it (text); numbers are accepted as such."""
+    """The correction's new value as the review form sends it (text); numbers are accepted as
+    such."""
     value = data.get("value")
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
