@@ -29,6 +29,7 @@ import time
 import uuid
 
 import pytest
+from hypothesis import settings
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -45,6 +46,14 @@ BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") e
 # PATIENCE (seconds, TEST_PATIENCE) only turns a wait that never ends into a failure: it is far above what
 # a 2-core machine at load 20 needs, and no test asserts how long something took.
 expect.set_options(timeout=PATIENCE * 1000)
+
+# Property and schemathesis tests take their example counts from a Hypothesis profile (no test sets its
+# own): "quick" (the default, and CI) runs a fixed, derandomized set of examples per test, so a run is
+# repeatable and a failure reproduces; HYPOTHESIS_PROFILE=thorough explores 20 times more, at random.
+settings.register_profile("quick", max_examples=10, derandomize=True, database=None, deadline=None,
+                          print_blob=True)
+settings.register_profile("thorough", max_examples=200, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
 
 def _share_url_builders():
@@ -343,16 +352,61 @@ def base_url(live_server):
     return live_server
 
 
-@pytest.fixture(params=BACKENDS)
-def gunicorn_server(request, tmp_path):
-    """(gunicorn, token, shift_id, database url) on a fresh database of the backend."""
+@pytest.fixture(scope="session")
+def served_templates(tmp_path_factory):
+    """backend -> (template url, harness.prepare()'s token and shift): a database migrated and seeded with
+    a worker's API token and an open shift, made once per backend and process. Each gunicorn test serves a
+    copy of it, as fresh as before, without migrating and seeding again in a child process (tens of
+    seconds a test on a busy machine)."""
     from bench import harness
-    drop = None
-    if request.param == "sqlite":
+    made, drops = {}, []
+
+    def template(backend):
+        if backend not in made:
+            if backend == "sqlite":
+                url = "sqlite:///" + os.path.join(str(tmp_path_factory.mktemp("served")), "template.db")
+            else:
+                url, drop = _postgres_database()
+                drops.append(drop)
+            made[backend] = (url, harness.prepare(str(tmp_path_factory.mktemp("prep")), url))
+        return made[backend]
+    yield template
+    for drop in drops:
+        drop()
+
+
+def _copy_database(template_url, tmp_path):
+    """A new database holding the template's rows: the SQLite file through the backup API, on PostgreSQL
+    CREATE DATABASE ... TEMPLATE (nobody is connected to the template: harness.prepare's process is over)."""
+    if template_url.startswith("sqlite"):
+        import sqlite3
         url = f"sqlite:///{tmp_path}/served.db"
-    else:
-        url, drop = _postgres_database()
-    prep = harness.prepare(str(tmp_path), url)
+        source, target = sqlite3.connect(make_url(template_url).database), sqlite3.connect(f"{tmp_path}/served.db")
+        with target:
+            source.backup(target)
+        source.close()
+        target.close()
+        return url, None
+    base = make_url(template_url)
+    name = f"outreach_served_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{base.database}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(params=BACKENDS)
+def gunicorn_server(request, tmp_path, served_templates):
+    """(gunicorn, token, shift_id, database url) on a fresh database of the backend: a copy of the
+    prepared template (served_templates)."""
+    from bench import harness
+    template_url, prep = served_templates(request.param)
+    url, drop = _copy_database(template_url, tmp_path)
     gun = harness.Gunicorn(str(tmp_path), url, workers=4)
     yield gun, prep["token"], prep["shift_id"], url
     gun.stop()

@@ -128,7 +128,7 @@ def _clear():
     db.session.commit()
 
 
-@settings(max_examples=25, deadline=None,
+@settings(deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # a busy machine is slow
 @given(operations=st.lists(op, min_size=1, max_size=12), flush_every=st.integers(1, 4))
 def test_rollups_kept_on_write_equal_a_full_recomputation(ctx, operations, flush_every):
