@@ -3,24 +3,27 @@
 - ``app``: the app on a migrated database, parametrized over SQLite and, when
   ``TEST_DATABASE_URL`` is set, PostgreSQL (a fresh database per run, dropped at the end).
   The demo seed is run once per run and its rows copied in before each test; tables are emptied
-  after each test, so tests may commit freely (a rollback-per-test fixture would not hold for the tests
-  that go through a second connection: a live server's threads, a gunicorn, a subprocess).
-- ``make test`` runs pytest-xdist (one worker per core): every database above is per worker (a SQLite file
-  in the worker's temporary directory, a PostgreSQL database named after the worker's pid), and a module
-  with a module-scoped fixture stays on one worker (``xdist_group``, set in pytest_collection_modifyitems).
+  after each test, so tests may commit freely (a rollback-per-test fixture would not hold for the
+  tests that go through a second connection: a live server's threads, a gunicorn, a subprocess).
+- ``make test`` runs pytest-xdist (one worker per core): every database above is per worker (a
+  SQLite file in the worker's temporary directory, a PostgreSQL database named after the worker's
+  pid), and a module with a module-scoped fixture stays on one worker (``xdist_group``, set in
+  pytest_collection_modifyitems).
 - Browser tests (those on ``live_app``: a real Chromium against a live server) run on ONE backend,
-  PostgreSQL when TEST_DATABASE_URL is set (production), else SQLite: what they check is what a person
-  sees and does on the page; the server code behind each page is tested on both backends through the
-  test client. The SQLite copies are deselected, and counted as such in pytest's summary.
-- Gunicorn tests (``gunicorn_server``) stay on both backends: concurrent writers are where the two differ.
-- Markers: ``slow`` for gunicorn, browser and property tests, ``browser`` for browser tests (set here);
-  ``make test`` runs them all, ``-m "not slow"`` leaves them out for a quick loop.
+  PostgreSQL when TEST_DATABASE_URL is set (production), else SQLite: what they check is what a
+  person sees and does on the page; the server code behind each page is tested on both backends
+  through the test client. The SQLite copies are deselected, and counted as such in pytest's
+  summary.
+- Gunicorn tests (``gunicorn_server``) stay on both backends: concurrent writers are where the two
+  differ.
+- Markers: ``slow`` for gunicorn, browser and property tests, ``browser`` for browser tests (set
+  here); ``make test`` runs them all, ``-m "not slow"`` leaves them out for a quick loop.
 - Waits: for events, never for a fixed time; PATIENCE (bench/harness.py) is only a hang guard.
 - ``client``, ``login(client, email)``, ``demo``: the demo organisations and users.
-- Browser tests: ``live_server`` + pytest-playwright on Debian's Chromium (one browser per worker, a new
-  context per test), phone viewport.
-- ``gunicorn_server``: a real gunicorn (4 workers) on a fresh database of each backend, with a worker's
-  API token and an open shift (bench/harness.py).
+- Browser tests: ``live_server`` + pytest-playwright on Debian's Chromium (one browser per worker, a
+  new context per test), phone viewport.
+- ``gunicorn_server``: a real gunicorn (4 workers) on a fresh database of each backend, with a
+  worker's API token and an open shift (bench/harness.py).
 """
 import os
 import shutil
@@ -29,6 +32,7 @@ import time
 import uuid
 
 import pytest
+from hypothesis import settings
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -42,16 +46,26 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 # Tests wait for events (a text shown, an element enabled, a queue emptied), never for a fixed time.
-# PATIENCE (seconds, TEST_PATIENCE) only turns a wait that never ends into a failure: it is far above what
-# a 2-core machine at load 20 needs, and no test asserts how long something took.
+# PATIENCE (seconds, TEST_PATIENCE) only turns a wait that never ends into a failure: it is far
+# above what a 2-core machine at load 20 needs, and no test asserts how long something took.
 expect.set_options(timeout=PATIENCE * 1000)
+
+# Property and schemathesis tests take their example counts from a Hypothesis profile (no test sets
+# its own): "quick" (the default, and CI) runs a fixed, derandomized set of examples per test, so a
+# run is repeatable and a failure reproduces; HYPOTHESIS_PROFILE=thorough explores 20 times more, at
+# random.
+settings.register_profile("quick", max_examples=10, derandomize=True, database=None, deadline=None,
+                          print_blob=True)
+settings.register_profile("thorough", max_examples=200, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
 
 def _share_url_builders():
-    """Each test builds its own app, and werkzeug compiles two URL-builder functions per route with ``ast`` +
-    ``compile`` (~200 per app): most of a test's set-up time. The generated code depends only on the rule's
-    text, its parsed parts and defaults (the rule itself is passed in at call time), so the functions are
-    compiled once per process and bound to each new Rule. Same code, same URLs: test speed only."""
+    """Each test builds its own app, and werkzeug compiles two URL-builder functions per route with
+    ``ast`` + ``compile`` (~200 per app): most of a test's set-up time. The generated code depends
+    only on the rule's text, its parsed parts and defaults (the rule itself is passed in at call
+    time), so the functions are compiled once per process and bound to each new Rule. Same code,
+    same URLs: test speed only."""
     from werkzeug.routing.rules import Rule
     compiled, original = {}, Rule._compile_builder
 
@@ -86,7 +100,8 @@ def _make_app(url, tmpdir, **extra):
     os.environ["OUTREACH_INSTANCE_PATH"] = tmpdir
     config = {"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret",
               "PSEUDONYM_KEY": "test-pseudonym-key", "RATELIMIT_ENABLED": False,
-              "WTF_CSRF_ENABLED": False, "FAST_PASSWORD_HASHING": True}  # argon2id at 1 MiB (security.py)
+              # argon2id at 1 MiB (security.py)
+              "WTF_CSRF_ENABLED": False, "FAST_PASSWORD_HASHING": True}
     config.update(extra)
     return create_app(config)
 
@@ -116,9 +131,10 @@ _ENGINES = {}
 
 
 def _engine(app):
-    """One engine per database and process for the per-test reset: its compiled statements and its pooled
-    connection are reused from test to test (each test's app builds its own engine, compiling the ~40
-    DELETEs and INSERTs again and opening a new connection, which cost more than the reset itself)."""
+    """One engine per database and process for the per-test reset: its compiled statements and its
+    pooled connection are reused from test to test (each test's app builds its own engine, compiling
+    the ~40 DELETEs and INSERTs again and opening a new connection, which cost more than the reset
+    itself)."""
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     if url not in _ENGINES:
         _ENGINES[url] = create_engine(url, pool_size=1)
@@ -128,8 +144,8 @@ def _engine(app):
 def empty_tables(app):
     """Delete every row and restart the id sequences: the next test starts from an empty database.
 
-    DELETE rather than TRUNCATE on PostgreSQL: truncating ~30 tables costs ~0.6 s per test (a new file per
-    table), deleting the few rows a test leaves costs milliseconds."""
+    DELETE rather than TRUNCATE on PostgreSQL: truncating ~30 tables costs ~0.6 s per test (a new
+    file per table), deleting the few rows a test leaves costs milliseconds."""
     with app.app_context():
         db.session.remove()
     engine = _engine(app)
@@ -144,9 +160,11 @@ def empty_tables(app):
 
 
 def _set_sequences(conn):
-    """PostgreSQL: each serial sequence restarts after the highest id its table holds (1 when empty)."""
-    calls = [f"""setval('{sequence}', COALESCE((SELECT MAX("{column}") FROM "{table}"), 0) + 1, false)"""
-             for table, column, sequence in _sequences(conn)]
+    """PostgreSQL: each serial sequence restarts after the highest id its table holds (1 when
+    empty)."""
+    calls = [
+        f"""setval('{sequence}', COALESCE((SELECT MAX("{column}") FROM "{table}"), 0) + 1, false)"""
+        for table, column, sequence in _sequences(conn)]
     if calls:
         conn.exec_driver_sql("SELECT " + ", ".join(calls))
 
@@ -171,15 +189,17 @@ def _sequences(conn):
 
 @pytest.fixture(scope="session")
 def demo_rows(database_url, tmp_path_factory):
-    """The rows of ``seed_demo()``, seeded once per run and database: each test gets a copy inserted in one
-    bulk pass (a few milliseconds) instead of running the seed again (0.1-0.2 s of ORM work)."""
+    """The rows of ``seed_demo()``, seeded once per run and database: each test gets a copy inserted
+    in one bulk pass (a few milliseconds) instead of running the seed again (0.1-0.2 s of ORM
+    work)."""
     application = _make_app(database_url, str(tmp_path_factory.mktemp("seed")))
     empty_tables(application)
     with application.app_context():
         seed_demo()
         db.session.commit()
         with db.engine.connect() as conn:
-            rows = {t.name: [dict(r) for r in conn.execute(t.select()).mappings()] for t in db.metadata.sorted_tables}
+            rows = {t.name: [dict(r) for r in conn.execute(t.select()).mappings()]
+                    for t in db.metadata.sorted_tables}
     empty_tables(application)
     with application.app_context():
         db.engine.dispose()
@@ -187,8 +207,8 @@ def demo_rows(database_url, tmp_path_factory):
 
 
 def insert_demo(app, rows):
-    """An empty database (whatever a test without the ``app`` fixture left), then the demo seed with the ids
-    ``seed_demo()`` gave it."""
+    """An empty database (whatever a test without the ``app`` fixture left), then the demo seed with
+    the ids ``seed_demo()`` gave it."""
     empty_tables(app)
     engine = _engine(app)
     with engine.begin() as conn:
@@ -252,10 +272,12 @@ def _serves_a_browser(item):
 
 
 def _module_fixture(item):
-    """True when the test uses a module-scoped fixture of its own (two gunicorns, a database upgraded from
-    0001, 400 MB of hostile files…): built once per module, so the module stays on one xdist worker."""
+    """True when the test uses a module-scoped fixture of its own (two gunicorns, a database
+    upgraded from 0001, 400 MB of hostile files…): built once per module, so the module stays on one
+    xdist worker."""
     info = getattr(item, "_fixtureinfo", None)
-    return info is not None and any(d.scope == "module" for defs in info.name2fixturedefs.values() for d in defs)
+    return info is not None and any(d.scope == "module" for defs in info.name2fixturedefs.values()
+                                    for d in defs)
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks (--dist loadgroup)
@@ -263,13 +285,18 @@ def pytest_collection_modifyitems(config, items):
     kept, dropped = [], []
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
-        if _serves_a_browser(item) and "postgresql" in BACKENDS and params.get("database_url") == "sqlite":
-            dropped.append(item)  # a browser test runs on one backend: PostgreSQL, the production one
+        if (_serves_a_browser(item) and "postgresql" in BACKENDS
+            and params.get("database_url") == "sqlite"):
+            # a browser test runs on one backend: PostgreSQL, the production one
+            dropped.append(item)
             continue
         kept.append(item)
-        function = getattr(item, "obj", None)  # a real gunicorn, a browser or a property test takes seconds:
-        if ("gunicorn_server" in getattr(item, "fixturenames", ()) or _serves_a_browser(item)  # `-m "not slow"`
-                or getattr(function, "is_hypothesis_test", False)):  # leaves them out, `make test` runs them
+        # a real gunicorn, a browser or a property test takes seconds:
+        function = getattr(item, "obj", None)
+        # `-m "not slow"`
+        if ("gunicorn_server" in getattr(item, "fixturenames", ()) or _serves_a_browser(item)
+                # leaves them out, `make test` runs them
+                or getattr(function, "is_hypothesis_test", False)):
             item.add_marker(pytest.mark.slow)
         if _serves_a_browser(item):
             item.add_marker(pytest.mark.browser)
@@ -297,13 +324,15 @@ def browser_type_launch_args():
 
 @pytest.fixture
 def context(context):
-    """pytest-playwright's context, patient: actions and navigations wait up to PATIENCE (not 30 s)."""
+    """pytest-playwright's context, patient: actions and navigations wait up to PATIENCE (not 30
+    s)."""
     context.set_default_timeout(PATIENCE * 1000)
     return context
 
 
 def wait_until(page, condition, what=""):
-    """Until ``condition()`` holds, letting the page run meanwhile (its events, dialogs and timers)."""
+    """Until ``condition()`` holds, letting the page run meanwhile (its events, dialogs and
+    timers)."""
     hang = time.monotonic() + PATIENCE
     while not condition():
         assert time.monotonic() < hang, f"still waiting after {PATIENCE:.0f} s: {what}"
@@ -343,16 +372,64 @@ def base_url(live_server):
     return live_server
 
 
-@pytest.fixture(params=BACKENDS)
-def gunicorn_server(request, tmp_path):
-    """(gunicorn, token, shift_id, database url) on a fresh database of the backend."""
+@pytest.fixture(scope="session")
+def served_templates(tmp_path_factory):
+    """backend -> (template url, harness.prepare()'s token and shift): a database migrated and
+    seeded with a worker's API token and an open shift, made once per backend and process. Each
+    gunicorn test serves a copy of it, as fresh as before, without migrating and seeding again in a
+    child process (tens of seconds a test on a busy machine)."""
     from bench import harness
-    drop = None
-    if request.param == "sqlite":
+    made, drops = {}, []
+
+    def template(backend):
+        if backend not in made:
+            if backend == "sqlite":
+                url = "sqlite:///" + os.path.join(str(tmp_path_factory.mktemp("served")),
+                                                  "template.db")
+            else:
+                url, drop = _postgres_database()
+                drops.append(drop)
+            made[backend] = (url, harness.prepare(str(tmp_path_factory.mktemp("prep")), url))
+        return made[backend]
+    yield template
+    for drop in drops:
+        drop()
+
+
+def _copy_database(template_url, tmp_path):
+    """A new database holding the template's rows: the SQLite file through the backup API, on
+    PostgreSQL CREATE DATABASE ... TEMPLATE (nobody is connected to the template: harness.prepare's
+    process is over)."""
+    if template_url.startswith("sqlite"):
+        import sqlite3
         url = f"sqlite:///{tmp_path}/served.db"
-    else:
-        url, drop = _postgres_database()
-    prep = harness.prepare(str(tmp_path), url)
+        source, target = (sqlite3.connect(make_url(template_url).database),
+                          sqlite3.connect(f"{tmp_path}/served.db"))
+        with target:
+            source.backup(target)
+        source.close()
+        target.close()
+        return url, None
+    base = make_url(template_url)
+    name = f"outreach_served_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{base.database}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(params=BACKENDS)
+def gunicorn_server(request, tmp_path, served_templates):
+    """(gunicorn, token, shift_id, database url) on a fresh database of the backend: a copy of the
+    prepared template (served_templates)."""
+    from bench import harness
+    template_url, prep = served_templates(request.param)
+    url, drop = _copy_database(template_url, tmp_path)
     gun = harness.Gunicorn(str(tmp_path), url, workers=4)
     yield gun, prep["token"], prep["shift_id"], url
     gun.stop()

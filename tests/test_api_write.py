@@ -131,7 +131,7 @@ def test_schemathesis_write_operations_never_5xx(app, auth):
             continue
 
         @given(operation.as_strategy())
-        @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+        @settings(deadline=None, suppress_health_check=list(HealthCheck))
         def check(case):
             response = case.call(headers=auth)
             assert response.status_code < 500, (case.path, case.body)

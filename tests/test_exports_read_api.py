@@ -154,7 +154,7 @@ def test_schemathesis_finds_no_failure_over_the_whole_document(app, email):
         operation = result.ok()
 
         @given(operation.as_strategy())
-        @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+        @settings(deadline=None, suppress_health_check=list(HealthCheck))
         def check(case):
             response = case.call(headers=headers)
             assert response.status_code < 500, (case.path, case.query)

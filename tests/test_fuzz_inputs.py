@@ -19,9 +19,11 @@ from outreach.security import new_api_token
 from outreach.seed import DEMO_PASSWORD
 
 WORKER = "worker@aurore.demo"
-# FUZZ_EXAMPLES=500 digs deeper locally; the default keeps the file under ~40 s on both databases.
-FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "25")), deadline=None,
-                database=None, print_blob=True,
+# Examples per test: the Hypothesis profile's (tests/conftest.py); FUZZ_EXAMPLES=500 digs deeper
+# locally.
+DEEPER = (settings(max_examples=int(os.environ["FUZZ_EXAMPLES"])) if "FUZZ_EXAMPLES" in os.environ
+          else None)
+FUZZ = settings(DEEPER, deadline=None, database=None, print_blob=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                        HealthCheck.data_too_large])
 

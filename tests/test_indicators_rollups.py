@@ -141,7 +141,7 @@ def _clear():
     db.session.commit()
 
 
-@settings(max_examples=25, deadline=None,
+@settings(deadline=None,
           # a busy machine is slow
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(operations=st.lists(op, min_size=1, max_size=12), flush_every=st.integers(1, 4))

@@ -96,7 +96,7 @@ def test_schemathesis_step_operation_never_5xx(app):
             continue
 
         @given(operation.as_strategy())
-        @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+        @settings(deadline=None, suppress_health_check=list(HealthCheck))
         def check(case):
             response = case.call(headers=auth)
             assert response.status_code < 500, (case.path, case.body)

@@ -223,7 +223,7 @@ def test_site_observation_api_is_idempotent_by_client_id(app, client, login, api
 
 
 @pytest.mark.parametrize("change, field", [
-    ({"site": "nowhere"}, "site"), ({"people_seen": -1}, "people_seen"),
+    ({"site": "nowhere"}, "site"), ({"site": "\x00"}, "site"), ({"people_seen": -1}, "people_seen"),
     ({"ambiance": "joyeuse"}, "ambiance"),
     ({"used_material": {"needles": 2}}, "used_material"),
     ({"police_presence": "yes"}, "police_presence"),

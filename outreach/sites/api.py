@@ -43,7 +43,7 @@ COUNT_GROUPS = {
 
 
 def _site_id(code):
-    if not isinstance(code, str):
+    if not isinstance(code, str) or "\x00" in code:  # PostgreSQL refuses NUL in text: a 500
         _bad("site", _("Code de site attendu."))
     site = db.session.execute(db.select(services.Site).filter_by(code=code)).scalar_one_or_none()
     return site.id if site is not None else _bad("site", _("Site inconnu."))
