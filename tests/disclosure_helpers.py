@@ -140,8 +140,8 @@ def _drill_csv(world, client, spec):
     return world.cells(spec["code"], spec, rows[-1][1], [(r[0], r[1]) for r in rows[:-1]])
 
 
-ROW = re.compile(r"<tr><td>(.*?)</td><td class=\"num\">(.*?)</td></tr>")
-TOTAL = re.compile(r"<tfoot><tr><th>.*?</th><th class=\"num\">(.*?)</th></tr></tfoot>")
+ROW = re.compile(r"<tr><th scope=\"row\">(.*?)</th><td class=\"num\">(.*?)</td></tr>")
+TOTAL = re.compile(r"<tfoot><tr><th scope=\"row\">.*?</th><td class=\"num\">(.*?)</td></tr></tfoot>")
 
 
 def _drill_page(world, client, spec):
