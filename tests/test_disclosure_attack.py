@@ -62,7 +62,10 @@ def _rounds(results, rng, triples):
     return pairs + [tuple(rng.sample(range(len(results)), 3)) for _ in range(triples)]
 
 
-@pytest.mark.parametrize("seed", SEEDS)
+# The first history on both databases, the others on SQLite only: the attack's arithmetic does not
+# depend on the database, and each history costs ~30 s.
+@pytest.mark.parametrize("seed", [SEEDS[0]] + [
+    pytest.param(s, marks=pytest.mark.backend_only("sqlite")) for s in SEEDS[1:]])
 def test_no_pair_or_triple_of_manager_queries_recovers_a_small_count(app, client, login, tmp_path,
                                                                      seed):
     world, rng, specs, results, method = _manager_queries(app, client, login, tmp_path, seed,
