@@ -148,7 +148,8 @@ def _drill_page(world, client, spec):
     args = {**_page_args(world, spec), "by": spec["by"]}
     page = client.get(f"/indicateurs/{spec['code']}", query_string=args).get_data(as_text=True)
     table = page[page.index('id="breakdown"'):]
-    groups = [(html.unescape(a), html.unescape(b)) for a, b in ROW.findall(table)]
+    rows = table[:table.index("<tfoot>")]  # the groups; the period's total is read apart
+    groups = [(html.unescape(a), html.unescape(b)) for a, b in ROW.findall(rows)]
     return world.cells(spec["code"], spec, html.unescape(TOTAL.search(table).group(1)), groups)
 
 
