@@ -222,6 +222,10 @@ class Shift(db.Model):
     __table_args__ = (
         _enum_check("status", SHIFT_STATES),
         Index("ix_shifts_org_on", "organisation_id", "shift_on"),
+        # reads by day over every organisation (sign-off states, shifts with partners) and the
+        # admissions' join to their shift's state, from the index alone (migration 0015d)
+        Index("ix_shifts_on_status", "shift_on", "status", "organisation_id", "id"),
+        Index("ix_shifts_id_status", "id", "status"),
     )
     id = db.Column(db.String(36), primary_key=True, default=new_uuid)
     organisation_id = db.Column(db.ForeignKey("organisations.id"), nullable=False)
@@ -579,6 +583,9 @@ class RollupOrgMonthly(db.Model):
     """``rollup_monthly`` summed over teams and sectors: the dashboard's read without team or sector
     filter."""
     __tablename__ = "rollup_org_monthly"
+    # the dashboard's reads (a window of validated or provisional months) from the index alone
+    __table_args__ = (Index("ix_rollup_org_monthly_read", "is_validated", "month", "measure",
+                            "item_id", "organisation_id", "value"),)
     month = db.Column(db.Date, primary_key=True)
     organisation_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
     measure = db.Column(db.String(30), primary_key=True)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from babel import Locale
+from babel.numbers import get_group_symbol
 from flask import has_request_context
 from flask_babel import get_locale
 
@@ -25,15 +26,24 @@ def _locale():
 
 @lru_cache(maxsize=8)
 def _patterns(name):
-    """The locale and its decimal and percent patterns, parsed once per process (Babel's
+    """The locale, its decimal and percent patterns, parsed once per process (Babel's
     format_decimal/format_percent parse them on every call: 45 and 150 µs a number, 20 ms of a
-    report card's 330 numbers)."""
+    report card's 330 numbers), and its group separator when whole numbers may skip Babel."""
     locale = Locale.parse(name)
-    return locale, locale.decimal_formats[None], locale.percent_formats[None]
+    decimal = locale.decimal_formats[None]
+    plain = (decimal.grouping == (3, 3) and decimal.prefix == ("", "-")
+             and decimal.suffix == ("", ""))
+    group = get_group_symbol(locale) if plain else None
+    return locale, decimal, locale.percent_formats[None], group
 
 
 def _format(value, kind):
-    locale, decimal, percent_ = _patterns(str(_locale()))
+    locale, decimal, percent_, group = _patterns(str(_locale()))
+    whole = value.is_finite() and value == value.to_integral_value()
+    if kind == "decimal" and group is not None and whole:
+        # a whole number in a locale grouping by thousands: what Babel's pattern gives, without
+        # its per-number work (most cells of a dashboard are counts)
+        return _signs(f"{int(value):,}".replace(",", group))
     pattern = decimal if kind == "decimal" else percent_
     return _signs(pattern.apply(value, locale, decimal_quantization=False))
 

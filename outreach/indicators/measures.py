@@ -398,12 +398,21 @@ class Evaluator:
         self._loaded = {}  # scope -> frozenset of the roll-up measures read for it (None: all)
         self._groups = {}  # (by, scope without {by}_id) -> the {by}_id keys of a drill-down
         self._values = {}
+        self._frozen_ids = {}
 
     def value(self, code, filters, period):
-        key = (code, _freeze(filters), period)
+        key = (code, self._frozen(filters), period)
         if key not in self._values:
             self._values[key] = self._compute(MEASURES[code], filters, period)
         return self._values[key]
+
+    def _frozen(self, filters):
+        """``_freeze(filters)``, once per filters object (a board asks the same few dicts hundreds
+        of times); the object is kept with its entry, so its id is not reused meanwhile."""
+        hit = self._frozen_ids.get(id(filters))
+        if hit is None or hit[0] is not filters:
+            hit = self._frozen_ids[id(filters)] = (filters, _freeze(filters))
+        return hit[1]
 
     def _compute(self, measure, filters, period):
         if sector_unavailable(measure, filters):

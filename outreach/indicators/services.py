@@ -163,14 +163,20 @@ class Dashboard:
         self.evaluator.window = tuple(window) if window else (first, period.end)
         self.keys = CellKeys(self.evaluator.window, rollups)
         self.spark_months = [add_months(period.end, -i) for i in range(11, -1, -1)]
-        self._merged, self._prefetched = {}, {}
+        self._merged, self._prefetched, self._own = {}, {}, {}
 
     def merged(self, own_filters, filters=None):
         """``merged_filters`` of the board's filters (or ``filters``) and an indicator's own, once per pair."""
+        if filters is None:  # the board's own filters: found by the indicator's filters object
+            hit = self._own.get(id(own_filters))
+            if hit is not None and hit[0] is own_filters:
+                return hit[1]
         base = self.filters if filters is None else filters
         key = (m._freeze(base), m._freeze(own_filters))
         if key not in self._merged:
             self._merged[key] = merged_filters(base, own_filters)
+        if filters is None:  # the object is kept with its entry: its id is not reused meanwhile
+            self._own[id(own_filters)] = (own_filters, self._merged[key])
         return self._merged[key]
 
     def raw(self, indicator, period, filters=None):
