@@ -223,7 +223,7 @@ class Shift(db.Model):
         _enum_check("status", SHIFT_STATES),
         Index("ix_shifts_org_on", "organisation_id", "shift_on"),
         # reads by day over every organisation (sign-off states, shifts with partners) and the
-        # admissions' join to their shift's state, from the index alone (migration 0015d)
+        # admissions' join to their shift's state, from the index alone (migration 0016)
         Index("ix_shifts_on_status", "shift_on", "status", "organisation_id", "id"),
         Index("ix_shifts_id_status", "id", "status"),
     )

@@ -3,11 +3,11 @@ window of ``rollup_org_monthly`` read from the index alone (no table row per cel
 (sign-off states, shifts with partners: a range instead of a scan of every shift); the admissions'
 join to their shift's state without reading the shift's row.
 
-Revision ID: 0015d Revises: 0015"""
+Revision ID: 0016 Revises: 0015"""
 
 from alembic import op
 
-revision = "0015d"
+revision = "0016"
 down_revision = "0015"
 branch_labels = None
 depends_on = None
