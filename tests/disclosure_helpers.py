@@ -141,7 +141,8 @@ def _drill_csv(world, client, spec):
 
 
 ROW = re.compile(r"<tr><th scope=\"row\">(.*?)</th><td class=\"num\">(.*?)</td></tr>")
-TOTAL = re.compile(r"<tfoot><tr><th scope=\"row\">.*?</th><td class=\"num\">(.*?)</td></tr></tfoot>")
+TOTAL = re.compile(
+    r"<tfoot><tr><th scope=\"row\">.*?</th><td class=\"num\">(.*?)</td></tr></tfoot>")
 
 
 def _drill_page(world, client, spec):
