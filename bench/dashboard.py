@@ -19,7 +19,8 @@ import statistics
 import tempfile
 import time
 
-from sqlalchemy import create_engine, event, func, insert, select, text  # noqa: F401 (insert: see rollups)
+# insert: see rollups
+from sqlalchemy import create_engine, event, func, insert, select, text  # noqa: F401
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -29,7 +30,8 @@ def _app(db_path, url=None):
     passes)."""
     os.environ.setdefault("OUTREACH_INSTANCE_PATH", os.path.dirname(db_path))
     from outreach import create_app
-    app = create_app({"DATABASE_URL": url or f"sqlite:///{db_path}", "SECRET_KEY": "bench", "PSEUDONYM_KEY": "bench",
+    app = create_app({"DATABASE_URL": url or f"sqlite:///{db_path}", "SECRET_KEY": "bench",
+                      "PSEUDONYM_KEY": "bench",
                       "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False})
     gc.freeze()
     return app
@@ -50,7 +52,8 @@ def build(app, encounters, seed=1):
         db.session.commit()
         print(build_history(encounters, seed), flush=True)
         if db.engine.dialect.name == "postgresql":
-            db.session.execute(text("ANALYZE"))  # fresh tables have no statistics: plans would be guesses
+            # fresh tables have no statistics: plans would be guesses
+            db.session.execute(text("ANALYZE"))
             db.session.commit()
     return time.perf_counter() - started
 
@@ -92,7 +95,8 @@ def direct_once():
     for start in (period.previous().start, period.start):
         end = rollups.add_months(start, 12)
         db.session.execute(select(func.count(Contact.person_id.distinct()))
-                           .select_from(Contact.__table__.join(Shift.__table__, Shift.id == Contact.shift_id))
+                           .select_from(Contact.__table__.join(Shift.__table__,
+                                                               Shift.id == Contact.shift_id))
                            .where(Contact.occurred_on >= start, Contact.occurred_on < end,
                                   Shift.status == "validated")).scalar()
     db.session.rollback()
@@ -112,13 +116,16 @@ def measure(app, repeat=7):
     client = app.test_client()
     client.post("/connexion", data={"email": "manager@plan.demo", "password": "demo-password"})
     page_ms, _ = _timed(lambda: client.get("/indicateurs"), 3)
-    return {**reads(app, client, repeat), "dashboard_page_statements": statements(app, client, "/indicateurs"),
-            "contacts": contacts, "indicators": indicators, "dashboard_rollups_ms": round(rollup_ms, 1),
-            "dashboard_rollups_min_ms": round(rollup_min, 1), "direct_group_by_ms": round(direct_ms, 1),
+    return {**reads(app, client, repeat),
+            "dashboard_page_statements": statements(app, client, "/indicateurs"),
+            "contacts": contacts, "indicators": indicators,
+            "dashboard_rollups_ms": round(rollup_ms, 1),
+            "dashboard_rollups_min_ms": round(rollup_min, 1),
+            "direct_group_by_ms": round(direct_ms, 1),
             "direct_group_by_min_ms": round(direct_min, 1), "dashboard_page_ms": round(page_ms, 1),
             "dashboard_rollups_cpu_ms": round(statistics.median(rollup_cpu), 1),
-            "direct_group_by_cpu_ms": round(statistics.median(direct_cpu), 1), "load_average": os.getloadavg()[0],
-            "target_ms": 50 if contacts <= 1_500_000 else 100}
+            "direct_group_by_cpu_ms": round(statistics.median(direct_cpu), 1),
+            "load_average": os.getloadavg()[0], "target_ms": 50 if contacts <= 1_500_000 else 100}
 
 
 def statements(app, client, url, headers=None):
@@ -142,7 +149,8 @@ def statements(app, client, url, headers=None):
 
 def _ok(response, url):
     if response.status_code != 200:
-        raise RuntimeError(f"GET {url}: {response.status_code} {response.get_data(as_text=True)[:300]}")
+        raise RuntimeError(f"GET {url}: {response.status_code} "
+                           f"{response.get_data(as_text=True)[:300]}")
     return response
 
 
@@ -174,12 +182,14 @@ def reads(app, client, repeat=7):
     for name, url in urls.items():
         auth = headers if url.startswith("/api/") else None
         out[f"{name}_statements"] = statements(app, client, url, auth)
-        median, low = _timed(lambda url=url, auth=auth: _ok(client.get(url, headers=auth), url), repeat)
+        median, low = _timed(lambda url=url, auth=auth: _ok(client.get(url, headers=auth), url),
+                             repeat)
         out[f"{name}_ms"], out[f"{name}_min_ms"] = round(median, 1), round(low, 1)
     return out
 
 
-POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
 @contextlib.contextmanager
@@ -234,18 +244,25 @@ def main():
     parser.add_argument("--encounters", type=int, default=1_000_000)
     parser.add_argument("--db", default=None)
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--postgresql", action="store_true", help="on a database of its own at BENCH_POSTGRES_URL")
+    parser.add_argument("--postgresql", action="store_true",
+                        help="on a database of its own at BENCH_POSTGRES_URL")
     args = parser.parse_args()
     result = run_postgresql(args.encounters, args.repeat) if args.postgresql else \
         run(args.encounters, args.db, args.repeat)
-    print(f"dashboard, {result['indicators']} indicators, {result['contacts']} contacts ({result['backend']}):")
-    print(f"  from roll-ups     {result['dashboard_rollups_ms']:8.1f} ms (target <= {result['target_ms']} ms; "
-          f"min {result['dashboard_rollups_min_ms']} ms, CPU {result['dashboard_rollups_cpu_ms']} ms)")
-    print(f"  direct GROUP BY   {result['direct_group_by_ms']:8.1f} ms (CPU {result['direct_group_by_cpu_ms']} ms)")
+    print(f"dashboard, {result['indicators']} indicators, {result['contacts']} contacts "
+          f"({result['backend']}):")
+    print(f"  from roll-ups     {result['dashboard_rollups_ms']:8.1f} ms (target <= "
+          f"{result['target_ms']} ms; "
+          f"min {result['dashboard_rollups_min_ms']} ms, CPU {result['dashboard_rollups_cpu_ms']} "
+          "ms)")
+    print(f"  direct GROUP BY   {result['direct_group_by_ms']:8.1f} ms (CPU "
+          f"{result['direct_group_by_cpu_ms']} ms)")
     print(f"  load average      {result['load_average']:8.1f}")
-    print(f"  whole page (GET)  {result['dashboard_page_ms']:8.1f} ms ({result['dashboard_page_statements']} statements)")
+    print(f"  whole page (GET)  {result['dashboard_page_ms']:8.1f} ms "
+          f"({result['dashboard_page_statements']} statements)")
     for name in ("read_api", "read_api_by_team", "drilldown_team_page"):
-        print(f"  {name:<17} {result[name + '_ms']:8.1f} ms ({result[name + '_statements']} statements)")
+        print(f"  {name:<17} {result[name + '_ms']:8.1f} ms ({result[name + '_statements']} "
+              "statements)")
     print(json.dumps(result))
 
 

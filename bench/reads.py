@@ -3,9 +3,9 @@
 - every manager page (dashboard, one indicator, pathway, plan, drill-downs by team, sector and
   month): server time (median of a few GETs, test client: no network) and SQL statements;
 - the first read after a busy night: a backlog of roll-up marks (every team marked for the running
-  and the previous month, ``MARKS_PER_SLICE`` marks each, as a night of contacts leaves them), caught
-  up alone (``catch_up``: ms and statements); then the same backlog and one GET of the dashboard,
-  which catches up first;
+  and the previous month, ``MARKS_PER_SLICE`` marks each, as a night of contacts leaves them),
+  caught up alone (``catch_up``: ms and statements); then the same backlog and one GET of the
+  dashboard, which catches up first;
 - a contact save: SQL statements of one POST /maraude/contacts (known person with a kit) and of the
   service alone (``record_contact`` + commit).
 
@@ -57,7 +57,8 @@ def _count(engine, fn):
 
 def _ms(fn, repeat=5, cpu=None):
     """Median wall ms of ``fn``; ``cpu`` (a list) also receives the median process CPU ms, which a
-    loaded machine inflates less (on SQLite it counts the database's work too, on PostgreSQL not)."""
+    loaded machine inflates less (on SQLite it counts the database's work too, on PostgreSQL
+    not)."""
     times, cpu_times = [], []
     for _ in range(repeat):
         started, started_cpu = time.perf_counter(), time.process_time()
@@ -108,8 +109,9 @@ def _mark_backlog(app):
 
 
 def backlog(app, client, engine):
-    """A night's backlog of marks, caught up alone (time and SQL statements of ``catch_up``); the same
-    backlog again, then the first dashboard read (its catch-up included), its time and statements."""
+    """A night's backlog of marks, caught up alone (time and SQL statements of ``catch_up``); the
+    same backlog again, then the first dashboard read (its catch-up included), its time and
+    statements."""
     from outreach.extensions import db
     from outreach.indicators.rollups import catch_up
 

@@ -91,8 +91,8 @@ class CellKeys:
         return self._months[cache]
 
     def _scope(self, filters, period, rollups=()):
-        window = self.window if self.window and self.window[0] <= period[0] and period[1] <= self.window[1] \
-            else tuple(period)
+        inside = self.window and self.window[0] <= period[0] and period[1] <= self.window[1]
+        window = self.window if inside else tuple(period)
         scope = (m.scope_key(filters), window)
         loaded = self._loaded.get(scope, frozenset())
         wanted = None if self.rollups is None else self.rollups | frozenset(rollups)
@@ -138,14 +138,17 @@ def read_atoms(filters, window, by=None, organisations=None, rollups=None):
         atoms = atoms.group_by(*columns).having(func.sum(t.value) != 0).subquery()
     if organisations is None:
         organisations = db.session.execute(select(Organisation.id)).scalars().all()
-    weight = case({o: organisation_key(o) for o in organisations}, value=atoms.c.organisation_id, else_=0)
-    keys = [atoms.c[c.name] for c in group] + ([atoms.c.organisation_id] if by == "organisation" else [])
+    weight = case({o: organisation_key(o) for o in organisations}, value=atoms.c.organisation_id,
+                  else_=0)
+    keys = [atoms.c[c.name] for c in group] + ([atoms.c.organisation_id] if by == "organisation"
+                                               else [])
     slots = select(*keys, atoms.c.measure, atoms.c.item_id, atoms.c.month, func.sum(weight)) \
         .group_by(*keys, atoms.c.measure, atoms.c.item_id, atoms.c.month)
     out = {}
     for *key, rollup, item_id, month, weights in db.session.connection().execute(slots):
         month = m._as_date(month)
         part = out.setdefault(key[0] if by else None, {})
-        part.setdefault(rollup, {}).setdefault(item_id, {})[month] = int(weights) * slot_key(rollup, item_id, month) & MASK
+        part.setdefault(rollup, {}).setdefault(item_id, {})[month] = (
+            int(weights) * slot_key(rollup, item_id, month) & MASK)
     return out
 

@@ -9,13 +9,16 @@ from ..numbers import number
 from .suppression import Hidden
 
 # Constant templates: Markup.format escapes every argument (labels, numbers) before insertion.
-SPARK = Markup('<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-               'aria-label="{label}"><line x1="0" y1="{base}" x2="{width}" y2="{base}" stroke="currentColor" '
-               'stroke-opacity="0.3"/><polyline fill="none" stroke="currentColor" stroke-width="1.5" '
+SPARK = Markup('<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" '
+               'height="{height}" role="img" aria-label="{label}"><line x1="0" y1="{base}" '
+               'x2="{width}" y2="{base}" stroke="currentColor" stroke-opacity="0.3"/><polyline '
+               'fill="none" stroke="currentColor" stroke-width="1.5" '
                'points="{points}"/>{last}</svg>')
 DOT = Markup('<circle cx="{x}" cy="{y}" r="2" fill="currentColor"/>')
-RECT = Markup('<rect x="{x}" y="{y}" width="{width}" height="{height}" fill="currentColor" fill-opacity="0.7"/>')
-TEXT = Markup('<text x="{x}" y="{y}" font-size="11" fill="currentColor" text-anchor="{anchor}">{text}</text>')
+RECT = Markup('<rect x="{x}" y="{y}" width="{width}" height="{height}" fill="currentColor" '
+              'fill-opacity="0.7"/>')
+TEXT = Markup('<text x="{x}" y="{y}" font-size="11" fill="currentColor" '
+              'text-anchor="{anchor}">{text}</text>')
 AXIS = Markup('<line x1="{x}" y1="0" x2="{x}" y2="{height}" stroke="currentColor"/>')
 BARS = Markup('<svg class="bars" viewBox="0 0 {width} {height}" width="100%" role="img" '
               'aria-label="{label}">{body}</svg>')
@@ -27,7 +30,8 @@ def _number(value):
 
 
 def _numbers(series):
-    return [v if isinstance(v, (int, float)) and not isinstance(v, Hidden) else None for v in series]
+    return [v if isinstance(v, (int, float)) and not isinstance(v, Hidden) else None
+            for v in series]
 
 
 def described(label, rows):
@@ -44,10 +48,12 @@ def sparkline(series, width=120, height=28, label="", months=()):
         return Markup("")
     top = max(known) or 1
     step = width / max(len(values) - 1, 1)
-    points = [(i * step, height - 2 - (v / top) * (height - 4)) for i, v in enumerate(values) if v is not None]
+    points = [(i * step, height - 2 - (v / top) * (height - 4)) for i, v in enumerate(values)
+              if v is not None]
     last = DOT.format(x=f"{points[-1][0]:.1f}", y=f"{points[-1][1]:.1f}")
     text = described(label, list(zip(months, series))) if months else label
-    return SPARK.format(width=_number(width), height=_number(height), label=text, base=_number(height - 2),
+    return SPARK.format(width=_number(width), height=_number(height), label=text,
+                        base=_number(height - 2),
                         points=" ".join(f"{x:.1f},{y:.1f}" for x, y in points), last=last)
 
 
@@ -70,7 +76,9 @@ def bars(rows, width=320, bar=14, label=""):
         middle = _number(y + bar / 2 + 4)
         parts.append(TEXT.format(x=LABEL_WIDTH - 6, y=middle, anchor="end", text=_short(name)))
         if length:
-            parts.append(RECT.format(x=LABEL_WIDTH, y=_number(y), width=f"{length:.1f}", height=_number(bar)))
-        parts.append(TEXT.format(x=f"{LABEL_WIDTH + length + 4:.1f}", y=middle, anchor="start", text=number(shown)))
+            parts.append(RECT.format(x=LABEL_WIDTH, y=_number(y), width=f"{length:.1f}",
+                                     height=_number(bar)))
+        parts.append(TEXT.format(x=f"{LABEL_WIDTH + length + 4:.1f}", y=middle, anchor="start",
+                                 text=number(shown)))
     return BARS.format(width=_number(LABEL_WIDTH + width + VALUE_WIDTH), height=_number(height),
                        label=described(label, rows), body=Markup("").join(parts))

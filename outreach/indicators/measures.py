@@ -64,29 +64,37 @@ def _sum(code, label, rollups, item_kind=None, by_sector=False, scale=1, unit=""
 
 
 MEASURE_LIST = [
-    _sum("contacts", _l("Rencontres"), ["contacts_known", "contacts_anonymous", "contacts_refusal"], by_sector=True),
-    _sum("known_contacts", _l("Rencontres de personnes identifiées"), ["contacts_known"], by_sector=True),
-    _sum("anonymous_contacts", _l("Passages anonymes (rencontres)"), ["contacts_anonymous"], by_sector=True),
+    _sum("contacts", _l("Rencontres"), ["contacts_known", "contacts_anonymous", "contacts_refusal"],
+         by_sector=True),
+    _sum("known_contacts", _l("Rencontres de personnes identifiées"), ["contacts_known"],
+         by_sector=True),
+    _sum("anonymous_contacts", _l("Passages anonymes (rencontres)"), ["contacts_anonymous"],
+         by_sector=True),
     _sum("anonymous_passages", _l("Passages anonymes (personnes)"), ["passages"], by_sector=True),
     _sum("refusal_contacts", _l("Refus / pas de contact"), ["contacts_refusal"], by_sector=True),
     _sum("contacts_with_code", _l("Rencontres avec un code"), ["with_code"], by_sector=True),
     Measure("distinct_persons", _l("Personnes distinctes"), "persons", params={"what": "distinct"}),
     Measure("new_persons", _l("Nouvelles personnes"), "persons", params={"what": "new"}),
-    Measure("file_active", _l("File active (12 derniers mois)"), "persons", params={"what": "distinct", "window": 12}),
+    Measure("file_active", _l("File active (12 derniers mois)"), "persons",
+            params={"what": "distinct", "window": 12}),
     Measure("persons_multi_org", _l("Personnes vues par au moins 2 organisations"), "persons",
             params={"what": "multi_org"}),
     _sum("material", _l("Matériel distribué"), ["material"], "material"),
     _sum("orientations", _l("Orientations"), ["orientations"], "destination"),
-    _sum("orientations_accompanied", _l("Orientations accompagnées"), ["orientations_accompanied"], "destination"),
-    _sum("referrals_proposed", _l("Orientations hébergement proposées"), ["referrals_proposed"], "programme"),
-    _sum("referrals_accepted", _l("Orientations hébergement acceptées"), ["referrals_accepted"], "programme"),
-    _sum("referrals_refused", _l("Orientations hébergement refusées"), ["referrals_refused"], "programme"),
+    _sum("orientations_accompanied", _l("Orientations accompagnées"), ["orientations_accompanied"],
+         "destination"),
+    _sum("referrals_proposed", _l("Orientations hébergement proposées"), ["referrals_proposed"],
+         "programme"),
+    _sum("referrals_accepted", _l("Orientations hébergement acceptées"), ["referrals_accepted"],
+         "programme"),
+    _sum("referrals_refused", _l("Orientations hébergement refusées"), ["referrals_refused"],
+         "programme"),
     _sum("refusals_no_place", _l("Refus faute de place"), ["refusals_no_place"], "programme"),
     _sum("admissions", _l("Admissions"), ["admissions"], "programme"),
     _sum("exits", _l("Sorties"), ["exits"], "programme"),
     _sum("exits_stable", _l("Sorties vers un logement stable"), ["exits_stable"], "programme"),
-    Measure("median_days_to_admission", _l("Délai médian 1re rencontre → admission (jours)"), "median",
-            item_kind="programme", unit="jours", params={"start": "first_seen"}),
+    Measure("median_days_to_admission", _l("Délai médian 1re rencontre → admission (jours)"),
+            "median", item_kind="programme", unit="jours", params={"start": "first_seen"}),
     Measure("median_days_waiting", _l("Délai médian proposition → admission (jours)"), "median",
             item_kind="programme", unit="jours", params={"start": "proposed"}),
     _sum("shifts", _l("Maraudes"), ["shifts"]),
@@ -94,22 +102,27 @@ MEASURE_LIST = [
     _sum("staff_hours", _l("Heures d'intervenant·es"), ["staff_minutes"], scale=1 / 60, unit="h"),
     _sum("shifts_validated_48h", _l("Maraudes validées sous 48 h"), ["shifts_validated_48h"]),
 ]
-# --- site observations (issue 21): one block ---------------------------------------------------------------
-# Items are sites; filters ``site`` (codes) and ``arrondissement`` (numbers) choose them (``site_item_ids``).
+# --- site observations (issue 21): one block ------------------------------------------------------
+# Items are sites; filters ``site`` (codes) and ``arrondissement`` (numbers) choose them
+# (``site_item_ids``).
 MEASURE_LIST += [
     _sum("site_visits", _l("Passages sur les sites"), ["site_visits"], "site"),
-    _sum("site_people_seen", _l("Personnes vues sur les sites (cumul des passages)"), ["site_people_seen"], "site"),
-    _sum("site_used_material", _l("Matériel usagé ramassé sur les sites"), ["site_used_material"], "site"),
+    _sum("site_people_seen", _l("Personnes vues sur les sites (cumul des passages)"),
+         ["site_people_seen"], "site"),
+    _sum("site_used_material", _l("Matériel usagé ramassé sur les sites"), ["site_used_material"],
+         "site"),
 ]
 
 
-# --- working together (issue 21): read from their tables (``outreach.sites.measures``) ------------------------
+# --- working together (issue 21): read from their tables (``outreach.sites.measures``) ------------
 MEASURE_LIST += [
     Measure("shifts_with_partners", _l("Maraudes avec des partenaires présents"), "direct"),
     Measure("handovers", _l("Orientations transmises à une autre organisation"), "direct"),
     # meetings and decisions count no person: published as they are (``params["not_people"]``)
-    Measure("meetings_held", _l("Réunions de coordination tenues"), "direct", params={"not_people": True}),
-    Measure("decisions_due", _l("Décisions de coordination à suivre"), "direct", params={"not_people": True}),
+    Measure("meetings_held", _l("Réunions de coordination tenues"), "direct",
+            params={"not_people": True}),
+    Measure("decisions_due", _l("Décisions de coordination à suivre"), "direct",
+            params={"not_people": True}),
     Measure("decisions_on_time", _l("Décisions de coordination suivies à temps"), "direct",
             params={"not_people": True}),
 ]
@@ -121,7 +134,8 @@ def direct_query(measure, filters, period):
 
 
 def site_item_ids(filters):
-    """Ids of the sites chosen by the ``site`` and ``arrondissement`` filters; None when unfiltered."""
+    """Ids of the sites chosen by the ``site`` and ``arrondissement`` filters; None when
+    unfiltered."""
     codes, numbers = filters.get("site"), filters.get("arrondissement")
     if not codes and not numbers:
         return None
@@ -129,16 +143,18 @@ def site_item_ids(filters):
     numbers = numbers if isinstance(numbers, (list, tuple)) else [numbers] if numbers else []
     numbers = {int(n) for n in numbers if str(n).isdigit()} or {-1}
     return [i for i, code, number in _per_request("sites", _read_sites)
-            if (not codes or code in codes) and (not filters.get("arrondissement") or number in numbers)] or [-1]
+            if (not codes or code in codes)
+            and (not filters.get("arrondissement") or number in numbers)] or [-1]
 
 
 def _read_sites():
-    return db.session.execute(select(Site.id, Site.code, Site.arrondissement).order_by(Site.id)).all()
+    return db.session.execute(
+        select(Site.id, Site.code, Site.arrondissement).order_by(Site.id)).all()
 
 
 def _per_request(name, read):
-    """``read()`` once per request (or app context): reference rows that every indicator of a read filters
-    by, so that evaluating more indicators reads them no more often."""
+    """``read()`` once per request (or app context): reference rows that every indicator of a read
+    filters by, so that evaluating more indicators reads them no more often."""
     cache = g.setdefault("indicator_reference", {}) if has_app_context() else {}
     if name not in cache:
         cache[name] = read()
@@ -151,7 +167,8 @@ MEASURES = {m.code: m for m in MEASURE_LIST}
 # --- filters ----------------------------------------------------------------------
 
 def item_ids(filters, item_kind):
-    """Ids of the item filter (codes) of this measure's kind; None when unfiltered (cached per request)."""
+    """Ids of the item filter (codes) of this measure's kind; None when unfiltered (cached per
+    request)."""
     if item_kind == "site":
         return site_item_ids(filters)
     codes = filters.get(item_kind) if item_kind else None
@@ -189,7 +206,8 @@ def sector_unavailable(measure, filters):
 
 def sum_query(measure, filters, period, group_by=()):
     t = RollupMonthly
-    where = _scope(t, filters, measure.by_sector) + _months(t, period) + [t.measure.in_(measure.rollups)]
+    where = _scope(t, filters,
+                   measure.by_sector) + _months(t, period) + [t.measure.in_(measure.rollups)]
     ids = item_ids(filters, measure.item_kind)
     if ids is not None:
         where.append(t.item_id.in_(ids))
@@ -222,18 +240,19 @@ def persons_query(measure, filters, period):
 
 
 def _seen_before(t, filters, start):
-    """The person of row ``t`` was met (by any organisation) before ``start``: their plan-wide first month,
-    in the filters' mode, is earlier."""
+    """The person of row ``t`` was met (by any organisation) before ``start``: their plan-wide first
+    month, in the filters' mode, is earlier."""
     s = RollupPersonSpan
-    return (select(s.person_id).where(s.person_id == t.person_id, s.scope_id == 0, s.mode == _mode(filters),
-                                      s.month < start).exists())
+    return (select(s.person_id).where(s.person_id == t.person_id, s.scope_id == 0,
+                                      s.mode == _mode(filters), s.month < start).exists())
 
 
 def _met_by_another(t, filters, window):
     """The person of row ``t`` was met within ``window`` by an organisation other than the row's."""
     u = aliased(RollupPersonMonth)
     provisional = [] if filters.get("include_provisional") else [u.is_validated.is_(True)]
-    return (select(u.person_id).where(u.person_id == t.person_id, u.organisation_id != t.organisation_id,
+    return (select(u.person_id).where(u.person_id == t.person_id,
+                                      u.organisation_id != t.organisation_id,
                                       *_months(u, window), *provisional).exists())
 
 
@@ -244,11 +263,11 @@ def _mode(filters):
 def persons_pair_query(filters, window):
     """Distinct, new and multi-organisation persons of one window (the dashboard's path).
 
-    Plan-wide, from the span counts: a person counts once, on the first month of the window where the
-    previous month seen falls before the window; new on the month of their first contact; met by 2+
-    organisations on the person's last row of the window, ``multi_from`` within it. For an organisation,
-    distinct persons from its span counts, new and multi-organisation persons by definition
-    (``persons_query``). For a team, all three by definition."""
+    Plan-wide, from the span counts: a person counts once, on the first month of the window where
+    the previous month seen falls before the window; new on the month of their first contact; met by
+    2+ organisations on the person's last row of the window, ``multi_from`` within it. For an
+    organisation, distinct persons from its span counts, new and multi-organisation persons by
+    definition (``persons_query``). For a team, all three by definition."""
     if filters.get("team_id") or filters.get("organisation_id"):
         if filters.get("team_id"):
             distinct = _scalar(persons_query(MEASURES["distinct_persons"], filters, window))
@@ -261,9 +280,11 @@ def persons_pair_query(filters, window):
     t, mode = RollupSpanCount, _mode(filters)
     distinct = func.sum(case((t.prev_month < window[0], t.persons), else_=0))
     u = RollupMultiCount
-    multi = (select(func.sum(u.persons)).where(u.mode == mode, *_months(u, window), u.next_month > window[1],
+    multi = (select(func.sum(u.persons)).where(u.mode == mode, *_months(u, window),
+                                               u.next_month > window[1],
                                                u.multi_from >= window[0]).scalar_subquery())
-    return select(distinct, func.sum(t.first_contacts), multi).where(*span_scope(filters, t), *_months(t, window))
+    return select(distinct, func.sum(t.first_contacts), multi).where(*span_scope(filters, t),
+                                                                     *_months(t, window))
 
 
 def _scalar(query):
@@ -275,21 +296,24 @@ def span_scope(filters, t=RollupPersonSpan):
 
 
 def monthly_persons_query(filters, window):
-    """(month, distinct, new, met by 2+ organisations) of each month, from the span counts (no team filter).
+    """(month, distinct, new, met by 2+ organisations) of each month, from the span counts (no team
+    filter).
 
-    New in month m: spans of month m holding the person's first month (also for an organisation: met by it
-    in month m, first met by anyone in month m). Within one month the person's last row up to that month is
-    that month's row, so "met by 2+ organisations in month m" is ``multi_from >= m`` on it (plan-wide only)."""
+    New in month m: spans of month m holding the person's first month (also for an organisation: met
+    by it in month m, first met by anyone in month m). Within one month the person's last row up to
+    that month is that month's row, so "met by 2+ organisations in month m" is ``multi_from >= m``
+    on it (plan-wide only)."""
     t, u = RollupSpanCount, RollupMultiCount
-    multi = (select(func.sum(u.persons)).where(u.mode == t.mode, u.month == t.month, u.multi_from >= t.month)
+    multi = (select(func.sum(u.persons)).where(u.mode == t.mode, u.month == t.month,
+                                               u.multi_from >= t.month)
              .correlate(t).scalar_subquery() if not filters.get("organisation_id") else null())
     return (select(t.month, func.sum(t.persons), func.sum(t.first_contacts), multi)
             .where(*span_scope(filters, t), *_months(t, window)).group_by(t.month, t.mode))
 
 
 class epoch_days(FunctionElement):
-    """A date column as its number of days since 1970-01-01 (an integer: no date parsing in Python, so
-    thousands of admissions are read in a few milliseconds)."""
+    """A date column as its number of days since 1970-01-01 (an integer: no date parsing in Python,
+    so thousands of admissions are read in a few milliseconds)."""
     type = Integer()
     inherit_cache = True
 
@@ -313,12 +337,13 @@ EPOCH = date(1970, 1, 1)
 
 
 def median_start(measure):
-    return Referral.person_first_seen_on if measure.params["start"] == "first_seen" else Referral.proposed_on
+    return (Referral.person_first_seen_on if measure.params["start"] == "first_seen"
+            else Referral.proposed_on)
 
 
 def median_query(measure, filters, period, group_by=()):
-    """Rows of (group..., admission day, start day) as day numbers for referrals admitted in the period;
-    the median is taken in Python."""
+    """Rows of (group..., admission day, start day) as day numbers for referrals admitted in the
+    period; the median is taken in Python."""
     start = median_start(measure)
     end_day = add_months(period[1], 1)
     where = [Referral.admitted_on >= period[0], Referral.admitted_on < end_day, start.isnot(None)]
@@ -328,24 +353,26 @@ def median_query(measure, filters, period, group_by=()):
     if ids is not None:
         where.append(Referral.programme_id.in_(ids))
     source = _referral_source(filters, where)
-    return select(*group_by, epoch_days(Referral.admitted_on), epoch_days(start)).select_from(source) \
-        .where(and_(*where))
+    return select(*group_by, epoch_days(Referral.admitted_on), epoch_days(start)) \
+        .select_from(source).where(and_(*where))
 
 
 def admissions_query(filters, window):
-    """(programme_id, admission day, first-seen day, proposal day) of admissions in ``window``, days as
-    ``epoch_days`` (medians in bulk)."""
+    """(programme_id, admission day, first-seen day, proposal day) of admissions in ``window``, days
+    as ``epoch_days`` (medians in bulk)."""
     where = [Referral.admitted_on >= window[0], Referral.admitted_on < add_months(window[1], 1)]
     if filters.get("organisation_id"):
         where.append(Referral.organisation_id == filters["organisation_id"])
-    return select(Referral.programme_id, epoch_days(Referral.admitted_on), epoch_days(Referral.person_first_seen_on),
-                  epoch_days(Referral.proposed_on)).select_from(_referral_source(filters, where)).where(*where) \
-        .order_by(Referral.admitted_on)
+    return select(Referral.programme_id, epoch_days(Referral.admitted_on),
+                  epoch_days(Referral.person_first_seen_on),
+                  epoch_days(Referral.proposed_on)) \
+        .select_from(_referral_source(filters, where)).where(*where).order_by(Referral.admitted_on)
 
 
 def _referral_source(filters, where):
-    """Referrals, joined to their contact for a team filter, and to the contact's shift unless provisional
-    data is asked for: referrals follow the state of the shift where they were recorded, as the counts do."""
+    """Referrals, joined to their contact for a team filter, and to the contact's shift unless
+    provisional data is asked for: referrals follow the state of the shift where they were recorded,
+    as the counts do."""
     provisional = filters.get("include_provisional")
     if filters.get("team_id"):
         where.append(Contact.team_id == filters["team_id"])
@@ -357,11 +384,13 @@ def _referral_source(filters, where):
     return source if provisional else source.join(Shift.__table__, Shift.id == Contact.shift_id)
 
 
-BUILDERS = {"sum": sum_query, "persons": persons_query, "median": median_query, "direct": direct_query}
+BUILDERS = {"sum": sum_query, "persons": persons_query, "median": median_query,
+            "direct": direct_query}
 
 
 def median_days(rows):
-    days = [admitted - started for *_g, admitted, started in rows if admitted is not None and started is not None]
+    days = [admitted - started for *_g, admitted, started in rows if admitted is not None
+            and started is not None]
     return statistics.median(days) if days else None
 
 
@@ -391,7 +420,8 @@ class Evaluator:
     one statement for all teams, not one per team."""
 
     def __init__(self, base_filters, rollups=None):
-        catch_up(db.session)  # every dashboard, API, export and snapshot read comes through here or ``run``
+        # every dashboard, API, export and snapshot read comes through here or ``run``
+        catch_up(db.session)
         self.base = dict(base_filters)
         self.rollups = None if rollups is None else frozenset(rollups)
         self._cells = {}
@@ -435,12 +465,14 @@ class Evaluator:
 
     def cells(self, filters, rollups=()):
         """{rollup measure: {item_id: {month: value}}} over the evaluator's window, for the scope
-        filters: the read's roll-up measures (``self.rollups``), and ``rollups`` if not among them."""
+        filters: the read's roll-up measures (``self.rollups``), and ``rollups`` if not among
+        them."""
         if self.window is None:
             return None
         scope = scope_key(filters)
         if scope not in self._cells:
-            self._store(scope, self._read_cells(filters, rollups=self._wanted(rollups)).get(None, {}),
+            self._store(scope,
+                        self._read_cells(filters, rollups=self._wanted(rollups)).get(None, {}),
                         self._wanted(rollups))
         missing = self._missing(scope, rollups)
         if missing:
@@ -479,7 +511,8 @@ class Evaluator:
         """{group (None without ``by``): {rollup measure: {item_id: {month: value}}}} (of the
         roll-up measures ``rollups``; None: all)."""
         by_sector = bool(filters.get("sector_id")) or by == "sector"
-        t = RollupMonthly if by_sector or filters.get("team_id") or by == "team" else RollupOrgMonthly
+        t = (RollupMonthly if by_sector or filters.get("team_id") or by == "team"
+             else RollupOrgMonthly)
         group = (getattr(t, f"{by}_id"),) if by else ()
         where = _scope(t, filters, by_sector) + _months(t, self.window)
         if rollups is not None:
@@ -493,7 +526,8 @@ class Evaluator:
         return cells
 
     def _direct(self, code, filters):
-        """{month: count} of a measure read from its own tables, over the evaluator's window, once."""
+        """{month: count} of a measure read from its own tables, over the evaluator's window,
+        once."""
         from ..sites.measures import monthly, monthly_decisions
         key = ("direct", code, _freeze(filters))
         if key not in self._values:
@@ -524,7 +558,8 @@ class Evaluator:
         if scope not in self._cells:
             group = self._group_of(filters)
             if group is None:
-                self._cells[scope] = _persons(db.session.execute(persons_pair_query(filters, window)).one())
+                self._cells[scope] = _persons(
+                    db.session.execute(persons_pair_query(filters, window)).one())
             else:
                 self._grouped_persons(*group, window)
         return self._cells[scope]
@@ -540,7 +575,8 @@ class Evaluator:
                 return self[what]
 
         for key in keys:
-            self._cells.setdefault(("persons", scope_key({**base, f"{by}_id": key}), tuple(window)), Counts())
+            self._cells.setdefault(("persons", scope_key({**base, f"{by}_id": key}), tuple(window)),
+                                   Counts())
 
     def _read_grouped(self, by, base, keys, window, what):
         rows = dict(db.session.execute(grouped_persons_query(base, by, window, what)).all())
@@ -598,4 +634,5 @@ def _as_date(value):
 
 
 def _freeze(filters):
-    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in (filters or {}).items() if v))
+    return (tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
+                         for k, v in (filters or {}).items() if v)))

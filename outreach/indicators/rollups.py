@@ -73,8 +73,9 @@ ROLLUP_COLUMNS = ["month", "organisation_id", "team_id", "sector_id", "measure",
 PERSON_COLUMNS = ["month", "organisation_id", "team_id", "person_id", "is_validated", "contacts",
                   "first_contacts"]
 _state = {"suspended": 0}
-# Other roll-ups fed by the same marks (the plan's report card: ``planexec.rollup``): ``fn(conn, keys)`` after
-# the slices ``keys`` (organisation, team or None, month) are rebuilt; ``keys`` None: everything.
+# Other roll-ups fed by the same marks (the plan's report card: ``planexec.rollup``): ``fn(conn,
+# keys)`` after the slices ``keys`` (organisation, team or None, month) are rebuilt; ``keys`` None:
+# everything.
 REFRESHERS = []
 TRUE = true()
 
@@ -110,7 +111,8 @@ def _grouped(measure, value, month, org, team, sector, item, validated, source, 
     zero = literal_column("0")
     sector = zero if sector is None else sector
     item = zero if item is None else item
-    groups = [month, org, team] + [c for c in (validated, sector, item) if c is not zero and c is not TRUE]
+    groups = [month, org, team] + [c for c in (validated, sector, item) if c is not zero
+                                   and c is not TRUE]
     columns = [month, org, team, sector, literal_column(f"'{measure}'"), item, validated, value]
     return (select(*[c.label(name) for c, name in zip(columns, ROLLUP_COLUMNS)])
             .select_from(source).where(*where).group_by(*groups))
@@ -119,12 +121,15 @@ def _grouped(measure, value, month, org, team, sector, item, validated, source, 
 def _contact_sources(dialect, window):
     month = month_expr(Contact.occurred_on, dialect)
     source = Contact.__table__.join(Shift.__table__, Shift.id == Contact.shift_id)
-    keys = {"month": month, "org": Contact.organisation_id, "team": Contact.team_id, "validated": _validated(),
+    keys = {"month": month, "org": Contact.organisation_id, "team": Contact.team_id,
+            "validated": _validated(),
                 "source": source}
     where = window(Contact.organisation_id, Contact.team_id, Contact.occurred_on)
     sector = func.coalesce(Contact.sector_id, 0)
-    kinds = [(f"contacts_{kind}", Contact.kind == kind) for kind in ("known", "anonymous", "refusal")]
-    stmts = [_grouped(m, func.count(), sector=sector, item=None, where=where + [cond], **keys) for m, cond in kinds]
+    kinds = [(f"contacts_{kind}", Contact.kind == kind)
+             for kind in ("known", "anonymous", "refusal")]
+    stmts = [_grouped(m, func.count(), sector=sector, item=None, where=where + [cond], **keys)
+             for m, cond in kinds]
     stmts.append(_grouped("passages", func.sum(Contact.people_count), sector=sector, item=None,
                           where=where + [Contact.kind == "anonymous"], **keys))
     stmts.append(_grouped("with_code", func.count(), sector=sector, item=None,
@@ -135,15 +140,19 @@ def _contact_sources(dialect, window):
 def _item_sources(dialect, window):
     month = month_expr(Contact.occurred_on, dialect)
     where = window(Contact.organisation_id, Contact.team_id, Contact.occurred_on)
-    keys = {"month": month, "org": Contact.organisation_id, "team": Contact.team_id, "validated": _validated(), "sector": None}
-    material = ContactMaterial.__table__.join(Contact.__table__).join(Shift.__table__, Shift.id == Contact.shift_id)
-    orient = Orientation.__table__.join(Contact.__table__).join(Shift.__table__, Shift.id == Contact.shift_id)
+    keys = {"month": month, "org": Contact.organisation_id, "team": Contact.team_id,
+            "validated": _validated(), "sector": None}
+    material = ContactMaterial.__table__.join(Contact.__table__).join(Shift.__table__,
+                                                                      Shift.id == Contact.shift_id)
+    orient = Orientation.__table__.join(Contact.__table__).join(Shift.__table__,
+                                                                Shift.id == Contact.shift_id)
     return [
         _grouped("material", func.sum(ContactMaterial.quantity), item=ContactMaterial.material_id,
                  source=material, where=where, **keys),
-        _grouped("orientations", func.count(), item=Orientation.destination_id, source=orient, where=where, **keys),
-        _grouped("orientations_accompanied", func.count(), item=Orientation.destination_id, source=orient,
-                 where=where + [Orientation.is_accompanied.is_(True)], **keys),
+        _grouped("orientations", func.count(), item=Orientation.destination_id, source=orient,
+                 where=where, **keys),
+        _grouped("orientations_accompanied", func.count(), item=Orientation.destination_id,
+                 source=orient, where=where + [Orientation.is_accompanied.is_(True)], **keys),
     ]
 
 
@@ -159,9 +168,9 @@ REFERRAL_STEPS = [
 
 
 def _referral_sources(dialect, window):
-    """Referral steps count in the month of their own date, and follow the state of the shift where the
-    referral was recorded (the contact's shift), as every other figure: validated figures count the steps
-    of referrals made in validated shifts only."""
+    """Referral steps count in the month of their own date, and follow the state of the shift where
+    the referral was recorded (the contact's shift), as every other figure: validated figures count
+    the steps of referrals made in validated shifts only."""
     source = (Referral.__table__.join(Contact.__table__, Contact.id == Referral.contact_id)
               .join(Shift.__table__, Shift.id == Contact.shift_id))
     stmts = []
@@ -170,8 +179,9 @@ def _referral_sources(dialect, window):
         where = window(Referral.organisation_id, Contact.team_id, column) + [column.isnot(None)]
         if reason:
             where.append(getattr(Referral, reason[0]) == _ref_id(reason[1], reason[2]))
-        stmts.append(_grouped(measure, func.count(), month_expr(column, dialect), Referral.organisation_id,
-                              Contact.team_id, None, Referral.programme_id, _validated(), source, where))
+        stmts.append(
+            _grouped(measure, func.count(), month_expr(column, dialect), Referral.organisation_id,
+                     Contact.team_id, None, Referral.programme_id, _validated(), source, where))
     return stmts
 
 
@@ -188,7 +198,8 @@ def paris_hour(dialect, column):
     """Hour (0-23) in Europe/Paris of a naive UTC timestamp column.
 
     PostgreSQL converts with its time zone database; SQLite has none, so the EU rule is written out:
-    summer time (UTC+2) from the last Sunday of March to the last Sunday of October, 01:00 UTC both."""
+    summer time (UTC+2) from the last Sunday of March to the last Sunday of October, 01:00 UTC
+    both."""
     if dialect == "postgresql":
         return extract("hour", func.timezone(literal_column("'Europe/Paris'"),
                                              func.timezone(literal_column("'UTC'"), column)))
@@ -201,8 +212,10 @@ def paris_hour(dialect, column):
 
 
 def _shift_sources(dialect, window):
-    """Night shift: started from 19:00 to 04:59, Europe/Paris time (``NIGHT_FROM``, ``NIGHT_UNTIL``)."""
-    keys = {"month": month_expr(Shift.shift_on, dialect), "org": Shift.organisation_id, "team": Shift.team_id,
+    """Night shift: started from 19:00 to 04:59, Europe/Paris time (``NIGHT_FROM``,
+    ``NIGHT_UNTIL``)."""
+    keys = {"month": month_expr(Shift.shift_on, dialect), "org": Shift.organisation_id,
+            "team": Shift.team_id,
                 "validated": _validated(), "sector": None, "item": None, "source": Shift.__table__}
     where = window(Shift.organisation_id, Shift.team_id, Shift.shift_on)
     hour = paris_hour(dialect, Shift.started_at)
@@ -212,36 +225,43 @@ def _shift_sources(dialect, window):
         in_48h = func.julianday(Shift.validated_at) - func.julianday(Shift.ended_at) <= 2
     return [
         _grouped("shifts", func.count(), where=where, **keys),
-        _grouped("night_shifts", func.count(), where=where + [or_(hour >= NIGHT_FROM, hour < NIGHT_UNTIL)], **keys),
+        _grouped("night_shifts", func.count(),
+                 where=where + [or_(hour >= NIGHT_FROM, hour < NIGHT_UNTIL)], **keys),
         _grouped("staff_minutes", minutes, where=where + [Shift.ended_at.isnot(None)], **keys),
-        _grouped("shifts_validated_48h", func.count(), where=where + [Shift.validated_at.isnot(None), in_48h],
-                 **keys),
+        _grouped("shifts_validated_48h", func.count(),
+                 where=where + [Shift.validated_at.isnot(None), in_48h], **keys),
     ]
 
 
 def _person_source(dialect, window):
     month = month_expr(Contact.occurred_on, dialect)
     validated = _validated()
-    first = func.sum(case((Contact.is_first_contact.is_(True), 1), else_=0))  # as flagged when recorded:
+    # as flagged when recorded:
+    first = func.sum(case((Contact.is_first_contact.is_(True), 1), else_=0))
     # no figure reads it (the order of recording); new persons come from the spans, in time order
     source = Contact.__table__.join(Shift.__table__, Shift.id == Contact.shift_id)
-    where = window(Contact.organisation_id, Contact.team_id, Contact.occurred_on) + [Contact.person_id.isnot(None)]
-    return (select(month, Contact.organisation_id, Contact.team_id, Contact.person_id, validated, func.count(), first)
+    where = window(Contact.organisation_id, Contact.team_id,
+                   Contact.occurred_on) + [Contact.person_id.isnot(None)]
+    return (select(month, Contact.organisation_id, Contact.team_id, Contact.person_id, validated,
+                   func.count(), first)
             .select_from(source).where(*where)
-            .group_by(month, Contact.organisation_id, Contact.team_id, Contact.person_id, validated))
+            .group_by(month, Contact.organisation_id, Contact.team_id, Contact.person_id,
+                      validated))
 
 
-# --- site observations (issue 21): visits, people seen and used material picked up, per site (the item) ---
+# --- site observations (issue 21): visits, people seen and used material picked up, per site (the
+# item) ---
 
 def _site_sources(dialect, window):
     o = SiteObservation
-    keys = {"month": month_expr(o.observed_on, dialect), "org": o.organisation_id, "team": o.team_id,
-            "validated": _validated(), "sector": None, "item": o.site_id,
+    keys = {"month": month_expr(o.observed_on, dialect), "org": o.organisation_id,
+            "team": o.team_id, "validated": _validated(), "sector": None, "item": o.site_id,
             "source": o.__table__.join(Shift.__table__, Shift.id == o.shift_id)}
     where = window(o.organisation_id, o.team_id, o.observed_on)
     return [_grouped("site_visits", func.count(), where=where, **keys),
             _grouped("site_people_seen", func.sum(o.people_seen), where=where, **keys),
-            _grouped("site_used_material", func.sum(o.syringes_collected + o.pipes_collected), where=where, **keys)]
+            _grouped("site_used_material", func.sum(o.syringes_collected + o.pipes_collected),
+                     where=where, **keys)]
 
 
 def _site_keys(conn, obj):
@@ -249,15 +269,18 @@ def _site_keys(conn, obj):
     if isinstance(obj, SiteObservation):
         return {(o, t, month_start(d)) for o in _values(obj, "organisation_id")
                 for t in _values(obj, "team_id") for d in _values(obj, "observed_on") if d}
-    rows = conn.execute(select(SiteObservation.organisation_id, SiteObservation.team_id, SiteObservation.observed_on)
+    rows = conn.execute(select(SiteObservation.organisation_id, SiteObservation.team_id,
+                               SiteObservation.observed_on)
                         .where(SiteObservation.shift_id == obj.id).distinct())
     return {(r[0], r[1], month_start(r[2])) for r in rows}
 
 
 def source_statements(dialect, window):
-    """Every SELECT that rebuilds ``rollup_monthly`` for ``window`` (also used by the bench's direct path)."""
+    """Every SELECT that rebuilds ``rollup_monthly`` for ``window`` (also used by the bench's direct
+    path)."""
     return (_contact_sources(dialect, window) + _item_sources(dialect, window)
-            + _referral_sources(dialect, window) + _shift_sources(dialect, window) + _site_sources(dialect, window))
+            + _referral_sources(dialect, window) + _shift_sources(dialect, window)
+            + _site_sources(dialect, window))
 
 
 # --- windows ----------------------------------------------------------------------
@@ -276,26 +299,30 @@ def range_window(start, end):
 # --- refresh ----------------------------------------------------------------------
 
 def _rebuild(conn, window, delete_where, full=False):
-    """Rebuild one slice of the team-level roll-ups, then the org-level sums and the person spans it touches."""
+    """Rebuild one slice of the team-level roll-ups, then the org-level sums and the person spans it
+    touches."""
     dialect = conn.dialect.name
     before = None if full else _slice_persons(conn, delete_where)
     conn.execute(delete(RollupMonthly).where(*delete_where(RollupMonthly)))
     conn.execute(delete(RollupPersonMonth).where(*delete_where(RollupPersonMonth)))
     for stmt in source_statements(dialect, window):
         conn.execute(insert(RollupMonthly).from_select(ROLLUP_COLUMNS, stmt))
-    conn.execute(insert(RollupPersonMonth).from_select(PERSON_COLUMNS, _person_source(dialect, window)))
+    conn.execute(
+        insert(RollupPersonMonth).from_select(PERSON_COLUMNS, _person_source(dialect, window)))
     after = None if full else _slice_persons(conn, delete_where)
     return None if full else {row[0] for row in before ^ after}  # persons whose rows changed
 
 
 def _slice_persons(conn, delete_where):
     t = RollupPersonMonth
-    return set(conn.execute(select(t.person_id, t.month, t.organisation_id, t.team_id, t.is_validated,
-                                   t.first_contacts).where(*delete_where(t))).all())
+    return set(
+        conn.execute(select(t.person_id, t.month, t.organisation_id, t.team_id, t.is_validated,
+                            t.first_contacts).where(*delete_where(t))).all())
 
 
 def _rebuild_org(conn, where):
-    """rollup_org_monthly = rollup_monthly summed over teams and sectors, for the rows matching ``where``."""
+    """rollup_org_monthly = rollup_monthly summed over teams and sectors, for the rows matching
+    ``where``."""
     t = RollupMonthly
     conn.execute(delete(RollupOrgMonthly).where(*where(RollupOrgMonthly)))
     cols = [t.month, t.organisation_id, t.measure, t.item_id, t.is_validated]
@@ -308,8 +335,9 @@ SPAN_COLUMNS = ["scope_id", "mode", "person_id", "month", "prev_month", "first_c
 
 
 def _span_select(per_org, mode, person_ids):
-    """Organisation-scope spans. ``first_contacts`` is 1 on the month of the person's first contact in time,
-    all organisations together (the earliest month of the person in this mode), 0 elsewhere."""
+    """Organisation-scope spans. ``first_contacts`` is 1 on the month of the person's first contact
+    in time, all organisations together (the earliest month of the person in this mode), 0
+    elsewhere."""
     t = RollupPersonMonth
     scope = t.organisation_id if per_org else literal_column("0")
     where = ([t.is_validated.is_(True)] if mode == 0 else []) + (
@@ -318,9 +346,11 @@ def _span_select(per_org, mode, person_ids):
     first_month = func.min(t.month).over(partition_by=t.person_id)
     inner = (select(scope.label("scope_id"), t.person_id, t.month, first_month.label("first_month"))
              .where(*where).group_by(*keys).subquery())
-    prev = func.lag(inner.c.month).over(partition_by=[inner.c.scope_id, inner.c.person_id], order_by=inner.c.month)
+    prev = func.lag(inner.c.month).over(partition_by=[inner.c.scope_id, inner.c.person_id],
+                                        order_by=inner.c.month)
     first = case((inner.c.month == inner.c.first_month, 1), else_=0)
-    return select(inner.c.scope_id, literal_column(str(mode)), inner.c.person_id, inner.c.month, prev, first)
+    return select(inner.c.scope_id, literal_column(str(mode)), inner.c.person_id, inner.c.month,
+                  prev, first)
 
 
 def _plan_spans(conn, mode, person_ids):
@@ -341,8 +371,8 @@ def _plan_spans(conn, mode, person_ids):
 
 
 def _person_spans(person_id, mode, rows):
-    """Plan-scope spans of one person; ``first_contacts`` is 1 on the person's first month (first contact in
-    time, whatever the order in which contacts were recorded), 0 elsewhere."""
+    """Plan-scope spans of one person; ``first_contacts`` is 1 on the person's first month (first
+    contact in time, whatever the order in which contacts were recorded), 0 elsewhere."""
     months = {}
     for _p, month, org in rows:
         months.setdefault(month, set()).add(org)
@@ -362,20 +392,23 @@ def _person_spans(person_id, mode, rows):
     return out
 
 
-# An import touching more than this share of all persons (and at least FULL_SPANS_MIN of them) rebuilds
-# everyone's spans in one pass, which beats chunks of ids; live catch-ups touch a few persons.
+# An import touching more than this share of all persons (and at least FULL_SPANS_MIN of them)
+# rebuilds everyone's spans in one pass, which beats chunks of ids; live catch-ups touch a few
+# persons.
 FULL_SPANS_SHARE, FULL_SPANS_MIN = 0.2, 1000
 
 
 def _rebuild_spans(conn, person_ids=None):
-    """Recompute the spans of ``person_ids`` (every person when None), plan-wide and per organisation,
-    then the span counts of every (scope, mode, month) they touch."""
+    """Recompute the spans of ``person_ids`` (every person when None), plan-wide and per
+    organisation, then the span counts of every (scope, mode, month) they touch."""
     if person_ids is not None and not person_ids:
         return
-    if (person_ids is not None and len(person_ids) > FULL_SPANS_MIN  # catch-ups on reads stop here: no count
+    # catch-ups on reads stop here: no count
+    if (person_ids is not None and len(person_ids) > FULL_SPANS_MIN
             and len(person_ids) > FULL_SPANS_SHARE * _persons_count(conn)):
         person_ids = None
-    chunks = [None] if person_ids is None else [sorted(person_ids)[i:i + 500] for i in range(0, len(person_ids), 500)]
+    chunks = [None] if person_ids is None else [sorted(person_ids)[i:i + 500]
+                                                for i in range(0, len(person_ids), 500)]
     touched = set()
     for chunk in chunks:
         where = [] if chunk is None else [RollupPersonSpan.person_id.in_(chunk)]
@@ -384,7 +417,8 @@ def _rebuild_spans(conn, person_ids=None):
         conn.execute(delete(RollupPersonSpan).where(*where))
         for mode in (0, 1):
             _plan_spans(conn, mode, chunk)
-            conn.execute(insert(RollupPersonSpan).from_select(SPAN_COLUMNS, _span_select(True, mode, chunk)))
+            conn.execute(
+                insert(RollupPersonSpan).from_select(SPAN_COLUMNS, _span_select(True, mode, chunk)))
         if chunk is not None:
             touched |= _span_keys(conn, where)
     if person_ids is None:
@@ -411,8 +445,8 @@ LAST_MONTH = date(9999, 12, 1)  # next_month of a last span (after every month)
 
 
 def _rebuild_counts(conn, scope, mode, months):
-    """``rollup_span_counts`` (and, plan-wide, ``rollup_multi_counts``) of one scope, mode and months
-    (read through the spans' scan index); everything when ``scope`` is None."""
+    """``rollup_span_counts`` (and, plan-wide, ``rollup_multi_counts``) of one scope, mode and
+    months (read through the spans' scan index); everything when ``scope`` is None."""
     t, c, u = RollupPersonSpan, RollupSpanCount, RollupMultiCount
     if scope is None:
         where, count_where, multi_where = [], [], []
@@ -437,10 +471,11 @@ def _rebuild_counts(conn, scope, mode, months):
         .group_by(t.mode, t.month, following, t.multi_from)))
 
 
-# The slices of one catch-up, in a temporary table of the refresher's connection (emptied before use, and
-# on PostgreSQL at commit): every rebuild statement joins it, so a backlog of any number of slices costs
-# the same few statements (one INSERT ... SELECT per roll-up measure), not a rebuild per slice.
-# ``team_id`` 0: every team of the organisation that month. Not in the models' metadata: never migrated.
+# The slices of one catch-up, in a temporary table of the refresher's connection (emptied before
+# use, and on PostgreSQL at commit): every rebuild statement joins it, so a backlog of any number of
+# slices costs the same few statements (one INSERT ... SELECT per roll-up measure), not a rebuild
+# per slice. ``team_id`` 0: every team of the organisation that month. Not in the models' metadata:
+# never migrated.
 SLICES = Table("rollup_slices", MetaData(),
                Column("organisation_id", Integer, primary_key=True, autoincrement=False),
                Column("month", Date, primary_key=True),
@@ -451,24 +486,27 @@ EVERY_TEAM = 0
 
 
 def slices_window(org, team, day):
-    """Rows of the slices in ``SLICES``: joined on the organisation and the day's month, for the slice's
-    team or every team. The first and last day of all the slices, also given as values (``slices_from``,
-    ``slices_until``), let PostgreSQL's planner see how few raw rows that is (it cannot estimate a range
-    join, and would scan every contact)."""
+    """Rows of the slices in ``SLICES``: joined on the organisation and the day's month, for the
+    slice's team or every team. The first and last day of all the slices, also given as values
+    (``slices_from``, ``slices_until``), let PostgreSQL's planner see how few raw rows that is (it
+    cannot estimate a range join, and would scan every contact)."""
     s = SLICES.c
-    return [day >= bindparam("slices_from", type_=Date), day < bindparam("slices_until", type_=Date),
+    return [day >= bindparam("slices_from", type_=Date),
+            day < bindparam("slices_until", type_=Date),
             s.organisation_id == org, day >= s.month, day < s.month_end,
             or_(s.team_id == EVERY_TEAM, s.team_id == team)]
 
 
 def slices_month_window(dialect):
-    """``slices_window`` for referrals, which no index reads by date: both planners read them once (only
-    those dated within the slices' span go further) and look each one's slice up by its key, instead of
-    reading an organisation's referrals again for each of its slices (``org + 0``: no lookup from the
-    slices into the referrals by organisation, which SQLite's planner would otherwise prefer)."""
+    """``slices_window`` for referrals, which no index reads by date: both planners read them once
+    (only those dated within the slices' span go further) and look each one's slice up by its key,
+    instead of reading an organisation's referrals again for each of its slices (``org + 0``: no
+    lookup from the slices into the referrals by organisation, which SQLite's planner would
+    otherwise prefer)."""
     def window(org, team, day):
         s = SLICES.c
-        return [day >= bindparam("slices_from", type_=Date), day < bindparam("slices_until", type_=Date),
+        return [day >= bindparam("slices_from", type_=Date),
+                day < bindparam("slices_until", type_=Date),
                 s.organisation_id == org + 0, s.month == month_expr(day, dialect),
                 or_(s.team_id == EVERY_TEAM, s.team_id == team)]
     return window
@@ -494,26 +532,31 @@ def _fill_slices(conn, keys):
     conn.execute(CreateTable(SLICES, if_not_exists=True))
     conn.execute(delete(SLICES))
     conn.execute(insert(SLICES), [
-        {"organisation_id": o, "team_id": EVERY_TEAM if t is None else t, "month": m, "month_end": add_months(m, 1)}
+        {"organisation_id": o, "team_id": EVERY_TEAM if t is None else t, "month": m,
+         "month_end": add_months(m, 1)}
         for o, t, m in sorted(keys, key=_key_order)])
-    # its size, so that the planners walk the slices and read each one through the raw tables' indexes
-    # (organisation, date), instead of probing the slices for every raw row
-    conn.execute(text("ANALYZE temp.rollup_slices" if conn.dialect.name == "sqlite" else "ANALYZE rollup_slices"))
+    # its size, so that the planners walk the slices and read each one through the raw tables'
+    # indexes (organisation, date), instead of probing the slices for every raw row
+    conn.execute(text("ANALYZE temp.rollup_slices" if conn.dialect.name == "sqlite"
+                      else "ANALYZE rollup_slices"))
 
 
 @cache
 def _slice_statements(dialect):
-    """(table, columns, SELECT) of every roll-up measure over the slices in ``SLICES`` (built once)."""
+    """(table, columns, SELECT) of every roll-up measure over the slices in ``SLICES`` (built
+    once)."""
     sources = (_contact_sources(dialect, slices_window) + _item_sources(dialect, slices_window)
-               + _referral_sources(dialect, slices_month_window(dialect)) + _shift_sources(dialect, slices_window)
+               + _referral_sources(dialect, slices_month_window(dialect))
+               + _shift_sources(dialect, slices_window)
                + _site_sources(dialect, slices_window))
     monthly = [(RollupMonthly, ROLLUP_COLUMNS, stmt) for stmt in sources]
     return monthly + [(RollupPersonMonth, PERSON_COLUMNS, _person_source(dialect, slices_window))]
 
 
 def refresh_keys(conn, keys):
-    """Recompute the (organisation_id, team_id, month) slices in ``keys`` (months frozen by a purge are kept),
-    all of them together: the number of statements does not grow with the number of slices."""
+    """Recompute the (organisation_id, team_id, month) slices in ``keys`` (months frozen by a purge
+    are kept), all of them together: the number of statements does not grow with the number of
+    slices."""
     frozen = frozen_before(conn)
     wide = {(o, m) for o, t, m in keys if t is None}
     keys = {(o, None if (o, m) in wide else t, m) for o, t, m in keys
@@ -528,7 +571,8 @@ def refresh_keys(conn, keys):
     span = {"slices_from": min(months), "slices_until": add_months(max(months), 1)}
     for table, columns, stmt in _slice_statements(conn.dialect.name):
         conn.execute(insert(table).from_select(columns, stmt.params(span)))
-    persons = {row[0] for row in before ^ _slice_persons(conn, _in_slices)}  # persons whose rows changed
+    # persons whose rows changed
+    persons = {row[0] for row in before ^ _slice_persons(conn, _in_slices)}
     _rebuild_org(conn, _in_slice_months)
     _rebuild_spans(conn, persons)
     refresh_others(conn, keys)
@@ -543,7 +587,8 @@ def frozen_before(conn):
     """First month that may be rebuilt from the raw tables: months holding days purged by the
     latest cut-off keep their roll-ups as they were (None: nothing was ever purged)."""
     rows = conn.execute(select(AuditEvent.details).where(AuditEvent.action == "purge")).scalars()
-    cutoffs = [date.fromisoformat(d["cutoff"]) for d in rows if isinstance(d, dict) and d.get("cutoff")]
+    cutoffs = [date.fromisoformat(d["cutoff"]) for d in rows if isinstance(d, dict)
+               and d.get("cutoff")]
     if not cutoffs:
         return None
     cutoff = max(cutoffs)
@@ -553,7 +598,8 @@ def frozen_before(conn):
 def refresh_rollups(session, months=None):
     """Rebuild every roll-up (months=None) or only the given months (dates, any day of the month).
 
-    Serialised with ``catch_up``; a full rebuild also clears the marks it covers. Frozen months are kept."""
+    Serialised with ``catch_up``; a full rebuild also clears the marks it covers. Frozen months are
+    kept."""
     conn = session.connection()
     lock(conn)
     frozen = frozen_before(conn)
@@ -565,7 +611,8 @@ def refresh_rollups(session, months=None):
             _rebuild(conn, all_window, lambda t: [], full=True)
             _rebuild_org(conn, lambda t: [])
         else:
-            _rebuild(conn, lambda org, team, day: [day >= frozen], lambda t: [t.month >= frozen], full=True)
+            _rebuild(conn, lambda org, team, day: [day >= frozen], lambda t: [t.month >= frozen],
+                     full=True)
             _rebuild_org(conn, lambda t: [t.month >= frozen])
         _rebuild_spans(conn)
         refresh_others(conn, None)
@@ -573,8 +620,10 @@ def refresh_rollups(session, months=None):
             conn.execute(delete(RollupDirty).where(RollupDirty.id <= last_mark))
         return
     persons = set()
-    for month in sorted({month_start(m) for m in months if frozen is None or month_start(m) >= frozen}):
-        persons |= _rebuild(conn, range_window(month, add_months(month, 1)), lambda t, m=month: [t.month == m])
+    for month in sorted(
+            {month_start(m) for m in months if frozen is None or month_start(m) >= frozen}):
+        persons |= _rebuild(conn, range_window(month, add_months(month, 1)), lambda t,
+                            m=month: [t.month == m])
         _rebuild_org(conn, lambda t, m=month: [t.month == m])
     _rebuild_spans(conn, persons)
     refresh_others(conn, {(None, None, month_start(m)) for m in months
@@ -599,40 +648,47 @@ def lock(conn):
 
 
 def pending(session):
-    """The last committed mark's id, or None when no slice is marked dirty (one read of the primary key's
-    end: the cheap path of every read)."""
+    """The last committed mark's id, or None when no slice is marked dirty (one read of the primary
+    key's end: the cheap path of every read)."""
     return session.execute(select(func.max(RollupDirty.id))).scalar()
 
 
-MARKS_PER_TRANSACTION = 5000  # bounds one catch-up transaction (and how long it holds SQLite's write lock)
+# bounds one catch-up transaction (and how long it holds SQLite's write lock)
+MARKS_PER_TRANSACTION = 5000
 
 
 def process_marks(conn, max_marks=None, up_to=None):
-    """Under the lock: claim committed marks (the oldest ``max_marks`` of them up to id ``up_to``, or all)
-    by deleting them, and rebuild their slices in the same transaction; returns the number of marks claimed.
+    """Under the lock: claim committed marks (the oldest ``max_marks`` of them up to id ``up_to``,
+    or all) by deleting them, and rebuild their slices in the same transaction; returns the number
+    of marks claimed.
 
-    The DELETE ... RETURNING removes exactly the marks it reads: a mark committed meanwhile (on PostgreSQL,
-    even with a smaller id) stays for the next catch-up, and a rollback puts the claimed marks back."""
+    The DELETE ... RETURNING removes exactly the marks it reads: a mark committed meanwhile (on
+    PostgreSQL, even with a smaller id) stays for the next catch-up, and a rollback puts the claimed
+    marks back."""
     lock(conn)
     claim = delete(RollupDirty)
     if max_marks is not None or up_to is not None:
         oldest = select(RollupDirty.id).order_by(RollupDirty.id).limit(max_marks)
-        claim = claim.where(RollupDirty.id.in_(oldest if up_to is None else oldest.where(RollupDirty.id <= up_to)))
-    rows = conn.execute(claim.returning(RollupDirty.organisation_id, RollupDirty.team_id, RollupDirty.month)).all()
+        claim = claim.where(
+            RollupDirty.id.in_(oldest if up_to is None else oldest.where(RollupDirty.id <= up_to)))
+    rows = conn.execute(
+        claim.returning(RollupDirty.organisation_id, RollupDirty.team_id, RollupDirty.month)).all()
     if rows:
         refresh_keys(conn, {(r.organisation_id, r.team_id, _as_date(r.month)) for r in rows})
     return len(rows)
 
 
 def catch_up(session):
-    """Bring the roll-ups up to date with every write committed before this call (call before reading them).
+    """Bring the roll-ups up to date with every write committed before this call (call before
+    reading them).
 
     Set-based: a night's backlog, whatever the number of slices, is one transaction of a few dozen
     statements. Bounded: the marks committed before the call, in transactions of at most
-    ``MARKS_PER_TRANSACTION`` marks each, committed here (writers waiting for SQLite's write lock never wait
-    for a whole backlog); marks committed meanwhile are the next reader's. When ``session`` itself holds
-    uncommitted writes, inside the session's transaction instead (they commit together, and SQLite's write
-    lock is already the session's). Returns the number of marks processed."""
+    ``MARKS_PER_TRANSACTION`` marks each, committed here (writers waiting for SQLite's write lock
+    never wait for a whole backlog); marks committed meanwhile are the next reader's. When
+    ``session`` itself holds uncommitted writes, inside the session's transaction instead (they
+    commit together, and SQLite's write lock is already the session's). Returns the number of marks
+    processed."""
     last = pending(session)
     if last is None:
         return 0
@@ -687,9 +743,10 @@ CONTACT_KEY = ("organisation_id", "team_id", "occurred_on")
 
 
 def _lookup_contacts(session, contact_ids, objects):
-    """{contact id: (organisation, team, day)}: from the session's own objects when it holds them loaded
-    (a contact saved with its material, orientations and referrals: no SQL), else one SELECT. New objects
-    are not in the identity map yet during ``after_flush``: they come from ``objects``."""
+    """{contact id: (organisation, team, day)}: from the session's own objects when it holds them
+    loaded (a contact saved with its material, orientations and referrals: no SQL), else one SELECT.
+    New objects are not in the identity map yet during ``after_flush``: they come from
+    ``objects``."""
     flushed = {o.id: o for o in objects if isinstance(o, Contact)}
     found, missing = {}, set()
     for contact_id in contact_ids:
@@ -701,15 +758,17 @@ def _lookup_contacts(session, contact_ids, objects):
         else:
             missing.add(contact_id)
     if missing:
-        rows = session.connection().execute(select(Contact.id, *[getattr(Contact, a) for a in CONTACT_KEY])
-                                            .where(Contact.id.in_(missing)))
+        rows = session.connection().execute(
+            select(Contact.id, *[getattr(Contact, a) for a in CONTACT_KEY])
+            .where(Contact.id.in_(missing)))
         found.update({r.id: (r.organisation_id, r.team_id, r.occurred_on) for r in rows})
     return found
 
 
 def _referral_keys(referral, contacts):
     found = contacts.get(referral.contact_id)
-    team = found[1] if found else (referral.contact.team_id if referral.contact is not None else None)
+    team = found[1] if found else (referral.contact.team_id if referral.contact is not None
+                                   else None)
     days = [d for _m, column, _r in REFERRAL_STEPS for d in _values(referral, column) if d]
     return {(o, team, month_start(d)) for o in _values(referral, "organisation_id") for d in days}
 
@@ -725,9 +784,11 @@ def _shift_keys(conn, shift):
 
 def _shift_referral_keys(conn, shift_id):
     """The months of every step of the referrals recorded in a shift: they follow its state."""
-    steps = [getattr(Referral, column) for column in dict.fromkeys(c for _m, c, _r in REFERRAL_STEPS)]
+    steps = [getattr(Referral, column)
+             for column in dict.fromkeys(c for _m, c, _r in REFERRAL_STEPS)]
     rows = conn.execute(select(Referral.organisation_id, Contact.team_id, *steps)
-                        .join(Contact, Contact.id == Referral.contact_id).where(Contact.shift_id == shift_id))
+                        .join(Contact, Contact.id == Referral.contact_id)
+                        .where(Contact.shift_id == shift_id))
     return {(r[0], r[1], month_start(day)) for r in rows for day in r[2:] if day}
 
 
@@ -738,7 +799,8 @@ def _touched(session):
 
 def dirty_keys(session, objects):
     conn = session.connection()
-    child_ids = {o.contact_id for o in objects if isinstance(o, (ContactMaterial, Orientation, Referral))}
+    child_ids = {o.contact_id for o in objects
+                 if isinstance(o, (ContactMaterial, Orientation, Referral))}
     contacts = _lookup_contacts(session, child_ids, objects)
     keys = set()
     for obj in objects:
@@ -770,7 +832,8 @@ def _after_flush(session, _flush_context):
     keys = {k for k in dirty_keys(session, objects) if k[0] is not None and k[2] is not None}
     if keys:
         session.connection().execute(insert(RollupDirty), [
-            {"organisation_id": o, "team_id": t, "month": m} for o, t, m in sorted(keys, key=_key_order)])
+            {"organisation_id": o, "team_id": t, "month": m}
+            for o, t, m in sorted(keys, key=_key_order)])
         session.info[PENDING] = True
 
 
@@ -796,7 +859,8 @@ def rollup_rows(session):
     """Every roll-up row, sorted, once caught up (tests compare this with a full recomputation)."""
     catch_up(session)
     monthly = session.execute(select(*[getattr(RollupMonthly, c) for c in ROLLUP_COLUMNS])).all()
-    persons = session.execute(select(*[getattr(RollupPersonMonth, c) for c in PERSON_COLUMNS])).all()
+    persons = session.execute(
+        select(*[getattr(RollupPersonMonth, c) for c in PERSON_COLUMNS])).all()
     orgs = session.execute(select(RollupOrgMonthly.__table__)).all()
     spans = session.execute(select(RollupPersonSpan.__table__)).all()
     counts = session.execute(select(RollupSpanCount.__table__)).all()
@@ -805,7 +869,8 @@ def rollup_rows(session):
 
 
 def _normal(row):
-    return tuple(str(v) if isinstance(v, date) else (int(v) if isinstance(v, bool) else v) for v in row)
+    return tuple(str(v) if isinstance(v, date) else (int(v) if isinstance(v, bool) else v)
+                 for v in row)
 
 
 __all__ = [

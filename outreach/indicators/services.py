@@ -79,7 +79,8 @@ def local_today():
 
 
 def current_month(today=None):
-    """The month in progress: never part of "12 derniers mois", shown apart and labelled "en cours"."""
+    """The month in progress: never part of "12 derniers mois", shown apart and labelled "en
+    cours"."""
     month = month_start(today or local_today())
     return Period(month, month, "month")
 
@@ -90,7 +91,8 @@ def is_running(month, today=None):
 
 
 def parse_period(args, today=None):
-    """A Period from query arguments: the one parser of pages, exports and API (``outreach.queryargs``)."""
+    """A Period from query arguments: the one parser of pages, exports and API
+    (``outreach.queryargs``)."""
     from ..queryargs import parse_period
     return parse_period(args, today)
 
@@ -101,13 +103,14 @@ def months_between(start, end):
 
 
 def check_period_length(start, end, field="from"):
-    """A ValidationError naming ``field`` when the period is longer than READ_MAX_MONTHS (the cost of a read
-    grows with it: every page, export and API answer is bounded the same way)."""
+    """A ValidationError naming ``field`` when the period is longer than READ_MAX_MONTHS (the cost
+    of a read grows with it: every page, export and API answer is bounded the same way)."""
     limit = current_app.config["READ_MAX_MONTHS"]
     months = months_between(start, end)
     if months > limit:
-        raise ValidationError({field: _("Période trop longue : %(months)s mois demandés, %(limit)s au plus. "
-                                        "Choisissez une période plus courte.", months=months, limit=limit)})
+        raise ValidationError(
+            {field: _("Période trop longue : %(months)s mois demandés, %(limit)s au plus. "
+                      "Choisissez une période plus courte.", months=months, limit=limit)})
 
 
 # --- filters ----------------------------------------------------------------------
@@ -119,19 +122,22 @@ def base_filters(args, user):
 
 
 def filter_choices(user):
-    orgs = db.select(Organisation).where(Organisation.is_partner_institution.is_(False)).order_by(Organisation.name)
+    orgs = (
+        db.select(Organisation).where(Organisation.is_partner_institution.is_(False)).order_by(Organisation.name))
     teams = db.select(Team).order_by(Team.name)
     orgs, teams = scoped(orgs, Organisation, user), scoped(teams, Team, user)
     return {"organisations": db.session.execute(orgs).scalars().all(),
             "teams": db.session.execute(teams).scalars().all(),
-            "sectors": db.session.execute(db.select(Sector).order_by(Sector.position)).scalars().all()}
+            "sectors": db.session.execute(
+                db.select(Sector).order_by(Sector.position)).scalars().all()}
 
 
 _CODE_MODELS = {"organisation": Organisation, "team": Team, "sector": Sector}
 
 
 def merged_filters(base, own):
-    """Base (dashboard) filters plus an indicator's own filters (codes); conflicting scopes match nothing."""
+    """Base (dashboard) filters plus an indicator's own filters (codes); conflicting scopes match
+    nothing."""
     filters = dict(base)
     for key, value in (own or {}).items():
         if key in _CODE_MODELS:
@@ -149,14 +155,16 @@ def merged_filters(base, own):
 class Dashboard:
     """Evaluates indicators for one period and filter set, with the fewest queries.
 
-    One board serves a whole request: its reads (roll-up cells, persons, cell keys, admissions) are cached by
-    scope and window, so evaluating more indicators, or the same ones by month, team, sector or organisation
-    (``groups``), adds no query per indicator. ``window`` (first and last month read) defaults to what the
-    dashboard shows: the period, the previous one and twelve months of sparkline."""
+    One board serves a whole request: its reads (roll-up cells, persons, cell keys, admissions) are
+    cached by scope and window, so evaluating more indicators, or the same ones by month, team,
+    sector or organisation (``groups``), adds no query per indicator. ``window`` (first and last
+    month read) defaults to what the dashboard shows: the period, the previous one and twelve months
+    of sparkline."""
 
     def __init__(self, period, filters, user, window=None, indicators=None):
         self.period, self.filters, self.user = period, filters, user
-        self.rules = rules_for(user)  # None: exact figures (an organisation's own, or protection off)
+        # None: exact figures (an organisation's own, or protection off)
+        self.rules = rules_for(user)
         rollups = None if indicators is None else needed_rollups(indicators)
         self.evaluator = m.Evaluator(filters, rollups)
         first = min(period.previous().start, add_months(period.end, -11))
@@ -166,7 +174,8 @@ class Dashboard:
         self._merged, self._prefetched, self._own = {}, {}, {}
 
     def merged(self, own_filters, filters=None):
-        """``merged_filters`` of the board's filters (or ``filters``) and an indicator's own, once per pair."""
+        """``merged_filters`` of the board's filters (or ``filters``) and an indicator's own, once
+        per pair."""
         if filters is None:  # the board's own filters: found by the indicator's filters object
             hit = self._own.get(id(own_filters))
             if hit is not None and hit[0] is own_filters:
@@ -180,7 +189,8 @@ class Dashboard:
         return self._merged[key]
 
     def raw(self, indicator, period, filters=None):
-        """(value, numerator, denominator) of an indicator over a period, exact (medians excepted)."""
+        """(value, numerator, denominator) of an indicator over a period, exact (medians
+        excepted)."""
         num = self._measure(indicator.numerator, indicator.numerator_filters, period, filters)
         den = self._measure(indicator.denominator, indicator.denominator_filters, period, filters) \
             if indicator.denominator else None
@@ -189,13 +199,15 @@ class Dashboard:
     def _measure(self, code, own_filters, period, base=None):
         filters = self.merged(own_filters, base)
         if m.sector_unavailable(m.MEASURES[code], filters):
-            return None  # not broken down by sector (medians too: they would show the unfiltered value)
+            # not broken down by sector (medians too: they would show the unfiltered value)
+            return None
         if m.MEASURES[code].kind == "median":
             return self._median(code, filters, period)
         return self.evaluator.value(code, filters, (period.start, period.end))
 
     def _median(self, code, filters, period):
-        """The median, withheld (for protected readers) when the perturbed count of its inputs is."""
+        """The median, withheld (for protected readers) when the perturbed count of its inputs
+        is."""
         days = self._median_days(m.MEASURES[code], filters, period)
         if self.rules:
             count = protect_count(len(days), days_key(days), self.rules, "median")
@@ -204,10 +216,12 @@ class Dashboard:
         return statistics.median(days) if days else None
 
     def _median_days(self, measure, filters, period):
-        """Days of each admission in the period, from one query per scope over the dashboard window."""
+        """Days of each admission in the period, from one query per scope over the dashboard
+        window."""
         window = self.evaluator.window
         if not window or period.start < window[0] or period.end > window[1]:
-            return [a - s for a, s in db.session.connection().execute(measure.query(filters, period.bounds))]
+            return ([a - s for a, s in db.session.connection().execute(
+                measure.query(filters, period.bounds))])
         ids = m.item_ids(filters, measure.item_kind)
         start = 1 if measure.params["start"] == "first_seen" else 2
         first, end = m.day_number(period.start), m.day_number(add_months(period.end, 1))
@@ -216,44 +230,50 @@ class Dashboard:
             if ids is None or programme in ids:
                 admitted = columns[0]
                 low, high = bisect.bisect_left(admitted, first), bisect.bisect_left(admitted, end)
-                days += [a - s for a, s in zip(admitted[low:high], columns[start][low:high]) if s is not None]
+                days += [a - s for a, s in zip(admitted[low:high], columns[start][low:high])
+                         if s is not None]
         return days
 
     def _admissions(self, filters, window):
-        """{programme id: (admission days, first-seen days, proposal days)} over the window, by admission day
-        (day numbers: integers, read without the ORM)."""
+        """{programme id: (admission days, first-seen days, proposal days)} over the window, by
+        admission day (day numbers: integers, read without the ORM)."""
         key = ("admissions", filters.get("organisation_id"), filters.get("team_id"),
                bool(filters.get("include_provisional")))
         if key not in self.evaluator._values:
-            rows = db.session.connection().execute(m.admissions_query(filters, window)).all()  # by admission day
+            # by admission day
+            rows = db.session.connection().execute(m.admissions_query(filters, window)).all()
             by_programme = {}
             for row in rows:
                 by_programme.setdefault(row[0], []).append(row)
-            self.evaluator._values[key] = {programme: tuple(zip(*part))[1:] for programme, part in by_programme.items()}
+            self.evaluator._values[key] = {programme: tuple(zip(*part))[1:]
+                                           for programme, part in by_programme.items()}
         return self.evaluator._values[key]
 
     def published(self, indicator, period, filters=None):
-        """The indicator over ``period`` (and ``filters``, default the board's) as this reader may see it:
-        exact, or computed from protected counts."""
+        """The indicator over ``period`` (and ``filters``, default the board's) as this reader may
+        see it: exact, or computed from protected counts."""
         value, num, den = self.raw(indicator, period, filters)
         if self.rules is None:
             return value
         num = self.protect(indicator.numerator, indicator.numerator_filters, period, num, filters)
-        den = self.protect(indicator.denominator, indicator.denominator_filters, period, den, filters) \
-            if indicator.denominator else None
+        den = (self.protect(indicator.denominator, indicator.denominator_filters, period, den,
+                            filters)
+               if indicator.denominator else None)
         return ratio(num, den, indicator)
 
     def protect(self, code, own_filters, period, value, filters=None):
-        """A measure's count as published: perturbed with its cell key, or withheld (medians already are)."""
+        """A measure's count as published: perturbed with its cell key, or withheld (medians already
+        are)."""
         measure = m.MEASURES[code]
-        if self.rules is None or measure.kind == "median" or measure.params.get("not_people") or not is_shown(value):
+        if (self.rules is None or measure.kind == "median" or measure.params.get("not_people")
+            or not is_shown(value)):
             return value
         key = self.keys.key(measure, self.merged(own_filters, filters), period.bounds)
         return protect_count(value, key, self.rules, measure.kind)
 
     def groups(self, indicator, by, keys):
-        """[(label, value)] of the indicator by ``by`` over ``keys`` (``dimension_keys``), each published
-        as the cell of its own that the drill-down shows (a month is its own period)."""
+        """[(label, value)] of the indicator by ``by`` over ``keys`` (``dimension_keys``), each
+        published as the cell of its own that the drill-down shows (a month is its own period)."""
         if by != "month" and not self.filters.get(f"{by}_id") and not self._prefetched.get(by):
             ids = [key for key, _label in keys]
             self.evaluator.prefetch_cells(self.filters, by, ids)
@@ -262,7 +282,8 @@ class Dashboard:
         rows = []
         for key, label in keys:
             sub_period = Period(key, key) if by == "month" else self.period
-            rows.append((label, self.published(indicator, sub_period, _narrow(self.filters, by, key))))
+            rows.append(
+                (label, self.published(indicator, sub_period, _narrow(self.filters, by, key))))
         return rows
 
     def row(self, indicator):
@@ -281,10 +302,11 @@ class Dashboard:
         if measure.kind == "median" or measure.params.get("window"):
             return []
         num = self._monthly(indicator.numerator, indicator.numerator_filters)
-        den = self._monthly(indicator.denominator, indicator.denominator_filters) if indicator.denominator \
-            else [None] * len(num)
+        den = (self._monthly(indicator.denominator, indicator.denominator_filters)
+               if indicator.denominator else [None] * len(num))
         months = [Period(mo, mo) for mo in self.spark_months]
-        num = [self.protect(indicator.numerator, indicator.numerator_filters, p, v) for p, v in zip(months, num)]
+        num = [self.protect(indicator.numerator, indicator.numerator_filters, p, v)
+               for p, v in zip(months, num)]
         if indicator.denominator:
             den = [self.protect(indicator.denominator, indicator.denominator_filters, p, v)
                    for p, v in zip(months, den)]
@@ -305,8 +327,9 @@ class Dashboard:
         if key not in self.evaluator._values:
             window = (self.spark_months[0], self.spark_months[-1])
             rows = db.session.execute(m.monthly_persons_query(filters, window))
-            self.evaluator._values[key] = {m._as_date(mo): dict(zip(("distinct", "new", "multi_org"), v))
-                                           for mo, *v in rows}
+            self.evaluator._values[key] = {
+                m._as_date(mo): dict(zip(("distinct", "new", "multi_org"), v))
+                for mo, *v in rows}
         series = self.evaluator._values[key]
         return [(series.get(mo) or {}).get(what) or 0 for mo in self.spark_months]
 
@@ -336,13 +359,15 @@ def ratio(num, den, indicator):
 
 
 def target_for(indicator, period):
-    """The target of the period, pro-rated by months for plain counts with a longer target period."""
+    """The target of the period, pro-rated by months for plain counts with a longer target
+    period."""
     for target in indicator.targets:
         if target.starts_on <= period.end and target.ends_on >= period.start:
             months = (target.ends_on.year - target.starts_on.year) * 12 + target.ends_on.month \
                 - target.starts_on.month + 1
             additive = m.MEASURES[indicator.numerator].kind == "sum" and not indicator.denominator
-            return target.value * min(1, period.months / months) if additive and months else target.value
+            return (target.value * min(1, period.months / months) if additive and months
+                    else target.value)
     return None
 
 
@@ -373,8 +398,8 @@ def load_plan():
     plan = current_plan()
     if plan is None:
         return None
-    options = selectinload(Plan.axes).selectinload(PlanAxis.actions).selectinload(PlanAction.indicators) \
-        .selectinload(Indicator.targets)
+    options = selectinload(Plan.axes).selectinload(PlanAxis.actions) \
+        .selectinload(PlanAction.indicators).selectinload(Indicator.targets)
     return db.session.execute(select(Plan).where(Plan.id == plan.id).options(options)).scalar_one()
 
 
@@ -390,12 +415,14 @@ def dashboard(period, filters, user, running=False):
         window = (first, max(period.end, current_month().start))
     board = Dashboard(period, filters, user, window=window)
     actions = board.actions(plan)
-    return (plan, actions, month_to_date(actions, filters, user, board=board)) if running else (plan, actions)
+    return (plan, actions,
+            month_to_date(actions, filters, user, board=board)) if running else (plan, actions)
 
 
 def month_to_date(actions, filters, user, today=None, board=None):
-    """(the month in progress, {indicator code: its value so far}), shown apart from complete months;
-    read by ``board`` when its window holds that month (the dashboard's own), else by a board of its own."""
+    """(the month in progress, {indicator code: its value so far}), shown apart from complete
+    months; read by ``board`` when its window holds that month (the dashboard's own), else by a
+    board of its own."""
     month = current_month(today)
     window = board.evaluator.window if board is not None else None
     if window is None or not window[0] <= month.start <= window[1]:
@@ -414,13 +441,15 @@ def breakdown(indicator, period, filters, user, by):
     if by not in DIMENSIONS:
         raise ValidationError({"by": _("Découpage inconnu.")})
     board = Dashboard(period, filters, user, window=period.bounds, indicators=[indicator])
-    return board.groups(indicator, by, dimension_keys(by, period, filters)), board.published(indicator, period)
+    return board.groups(indicator, by,
+                        dimension_keys(by, period, filters)), board.published(indicator, period)
 
 
 def evaluate(indicators, period, filters, user, by=None):
-    """[(indicator, value, [(label, value)] or None)]: each indicator over ``period`` as ``user`` may see it
-    (the dashboard's cells, protected alike), and by ``by`` when asked, from one board: the number of
-    queries grows with the groups, not with the indicators (the read API's single evaluation)."""
+    """[(indicator, value, [(label, value)] or None)]: each indicator over ``period`` as ``user``
+    may see it (the dashboard's cells, protected alike), and by ``by`` when asked, from one board:
+    the number of queries grows with the groups, not with the indicators (the read API's single
+    evaluation)."""
     if by is not None and by not in DIMENSIONS:
         raise ValidationError({"by": _("Découpage inconnu.")})
     board = Dashboard(period, filters, user, window=period.bounds, indicators=indicators)
@@ -437,7 +466,8 @@ def _narrow(filters, by, key):
 
 def dimension_keys(by, period, filters):
     if by == "month":
-        return [(month, running_label(month)) for month in (add_months(period.start, i) for i in range(period.months))]
+        return [(month, running_label(month))
+                for month in (add_months(period.start, i) for i in range(period.months))]
     model = _CODE_MODELS[by]
     label = model.display_label_column() if hasattr(model, "display_label_column") else model.name
     query = select(model.id, label).order_by(model.id)
@@ -452,18 +482,22 @@ def dimension_keys(by, period, filters):
 
 # --- pathway funnel ---------------------------------------------------------------
 
-FUNNEL_STEPS = ["referrals_proposed", "referrals_accepted", "admissions", "exits_stable"]  # the shelter pathway
+# the shelter pathway
+FUNNEL_STEPS = ["referrals_proposed", "referrals_accepted", "admissions", "exits_stable"]
 FUNNEL_EXTRA = ["referrals_refused", "refusals_no_place"]
 CARE_STEPS = ["orientations", "orientations_accompanied"]
-STEP_LABELS = {"referrals_proposed": _l("Orientations hébergement proposées"), "referrals_accepted": _l("Acceptées"),
+STEP_LABELS = {"referrals_proposed": _l("Orientations hébergement proposées"),
+               "referrals_accepted": _l("Acceptées"),
                "admissions": _l("Admises"), "exits_stable": _l("Sorties vers un logement stable"),
-               "refusals_no_place": _l("Refusées faute de place"), "orientations": _l("Orientations vers le soin"),
+               "refusals_no_place": _l("Refusées faute de place"),
+               "orientations": _l("Orientations vers le soin"),
                "orientations_accompanied": _l("dont accompagnées physiquement")}
 
 
 @dataclass(frozen=True)
 class Step:
-    """One step of a pathway: its published count and its share (%) of the previous step of the same chain."""
+    """One step of a pathway: its published count and its share (%) of the previous step of the same
+    chain."""
     code: str
     value: object
     share: object = None
@@ -474,30 +508,38 @@ class Step:
 
 
 def funnel(period, filters, user):
-    """The shelter pathway (proposed -> accepted -> admitted -> exited to stable housing, no-place refusals
-    beside it) and care orientations apart, each step a share of the previous one of its own chain; per
-    programme too. Every count is protected as a cell of its own and shares come from published counts."""
+    """The shelter pathway (proposed -> accepted -> admitted -> exited to stable housing, no-place
+    refusals beside it) and care orientations apart, each step a share of the previous one of its
+    own chain; per programme too. Every count is protected as a cell of its own and shares come from
+    published counts."""
     board = Dashboard(period, filters, user)
     ev, bounds = board.evaluator, period.bounds
-    programmes = list(db.session.execute(select(RefItem).filter_by(kind="programme").order_by(RefItem.position))
-                      .scalars())
+    programmes = list(
+        db.session.execute(select(RefItem).filter_by(kind="programme").order_by(RefItem.position))
+        .scalars())
     codes = FUNNEL_STEPS + FUNNEL_EXTRA
-    table = [[ev.value(step, {**filters, "programme": p.code}, bounds) for step in codes] for p in programmes]
+    table = [[ev.value(step, {**filters, "programme": p.code}, bounds) for step in codes]
+             for p in programmes]
     waiting = [_waiting(board, filters, p.code) for p in programmes]
-    totals = {code: board.protect(code, None, period, _total([row[i] for row in table])) for i, code in enumerate(codes)}
+    totals = {code: board.protect(code, None, period, _total([row[i] for row in table]))
+              for i, code in enumerate(codes)}
     table = [[board.protect(step, {"programme": p.code}, period, v) for step, v in zip(codes, row)]
              for p, row in zip(programmes, table)]
     shelter = _chain({code: totals[code] for code in FUNNEL_STEPS})
-    care = _chain({code: board.protect(code, None, period, ev.value(code, filters, bounds)) for code in CARE_STEPS})
+    care = (_chain({code: board.protect(code, None, period, ev.value(code, filters, bounds))
+                    for code in CARE_STEPS}))
     no_place = Step("refusals_no_place", totals["refusals_no_place"],
                     step_share(totals["referrals_proposed"], totals["refusals_no_place"]))
     contacts = board.protect("contacts", None, period, ev.value("contacts", filters, bounds))
-    return {"programmes": list(zip(programmes, table, waiting)), "shelter": shelter, "no_place": no_place,
-            "care": care, "contacts": contacts, "weakest": weakest_step([s.share for s in shelter[1:]])}
+    return {"programmes": list(zip(programmes, table, waiting)), "shelter": shelter,
+            "no_place": no_place,
+            "care": care, "contacts": contacts,
+            "weakest": weakest_step([s.share for s in shelter[1:]])}
 
 
 def _chain(values):
-    """Steps of one chain from {code: published count}, in order, each with its share of the previous one."""
+    """Steps of one chain from {code: published count}, in order, each with its share of the
+    previous one."""
     steps, before = [], None
     for code, value in values.items():
         steps.append(Step(code, value, step_share(before, value) if steps else None))
@@ -506,7 +548,8 @@ def _chain(values):
 
 
 def step_share(before, after):
-    """``after`` as a % of ``before``, from published counts; withheld (Hidden) with either of them."""
+    """``after`` as a % of ``before``, from published counts; withheld (Hidden) with either of
+    them."""
     for value in (before, after):
         if isinstance(value, Hidden):
             return value

@@ -37,8 +37,10 @@ from .rollups import refresh_rollups
 
 ORGS, TEAMS_PER_ORG, SECTORS, YEARS = 6, 5, 40, 5
 CHUNK = 20000
-MATERIAL_WEIGHTS = {"kit_base": 50, "pipe": 10, "embouts": 12, "filtres": 8, "baume": 6, "collation": 20,
-                    "preservatifs": 6, "naloxone": 2, "steribox": 4, "seringues": 4, "kit_hygiene": 5}
+MATERIAL_WEIGHTS = {"kit_base": 50, "pipe": 10, "embouts": 12, "filtres": 8, "baume": 6,
+                    "collation": 20,
+                    "preservatifs": 6, "naloxone": 2, "steribox": 4, "seringues": 4,
+                    "kit_hygiene": 5}
 PROGRAMME_WEIGHTS = {"assore": 40, "siao_115": 25, "phase": 10, "lhss_lam": 8, "espace_repos": 12,
                      "logement_accompagne": 5}
 
@@ -57,7 +59,8 @@ def build_history(n, seed=1, today=None):
     refresh_rollups(db.session)
     db.session.commit()
     total = time.perf_counter() - started
-    return (f"synthetic history: {counts} in {inserted:.1f} s, roll-ups in {total - inserted:.1f} s "
+    return (f"synthetic history: {counts} in {inserted:.1f} s, roll-ups in {total - inserted:.1f} "
+            "s "
             f"(total {total:.1f} s)")
 
 
@@ -81,7 +84,8 @@ def build_demo_history(today=None, seed=1, per_day=DEMO_CONTACTS_PER_DAY):
     if start > end:
         return "demo history: already up to date"
     n = per_day * ((end - start).days + 1)
-    counts = _DemoHistory(db.session.connection(), random.Random(seed), world, n, today, start, end).run()
+    counts = _DemoHistory(db.session.connection(), random.Random(seed), world, n, today, start,
+                          end).run()
     db.session.commit()
     refresh_rollups(db.session, months=_months(start, end))
     db.session.commit()
@@ -99,13 +103,14 @@ def _months(start, end):
 def _demo_world():
     from ..seed import DEMO_USERS, ORGANISATIONS
     codes = [team[0] for _, _, partner, teams in ORGANISATIONS if not partner for team in teams]
-    teams = db.session.execute(select(Team).where(Team.code.in_(codes)).order_by(Team.code)).scalars().all()
+    teams = db.session.execute(
+        select(Team).where(Team.code.in_(codes)).order_by(Team.code)).scalars().all()
     workers = {u.organisation_id: u.id for u in db.session.execute(select(User).where(
         User.email.in_([e for e, role, *_ in DEMO_USERS if role == "worker"]))).scalars()}
     if not teams or any(t.organisation_id not in workers for t in teams):
         return None
-    return {"teams": [(t.organisation_id, t.id, [s.id for s in t.sectors]) for t in teams], "users": workers,
-            "refs": _refs()}
+    return {"teams": [(t.organisation_id, t.id, [s.id for s in t.sectors]) for t in teams],
+            "users": workers, "refs": _refs()}
 
 
 # --- organisations, teams, sectors, users -----------------------------------------
@@ -114,16 +119,19 @@ def _world(rng):
     sectors = _sectors()
     teams, users = [], {}
     for o in range(1, ORGS + 1):
-        org = _get(Organisation, code=f"synth_{o:02d}", defaults={"name": f"Association synthétique {o}"})
+        org = _get(Organisation, code=f"synth_{o:02d}",
+                   defaults={"name": f"Association synthétique {o}"})
         user = _get(User, email=f"synth{o}@synthetic.invalid", defaults={
-            "role": "worker", "organisation_id": org.id, "password_hash": hash_password(uuid.uuid4().hex)})
+            "role": "worker", "organisation_id": org.id,
+            "password_hash": hash_password(uuid.uuid4().hex)})
         users[org.id] = user.id
         for t in range(1, TEAMS_PER_ORG + 1):
             team = _get(Team, organisation_id=org.id, code=f"synth_{o:02d}_{t}",
                         defaults={"name": f"Équipe {o}.{t}"})
             covered = rng.sample(sectors, 6)
             if not team.sectors:
-                db.session.execute(insert(team_sectors), [{"team_id": team.id, "sector_id": s} for s in covered])
+                db.session.execute(insert(team_sectors),
+                                   [{"team_id": team.id, "sector_id": s} for s in covered])
             teams.append((org.id, team.id, covered))
     db.session.flush()
     return {"teams": teams, "users": users, "refs": _refs()}
@@ -141,9 +149,11 @@ def _get(model, defaults=None, **keys):
 def _sectors():
     existing = db.session.execute(select(Sector.id).order_by(Sector.position)).scalars().all()
     for i in range(len(existing), SECTORS):
-        _get(Sector, code=f"synth_sector_{i + 1}", defaults={"label": f"Secteur synthétique {i + 1}",
-                                                              "position": 100 + i})
-    return db.session.execute(select(Sector.id).order_by(Sector.position).limit(SECTORS)).scalars().all()
+        _get(Sector, code=f"synth_sector_{i + 1}",
+             defaults={"label": f"Secteur synthétique {i + 1}",
+                        "position": 100 + i})
+    return db.session.execute(
+        select(Sector.id).order_by(Sector.position).limit(SECTORS)).scalars().all()
 
 
 def _refs():
@@ -165,16 +175,19 @@ class _History:
         self.person_base = (db.session.execute(select(func.max(Person.id))).scalar() or 0) + 1
         self.persons = {}  # index -> [first_on, last_on, last_team]
         self.written = set()
-        self.buffers = {name: [] for name in ("shifts", "contacts", "materials", "orientations", "referrals")}
+        self.buffers = {
+            name: [] for name in ("shifts", "contacts", "materials", "orientations", "referrals")}
         self.counts = dict.fromkeys(self.buffers, 0)
         refs = world["refs"]
-        self.materials = [(refs["material"][c], w) for c, w in MATERIAL_WEIGHTS.items() if c in refs["material"]]
+        self.materials = [(refs["material"][c], w) for c, w in MATERIAL_WEIGHTS.items()
+                          if c in refs["material"]]
         self.programmes = [(refs["programme"][c], w) for c, w in PROGRAMME_WEIGHTS.items()
                            if c in refs["programme"]]
         self.destinations = list(refs["destination"].values())
         self.living = list(refs["living_situation"].values())
         self.no_place = refs["refusal_reason"][NO_PLACE_REFUSAL]
-        self.other_refusals = [v for k, v in refs["refusal_reason"].items() if k != NO_PLACE_REFUSAL]
+        self.other_refusals = [v for k, v in refs["refusal_reason"].items()
+                               if k != NO_PLACE_REFUSAL]
         self.stable = refs["exit_reason"][STABLE_HOUSING_EXIT]
         self.other_exits = [v for k, v in refs["exit_reason"].items() if k != STABLE_HOUSING_EXIT]
 
@@ -188,33 +201,40 @@ class _History:
             for org_id, team_id, sectors in teams:
                 if self.rng.random() > chance or made >= self.n:
                     continue
-                count = min(self.n - made, max(0, int(self.rng.gauss(per_shift, per_shift / 3) + 0.5)))
+                count = min(self.n - made,
+                            max(0, int(self.rng.gauss(per_shift, per_shift / 3) + 0.5)))
                 made += self._shift(day, day_index, org_id, team_id, sectors, count)
         while made < self.n:  # rounding leftovers go to shifts of the last weeks
             day_index = self.days - 1 - self.rng.randint(8, 40)
             org_id, team_id, sectors = self.rng.choice(teams)
-            made += self._shift(self.start + timedelta(days=day_index), day_index, org_id, team_id, sectors,
-                                min(self.n - made, int(per_shift) + 1))
+            made += self._shift(self.start + timedelta(days=day_index), day_index, org_id, team_id,
+                                sectors, min(self.n - made, int(per_shift) + 1))
         self._flush(force=True)
         self._insert_persons()
-        return ", ".join(f"{v} {k}" for k, v in self.counts.items()) + f", {len(self.persons)} persons"
+        return ", ".join(f"{v} {k}"
+                         for k, v in self.counts.items()) + f", {len(self.persons)} persons"
 
     def _shift(self, day, day_index, org_id, team_id, sectors, count):
         rng = self.rng
         night = rng.random() < 0.6
-        started = datetime(day.year, day.month, day.day, rng.choice((18, 19, 20)) if night else rng.choice((9, 10, 13)),
+        started = datetime(day.year, day.month, day.day,
+                           rng.choice((18, 19, 20)) if night else rng.choice((9, 10, 13)),
                            rng.choice((0, 15, 30)))
         ended = started + timedelta(minutes=rng.randint(150, 300))
         age = (self.today - day).days
         status = "validated" if age > 7 else ("closed" if age > 0 else "open")
         shift_id = str(uuid.uuid4())
         self.buffers["shifts"].append({
-            "id": shift_id, "organisation_id": org_id, "team_id": team_id, "opened_by_id": self.world["users"][org_id],
+            "id": shift_id, "organisation_id": org_id, "team_id": team_id,
+            "opened_by_id": self.world["users"][org_id],
             "started_at": started, "ended_at": ended if status != "open" else None, "shift_on": day,
-            "status": status, "staff_count": rng.randint(2, 4), "closed_at": ended if status != "open" else None,
-            "validated_at": ended + timedelta(hours=rng.randint(2, 96)) if status == "validated" else None,
+            "status": status, "staff_count": rng.randint(2, 4),
+            "closed_at": ended if status != "open" else None,
+            "validated_at": (ended + timedelta(hours=rng.randint(2, 96))
+                             if status == "validated" else None),
             "created_at": started, "updated_at": started, "version": 1,
-            "unapproached_women": 0, "unapproached_men": 0, "unapproached_other": 0, "used_material_collected": 0})
+            "unapproached_women": 0, "unapproached_men": 0, "unapproached_other": 0,
+            "used_material_collected": 0})
         for _ in range(count):
             self._contact(shift_id, day, day_index, org_id, team_id, sectors, started)
         self._flush()
@@ -241,11 +261,13 @@ class _History:
         occurred = started + timedelta(minutes=rng.randint(0, 140))
         self.buffers["contacts"].append({
             "id": contact_id, "shift_id": shift_id, "organisation_id": org_id, "team_id": team_id,
-            "sector_id": rng.choice(sectors), "occurred_at": occurred, "occurred_on": day, "kind": kind,
-            "person_id": person_id, "is_first_contact": first,
+            "sector_id": rng.choice(sectors), "occurred_at": occurred, "occurred_on": day,
+            "kind": kind, "person_id": person_id, "is_first_contact": first,
             "people_count": rng.randint(1, 4) if kind == "anonymous" else 1,
-            "sex": rng.choice("mmmfx"), "age_band": rng.choice(("18_25", "26_35", "36_45", "46_55", "unknown")),
-            "living_situation_id": rng.choice(self.living), "created_by_id": self.world["users"][org_id],
+            "sex": rng.choice("mmmfx"),
+            "age_band": rng.choice(("18_25", "26_35", "36_45", "46_55", "unknown")),
+            "living_situation_id": rng.choice(self.living),
+            "created_by_id": self.world["users"][org_id],
             "created_at": occurred, "updated_at": occurred})
         if kind != "refusal":
             self._extras(contact_id, org_id, person_id, day)
@@ -253,24 +275,27 @@ class _History:
     def _extras(self, contact_id, org_id, person_id, day):
         rng = self.rng
         if rng.random() < 0.6:
-            ids = {x for x in rng.choices([m for m, _ in self.materials], [w for _, w in self.materials],
-                                          k=rng.randint(1, 3))}
+            ids = {x for x in rng.choices([m for m, _ in self.materials],
+                                          [w for _, w in self.materials], k=rng.randint(1, 3))}
             self.buffers["materials"].extend({"contact_id": contact_id, "material_id": m,
                                               "quantity": rng.randint(1, 3)} for m in ids)
         if rng.random() < 0.08:
-            self.buffers["orientations"].append({"contact_id": contact_id, "destination_id": rng.choice(
+            self.buffers["orientations"].append(
+                {"contact_id": contact_id, "destination_id": rng.choice(
                 self.destinations), "is_accompanied": rng.random() < 0.3})
         if person_id is not None and rng.random() < 0.025:
             self.buffers["referrals"].append(self._referral(contact_id, org_id, person_id, day))
 
     def _referral(self, contact_id, org_id, person_id, day):
         rng = self.rng
-        row = {"id": str(uuid.uuid4()), "contact_id": contact_id, "organisation_id": org_id, "person_id": person_id,
+        row = {"id": str(uuid.uuid4()), "contact_id": contact_id, "organisation_id": org_id,
+               "person_id": person_id,
                "person_first_seen_on": self.persons[person_id - self.person_base][0],
-               "programme_id": rng.choices([p for p, _ in self.programmes], [w for _, w in self.programmes])[0],
+               "programme_id": rng.choices([p for p, _ in self.programmes],
+                                           [w for _, w in self.programmes])[0],
                "status": "proposed", "proposed_on": day, "accepted_on": None, "refused_on": None,
-               "refusal_reason_id": None, "admitted_on": None, "exited_on": None, "exit_reason_id": None,
-               "updated_at": datetime(day.year, day.month, day.day)}
+               "refusal_reason_id": None, "admitted_on": None, "exited_on": None,
+               "exit_reason_id": None, "updated_at": datetime(day.year, day.month, day.day)}
         step = day + timedelta(days=rng.randint(0, 10))
         if step > self.today:
             return row
@@ -293,7 +318,8 @@ class _History:
         """Last seen (date, team) of every person, once the whole history is written."""
         stmt = (update(Person.__table__).where(Person.id == bindparam("pid"))
                 .values(last_seen_on=bindparam("last_on"), last_seen_team_id=bindparam("team")))
-        rows = [{"pid": self.person_base + i, "last_on": v[1], "team": v[2]} for i, v in self.persons.items()]
+        rows = [{"pid": self.person_base + i, "last_on": v[1], "team": v[2]}
+                for i, v in self.persons.items()]
         for at in range(0, len(rows), CHUNK * 5):
             self.conn.execute(stmt, rows[at:at + CHUNK * 5])
 
@@ -315,8 +341,10 @@ class _History:
         """Insert the persons first met since the last chunk (before the contacts pointing at
         them)."""
         indexes = [i for i in self.persons if i not in self.written]
-        digests = {i: hashlib.sha256(f"synthetic-{self.person_base}-{i}".encode()).hexdigest() for i in indexes}
-        codes = codes_from_digests(digests.values())  # stage 2 as for a real person (stage 1 skipped: no inputs)
+        digests = {i: hashlib.sha256(f"synthetic-{self.person_base}-{i}".encode()).hexdigest()
+                   for i in indexes}
+        # stage 2 as for a real person (stage 1 skipped: no inputs)
+        codes = codes_from_digests(digests.values())
         rows = [self._person_row(i, codes[digests[i]]) for i in indexes]
         if rows:
             self.conn.execute(insert(Person.__table__), rows)
@@ -324,8 +352,8 @@ class _History:
 
     def _person_row(self, index, code):
         first_on, last_on, team = self.persons[index]
-        return {"id": self.person_base + index, "code": code, "is_weak": False, "first_seen_on": first_on,
-                "last_seen_on": last_on, "last_seen_team_id": team}
+        return {"id": self.person_base + index, "code": code, "is_weak": False,
+                "first_seen_on": first_on, "last_seen_on": last_on, "last_seen_team_id": team}
 
 
 class _DemoHistory(_History):
@@ -341,7 +369,9 @@ class _DemoHistory(_History):
                 if self.rng.random() < 0.15:
                     continue
                 count = max(1, int(self.rng.gauss(per_shift, per_shift / 3) + 0.5))
-                self._shift(self.start + timedelta(days=day_index), day_index, org_id, team_id, sectors, count)
+                self._shift(self.start + timedelta(days=day_index), day_index, org_id, team_id,
+                            sectors, count)
         self._flush(force=True)
         self._insert_persons()
-        return ", ".join(f"{v} {k}" for k, v in self.counts.items()) + f", {len(self.persons)} persons"
+        return ", ".join(f"{v} {k}"
+                         for k, v in self.counts.items()) + f", {len(self.persons)} persons"

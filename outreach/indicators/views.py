@@ -31,7 +31,8 @@ def is_running(period):
 
 @bp.app_template_global("disclosure_legend")
 def disclosure_legend():
-    """What was done to the figures of this page, and why (every indicator page and export says it)."""
+    """What was done to the figures of this page, and why (every indicator page and export says
+    it)."""
     return legend(current_user)
 
 
@@ -50,9 +51,10 @@ def dashboard():
     else:
         (plan, actions), running = services.dashboard(period, filters, current_user), None
     months = [services.month_label(add_months(period.end, -i)) for i in range(11, -1, -1)]
-    return render_template("indicators/dashboard.html", plan=plan, actions=actions, period=period, running=running,
-                           spark_months=months,
-                           filters=filters, choices=services.filter_choices(current_user), add_months=add_months)
+    return render_template("indicators/dashboard.html", plan=plan, actions=actions, period=period,
+                           running=running, spark_months=months,
+                           filters=filters, choices=services.filter_choices(current_user),
+                           add_months=add_months)
 
 
 @bp.route("/indicateurs/<code>")
@@ -66,7 +68,8 @@ def indicator(code):
         rows, total = services.breakdown(item, period, filters, current_user, by)
     except ValidationError as error:
         return _bad_request(error)
-    return render_template("indicators/indicator.html", item=item, rows=rows, total=total, by=by, period=period,
+    return render_template("indicators/indicator.html", item=item, rows=rows, total=total, by=by,
+                           period=period,
                            filters=filters, choices=services.filter_choices(current_user))
 
 
@@ -86,11 +89,13 @@ def funnel():
 def catalogue():
     plan = services.load_plan()
     form = PlanUploadForm()
-    return render_template("indicators/catalogue.html", plan=plan, form=form, can_import=is_plan_level(current_user))
+    return render_template("indicators/catalogue.html", plan=plan, form=form,
+                           can_import=is_plan_level(current_user))
 
 
 def _catalogue_page(form):
-    return render_template("indicators/catalogue.html", plan=services.load_plan(), form=form, can_import=True)
+    return render_template("indicators/catalogue.html", plan=services.load_plan(), form=form,
+                           can_import=True)
 
 
 @bp.route("/plan/import", methods=["POST"])
