@@ -190,7 +190,9 @@ def record_contact(shift, user, data):
 def _build_contact(shift, user, data):
     kind, people_count = _check_contract(data, bool(data.get("digest")))
     occurred = check_occurred_at(data, shift)
-    contact = Contact(id=_contact_id(data), shift=shift, organisation_id=shift.organisation_id,
+    # shift_id, not shift=: the relation's other side (Shift.contacts, never read while saving)
+    # would mark the shift changed, and the flush would then work through every relation of both
+    contact = Contact(id=_contact_id(data), shift_id=shift.id, organisation_id=shift.organisation_id,
                       team_id=shift.team_id, sector=_sector(data), occurred_at=occurred,
                       occurred_on=local_date(occurred), kind=kind, people_count=people_count,
                       sex=contract.check_choice("sex", data.get("sex")),
