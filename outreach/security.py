@@ -200,21 +200,27 @@ def _session_limits():
             now - timedelta(hours=config["SESSION_MAX_HOURS"]))
 
 
+# a session record and its user in one statement, built once
+_SESSION_QUERY = (db.select(UserSession, User).join(User, User.id == UserSession.user_id)
+                  .where(UserSession.id == bindparam("digest")))
+
+
 def _live_session(clear):
-    record = db.session.get(UserSession, _digest(clear)) if isinstance(clear, str) else None
+    """(the live session record of the cookie's ``clear`` id, its user), or (None, None)."""
+    row = (db.session.execute(_SESSION_QUERY, {"digest": _digest(clear)}).first()
+           if isinstance(clear, str) else None)
     idle, oldest = _session_limits()
-    if record is None or record.last_seen_at < idle or record.created_at < oldest:
-        return None
-    return record
+    if row is None or row[0].last_seen_at < idle or row[0].created_at < oldest:
+        return None, None
+    return row[0], row[1]
 
 
 @login_manager.user_loader
 def _load_user(user_id):
     uid, _, version = user_id.partition(":")
-    record = _live_session(session.get(SESSION_KEY))
+    record, user = _live_session(session.get(SESSION_KEY))
     if record is None or str(record.user_id) != uid:
         return None
-    user = db.session.get(User, record.user_id)
     if user is None or str(user.session_version) != version or not user.is_active:
         return None
     if _due(record.last_seen_at):
