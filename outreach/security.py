@@ -21,6 +21,7 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user, user_loaded_from_request
+from sqlalchemy import bindparam
 from sqlalchemy.orm import joinedload
 
 from . import audit
@@ -126,6 +127,12 @@ def revoke_access(user, actor):
         revoke_token(token, actor)
 
 
+# the token, its user and the user's teams in one statement (a save checks the teams); built once:
+# building it per request cost more CPU than running it
+_TOKEN_QUERY = (db.select(ApiToken).where(ApiToken.token_hash == bindparam("digest"))
+                .options(joinedload(ApiToken.user).joinedload(User.teams)))
+
+
 @login_manager.request_loader
 def _load_user_from_token(req):
     """A bearer token signs in an /api/ request, nothing else: never a page, an export or the
@@ -133,10 +140,8 @@ def _load_user_from_token(req):
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer ") or not is_api_endpoint(current_app, req.endpoint):
         return None
-    # the token, its user and the user's teams in one statement (a save checks the teams)
-    token = db.session.execute(
-        db.select(ApiToken).filter_by(token_hash=_digest(header[7:].strip()))
-        .options(joinedload(ApiToken.user).joinedload(User.teams))).unique().scalar_one_or_none()
+    token = db.session.execute(_TOKEN_QUERY, {"digest": _digest(header[7:].strip())}
+                               ).unique().scalar_one_or_none()
     if token is None or not token.is_live or not token.user.is_active:
         return None
     if _due(token.last_used_at):
@@ -203,21 +208,27 @@ def _session_limits():
             now - timedelta(hours=config["SESSION_MAX_HOURS"]))
 
 
+# a session record and its user in one statement, built once
+_SESSION_QUERY = (db.select(UserSession, User).join(User, User.id == UserSession.user_id)
+                  .where(UserSession.id == bindparam("digest")))
+
+
 def _live_session(clear):
-    record = db.session.get(UserSession, _digest(clear)) if isinstance(clear, str) else None
+    """(the live session record of the cookie's ``clear`` id, its user), or (None, None)."""
+    row = (db.session.execute(_SESSION_QUERY, {"digest": _digest(clear)}).first()
+           if isinstance(clear, str) else None)
     idle, oldest = _session_limits()
-    if record is None or record.last_seen_at < idle or record.created_at < oldest:
-        return None
-    return record
+    if row is None or row[0].last_seen_at < idle or row[0].created_at < oldest:
+        return None, None
+    return row[0], row[1]
 
 
 @login_manager.user_loader
 def _load_user(user_id):
     uid, _, version = user_id.partition(":")
-    record = _live_session(session.get(SESSION_KEY))
+    record, user = _live_session(session.get(SESSION_KEY))
     if record is None or str(record.user_id) != uid:
         return None
-    user = db.session.get(User, record.user_id)
     if user is None or str(user.session_version) != version or not user.is_active:
         return None
     if _due(record.last_seen_at):

@@ -7,8 +7,6 @@ from flask_babel import gettext as _
 
 from .. import contract
 from ..errors import ValidationError
-from ..extensions import db
-from ..models import Sector
 from ..pseudonyms import inputs
 from ..pseudonyms import services as pseudonyms
 from ..reference import services as reference
@@ -79,10 +77,10 @@ def sector_id(form):
     code = form.get("sector")
     if not code:
         return None
-    sector = db.session.execute(db.select(Sector).filter_by(code=code)).scalar_one_or_none()
-    if sector is None:
+    sector_id = reference.codes_to_ids("sector").get(code)  # this process's copy, no SQL
+    if sector_id is None:
         raise ValidationError({"sector": _("Secteur inconnu.")})
-    return sector.id
+    return sector_id
 
 
 def person_digest(form):

@@ -65,23 +65,34 @@ def shift_for_save(shift_id, contact_id):
     both first (a replay is answered with the stored contact), and ``record_contact`` then takes
     no second lock. PostgreSQL: SELECT ... FOR UPDATE. SQLite (no FOR UPDATE): a no-op UPDATE
     that takes the database's write lock, RETURNING the row."""
-    stored = db.select(Contact.id).where(Contact.id == contact_id).exists()
-    if db.session.get_bind().dialect.name == "sqlite":
+    query = _shift_for_save_query(db.session.get_bind().dialect.name)
+    row = db.session.execute(query, {"shift_id": shift_id, "contact_id": contact_id},
+                             execution_options={"populate_existing": True}).first()
+    if row is None:
+        return None, db.session.get(Contact, contact_id) is not None
+    db.session.info[LOCKED] = (row[0].id, db.session().get_transaction())
+    return row[0], bool(row[1])
+
+
+_SAVE_QUERIES = {}  # dialect name: the statement, built once (building it cost more than running it)
+
+
+def _shift_for_save_query(dialect):
+    query = _SAVE_QUERIES.get(dialect)
+    if query is not None:
+        return query
+    if dialect == "sqlite":
         table = Shift.__table__
         returning = ", ".join(f'"{c.name}"' for c in table.c)
         update = db.text(f"UPDATE shifts SET status = status WHERE id = :shift_id "  # nosec B608
                          f"RETURNING {returning}, EXISTS (SELECT 1 FROM contacts WHERE id = :contact_id)"
                          ).columns(*table.c, db.column("stored", db.Boolean))
         query = db.select(Shift, update.selected_columns.stored).from_statement(update)
-        params = {"shift_id": shift_id, "contact_id": contact_id}
     else:
-        query = db.select(Shift, stored).where(Shift.id == shift_id).with_for_update(of=Shift)
-        params = {}
-    row = db.session.execute(query, params, execution_options={"populate_existing": True}).first()
-    if row is None:
-        return None, db.session.get(Contact, contact_id) is not None
-    db.session.info[LOCKED] = (row[0].id, db.session().get_transaction())
-    return row[0], bool(row[1])
+        stored = db.select(Contact.id).where(Contact.id == db.bindparam("contact_id")).exists()
+        query = (db.select(Shift, stored).where(Shift.id == db.bindparam("shift_id"))
+                 .with_for_update(of=Shift))
+    return _SAVE_QUERIES.setdefault(dialect, query)
 
 
 def _locked_here(shift):
@@ -179,7 +190,9 @@ def record_contact(shift, user, data):
 def _build_contact(shift, user, data):
     kind, people_count = _check_contract(data, bool(data.get("digest")))
     occurred = check_occurred_at(data, shift)
-    contact = Contact(id=_contact_id(data), shift=shift, organisation_id=shift.organisation_id,
+    # shift_id, not shift=: the relation's other side (Shift.contacts, never read while saving)
+    # would mark the shift changed, and the flush would then work through every relation of both
+    contact = Contact(id=_contact_id(data), shift_id=shift.id, organisation_id=shift.organisation_id,
                       team_id=shift.team_id, sector=_sector(data), occurred_at=occurred,
                       occurred_on=local_date(occurred), kind=kind, people_count=people_count,
                       sex=contract.check_choice("sex", data.get("sex")),

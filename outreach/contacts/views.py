@@ -91,7 +91,13 @@ def new():
     shift = open_shift_for(current_user)
     if shift is None or request.form.get("shift_id", shift.id) != shift.id:
         return _error_page({"shift_id": _("Aucune maraude ouverte.")}, 409)
-    existing = _existing(request.form.get("id"))
+    posted_id = request.form.get("id")
+    # the shift held for the save (record_contact takes no second lock) and whether the posted id
+    # is taken: one statement, as the API's save
+    shift, stored = services.shift_for_save(shift.id, posted_id if is_uuid(posted_id) else None)
+    if shift is None:  # deleted meanwhile
+        return _error_page({"shift_id": _("Aucune maraude ouverte.")}, 409)
+    existing = _existing(posted_id) if stored else None
     if existing is not None and existing.shift_id == shift.id:
         flash(_("Contact enregistré."), "contact")
         return redirect(url_for("shifts.current") + "#contact-form")
@@ -114,8 +120,9 @@ def new():
     except Forbidden as exc:
         db.session.rollback()
         return _error_page({"shift_id": str(exc)}, 403)
+    contact_id = contact.id  # read before the commit expires it (no re-read of the contact)
     db.session.commit()
-    session["undo_contact"] = contact.id
+    session["undo_contact"] = contact_id
     flash(_("Contact enregistré."), "contact")
     return redirect(url_for("shifts.current") + "#contact-form")
 

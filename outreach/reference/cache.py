@@ -69,10 +69,11 @@ def _read(version):
     return Lists(version, _detached(RefItem, items), _detached(Sector, sectors))
 
 
+_VERSION = select(ReferenceVersion.version).where(ReferenceVersion.id == 1)  # built once
+
+
 def _version():
-    return db.session.execute(
-        select(ReferenceVersion.version).where(ReferenceVersion.id == 1)
-    ).scalar()
+    return db.session.execute(_VERSION).scalar()
 
 
 def current():
