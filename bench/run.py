@@ -3,15 +3,17 @@
 - write throughput of POST /api/v1/encounters next to GET /healthz, same gunicorn (sync, 4 workers),
   same run, at 1, 8 and 32 concurrent clients (threaded keep-alive load generator, loopback);
 - dashboard times (bench/dashboard.py), offline sync of 200 contacts (bench/offline_sync.py),
-  logging page weight gzipped (the page and every file its <link> and <script> tags load, gzip -6 as nginx).
-- the dashboard, the read API (GET /api/v1/indicators) and the drill-down by team from the same roll-ups,
-  on SQLite and on PostgreSQL (a database of its own, created and dropped), side by side.
-- every manager page, the first read after a backlog of roll-up marks and the SQL statements of a contact save
-  (bench/reads.py); the peak memory of a streamed CSV import (bench/import_memory.py); both databases.
-Environment: BENCH_SECONDS (per step, default 5), BENCH_SCALE or BENCH_ENCOUNTERS (contacts, default 1000000),
-BENCH_IMPORT_MEMORY_ROWS (rows of the imported file, default 1000000),
-BENCH_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres), BENCH_POSTGRES_5M=1
-(also 5M contacts on PostgreSQL), BENCH_POSTGRES=0 (skip PostgreSQL).
+  logging page weight gzipped (the page and every file its <link> and <script> tags load, gzip -6 as
+  nginx).
+- the dashboard, the read API (GET /api/v1/indicators) and the drill-down by team from the same
+  roll-ups, on SQLite and on PostgreSQL (a database of its own, created and dropped), side by side.
+- every manager page, the first read after a backlog of roll-up marks and the SQL statements of a
+  contact save (bench/reads.py); the peak memory of a streamed CSV import (bench/import_memory.py);
+  both databases.
+Environment: BENCH_SECONDS (per step, default 5), BENCH_SCALE or BENCH_ENCOUNTERS (contacts, default
+1000000), BENCH_IMPORT_MEMORY_ROWS (rows of the imported file, default 1000000),
+BENCH_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres),
+BENCH_POSTGRES_5M=1 (also 5M contacts on PostgreSQL), BENCH_POSTGRES=0 (skip PostgreSQL).
 """
 import gzip
 import importlib
@@ -47,14 +49,16 @@ def _step(port, clients, seconds, mode, token=None, shift=None):
     if wrk.available():
         return wrk.run(port, clients, seconds, mode, token, shift)
     if mode == "healthz":
-        return _stats(harness.load(port, [("GET", "/healthz", None)], clients, duration=seconds), seconds)
+        return _stats(harness.load(port, [("GET", "/healthz", None)], clients, duration=seconds),
+                      seconds)
     job = ("POST", "/api/v1/encounters", lambda: harness.encounter(shift))
     res = harness.load(port, [job], clients, token=token, duration=seconds)
     return {**_stats(res, seconds), "non_2xx": sum(1 for r in res if r[0] not in (200, 201))}
 
 
 def throughput(seconds, url=None):
-    """POST /api/v1/encounters beside GET /healthz, on a fresh SQLite file (or the empty database at ``url``)."""
+    """POST /api/v1/encounters beside GET /healthz, on a fresh SQLite file (or the empty database at
+    ``url``)."""
     tmp = tempfile.mkdtemp(prefix="outreach-bench-")
     url = url or f"sqlite:///{tmp}/bench.db"
     prep = harness.prepare(tmp, url)
@@ -70,7 +74,8 @@ def throughput(seconds, url=None):
                 row["ratio"] = round(row["encounters"]["rps"] / max(row["healthz"]["rps"], 0.1), 3)
             rows.append(row)
         log = server.output()
-        return {"api": available, "tool": TOOL, "rows": rows, "server_locked_in_log": log.count("database is locked"),
+        return {"api": available, "tool": TOOL, "rows": rows,
+                "server_locked_in_log": log.count("database is locked"),
                 "backend": url.split(":", 1)[0].split("+", 1)[0]}
     finally:
         server.stop()
@@ -87,7 +92,8 @@ def throughput_postgresql(seconds):
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        return throughput(seconds, admin.url.set(database=name).render_as_string(hide_password=False))
+        return throughput(seconds,
+                          admin.url.set(database=name).render_as_string(hide_password=False))
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -122,14 +128,16 @@ def page_weight():
     from outreach.seed import DEMO_PASSWORD, seed_demo
     tmp = tempfile.mkdtemp(prefix="outreach-weight-")
     os.environ["OUTREACH_INSTANCE_PATH"] = tmp
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp}/w.db", "SECRET_KEY": "b", "PSEUDONYM_KEY": "b",
-                      "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False})
+    app = create_app(
+        {"DATABASE_URL": f"sqlite:///{tmp}/w.db", "SECRET_KEY": "b", "PSEUDONYM_KEY": "b",
+         "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False})
     from flask_migrate import upgrade
     with app.app_context():
         upgrade()
         seed_demo()
         db.session.commit()
-        team = db.session.execute(db.select(User).filter_by(email=harness.WORKER)).scalar_one().teams[0].code
+        team = (
+            db.session.execute(db.select(User).filter_by(email=harness.WORKER)).scalar_one().teams[0].code)
     client = app.test_client()
     client.post("/connexion", data={"email": harness.WORKER, "password": DEMO_PASSWORD})
     get = lambda url: client.get(url).get_data()
@@ -139,7 +147,8 @@ def page_weight():
     if b'id="contact-form"' not in html:
         return {"error": "no contact form on /maraude after starting a shift"}
     parts = page_parts(html, get)
-    return {"url": "/maraude", "gzip_level": GZIP_LEVEL, "parts": parts, "total_gz_bytes": sum(parts.values()),
+    return {"url": "/maraude", "gzip_level": GZIP_LEVEL, "parts": parts,
+            "total_gz_bytes": sum(parts.values()),
             "target_bytes": PAGE_BUDGET, "start_page_gz_bytes": sum(start.values()),
             "lazy_gz_bytes": {url: len(gzip.compress(get(url), GZIP_LEVEL)) for url in LAZY},
             "service_worker_gz_bytes": len(gzip.compress(get("/sw.js"), GZIP_LEVEL))}
@@ -168,13 +177,16 @@ def print_throughput(tp):
     if "rows" not in tp:
         print(f"== write throughput: {tp}")
         return
-    print(f"== write throughput (gunicorn sync x4, {tp.get('backend', 'sqlite')}, loopback, load: {tp.get('tool')}) ==")
-    print(f"{'clients':>7} {'healthz rps':>12} {'p50':>7} {'p99':>7} | {'POST rps':>9} {'p50':>7} {'p99':>7}"
+    print(f"== write throughput (gunicorn sync x4, {tp.get('backend', 'sqlite')}, loopback, load: "
+          f"{tp.get('tool')}) ==")
+    print(f"{'clients':>7} {'healthz rps':>12} {'p50':>7} {'p99':>7} | {'POST rps':>9} {'p50':>7} "
+          f"{'p99':>7}"
           f" {'ratio':>6} {'5xx':>4} {'locked':>6}")
     for row in tp["rows"]:
         h, e = row["healthz"], row.get("encounters")
         line = f"{row['clients']:>7} {h['rps']:>12} {h['p50_ms']:>7} {h['p99_ms']:>7} |"
-        line += (f" {e['rps']:>9} {e['p50_ms']:>7} {e['p99_ms']:>7} {row['ratio']:>6} {e['5xx']:>4} {e['locked']:>6}"
+        line += (f" {e['rps']:>9} {e['p50_ms']:>7} {e['p99_ms']:>7} {row['ratio']:>6} "
+                 f"{e['5xx']:>4} {e['locked']:>6}"
                  if e else "  POST /api/v1/encounters not available")
         print(line)
     print("targets: ratio >= 0.3, p99 <= 100 ms at 32 clients, 0 locked")
@@ -182,8 +194,10 @@ def print_throughput(tp):
 
 def _print_rest(out):
     w = out["page_weight"]
-    print(f"== logging page gzipped: {w.get('total_gz_bytes')} bytes (target <= {PAGE_BUDGET}) {w.get('parts')}")
-    print(f"   not counted: start page {w.get('start_page_gz_bytes')}, loaded when needed {w.get('lazy_gz_bytes')},"
+    print(f"== logging page gzipped: {w.get('total_gz_bytes')} bytes (target <= {PAGE_BUDGET}) "
+          f"{w.get('parts')}")
+    print(f"   not counted: start page {w.get('start_page_gz_bytes')}, loaded when needed "
+          f"{w.get('lazy_gz_bytes')},"
           f" service worker {w.get('service_worker_gz_bytes')}")
     print_reads(out)
     for key in ("manager_pages", "manager_pages_postgresql"):
@@ -192,17 +206,20 @@ def _print_rest(out):
     for key in ("import_memory", "import_memory_postgresql"):
         if "import_mb" in out.get(key, {}):
             m = out[key]
-            print(f"== import of a {m['rows']:,}-row CSV ({m['file_mb']} MB), {m['backend']}: {m['import_mb']} MB"
-                  f" for the import (peak RSS {m['peak_rss_mb']} MB; target <= {m['target_mb']} MB), {m['seconds']} s")
-    for key in ("dashboard", *READ_RUNS, "manager_pages", "manager_pages_postgresql", "import_memory",
-                "import_memory_postgresql", "offline_sync", "import_speed"):
+            print(f"== import of a {m['rows']:,}-row CSV ({m['file_mb']} MB), {m['backend']}: "
+                  f"{m['import_mb']} MB"
+                  f" for the import (peak RSS {m['peak_rss_mb']} MB; target <= {m['target_mb']} "
+                  f"MB), {m['seconds']} s")
+    for key in ("dashboard", *READ_RUNS, "manager_pages", "manager_pages_postgresql",
+                "import_memory", "import_memory_postgresql", "offline_sync", "import_speed"):
         if key in out:
             print(f"== {key}: {json.dumps(out[key])}")
 
 
 READ_RUNS = ("dashboard_postgresql", "dashboard_postgresql_5m")
 READ_ROWS = (("dashboard page", "dashboard_page"), ("read API, every indicator", "read_api"),
-             ("read API, 10 by team", "read_api_by_team"), ("drill-down by team", "drilldown_team_page"))
+             ("read API, 10 by team", "read_api_by_team"),
+             ("drill-down by team", "drilldown_team_page"))
 
 
 def print_reads(out):
@@ -246,15 +263,20 @@ def main():
         out["dashboard_postgresql"] = optional("dashboard", "run_postgresql", encounters=encounters)
         out["manager_pages_postgresql"] = optional("reads", "run_postgresql", encounters=encounters)
         if os.environ.get("BENCH_POSTGRES_5M") == "1":
-            out["dashboard_postgresql_5m"] = optional("dashboard", "run_postgresql", encounters=5_000_000)
+            out["dashboard_postgresql_5m"] = optional("dashboard", "run_postgresql",
+                                                      encounters=5_000_000)
     import_rows = int(os.environ.get("BENCH_IMPORT_MEMORY_ROWS", "1000000"))
     out["import_memory"] = optional("import_memory", rows=import_rows)
     if postgres:
-        out["import_memory_postgresql"] = optional("import_memory", rows=import_rows, postgresql=True)
+        out["import_memory_postgresql"] = optional("import_memory", rows=import_rows,
+                                                   postgresql=True)
     out["offline_sync"] = optional("offline_sync", contacts=200)
-    out["import_speed"] = optional("import_speed", rows=int(os.environ.get("BENCH_IMPORT_ROWS", "200000")))
-    out["lighthouse"] = optional("lighthouse")  # mobile accessibility of the logging and tally pages (100)
-    out["planexec"] = optional("planexec", encounters=encounters)  # the plan's report card, one year (<= 50 ms)
+    out["import_speed"] = optional("import_speed",
+                                   rows=int(os.environ.get("BENCH_IMPORT_ROWS", "200000")))
+    # mobile accessibility of the logging and tally pages (100)
+    out["lighthouse"] = optional("lighthouse")
+    # the plan's report card, one year (<= 50 ms)
+    out["planexec"] = optional("planexec", encounters=encounters)
     if postgres:
         out["planexec_postgresql"] = optional("planexec", "run_postgresql", encounters=encounters)
     out["elapsed_s"] = round(time.monotonic() - started, 1)

@@ -19,7 +19,8 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local mode, token, shift, now = os.getenv("WRK_MODE"), os.getenv("WRK_TOKEN"), os.getenv("WRK_SHIFT"), os.getenv("WRK_NOW")
+local mode, token = os.getenv("WRK_MODE"), os.getenv("WRK_TOKEN")
+local shift, now = os.getenv("WRK_SHIFT"), os.getenv("WRK_NOW")
 function init(args)
   math.randomseed(os.time() * 1000 + tid * 7919)
   errors5, locked = 0, 0
@@ -53,9 +54,10 @@ function done(summary, latency, requests)
     lk = lk + t:get("locked")
   end
   local s = summary.errors
-  io.write(string.format('WRKJSON {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"non_2xx_3xx":%d,'
-    .. '"socket_errors":%d,"5xx":%d,"locked":%d}\n', summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(99), s.status, s.connect + s.read + s.write + s.timeout, e5, lk))
+  io.write(string.format('WRKJSON {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,'
+    .. '"non_2xx_3xx":%d,"socket_errors":%d,"5xx":%d,"locked":%d}\n', summary.requests,
+    summary.duration, latency:percentile(50), latency:percentile(99), s.status,
+    s.connect + s.read + s.write + s.timeout, e5, lk))
 end
 """
 
@@ -70,8 +72,8 @@ def run(port, clients, seconds, mode="healthz", token="", shift=""):
         fh.write(SCRIPT)
     env = dict(os.environ, WRK_MODE=mode, WRK_TOKEN=token or "", WRK_SHIFT=shift or "",
                WRK_NOW=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    cmd = [shutil.which("wrk"), "-t", str(min(clients, 2)), "-c", str(clients), "-d", f"{seconds:g}s",
-           "--timeout", "10s", "-s", fh.name, f"http://127.0.0.1:{port}"]
+    cmd = [shutil.which("wrk"), "-t", str(min(clients, 2)), "-c", str(clients), "-d",
+           f"{seconds:g}s", "--timeout", "10s", "-s", fh.name, f"http://127.0.0.1:{port}"]
     try:
         out = subprocess.run(cmd, env=env, capture_output=True, text=True,  # nosec B603
                              timeout=seconds + 60, check=True).stdout

@@ -1,7 +1,9 @@
-"""Write API for the offline client: shifts and encounters as JSON with codes, idempotent by client UUID.
+"""Write API for the offline client: shifts and encounters as JSON with codes, idempotent by client
+UUID.
 
-The first POST of an ``id`` answers 201; a replay answers 200 with the stored record, never a second row
-(a racing duplicate insert is caught as IntegrityError, rolled back, and the stored row returned).
+The first POST of an ``id`` answers 201; a replay answers 200 with the stored record, never a second
+row (a racing duplicate insert is caught as IntegrityError, rolled back, and the stored row
+returned).
 """
 import datetime as dt
 import uuid
@@ -62,7 +64,8 @@ def _bad(field, message):
 
 
 def _when(data, field):
-    """Naive UTC of an ISO 8601 date and time; without a zone it is Paris time (the contact contract's rule)."""
+    """Naive UTC of an ISO 8601 date and time; without a zone it is Paris time (the contact
+    contract's rule)."""
     value = data.get(field)
     return None if value is None else contract.parse_datetime(value, field)
 
@@ -94,7 +97,8 @@ def _code(kind, value, field):
 
 
 def _code_map(kind):
-    return reference.codes_to_ids(kind)  # this process's copy of the lists (no SQL while none changed)
+    # this process's copy of the lists (no SQL while none changed)
+    return reference.codes_to_ids(kind)
 
 
 def _quantities(kind, values, field):
@@ -102,14 +106,16 @@ def _quantities(kind, values, field):
     if values is None:
         return {}
     if not isinstance(values, dict) or not all(
-            isinstance(q, int) and not isinstance(q, bool) and 0 <= q <= 10000 for q in values.values()):
+            isinstance(q, int) and not isinstance(q, bool) and 0 <= q <= 10000
+            for q in values.values()):
         _bad(field, _("Objet {code: quantité} attendu."))
     ids = _codes(kind, list(values), field)
     return dict(zip(ids, values.values()))
 
 
 def _materials(values):
-    """A contact's material: {code: quantity} with the contract's bounds (checked by the service)."""
+    """A contact's material: {code: quantity} with the contract's bounds (checked by the
+    service)."""
     if values is None:
         return {}
     if not isinstance(values, dict):
@@ -124,7 +130,7 @@ def _optional_bool(data, field):
     return value
 
 
-# --- shifts -------------------------------------------------------------------------------------------
+# --- shifts ---------------------------------------------------------------------------------------
 
 def _team_id(code):
     if not isinstance(code, str):
@@ -150,7 +156,8 @@ def close_data(data):
         _bad("ambiance", _("Ambiance inconnue."))
     return {"ended_at": _when(data, "ended_at"), "ambiance": ambiance,
             "police_presence": _optional_bool(data, "police_presence"),
-            "unapproached_women": _int(unapproached, "f", 0), "unapproached_men": _int(unapproached, "m", 0),
+            "unapproached_women": _int(unapproached, "f", 0),
+            "unapproached_men": _int(unapproached, "m", 0),
             "unapproached_other": _int(unapproached, "x", 0),
             "used_material_collected": _int(data, "used_material_collected", 0),
             "stock_back": _quantities("material", data.get("stock_back"), "stock_back")}
@@ -182,7 +189,8 @@ def _stored(model, record_id, to_json):
 def _create(model, record_id, build, to_json, stored=None):
     """Idempotent create: replay -> 200 stored; race on the primary key -> rollback, 200 stored.
     ``stored``: whether the caller already knows the id is taken (None: look it up). The answer is
-    built once the record is flushed, before the commit expires it (no re-read of what was saved)."""
+    built once the record is flushed, before the commit expires it (no re-read of what was
+    saved)."""
     if stored if stored is not None else db.session.get(model, record_id) is not None:
         return _stored(model, record_id, to_json)
     try:
@@ -192,9 +200,12 @@ def _create(model, record_id, build, to_json, stored=None):
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
-        if db.session.get(model, record_id) is None:  # not a replay racing this one: another constraint
-            current_app.logger.error("%s insert refused: %s", model.__tablename__, constraint_of(exc))
-            if is_unique_violation(exc):  # a concurrent write took the same key: the same request succeeds later
+        # not a replay racing this one: another constraint
+        if db.session.get(model, record_id) is None:
+            current_app.logger.error("%s insert refused: %s", model.__tablename__,
+                                     constraint_of(exc))
+            # a concurrent write took the same key: the same request succeeds later
+            if is_unique_violation(exc):
                 return _busy()
             return jsonify(errors={"id": integrity_message(exc)}), 409
         return _stored(model, record_id, to_json)
@@ -202,8 +213,10 @@ def _create(model, record_id, build, to_json, stored=None):
 
 
 def _busy():
-    """503 with Retry-After: a concurrent write collided with this one; the same request will succeed later."""
-    response = jsonify(errors={"_": _("Enregistrement simultané d'un autre appareil : nouvel essai automatique.")})
+    """503 with Retry-After: a concurrent write collided with this one; the same request will
+    succeed later."""
+    response = jsonify(
+        errors={"_": _("Enregistrement simultané d'un autre appareil : nouvel essai automatique.")})
     response.headers["Retry-After"] = "1"
     return response, 503
 
@@ -232,17 +245,19 @@ def post_shift_close(shift_id):
     return jsonify(shift_json(shift)), 200
 
 
-# --- encounters ---------------------------------------------------------------------------------------
+# --- encounters -----------------------------------------------------------------------------------
 
 def _person(data):
-    """The digest of ``person`` when one is given; whether the kind wants one is the contract's rule."""
+    """The digest of ``person`` when one is given; whether the kind wants one is the contract's
+    rule."""
     person = data.get("person")
     if person is None:
         return {}
     if not isinstance(person, dict):
         _bad("person", _("Code de la personne attendu."))
     digest = person.get("digest")
-    if not isinstance(digest, str) or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+    if not isinstance(digest, str) or len(digest) != 64 or any(c not in "0123456789abcdef"
+                                                               for c in digest):
         _bad("person", _("Empreinte SHA-256 (64 caractères hexadécimaux) attendue."))
     return {"digest": digest, "is_weak": bool(person.get("weak"))}
 
@@ -272,7 +287,8 @@ def _choice(data, field):
 
 
 def encounter_data(data):
-    """Service data of an encounter; kinds, people count, person and material follow the contact contract."""
+    """Service data of an encounter; kinds, people count, person and material follow the contact
+    contract."""
     kind = contract.check_kind(data.get("kind"))
     person = _person(data)
     return {"id": _uuid(data.get("id")), "occurred_at": _when(data, "occurred_at"),
@@ -280,7 +296,8 @@ def encounter_data(data):
             "people_count": contract.check_contact(kind, bool(person), data.get("people_count")),
             "sex": contract.check_choice("sex", _choice(data, "sex")),
             "age_band": contract.check_choice("age_band", _choice(data, "age_band")),
-            "living_situation_id": _code("living_situation", data.get("living_situation"), "living_situation"),
+            "living_situation_id": _code("living_situation", data.get("living_situation"),
+                                         "living_situation"),
             "product_ids": _codes("product", data.get("products"), "products"),
             "need_ids": _codes("need", data.get("needs"), "needs"),
             "materials": _materials(data.get("materials")),
@@ -292,16 +309,20 @@ def encounter_json(contact):
     person = contact.person
     seen = person.last_seen_team if person else None
     return {"id": contact.id, "shift_id": contact.shift_id, "kind": contact.kind,
-            "occurred_at": _iso(contact.occurred_at), "sector": contact.sector.code if contact.sector else None,
+            "occurred_at": _iso(contact.occurred_at),
+            "sector": contact.sector.code if contact.sector else None,
             "people_count": contact.people_count,
             "person": {"known": person is not None,
-                       "last_seen_on": person.last_seen_on.isoformat() if person and person.last_seen_on else None,
+                       "last_seen_on": (person.last_seen_on.isoformat()
+                                        if person and person.last_seen_on else None),
                        "last_seen_team": seen.name if seen else None},
-            "orientations": [{"id": o.id, "destination": reference.code_of(o.destination_id), "accompanied": o.is_accompanied}
+            "orientations": [{"id": o.id, "destination": reference.code_of(o.destination_id),
+                              "accompanied": o.is_accompanied}
                              for o in sorted(contact.orientations, key=lambda o: o.id)],
-            "referrals": [{"id": r.id, "programme": reference.code_of(r.programme_id), "status": r.status,
-                           "steps_url": f"/api/v1/referrals/{r.id}/steps"}
-                          for r in sorted(contact.referrals, key=lambda r: (r.proposed_on, r.id))]}
+            "referrals": [
+                {"id": r.id, "programme": reference.code_of(r.programme_id), "status": r.status,
+                 "steps_url": f"/api/v1/referrals/{r.id}/steps"}
+                for r in sorted(contact.referrals, key=lambda r: (r.proposed_on, r.id))]}
 
 
 @bp.route("/api/v1/encounters", methods=["POST"])
@@ -327,7 +348,7 @@ def get_encounter(contact_id):
     return jsonify(encounter_json(contact))
 
 
-# --- reference lists ----------------------------------------------------------------------------------
+# --- reference lists ------------------------------------------------------------------------------
 
 REF_KINDS = ("living_situation", "product", "need", "material", "destination", "programme",
              "refusal_reason", "exit_reason")
@@ -341,8 +362,10 @@ def get_reference():
     lists = {kind: [] for kind in REF_KINDS}
     for item in items:
         lists.setdefault(item.kind, []).append(_labels(item))
-    teams = [{"code": t.code, "name": t.name, "sectors": [s.code for s in t.sectors]} for t in current_user.teams]
-    sectors = db.session.execute(db.select(Sector).filter_by(is_active=True).order_by(Sector.position)).scalars()
+    teams = [{"code": t.code, "name": t.name, "sectors": [s.code for s in t.sectors]}
+             for t in current_user.teams]
+    sectors = db.session.execute(
+        db.select(Sector).filter_by(is_active=True).order_by(Sector.position)).scalars()
     return jsonify(teams=teams, sectors=[_labels(s) for s in sectors], lists=lists)
 
 
@@ -351,12 +374,13 @@ def _labels(item):
     return {"code": item.code, "label": item.label, "label_en": item.label_en}
 
 
-# --- referral steps (idempotent by step: a referral passes each state at most once) ----------------------
+# --- referral steps (idempotent by step: a referral passes each state at most once) ---------------
 
 def _day(data, field):
     value = data.get(field)
     try:
-        return dt.date.fromisoformat(value) if isinstance(value, str) else _bad(field, _("Date AAAA-MM-JJ attendue."))
+        return (dt.date.fromisoformat(value) if isinstance(value, str)
+                else _bad(field, _("Date AAAA-MM-JJ attendue.")))
     except ValueError:
         return _bad(field, _("Date AAAA-MM-JJ attendue."))
 
@@ -367,7 +391,8 @@ def step_data(data):
         _bad("status", _("Étape inconnue (accepted, refused, admitted ou exited)."))
     kind = referrals.REASON_KINDS.get(status)
     if reason is not None and (kind is None or not isinstance(reason, str)):
-        _bad("reason", _("Cette étape ne prend pas de motif.") if kind is None else _("Code de motif attendu."))
+        _bad("reason", _("Cette étape ne prend pas de motif.") if kind is None
+             else _("Code de motif attendu."))
     reason_id = _code_map(kind).get(reason, -1) if reason is not None else None
     if reason_id == -1:
         _bad("reason", _("Motif inconnu pour cette étape."))
@@ -381,20 +406,23 @@ def referral_json(referral):
 
 
 def _step_replay(referral, data):
-    """200 when this step is already stored with the same date and reason, 409 when it differs, else None."""
+    """200 when this step is already stored with the same date and reason, 409 when it differs, else
+    None."""
     stored = next((e for e in referral.events if e.status == data["status"]), None)
     if stored is None:
         return None
     if (stored.occurred_on, stored.reason_id) == (data["occurred_on"], data["reason_id"]):
         return jsonify(referral_json(referral)), 200
-    return jsonify(errors={"status": _("Étape déjà enregistrée avec une autre date ou un autre motif.")}), 409
+    return jsonify(
+        errors={"status": _("Étape déjà enregistrée avec une autre date ou un autre motif.")}), 409
 
 
 @bp.route("/api/v1/referrals/<referral_id>/steps", methods=["POST"])
 @allow(*WRITERS)
 def post_referral_step(referral_id):
     referral = referrals.get_referral(referral_id, current_user)
-    if referral is None:  # before reading the body: another organisation's id is answered as an unknown one
+    # before reading the body: another organisation's id is answered as an unknown one
+    if referral is None:
         return jsonify(errors={"referral_id": _("Orientation inconnue.")}), 404
     data = step_data(_body())
     replay = _step_replay(referral, data)
@@ -403,9 +431,11 @@ def post_referral_step(referral_id):
     try:
         referrals.advance_referral(referral, current_user, **data)
         db.session.commit()
-    except Conflict:  # a concurrent request moved it first: a replay of the same step still answers 200
+    # a concurrent request moved it first: a replay of the same step still answers 200
+    except Conflict:
         db.session.rollback()
-        return _step_replay(referral, data) or (jsonify(errors={"status": _("Orientation modifiée entre-temps.")}), 409)
+        return (_step_replay(referral, data)
+                or (jsonify(errors={"status": _("Orientation modifiée entre-temps.")}), 409))
     return jsonify(referral_json(referral)), 201
 
 

@@ -41,7 +41,8 @@ def _ref(kind, item_id, field):
 
 
 def _check_contract(data, has_person):
-    """The contact contract on the posted kind, person and people count; returns (kind, people_count)."""
+    """The contact contract on the posted kind, person and people count; returns (kind,
+    people_count)."""
     kind = contract.check_kind(data.get("kind"))
     return kind, contract.check_contact(kind, has_person, data.get("people_count"))
 
@@ -74,7 +75,8 @@ def shift_for_save(shift_id, contact_id):
     return row[0], bool(row[1])
 
 
-_SAVE_QUERIES = {}  # dialect name: the statement, built once (building it cost more than running it)
+# dialect name: the statement, built once (building it cost more than running it)
+_SAVE_QUERIES = {}
 
 
 def _shift_for_save_query(dialect):
@@ -85,7 +87,8 @@ def _shift_for_save_query(dialect):
         table = Shift.__table__
         returning = ", ".join(f'"{c.name}"' for c in table.c)
         update = db.text(f"UPDATE shifts SET status = status WHERE id = :shift_id "  # nosec B608
-                         f"RETURNING {returning}, EXISTS (SELECT 1 FROM contacts WHERE id = :contact_id)"
+                         f"RETURNING {returning}, EXISTS (SELECT 1 FROM contacts WHERE id = "
+                         ":contact_id)"
                          ).columns(*table.c, db.column("stored", db.Boolean))
         query = db.select(Shift, update.selected_columns.stored).from_statement(update)
     else:
@@ -101,9 +104,9 @@ def _locked_here(shift):
 
 
 def _mark_late(contact, shift):
-    """A contact reaching a closed (not yet validated) shift, e.g. from a phone's queue after the supervisor
-    closed it: kept when it happened before the shift's end, flagged "arrivé après la clôture" for the
-    supervisor's review and audited; one timed after the end is refused."""
+    """A contact reaching a closed (not yet validated) shift, e.g. from a phone's queue after the
+    supervisor closed it: kept when it happened before the shift's end, flagged "arrivé après la
+    clôture" for the supervisor's review and audited; one timed after the end is refused."""
     if shift.is_open:
         return
     if contact.occurred_at > shift.ended_at:
@@ -131,7 +134,8 @@ def _sector(data):
     sector_id = data.get("sector_id")
     if sector_id is None:
         return None
-    sector = reference.sector(sector_id) if isinstance(sector_id, int) and not isinstance(sector_id, bool) else None
+    sector = (reference.sector(sector_id) if isinstance(sector_id, int)
+              and not isinstance(sector_id, bool) else None)
     if sector is None:
         raise ValidationError({"sector": _("Secteur inconnu.")})
     return sector
@@ -167,7 +171,8 @@ def _person(contact, data, shift):
     if contact.kind != "known":
         return
     code = pseudonyms.code_from_digest(data.get("digest"))
-    person, is_new = pseudonyms.touch_person(code, bool(data.get("is_weak")), contact.occurred_on, shift.team_id)
+    person, is_new = pseudonyms.touch_person(code, bool(data.get("is_weak")), contact.occurred_on,
+                                             shift.team_id)
     contact.person, contact.is_first_contact = person, is_new
 
 
@@ -192,7 +197,8 @@ def _build_contact(shift, user, data):
     occurred = check_occurred_at(data, shift)
     # shift_id, not shift=: the relation's other side (Shift.contacts, never read while saving)
     # would mark the shift changed, and the flush would then work through every relation of both
-    contact = Contact(id=_contact_id(data), shift_id=shift.id, organisation_id=shift.organisation_id,
+    contact = Contact(id=_contact_id(data), shift_id=shift.id,
+                      organisation_id=shift.organisation_id,
                       team_id=shift.team_id, sector=_sector(data), occurred_at=occurred,
                       occurred_on=local_date(occurred), kind=kind, people_count=people_count,
                       sex=contract.check_choice("sex", data.get("sex")),
@@ -226,14 +232,16 @@ def delete_contact(contact, user):
 
 
 def _delete(contact, user, how):
-    """Every deletion of a contact goes through here: audited with what the contact held (no raw input)."""
-    audit.record("contact.delete", actor=user, target=contact, organisation_id=contact.organisation_id,
+    """Every deletion of a contact goes through here: audited with what the contact held (no raw
+    input)."""
+    audit.record("contact.delete", actor=user, target=contact,
+                 organisation_id=contact.organisation_id,
                  details={"how": how, "shift_id": contact.shift_id, "team_id": contact.team_id,
                           **{k: v for k, v in snapshot(contact).items() if v is not None}})
     db.session.delete(contact)
 
 
-# --- editing a contact of an open or closed (not validated) shift -------------------------------------
+# --- editing a contact of an open or closed (not validated) shift ---------------------------------
 
 def check_editable(contact, user):
     """Forbidden unless ``user`` may edit ``contact`` here: own organisation, shift not validated.
@@ -247,7 +255,8 @@ def check_editable(contact, user):
 
 
 def check_team(contact, user):
-    """A worker changes only the contacts of their own teams; supervisors and admins their organisation's."""
+    """A worker changes only the contacts of their own teams; supervisors and admins their
+    organisation's."""
     teams = team_scope(user)
     if teams is not None and contact.team_id not in teams:
         raise Forbidden(_("Contact d'une autre équipe."))
@@ -257,12 +266,13 @@ def snapshot(contact):
     """Comparable text of every editable field (for the audit trail); never a raw code input."""
     return {
         "kind": contact.kind, "occurred_at": contact.occurred_at.strftime("%Y-%m-%d %H:%M"),
-        "sector": contact.sector.code if contact.sector else None, "people_count": contact.people_count,
-        "sex": contact.sex, "age_band": contact.age_band,
+        "sector": contact.sector.code if contact.sector else None,
+        "people_count": contact.people_count, "sex": contact.sex, "age_band": contact.age_band,
         "living_situation": contact.living_situation.code if contact.living_situation else None,
         "products": ",".join(sorted(i.code for i in contact.products)) or None,
         "needs": ",".join(sorted(i.code for i in contact.needs)) or None,
-        "materials": ",".join(sorted(f"{m.material.code}:{m.quantity}" for m in contact.materials)) or None,
+        "materials": ",".join(
+            sorted(f"{m.material.code}:{m.quantity}" for m in contact.materials)) or None,
         "orientations": ",".join(sorted(o.destination.code + ("+acc" if o.is_accompanied else "")
                                         for o in contact.orientations)) or None,
         "referrals": ",".join(sorted(r.programme.code for r in contact.referrals)) or None,
@@ -291,7 +301,8 @@ def _merge_materials(contact, quantities):
 
 
 def _merge_referrals(contact, programme_ids, user):
-    """Keep the referrals still ticked (and any already past "proposed"), drop the others, add new ones."""
+    """Keep the referrals still ticked (and any already past "proposed"), drop the others, add new
+    ones."""
     wanted = {item.id for item in _refs("programme", programme_ids, "referrals")}
     for referral in list(contact.referrals):
         if referral.programme_id in wanted:
@@ -304,7 +315,8 @@ def _merge_referrals(contact, programme_ids, user):
 
 
 def _edit_person(contact, data, shift):
-    """Known: a new code when new inputs were given, else the stored one; other kinds carry no code."""
+    """Known: a new code when new inputs were given, else the stored one; other kinds carry no
+    code."""
     if contact.kind != "known":
         drop_person(contact)
     elif data.get("digest"):
@@ -312,9 +324,10 @@ def _edit_person(contact, data, shift):
 
 
 def drop_person(contact):
-    """An anonymous passage or a refusal has no person: unlink it, with its referrals. The person's first and
-    last seen come back to its other contacts (the first of them becomes its first contact); the roll-ups
-    follow the contact's change. Call it without autoflush, with the kind changed in the same step."""
+    """An anonymous passage or a refusal has no person: unlink it, with its referrals. The person's
+    first and last seen come back to its other contacts (the first of them becomes its first
+    contact); the roll-ups follow the contact's change. Call it without autoflush, with the kind
+    changed in the same step."""
     person, was_first = contact.person, contact.is_first_contact
     contact.person, contact.is_first_contact = None, False
     for referral in contact.referrals:
@@ -324,17 +337,20 @@ def drop_person(contact):
 
 
 def _seen_again(person, without_id, was_first):
-    others = db.session.execute(db.select(Contact).where(Contact.person_id == person.id, Contact.id != without_id)
-                                .order_by(Contact.occurred_at, Contact.id)).scalars().all()
+    others = db.session.execute(
+        db.select(Contact).where(Contact.person_id == person.id, Contact.id != without_id)
+        .order_by(Contact.occurred_at, Contact.id)).scalars().all()
     person.first_seen_on = others[0].occurred_on if others else None
-    person.last_seen_on, person.last_seen_team_id = (others[-1].occurred_on, others[-1].team_id) if others else (
+    person.last_seen_on, person.last_seen_team_id = (others[-1].occurred_on,
+                                                     others[-1].team_id) if others else (
         None, None)
     if was_first and others:
         others[0].is_first_contact = True
 
 
 def update_contact(contact, user, data):
-    """Apply the edit form to ``contact``; audited field by field when its shift is already closed."""
+    """Apply the edit form to ``contact``; audited field by field when its shift is already
+    closed."""
     lock_shift(contact.shift)  # a validation committed meanwhile must be seen
     check_editable(contact, user)
     shift = contact.shift
@@ -343,12 +359,14 @@ def update_contact(contact, user, data):
         keeps_code = data.get("kind") == "known" and contact.person is not None
         kind, people_count = _check_contract(data, bool(data.get("digest")) or keeps_code)
         occurred = _edit_time(contact, data, shift)
-        contact.kind, contact.occurred_at, contact.occurred_on = kind, occurred, local_date(occurred)
+        contact.kind, contact.occurred_at, contact.occurred_on = (kind, occurred,
+                                                                  local_date(occurred))
         contact.sector = _sector(data)
         contact.people_count = people_count
         contact.sex = contract.check_choice("sex", data.get("sex"))
         contact.age_band = contract.check_choice("age_band", data.get("age_band"))
-        contact.living_situation = _ref("living_situation", data.get("living_situation_id"), "living_situation")
+        contact.living_situation = _ref("living_situation", data.get("living_situation_id"),
+                                        "living_situation")
         contact.products = _refs("product", data.get("product_ids"), "products")
         contact.needs = _refs("need", data.get("need_ids"), "needs")
         _merge_materials(contact, data.get("materials"))
@@ -363,7 +381,8 @@ def update_contact(contact, user, data):
 def _audit_changes(contact, user, before, after):
     for field, old in before.items():
         if after[field] != old:
-            audit.record("contact.edit", actor=user, target=contact, field=field, before=old, after=after[field])
+            audit.record("contact.edit", actor=user, target=contact, field=field, before=old,
+                         after=after[field])
 
 
 def remove_contact(contact, user):
@@ -379,8 +398,9 @@ USE_WEEKS = 8
 
 
 def order_by_use(materials, team_id, today):
-    """The material list with what the team gave most over the last USE_WEEKS weeks first (the order a team
-    reaches for it on the phone); items given as often keep the order the organisation set (position)."""
+    """The material list with what the team gave most over the last USE_WEEKS weeks first (the order
+    a team reaches for it on the phone); items given as often keep the order the organisation set
+    (position)."""
     since = today - dt.timedelta(weeks=USE_WEEKS)
     given = dict(db.session.execute(
         db.select(ContactMaterial.material_id, db.func.sum(ContactMaterial.quantity))
