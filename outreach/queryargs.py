@@ -134,9 +134,15 @@ def parse_filters(args, user):
     return filters
 
 
+def plausible_code(code):
+    """False for what no code can be: not text, over 100 characters, or holding a NUL byte
+    (PostgreSQL refuses NUL in a text parameter: asked as is, a 500 instead of "unknown")."""
+    return isinstance(code, str) and "\x00" not in code and len(code) <= 100
+
+
 def code_id(model, code):
     """The id of the entry whose code is ``code``, else None."""
-    if "\x00" in code or len(code) > 100:
+    if not plausible_code(code):
         return None
     return db.session.execute(select(model.id).filter_by(code=code)).scalar()
 

@@ -95,3 +95,12 @@ def test_export_sqlite_takes_the_same_dates(app, tmp_path, options, ok, named):
         args=["export-sqlite", str(tmp_path / "open.db"), *options])
     assert (result.exit_code == 0) is ok, result.output
     assert named in result.output
+
+
+def test_an_indicator_code_holding_a_nul_byte_is_unknown_not_a_server_error(app, client):
+    """PostgreSQL refuses NUL in a text parameter: the code is refused before it is asked."""
+    manager = _token(app, "manager@plan.demo")
+    response = client.get("/api/v1/indicators", headers=manager,
+                          query_string={"indicator": ["contacts", "\x00"]})
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    assert set(response.get_json()["errors"]) == {"indicator"}

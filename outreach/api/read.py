@@ -131,8 +131,9 @@ def _query(args):
 
 def _indicator_codes(args):
     codes = {code for code in args.getlist("indicator") if code}
+    asked = [code for code in codes if queryargs.plausible_code(code)]
     known = set(
-        db.session.execute(db.select(Indicator.code).where(Indicator.code.in_(codes))).scalars())
+        db.session.execute(db.select(Indicator.code).where(Indicator.code.in_(asked))).scalars())
     unknown = sorted(c.replace("\x00", "")[:40] for c in codes - known)
     if unknown:
         raise BadQuery({"indicator": _("Code inconnu : « %(code)s ».", code=", ".join(unknown))})

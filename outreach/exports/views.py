@@ -62,7 +62,7 @@ def dashboard(fmt):
 @allow("manager", "supervisor")
 def indicator(code, fmt):
     _check_format(fmt)
-    if "\x00" in code:
+    if not queryargs.plausible_code(code):
         abort(404)
     item = db.session.execute(db.select(Indicator).filter_by(code=code)).scalar_one_or_none()
     if item is None:

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from .. import queryargs
 from ..api.write import (
     _bad,
     _body,
@@ -43,7 +44,7 @@ COUNT_GROUPS = {
 
 
 def _site_id(code):
-    if not isinstance(code, str) or "\x00" in code:  # PostgreSQL refuses NUL in text: a 500
+    if not queryargs.plausible_code(code):
         _bad("site", _("Code de site attendu."))
     site = db.session.execute(db.select(services.Site).filter_by(code=code)).scalar_one_or_none()
     return site.id if site is not None else _bad("site", _("Site inconnu."))
