@@ -96,10 +96,15 @@ def run(encounters=1_000_000, db_path=None, repeat=7, seed=1):
     fresh = not os.path.exists(db_path)
     app = _app(db_path)
     result = {"backend": "sqlite", "encounters": encounters, "db": db_path}
+    return _build_or_upgrade_then_measure(app, result, fresh, encounters, repeat, seed)
+
+
+def _build_or_upgrade_then_measure(app, result, fresh, encounters, repeat, seed):
+    """Build a new database, or upgrade a kept one (built before a migration, e.g. 0015's stays),
+    then measure and print."""
     if fresh:
         result["build_s"] = round(build(app, encounters, seed), 1)
     else:
-        # a database built before a migration (0015: stays)
         result["upgrade_s"] = round(_upgrade(app), 1)
     result.update(measure(app, repeat))
     _print(result)
@@ -134,13 +139,7 @@ def _run_kept(name, encounters, repeat, seed):
     admin.dispose()
     app = _app(os.path.join(tempfile.mkdtemp(prefix="outreach-bench-pg-"), "unused.db"), url)
     result = {"backend": "postgresql", "encounters": encounters, "db": name}
-    if fresh:
-        result["build_s"] = round(build(app, encounters, seed), 1)
-    else:
-        result["upgrade_s"] = round(_upgrade(app), 1)
-    result.update(measure(app, repeat))
-    _print(result)
-    return result
+    return _build_or_upgrade_then_measure(app, result, fresh, encounters, repeat, seed)
 
 
 def _print(r):
