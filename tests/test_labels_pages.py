@@ -96,11 +96,16 @@ def make_history(app):
         build_demo_history(today=date.today(), per_day=4)
         supervisor, admin = _by_email("supervisor@aurore.demo"), _by_email("admin@aurore.demo")
         aurore = db.session.execute(db.select(Organisation).filter_by(code="aurore")).scalar_one()
-        shift = db.session.execute(
-            db.select(Shift).filter_by(organisation_id=aurore.id, status="closed")
-            .order_by(Shift.shift_on.desc())).scalars().first()
+        # a known person's contact, on the latest closed shift that has one, chosen in a set order:
+        # without ORDER BY, PostgreSQL could hand an anonymous contact, whose "correction" to
+        # anonymous records nothing
         contact = db.session.execute(
-            db.select(Contact).filter_by(shift_id=shift.id)).scalars().first()
+            db.select(Contact).join(Shift, Shift.id == Contact.shift_id)
+            .where(Shift.organisation_id == aurore.id, Shift.status == "closed",
+                   Contact.kind == "known")
+            .order_by(Shift.shift_on.desc(), Shift.id, Contact.occurred_at, Contact.id)
+        ).scalars().first()
+        shift = contact.shift
         review.correct_contact(contact, supervisor, "kind", "anonymous", "deux personnes")
         review.correct_contact(contact, supervisor, "sector_id", str(shift.team.sectors[0].id),
                                "secteur")
