@@ -81,13 +81,16 @@ def _share_url_builders():
 _share_url_builders()
 
 
-def _postgres_database():
-    """Create a database of our own on the server in TEST_DATABASE_URL; return (url, dropper)."""
-    base = make_url(os.environ["TEST_DATABASE_URL"])
-    name = f"outreach_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+def _postgres_database(url=None, template=None):
+    """Create a database of our own on the server of ``url`` (TEST_DATABASE_URL), empty or a copy
+    of the ``template`` database; return (url, dropper). The administrative connection goes to
+    the "postgres" database: a template must have no other connection while it is copied."""
+    base = make_url(url or os.environ["TEST_DATABASE_URL"])
+    name = f"outreach_{'served' if template else 'test'}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    copy = f' TEMPLATE "{template}"' if template else ""
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
 
     def drop():
         with admin.connect() as conn:
@@ -445,17 +448,7 @@ def _copy_database(template_url, tmp_path):
         source.close()
         target.close()
         return url, None
-    base = make_url(template_url)
-    name = f"outreach_served_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{base.database}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False), drop
+    return _postgres_database(template_url, template=make_url(template_url).database)
 
 
 @pytest.fixture(params=BACKENDS)
