@@ -99,32 +99,6 @@ def _postgres_database(url=None, template=None):
     return base.set(database=name).render_as_string(hide_password=False), drop
 
 
-def _cache_url_builders():
-    """Every test builds its own app, and werkzeug compiles two URL builders per route when a
-    blueprint is registered (~120 routes: ~100 ms of CPU per app, ~1,700 apps a run). A builder
-    depends only on the rule's parsed parts, so the same rule is compiled once per process; a rule
-    with a default for one of its variables (resolved through its converter) is compiled as
-    before. The builder reads its converters from the rule it is bound to, at call time."""
-    from werkzeug.routing.rules import Rule
-    compile_builder = getattr(Rule, "_compile_builder", None)
-    if compile_builder is None:  # another werkzeug: nothing to speed up
-        return
-    builders = {}
-
-    def cached(self, append_unknown=True):
-        defaults = self.defaults or {}
-        if any(dynamic and part in defaults for dynamic, part in self._trace):
-            return compile_builder(self, append_unknown)
-        key = (self.rule, tuple(self._trace), tuple(sorted(defaults)), append_unknown)
-        if key not in builders:
-            builders[key] = compile_builder(self, append_unknown)
-        return builders[key]
-    Rule._compile_builder = cached
-
-
-_cache_url_builders()
-
-
 def _make_app(url, tmpdir, **extra):
     os.environ["OUTREACH_INSTANCE_PATH"] = tmpdir
     config = {"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret",
