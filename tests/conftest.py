@@ -443,7 +443,7 @@ def browser_login(page, email, password=DEMO_PASSWORD):
     page.goto("/connexion")
     page.get_by_label("Adresse e-mail").fill(email)
     page.get_by_label("Mot de passe").fill(password)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the click alone does not wait for the next page
+        page.get_by_role("button", name="Se connecter").click()
 
 

@@ -1,5 +1,6 @@
 """Dashboard, a drill-down and the funnel in Chromium, on a phone and on a laptop."""
 import pytest
+from playwright.sync_api import expect
 from conftest import browser_login
 from test_indicators_measures import world  # noqa: F401 (fixture: data in the shared test database)
 
@@ -23,9 +24,11 @@ def test_dashboard_drill_down_and_funnel(page, world, viewport):  # noqa: F811
     row = page.locator("tr[data-code=contacts] td.value")
     assert row.inner_text().strip() == "5"  # Aurore's own validated contacts in March, in clear
     assert fits(page)
-    page.get_by_role("link", name="Rencontres", exact=True).first.click()
-    page.get_by_role("link", name="Par équipe").click()
-    assert page.locator("#breakdown").is_visible()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Rencontres", exact=True).first.click()
+    with page.expect_navigation():  # a click alone does not wait for the next page
+        page.get_by_role("link", name="Par équipe").click()
+    expect(page.locator("#breakdown")).to_be_visible()
     assert "Maraude Nord" in page.locator("#breakdown").inner_text()
     assert fits(page)
     page.goto("/parcours?period=month&month=2026-03")

@@ -32,8 +32,8 @@ def test_supervisor_reviews_a_shift(live_app, page):
     assert ("Correction enregistrée : Tranche d'âge, Nombre de "
             "personnes." in page.locator("main").inner_text())
     assert "18-25 ans" in page.locator("#contacts").inner_text()
-    page.locator("#validate").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # a click alone does not wait for the next page
+        page.locator("#validate").click()
     assert page.locator("#status").inner_text() == "validée"
     trail = page.locator("#trail").inner_text()
     assert "compté deux fois" in trail and "Nombre de personnes : 2 → 1" in trail
