@@ -5,9 +5,9 @@ admits; a view may narrow or widen that with ``@allow(...)`` or ``@public``.
 An endpoint with no rule at all is refused (fail closed), and
 ``tests/test_access.py`` walks ``app.url_map`` to prove each rule.
 
-Row scope (which organisation's rows a user sees, and for a worker which teams' contacts and
-referrals) is declared once, per model, in ``owners()`` and applied by ``scoped(query, model)``
-in queries and ``get_scoped(_or_404)(model, id)`` for one row.
+Row scope (which organisation's rows a user sees, and for a worker which teams' contacts,
+referrals and site observations) is declared once, per model, in ``owners()`` and applied by
+``scoped(query, model)`` in queries and ``get_scoped(_or_404)(model, id)`` for one row.
 """
 import functools
 from typing import Any, NamedTuple
@@ -160,16 +160,17 @@ def owners():
     Person-level rows (shifts, contacts, referrals, site observations) never leave their
     organisation: only that organisation's workers, supervisors and admin see them; a plan
     manager or an instance admin (no organisation) sees none. Within the organisation, a worker
-    sees the contacts and referrals of their own teams only (DOMAIN.md: "own team's contacts"),
-    and the organisation's shifts. Other rows (teams, users, organisations, places) are seen by
-    their own organisation and by plan-level users. Models not listed are shared by every
-    organisation (reference lists, sectors, sites, the plan, coordination meetings): scoping one
-    is a mistake (KeyError)."""
+    sees the contacts, referrals and site observations of their own teams only (DOMAIN.md: "own
+    team's contacts"), and the organisation's shifts. Other rows (teams, users, organisations,
+    places) are seen by their own organisation and by plan-level users. Models not listed are
+    shared by every organisation (reference lists, sectors, sites, the plan, coordination
+    meetings): scoping one is a mistake (KeyError)."""
     from .models import Contact, Organisation, Referral, Shift, Team, User
     from .planexec_models import PlaceCapacity
     from .site_models import SiteObservation
-    person_level = {model: Owner(model.organisation_id, True) for model in (Shift, SiteObservation)}
-    person_level[Contact] = Owner(Contact.organisation_id, True, Contact.team_id)
+    person_level = {model: Owner(model.organisation_id, True, model.team_id)
+                    for model in (Contact, SiteObservation)}
+    person_level[Shift] = Owner(Shift.organisation_id, True)
     person_level[Referral] = Owner(Referral.organisation_id, True, Referral.contact)
     own = {model: Owner(model.organisation_id, False) for model in (Team, User, PlaceCapacity)}
     return {**person_level, **own, Organisation: Owner(Organisation.id, False)}
@@ -188,8 +189,8 @@ def _allowed_organisation(model, user):
 
 
 def team_scope(user):
-    """The ids of the teams whose contacts and referrals ``user`` sees, or None: every team of the
-    organisation (supervisors, admins)."""
+    """The ids of the teams whose contacts, referrals and site observations ``user`` sees, or None:
+    every team of the organisation (supervisors, admins)."""
     return user.team_ids if user.role in TEAM_NARROWED_ROLES else None
 
 

@@ -26,6 +26,7 @@ babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 LOCALES = ("fr", "en")
+FROM_HEADER = "outreach.language_from_header"
 
 
 def select_locale():
@@ -36,8 +37,21 @@ def select_locale():
         return current_app.config["DEFAULT_LOCALE"]
     chosen = request.cookies.get("lang")
     if chosen not in LOCALES:
+        # the answer now depends on Accept-Language (vary_on_language); kept on the request, as
+        # Flask-Babel keeps the locale it selected (``g`` may outlive a request in tests)
+        request.environ[FROM_HEADER] = True
         chosen = request.accept_languages.best_match(LOCALES)
     return chosen if chosen in LOCALES else current_app.config["DEFAULT_LOCALE"]
+
+
+def vary_on_language(response):
+    """after_request: ``Vary: Accept-Language`` on a response whose language ``select_locale`` took
+    from that header (no language picked), so that no cache hands it to a browser asking for
+    another language; not on the responses that did not ask for a language (static files, JSON
+    without text) nor on those where the cookie decided."""
+    if request.environ.get(FROM_HEADER):
+        response.vary.add("Accept-Language")
+    return response
 
 
 # Page cache of each pooled SQLite connection (KiB; SQLite's default is 2 MiB): the dashboard's

@@ -122,7 +122,7 @@ def parse_filters(args, user):
             continue
         found = code_id(model, code)
         if found is None:
-            unknown[key] = _("Code inconnu : « %(code)s ».", code=code.replace("\x00", "")[:40])
+            unknown[key] = _("Code inconnu : « %(code)s ».", code=shown_code(code))
         else:
             filters[f"{key}_id"] = found
     if unknown:
@@ -134,10 +134,20 @@ def parse_filters(args, user):
     return filters
 
 
-def plausible_code(code):
-    """False for what no code can be: not text, over 100 characters, or holding a NUL byte
-    (PostgreSQL refuses NUL in a text parameter: asked as is, a 500 instead of "unknown")."""
-    return isinstance(code, str) and "\x00" not in code and len(code) <= 100
+MAX_CODE = 100
+SHOWN_CODE = 40
+
+
+def plausible_code(code, max_length=MAX_CODE):
+    """False for what no code can be, nor any other key a request asks to look up (an id, an e-mail
+    address): not text, over ``max_length`` characters, or holding a NUL byte (PostgreSQL refuses
+    NUL in a text parameter: asked as is, a 500 instead of "unknown")."""
+    return isinstance(code, str) and "\x00" not in code and len(code) <= max_length
+
+
+def shown_code(code):
+    """``code`` as a refusal repeats it: without NUL bytes, ``SHOWN_CODE`` characters at most."""
+    return str(code).replace("\x00", "")[:SHOWN_CODE]
 
 
 def code_id(model, code):

@@ -370,7 +370,7 @@ def test_an_instance_admin_manages_every_user_but_sees_no_person_level_row(app, 
 # --- a second team of organisation B ---------------------------------------------------------
 # A worker sees their own teams' contacts and referrals only (DOMAIN.md), on every path: the list
 # endpoints, one encounter of the API, the pages. One rule, ``access.owners()``/``scoped()``.
-TEAM_IDS = {"contact_id", "referral_id"}
+TEAM_IDS = {"contact_id", "referral_id", "observation_id"}
 
 
 @pytest.fixture
@@ -411,6 +411,41 @@ def test_a_worker_of_another_team_reaches_no_contact_or_referral_of_the_team(
         asked += 1
     assert asked >= 8
     assert _data_of(app, org_b["organisation_id"]) == before
+
+
+def test_a_worker_of_another_team_sees_and_adds_no_site_observation_of_the_team(
+        app, org_b, other_team_worker):
+    """B's shift is the organisation's, but its site observations are its team's, as its contacts
+    are: B's worker of another team is shown none of them on the observation page, and adding one
+    to that shift is refused as for an unknown shift (form and API), nothing written. B's worker
+    of the team is the control."""
+    import uuid
+
+    from outreach.extensions import db
+    from outreach.site_models import SiteObservation
+    with app.app_context():
+        site = db.session.get(SiteObservation, org_b["observation_id"]).site
+        site_id, site_code = site.id, site.code
+    shown = f'id="site-observation-{org_b["observation_id"]}"'
+    before = _rows_of(app, org_b["organisation_id"])["site_observations"]
+    url = f"/maraude/{org_b['shift_id']}/sites"
+    for email, sees in ((other_team_worker, False), ("worker@gaia.demo", True)):
+        client = app.test_client()
+        do_login_as(client, email)
+        refused = client.post(url, data={"site_id": "x"})  # not saved: the page again, listing
+        assert refused.status_code == 422 and (shown in refused.get_data(as_text=True)) is sees
+    client = app.test_client()
+    do_login_as(client, other_team_worker)
+    form = client.post(url, data={"site_id": site_id, **{name: 0 for name in (
+        "people_seen", "unapproached_women", "unapproached_men", "unapproached_other",
+        "syringes_collected", "pipes_collected", "mediations_residents",
+        "mediations_shopkeepers")}})
+    assert form.status_code == 422 and "Maraude inconnue." in form.get_data(as_text=True)
+    bearer = {"Authorization": "Bearer " + _token(app, other_team_worker)}
+    api = app.test_client().post("/api/v1/site-observations", headers=bearer, json={
+        "id": str(uuid.uuid4()), "shift_id": org_b["shift_id"], "site": site_code})
+    assert api.status_code == 422 and set(api.json["errors"]) == {"shift_id"}, api.json
+    assert _rows_of(app, org_b["organisation_id"])["site_observations"] == before
 
 
 def _data_of(app, organisation_id):

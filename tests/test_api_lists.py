@@ -1,6 +1,9 @@
 """What an integrator needs without scraping a page: the ids of the referrals and orientations an
 encounter created, and the lists of one's own shifts, encounters and referrals, filtered by codes
 and paginated."""
+import base64
+import json
+
 import pytest
 from test_api_write import SHIFT_ID, _token, encounter_body, shift_body
 
@@ -88,6 +91,8 @@ def test_a_page_is_not_shifted_by_a_row_written_meanwhile(client, worker, night)
      [4, 3, 2, 1, 0]),
     ({"to": "2026-11-26"}, []), ({"from": "2026-11-28"}, []), ({"team": "aurore_est"}, []),
     ({"shift": SHIFT_ID, "organisation": "aurore"}, [4, 3, 2, 1, 0]),
+    # an id no shift can have (before, its NUL byte was dropped and the shift's encounters listed)
+    ({"shift": SHIFT_ID + "\x00"}, []), ({"shift": SHIFT_ID + "0" * 100}, []),
     ({"organisation": "gaia"}, [])])
 def test_encounter_filters(client, worker, night, query, expected):
     response = client.get("/api/v1/encounters", headers=worker, query_string=query)
@@ -95,10 +100,17 @@ def test_encounter_filters(client, worker, night, query, expected):
     assert [i["id"] for i in response.json["items"]] == [night[i] for i in expected]
 
 
+def _cursor(row_id):
+    text = json.dumps(["2026-11-27T22:00:00", row_id]).encode()
+    return base64.urlsafe_b64encode(text).decode().rstrip("=")
+
+
 @pytest.mark.parametrize(
     "query", [{"team": "nord"}, {"sector": "nowhere"}, {"kind": "person"}, {"limit": "0"},
               {"limit": "201"}, {"cursor": "not-a-cursor"}, {"from": "2026-11-31"},
-              {"cursor": "WyJ4Il0"}, {"from": "27/11/2026"}])
+              {"cursor": "WyJ4Il0"}, {"from": "27/11/2026"},
+              # a cursor whose id no row can have: a NUL byte, over 100 characters
+              {"cursor": _cursor("a\x00b")}, {"cursor": _cursor("a" * 101)}])
 def test_a_refused_list_argument_is_400_naming_it(client, worker, night, query):
     for url in ("/api/v1/encounters", "/api/v1/shifts", "/api/v1/referrals"):
         if "kind" in query and url != "/api/v1/encounters":

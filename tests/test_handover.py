@@ -219,3 +219,33 @@ def test_handover_receiving_organisation_reads_nothing_else_of_the_sending_one_r
                                                                      response.status_code)
                 checked += 1
     assert checked > 100
+
+
+def test_the_receiving_organisation_records_no_step_of_the_referral_it_reads(app, sent):
+    """DOMAIN.md: person-level data never leaves its organisation; the handover lets the receiving
+    organisation follow the referral (its state, the code, the last-seen line), while the sending
+    organisation keeps recording its steps. A step posted by the receiving organisation, web or
+    API, is answered as an unknown referral and changes nothing; the sender records it."""
+    _hand_over(app, sent)
+    step = {"status": "accepted", "occurred_on": sent["day"].isoformat()}
+    for email in RECEIVING:
+        client = app.test_client()
+        do_login(client, email)
+        assert client.post(f"/orientations/{sent['referral']}/etapes",
+                           data=step).status_code == 404, email
+        with app.app_context():
+            token = new_api_token(_one(User, email=email))
+            db.session.commit()
+        api = app.test_client().post(f"/api/v1/referrals/{sent['referral']}/steps", json=step,
+                                     headers={"Authorization": "Bearer " + token})
+        # 404 as an unknown referral; 403 for an admin, whom the API's writes do not admit
+        assert api.status_code == (403 if email.startswith("admin") else 404), email
+    with app.app_context():
+        referral = db.session.get(Referral, sent["referral"])
+        assert referral.status == "proposed" and referral.accepted_on is None
+    sender = app.test_client()
+    do_login(sender, "worker@aurore.demo")
+    assert sender.post(f"/orientations/{sent['referral']}/etapes",
+                       data=step).status_code in (302, 303)
+    with app.app_context():
+        assert db.session.get(Referral, sent["referral"]).status == "accepted"

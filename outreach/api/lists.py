@@ -15,6 +15,7 @@ from datetime import date, datetime
 from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import false
 
 from .. import contract, queryargs
 from ..access import allow, scoped
@@ -47,7 +48,7 @@ def _cursor(text):
     try:
         key, row_id = json.loads(
             base64.urlsafe_b64decode(text.encode("ascii") + b"=" * (-len(text) % 4)))
-        if not isinstance(row_id, str) or "\x00" in row_id:
+        if not queryargs.plausible_code(row_id):
             raise ValueError(row_id)
         return (datetime.fromisoformat(key) if "T" in key else date.fromisoformat(key)), row_id
     except (ValueError, TypeError, UnicodeError):
@@ -131,7 +132,9 @@ def list_encounters():
         query = query.where(Contact.kind == kind)
     shift_id = request.args.get("shift")
     if shift_id:
-        query = query.where(Contact.shift_id == shift_id.replace("\x00", ""))
+        # an id no shift can have matches nothing (before, its NUL bytes were dropped: another id)
+        query = query.where((Contact.shift_id == shift_id) if queryargs.plausible_code(shift_id)
+                            else false())
     return _page(query, Contact.occurred_at, Contact.id, lambda c: c.occurred_at, limit, cursor,
                  encounter_json)
 

@@ -134,7 +134,7 @@ def _indicator_codes(args):
     asked = [code for code in codes if queryargs.plausible_code(code)]
     known = set(
         db.session.execute(db.select(Indicator.code).where(Indicator.code.in_(asked))).scalars())
-    unknown = sorted(c.replace("\x00", "")[:40] for c in codes - known)
+    unknown = sorted(queryargs.shown_code(c) for c in codes - known)
     if unknown:
         raise BadQuery({"indicator": _("Code inconnu : « %(code)s ».", code=", ".join(unknown))})
     return codes

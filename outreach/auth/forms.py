@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from ..queryargs import plausible_code
 from .services import password_problem
 
 
@@ -15,8 +16,9 @@ class LoginForm(FlaskForm):
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
 
     def validate_email(self, field):
-        # PostgreSQL text cannot hold NUL: refuse it here, not with a 500
-        if "\x00" in (field.data or ""):
+        # an address is looked up as a code is: one rule for what no key can be (NUL: a 500 on
+        # PostgreSQL)
+        if not plausible_code(field.data or "", max_length=254):
             raise ValidationError(_l("Adresse e-mail invalide."))
 
 

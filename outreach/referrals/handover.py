@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import audit
+from ..access import can_see
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..labels import REFERRAL_STATUS, errors_text
@@ -218,7 +219,7 @@ def received_show(handover_id):
 def _helpers():
     def handover_panel(referral):
         """What the referral page shows: to whom it was handed over, or the form to hand it over."""
-        if referral.organisation_id != current_user.organisation_id:
+        if not can_see(referral, current_user):
             return None
         done = handover_of(referral)
         return {"done": done, "targets": [] if done else target_organisations(current_user),

@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import contract
+from .. import contract, queryargs
 from ..access import get_scoped_or_404, scoped
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
@@ -40,7 +40,7 @@ def board():
     # a team by its code, as on the indicator pages, the exports and the API
     if code and team is None:
         return render_template("indicators/invalid.html", errors={"team": _(
-            "Code inconnu : « %(code)s ».", code=code.replace("\x00", "")[:40])}), 400
+            "Code inconnu : « %(code)s ».", code=queryargs.shown_code(code))}), 400
     status = request.args.get("status") or None
     week = _week(request.args.get("week"))
     page = min(max(request.args.get("page", 1, type=int), 1), 100000)

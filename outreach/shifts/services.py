@@ -65,9 +65,18 @@ def is_uuid(value):
     return True
 
 
-def last_closed_shift_for(user):
-    """The user's latest closed (not yet validated) shift: its contacts can still be edited."""
-    query = db.select(Shift).filter_by(opened_by_id=user.id).where(Shift.is_closed)
+# How long a closed shift stays on its worker's page, its contacts listed to be finished: the 48 h
+# in which its supervisor is expected to validate it (DOMAIN.md, action 4.2); after that the
+# supervisor corrects it, with a reason.
+RECENT_CLOSED = dt.timedelta(hours=48)
+
+
+def last_closed_shift_for(user, now=None):
+    """The user's latest shift closed (not yet validated) in the last ``RECENT_CLOSED``: its
+    contacts can still be edited from the shift page."""
+    since = (now or utcnow()) - RECENT_CLOSED
+    query = db.select(Shift).filter_by(opened_by_id=user.id).where(Shift.is_closed,
+                                                                   Shift.closed_at >= since)
     return db.session.execute(query.order_by(Shift.started_at.desc())).scalars().first()
 
 

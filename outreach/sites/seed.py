@@ -74,7 +74,7 @@ def _partners_on_shifts():
     since = utcnow().date() - dt.timedelta(weeks=DEMO_WEEKS)
     done = db.select(shift_partners.c.shift_id)
     shifts = db.session.execute(
-        db.select(Shift.id).where(Shift.status != "open", Shift.shift_on >= since,
+        db.select(Shift.id).where(~Shift.is_open, Shift.shift_on >= since,
                                   Shift.id.not_in(done))).scalars().all()
     rows = []
     for shift_id in shifts:

@@ -10,7 +10,7 @@ import re
 from flask_babel import gettext as _
 
 from .. import audit
-from ..access import can_see, get_scoped
+from ..access import can_see, get_scoped, scoped
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..models import Sector, Shift, utcnow
@@ -120,7 +120,10 @@ def update_site(site, values):
 # --- observations ---------------------------------------------------------------------------------
 
 def _check_shift(shift, user):
-    if shift is None or not can_see(shift, user):
+    # the observation is the shift's team's: a shift whose observations the user would not see
+    # (another team's, for a worker: access.owners()) is unknown to them
+    if shift is None or not can_see(shift, user) or not can_see(
+            SiteObservation(organisation_id=shift.organisation_id, team_id=shift.team_id), user):
         raise ValidationError({"shift_id": _("Maraude inconnue.")})
     lock_shift(shift)  # a close committed meanwhile must be seen: nothing lands in a closed shift
     if not shift.is_open:
@@ -191,16 +194,17 @@ def record_site_observation(shift, user, data):
 
 
 def observations_of_shift(shift, user):
-    """A shift's observations, for its organisation only (the review summary, the shift page)."""
-    if shift is None or not can_see(shift, user):
+    """A shift's observations ``user`` sees (``access.scoped``: its organisation's, and a worker's
+    own teams'), for the review summary and the shift page."""
+    if shift is None:
         return []
-    return db.session.execute(db.select(SiteObservation).filter_by(shift_id=shift.id)
-                              .options(db.joinedload(SiteObservation.site))
+    query = scoped(db.select(SiteObservation).filter_by(shift_id=shift.id), SiteObservation, user)
+    return db.session.execute(query.options(db.joinedload(SiteObservation.site))
                               .order_by(SiteObservation.observed_at)).scalars().all()
 
 
 def get_observation(observation_id, user):
-    """The observation if ``user``'s organisation owns it, else None."""
+    """The observation if ``user`` sees it (``access.get_scoped``), else None."""
     return get_scoped(SiteObservation, observation_id, user)
 
 
