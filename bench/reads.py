@@ -272,7 +272,7 @@ def print_result(result):
     b = result["backlog"]
     print(
         f"  catch-up alone of {b['marks']} marks ({b['slices']} slices)  {b['catch_up_ms']:>8} ms"
-        f" ({b['catch_up_statements']})"
+        f" ({b['catch_up_statements']}), CPU {b.get('catch_up_cpu_ms')} ms"
     )
     print(
         f"  first read after {b['marks']} marks ({b['slices']} slices)  {b['first_read_ms']:>8} ms"

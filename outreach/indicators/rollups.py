@@ -44,6 +44,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    union_all,
 )
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
@@ -121,22 +122,42 @@ def _grouped(measure, value, month, org, team, sector, item, validated, source, 
 
 
 def _contact_sources(dialect, window):
+    """Contacts by kind, passages and contacts with a code: one GROUP BY over the contacts (a
+    column per measure, in a CTE), then a row per measure present in the group, as a GROUP BY per
+    measure would give (no row where the measure had no contact): the contacts and their shifts
+    are read once, not five times."""
     month = month_expr(Contact.occurred_on, dialect)
     source = Contact.__table__.join(Shift.__table__, Shift.id == Contact.shift_id)
-    keys = {"month": month, "org": Contact.organisation_id, "team": Contact.team_id,
-            "validated": _validated(),
-                "source": source}
     where = window(Contact.organisation_id, Contact.team_id, Contact.occurred_on)
     sector = func.coalesce(Contact.sector_id, 0)
-    kinds = [(f"contacts_{kind}", Contact.kind == kind)
-             for kind in ("known", "anonymous", "refusal")]
-    stmts = [_grouped(m, func.count(), sector=sector, item=None, where=where + [cond], **keys)
-             for m, cond in kinds]
-    stmts.append(_grouped("passages", func.sum(Contact.people_count), sector=sector, item=None,
-                          where=where + [Contact.kind == "anonymous"], **keys))
-    stmts.append(_grouped("with_code", func.count(), sector=sector, item=None,
-                          where=where + [Contact.person_id.isnot(None)], **keys))
-    return stmts
+    validated = _validated()
+    anonymous = Contact.kind == "anonymous"
+
+    def count_if(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    groups = (select(month.label("month"), Contact.organisation_id.label("organisation_id"),
+                     Contact.team_id.label("team_id"), sector.label("sector_id"),
+                     validated.label("is_validated"),
+                     count_if(Contact.kind == "known").label("known"),
+                     count_if(anonymous).label("anonymous"),
+                     count_if(Contact.kind == "refusal").label("refusal"),
+                     func.sum(case((anonymous, Contact.people_count))).label("passages"),
+                     count_if(Contact.person_id.isnot(None)).label("with_code"))
+              .select_from(source).where(*where)
+              .group_by(month, Contact.organisation_id, Contact.team_id, validated, sector)
+              .cte("contact_groups"))
+    c = groups.c
+    # (measure, value, how many contacts it counts: a row only when > 0)
+    measures = [("contacts_known", c.known, c.known),
+                ("contacts_anonymous", c.anonymous, c.anonymous),
+                ("contacts_refusal", c.refusal, c.refusal),
+                ("passages", c.passages, c.anonymous),
+                ("with_code", c.with_code, c.with_code)]
+    return [union_all(*[
+        select(c.month, c.organisation_id, c.team_id, c.sector_id, literal_column(f"'{measure}'"),
+               literal_column("0"), c.is_validated, value).where(present > 0)
+        for measure, value, present in measures])]
 
 
 def _item_sources(dialect, window):
