@@ -146,9 +146,10 @@ def backlog(app, client, engine, repeat=3):
             seen["started"] = started
             dashboard._ok(response, "/indicateurs")
             seen["notice"] = LAG_NOTICE in response.get_data(as_text=True)
-            response.close()  # as a server does once the answer is sent: starts the catch-up
+            seen["response"] = response
 
         statements.append(_count(engine, first_read))
+        seen["response"].close()  # as a server does once the answer is sent: starts the catch-up
         thread = rollups._background["thread"]
         if thread is not None:
             thread.join()
