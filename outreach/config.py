@@ -78,6 +78,11 @@ SETTINGS = [
     Setting("READ_MAX_VALUES", 500, "Most values one read-API answer holds (indicators of the "
             "page times groups); beyond, the request is refused (400): ask fewer indicators per "
             "page, a shorter period or coarser groups.", cast=int),
+    Setting("ROLLUPS_READ_SLICES", None, "Largest backlog of roll-up marks (slices: a team's "
+            "month) that an indicator page or the read API catches up before answering (default "
+            "2; test apps: -1). Beyond, it answers at once from the figures as they stand, says "
+            "their time, and a thread catches up in the background; -1: always catch up first.",
+            cast=int),
     Setting("DEFAULT_LOCALE", "fr", "Interface language: fr or en."),
     Setting("HSTS_SECONDS", 31536000, "In production, browsers are told to use HTTPS only for "
             "this long (Strict-Transport-Security max-age; 0: header not sent).", cast=int),

@@ -323,6 +323,8 @@ class Contact(db.Model):
         *(CheckConstraint(text, name=name) for name, text in contract.CHECKS.items()),
         Index("ix_contacts_org_on", "organisation_id", "occurred_on"),
         Index("ix_contacts_person_on", "person_id", "occurred_on"),
+        # a roll-up catch-up reads one marked team-month, not its organisation's month (0017)
+        Index("ix_contacts_team_on", "team_id", "occurred_on"),
     )
     id = db.Column(db.String(36), primary_key=True, default=new_uuid)
     shift_id = db.Column(db.ForeignKey("shifts.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -560,6 +562,9 @@ class RollupDirty(db.Model):
     organisation_id = db.Column(db.Integer, nullable=False)
     team_id = db.Column(db.Integer)
     month = db.Column(db.Date, nullable=False)
+    # when the write was made (UTC): pages that read before a backlog is caught up say "figures as
+    # of" the oldest pending mark's time. NULL: a mark made before migration 0017.
+    marked_at = db.Column(db.DateTime, default=utcnow)
 
 
 class RollupMonthly(db.Model):

@@ -13,7 +13,9 @@ Plan managers read every organisation with disclosure control (``indicators.supp
 counts, small ones withheld), supervisors their own exactly; workers get 403.
 One read is bounded: a period longer than READ_MAX_MONTHS or an answer of more than READ_MAX_VALUES
 values is refused with 400 and a message saying what to ask instead.
-The answer gives each month's sign-off state (``month_states``: codes documented in the schema).
+The answer gives each month's sign-off state (``month_states``: codes documented in the schema) and
+how recent the values are (``figures``: after a busy night, the values as they stand while the
+roll-ups catch up, with their time).
 ``OPENAPI_PATHS`` and ``OPENAPI_SCHEMAS`` describe both routes for the OpenAPI document.
 """
 from datetime import timedelta
@@ -26,7 +28,7 @@ from .. import queryargs
 from ..access import allow, scoped
 from ..extensions import db
 from ..indicators import services as ind
-from ..indicators.rollups import add_months
+from ..indicators.rollups import add_months, figures_lag, figures_may_lag
 from ..indicators.suppression import Hidden, describe, rules_for
 from ..models import Indicator
 from ..queryargs import BadQuery
@@ -90,14 +92,24 @@ def read_indicators():
     start = (query["page"] - 1) * query["per_page"]
     page = items[start:start + query["per_page"]]
     _check_size(len(page), query)
+    figures_may_lag()
+    values = [_values(*one) for one in ind.evaluate(page, query["period"], query["filters"],
+                                                     current_user, query["group_by"])]
     return jsonify(
         period={"from": query["period"].start.isoformat(), "to": _last_day(query["period"].end)},
         group_by=query["group_by"], page=query["page"], per_page=query["per_page"],
         total=len(items), suppression=describe(rules_for(current_user)),
         month_states=period_state_codes(query["period"], query["filters"]),
-        items=[_values(*one)
-               for one in ind.evaluate(page, query["period"], query["filters"], current_user,
-                                       query["group_by"])])
+        figures=_figures(), items=values)
+
+
+def _figures():
+    """How recent the values are: ``current`` false while a backlog of writes is being caught up;
+    ``as_of`` (UTC): every write made before it is included (null: current, or unknown)."""
+    lag = figures_lag()
+    as_of = lag and lag["as_of"]
+    return {"current": lag is None,
+            "as_of": as_of.isoformat(timespec="seconds") + "Z" if as_of else None}
 
 
 def _values(item, value, groups):
@@ -233,6 +245,13 @@ OPENAPI_SCHEMAS = {
                                                       "enum": ["cell-key perturbation", "none"]},
                                            "threshold": {"type": "integer"},
                                            "max_noise": {"type": "integer"}}},
+            "figures": {
+                "type": "object", "required": ["current", "as_of"],
+                "description": "Fraîcheur des valeurs : après une nuit chargée, la réponse part "
+                               "des chiffres tels qu'ils sont (current false) pendant leur mise à "
+                               "jour ; as_of (UTC) : toute saisie antérieure y est comptée",
+                "properties": {"current": {"type": "boolean"},
+                               "as_of": {"type": ["string", "null"], "format": "date-time"}}},
             "month_states": {
                 "type": "array", "description": MONTH_STATES_DOC,
                 "items": {"type": "object", "required": ["month", "state"], "properties": {
@@ -250,6 +269,7 @@ OPENAPI_SCHEMAS = {
                                      {"month": "2026-01", "state": "signed_off"},
                                      {"month": "2026-02", "state": "provisional"}],
                     "page": 1, "per_page": 50, "total": 1,
+                    "figures": {"current": False, "as_of": "2026-12-01T02:12:00Z"},
                     "suppression": {"applied": True, "method": "cell-key perturbation",
                                     "threshold": 5, "max_noise": 2},
                     "items": [{"indicator": "distinct_persons", "name": "Personnes distinctes",

@@ -16,11 +16,13 @@ mark for the next catch-up. Bulk paths (synthetic history, imports) call ``refre
 Months before the last purge cut-off are frozen: their raw rows are gone, so neither a
 catch-up nor a full rebuild recomputes them (that would wipe the historical values).
 """
+import threading
 from contextlib import contextmanager
 from datetime import date, timedelta
 from functools import cache
 from itertools import groupby
 
+from flask import after_this_request, current_app, g, has_request_context
 from sqlalchemy import (
     Column,
     Date,
@@ -42,6 +44,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    union_all,
 )
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
@@ -119,22 +122,42 @@ def _grouped(measure, value, month, org, team, sector, item, validated, source, 
 
 
 def _contact_sources(dialect, window):
+    """Contacts by kind, passages and contacts with a code: one GROUP BY over the contacts (a
+    column per measure, in a CTE), then a row per measure present in the group, as a GROUP BY per
+    measure would give (no row where the measure had no contact): the contacts and their shifts
+    are read once, not five times."""
     month = month_expr(Contact.occurred_on, dialect)
     source = Contact.__table__.join(Shift.__table__, Shift.id == Contact.shift_id)
-    keys = {"month": month, "org": Contact.organisation_id, "team": Contact.team_id,
-            "validated": _validated(),
-                "source": source}
     where = window(Contact.organisation_id, Contact.team_id, Contact.occurred_on)
     sector = func.coalesce(Contact.sector_id, 0)
-    kinds = [(f"contacts_{kind}", Contact.kind == kind)
-             for kind in ("known", "anonymous", "refusal")]
-    stmts = [_grouped(m, func.count(), sector=sector, item=None, where=where + [cond], **keys)
-             for m, cond in kinds]
-    stmts.append(_grouped("passages", func.sum(Contact.people_count), sector=sector, item=None,
-                          where=where + [Contact.kind == "anonymous"], **keys))
-    stmts.append(_grouped("with_code", func.count(), sector=sector, item=None,
-                          where=where + [Contact.person_id.isnot(None)], **keys))
-    return stmts
+    validated = _validated()
+    anonymous = Contact.kind == "anonymous"
+
+    def count_if(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    groups = (select(month.label("month"), Contact.organisation_id.label("organisation_id"),
+                     Contact.team_id.label("team_id"), sector.label("sector_id"),
+                     validated.label("is_validated"),
+                     count_if(Contact.kind == "known").label("known"),
+                     count_if(anonymous).label("anonymous"),
+                     count_if(Contact.kind == "refusal").label("refusal"),
+                     func.sum(case((anonymous, Contact.people_count))).label("passages"),
+                     count_if(Contact.person_id.isnot(None)).label("with_code"))
+              .select_from(source).where(*where)
+              .group_by(month, Contact.organisation_id, Contact.team_id, validated, sector)
+              .cte("contact_groups"))
+    c = groups.c
+    # (measure, value, how many contacts it counts: a row only when > 0)
+    measures = [("contacts_known", c.known, c.known),
+                ("contacts_anonymous", c.anonymous, c.anonymous),
+                ("contacts_refusal", c.refusal, c.refusal),
+                ("passages", c.passages, c.anonymous),
+                ("with_code", c.with_code, c.with_code)]
+    return [union_all(*[
+        select(c.month, c.organisation_id, c.team_id, c.sector_id, literal_column(f"'{measure}'"),
+               literal_column("0"), c.is_validated, value).where(present > 0)
+        for measure, value, present in measures])]
 
 
 def _item_sources(dialect, window):
@@ -497,6 +520,17 @@ def slices_window(org, team, day):
             or_(s.team_id == EVERY_TEAM, s.team_id == team)]
 
 
+def team_slices_window(org, team, day):
+    """``slices_window`` when no slice is a whole organisation's (the usual catch-up): the team is
+    part of the join, so that each slice reads its own team's rows through the (team, date) index,
+    not every team's of its organisation and month (a night of 33 marked teams read each contact
+    of an organisation's month once per team of it)."""
+    s = SLICES.c
+    return [day >= bindparam("slices_from", type_=Date),
+            day < bindparam("slices_until", type_=Date),
+            s.team_id == team, s.organisation_id == org, day >= s.month, day < s.month_end]
+
+
 def slices_month_window(dialect):
     """``slices_window`` for referrals, which no index reads by date: both planners read them once
     (only those dated within the slices' span go further) and look each one's slice up by its key,
@@ -542,15 +576,16 @@ def _fill_slices(conn, keys):
 
 
 @cache
-def _slice_statements(dialect):
+def _slice_statements(dialect, every_team=True):
     """(table, columns, SELECT) of every roll-up measure over the slices in ``SLICES`` (built
-    once)."""
-    sources = (_contact_sources(dialect, slices_window) + _item_sources(dialect, slices_window)
+    once); ``every_team`` False: no slice is a whole organisation's (``team_slices_window``)."""
+    window = slices_window if every_team else team_slices_window
+    sources = (_contact_sources(dialect, window) + _item_sources(dialect, window)
                + _referral_sources(dialect, slices_month_window(dialect))
-               + _shift_sources(dialect, slices_window)
-               + _site_sources(dialect, slices_window))
+               + _shift_sources(dialect, window)
+               + _site_sources(dialect, window))
     monthly = [(RollupMonthly, ROLLUP_COLUMNS, stmt) for stmt in sources]
-    return monthly + [(RollupPersonMonth, PERSON_COLUMNS, _person_source(dialect, slices_window))]
+    return monthly + [(RollupPersonMonth, PERSON_COLUMNS, _person_source(dialect, window))]
 
 
 def refresh_keys(conn, keys):
@@ -569,7 +604,8 @@ def refresh_keys(conn, keys):
     conn.execute(delete(RollupPersonMonth).where(*_in_slices(RollupPersonMonth)))
     months = [m for _o, _t, m in keys]
     span = {"slices_from": min(months), "slices_until": add_months(max(months), 1)}
-    for table, columns, stmt in _slice_statements(conn.dialect.name):
+    every_team = any(t is None for _o, t, _m in keys)
+    for table, columns, stmt in _slice_statements(conn.dialect.name, every_team):
         conn.execute(insert(table).from_select(columns, stmt.params(span)))
     # persons whose rows changed
     persons = {row[0] for row in before ^ _slice_persons(conn, _in_slices)}
@@ -680,7 +716,8 @@ def process_marks(conn, max_marks=None, up_to=None):
 
 def catch_up(session):
     """Bring the roll-ups up to date with every write committed before this call (call before
-    reading them).
+    reading them); in a request that accepts figures as they stand (``figures_may_lag``), only a
+    backlog of at most ``ROLLUPS_READ_SLICES`` slices (``lag_or_catch_up``).
 
     Set-based: a night's backlog, whatever the number of slices, is one transaction of a few dozen
     statements. Bounded: the marks committed before the call, in transactions of at most
@@ -689,11 +726,15 @@ def catch_up(session):
     ``session`` itself holds uncommitted writes, inside the session's transaction instead (they
     commit together, and SQLite's write lock is already the session's). Returns the number of marks
     processed."""
+    if _lag() is not None:  # this request already answers from the figures as they stand
+        return 0
     last = pending(session)
     if last is None:
         return 0
     if _writing(session):
         return process_marks(session.connection())
+    if _may_lag() and _lagging(session):
+        return 0
     done = 0
     while True:
         with session.get_bind().begin() as conn:
@@ -701,6 +742,101 @@ def catch_up(session):
         done += processed
         if processed < MARKS_PER_TRANSACTION:
             return done
+
+
+# --- pages that answer before a backlog is caught up --------------------------------------------
+#
+# A night's backlog takes seconds to rebuild; a page read never waits for it. A request that can
+# say how recent its figures are (the indicator pages: a notice; the read API: ``figures``) calls
+# ``figures_may_lag`` first. Its catch-up then rebuilds a small backlog (``ROLLUPS_READ_SLICES``
+# slices: a reader's own recent writes) as before; a larger one is left to a background thread of
+# the process (and to the ``catch-up-rollups`` timer), and the request reads the roll-ups as they
+# stand: every write marked before the oldest pending mark is in them (``figures_lag``). Exports,
+# commands and services keep catching up in full: what they write down is never behind.
+
+DEFAULT_READ_SLICES = 2
+_background = {"thread": None, "lock": threading.Lock()}
+
+
+def figures_may_lag():
+    """This request may read the roll-ups as they stand when the backlog is large (it shows
+    ``figures_lag``)."""
+    if has_request_context():
+        g.rollups_may_lag = True
+
+
+def figures_lag():
+    """None when this request's figures include every committed write; else ``{"as_of": naive
+    UTC datetime or None}``: every write marked before ``as_of`` is included (None: marks older
+    than migration 0017, time unknown), later ones are being caught up."""
+    return _lag()
+
+
+def _lag():
+    return g.get("rollups_lag") if has_request_context() else None
+
+
+def _may_lag():
+    return has_request_context() and g.get("rollups_may_lag", False)
+
+
+def read_slices(app):
+    """``ROLLUPS_READ_SLICES``: unset, 2 (test apps: -1, they always catch up first unless a
+    test sets it)."""
+    limit = app.config.get("ROLLUPS_READ_SLICES")
+    if limit is None:
+        return -1 if app.testing else DEFAULT_READ_SLICES
+    return int(limit)
+
+
+def _lagging(session):
+    """True, with ``g.rollups_lag`` set and a background catch-up started once the answer is sent,
+    when more than ``read_slices`` slices are pending (two small reads of ``rollup_dirty``)."""
+    limit = read_slices(current_app)
+    if limit < 0:
+        return False
+    t = RollupDirty
+    marked = session.execute(
+        select(t.organisation_id, t.team_id, t.month).distinct().limit(limit + 1)).all()
+    if len(marked) <= limit:
+        return False
+    as_of = session.execute(select(func.min(t.marked_at))).scalar()
+    g.rollups_lag = {"as_of": as_of}
+    app = current_app._get_current_object()
+
+    @after_this_request
+    def start_once_answered(response):
+        # once the answer is sent, not beside it: the reader does not share its CPU
+        response.call_on_close(lambda: catch_up_in_background(app))
+        return response
+
+    return True
+
+
+def catch_up_in_background(app):
+    """Catch up every pending mark in a thread of this process (one at a time; a thread already
+    running will see the new marks too, or the next read starts another). Returns the thread."""
+    with _background["lock"]:
+        thread = _background["thread"]
+        if thread is None or not thread.is_alive():
+            thread = threading.Thread(target=_catch_up_thread, args=(app,), daemon=True,
+                                      name="rollups-catch-up")
+            _background["thread"] = thread
+            thread.start()
+        return thread
+
+
+def _catch_up_thread(app):
+    from ..extensions import db
+    with app.app_context():
+        try:
+            catch_up(db.session)
+            db.session.commit()
+        except Exception:  # logged; the marks stay for the next catch-up
+            db.session.rollback()
+            app.logger.exception("background roll-up catch-up failed")
+        finally:
+            db.session.remove()
 
 
 def _writing(session):
@@ -877,6 +1013,8 @@ __all__ = [
     "add_months",
     "and_",
     "catch_up",
+    "figures_lag",
+    "figures_may_lag",
     "install_listener",
     "month_start",
     "refresh_keys",

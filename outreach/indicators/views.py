@@ -1,5 +1,6 @@
 """Thin views: parse the period and filters, call one service, render."""
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, format_datetime, format_time
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -7,8 +8,8 @@ from .. import queryargs
 from ..access import allow, is_plan_level, plan_level
 from ..errors import TooLarge, ValidationError
 from ..extensions import db
-from ..models import Indicator
-from . import bp, charts, services
+from ..models import Indicator, utcnow
+from . import bp, charts, rollups, services
 from .catalogue import current_plan, import_plan, parse, to_csv, to_yaml
 from .forms import PlanUploadForm
 from .rollups import add_months
@@ -34,6 +35,29 @@ def disclosure_legend():
     """What was done to the figures of this page, and why (every indicator page and export says
     it)."""
     return legend(current_user)
+
+
+@bp.before_request
+def figures_may_lag():
+    """After a busy night these pages answer at once from the figures as they stand, and say
+    their time (``figures_notice``) while the roll-ups catch up in the background."""
+    rollups.figures_may_lag()
+
+
+@bp.app_template_global("figures_notice")
+def figures_notice():
+    """The notice of a page whose figures do not include the latest writes yet, or None."""
+    lag = rollups.figures_lag()
+    if lag is None:
+        return None
+    as_of = lag["as_of"]
+    if as_of is None:
+        return _("Chiffres en cours de mise à jour : les dernières saisies n'y sont pas encore.")
+    if format_date(as_of) == format_date(utcnow()):
+        return _("Chiffres arrêtés à %(time)s : mise à jour en cours.",
+                 time=format_time(as_of, "short"))
+    return _("Chiffres arrêtés au %(moment)s : mise à jour en cours.",
+             moment=format_datetime(as_of, "short"))
 
 
 bp.add_app_template_global(charts.sparkline, "sparkline")
