@@ -3,12 +3,12 @@ a marked team-month reads that team's contacts instead of its whole organisation
 time of each roll-up mark, so that a page read before a night's backlog is caught up can say how
 recent its figures are.
 
-Revision ID: 0017b Revises: 0016"""
+Revision ID: 0017 Revises: 0016"""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017b"
+revision = "0017"
 down_revision = "0016"
 branch_labels = None
 depends_on = None
