@@ -33,6 +33,19 @@ MIN_PEOPLE, MAX_PEOPLE = 1, 500
 MIN_QUANTITY, MAX_QUANTITY = 0, 1000
 TIME_ZONE = ZoneInfo("Europe/Paris")
 
+
+def local_date(naive_utc):
+    """Europe/Paris date of a naive UTC datetime (a night shift belongs to the date it starts)."""
+    return naive_utc.replace(tzinfo=dt.UTC).astimezone(TIME_ZONE).date()
+
+
+def local_today():
+    """Today in the service's zone (Europe/Paris): what "today" means on every page, form, import,
+    export and default period. The machine's clock is UTC: from midnight in Paris to midnight UTC,
+    ``date.today()`` is still yesterday (an import refused a tally of the night as "in the
+    future")."""
+    return dt.datetime.now(TIME_ZONE).date()
+
 # The database half of the rules (models.Contact.__table_args__; migration 0002 holds its own frozen
 # copy).
 CHECKS = {

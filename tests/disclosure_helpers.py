@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from export_helpers import import_rows
 from openpyxl import load_workbook
 
+from outreach.contract import local_today
 from outreach.exports.snapshot import write_snapshot
 from outreach.extensions import db
 from outreach.indicators import services as ind
@@ -211,7 +212,7 @@ def random_spec(world, rng):
 # --- the history ---------------------------------------------------------------------
 
 def make_history(app, seed, rng):
-    today = date.today()
+    today = local_today()
     world = World(months=[add_months(month_start(today), -k) for k in (5, 4, 3)])
     with app.app_context(), app.test_request_context():
         charonne = Organisation(code="charonne", name="Charonne", is_partner_institution=False)

@@ -1,6 +1,7 @@
 """Test data for export tests: contacts imported through the import service (validated shifts)."""
-from datetime import date, timedelta
+from datetime import timedelta
 
+from outreach.contract import local_today
 from outreach.extensions import db
 from outreach.imports import services
 from outreach.models import Organisation, User
@@ -17,7 +18,7 @@ def _row(day, team, kind="anonymous", digest="", materials="kit_base:1", program
 
 def seed_contacts(app):
     """aurore: 40 contacts (12 known persons, some met twice), gaia: 3 contacts (small cells)."""
-    day = date.today().replace(day=1) - timedelta(days=20)
+    day = local_today().replace(day=1) - timedelta(days=20)
     aurore = [_row(day - timedelta(days=i % 9), "aurore_nord" if i % 2 else "aurore_est",
                    kind="known" if i < 24 else "anonymous",
                    digest=f"{i % 12:064x}" if i < 24 else "",

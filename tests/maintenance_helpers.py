@@ -1,6 +1,7 @@
 """Shared builders for the maintenance tests: shifts, contacts, persons written through the ORM."""
 from datetime import date, datetime, time
 
+from outreach.contract import local_today
 from outreach.extensions import db
 from outreach.maintenance.keys import pseudonym_code
 from outreach.models import (
@@ -58,7 +59,7 @@ def log_contact(day, digest=None, key="test-pseudonym-key", org="aurore", team="
 
 def seed_history(key="test-pseudonym-key"):
     """Old (2019) and recent contacts, persons shared across both, then commit."""
-    today = date.today()
+    today = local_today()
     old = date(2019, 3, 10)
     for i in range(4):
         log_contact(old, digest=f"old-{i}", key=key, referral=i == 0)

@@ -1,11 +1,12 @@
 """The audit log viewer: filters, organisation scope, append-only."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from outreach import audit
 from outreach.audit import AuditIsAppendOnly
+from outreach.contract import local_today
 from outreach.extensions import db
 from outreach.models import AuditEvent, User
 
@@ -19,7 +20,7 @@ def test_viewer_lists_and_filters(client, login, app):
     assert "<td>Échec de connexion</td>" in page and "<td>Connexion</td>" not in page
     page = client.get("/admin/journal?email=admin@aurore.demo").get_data(as_text=True)
     assert "<td>Échec de connexion</td>" not in page and "<td>Connexion</td>" in page
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (local_today() + timedelta(days=1)).isoformat()  # a Paris day
     assert "Aucune entrée" in client.get(f"/admin/journal?start={tomorrow}").get_data(as_text=True)
     assert client.get("/admin/journal?start=not-a-date").status_code == 422
 

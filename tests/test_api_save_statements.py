@@ -3,12 +3,13 @@ statements for the whole request, on both databases): the token and its user in 
 contact looked up once, the answer built from what the save already holds."""
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from test_api_write import _token
 from test_reference_cache import Statements, _start
 
+from outreach.contract import local_today
 from outreach.extensions import db
 from outreach.models import Contact, ContactMaterial, Person, Shift
 
@@ -30,7 +31,7 @@ def _setup(app, client):
 def _seen_before(app):
     """The person was last met days ago: this save moves their dates (an UPDATE of its own)."""
     with app.app_context():
-        db.session.execute(update(Person).values(last_seen_on=date.today() - timedelta(days=3)))
+        db.session.execute(update(Person).values(last_seen_on=local_today() - timedelta(days=3)))
         db.session.commit()
 
 
@@ -52,7 +53,7 @@ def test_an_api_save_runs_at_most_eight_statements(app, client):
     with app.app_context():
         stored = db.session.get(Contact, body["id"])
         assert stored.person is not None and stored.sector.code == "stalingrad"
-        assert stored.person.last_seen_on == stored.occurred_on <= date.today()
+        assert stored.person.last_seen_on == stored.occurred_on <= local_today()
         quantities = db.session.execute(select(ContactMaterial.quantity)
                                         .filter_by(contact_id=body["id"])).scalars().all()
         assert quantities == [1]

@@ -2,12 +2,12 @@
 plan import, audit log, the logging page with an open shift, a shift summary, the reference
 lists; and the summary prints with its organisation, team, date, printed-on date and staff count,
 without flash messages."""
-from datetime import date
 
 import pytest
 from conftest import browser_login
 from test_browser_foundation import axe_violations
 
+from outreach.contract import local_today
 from outreach.extensions import db
 from outreach.indicators.synthetic import build_demo_history
 from outreach.models import Organisation, Shift
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def summary_url(live_app):
     with live_app.test_request_context():
-        build_demo_history(today=date.today(), per_day=2)
+        build_demo_history(today=local_today(), per_day=2)
         aurore = db.session.execute(
             db.select(Organisation.id).filter_by(code="aurore")).scalar_one()
         shift_id = db.session.execute(

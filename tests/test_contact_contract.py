@@ -16,6 +16,7 @@ from test_api_write import _token
 
 from outreach import contract
 from outreach.api.openapi import document
+from outreach.contract import local_today
 from outreach.extensions import db
 from outreach.imports.services import import_contacts
 from outreach.indicators import measures
@@ -143,7 +144,7 @@ def via_api(app, client, case):
 
 
 def via_import(app, _client, case):
-    row = {"date": (dt.date.today() - dt.timedelta(days=3)).isoformat(), "time": "22:00",
+    row = {"date": (local_today() - dt.timedelta(days=3)).isoformat(), "time": "22:00",
            "team": _team(app),
            "kind": case["kind"], "people_count": str(case.get("people_count", 1)),
            "digest": DIGEST if case.get("person") else "",

@@ -1,11 +1,11 @@
 """A plan manager's first screen on a laptop shows figures: the filters are folded into one line
 saying the period and scope ("12 derniers mois : … · toutes organisations · Modifier"), opened
 with one tap."""
-from datetime import date
 
 import pytest
 from conftest import browser_login
 
+from outreach.contract import local_today
 from outreach.indicators.synthetic import build_demo_history
 
 pytestmark = pytest.mark.browser
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def history(live_app):
     with live_app.test_request_context():
-        build_demo_history(today=date.today(), per_day=3)
+        build_demo_history(today=local_today(), per_day=3)
 
 
 def test_figures_come_first_and_the_filters_fold_into_one_line(page, history):
@@ -31,7 +31,7 @@ def test_figures_come_first_and_the_filters_fold_into_one_line(page, history):
     assert box["y"] + box["height"] <= 768  # a figure on the first screen
     line.click()
     page.locator("#period").select_option("year")
-    page.locator("#year").fill(str(date.today().year))
+    page.locator("#year").fill(str(local_today().year))
     assert page.get_by_text("Pour « Année civile ».").is_visible()
     with page.expect_navigation():
         page.get_by_role("button", name="Afficher").click()

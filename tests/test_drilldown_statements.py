@@ -3,7 +3,7 @@ API by team, and of an indicator's page by team, do not grow with the number of 
 persons statement for all of them, not one per team), and the values stay those of each team
 read alone."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from conftest import do_login
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from test_exports_read_api import _token
 from test_reference_cache import Statements
 
+from outreach.contract import local_today
 from outreach.extensions import db
 from outreach.models import Organisation, Team
 
@@ -20,7 +21,7 @@ EXTRA = 6
 
 def _more_teams(app):
     """``EXTRA`` more teams in aurore, each with a known person met once last month."""
-    day = date.today().replace(day=1) - timedelta(days=20)
+    day = local_today().replace(day=1) - timedelta(days=20)
     with app.app_context():
         org = db.session.execute(select(Organisation).filter_by(code="aurore")).scalar_one()
         for i in range(EXTRA):

@@ -6,6 +6,7 @@ import pytest
 import yaml
 from test_indicators_measures import world  # noqa: F401 (fixture)
 
+from outreach.contract import local_today
 from outreach.extensions import db
 from outreach.indicators.catalogue import current_plan, to_csv, to_yaml
 from outreach.models import Indicator
@@ -102,7 +103,7 @@ def test_cli_exports_and_imports_the_plan(app, tmp_path):
 def test_every_period_renders(client, login, world, args):  # noqa: F811
     login("manager@plan.demo")
     assert client.get(f"/indicateurs?{args}").status_code == 200
-    assert date.today()
+    assert local_today()
 
 
 def _shifts_indicator_with_a_target():

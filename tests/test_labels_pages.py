@@ -4,7 +4,7 @@ corrigé", "Compte …"), never "closed", "contact.correct", "users 12" or a UUI
 as tests/test_access.py does)."""
 import io
 import re
-from datetime import UTC, date
+from datetime import UTC
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from outreach import labels
 from outreach.admin import services as admin_services
+from outreach.contract import local_today
 from outreach.extensions import db
 from outreach.indicators.synthetic import build_demo_history
 from outreach.models import (
@@ -93,7 +94,7 @@ def make_history(app):
     changes; returns the values of every route argument (a shift, contact, referral, team, user,
     indicator...)."""
     with app.test_request_context():
-        build_demo_history(today=date.today(), per_day=4)
+        build_demo_history(today=local_today(), per_day=4)
         supervisor, admin = _by_email("supervisor@aurore.demo"), _by_email("admin@aurore.demo")
         aurore = db.session.execute(db.select(Organisation).filter_by(code="aurore")).scalar_one()
         # a known person's contact, on the latest closed shift that has one, chosen in a set order:
@@ -138,7 +139,7 @@ def _received_handover(aurore):
         Referral.organisation_id == gaia.organisation_id,
         Referral.status.in_(("proposed", "accepted", "admitted")))
         .order_by(Referral.proposed_on.desc())).scalars().first()
-    handover = hand_over(referral, gaia, aurore.id, date.today())
+    handover = hand_over(referral, gaia, aurore.id, local_today())
     db.session.commit()
     return handover
 

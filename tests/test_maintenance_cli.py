@@ -3,6 +3,7 @@ import pytest
 from maintenance_helpers import log_contact, seed_history
 from sqlalchemy import func, select, text
 
+from outreach.contract import local_today
 from outreach.extensions import db
 from outreach.indicators.rollups import rollup_rows
 from outreach.maintenance.keys import pseudonym_code
@@ -100,8 +101,7 @@ def test_rotation_keeps_persons_and_matches_after(app, runner, ctx, monkeypatch)
 
 
 def log_date():
-    from datetime import date
-    return date.today()
+    return local_today()
 
 
 def test_rotation_refuses_a_wrong_old_key(app, runner, ctx, monkeypatch):

@@ -8,6 +8,7 @@ from export_helpers import seed_contacts
 from sqlalchemy import event, select
 from test_exports_read_api import _token
 
+from outreach.contract import local_today
 from outreach.extensions import db
 from outreach.indicators import services as ind
 from outreach.indicators.rollups import add_months
@@ -91,7 +92,7 @@ def test_the_api_publishes_the_dashboards_cells(app, client):
 
 def _six_months_ago():
     """Six months up to this one: every indicator by month within READ_MAX_VALUES."""
-    return add_months(date.today().replace(day=1), -5).isoformat()
+    return add_months(local_today().replace(day=1), -5).isoformat()
 
 
 def _shown(value):

@@ -9,6 +9,7 @@ import pytest
 from conftest import do_login
 from openpyxl import load_workbook
 
+from outreach.contract import local_today
 from outreach.extensions import db
 from outreach.indicators.services import month_label
 from outreach.models import AuditEvent, Contact, Organisation, Shift, Team, User, utcnow
@@ -157,7 +158,7 @@ def test_sign_off_steps_belong_to_their_roles_and_organisations(app, month_world
     do_login(manager, "manager@plan.demo")
     assert manager.post(w["url"] + "/accepter").status_code == 422  # nothing signed yet
     assert manager.post(f"/mois/{w['org']}/2026-13/accepter").status_code == 404
-    current = dt.date.today().replace(day=1).isoformat()[:7]
+    current = local_today().replace(day=1).isoformat()[:7]
     admin = app.test_client()
     do_login(admin, "admin@aurore.demo")
     assert admin.post(f"/mois/{w['org']}/{current}/signer").status_code == 422  # not finished
@@ -247,7 +248,7 @@ def test_sign_off_demo_seed_covers_every_state_and_a_handover(app):
     from outreach.site_models import CoordinationMeeting, ReferralHandover
     from outreach.sites.seed import seed_after_history
     with app.test_request_context():
-        build_demo_history(today=dt.date.today(), per_day=2)
+        build_demo_history(today=local_today(), per_day=2)
         seed_after_history()
         db.session.commit()
         again = seed_after_history()  # idempotent

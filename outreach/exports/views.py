@@ -1,11 +1,10 @@
 """Export endpoints: thin wrappers that parse the same arguments as the pages and audit each
 export."""
-from datetime import date
 
 from flask import Response, abort, render_template, request
 from flask_login import current_user
 
-from .. import audit, queryargs
+from .. import audit, contract, queryargs
 from ..access import allow
 from ..errors import ValidationError
 from ..extensions import db
@@ -96,6 +95,6 @@ def contacts():
         abort(403)
     text = rows.export_contacts(organisation, current_user, _separator())
     db.session.commit()
-    filename = f"contacts-{organisation.code}-{date.today().isoformat()}.csv"
+    filename = f"contacts-{organisation.code}-{contract.local_today().isoformat()}.csv"
     return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -35,7 +35,7 @@ class Lookups:
     teams: dict
     sectors: dict
     refs: dict  # kind -> {code: id}
-    today: date = field(default_factory=date.today)
+    today: date = field(default_factory=contract.local_today)
 
 
 OK = ()

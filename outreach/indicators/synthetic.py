@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import bindparam, func, insert, select, update
 
+from .. import contract
 from ..database import reset_sequences
 from ..extensions import db
 from ..models import (
@@ -49,7 +50,7 @@ def build_history(n, seed=1, today=None):
     """Insert the history and refresh roll-ups; returns a one-line summary."""
     started = time.perf_counter()
     rng = random.Random(seed)
-    today = today or date.today()
+    today = today or contract.local_today()
     world = _world(rng)
     conn = db.session.connection()
     counts = _History(conn, rng, world, n, today).run()
@@ -73,7 +74,7 @@ def build_demo_history(today=None, seed=1, per_day=DEMO_CONTACTS_PER_DAY):
     """A year of history for the demo teams (``seed-demo --history``): the last 12 complete
     months, the current month up to yesterday. Idempotent: a re-run only adds the days after the
     teams' last shift."""
-    today = today or date.today()
+    today = today or contract.local_today()
     world = _demo_world()
     if world is None:
         return "demo history: demo teams missing (run seed-demo first)"

@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlalchemy import and_, delete, exists, func, or_, select
 
-from .. import audit
+from .. import audit, contract
 from ..extensions import db
 from ..models import (
     Contact,
@@ -27,7 +27,7 @@ from ..models import (
 
 def cutoff_for(months, today=None):
     """The first day that is kept: ``months`` calendar months before ``today``."""
-    today = today or date.today()
+    today = today or contract.local_today()
     year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
     return date(year, month + 1, min(today.day, 28))
 

@@ -14,14 +14,13 @@ from flask_babel import gettext as _
 from sqlalchemy import func, update
 from werkzeug.exceptions import NotFound
 
-from .. import access, audit
+from .. import access, audit, contract
 from ..access import can_see, get_scoped, scoped, sees_person_level
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
-from ..models import Contact, Person, Referral, ReferralEvent, RefItem, Team, utcnow
+from ..models import Contact, Person, Referral, ReferralEvent, RefItem, Team
 from ..planexec.services import check_no_overlapping_stay
 from ..reference.defaults import NO_PLACE_REFUSAL
-from ..shifts.services import local_date
 
 NEXT_STEPS = {"proposed": ("accepted", "refused"), "accepted": ("admitted", "refused"),
               "admitted": ("exited",)}
@@ -68,7 +67,7 @@ class OpenReferral:
 
 
 def today():
-    return local_date(utcnow())
+    return contract.local_today()
 
 
 def short_code(person):

@@ -168,7 +168,7 @@ def correct(contact_id):
 @bp.get("/semaine/<int:team_id>")
 def week(team_id):
     team = get_scoped_or_404(Team, team_id)
-    start = _week(request.args.get("week")) or _week(date.today().isoformat())
+    start = _week(request.args.get("week")) or _week(contract.local_today().isoformat())
     days = services.week_series(current_user, team_id, start)
     top = max([max(d[1] + d[2]) for d in days] + [1])
     return render_template("review/week.html", team=team, days=days, top=top, start=start)

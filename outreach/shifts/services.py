@@ -1,25 +1,23 @@
 """Shifts (maraudes): start, close, find the open one. Functions never commit."""
 import datetime as dt
 import uuid
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect, text
 
+from .. import contract
 from ..access import can_see
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
 from ..models import RefItem, Sector, Shift, ShiftStock, Team, utcnow
 
-PARIS = ZoneInfo("Europe/Paris")
+PARIS = contract.TIME_ZONE
 AMBIANCES = ("calme", "tendue", "agitee")
 DUPLICATE_ID = _l("Identifiant de maraude déjà utilisé.")  # the API answers a replay itself (200)
 
 
-def local_date(naive_utc):
-    """Europe/Paris date of a naive UTC datetime (a night shift belongs to the date it starts)."""
-    return naive_utc.replace(tzinfo=dt.UTC).astimezone(PARIS).date()
+local_date = contract.local_date
 
 
 def local_clock(naive_utc):

@@ -8,8 +8,9 @@ are installed.
 import datetime as dt
 import random
 
+from .. import contract
 from ..extensions import db
-from ..models import Shift, utcnow
+from ..models import Shift
 from ..site_models import AMBIANCES, Site, SiteObservation
 from .coordination import ensure_partner_defaults
 from .services import ensure_site_defaults
@@ -33,7 +34,7 @@ def seed_sites_demo():
 
 
 def _past_shifts_without_observations():
-    since = utcnow().date() - dt.timedelta(weeks=DEMO_WEEKS)
+    since = contract.local_today() - dt.timedelta(weeks=DEMO_WEEKS)
     observed = db.select(SiteObservation.shift_id)
     return db.session.execute(db.select(Shift).where(
         ~Shift.is_open, Shift.shift_on >= since, Shift.id.not_in(observed))).scalars().all()
@@ -62,7 +63,7 @@ def seed_after_history(today=None):
     from ..signoff.seed import seed_signoff_demo
     seed_sites_demo()
     _partners_on_shifts()
-    _demo_meetings(today or utcnow().date())
+    _demo_meetings(today or contract.local_today())
     _demo_handover()
     return seed_signoff_demo(today)
 
@@ -71,7 +72,7 @@ def _partners_on_shifts():
     from ..site_models import Partner, shift_partners
     partners = db.session.execute(
         db.select(Partner).filter_by(is_active=True).order_by(Partner.id)).scalars().all()
-    since = utcnow().date() - dt.timedelta(weeks=DEMO_WEEKS)
+    since = contract.local_today() - dt.timedelta(weeks=DEMO_WEEKS)
     done = db.select(shift_partners.c.shift_id)
     shifts = db.session.execute(
         db.select(Shift.id).where(~Shift.is_open, Shift.shift_on >= since,
@@ -131,4 +132,4 @@ def _demo_handover():
         .order_by(Referral.proposed_on.desc())).scalars().first()
     if referral is not None:
         hand_over(referral, sender, receiver.id,
-                  max(referral.proposed_on, utcnow().date() - dt.timedelta(days=1)))
+                  max(referral.proposed_on, contract.local_today() - dt.timedelta(days=1)))
