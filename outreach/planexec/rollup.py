@@ -320,14 +320,22 @@ class RolledFacts:
         s = PlanStay
         spans = [(day_number(month_start(m.first)), day_number(m.last)) for m in partial]
         nights = [s.programme_id.in_(self.ids), or_(s.stop.is_(None), s.stop > s.admitted)]
-        admitted = select(
-            s.programme_id, s.admitted, literal_column("1"), s.key_hi, s.key_lo
-        ).where(*nights, or_(*[s.admitted.between(x, y) for x, y in spans]))
-        ended = select(s.programme_id, s.stop, literal_column("-1"), s.key_hi, s.key_lo).where(
-            *nights, s.admitted.isnot(None), or_(*[s.stop.between(x, y) for x, y in spans])
-        )
+        # one range of an index per span and event (an OR of the spans made SQLite's planner walk
+        # every stay of each programme: 3-4 ms -> 0.3 at 1M)
+        admitted = [
+            select(s.programme_id, s.admitted, literal_column("1"), s.key_hi, s.key_lo).where(
+                *nights, s.admitted.between(x, y)
+            )
+            for x, y in spans
+        ]
+        ended = [
+            select(s.programme_id, s.stop, literal_column("-1"), s.key_hi, s.key_lo).where(
+                *nights, s.admitted.isnot(None), s.stop.between(x, y)
+            )
+            for x, y in spans
+        ]
         out = defaultdict(list)
-        for pid, day, sign, hi, lo in self.conn.execute(union_all(admitted, ended)).all():
+        for pid, day, sign, hi, lo in self.conn.execute(union_all(*admitted, *ended)).all():
             out[(pid, month_start(EPOCH + dt.timedelta(int(day))))].append(
                 (int(day), int(sign), _key(hi, lo))
             )
@@ -364,7 +372,7 @@ class RolledFacts:
         rows = self.conn.execute(
             select(s.programme_id, days, func.count(), func.sum(s.key_hi), func.sum(s.key_lo))
             .where(
-                s.programme_id.in_(self.ids),
+                _among(s.programme_id, self.ids),
                 s.exited.between(self.first, self.last),
                 s.admitted.isnot(None),
                 s.admitted <= self.last,
@@ -427,7 +435,7 @@ class RolledFacts:
                 func.sum(s.key_lo),
                 first,
             )
-            .where(s.programme_id.in_(self.ids), s.exited.between(self.first, self.last))
+            .where(_among(s.programme_id, self.ids), s.exited.between(self.first, self.last))
             .group_by(s.programme_id, s.exit_reason_id)
         ).all()
         out = defaultdict(dict)
@@ -441,7 +449,7 @@ class RolledFacts:
             rows = self.conn.execute(
                 select(s.programme_id, func.count(), func.sum(s.key_hi), func.sum(s.key_lo))
                 .where(
-                    s.programme_id.in_(self.ids),
+                    _among(s.programme_id, self.ids),
                     s.refused.between(self.first, self.last),
                     s.refusal_reason_id == refusal_reason_id,
                 )
@@ -485,7 +493,7 @@ class RolledFacts:
         )
         rows = self.conn.execute(
             select(s.programme_id, s.key_hi, s.key_lo, s.exited, epoch_days(seen)).where(
-                s.programme_id.in_(self.ids),
+                _among(s.programme_id, self.ids),
                 s.person_id.isnot(None),
                 s.exited.between(self.first, self.last),
             )
@@ -552,6 +560,13 @@ class _Running:
         self.count += a[0] - e[0]
         self.admitted += a[2]
         self.last_nights += last[2]
+
+
+def _among(programme, ids):
+    """``programme IN ids`` as a filter only (``+ 0``), for the reads that walk the index by exit or
+    refusal day: without statistics, SQLite's planner prefers the equality on the programme and
+    reads every stay of each (38 ms for the exits of a year at 1M, 1 ms by their day)."""
+    return (programme + 0).in_(ids)
 
 
 def _whole(month):
