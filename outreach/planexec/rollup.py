@@ -23,6 +23,7 @@ from collections import defaultdict
 
 from sqlalchemy import (
     and_,
+    case,
     delete,
     func,
     insert,
@@ -251,7 +252,7 @@ class RolledFacts:
         self.period, self.ids = period, list(programme_ids)
         self.first, self.last = day_number(period.first), day_number(period.last)
         self.conn = db.session.connection()
-        self._occupancy = self._lengths = self._open = self._exits = self._returns = None
+        self._occupancy = self._open = self._exits = None
         self._refusals = {}
 
     # occupancy
@@ -346,9 +347,9 @@ class RolledFacts:
     def length_of_stay(self, programme_id):
         """Completed stays of the period (exit in it): count, median days, buckets; open stays at
         its end."""
-        if self._lengths is None:
-            self._lengths, self._open = self._read_lengths(), self._read_open()
-        lengths = self._lengths.get(programme_id, [])
+        if self._open is None:
+            self._open = self._read_open()
+        lengths = self._exit_facts()[0].get(programme_id, [])
         completed = _sum_tallies([(n, key) for _d, n, key in lengths])
         buckets = [
             _sum_tallies(
@@ -364,25 +365,6 @@ class RolledFacts:
             "open": Tally(n_open, None, key_open if n_open else 0),
             "open_median": _middle(self.last + 1 - a for a in middle) if n_open else None,
         }
-
-    def _read_lengths(self):
-        """{programme: [(days, count, key), ...] by days} of the stays completed in the period."""
-        s = PlanStay
-        days = (s.exited - s.admitted).label("days")
-        rows = self.conn.execute(
-            select(s.programme_id, days, func.count(), func.sum(s.key_hi), func.sum(s.key_lo))
-            .where(
-                _among(s.programme_id, self.ids),
-                s.exited.between(self.first, self.last),
-                s.admitted.isnot(None),
-                s.admitted <= self.last,
-            )
-            .group_by(s.programme_id, days)
-        ).all()
-        out = defaultdict(list)
-        for pid, d, n, hi, lo in sorted(rows, key=lambda r: (r[0], r[1])):
-            out[pid].append((int(d), int(n), _key(hi, lo)))
-        return out
 
     def _read_open(self):
         """{programme: (count, key, the one or two middle admission days)} of stays open at the
@@ -419,29 +401,76 @@ class RolledFacts:
     def exits_by_reason(self, programme_id):
         """{exit_reason_id: count (Tally)} of exits in the period, in the order ``Facts`` finds them
         (the lowest referral id of each reason first)."""
-        if self._exits is None:
-            self._exits = self._read_exits()
-        return self._exits.get(programme_id, {})
+        return self._exit_facts()[1].get(programme_id, {})
 
-    def _read_exits(self):
-        s = PlanStay
-        first = func.min(_binary(s.referral_id, self.conn.dialect.name))
+    def _exit_facts(self):
+        """(lengths, exits, returns) of the period's exits, from one walk of them by exit day:
+        {programme: [(days, count, key), ...] by days} of the stays completed in the period;
+        {programme: {reason: Tally}}; {programme: [(key, exit day, first contact of the same code
+        after it up to the period's end)]} of the exits with a code. About a thousand rows at 1M
+        contacts, each read once instead of three times (three statements)."""
+        if self._exits is None:
+            self._exits = self._read_exit_facts()
+        return self._exits
+
+    def _read_exit_facts(self):
+        s, c = PlanStay, Contact
+        seen = (
+            select(func.min(c.occurred_on))
+            .where(
+                c.person_id == s.person_id,
+                c.occurred_on > s.exited_on,
+                c.occurred_on <= self.period.last,
+            )
+            .correlate(s)
+            .scalar_subquery()
+        )
+        coded = s.person_id.isnot(None)
         rows = self.conn.execute(
             select(
                 s.programme_id,
                 s.exit_reason_id,
-                func.count(),
-                func.sum(s.key_hi),
-                func.sum(s.key_lo),
-                first,
-            )
-            .where(_among(s.programme_id, self.ids), s.exited.between(self.first, self.last))
-            .group_by(s.programme_id, s.exit_reason_id)
+                s.admitted,
+                s.exited,
+                s.key_hi,
+                s.key_lo,
+                s.referral_id,
+                coded,
+                epoch_days(case((coded, seen))),
+            ).where(_among(s.programme_id, self.ids), s.exited.between(self.first, self.last))
         ).all()
-        out = defaultdict(dict)
-        for pid, reason, n, hi, lo, _first in sorted(rows, key=lambda r: r[5]):
-            out[pid][reason] = _tally(n, hi, lo)
-        return out
+        lengths = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+        reasons = defaultdict(lambda: defaultdict(lambda: [0, 0, None]))
+        returns = defaultdict(list)
+        last = self.last
+        for pid, reason, admitted, exited, hi, lo, referral_id, has_code, first_seen in rows:
+            key = _key(hi, lo)
+            if admitted is not None and admitted <= last:
+                length = lengths[pid][exited - admitted]
+                length[0] += 1
+                length[1] += key
+            by_reason = reasons[pid][reason]
+            by_reason[0] += 1
+            by_reason[1] += key
+            # text compared as Python sorts it (byte order; PostgreSQL's collation may not)
+            if by_reason[2] is None or referral_id < by_reason[2]:
+                by_reason[2] = referral_id
+            if has_code:
+                returns[pid].append((key, exited, first_seen))
+        return (
+            {
+                pid: [(days, n, key & MASK) for days, (n, key) in sorted(by_days.items())]
+                for pid, by_days in lengths.items()
+            },
+            {
+                pid: {
+                    reason: Tally(n, None, key & MASK)
+                    for reason, (n, key, _first) in sorted(by.items(), key=lambda kv: kv[1][2])
+                }
+                for pid, by in reasons.items()
+            },
+            returns,
+        )
 
     def refusals(self, programme_id, refusal_reason_id):
         if refusal_reason_id not in self._refusals:
@@ -463,9 +492,7 @@ class RolledFacts:
     def returns_to_street(self, programme_id):
         """Exits of the period with a code, and how many were followed by a street contact of the
         same code within 6 and 12 months (contacts up to the period's end only)."""
-        if self._returns is None:
-            self._returns = self._read_returns()
-        rows = self._returns.get(programme_id, [])
+        rows = self._exit_facts()[2].get(programme_id, [])
         counts = {"exits": _sum_tallies([(1, key) for key, _e, _s in rows])}
         for months in RETURN_WINDOWS:
             counts[months] = _sum_tallies(
@@ -476,32 +503,6 @@ class RolledFacts:
                 ]
             )
         return counts
-
-    def _read_returns(self):
-        """{programme: [(key, exit day, first contact of the same code after it up to the period's
-        end)]}."""
-        s, c = PlanStay, Contact
-        seen = (
-            select(func.min(c.occurred_on))
-            .where(
-                c.person_id == s.person_id,
-                c.occurred_on > s.exited_on,
-                c.occurred_on <= self.period.last,
-            )
-            .correlate(s)
-            .scalar_subquery()
-        )
-        rows = self.conn.execute(
-            select(s.programme_id, s.key_hi, s.key_lo, s.exited, epoch_days(seen)).where(
-                _among(s.programme_id, self.ids),
-                s.person_id.isnot(None),
-                s.exited.between(self.first, self.last),
-            )
-        ).all()
-        out = defaultdict(list)
-        for pid, hi, lo, exited, first_seen in rows:
-            out[pid].append((_key(hi, lo), exited, first_seen))
-        return out
 
 
 class _Running:
@@ -577,11 +578,6 @@ def _as_date(value):
     if value is None or isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value)[:10])
-
-
-def _binary(column, dialect):
-    """Text compared byte by byte, as Python sorts it (PostgreSQL's default collation may not)."""
-    return column.collate("C") if dialect == "postgresql" else column
 
 
 def _sum_tallies(parts):
