@@ -20,9 +20,12 @@ How the card's figures come out of them (period [F, L], day numbers):
 
 import datetime as dt
 from collections import defaultdict
+from functools import cache
 
 from sqlalchemy import (
+    Date,
     and_,
+    bindparam,
     case,
     delete,
     func,
@@ -299,19 +302,11 @@ class RolledFacts:
 
     def _month_sums(self, segments):
         """{(programme, month, None: the months before): {part: (n, days, key)}}."""
-        t = PlanStayMonth
         start, end = month_start(segments[0].first), month_start(segments[-1].first)
-        sums = [func.sum(t.n), func.sum(t.days), func.sum(t.key_hi), func.sum(t.key_lo)]
-        before = (
-            select(t.programme_id, null().label("month"), t.part, *sums)
-            .where(t.programme_id.in_(self.ids), t.month < start)
-            .group_by(t.programme_id, t.part)
-        )
-        inside = select(t.programme_id, t.month, t.part, t.n, t.days, t.key_hi, t.key_lo).where(
-            t.programme_id.in_(self.ids), t.month >= start, t.month <= end
-        )
         out = defaultdict(dict)
-        for pid, m, part, n, days, hi, lo in self.conn.execute(union_all(before, inside)).all():
+        rows = self.conn.execute(_month_sums_statement(), {"ids": self.ids, "start": start,
+                                                           "end": end}).all()
+        for pid, m, part, n, days, hi, lo in rows:
             out[(pid, _as_date(m))][part] = (int(n), int(days or 0), _key(hi, lo))
         return out
 
@@ -321,25 +316,12 @@ class RolledFacts:
         them."""
         if not partial:
             return {}
-        s = PlanStay
-        spans = [(day_number(month_start(m.first)), day_number(m.last)) for m in partial]
-        nights = [s.programme_id.in_(self.ids), or_(s.stop.is_(None), s.stop > s.admitted)]
-        # one range of an index per span and event (an OR of the spans made SQLite's planner walk
-        # every stay of each programme: 3-4 ms -> 0.3 at 1M)
-        admitted = [
-            select(s.programme_id, s.admitted, literal_column("1"), s.key_hi, s.key_lo).where(
-                *nights, s.admitted.between(x, y)
-            )
-            for x, y in spans
-        ]
-        ended = [
-            select(s.programme_id, s.stop, literal_column("-1"), s.key_hi, s.key_lo).where(
-                *nights, s.admitted.isnot(None), s.stop.between(x, y)
-            )
-            for x, y in spans
-        ]
+        params = {"ids": self.ids}
+        for i, m in enumerate(partial):
+            params[f"x{i}"], params[f"y{i}"] = day_number(month_start(m.first)), day_number(m.last)
         out = defaultdict(list)
-        for pid, day, sign, hi, lo in self.conn.execute(union_all(*admitted, *ended)).all():
+        for pid, day, sign, hi, lo in self.conn.execute(_edge_statement(len(partial)),
+                                                        params).all():
             out[(pid, month_start(EPOCH + dt.timedelta(int(day))))].append(
                 (int(day), int(sign), _key(hi, lo))
             )
@@ -375,27 +357,15 @@ class RolledFacts:
         their count and keys from the occupancy's running state, then each programme's middle
         read at its offset in the stays' index by admission day (a window over every open stay
         costs four times as much; summing them, 1.3 ms at 1M)."""
-        s = PlanStay
-        where = [
-            s.admitted.isnot(None),
-            s.admitted <= self.last,
-            or_(s.exited.is_(None), s.exited > self.last),
-        ]
         if self._occupancy is None:
             self._occupancy = self._read_occupancy()
         counts = {pid: (n, key) for pid, (n, key) in self._occupancy[2].items() if n}
-        middles = [
-            select(s.programme_id, s.admitted)
-            .where(s.programme_id == pid, *where)
-            .order_by(s.admitted)
-            .limit(1 if n % 2 else 2)
-            .offset((n - 1) // 2)
-            .subquery()
-            for pid, (n, _key_sum) in sorted(counts.items())
-        ]
+        params = {"last": self.last}
+        for i, (pid, (n, _key_sum)) in enumerate(sorted(counts.items())):
+            params.update({f"p{i}": pid, f"n{i}": 1 if n % 2 else 2, f"o{i}": (n - 1) // 2})
         days = defaultdict(list)
-        if middles:
-            for pid, admitted in self.conn.execute(union_all(*[select(m) for m in middles])).all():
+        if counts:
+            for pid, admitted in self.conn.execute(_middles_statement(len(counts)), params).all():
                 days[pid].append(int(admitted))
         return {pid: (n, key, sorted(days[pid])) for pid, (n, key) in counts.items()}
 
@@ -415,31 +385,9 @@ class RolledFacts:
         return self._exits
 
     def _read_exit_facts(self):
-        s, c = PlanStay, Contact
-        seen = (
-            select(func.min(c.occurred_on))
-            .where(
-                c.person_id == s.person_id,
-                c.occurred_on > s.exited_on,
-                c.occurred_on <= self.period.last,
-            )
-            .correlate(s)
-            .scalar_subquery()
-        )
-        coded = s.person_id.isnot(None)
-        rows = self.conn.execute(
-            select(
-                s.programme_id,
-                s.exit_reason_id,
-                s.admitted,
-                s.exited,
-                s.key_hi,
-                s.key_lo,
-                s.referral_id,
-                coded,
-                epoch_days(case((coded, seen))),
-            ).where(_among(s.programme_id, self.ids), s.exited.between(self.first, self.last))
-        ).all()
+        rows = self.conn.execute(_exits_statement(), {
+            "ids": self.ids, "first": self.first, "last": self.last,
+            "last_day": self.period.last}).all()
         lengths = defaultdict(lambda: defaultdict(lambda: [0, 0]))
         reasons = defaultdict(lambda: defaultdict(lambda: [0, 0, None]))
         returns = defaultdict(list)
@@ -475,16 +423,9 @@ class RolledFacts:
 
     def refusals(self, programme_id, refusal_reason_id):
         if refusal_reason_id not in self._refusals:
-            s = PlanStay
-            rows = self.conn.execute(
-                select(s.programme_id, func.count(), func.sum(s.key_hi), func.sum(s.key_lo))
-                .where(
-                    _among(s.programme_id, self.ids),
-                    s.refused.between(self.first, self.last),
-                    s.refusal_reason_id == refusal_reason_id,
-                )
-                .group_by(s.programme_id)
-            ).all()
+            rows = self.conn.execute(_refusals_statement(), {
+                "ids": self.ids, "first": self.first, "last": self.last,
+                "reason": refusal_reason_id}).all()
             self._refusals[refusal_reason_id] = {pid: _tally(n, hi, lo) for pid, n, hi, lo in rows}
         return self._refusals[refusal_reason_id].get(programme_id, Tally(0, None, 0))
 
@@ -504,6 +445,121 @@ class RolledFacts:
                 ]
             )
         return counts
+
+
+# The card's statements, built once per process with bound parameters (building them again on
+# every card cost a third of its SQLAlchemy time); each docstring says what it reads.
+
+
+def _ids():
+    return bindparam("ids", expanding=True)
+
+
+@cache
+def _month_sums_statement():
+    """``plan_stay_months`` of the programmes ``ids``: summed by part before ``start``, per month
+    from ``start`` to ``end``."""
+    t = PlanStayMonth
+    sums = [func.sum(t.n), func.sum(t.days), func.sum(t.key_hi), func.sum(t.key_lo)]
+    before = (
+        select(t.programme_id, null().label("month"), t.part, *sums)
+        .where(t.programme_id.in_(_ids()), t.month < bindparam("start", type_=Date))
+        .group_by(t.programme_id, t.part)
+    )
+    inside = select(t.programme_id, t.month, t.part, t.n, t.days, t.key_hi, t.key_lo).where(
+        t.programme_id.in_(_ids()),
+        t.month >= bindparam("start", type_=Date),
+        t.month <= bindparam("end", type_=Date),
+    )
+    return union_all(before, inside)
+
+
+@cache
+def _edge_statement(spans):
+    """Admissions and ends of nights of the stays with a night, day by day, in ``spans`` ranges of
+    days [x{i}, y{i}]: one range of an index per span and event (an OR of the spans made SQLite's
+    planner walk every stay of each programme: 3-4 ms -> 0.3 at 1M)."""
+    s = PlanStay
+    nights = [s.programme_id.in_(_ids()), or_(s.stop.is_(None), s.stop > s.admitted)]
+    admitted = [
+        select(s.programme_id, s.admitted, literal_column("1"), s.key_hi, s.key_lo).where(
+            *nights, s.admitted.between(bindparam(f"x{i}"), bindparam(f"y{i}"))
+        )
+        for i in range(spans)
+    ]
+    ended = [
+        select(s.programme_id, s.stop, literal_column("-1"), s.key_hi, s.key_lo).where(
+            *nights, s.admitted.isnot(None), s.stop.between(bindparam(f"x{i}"), bindparam(f"y{i}"))
+        )
+        for i in range(spans)
+    ]
+    return union_all(*admitted, *ended)
+
+
+@cache
+def _middles_statement(programmes):
+    """The middle one (``n{i}`` = 1) or two admission days of the stays open after day ``last`` of
+    programme ``p{i}``, read at offset ``o{i}`` of the index by admission day."""
+    s = PlanStay
+    last = bindparam("last")
+    where = [s.admitted.isnot(None), s.admitted <= last, or_(s.exited.is_(None), s.exited > last)]
+    middles = [
+        select(s.programme_id, s.admitted)
+        .where(s.programme_id == bindparam(f"p{i}"), *where)
+        .order_by(s.admitted)
+        .limit(bindparam(f"n{i}"))
+        .offset(bindparam(f"o{i}"))
+        .subquery()
+        for i in range(programmes)
+    ]
+    return union_all(*[select(m) for m in middles])
+
+
+@cache
+def _exits_statement():
+    """Every exit of days [``first``, ``last``] of the programmes ``ids`` with its facts, and, for
+    those with a code, the first street contact of the same code after it up to ``last_day``."""
+    s, c = PlanStay, Contact
+    seen = (
+        select(func.min(c.occurred_on))
+        .where(
+            c.person_id == s.person_id,
+            c.occurred_on > s.exited_on,
+            c.occurred_on <= bindparam("last_day", type_=Date),
+        )
+        .correlate(s)
+        .scalar_subquery()
+    )
+    coded = s.person_id.isnot(None)
+    return select(
+        s.programme_id,
+        s.exit_reason_id,
+        s.admitted,
+        s.exited,
+        s.key_hi,
+        s.key_lo,
+        s.referral_id,
+        coded,
+        epoch_days(case((coded, seen))),
+    ).where(
+        _among(s.programme_id, _ids()), s.exited.between(bindparam("first"), bindparam("last"))
+    )
+
+
+@cache
+def _refusals_statement():
+    """Refusals of days [``first``, ``last``] for the reason ``reason``, per programme of
+    ``ids``."""
+    s = PlanStay
+    return (
+        select(s.programme_id, func.count(), func.sum(s.key_hi), func.sum(s.key_lo))
+        .where(
+            _among(s.programme_id, _ids()),
+            s.refused.between(bindparam("first"), bindparam("last")),
+            s.refusal_reason_id == bindparam("reason"),
+        )
+        .group_by(s.programme_id)
+    )
 
 
 class _Running:
