@@ -172,7 +172,7 @@ def report_card(period):
             card.programme_ids = action_programmes(card.action, codes_to_ids)
             card.cost_per_place_night = cost_per_place_night(card, steps, years)
             axis.budget = [x + y for x, y in zip(axis.budget, card.budget, strict=True)]
-    places = places_section(programmes, period)
+    places = places_section(programmes, period, steps=steps)
     return {"plan": plan, "period": period, "axes": axes, "counts": total_counts(axes),
             "engaged": sum(total_counts(axes)[s] for s in ENGAGED),
             "actions": sum(len(a.actions) for a in axes),
@@ -201,13 +201,16 @@ def budget_section(lines):
             "by_year": sorted(by_year.items()), "total": total}
 
 
-def places_section(programmes, period, facts=RolledFacts):
+def places_section(programmes, period, facts=RolledFacts, steps=None):
     """Per programme with a capacity or a stay: months, stays, exits, returns (person figures
     protected), read for every programme at once from the report card's roll-ups
-    (``rollup.RolledFacts``; ``measures.Facts`` reads the same figures from the referral rows)."""
+    (``rollup.RolledFacts``; ``measures.Facts`` reads the same figures from the referral rows).
+    ``steps``: the capacity steps up to the period's end or later (the card's, read up to the end
+    of its last year, give the same places on every day of the period)."""
     ids = [p.id for p in programmes]
     facts = facts(ids, period)
-    steps = measures.capacity_steps(ids, period.last)
+    if steps is None:
+        steps = measures.capacity_steps(ids, period.last)
     registered = set(db.session.execute(db.select(PlaceCapacity.programme_id).distinct()).scalars())
     reasons = {r.id: r for r in db.session.execute(db.select(RefItem).where(
         RefItem.kind.in_(("exit_reason", "refusal_reason")))).scalars()}
