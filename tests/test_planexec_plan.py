@@ -65,7 +65,7 @@ def test_statuses_are_read_on_any_past_date_from_the_history(app, client):
     assert _status(client, second, "abandoned", "2021-03-01",
                    "pas de financement").status_code == 302
     with app.app_context():
-        plan = card.load_plan()
+        plan = card.plan_outline()
         for day, expected in ((date(2020, 12, 31), ("not_started", "not_started")),
                               (date(2021, 6, 30), ("started", "abandoned")),
                               (date(2021, 12, 31), ("done", "abandoned"))):

@@ -2,6 +2,7 @@
 places and occupancy per programme; stays, exits and returns; coverage. Person-derived figures are
 protected here."""
 import datetime as dt
+from collections import namedtuple
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
@@ -9,10 +10,10 @@ from flask_babel import lazy_gettext as _l
 from .. import queryargs
 from ..errors import ValidationError
 from ..extensions import db
-from ..indicators.services import load_plan
+from ..indicators.catalogue import current_plan
 from ..indicators.suppression import Hidden
 from ..labels import ACTION_STATUS
-from ..models import PlaceCapacity, RefItem
+from ..models import Indicator, PlaceCapacity, PlanAction, PlanAxis, RefItem
 from ..reference.defaults import NO_PLACE_REFUSAL, STABLE_HOUSING_EXIT
 from . import measures
 from .measures import Period
@@ -74,6 +75,41 @@ class AxisCard:
     budget: list = field(default_factory=lambda: [0, 0, 0])
 
 
+PlanOutline = namedtuple("PlanOutline", "id title axes")
+AxisOutline = namedtuple("AxisOutline", "id number title actions")
+ActionOutline = namedtuple("ActionOutline", "id number title indicators")
+IndicatorFilters = namedtuple("IndicatorFilters", "numerator_filters denominator_filters")
+
+
+def plan_outline():
+    """What the report card shows of the current plan: its title, axes and actions in their order,
+    and its indicators' filters (the programmes each action is about), in two plain reads; the ORM
+    graph of ``indicators.services.load_plan``, with the targets, took 4.5 ms of the card's CPU
+    against 0.5 at 1M contacts."""
+    plan = current_plan()
+    if plan is None:
+        return None
+    conn, ax, ac = db.session.connection(), PlanAxis, PlanAction
+    rows = conn.execute(
+        db.select(ax.id, ax.number, ax.title, ac.id, ac.number, ac.title)
+        .outerjoin(ac, ac.axis_id == ax.id).where(ax.plan_id == plan.id)
+        .order_by(ax.position, ax.id, ac.position, ac.id)).all()
+    filters = {}
+    for action_id, numerator, denominator in conn.execute(
+            db.select(Indicator.action_id, Indicator.numerator_filters,
+                      Indicator.denominator_filters)
+            .join(ac, ac.id == Indicator.action_id).join(ax, ax.id == ac.axis_id)
+            .where(ax.plan_id == plan.id).order_by(Indicator.position, Indicator.id)):
+        filters.setdefault(action_id, []).append(IndicatorFilters(numerator, denominator))
+    axes = {}
+    for axis_id, number, title, action_id, action_number, action_title in rows:
+        axis = axes.setdefault(axis_id, AxisOutline(axis_id, number, title, []))
+        if action_id is not None:
+            axis.actions.append(ActionOutline(action_id, action_number, action_title,
+                                              filters.get(action_id, [])))
+    return PlanOutline(plan.id, plan.title, list(axes.values()))
+
+
 def parse_period(args, today):
     """``from``/``to`` (default: the 12 months ending today), read by the one query-argument parser
     (``queryargs.parse_day``: ``YYYY-MM-DD``, or ``YYYY-MM`` for a month's first or last day);
@@ -120,7 +156,7 @@ def total_counts(axes):
 
 
 def report_card(period):
-    plan = load_plan()
+    plan = plan_outline()
     if plan is None:
         return None
     programmes = all_programmes()
@@ -136,7 +172,7 @@ def report_card(period):
             card.programme_ids = action_programmes(card.action, codes_to_ids)
             card.cost_per_place_night = cost_per_place_night(card, steps, years)
             axis.budget = [x + y for x, y in zip(axis.budget, card.budget, strict=True)]
-    places = places_section(programmes, period)
+    places = places_section(programmes, period, steps=steps)
     return {"plan": plan, "period": period, "axes": axes, "counts": total_counts(axes),
             "engaged": sum(total_counts(axes)[s] for s in ENGAGED),
             "actions": sum(len(a.actions) for a in axes),
@@ -165,13 +201,16 @@ def budget_section(lines):
             "by_year": sorted(by_year.items()), "total": total}
 
 
-def places_section(programmes, period, facts=RolledFacts):
+def places_section(programmes, period, facts=RolledFacts, steps=None):
     """Per programme with a capacity or a stay: months, stays, exits, returns (person figures
     protected), read for every programme at once from the report card's roll-ups
-    (``rollup.RolledFacts``; ``measures.Facts`` reads the same figures from the referral rows)."""
+    (``rollup.RolledFacts``; ``measures.Facts`` reads the same figures from the referral rows).
+    ``steps``: the capacity steps up to the period's end or later (the card's, read up to the end
+    of its last year, give the same places on every day of the period)."""
     ids = [p.id for p in programmes]
     facts = facts(ids, period)
-    steps = measures.capacity_steps(ids, period.last)
+    if steps is None:
+        steps = measures.capacity_steps(ids, period.last)
     registered = set(db.session.execute(db.select(PlaceCapacity.programme_id).distinct()).scalars())
     reasons = {r.id: r for r in db.session.execute(db.select(RefItem).where(
         RefItem.kind.in_(("exit_reason", "refusal_reason")))).scalars()}

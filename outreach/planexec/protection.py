@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from flask import current_app
 
-from ..indicators.cellkeys import MASK, CellKeys, _hash
+from ..indicators.cellkeys import MASK, PERSONS_ROLLUP, CellKeys, _hash
 from ..indicators.measures import MEASURES
 from ..indicators.suppression import current_rules
 from ..indicators.suppression import protect_count as protect
@@ -64,5 +64,6 @@ def protect_persons(value, month):
     """The dashboard's file active ending with ``month``, published with the dashboard's cell
     key."""
     measure = MEASURES["file_active"]
-    key = CellKeys((month, month)).key(measure, {}, (month, month))
+    # the one roll-up measure the key sums (without it, every measure of the 12 months is read)
+    key = CellKeys((month, month), (PERSONS_ROLLUP,)).key(measure, {}, (month, month))
     return protect(value, key, current_rules(), family=measure.kind)

@@ -20,9 +20,13 @@ How the card's figures come out of them (period [F, L], day numbers):
 
 import datetime as dt
 from collections import defaultdict
+from functools import cache
 
 from sqlalchemy import (
+    Date,
     and_,
+    bindparam,
+    case,
     delete,
     func,
     insert,
@@ -251,7 +255,7 @@ class RolledFacts:
         self.period, self.ids = period, list(programme_ids)
         self.first, self.last = day_number(period.first), day_number(period.last)
         self.conn = db.session.connection()
-        self._occupancy = self._lengths = self._open = self._exits = self._returns = None
+        self._occupancy = self._open = self._exits = None
         self._refusals = {}
 
     # occupancy
@@ -261,7 +265,7 @@ class RolledFacts:
 
         if self._occupancy is None:
             self._occupancy = self._read_occupancy()
-        months, total = self._occupancy
+        months, total, _open = self._occupancy
         rows = [
             (m, place_nights(steps, m), tallies.get(programme_id, Tally(0, None, 0)))
             for m, tallies in months
@@ -269,13 +273,14 @@ class RolledFacts:
         return rows, total.get(programme_id, Tally(0, None, 0))
 
     def _read_occupancy(self):
-        """([(month Period, {programme: Tally}), ...], {programme: Tally of the period}): whole
-        months from ``plan_stay_months`` alone, the partial months at the period's ends from
-        their day-level events."""
+        """([(month Period, {programme: Tally}), ...], {programme: Tally of the period},
+        {programme: (count, key) of the stays open at its end}): whole months from
+        ``plan_stay_months`` alone, the partial months at the period's ends from their day-level
+        events."""
         segments = list(self.period.months())
         months = self._month_sums(segments)
         events = self._edge_events([m for m in segments if not _whole(m)])
-        out, total = [(m, {}) for m in segments], {}
+        out, total, ending = [(m, {}) for m in segments], {}, {}
         for pid in self.ids:
             state = _Running(months[(pid, None)])
             for i, m in enumerate(segments):
@@ -288,26 +293,20 @@ class RolledFacts:
                     before_first = state.last_nights_through(self.first - 1, events, pid, m)
                 if i == len(segments) - 1:
                     admitted = state.admitted_through(self.last, events, pid, m, sums)
+                    ending[pid] = state.open_at(
+                        self.last, events.get((pid, month_start(m.first)), []), m, sums)
                 state.close(sums)
             used = sum(out[i][1][pid] for i in range(len(segments)))
             total[pid] = Tally(used, None, (admitted - before_first) & MASK if used else 0)
-        return out, total
+        return out, total, ending
 
     def _month_sums(self, segments):
         """{(programme, month, None: the months before): {part: (n, days, key)}}."""
-        t = PlanStayMonth
         start, end = month_start(segments[0].first), month_start(segments[-1].first)
-        sums = [func.sum(t.n), func.sum(t.days), func.sum(t.key_hi), func.sum(t.key_lo)]
-        before = (
-            select(t.programme_id, null().label("month"), t.part, *sums)
-            .where(t.programme_id.in_(self.ids), t.month < start)
-            .group_by(t.programme_id, t.part)
-        )
-        inside = select(t.programme_id, t.month, t.part, t.n, t.days, t.key_hi, t.key_lo).where(
-            t.programme_id.in_(self.ids), t.month >= start, t.month <= end
-        )
         out = defaultdict(dict)
-        for pid, m, part, n, days, hi, lo in self.conn.execute(union_all(before, inside)).all():
+        rows = self.conn.execute(_month_sums_statement(), {"ids": self.ids, "start": start,
+                                                           "end": end}).all()
+        for pid, m, part, n, days, hi, lo in rows:
             out[(pid, _as_date(m))][part] = (int(n), int(days or 0), _key(hi, lo))
         return out
 
@@ -317,17 +316,12 @@ class RolledFacts:
         them."""
         if not partial:
             return {}
-        s = PlanStay
-        spans = [(day_number(month_start(m.first)), day_number(m.last)) for m in partial]
-        nights = [s.programme_id.in_(self.ids), or_(s.stop.is_(None), s.stop > s.admitted)]
-        admitted = select(
-            s.programme_id, s.admitted, literal_column("1"), s.key_hi, s.key_lo
-        ).where(*nights, or_(*[s.admitted.between(x, y) for x, y in spans]))
-        ended = select(s.programme_id, s.stop, literal_column("-1"), s.key_hi, s.key_lo).where(
-            *nights, s.admitted.isnot(None), or_(*[s.stop.between(x, y) for x, y in spans])
-        )
+        params = {"ids": self.ids}
+        for i, m in enumerate(partial):
+            params[f"x{i}"], params[f"y{i}"] = day_number(month_start(m.first)), day_number(m.last)
         out = defaultdict(list)
-        for pid, day, sign, hi, lo in self.conn.execute(union_all(admitted, ended)).all():
+        for pid, day, sign, hi, lo in self.conn.execute(_edge_statement(len(partial)),
+                                                        params).all():
             out[(pid, month_start(EPOCH + dt.timedelta(int(day))))].append(
                 (int(day), int(sign), _key(hi, lo))
             )
@@ -338,9 +332,9 @@ class RolledFacts:
     def length_of_stay(self, programme_id):
         """Completed stays of the period (exit in it): count, median days, buckets; open stays at
         its end."""
-        if self._lengths is None:
-            self._lengths, self._open = self._read_lengths(), self._read_open()
-        lengths = self._lengths.get(programme_id, [])
+        if self._open is None:
+            self._open = self._read_open()
+        lengths = self._exit_facts()[0].get(programme_id, [])
         completed = _sum_tallies([(n, key) for _d, n, key in lengths])
         buckets = [
             _sum_tallies(
@@ -357,96 +351,81 @@ class RolledFacts:
             "open_median": _middle(self.last + 1 - a for a in middle) if n_open else None,
         }
 
-    def _read_lengths(self):
-        """{programme: [(days, count, key), ...] by days} of the stays completed in the period."""
-        s = PlanStay
-        days = (s.exited - s.admitted).label("days")
-        rows = self.conn.execute(
-            select(s.programme_id, days, func.count(), func.sum(s.key_hi), func.sum(s.key_lo))
-            .where(
-                s.programme_id.in_(self.ids),
-                s.exited.between(self.first, self.last),
-                s.admitted.isnot(None),
-                s.admitted <= self.last,
-            )
-            .group_by(s.programme_id, days)
-        ).all()
-        out = defaultdict(list)
-        for pid, d, n, hi, lo in sorted(rows, key=lambda r: (r[0], r[1])):
-            out[pid].append((int(d), int(n), _key(hi, lo)))
-        return out
-
     def _read_open(self):
         """{programme: (count, key, the one or two middle admission days)} of stays open at the
-        period's end: their count and keys summed, then each programme's middle read at its
-        offset in the stays' index by admission day (a window over every open stay costs four
-        times as much)."""
-        s = PlanStay
-        where = [
-            s.admitted.isnot(None),
-            s.admitted <= self.last,
-            or_(s.exited.is_(None), s.exited > self.last),
-        ]
-        sums = self.conn.execute(
-            select(s.programme_id, func.count(), func.sum(s.key_hi), func.sum(s.key_lo))
-            .where(s.programme_id.in_(self.ids), *where)
-            .group_by(s.programme_id)
-        ).all()
-        counts = {pid: (int(n), _key(hi, lo)) for pid, n, hi, lo in sums if n}
-        middles = [
-            select(s.programme_id, s.admitted)
-            .where(s.programme_id == pid, *where)
-            .order_by(s.admitted)
-            .limit(1 if n % 2 else 2)
-            .offset((n - 1) // 2)
-            .subquery()
-            for pid, (n, _key_sum) in sorted(counts.items())
-        ]
+        period's end (admitted by then, not exited: the stays with a night on its last day):
+        their count and keys from the occupancy's running state, then each programme's middle
+        read at its offset in the stays' index by admission day (a window over every open stay
+        costs four times as much; summing them, 1.3 ms at 1M)."""
+        if self._occupancy is None:
+            self._occupancy = self._read_occupancy()
+        counts = {pid: (n, key) for pid, (n, key) in self._occupancy[2].items() if n}
+        params = {"last": self.last}
+        for i, (pid, (n, _key_sum)) in enumerate(sorted(counts.items())):
+            params.update({f"p{i}": pid, f"n{i}": 1 if n % 2 else 2, f"o{i}": (n - 1) // 2})
         days = defaultdict(list)
-        if middles:
-            for pid, admitted in self.conn.execute(union_all(*[select(m) for m in middles])).all():
+        if counts:
+            for pid, admitted in self.conn.execute(_middles_statement(len(counts)), params).all():
                 days[pid].append(int(admitted))
         return {pid: (n, key, sorted(days[pid])) for pid, (n, key) in counts.items()}
 
     def exits_by_reason(self, programme_id):
         """{exit_reason_id: count (Tally)} of exits in the period, in the order ``Facts`` finds them
         (the lowest referral id of each reason first)."""
-        if self._exits is None:
-            self._exits = self._read_exits()
-        return self._exits.get(programme_id, {})
+        return self._exit_facts()[1].get(programme_id, {})
 
-    def _read_exits(self):
-        s = PlanStay
-        first = func.min(_binary(s.referral_id, self.conn.dialect.name))
-        rows = self.conn.execute(
-            select(
-                s.programme_id,
-                s.exit_reason_id,
-                func.count(),
-                func.sum(s.key_hi),
-                func.sum(s.key_lo),
-                first,
-            )
-            .where(s.programme_id.in_(self.ids), s.exited.between(self.first, self.last))
-            .group_by(s.programme_id, s.exit_reason_id)
-        ).all()
-        out = defaultdict(dict)
-        for pid, reason, n, hi, lo, _first in sorted(rows, key=lambda r: r[5]):
-            out[pid][reason] = _tally(n, hi, lo)
-        return out
+    def _exit_facts(self):
+        """(lengths, exits, returns) of the period's exits, from one walk of them by exit day:
+        {programme: [(days, count, key), ...] by days} of the stays completed in the period;
+        {programme: {reason: Tally}}; {programme: [(key, exit day, first contact of the same code
+        after it up to the period's end)]} of the exits with a code. About a thousand rows at 1M
+        contacts, each read once instead of three times (three statements)."""
+        if self._exits is None:
+            self._exits = self._read_exit_facts()
+        return self._exits
+
+    def _read_exit_facts(self):
+        rows = self.conn.execute(_exits_statement(), {
+            "ids": self.ids, "first": self.first, "last": self.last,
+            "last_day": self.period.last}).all()
+        lengths = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+        reasons = defaultdict(lambda: defaultdict(lambda: [0, 0, None]))
+        returns = defaultdict(list)
+        last = self.last
+        for pid, reason, admitted, exited, hi, lo, referral_id, has_code, first_seen in rows:
+            key = _key(hi, lo)
+            if admitted is not None and admitted <= last:
+                length = lengths[pid][exited - admitted]
+                length[0] += 1
+                length[1] += key
+            by_reason = reasons[pid][reason]
+            by_reason[0] += 1
+            by_reason[1] += key
+            # text compared as Python sorts it (byte order; PostgreSQL's collation may not)
+            if by_reason[2] is None or referral_id < by_reason[2]:
+                by_reason[2] = referral_id
+            if has_code:
+                returns[pid].append((key, exited, first_seen))
+        return (
+            {
+                pid: [(days, n, key & MASK) for days, (n, key) in sorted(by_days.items())]
+                for pid, by_days in lengths.items()
+            },
+            {
+                pid: {
+                    reason: Tally(n, None, key & MASK)
+                    for reason, (n, key, _first) in sorted(by.items(), key=lambda kv: kv[1][2])
+                }
+                for pid, by in reasons.items()
+            },
+            returns,
+        )
 
     def refusals(self, programme_id, refusal_reason_id):
         if refusal_reason_id not in self._refusals:
-            s = PlanStay
-            rows = self.conn.execute(
-                select(s.programme_id, func.count(), func.sum(s.key_hi), func.sum(s.key_lo))
-                .where(
-                    s.programme_id.in_(self.ids),
-                    s.refused.between(self.first, self.last),
-                    s.refusal_reason_id == refusal_reason_id,
-                )
-                .group_by(s.programme_id)
-            ).all()
+            rows = self.conn.execute(_refusals_statement(), {
+                "ids": self.ids, "first": self.first, "last": self.last,
+                "reason": refusal_reason_id}).all()
             self._refusals[refusal_reason_id] = {pid: _tally(n, hi, lo) for pid, n, hi, lo in rows}
         return self._refusals[refusal_reason_id].get(programme_id, Tally(0, None, 0))
 
@@ -455,9 +434,7 @@ class RolledFacts:
     def returns_to_street(self, programme_id):
         """Exits of the period with a code, and how many were followed by a street contact of the
         same code within 6 and 12 months (contacts up to the period's end only)."""
-        if self._returns is None:
-            self._returns = self._read_returns()
-        rows = self._returns.get(programme_id, [])
+        rows = self._exit_facts()[2].get(programme_id, [])
         counts = {"exits": _sum_tallies([(1, key) for key, _e, _s in rows])}
         for months in RETURN_WINDOWS:
             counts[months] = _sum_tallies(
@@ -469,31 +446,120 @@ class RolledFacts:
             )
         return counts
 
-    def _read_returns(self):
-        """{programme: [(key, exit day, first contact of the same code after it up to the period's
-        end)]}."""
-        s, c = PlanStay, Contact
-        seen = (
-            select(func.min(c.occurred_on))
-            .where(
-                c.person_id == s.person_id,
-                c.occurred_on > s.exited_on,
-                c.occurred_on <= self.period.last,
-            )
-            .correlate(s)
-            .scalar_subquery()
+
+# The card's statements, built once per process with bound parameters (building them again on
+# every card cost a third of its SQLAlchemy time); each docstring says what it reads.
+
+
+def _ids():
+    return bindparam("ids", expanding=True)
+
+
+@cache
+def _month_sums_statement():
+    """``plan_stay_months`` of the programmes ``ids``: summed by part before ``start``, per month
+    from ``start`` to ``end``."""
+    t = PlanStayMonth
+    sums = [func.sum(t.n), func.sum(t.days), func.sum(t.key_hi), func.sum(t.key_lo)]
+    before = (
+        select(t.programme_id, null().label("month"), t.part, *sums)
+        .where(t.programme_id.in_(_ids()), t.month < bindparam("start", type_=Date))
+        .group_by(t.programme_id, t.part)
+    )
+    inside = select(t.programme_id, t.month, t.part, t.n, t.days, t.key_hi, t.key_lo).where(
+        t.programme_id.in_(_ids()),
+        t.month >= bindparam("start", type_=Date),
+        t.month <= bindparam("end", type_=Date),
+    )
+    return union_all(before, inside)
+
+
+@cache
+def _edge_statement(spans):
+    """Admissions and ends of nights of the stays with a night, day by day, in ``spans`` ranges of
+    days [x{i}, y{i}]: one range of an index per span and event (an OR of the spans made SQLite's
+    planner walk every stay of each programme: 3-4 ms -> 0.3 at 1M)."""
+    s = PlanStay
+    nights = [s.programme_id.in_(_ids()), or_(s.stop.is_(None), s.stop > s.admitted)]
+    admitted = [
+        select(s.programme_id, s.admitted, literal_column("1"), s.key_hi, s.key_lo).where(
+            *nights, s.admitted.between(bindparam(f"x{i}"), bindparam(f"y{i}"))
         )
-        rows = self.conn.execute(
-            select(s.programme_id, s.key_hi, s.key_lo, s.exited, epoch_days(seen)).where(
-                s.programme_id.in_(self.ids),
-                s.person_id.isnot(None),
-                s.exited.between(self.first, self.last),
-            )
-        ).all()
-        out = defaultdict(list)
-        for pid, hi, lo, exited, first_seen in rows:
-            out[pid].append((_key(hi, lo), exited, first_seen))
-        return out
+        for i in range(spans)
+    ]
+    ended = [
+        select(s.programme_id, s.stop, literal_column("-1"), s.key_hi, s.key_lo).where(
+            *nights, s.admitted.isnot(None), s.stop.between(bindparam(f"x{i}"), bindparam(f"y{i}"))
+        )
+        for i in range(spans)
+    ]
+    return union_all(*admitted, *ended)
+
+
+@cache
+def _middles_statement(programmes):
+    """The middle one (``n{i}`` = 1) or two admission days of the stays open after day ``last`` of
+    programme ``p{i}``, read at offset ``o{i}`` of the index by admission day."""
+    s = PlanStay
+    last = bindparam("last")
+    where = [s.admitted.isnot(None), s.admitted <= last, or_(s.exited.is_(None), s.exited > last)]
+    middles = [
+        select(s.programme_id, s.admitted)
+        .where(s.programme_id == bindparam(f"p{i}"), *where)
+        .order_by(s.admitted)
+        .limit(bindparam(f"n{i}"))
+        .offset(bindparam(f"o{i}"))
+        .subquery()
+        for i in range(programmes)
+    ]
+    return union_all(*[select(m) for m in middles])
+
+
+@cache
+def _exits_statement():
+    """Every exit of days [``first``, ``last``] of the programmes ``ids`` with its facts, and, for
+    those with a code, the first street contact of the same code after it up to ``last_day``."""
+    s, c = PlanStay, Contact
+    seen = (
+        select(func.min(c.occurred_on))
+        .where(
+            c.person_id == s.person_id,
+            c.occurred_on > s.exited_on,
+            c.occurred_on <= bindparam("last_day", type_=Date),
+        )
+        .correlate(s)
+        .scalar_subquery()
+    )
+    coded = s.person_id.isnot(None)
+    return select(
+        s.programme_id,
+        s.exit_reason_id,
+        s.admitted,
+        s.exited,
+        s.key_hi,
+        s.key_lo,
+        s.referral_id,
+        coded,
+        epoch_days(case((coded, seen))),
+    ).where(
+        _among(s.programme_id, _ids()), s.exited.between(bindparam("first"), bindparam("last"))
+    )
+
+
+@cache
+def _refusals_statement():
+    """Refusals of days [``first``, ``last``] for the reason ``reason``, per programme of
+    ``ids``."""
+    s = PlanStay
+    return (
+        select(s.programme_id, func.count(), func.sum(s.key_hi), func.sum(s.key_lo))
+        .where(
+            _among(s.programme_id, _ids()),
+            s.refused.between(bindparam("first"), bindparam("last")),
+            s.refusal_reason_id == bindparam("reason"),
+        )
+        .group_by(s.programme_id)
+    )
 
 
 class _Running:
@@ -503,6 +569,7 @@ class _Running:
     def __init__(self, before):
         a, e, last = (before.get(p, (0, 0, 0)) for p in ("a", "s", "l"))
         self.count, self.admitted, self.last_nights = a[0] - e[0], a[2], last[2]
+        self.stopped = e[2]  # keys of the stays whose nights ended before the month
 
     def whole(self, m, sums):
         a, e, _l = (sums.get(p, (0, 0, 0)) for p in ("a", "s", "l"))
@@ -547,11 +614,32 @@ class _Running:
             k for d, sign, k in events.get((pid, month_start(m.first)), []) if sign > 0 and d <= day
         )
 
+    def open_at(self, day, events, m, sums):
+        """(count, key) of the stays with a night on ``day``, the end of month ``m``'s segment
+        (before closing it): admitted by then and not yet ended."""
+        if _whole(m):
+            a, e = (sums.get(p, (0, 0, 0)) for p in ("a", "s"))
+            return self.count + a[0] - e[0], (self.admitted + a[2] - self.stopped - e[2]) & MASK
+        count, key = self.count, self.admitted - self.stopped
+        for d, sign, k in events:
+            if d <= day:
+                count += sign
+                key += sign * k
+        return count, key & MASK
+
     def close(self, sums):
         a, e, last = (sums.get(p, (0, 0, 0)) for p in ("a", "s", "l"))
         self.count += a[0] - e[0]
         self.admitted += a[2]
         self.last_nights += last[2]
+        self.stopped += e[2]
+
+
+def _among(programme, ids):
+    """``programme IN ids`` as a filter only (``+ 0``), for the reads that walk the index by exit or
+    refusal day: without statistics, SQLite's planner prefers the equality on the programme and
+    reads every stay of each (38 ms for the exits of a year at 1M, 1 ms by their day)."""
+    return (programme + 0).in_(ids)
 
 
 def _whole(month):
@@ -562,11 +650,6 @@ def _as_date(value):
     if value is None or isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value)[:10])
-
-
-def _binary(column, dialect):
-    """Text compared byte by byte, as Python sorts it (PostgreSQL's default collation may not)."""
-    return column.collate("C") if dialect == "postgresql" else column
 
 
 def _sum_tallies(parts):
