@@ -490,10 +490,13 @@ class Evaluator:
             where.append(t.measure.in_(sorted(rollups)))
         rows = db.session.execute(select(*group, t.measure, t.item_id, t.month, func.sum(t.value))
                                   .where(*where).group_by(*group, t.measure, t.item_id, t.month))
-        cells = {}
+        cells, months = {}, {}  # a window's few months, each parsed once (SQLite gives text)
         for *key, measure, item, month, value in rows:
+            day = months.get(month)
+            if day is None:
+                day = months[month] = _as_date(month)
             part = cells.setdefault(key[0] if by else None, {})
-            part.setdefault(measure, {}).setdefault(item, {})[_as_date(month)] = value
+            part.setdefault(measure, {}).setdefault(item, {})[day] = value
         return cells
 
     def _direct(self, code, filters):
