@@ -6,4 +6,4 @@ from .rollups import install_listener
 bp = Blueprint("indicators", __name__, roles={"manager", "supervisor"}, cli_group=None)
 install_listener()
 
-from . import cli, views  # noqa: F401
+from . import admissions, cli, views  # noqa: F401 (admissions: its refresher joins the catch-up)

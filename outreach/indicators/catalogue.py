@@ -348,8 +348,10 @@ def install_seed():
 
 # --- writing ----------------------------------------------------------------------
 
-def current_plan():
-    return db.session.execute(db.select(Plan).order_by(Plan.id.desc())).scalars().first()
+def current_plan(*options):
+    """The latest plan (``options``: loader options, e.g. its axes and indicators)."""
+    return db.session.execute(db.select(Plan).order_by(Plan.id.desc()).limit(1)
+                              .options(*options)).scalars().first()
 
 
 def dump(plan):

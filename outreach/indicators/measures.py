@@ -19,15 +19,13 @@ from datetime import date
 
 from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, and_, case, func, null, select
+from sqlalchemy import Integer, case, func, null, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
 from ..extensions import db
 from ..models import (
-    Contact,
-    Referral,
     RefItem,
     RollupMonthly,
     RollupMultiCount,
@@ -35,7 +33,6 @@ from ..models import (
     RollupPersonMonth,
     RollupPersonSpan,
     RollupSpanCount,
-    Shift,
 )
 from ..site_models import Site
 from .rollups import add_months, catch_up
@@ -336,52 +333,26 @@ def day_number(day):
 EPOCH = date(1970, 1, 1)
 
 
-def median_start(measure):
-    return (Referral.person_first_seen_on if measure.params["start"] == "first_seen"
-            else Referral.proposed_on)
-
-
-def median_query(measure, filters, period, group_by=()):
-    """Rows of (group..., admission day, start day) as day numbers for referrals admitted in the
-    period; the median is taken in Python."""
-    start = median_start(measure)
-    end_day = add_months(period[1], 1)
-    where = [Referral.admitted_on >= period[0], Referral.admitted_on < end_day, start.isnot(None)]
-    if filters.get("organisation_id"):
-        where.append(Referral.organisation_id == filters["organisation_id"])
+def median_query(measure, filters, period):
+    """Rows of (admission day, start day) as day numbers for referrals admitted in the period, of
+    the measure's programmes; the median is taken in Python."""
+    query = admissions_query(filters, period)
     ids = item_ids(filters, measure.item_kind)
     if ids is not None:
-        where.append(Referral.programme_id.in_(ids))
-    source = _referral_source(filters, where)
-    return select(*group_by, epoch_days(Referral.admitted_on), epoch_days(start)) \
-        .select_from(source).where(and_(*where))
+        query = query.where(query.selected_columns[0].in_(ids))  # the programmes
+    _programme, admitted, first_seen, proposed = query.selected_columns
+    start = first_seen if measure.params["start"] == "first_seen" else proposed
+    return query.with_only_columns(admitted, start).where(start.isnot(None))
 
 
 def admissions_query(filters, window):
-    """(programme_id, admission day, first-seen day, proposal day) of admissions in ``window``, days
-    as ``epoch_days`` (medians in bulk)."""
-    where = [Referral.admitted_on >= window[0], Referral.admitted_on < add_months(window[1], 1)]
-    if filters.get("organisation_id"):
-        where.append(Referral.organisation_id == filters["organisation_id"])
-    return select(Referral.programme_id, epoch_days(Referral.admitted_on),
-                  epoch_days(Referral.person_first_seen_on),
-                  epoch_days(Referral.proposed_on)) \
-        .select_from(_referral_source(filters, where)).where(*where).order_by(Referral.admitted_on)
-
-
-def _referral_source(filters, where):
-    """Referrals, joined to their contact for a team filter, and to the contact's shift unless
-    provisional data is asked for: referrals follow the state of the shift where they were recorded,
-    as the counts do."""
-    provisional = filters.get("include_provisional")
-    if filters.get("team_id"):
-        where.append(Contact.team_id == filters["team_id"])
-    if not provisional:
-        where.append(Shift.is_locked)
-    if provisional and not filters.get("team_id"):
-        return Referral.__table__
-    source = Referral.__table__.join(Contact.__table__, Contact.id == Referral.contact_id)
-    return source if provisional else source.join(Shift.__table__, Shift.id == Contact.shift_id)
+    """(programme_id, admission day, first-seen day, proposal day) of admissions in ``window``
+    (months), days as ``epoch_days``, by admission day (medians in bulk). Referrals follow the state
+    of the shift where they were recorded (validated only, unless provisional data is asked for),
+    and a team filter is the team of their contact, as the counts do: both kept by the roll-ups
+    (``admissions.RollupAdmission``), so that no contact or shift is read."""
+    from .admissions import read
+    return read(filters, day_number(window[0]), day_number(add_months(window[1], 1)))
 
 
 BUILDERS = {"sum": sum_query, "persons": persons_query, "median": median_query,
@@ -519,10 +490,13 @@ class Evaluator:
             where.append(t.measure.in_(sorted(rollups)))
         rows = db.session.execute(select(*group, t.measure, t.item_id, t.month, func.sum(t.value))
                                   .where(*where).group_by(*group, t.measure, t.item_id, t.month))
-        cells = {}
+        cells, months = {}, {}  # a window's few months, each parsed once (SQLite gives text)
         for *key, measure, item, month, value in rows:
+            day = months.get(month)
+            if day is None:
+                day = months[month] = _as_date(month)
             part = cells.setdefault(key[0] if by else None, {})
-            part.setdefault(measure, {}).setdefault(item, {})[_as_date(month)] = value
+            part.setdefault(measure, {}).setdefault(item, {})[day] = value
         return cells
 
     def _direct(self, code, filters):

@@ -393,14 +393,11 @@ def status(indicator, value, target):
 
 
 def load_plan():
-    """The current plan with axes, actions and indicators loaded (few queries)."""
+    """The current plan with axes, actions and indicators loaded (one statement per level: the plan
+    is not read twice)."""
     from sqlalchemy.orm import selectinload
-    plan = current_plan()
-    if plan is None:
-        return None
-    options = selectinload(Plan.axes).selectinload(PlanAxis.actions) \
-        .selectinload(PlanAction.indicators).selectinload(Indicator.targets)
-    return db.session.execute(select(Plan).where(Plan.id == plan.id).options(options)).scalar_one()
+    return current_plan(selectinload(Plan.axes).selectinload(PlanAxis.actions)
+                        .selectinload(PlanAction.indicators).selectinload(Indicator.targets))
 
 
 def dashboard(period, filters, user, running=False):
