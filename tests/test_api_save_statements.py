@@ -10,7 +10,8 @@ from test_api_write import _token
 from test_reference_cache import Statements, _start
 
 from outreach.extensions import db
-from outreach.models import Contact, ContactMaterial, Person, Shift
+from outreach.models import Contact, ContactMaterial, Person, Shift, utcnow
+from outreach.shifts.services import local_date
 
 WORKER = "worker@aurore.demo"
 
@@ -52,7 +53,8 @@ def test_an_api_save_runs_at_most_eight_statements(app, client):
     with app.app_context():
         stored = db.session.get(Contact, body["id"])
         assert stored.person is not None and stored.sector.code == "stalingrad"
-        assert stored.person.last_seen_on == stored.occurred_on <= date.today()
+        # the date is Paris's: a day ahead of UTC's from 23:00 (22:00 in summer) to midnight
+        assert stored.person.last_seen_on == stored.occurred_on <= local_date(utcnow())
         quantities = db.session.execute(select(ContactMaterial.quantity)
                                         .filter_by(contact_id=body["id"])).scalars().all()
         assert quantities == [1]
