@@ -1,9 +1,10 @@
 """CPU and Python calls of one contact save, in process (Flask test client, no server, no wrk).
 
 GET /healthz, POST /api/v1/encounters (bearer token) and POST /maraude/contacts (signed-in form) on
-a fresh demo database: CPU ms per request (best of 10 batches, the machine is shared) and Python
-calls per request (cProfile, deterministic: compare two commits with it). The wrk ratio of
-``run.throughput`` reflects these costs plus gunicorn's.
+a fresh demo database: CPU ms per request (best of 10 batches, the machine is shared), Python
+calls per request (cProfile, deterministic: compare two commits with it) and SQL statements per
+request (the commit counted as one). The wrk ratio of ``run.throughput`` reflects these costs plus
+gunicorn's.
 
     python -m bench.save_cpu [DATABASE_URL]     (default: a SQLite file in a temporary folder)
 """
@@ -103,11 +104,31 @@ def calls(fn, n=50):
     return round(sum(v[1] for v in pstats.Stats(profile).stats.values()) / n)
 
 
+def statements(fn):
+    """SQL statements of one request, its commit included."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+    seen = []
+
+    def count(*_args):
+        seen.append(1)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    event.listen(Engine, "commit", count)
+    try:
+        fn()
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+        event.remove(Engine, "commit", count)
+    return len(seen)
+
+
 def main(url=None):
     tmp = tempfile.mkdtemp(prefix="outreach-save-cpu-")
     os.environ.setdefault("OUTREACH_INSTANCE_PATH", tmp)
     fns = requests(url or f"sqlite:///{tmp}/save.db")
-    return {name: {"cpu_ms": cpu_ms(fn), "calls": calls(fn)} for name, fn in fns.items()}
+    return {name: {"cpu_ms": cpu_ms(fn), "calls": calls(fn), "statements": statements(fn)}
+            for name, fn in fns.items()}
 
 
 if __name__ == "__main__":
