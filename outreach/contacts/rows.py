@@ -24,7 +24,6 @@ from sqlalchemy import insert, inspect
 from sqlalchemy.orm import MANYTOMANY, MANYTOONE, ONETOMANY
 
 from ..extensions import db
-from ..indicators import rollups
 
 
 class _Plan:
@@ -119,6 +118,7 @@ def insert_graph(obj):
     """Write ``obj`` (a new contact built by ``services``, outside the session) and what it holds,
     then the roll-up marks of those rows, in the session's transaction (no flush: an audit event or
     a person's new dates still pending are flushed at the commit)."""
+    from ..indicators import rollups  # here: the indicators package imports the contacts' views
     conn = db.session.connection()
     _insert(conn, [obj])
     rollups.mark(db.session, _graph(obj))
