@@ -9,8 +9,10 @@ gunicorn's.
     python -m bench.save_cpu [DATABASE_URL]     (default: a SQLite file in a temporary folder)
 
 ``--gunicorn`` measures the same two API requests served by gunicorn (sync, 4 workers, as
-``run.throughput``) under wrk at 1, 8 and 32 clients: the CPU time the workers spent per request
-(from /proc, whatever else the machine runs) beside wrk's rates and p50/p99.
+``run.throughput``) under wrk at 1, 8 and 32 clients, after 2 s of each at 8 clients (the workers'
+first requests compile their statements and read the lists: at 1 client, without it, they weighed
+on the figures): the CPU time the workers spent per request (from /proc, whatever else the machine
+runs) beside wrk's rates and p50/p99.
 
     python -m bench.save_cpu --gunicorn [DATABASE_URL | postgresql]
 
@@ -155,6 +157,8 @@ def served(url=None, seconds=5.0, clients=(1, 8, 32)):
     rows = []
     try:
         pids = server.worker_pids()
+        for mode in ("healthz", "encounters"):  # every worker compiles its statements first
+            wrk.run(server.port, 8, 2, mode, prep["token"], prep["shift_id"])
         for n in clients:
             row = {"clients": n}
             for name, mode in (("healthz", "healthz"), ("post", "encounters")):
