@@ -335,7 +335,7 @@ def post_encounter():
     shift, stored = contacts.shift_for_save(_uuid(body.get("shift_id"), "shift_id"), data["id"])
     if not stored and (shift is None or not can_see(shift)):
         _bad("shift_id", _("Maraude inconnue."))
-    return _create(Contact, data["id"], lambda: contacts.record_contact(shift, current_user, data),
+    return _create(Contact, data["id"], lambda: contacts.insert_contact(shift, current_user, data),
                    encounter_json, stored)
 
 

@@ -22,6 +22,7 @@ from ..models import (
 from ..pseudonyms import services as pseudonyms
 from ..reference import services as reference
 from ..shifts.services import local_date, lock_shift, to_utc
+from . import rows
 
 DUPLICATE_ID = _l("Identifiant de contact déjà utilisé.")  # the API answers a replay itself (200)
 
@@ -159,9 +160,13 @@ def _orientations(pairs):
 
 def _referrals(contact, programme_ids, user):
     for programme in _refs("programme", programme_ids, "referrals"):
+        # person_first_seen_on: what models._referrals_first_seen sets at a flush, given here for
+        # the writers without one (rows.insert_graph)
+        person = contact.person
         referral = Referral(id=str(uuid.uuid4()), organisation_id=contact.organisation_id,
-                            person=contact.person, programme=programme, status="proposed",
-                            proposed_on=contact.occurred_on)
+                            person=person, programme=programme, status="proposed",
+                            proposed_on=contact.occurred_on,
+                            person_first_seen_on=person.first_seen_on if person else None)
         referral.events.append(ReferralEvent(status="proposed", occurred_on=contact.occurred_on,
                                              recorded_by_id=user.id))
         contact.referrals.append(referral)
@@ -186,10 +191,23 @@ def _contact_id(data):
 
 
 def record_contact(shift, user, data):
-    """Validate and add one contact (with its person, material, orientations, referrals)."""
+    """Validate and add one contact (with its person, material, orientations, referrals) to the
+    session."""
     _check_shift(shift, user)
     with db.session.no_autoflush:
-        return _build_contact(shift, user, data)
+        contact = _build_contact(shift, user, data)
+    db.session.add(contact)
+    return contact
+
+
+def insert_contact(shift, user, data):
+    """``record_contact`` written at once with Core statements (``rows``: the same rows, roll-up
+    mark included, without the ORM's flush); the contact returned is outside the session, with its
+    keys and those of its orientations and referrals. The saves of the API and the logging form."""
+    _check_shift(shift, user)
+    with db.session.no_autoflush:
+        contact = _build_contact(shift, user, data)
+    return rows.insert_graph(contact)
 
 
 def _build_contact(shift, user, data):
@@ -213,7 +231,6 @@ def _build_contact(shift, user, data):
     _mark_late(contact, shift)
     _person(contact, data, shift)
     _referrals(contact, data.get("referral_programme_ids"), user)
-    db.session.add(contact)
     return contact
 
 

@@ -104,7 +104,7 @@ def new():
     if existing is not None:
         return _error_page({"id": services.DUPLICATE_ID}, 409)
     try:
-        contact = services.record_contact(shift, current_user,
+        contact = services.insert_contact(shift, current_user,
                                           forms.contact_data(request.form, shift))
         db.session.flush()
     # the same id posted twice at once, or another constraint: say which

@@ -963,8 +963,13 @@ def _after_flush(session, _flush_context):
     if _state["suspended"]:
         return
     objects = [o for o in _touched(session) if isinstance(o, WATCHED)]
-    if not objects:
-        return
+    if objects:
+        mark(session, objects)
+
+
+def mark(session, objects):
+    """Write the marks of the slices ``objects`` touch, in the session's transaction: the listener's
+    work on a flush, and that of writers inserting without the ORM's flush (``contacts.rows``)."""
     keys = {k for k in dirty_keys(session, objects) if k[0] is not None and k[2] is not None}
     if keys:
         session.connection().execute(insert(RollupDirty), [
@@ -1016,6 +1021,7 @@ __all__ = [
     "figures_lag",
     "figures_may_lag",
     "install_listener",
+    "mark",
     "month_start",
     "refresh_keys",
     "refresh_rollups",
