@@ -24,8 +24,8 @@ from ..models import (
     Sector,
     Team,
 )
+from . import catalogue  # the module, read at call time (it imports planexec, which imports us)
 from . import measures as m
-from .catalogue import current_plan
 from .cellkeys import PERSONS_ROLLUP, CellKeys, days_key
 from .rollups import add_months, month_start
 from .suppression import Hidden, is_shown, protect_count, rules_for
@@ -396,8 +396,9 @@ def load_plan():
     """The current plan with axes, actions and indicators loaded (one statement per level: the plan
     is not read twice)."""
     from sqlalchemy.orm import selectinload
-    return current_plan(selectinload(Plan.axes).selectinload(PlanAxis.actions)
-                        .selectinload(PlanAction.indicators).selectinload(Indicator.targets))
+    return catalogue.current_plan(
+        selectinload(Plan.axes).selectinload(PlanAxis.actions)
+        .selectinload(PlanAction.indicators).selectinload(Indicator.targets))
 
 
 def dashboard(period, filters, user, running=False):
