@@ -222,6 +222,17 @@ def scoped(query, model, user=None):
     return query if teams is None else query.where(_in_teams(owner.team, teams))
 
 
+def can_log_on(shift, user=None):
+    """Whether ``user`` may record rows on ``shift`` (contacts, site observations): a shift they see
+    whose team's rows they see too. What is logged on a shift is its team's: a worker logging on
+    another team's shift would lose sight of what they just saved, so it is refused as unknown."""
+    user = user or current_user
+    if shift is None or not can_see(shift, user):
+        return False
+    teams = team_scope(user)
+    return teams is None or shift.team_id in teams
+
+
 def can_see_organisation(user, organisation_id):
     """Whether ``user`` sees aggregates of ``organisation_id`` (its own, or all when plan-level)."""
     org_id = organisation_scope(user)

@@ -448,6 +448,25 @@ def test_a_worker_of_another_team_sees_and_adds_no_site_observation_of_the_team(
     assert _rows_of(app, org_b["organisation_id"])["site_observations"] == before
 
 
+def test_a_worker_of_another_team_cannot_log_a_contact_they_would_not_see(
+        app, org_b, other_team_worker):
+    """A contact is its shift's team's: logged by B's worker of another team on that team's open
+    shift, it would vanish from its author's screens once saved. Refused as an unknown shift
+    (API, the phone's queue path), nothing written; B's worker of the team is the control."""
+    import uuid
+    before = _rows_of(app, org_b["organisation_id"])["contacts"]
+    for email, status in ((other_team_worker, 422), ("worker@gaia.demo", 201)):
+        bearer = {"Authorization": "Bearer " + _token(app, email)}
+        response = app.test_client().post("/api/v1/encounters", headers=bearer, json={
+            "id": str(uuid.uuid4()), "shift_id": org_b["shift_id"], "kind": "anonymous",
+            "people_count": 1})
+        assert response.status_code == status, response.json
+        if status == 422:
+            assert set(response.json["errors"]) == {"shift_id"}, response.json
+            assert _rows_of(app, org_b["organisation_id"])["contacts"] == before
+    assert len(_rows_of(app, org_b["organisation_id"])["contacts"]) == len(before) + 1
+
+
 def _data_of(app, organisation_id):
     """B's rows but its users' accounts (B's worker logs in and uses a token)."""
     return {table: rows for table, rows in _rows_of(app, organisation_id).items()

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import audit, contract
-from ..access import can_see, team_scope
+from ..access import can_log_on, team_scope
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..models import (
@@ -49,7 +49,7 @@ def _check_contract(data, has_person):
 
 
 def _check_shift(shift, user):
-    if shift is None or not can_see(shift, user):
+    if not can_log_on(shift, user):
         raise ValidationError({"shift_id": _("Maraude inconnue.")})
     if not _locked_here(shift):
         lock_shift(shift)  # a close or a validation committed meanwhile must be seen

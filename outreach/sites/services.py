@@ -10,7 +10,7 @@ import re
 from flask_babel import gettext as _
 
 from .. import audit
-from ..access import can_see, get_scoped, scoped
+from ..access import can_log_on, get_scoped, scoped
 from ..errors import Forbidden, ValidationError
 from ..extensions import db
 from ..models import Sector, Shift, utcnow
@@ -120,10 +120,7 @@ def update_site(site, values):
 # --- observations ---------------------------------------------------------------------------------
 
 def _check_shift(shift, user):
-    # the observation is the shift's team's: a shift whose observations the user would not see
-    # (another team's, for a worker: access.owners()) is unknown to them
-    if shift is None or not can_see(shift, user) or not can_see(
-            SiteObservation(organisation_id=shift.organisation_id, team_id=shift.team_id), user):
+    if not can_log_on(shift, user):
         raise ValidationError({"shift_id": _("Maraude inconnue.")})
     lock_shift(shift)  # a close committed meanwhile must be seen: nothing lands in a closed shift
     if not shift.is_open:
