@@ -1,7 +1,7 @@
 """Dashboard, a drill-down and the funnel in Chromium, on a phone and on a laptop."""
 import pytest
-from playwright.sync_api import expect
 from conftest import browser_login
+from playwright.sync_api import expect
 from test_indicators_measures import world  # noqa: F401 (fixture: data in the shared test database)
 
 pytestmark = pytest.mark.browser
