@@ -33,6 +33,7 @@ import uuid
 
 import pytest
 from hypothesis import settings
+from jinja2 import BytecodeCache
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -81,6 +82,28 @@ def _share_url_builders():
 _share_url_builders()
 
 
+class _SharedTemplateCode(BytecodeCache):
+    """Each test builds its own app, hence its own Jinja environment with an empty template cache:
+    every page a test renders was parsed and compiled again (tens of milliseconds for a page and
+    its includes). The compiled code is kept once per process, keyed by the template's name and
+    checked against its source's hash by Jinja itself; every test app has the same Jinja settings
+    (create_app), so the code is the code the test's own environment would compile. Test speed
+    only."""
+
+    def __init__(self):
+        self.code = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATE_CODE = _SharedTemplateCode()
+
+
 def _postgres_database(url=None, template=None):
     """Create a database of our own on the server of ``url`` (TEST_DATABASE_URL), empty or a copy
     of the ``template`` database; return (url, dropper). The administrative connection goes to
@@ -106,7 +129,9 @@ def _make_app(url, tmpdir, **extra):
               # argon2id at 1 MiB (security.py)
               "WTF_CSRF_ENABLED": False, "FAST_PASSWORD_HASHING": True}
     config.update(extra)
-    return create_app(config)
+    application = create_app(config)
+    application.jinja_env.bytecode_cache = _TEMPLATE_CODE
+    return application
 
 
 def _upgrade(app):
