@@ -14,7 +14,8 @@
   person sees and does on the page; the server code behind each page is tested on both backends
   through the test client. The SQLite copies are deselected, and counted as such in pytest's
   summary.
-- Gunicorn tests (``gunicorn_server``) stay on both backends: concurrent writers are where the two
+- Gunicorn tests (``gunicorn_server``, or ``shared_gunicorn_server`` for a module's tests that do
+  not interfere) stay on both backends: concurrent writers are where the two
   differ.
 - Markers: ``slow`` for gunicorn, browser and property tests, ``browser`` for browser tests (set
   here); ``make test`` runs them all, ``-m "not slow"`` leaves them out for a quick loop.
@@ -33,6 +34,7 @@ import uuid
 
 import pytest
 from hypothesis import settings
+from jinja2 import BytecodeCache
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -81,6 +83,28 @@ def _share_url_builders():
 _share_url_builders()
 
 
+class _SharedTemplateCode(BytecodeCache):
+    """Each test builds its own app, hence its own Jinja environment with an empty template cache:
+    every page a test renders was parsed and compiled again (tens of milliseconds for a page and
+    its includes). The compiled code is kept once per process, keyed by the template's name and
+    checked against its source's hash by Jinja itself; every test app has the same Jinja settings
+    (create_app), so the code is the code the test's own environment would compile. Test speed
+    only."""
+
+    def __init__(self):
+        self.code = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATE_CODE = _SharedTemplateCode()
+
+
 def _postgres_database(url=None, template=None):
     """Create a database of our own on the server of ``url`` (TEST_DATABASE_URL), empty or a copy
     of the ``template`` database; return (url, dropper). The administrative connection goes to
@@ -106,7 +130,9 @@ def _make_app(url, tmpdir, **extra):
               # argon2id at 1 MiB (security.py)
               "WTF_CSRF_ENABLED": False, "FAST_PASSWORD_HASHING": True}
     config.update(extra)
-    return create_app(config)
+    application = create_app(config)
+    application.jinja_env.bytecode_cache = _TEMPLATE_CODE
+    return application
 
 
 def _upgrade(app):
@@ -274,6 +300,10 @@ def _serves_a_browser(item):
     return "live_app" in getattr(item, "fixturenames", ())
 
 
+def _serves_a_gunicorn(item):
+    return any(name.endswith("gunicorn_server") for name in getattr(item, "fixturenames", ()))
+
+
 def _module_fixture(item):
     """True when the test uses a module-scoped fixture of its own (two gunicorns, a database
     upgraded from 0001, 400 MB of hostile files…): built once per module, so the module stays on one
@@ -307,7 +337,7 @@ def pytest_collection_modifyitems(config, items):
         # a real gunicorn, a browser or a property test takes seconds: `-m "not slow"` leaves them
         # out, `make test` runs them
         function = getattr(item, "obj", None)
-        if ("gunicorn_server" in getattr(item, "fixturenames", ()) or _serves_a_browser(item)
+        if (_serves_a_gunicorn(item) or _serves_a_browser(item)
                 or getattr(function, "is_hypothesis_test", False)):
             item.add_marker(pytest.mark.slow)
         if _serves_a_browser(item):
@@ -425,18 +455,30 @@ def _copy_database(template_url, tmp_path):
     return _postgres_database(template_url, template=make_url(template_url).database)
 
 
-@pytest.fixture(params=BACKENDS)
-def gunicorn_server(request, tmp_path, served_templates):
-    """(gunicorn, token, shift_id, database url) on a fresh database of the backend: a copy of the
-    prepared template (served_templates)."""
+def _serve(backend, tmp_path, served_templates):
     from bench import harness
-    template_url, prep = served_templates(request.param)
+    template_url, prep = served_templates(backend)
     url, drop = _copy_database(template_url, tmp_path)
-    gun = harness.Gunicorn(str(tmp_path), url, workers=4)
+    gun = harness.Gunicorn(tmp_path, url, workers=4)
     yield gun, prep["token"], prep["shift_id"], url
     gun.stop()
     if drop:
         drop()
+
+
+@pytest.fixture(params=BACKENDS)
+def gunicorn_server(request, tmp_path, served_templates):
+    """(gunicorn, token, shift_id, database url) on a fresh database of the backend: a copy of the
+    prepared template (served_templates)."""
+    yield from _serve(request.param, str(tmp_path), served_templates)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared_gunicorn_server(request, tmp_path_factory, served_templates):
+    """The same, one per module and backend (a gunicorn start and a database copy cost seconds),
+    for the tests of a module that do not interfere: each counts what it added, and none changes
+    the shift or the token."""
+    yield from _serve(request.param, str(tmp_path_factory.mktemp("gunicorn")), served_templates)
 
 
 def browser_login(page, email, password=DEMO_PASSWORD):
