@@ -3,8 +3,10 @@ errors."""
 from functools import partial
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
+from jinja2.ext import _make_new_gettext  # Jinja's own newstyle wrapper, as Flask-Babel installs
 
 from .. import audit, numbers
 from ..access import plan_level
@@ -85,13 +87,16 @@ def card_page():
         flash(error, "error")
         return render_template("planexec/card.html", data=None, period=None), 422
     return render_template("planexec/card.html", data=card.report_card(period), period=period,
-                           labels=card.STATUS_LABELS, **_formats())
+                           labels=card.STATUS_LABELS, **_in_language())
 
 
-def _formats():
-    """The page's number writers, the language resolved once (some 300 numbers a card)."""
+def _in_language():
+    """The page's number writers and ``_()`` with the language resolved once: looking it up again
+    cost 10 µs a number and 30 µs a word (some 300 numbers and 80 words a card). ``gettext`` is
+    what the template's ``_()`` calls, wrapped as Flask-Babel's global is."""
     formats = numbers.bound()
-    return {**formats, "euros": partial(euros, fmt=formats["fmt"])}
+    return {**formats, "euros": partial(euros, fmt=formats["fmt"]),
+            "gettext": _make_new_gettext(get_translations().ugettext)}
 
 
 COMPARED_DATES = 4
