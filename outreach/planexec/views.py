@@ -86,8 +86,10 @@ def card_page():
     if error:
         flash(error, "error")
         return render_template("planexec/card.html", data=None, period=None), 422
+    # the statuses' words translated once, not at each of the card's actions
+    labels = {code: str(label) for code, label in card.STATUS_LABELS.items()}
     return render_template("planexec/card.html", data=card.report_card(period), period=period,
-                           labels=card.STATUS_LABELS, **_in_language())
+                           labels=labels, **_in_language())
 
 
 def _in_language():
