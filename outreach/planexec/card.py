@@ -239,7 +239,8 @@ def _programme_section(programme, facts, months, used_total, steps, reasons, no_
                                    if rid in reasons and reasons[rid].code == STABLE_HOUSING_EXIT)
     person_nights = protect_count(used_total, "person_nights")
     return {
-        "programme": programme, "months": rows,
+        "programme": programme, "label": programme.display_label,  # read once for the page's rows
+        "months": rows,
         "has_stays": bool(used_total or stays["completed"] or stays["open"] or exits),
         "places_end": measures.places_on(steps, period.last),
         "place_nights": place_total, "person_nights": person_nights,
