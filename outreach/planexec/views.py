@@ -6,7 +6,8 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
-from jinja2.ext import _make_new_gettext  # Jinja's own newstyle wrapper, as Flask-Babel installs
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from .. import audit, numbers
 from ..access import plan_level
@@ -98,7 +99,19 @@ def _in_language():
     what the template's ``_()`` calls, wrapped as Flask-Babel's global is."""
     formats = numbers.bound()
     return {**formats, "euros": partial(euros, fmt=formats["fmt"]),
-            "gettext": _make_new_gettext(get_translations().ugettext)}
+            "gettext": _template_gettext(get_translations().ugettext)}
+
+
+def _template_gettext(translate):
+    """The template's ``_()`` bound to one language, as Jinja's newstyle gettext wraps Flask-Babel's
+    (public APIs only): escaped where the template autoescapes, always a format string."""
+    @pass_context
+    def gettext(context, string, **variables):
+        text = translate(string)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+    return gettext
 
 
 COMPARED_DATES = 4
